@@ -1,0 +1,110 @@
+"""The finding: one problem found in a return, whether by a DfE rule or while reading the files.
+
+Every output format is a view of a list of findings. DfE rule findings carry DfE's code; problems found
+while reading files carry one of the project's own codes from ``INGEST_CODES`` (frictionless-style catalogue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "query", "notice"]
+Level = Literal["return", "child", "record", "file"]
+
+SEVERITY_ORDER: dict[str, int] = {"error": 0, "query": 1, "notice": 2}
+
+# The project's own finding codes for problems in the files themselves (not DfE rules).
+INGEST_CODES: dict[str, tuple[Severity, str]] = {
+    "FILE-UNREADABLE": ("error", "The file could not be read."),
+    "FILE-EMPTY": ("error", "The file is empty."),
+    "FILE-UNKNOWN-TABLE": ("error", "The file's header row does not match any table of this return."),
+    "FILE-DUPLICATE-TABLE": ("notice", "More than one file holds this table; their rows were combined."),
+    "FILE-ENCODING": ("notice", "The file is not UTF-8; it was read with another encoding."),
+    "XML-MALFORMED": ("error", "The XML file is not well formed."),
+    "XML-ROOT": ("error", "The XML file's root element is not the one this return expects."),
+    "XML-SCHEMA": ("error", "The XML file does not follow the return's schema."),
+    "XML-UNSAFE": ("error", "The XML file uses a feature that is refused for safety (DTD or entities)."),
+    "COLUMN-MISSING": ("error", "A column the table needs is missing from the file."),
+    "COLUMN-EXTRA": ("notice", "The file has a column the table does not define; it was kept but not checked."),
+    "COLUMN-DUPLICATE": ("error", "The header row names the same column twice; the later copy was ignored."),
+    "ROW-RAGGED": ("error", "The row has a different number of cells from the header row."),
+    "DATE-INVALID": ("error", "The value is not a valid date."),
+    "DATE-FORMAT": ("notice", "Dates in this column are not in DfE's dd/mm/yyyy form; they were read anyway."),
+    "NUMBER-INVALID": ("error", "The value is not a whole number."),
+    "FLAG-INVALID": ("error", "The value is not a yes/no flag (true, false, 1 or 0)."),
+    "CODE-CASE": ("notice", "The code is in the wrong letter case; DfE compares codes exactly."),
+    "YEAR-INFERRED": ("notice", "The collection year was not given; it was worked out from the data."),
+    "RETURN-INFERRED": ("notice", "The return type was not given; it was worked out from the files."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem. ``row`` is the 0-based position of the record within its table in source order."""
+
+    code: str
+    severity: Severity
+    level: Level
+    message: str
+    table: str | None = None
+    row: int | None = None
+    child: str | None = None
+    fields: tuple[str, ...] = ()
+    values: tuple[Any, ...] = ()
+    file: str | None = None
+    line: int | None = None
+    rule_version: str | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("rule_version")
+        data["fields"] = list(self.fields)
+        data["values"] = [_jsonable(v) for v in self.values]
+        return data
+
+
+def ingest_finding(
+    code: str,
+    detail: str,
+    *,
+    table: str | None = None,
+    row: int | None = None,
+    child: str | None = None,
+    fields: tuple[str, ...] = (),
+    values: tuple[Any, ...] = (),
+    file: str | None = None,
+    line: int | None = None,
+    severity: Severity | None = None,
+) -> Finding:
+    """A finding about the files themselves; ``detail`` says exactly what was wrong and where."""
+    default_severity, _title = INGEST_CODES[code]
+    level: Level = "record" if row is not None else "file"
+    return Finding(
+        code=code,
+        severity=severity or default_severity,
+        level=level,
+        message=detail,
+        table=table,
+        row=row,
+        child=child,
+        fields=fields,
+        values=values,
+        file=file,
+        line=line,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        try:
+            return value.strftime("%d/%m/%Y")
+        except (AttributeError, ValueError):
+            return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value

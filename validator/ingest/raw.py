@@ -1,0 +1,33 @@
+"""Raw tables: what a reader produced from a file, as text, before typing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RawTable:
+    """The records of one table read from one file, every value kept as the text found (None = blank/absent).
+
+    ``columns`` maps a column name to one value per record; ``lines`` gives the source line of each record
+    (the CSV line number counting the header as line 1, or the XML element's line).
+    """
+
+    name: str
+    file: str
+    columns: dict[str, list[str | None]] = field(default_factory=dict)
+    lines: list[int] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def append(self, record: dict[str, str | None], line: int) -> None:
+        """Add one record; columns first seen now are back-filled with None for earlier records."""
+        n = len(self.lines)
+        for name in record:
+            if name not in self.columns:
+                self.columns[name] = [None] * n
+        for name, values in self.columns.items():
+            values.append(record.get(name))
+        self.lines.append(line)
