@@ -1,0 +1,51 @@
+"""The library entry point: the CLI is a thin layer over :func:`validate`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from .dataset import Dataset
+from .engine.model import Rule, rules_for
+from .engine.runner import TableStore, run_rule
+from .ingest.loader import load_return
+from .result import Result, RuleStatus
+
+
+def run_rules(dataset: Dataset, rules: Sequence[Rule] | None = None) -> Result:
+    """Run the rules of the dataset's return and year (or the ones given) and collect the result."""
+    chosen = list(rules) if rules is not None else rules_for(dataset.return_type, dataset.context.year)
+    store = TableStore(dataset)
+    statuses: list[RuleStatus] = []
+    findings = list(dataset.findings)
+    for rule in chosen:
+        outcome = run_rule(rule, store)
+        findings.extend(outcome.findings)
+        statuses.append(RuleStatus(rule.code, outcome.status, outcome.reason, len(outcome.findings), rule.severity, rule.message))
+    return Result(dataset.return_type, dataset.context, dataset.inputs, statuses, findings)
+
+
+def validate(
+    paths: Sequence[str | Path],
+    *,
+    return_type: str | None = None,
+    year: str | None = None,
+    la: str | None = None,
+    previous: Sequence[str | Path | Sequence[str | Path]] = (),
+    rules: Sequence[str] | None = None,
+    today: dt.date | None = None,
+) -> Result:
+    """Validate one return.
+
+    ``paths``: files or folders of the current year's return. ``previous``: one entry per earlier year
+    (most recent first), each a file, a folder, or a list of files. ``rules``: only these codes.
+    Raises :class:`validator.ingest.loader.InputError` when the inputs cannot be used at all.
+    """
+    prev = [[p] if isinstance(p, (str, Path)) else list(p) for p in previous]
+    dataset = load_return(list(paths), return_type=return_type, year=year, la=la, previous=prev, today=today)
+    chosen = rules_for(dataset.return_type, dataset.context.year)
+    if rules is not None:
+        wanted = {c.upper() for c in rules}
+        chosen = [r for r in chosen if r.code.upper() in wanted]
+    return run_rules(dataset, chosen)

@@ -1,0 +1,95 @@
+"""Dates arithmetic the rules use: ages, birthdays, working days with England and Wales bank holidays.
+
+Conventions (also in docs/rules.md):
+- age(dob, at): whole years completed on ``at``. A 29 February birthday falls on 1 March in other years
+  (the UK legal convention), so someone born 29/02/2008 turns 18 on 01/03/2026.
+- birthday(dob, n): the date of the n-th birthday under the same convention.
+- working days are Monday to Friday except England and Wales bank holidays (``holidays`` package, subdivision ENG).
+- working_days(a, b): the working days after ``a`` up to and including ``b`` (the start day is not counted);
+  negative when ``b`` is before ``a``.
+- add_working_days(d, n): when ``d`` is not a working day it first moves to the nearest working day in the
+  direction of travel (that day is day 0), then moves ``n`` working days. So "the 15th working day before
+  31 March, counting 31 March as day 1 when it is a working day" is add_working_days(reference_date, -14).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import holidays
+import numpy as np
+import pandas as pd
+
+HOLIDAY_YEARS = range(1985, 2051)
+
+
+@cache
+def bank_holidays() -> np.ndarray:
+    days = holidays.country_holidays("GB", subdiv="ENG", years=HOLIDAY_YEARS)
+    return np.array(sorted(days.keys()), dtype="datetime64[D]")
+
+
+def _days(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    values = pd.to_datetime(series).to_numpy(dtype="datetime64[D]")
+    return values, ~np.isnat(values)
+
+
+def working_days(start: pd.Series, end: pd.Series) -> pd.Series:
+    a, ok_a = _days(start)
+    b, ok_b = _days(end)
+    ok = ok_a & ok_b
+    out = np.zeros(len(a), dtype="int64")
+    one = np.timedelta64(1, "D")
+    out[ok] = np.busday_count(a[ok] + one, b[ok] + one, holidays=bank_holidays())
+    return pd.Series(out, index=start.index, dtype="Int64").where(ok)
+
+
+def add_working_days(day: pd.Series, n: int | pd.Series) -> pd.Series:
+    values, ok = _days(day)
+    steps = np.broadcast_to(np.asarray(n.to_numpy() if isinstance(n, pd.Series) else n, dtype="int64"), values.shape)
+    out = np.full(values.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+    forward = ok & (steps >= 0)
+    backward = ok & (steps < 0)
+    hols = bank_holidays()
+    if forward.any():
+        out[forward] = np.busday_offset(values[forward], steps[forward], roll="forward", holidays=hols)
+    if backward.any():
+        out[backward] = np.busday_offset(values[backward], steps[backward], roll="backward", holidays=hols)
+    return pd.Series(out.astype("datetime64[ns]"), index=day.index)
+
+
+def is_working_day(day: pd.Series) -> pd.Series:
+    values, ok = _days(day)
+    out = np.zeros(len(values), dtype=bool)
+    out[ok] = np.is_busday(values[ok], holidays=bank_holidays())
+    return pd.Series(out, index=day.index)
+
+
+def birthday(dob: pd.Series, years: int | pd.Series) -> pd.Series:
+    """Date of the n-th birthday; 29 February birthdays fall on 1 March in non-leap years."""
+    dob = pd.to_datetime(dob)
+    n = years if isinstance(years, pd.Series) else pd.Series(years, index=dob.index)
+    target_year = dob.dt.year + n
+    leap_day = (dob.dt.month == 2) & (dob.dt.day == 29)
+    target_leap = (target_year % 4 == 0) & ((target_year % 100 != 0) | (target_year % 400 == 0))
+    month = dob.dt.month.where(~(leap_day & ~target_leap), 3)
+    day = dob.dt.day.where(~(leap_day & ~target_leap), 1)
+    parts = pd.DataFrame({"year": target_year, "month": month, "day": day})
+    ok = parts.notna().all(axis=1)
+    out = pd.Series(pd.NaT, index=dob.index, dtype="datetime64[ns]")
+    if ok.any():
+        out[ok] = pd.to_datetime(parts[ok].astype("int64"), errors="coerce")
+    return out
+
+
+def age(dob: pd.Series, at: pd.Series) -> pd.Series:
+    """Whole years completed on ``at`` (see the 29 February convention above)."""
+    dob = pd.to_datetime(dob)
+    at = pd.to_datetime(at)
+    years = at.dt.year - dob.dt.year
+    leap_day = (dob.dt.month == 2) & (dob.dt.day == 29)
+    at_leap = at.dt.is_leap_year
+    dob_month = dob.dt.month.where(~(leap_day & ~at_leap), 3)
+    dob_day = dob.dt.day.where(~(leap_day & ~at_leap), 1)
+    before = (at.dt.month < dob_month) | ((at.dt.month == dob_month) & (at.dt.day < dob_day))
+    return (years - before.astype("Int64")).astype("Int64")

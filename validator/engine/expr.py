@@ -1,0 +1,223 @@
+"""The expression language of rule conditions: a small, safe subset of Python syntax, evaluated on pandas.
+
+An expression such as ``present(DEC) and DEC < DECOM`` is parsed once with :mod:`ast`, checked against a
+whitelist of node types and functions, and evaluated column-wise (never row by row) on a DataFrame.
+
+Names are columns of the rule's table (``DECOM``), columns of a joined or related table through its alias
+(``header.DOB``), values the rule defines under ``let``, or run constants (``collection_start``,
+``collection_end``, ``reference_date``, ``census_start``, ``la``, ``year``).
+
+Missing values: every comparison with a missing value is false (``DEC != DECOM`` is false when DEC is blank),
+so rules say what they mean about blanks with ``present()`` and ``blank()``.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CONSTANTS = frozenset({"collection_start", "collection_end", "reference_date", "census_start", "la", "year"})
+
+_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+
+
+def _divide(a: Any, b: Any) -> Any:
+    """Division where dividing by zero gives a missing value, not an error (e.g. a share of no records)."""
+    if isinstance(b, pd.Series):
+        return a / b.where(b != 0)
+    if b == 0:
+        return float("nan")
+    return a / b
+
+
+_ARITH: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: _divide,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+}
+_ALLOWED = (
+    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare, ast.BinOp,
+    ast.Call, ast.Name, ast.Attribute, ast.Constant, ast.List, ast.Tuple, ast.Load, ast.In, ast.NotIn,
+    *_COMPARE, *_ARITH,
+)  # fmt: skip
+
+
+class ExpressionError(ValueError):
+    """An expression that cannot be accepted; the message says which part and why."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    alias: str | None
+    name: str
+
+
+@dataclass
+class Compiled:
+    """A parsed expression and what it refers to, for load-time checks."""
+
+    source: str
+    tree: ast.Expression
+    references: set[Reference] = field(default_factory=set)
+    functions: set[str] = field(default_factory=set)
+
+
+def compile_expression(source: str, known_functions: set[str]) -> Compiled:
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"cannot read expression '{source}': {exc.msg}") from None
+    compiled = Compiled(source=source, tree=tree)
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise ExpressionError(f"'{source}': {type(node).__name__} is not part of the rule language")
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                raise ExpressionError(f"'{source}': only named functions can be called")
+            if node.keywords:
+                raise ExpressionError(f"'{source}': functions take positional arguments only")
+            if node.func.id not in known_functions:
+                raise ExpressionError(f"'{source}': unknown function {node.func.id}()")
+            compiled.functions.add(node.func.id)
+        elif isinstance(node, ast.Attribute):
+            if not isinstance(node.value, ast.Name):
+                raise ExpressionError(f"'{source}': write alias.FIELD, one level deep")
+            compiled.references.add(Reference(node.value.id, node.attr))
+        elif isinstance(node, ast.Name) and not _is_call_target(tree, node) and not _is_attribute_base(tree, node):
+            compiled.references.add(Reference(None, node.id))
+    return compiled
+
+
+def _is_call_target(tree: ast.AST, name: ast.Name) -> bool:
+    return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(tree))
+
+
+def _is_attribute_base(tree: ast.AST, name: ast.Name) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.value is name for n in ast.walk(tree))
+
+
+def column_name(alias: str | None, name: str) -> str:
+    return name if alias is None else f"{alias}.{name}"
+
+
+# ---------------------------------------------------------------------------------------------- evaluation
+
+
+def as_bool(value: Any, index: pd.Index) -> pd.Series:
+    """Any evaluated value as a plain boolean Series on ``index`` (missing -> False)."""
+    if isinstance(value, pd.Series):
+        if value.dtype == bool:
+            return value
+        return value.fillna(False).astype(bool)
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return pd.Series(False, index=index)
+    return pd.Series(bool(value), index=index)
+
+
+def _known(value: Any) -> Any:
+    if isinstance(value, pd.Series):
+        return value.notna()
+    return not (value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)))
+
+
+def compare(op: type, left: Any, right: Any, index: pd.Index) -> pd.Series:
+    if op in (ast.In, ast.NotIn):
+        if not isinstance(right, (set, frozenset, list, tuple)):
+            raise ExpressionError("the right of 'in' must be a list or codes('NAME')")
+        if isinstance(left, pd.Series):
+            hit = left.isin(list(right)) & left.notna()
+            known = left.notna()
+        else:
+            hit = pd.Series(left in right, index=index)
+            known = pd.Series(_known(left), index=index)
+        return hit if op is ast.In else (~hit & known)
+    result = _COMPARE[op](left, right)
+    result = as_bool(result, index)
+    known = _known(left) & _known(right)
+    if isinstance(known, pd.Series):
+        return result & known.to_numpy()
+    return result if known else pd.Series(False, index=index)
+
+
+class Evaluator:
+    """Evaluates compiled expressions against a scope (frame, constants, functions)."""
+
+    def __init__(self, scope: Any, functions: dict[str, Any]) -> None:
+        self.scope = scope
+        self.functions = functions
+
+    @property
+    def index(self) -> pd.Index:
+        return self.scope.frame.index
+
+    def run(self, compiled: Compiled) -> Any:
+        return self.eval(compiled.tree.body)
+
+    def eval(self, node: ast.AST) -> Any:
+        method = getattr(self, "_" + type(node).__name__)
+        return method(node)
+
+    def _Constant(self, node: ast.Constant) -> Any:
+        return node.value
+
+    def _List(self, node: ast.List) -> list[Any]:
+        return [self.eval(e) for e in node.elts]
+
+    _Tuple = _List
+
+    def _Name(self, node: ast.Name) -> Any:
+        return self.scope.lookup(None, node.id)
+
+    def _Attribute(self, node: ast.Attribute) -> Any:
+        assert isinstance(node.value, ast.Name)
+        return self.scope.lookup(node.value.id, node.attr)
+
+    def _BoolOp(self, node: ast.BoolOp) -> pd.Series:
+        values = [as_bool(self.eval(v), self.index) for v in node.values]
+        out = values[0]
+        for v in values[1:]:
+            out = (out & v) if isinstance(node.op, ast.And) else (out | v)
+        return out
+
+    def _UnaryOp(self, node: ast.UnaryOp) -> Any:
+        value = self.eval(node.operand)
+        if isinstance(node.op, ast.Not):
+            return ~as_bool(value, self.index)
+        return -value
+
+    def _Compare(self, node: ast.Compare) -> pd.Series:
+        left = self.eval(node.left)
+        out: pd.Series | None = None
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(right_node)
+            part = compare(type(op), left, right, self.index)
+            out = part if out is None else (out & part)
+            left = right
+        assert out is not None
+        return out
+
+    def _BinOp(self, node: ast.BinOp) -> Any:
+        return _ARITH[type(node.op)](self.eval(node.left), self.eval(node.right))
+
+    def _Call(self, node: ast.Call) -> Any:
+        assert isinstance(node.func, ast.Name)
+        fn = self.functions[node.func.id]
+        if fn.raw_args:
+            return fn.impl(self.scope, *node.args)
+        return fn.impl(self.scope, *[self.eval(a) for a in node.args])

@@ -1,0 +1,382 @@
+"""Functions a rule expression may call. Each is vectorised: it takes and returns whole columns.
+
+Kinds: ``row`` (one value per record), ``sequence`` (looks at a record's neighbours in the rule's ``sequence``
+order, or the other records of its group), ``aggregate`` (one value for the whole table; return-level rules).
+Named Python checks that the YAML language cannot express are registered here too, each with its own tests.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..ingest.coerce import DMY, ISO, RAW_SUFFIX, parse_dates
+from . import calendar
+from .expr import ExpressionError, as_bool, column_name
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    impl: Callable[..., Any]
+    kind: str
+    signature: str
+    doc: str
+    raw_args: bool = False
+
+
+FUNCTIONS: dict[str, Function] = {}
+
+
+def function(signature: str, kind: str = "row", raw_args: bool = False) -> Callable[[Callable[..., Any]], Any]:
+    def register(impl: Callable[..., Any]) -> Callable[..., Any]:
+        name = signature.split("(", 1)[0]
+        FUNCTIONS[name] = Function(name, impl, kind, signature, (impl.__doc__ or "").strip(), raw_args)
+        return impl
+
+    return register
+
+
+def _series(value: Any, index: pd.Index) -> pd.Series:
+    if isinstance(value, pd.Series):
+        return value
+    return pd.Series([value] * len(index), index=index, dtype="object" if isinstance(value, str) else None)
+
+
+def _dates(value: Any, index: pd.Index) -> pd.Series:
+    if isinstance(value, pd.Timestamp):
+        return pd.Series(value, index=index, dtype="datetime64[ns]")
+    series = _series(value, index)
+    return series if series.dtype.kind == "M" else pd.to_datetime(series, errors="coerce")
+
+
+def _field_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return column_name(node.value.id, node.attr)
+    raise ExpressionError("this function takes a field name, like DOB or header.DOB")
+
+
+# ------------------------------------------------------------------------------------------- presence, codes
+
+
+@function("present(x)")
+def present(scope: Any, x: Any) -> pd.Series:
+    """True where the value is filled in (after trimming; blank cells are missing)."""
+    return _series(x, scope.frame.index).notna()
+
+
+@function("blank(x)")
+def blank(scope: Any, x: Any) -> pd.Series:
+    """True where the value is missing or blank."""
+    return _series(x, scope.frame.index).isna()
+
+
+@function("invalid(FIELD)", raw_args=True)
+def invalid(scope: Any, node: ast.AST) -> pd.Series:
+    """True where the file had a value in a date, number or flag FIELD that could not be read as one."""
+    name = _field_name(node)
+    frame = scope.frame
+    if name + RAW_SUFFIX not in frame:
+        raise ExpressionError(f"invalid({name}): {name} is not a date, number or flag field")
+    return frame[name + RAW_SUFFIX].notna() & frame[name].isna()
+
+
+@function("raw(FIELD)", raw_args=True)
+def raw(scope: Any, node: ast.AST) -> pd.Series:
+    """The text the file had in a date, number or flag FIELD, before it was read."""
+    name = _field_name(node)
+    if name + RAW_SUFFIX in scope.frame:
+        return scope.frame[name + RAW_SUFFIX]
+    return scope.frame[name]
+
+
+@function("codes(NAME)")
+def codes(scope: Any, name: str) -> frozenset[str]:
+    """The code list NAME (rules/<return>/codelists.yaml) as it stands in the collection year."""
+    return scope.codes(name)
+
+
+# ------------------------------------------------------------------------------------------------- text
+
+
+@function("length(x)")
+def length(scope: Any, x: Any) -> pd.Series:
+    """Number of characters."""
+    return _series(x, scope.frame.index).astype("string").str.len().astype("Int64")
+
+
+@function("upper(x)")
+def upper(scope: Any, x: Any) -> pd.Series:
+    return _series(x, scope.frame.index).astype("string").str.upper()
+
+
+@function("lower(x)")
+def lower(scope: Any, x: Any) -> pd.Series:
+    return _series(x, scope.frame.index).astype("string").str.lower()
+
+
+@function("matches(x, PATTERN)")
+def matches(scope: Any, x: Any, pattern: str) -> pd.Series:
+    """True where the whole value matches the regular expression PATTERN (missing -> False)."""
+    s = _series(x, scope.frame.index).astype("string")
+    return s.str.fullmatch(pattern).fillna(False).astype(bool)
+
+
+@function("startswith(x, PREFIX)")
+def startswith(scope: Any, x: Any, prefix: str) -> pd.Series:
+    s = _series(x, scope.frame.index).astype("string")
+    return s.str.startswith(prefix).fillna(False).astype(bool)
+
+
+@function("substr(x, START, END)")
+def substr(scope: Any, x: Any, start: int, end: int) -> pd.Series:
+    """Characters START (1-based) to END (inclusive)."""
+    return _series(x, scope.frame.index).astype("string").str.slice(start - 1, end)
+
+
+@function("to_number(x)")
+def to_number(scope: Any, x: Any) -> pd.Series:
+    """The value as a number, missing where it is not one."""
+    return pd.to_numeric(_series(x, scope.frame.index), errors="coerce")
+
+
+@function("coalesce(a, b)")
+def coalesce(scope: Any, a: Any, b: Any) -> pd.Series:
+    """``a`` where present, else ``b``."""
+    index = scope.frame.index
+    return _series(a, index).where(_series(a, index).notna(), _series(b, index))
+
+
+# ------------------------------------------------------------------------------------------------- dates
+
+
+@function("date(TEXT)")
+def date(scope: Any, text: str) -> pd.Timestamp:
+    """A fixed date, written dd/mm/yyyy or yyyy-mm-dd."""
+    parsed, _, bad = parse_dates(pd.Series([text], dtype="object"), (DMY, ISO))
+    if bad.iloc[0] or pd.isna(parsed.iloc[0]):
+        raise ExpressionError(f"date('{text}') is not a date")
+    return parsed.iloc[0]
+
+
+@function("add_days(d, n)")
+def add_days(scope: Any, d: Any, n: Any) -> pd.Series:
+    index = scope.frame.index
+    return _dates(d, index) + pd.to_timedelta(_series(n, index).astype("float"), unit="D")
+
+
+def _add_offset(scope: Any, d: Any, n: Any, unit: str) -> pd.Series:
+    index = scope.frame.index
+    dates = _dates(d, index)
+    if not isinstance(n, pd.Series):
+        return dates + pd.DateOffset(**{unit: int(n)})
+    out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    for value in n.dropna().unique():
+        hit = n == value
+        out[hit] = dates[hit] + pd.DateOffset(**{unit: int(value)})
+    return out
+
+
+@function("add_months(d, n)")
+def add_months(scope: Any, d: Any, n: Any) -> pd.Series:
+    """``n`` calendar months later (earlier if negative); the 31st becomes the month's last day."""
+    return _add_offset(scope, d, n, "months")
+
+
+@function("add_years(d, n)")
+def add_years(scope: Any, d: Any, n: Any) -> pd.Series:
+    """``n`` years later; 29 February becomes 28 February. For birthdays use birthday()."""
+    return _add_offset(scope, d, n, "years")
+
+
+@function("birthday(dob, n)")
+def birthday(scope: Any, dob: Any, n: Any) -> pd.Series:
+    """Date of the n-th birthday; a 29 February birthday falls on 1 March in other years."""
+    index = scope.frame.index
+    return calendar.birthday(_dates(dob, index), n if isinstance(n, pd.Series) else int(n))
+
+
+@function("age(dob, at)")
+def age(scope: Any, dob: Any, at: Any) -> pd.Series:
+    """Whole years completed on ``at``."""
+    index = scope.frame.index
+    return calendar.age(_dates(dob, index), _dates(at, index))
+
+
+@function("days(a, b)")
+def days(scope: Any, a: Any, b: Any) -> pd.Series:
+    """Calendar days from ``a`` to ``b`` (negative when ``b`` is earlier)."""
+    index = scope.frame.index
+    return (_dates(b, index) - _dates(a, index)).dt.days.astype("Int64")
+
+
+@function("working_days(a, b)")
+def working_days(scope: Any, a: Any, b: Any) -> pd.Series:
+    """Working days after ``a`` up to and including ``b`` (England and Wales bank holidays excluded)."""
+    index = scope.frame.index
+    return calendar.working_days(_dates(a, index), _dates(b, index))
+
+
+@function("add_working_days(d, n)")
+def add_working_days(scope: Any, d: Any, n: Any) -> pd.Series:
+    """The date ``n`` working days after ``d`` (before, if negative); see docs/rules.md for the convention."""
+    index = scope.frame.index
+    return calendar.add_working_days(_dates(d, index), n)
+
+
+@function("earliest(a, b)")
+def earliest(scope: Any, a: Any, b: Any) -> pd.Series:
+    """The earlier of two dates, ignoring a missing one."""
+    index = scope.frame.index
+    return pd.concat([_dates(a, index), _dates(b, index)], axis=1).min(axis=1)
+
+
+@function("latest(a, b)")
+def latest(scope: Any, a: Any, b: Any) -> pd.Series:
+    """The later of two dates, ignoring a missing one."""
+    index = scope.frame.index
+    return pd.concat([_dates(a, index), _dates(b, index)], axis=1).max(axis=1)
+
+
+@function("year_of(d)")
+def year_of(scope: Any, d: Any) -> pd.Series:
+    return _dates(d, scope.frame.index).dt.year.astype("Int64")
+
+
+@function("month_of(d)")
+def month_of(scope: Any, d: Any) -> pd.Series:
+    return _dates(d, scope.frame.index).dt.month.astype("Int64")
+
+
+@function("day_of(d)")
+def day_of(scope: Any, d: Any) -> pd.Series:
+    return _dates(d, scope.frame.index).dt.day.astype("Int64")
+
+
+# -------------------------------------------------------------------------------- records of the same table
+
+
+@function("duplicated(x, ...)")
+def duplicated(scope: Any, *keys: Any) -> pd.Series:
+    """True for every record whose values of the given fields are shared with another record (blanks never)."""
+    index = scope.frame.index
+    frame = pd.DataFrame({i: _series(k, index) for i, k in enumerate(keys)}, index=index)
+    known = frame.notna().all(axis=1)
+    dup = frame.duplicated(keep=False)
+    return dup & known
+
+
+@function("prev(x)", kind="sequence")
+def prev(scope: Any, x: Any) -> pd.Series:
+    """The value on the previous record of the same group in the rule's sequence order (missing for the first)."""
+    return scope.sequence.shift(_series(x, scope.frame.index), 1)
+
+
+@function("next(x)", kind="sequence")
+def next_(scope: Any, x: Any) -> pd.Series:
+    """The value on the next record of the same group in the rule's sequence order (missing for the last)."""
+    return scope.sequence.shift(_series(x, scope.frame.index), -1)
+
+
+@function("is_first()", kind="sequence")
+def is_first(scope: Any) -> pd.Series:
+    """True for the first record of its group in sequence order."""
+    return scope.sequence.position() == 0
+
+
+@function("is_last()", kind="sequence")
+def is_last(scope: Any) -> pd.Series:
+    """True for the last record of its group in sequence order."""
+    seq = scope.sequence
+    return seq.position() == seq.group_size() - 1
+
+
+@function("position()", kind="sequence")
+def position(scope: Any) -> pd.Series:
+    """0-based position of the record within its group in sequence order."""
+    return scope.sequence.position()
+
+
+@function("group_count(cond)", kind="sequence")
+def group_count(scope: Any, cond: Any) -> pd.Series:
+    """How many records of the same group satisfy ``cond``."""
+    flags = as_bool(cond, scope.frame.index).astype("int64")
+    return scope.sequence.transform(flags, "sum").astype("Int64")
+
+
+@function("group_any(cond)", kind="sequence")
+def group_any(scope: Any, cond: Any) -> pd.Series:
+    """True when any record of the same group satisfies ``cond``."""
+    return scope.sequence.transform(as_bool(cond, scope.frame.index), "max").astype(bool)
+
+
+@function("group_min(x)", kind="sequence")
+def group_min(scope: Any, x: Any) -> pd.Series:
+    """Smallest (earliest) value in the group, ignoring missing values."""
+    return scope.sequence.transform(_series(x, scope.frame.index), "min")
+
+
+@function("group_max(x)", kind="sequence")
+def group_max(scope: Any, x: Any) -> pd.Series:
+    """Largest (latest) value in the group, ignoring missing values."""
+    return scope.sequence.transform(_series(x, scope.frame.index), "max")
+
+
+@function("group_first(x)", kind="sequence")
+def group_first(scope: Any, x: Any) -> pd.Series:
+    """The value on the group's first record in sequence order."""
+    return scope.sequence.at_position(_series(x, scope.frame.index), first=True)
+
+
+@function("group_last(x)", kind="sequence")
+def group_last(scope: Any, x: Any) -> pd.Series:
+    """The value on the group's last record in sequence order."""
+    return scope.sequence.at_position(_series(x, scope.frame.index), first=False)
+
+
+# ------------------------------------------------------------------------------------ whole-table aggregates
+
+
+@function("count(cond)", kind="aggregate")
+def count(scope: Any, cond: Any) -> int:
+    """Number of records for which ``cond`` is true."""
+    return int(as_bool(cond, scope.frame.index).sum())
+
+
+@function("rows()", kind="aggregate")
+def rows(scope: Any) -> int:
+    """Number of records in the table."""
+    return len(scope.frame)
+
+
+# --------------------------------------------------------------------------- named checks written in Python
+
+_UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+
+
+@function("upn_check_letter(x)")
+def upn_check_letter(scope: Any, x: Any) -> pd.Series:
+    """The check letter DfE's UPN algorithm gives for characters 2 to 13 (missing unless they are 12 digits).
+
+    Sum of digit x weight for positions 2..13 with weights 2..13, modulo 23, indexed into
+    A B C D E F G H J K L M N P Q R T U V W X Y Z.
+    """
+    s = _series(x, scope.frame.index).astype("string")
+    body = s.str.slice(1, 13)
+    ok = s.str.len().eq(13).fillna(False) & body.str.fullmatch(r"\d{12}").fillna(False)
+    digits = body.where(ok, "000000000000").str.split("", expand=True).iloc[:, 1:13].astype("int64")
+    weights = np.arange(2, 14)
+    remainder = (digits.to_numpy() * weights).sum(axis=1) % 23
+    letters = pd.Series(np.array(list(_UPN_LETTERS))[remainder], index=s.index, dtype="object")
+    return letters.where(ok.to_numpy(), None)
+
+
+def names() -> set[str]:
+    return set(FUNCTIONS)

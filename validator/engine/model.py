@@ -1,0 +1,341 @@
+"""Rules as loaded from YAML: checked against the rule schema, expressions compiled, references resolved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from ..codelists import load_codelists
+from ..yamlio import load_yaml_file
+from ..resources import rules_dir
+from ..schema import ReturnSchema, load_schema
+from ..years import SUPPORTED_YEARS, YearError, expand
+from .derived import derived_columns
+from .expr import CONSTANTS, Compiled, ExpressionError, compile_expression
+from .functions import FUNCTIONS
+from .rule_schema import RULE_FILE
+
+NOT_RULE_FILES = {"codelists.yaml", "divergences.yaml"}
+
+
+class RuleLoadError(ValueError):
+    """A rule file that cannot be used; the message names the file, the rule and the key."""
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another table's records related to each record of the rule's table."""
+
+    table: str
+    alias: str
+    on: tuple[tuple[str, str], ...]  # (rule table column, related table column)
+    where: Compiled | None
+    exclude_self: bool
+    value: Compiled | None
+
+
+@dataclass(frozen=True)
+class Condition:
+    op: str  # "expr" | "all" | "any" | "not" | "exists" | "none"
+    expr: Compiled | None = None
+    parts: tuple[Condition, ...] = ()
+    related: Related | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    expect: str
+    tables: dict[str, list[dict[str, Any]]]
+    year: str | None = None
+    context: dict[str, str] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()
+    flagged: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    return_type: str
+    message: str
+    severity: str
+    level: str
+    table: str
+    fields: tuple[str, ...]
+    years: tuple[str, ...]
+    condition: Condition | None
+    function: str | None
+    joins: dict[str, Related]
+    lets: dict[str, tuple[str, Related]]
+    sequence_by: tuple[str, ...]
+    sequence_order: tuple[str, ...]
+    has_sequence: bool
+    examples: tuple[Example, ...]
+    description: str
+    notes: str
+    source: str
+    spec: dict[str, Any] = field(compare=False, repr=False)
+
+    @property
+    def tables_needed(self) -> list[str]:
+        needed = [self.table]
+        needed += [r.table for r in self.joins.values()]
+        needed += [r.table for _, r in self.lets.values()]
+        if self.condition is not None:
+            needed += [r.table for r in _related_in(self.condition)]
+        return list(dict.fromkeys(needed))
+
+
+def _related_in(cond: Condition) -> list[Related]:
+    found = [cond.related] if cond.related else []
+    for part in cond.parts:
+        found += _related_in(part)
+    return found
+
+
+class _Builder:
+    """Turns one rule's YAML mapping into a Rule, checking every reference it makes."""
+
+    def __init__(self, schema: ReturnSchema, source: str, spec: dict[str, Any]) -> None:
+        self.schema = schema
+        self.source = source
+        self.spec = spec
+        self.code = str(spec.get("code"))
+        self.table = spec["table"]
+        self.aliases: dict[str, str] = {}  # alias -> table
+        self.lets: set[str] = set()
+        self.has_sequence = "sequence" in spec
+
+    def fail(self, key: str, problem: str) -> RuleLoadError:
+        return RuleLoadError(f"{self.source}: rule {self.code}: {key}: {problem}")
+
+    def columns_of(self, table: str, key: str) -> set[str]:
+        base = table.split("@", 1)[0]
+        if table.count("@") and not table.split("@", 1)[1].startswith("previous"):
+            raise self.fail(key, f"'{table}': only @previous (and @previous2, ...) may follow a table name")
+        if base not in self.schema.tables:
+            known = ", ".join(sorted(self.schema.tables))
+            raise self.fail(key, f"unknown table '{table}' (tables of {self.schema.return_type}: {known})")
+        return set(self.schema.tables[base].columns) | set(derived_columns(self.schema.return_type, base))
+
+    def compile(self, source: str, key: str, base_table: str | None, aliases: dict[str, str]) -> Compiled:
+        try:
+            compiled = compile_expression(source, set(FUNCTIONS))
+        except ExpressionError as exc:
+            raise self.fail(key, str(exc)) from None
+        for fn in compiled.functions:
+            if FUNCTIONS[fn].kind == "sequence" and not self.has_sequence and fn.startswith(("prev", "next", "is_", "pos")):
+                raise self.fail(key, f"{fn}() needs a `sequence:` (by / order) on the rule")
+            if FUNCTIONS[fn].kind == "aggregate" and self.spec["level"] != "return":
+                raise self.fail(key, f"{fn}() sums over the whole table and is only for level: return rules")
+        base_cols = self.columns_of(base_table, key) if base_table else set()
+        for ref in compiled.references:
+            if ref.alias is None:
+                if ref.name in base_cols or ref.name in self.lets or ref.name in CONSTANTS:
+                    continue
+                raise self.fail(key, f"'{ref.name}' in '{source}' is not a field of {base_table}, a let value "
+                                "or a constant (collection_start, collection_end, reference_date, census_start, la, year)")  # fmt: skip
+            if ref.alias not in aliases:
+                raise self.fail(key, f"'{ref.alias}.{ref.name}': no join or related table is called '{ref.alias}'")
+            if ref.name not in self.columns_of(aliases[ref.alias], key):
+                raise self.fail(key, f"'{ref.alias}.{ref.name}': {aliases[ref.alias]} has no field {ref.name}")
+        return compiled
+
+    def related(self, spec: dict[str, Any], key: str, default_alias: str | None = None) -> Related:
+        table = spec["table"]
+        related_cols = self.columns_of(table, key)
+        base_cols = self.columns_of(self.table, key)
+        alias = spec.get("as") or default_alias or table.split("@")[0].lower()
+        on_spec = spec.get("on", self._default_on(table))
+        if isinstance(on_spec, str):
+            pairs = ((on_spec, on_spec),)
+        elif isinstance(on_spec, list):
+            pairs = tuple((c, c) for c in on_spec)
+        else:
+            pairs = tuple(on_spec.items())
+        for mine, theirs in pairs:
+            if mine not in base_cols:
+                raise self.fail(key, f"on: {self.table} has no field {mine}")
+            if theirs not in related_cols:
+                raise self.fail(key, f"on: {table} has no field {theirs}")
+        if spec.get("exclude_self") and table != self.table:
+            raise self.fail(key, "exclude_self only applies when the related table is the rule's own table")
+        aliases = {**self.aliases, alias: table}
+        where = self.compile(spec["where"], key + ".where", self.table, aliases) if "where" in spec else None
+        value = self.compile(spec["value"], key + ".value", self.table, aliases) if "value" in spec else None
+        return Related(table, alias, pairs, where, bool(spec.get("exclude_self")), value)
+
+    def _default_on(self, table: str) -> str | list[str]:
+        """By default records relate through the child; a CIN table relates to its parent through its keys."""
+        mine = self.table.split("@")[0]
+        theirs = table.split("@")[0]
+        tables = self.schema.tables
+        if tables[mine].parent == theirs or (theirs == mine and tables[mine].parent):
+            return list(self.schema.parent_keys(mine))
+        if tables[theirs].parent == mine:
+            return list(self.schema.parent_keys(theirs))
+        return self.schema.child_key
+
+    def condition(self, spec: Any, key: str) -> Condition:
+        if isinstance(spec, str):
+            return Condition("expr", expr=self.compile(spec, key, self.table, self.aliases))
+        (op, body), = spec.items()
+        if op in ("all", "any"):
+            return Condition(op, parts=tuple(self.condition(p, f"{key}.{op}[{i}]") for i, p in enumerate(body)))
+        if op == "not":
+            return Condition("not", parts=(self.condition(body, key + ".not"),))
+        return Condition(op, related=self.related(body, f"{key}.{op}"))
+
+    def build(self, return_type: str) -> Rule:
+        spec = self.spec
+        try:
+            years = tuple(expand(spec["years"], SUPPORTED_YEARS[return_type]))
+        except YearError as exc:
+            raise self.fail("years", str(exc)) from None
+        if not years:
+            raise self.fail("years", "names no supported collection year")
+        base_cols = self.columns_of(self.table, "table")
+        joins: dict[str, Related] = {}
+        for alias, jspec in (spec.get("join") or {}).items():
+            joins[alias] = self.related(jspec, f"join.{alias}", default_alias=alias)
+            self.aliases[alias] = jspec["table"]
+        seq = spec.get("sequence") or {}
+        by = seq.get("by", self.schema.child_key if self.schema.child_key in base_cols else [])
+        by_cols = tuple([by] if isinstance(by, str) else by)
+        order = tuple(seq.get("order", ()))
+        for col in (*by_cols, *order):
+            if col not in base_cols and col not in joins_columns(joins, self):
+                raise self.fail("sequence", f"{self.table} has no field {col}")
+        lets: dict[str, tuple[str, Related]] = {}
+        for name, lspec in (spec.get("let") or {}).items():
+            (kind, rspec), = lspec.items()
+            if kind in ("min", "max", "sum") and "value" not in rspec:
+                raise self.fail(f"let.{name}", f"{kind} needs a `value` expression")
+            lets[name] = (kind, self.related(rspec, f"let.{name}"))
+            self.lets.add(name)
+        condition = self.condition(spec["condition"], "condition") if "condition" in spec else None
+        function = spec.get("function")
+        if function is not None:
+            from .custom import CUSTOM_CHECKS
+
+            if function not in CUSTOM_CHECKS:
+                raise self.fail("function", f"no registered Python check called {function}")
+        for name in spec["fields"]:
+            col = name.split(".", 1)[-1]
+            owner = name.split(".", 1)[0] if "." in name else self.table
+            if "." in name and owner in self.schema.tables:
+                if col not in self.columns_of(owner, "fields"):
+                    raise self.fail("fields", f"{owner} has no field {col}")
+            elif "." in name and owner in joins:
+                continue
+            elif col not in base_cols:
+                raise self.fail("fields", f"{self.table} has no field {col}")
+        lists = load_codelists(return_type)
+        for cond_src in _all_sources(spec):
+            for list_name in _codelist_names(cond_src):
+                if list_name not in lists:
+                    raise self.fail("codes", f"no code list named {list_name}")
+                missing_years = [y for y in years if y not in lists[list_name].by_year]
+                if missing_years:
+                    raise self.fail("codes", f"code list {list_name} has no codes for {', '.join(missing_years)}")
+        examples = tuple(self.example(i, e) for i, e in enumerate(spec["examples"]))
+        if not any(e.expect == "fail" for e in examples) or not any(e.expect == "pass" for e in examples):
+            raise self.fail("examples", "needs at least one failing and one passing example")
+        return Rule(
+            code=self.code, return_type=return_type, message=spec["message"].strip(), severity=spec["severity"],
+            level=spec["level"], table=self.table, fields=tuple(spec["fields"]), years=years,
+            condition=condition, function=function, joins=joins, lets=lets, sequence_by=by_cols,
+            sequence_order=order, has_sequence=self.has_sequence, examples=examples,
+            description=str(spec.get("description", "")).strip(), notes=str(spec.get("notes", "")).strip(),
+            source=self.source, spec=spec,
+        )  # fmt: skip
+
+    def example(self, i: int, spec: dict[str, Any]) -> Example:
+        for table in spec["tables"]:
+            self.columns_of(table, f"examples[{i}].tables")
+        return Example(
+            name=spec.get("name", f"example {i + 1}"),
+            expect=spec["expect"],
+            tables=spec["tables"],
+            year=spec.get("year"),
+            context=dict(spec.get("context") or {}),
+            absent=tuple(spec.get("absent", ())),
+            flagged=tuple(spec["flagged"]) if "flagged" in spec else None,
+        )
+
+
+def joins_columns(joins: dict[str, Related], builder: _Builder) -> set[str]:
+    return {f"{alias}.{c}" for alias, r in joins.items() for c in builder.columns_of(r.table, "join")}
+
+
+def _all_sources(spec: Any) -> list[str]:
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, dict):
+        return [s for k, v in spec.items() if k != "examples" for s in _all_sources(v)]
+    if isinstance(spec, list):
+        return [s for v in spec for s in _all_sources(v)]
+    return []
+
+
+def _codelist_names(source: str) -> list[str]:
+    import re
+
+    return re.findall(r"codes\(\s*['\"]([^'\"]+)['\"]\s*\)", source)
+
+
+def load_rule_file(path: Path, return_type: str) -> list[Rule]:
+    try:
+        data = load_yaml_file(path)
+    except yaml.YAMLError as exc:
+        raise RuleLoadError(f"{path}: not valid YAML: {exc}") from None
+    validator = jsonschema.Draft202012Validator(RULE_FILE)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = list(err.absolute_path)
+        code = "?"
+        if len(where) >= 2 and where[0] == "rules" and isinstance(where[1], int):
+            code = str((data["rules"][where[1]] or {}).get("code", f"#{where[1] + 1}"))
+            where = where[2:]
+        key = ".".join(str(p) for p in where) or "(rule)"
+        raise RuleLoadError(f"{path}: rule {code}: {key}: {_short(err)}")
+    schema = load_schema(return_type)
+    return [_Builder(schema, str(path), spec).build(return_type) for spec in data["rules"]]
+
+
+def _short(err: jsonschema.ValidationError) -> str:
+    if err.validator == "additionalProperties":
+        return err.message.replace("Additional properties are not allowed", "unknown key")
+    if err.validator == "oneOf" and err.context:
+        return min((e.message for e in err.context), key=len)
+    return err.message
+
+
+@cache
+def load_rules(return_type: str) -> tuple[Rule, ...]:
+    """Every rule of a return, checked; versions of one code must not share a year."""
+    rules: list[Rule] = []
+    for path in sorted(rules_dir(return_type).glob("*.yaml")):
+        if path.name in NOT_RULE_FILES:
+            continue
+        rules.extend(load_rule_file(path, return_type))
+    seen: dict[tuple[str, str], str] = {}
+    for rule in rules:
+        for year in rule.years:
+            key = (rule.code, year)
+            if key in seen:
+                raise RuleLoadError(
+                    f"{rule.source}: rule {rule.code}: years: {year} is already covered by a version in {seen[key]}"
+                )
+            seen[key] = rule.source
+    return tuple(rules)
+
+
+def rules_for(return_type: str, year: str) -> list[Rule]:
+    return [r for r in load_rules(return_type) if year in r.years]

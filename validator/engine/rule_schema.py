@@ -1,0 +1,121 @@
+"""JSON Schema of a rule file, checked when the rules are loaded (a mistake names file, rule and key)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ON: dict[str, Any] = {
+    "description": "Columns joining the two tables: one name, a list, or {rule table column: other table column}.",
+    "oneOf": [
+        {"type": "string"},
+        {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1},
+    ],
+}
+
+_RELATED: dict[str, Any] = {
+    "type": "object",
+    "required": ["table"],
+    "additionalProperties": False,
+    "properties": {
+        "table": {"type": "string", "description": "The related table, e.g. Episodes or Episodes@previous."},
+        "as": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "description": "Alias for its fields."},
+        "on": _ON,
+        "where": {"type": "string", "description": "Expression a related record must satisfy."},
+        "exclude_self": {"type": "boolean", "description": "Skip the record itself (same table only)."},
+        "value": {"type": "string", "description": "Expression aggregated by min / max / sum."},
+    },
+}
+
+_CONDITION: dict[str, Any] = {
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "maxProperties": 1,
+            "properties": {
+                "all": {"type": "array", "items": {"$ref": "#/$defs/condition"}, "minItems": 1},
+                "any": {"type": "array", "items": {"$ref": "#/$defs/condition"}, "minItems": 1},
+                "not": {"$ref": "#/$defs/condition"},
+                "exists": {"$ref": "#/$defs/related"},
+                "none": {"$ref": "#/$defs/related"},
+            },
+        },
+    ]
+}
+
+_LET: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "maxProperties": 1,
+    "properties": {k: {"$ref": "#/$defs/related"} for k in ("count", "exists", "min", "max", "sum")},
+}
+
+_EXAMPLE: dict[str, Any] = {
+    "type": "object",
+    "required": ["expect", "tables"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "expect": {"enum": ["pass", "fail"]},
+        "year": {"type": "string"},
+        "context": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"la": {"type": "string"}, "reference_date": {"type": "string"}},
+        },
+        "tables": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": {"type": ["string", "number", "null"]}},
+            },
+        },
+        "absent": {"type": "array", "items": {"type": "string"}},
+        "flagged": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+    },
+}
+
+RULE: dict[str, Any] = {
+    "type": "object",
+    "required": ["code", "message", "severity", "level", "table", "fields", "years", "examples"],
+    "additionalProperties": False,
+    "oneOf": [{"required": ["condition"]}, {"required": ["function"]}],
+    "properties": {
+        "code": {"type": "string", "pattern": "^[A-Za-z0-9]+$"},
+        "message": {"type": "string", "minLength": 1},
+        "severity": {"enum": ["error", "query"]},
+        "level": {"enum": ["record", "child", "return"]},
+        "table": {"type": "string"},
+        "fields": {"type": "array", "items": {"type": "string"}},
+        "years": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+        "description": {"type": "string"},
+        "notes": {"type": "string"},
+        "join": {"type": "object", "additionalProperties": {"$ref": "#/$defs/related"}},
+        "let": {"type": "object", "additionalProperties": {"$ref": "#/$defs/let"}},
+        "sequence": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["order"],
+            "properties": {
+                "by": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "order": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            },
+        },
+        "condition": {"$ref": "#/$defs/condition"},
+        "function": {"type": "string"},
+        "examples": {"type": "array", "items": {"$ref": "#/$defs/example"}, "minItems": 2},
+    },
+}
+
+RULE_FILE: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["rules"],
+    "additionalProperties": False,
+    "properties": {"rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}}},
+    "$defs": {"rule": RULE, "condition": _CONDITION, "related": _RELATED, "let": _LET, "example": _EXAMPLE},
+}

@@ -1,0 +1,371 @@
+"""Runs compiled rules over a typed Dataset. Tables are never modified: every rule works on its own frames,
+so no rule's result depends on which rules ran before it. A rule ends as run, not_run (with the reason) or
+crashed (with the error); a crash never stops the other rules."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..codelists import codes_for
+from ..dataset import FILE, LINE, PREVIOUS, ROW, Dataset
+from ..findings import Finding
+from ..ingest.coerce import RAW_SUFFIX
+from .custom import CUSTOM_CHECKS
+from .derived import compute_derived
+from .expr import CONSTANTS, Compiled, Evaluator, ExpressionError, as_bool, column_name
+from .functions import FUNCTIONS
+from .model import Condition, Related, Rule
+
+
+@dataclass
+class RuleOutcome:
+    rule: Rule
+    status: str  # "run" | "not_run" | "crashed"
+    findings: list[Finding] = field(default_factory=list)
+    reason: str = ""
+
+
+class TableStore:
+    """Read-only access to the dataset's tables, with derived columns computed once and shared."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def has(self, name: str) -> bool:
+        return name in self.dataset.tables
+
+    def frame(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            df = self.dataset.tables[name].df
+            extra = compute_derived(self.dataset.return_type, name.split("@")[0], df, self.dataset.schema.child_key)
+            if extra is not None:
+                df = pd.concat([df, extra], axis=1)
+            self._frames[name] = df
+        return self._frames[name].copy(deep=False)
+
+
+class Sequence:
+    """A rule's per-group order (e.g. each child's episodes by DECOM): neighbours, positions, group values."""
+
+    def __init__(self, frame: pd.DataFrame, by: tuple[str, ...], order: tuple[str, ...]) -> None:
+        keys = list(by) + list(order)
+        if keys:
+            ordered = frame.sort_values(keys, na_position="last", kind="stable") if len(frame) else frame
+        else:
+            ordered = frame
+        self.order = ordered.index.to_numpy()
+        if by:
+            groups = ordered.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()
+        else:
+            groups = np.zeros(len(ordered), dtype="int64")
+        self.groups_sorted = groups
+        self.index = frame.index
+
+    def _back(self, values: np.ndarray | pd.Series, dtype: Any = None) -> pd.Series:
+        out = pd.Series(values.to_numpy() if isinstance(values, pd.Series) else values, index=self.order, dtype=dtype)
+        return out.reindex(self.index)
+
+    def shift(self, x: pd.Series, n: int) -> pd.Series:
+        ordered = x.reindex(self.order).reset_index(drop=True)
+        shifted = ordered.groupby(self.groups_sorted, sort=False).shift(n)
+        return self._back(shifted, dtype=x.dtype if x.dtype.kind in "Mb" else None)
+
+    def position(self) -> pd.Series:
+        pos = pd.Series(np.ones(len(self.order), dtype="int64")).groupby(self.groups_sorted, sort=False).cumsum() - 1
+        return self._back(pos)
+
+    def group_size(self) -> pd.Series:
+        size = pd.Series(np.ones(len(self.order), dtype="int64")).groupby(self.groups_sorted, sort=False).transform("sum")
+        return self._back(size)
+
+    def transform(self, x: pd.Series, how: str) -> pd.Series:
+        ordered = x.reindex(self.order).reset_index(drop=True)
+        return self._back(ordered.groupby(self.groups_sorted, sort=False).transform(how), dtype=x.dtype if how in ("min", "max") else None)
+
+    def at_position(self, x: pd.Series, first: bool) -> pd.Series:
+        ordered = x.reindex(self.order).reset_index(drop=True)
+        grouped = ordered.groupby(self.groups_sorted, sort=False)
+        picked = grouped.transform(lambda s: s.iloc[0] if first else s.iloc[-1]) if len(ordered) else ordered
+        return self._back(picked, dtype=x.dtype)
+
+
+class Scope:
+    """What an expression sees: the frame of records, run constants, code lists, the rule's sequence."""
+
+    def __init__(self, frame: pd.DataFrame, run: RuleRun, sequence_allowed: bool = True) -> None:
+        self.frame = frame
+        self.run = run
+        self._sequence: Sequence | None = None
+        self._sequence_allowed = sequence_allowed
+
+    def lookup(self, alias: str | None, name: str) -> Any:
+        col = column_name(alias, name)
+        if col in self.frame:
+            return self.frame[col]
+        if alias is None and name in CONSTANTS:
+            return self.run.constants[name]
+        raise ExpressionError(f"'{col}' is not available here")
+
+    def codes(self, name: str) -> frozenset[str]:
+        return codes_for(self.run.rule.return_type, name, self.run.year)
+
+    @property
+    def sequence(self) -> Sequence:
+        if not self._sequence_allowed:
+            raise ExpressionError("sequence functions cannot be used inside a related table's `where`")
+        if self._sequence is None:
+            rule = self.run.rule
+            self._sequence = Sequence(self.frame, rule.sequence_by, rule.sequence_order)
+        return self._sequence
+
+
+class RuleRun:
+    """One rule applied to one dataset."""
+
+    def __init__(self, rule: Rule, store: TableStore) -> None:
+        self.rule = rule
+        self.store = store
+        self.dataset = store.dataset
+        self.year = self.dataset.context.year
+        self.constants = self.dataset.context.constants()
+
+    def evaluate(self, compiled: Compiled, scope: Scope) -> Any:
+        return Evaluator(scope, FUNCTIONS).run(compiled)
+
+    # -- related tables -------------------------------------------------------------------------------------
+
+    def related_frame(self, rel: Related) -> pd.DataFrame:
+        other = self.store.frame(rel.table)
+        return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
+
+    def pairs(self, base: pd.DataFrame, rel: Related) -> pd.DataFrame:
+        """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record."""
+        left = base.assign(__pos=np.arange(len(base)))
+        right = self.related_frame(rel)
+        lk = [m for m, _ in rel.on]
+        rk = [f"{rel.alias}.{t}" for _, t in rel.on]
+        left = left[left[lk].notna().all(axis=1)]
+        right = right[right[rk].notna().all(axis=1)]
+        merged = left.merge(right, left_on=lk, right_on=rk, how="inner", suffixes=("", "__r"))
+        if rel.exclude_self:
+            merged = merged[merged[f"{rel.alias}.{ROW}"] != merged[ROW]]
+        merged = merged.reset_index(drop=True)
+        if rel.where is not None and len(merged):
+            keep = as_bool(self.evaluate(rel.where, Scope(merged, self, sequence_allowed=False)), merged.index)
+            merged = merged[keep.to_numpy()]
+        return merged
+
+    def quantify(self, base: pd.DataFrame, rel: Related, how: str) -> pd.Series:
+        merged = self.pairs(base, rel)
+        positions = merged["__pos"].to_numpy()
+        if how in ("exists", "none"):
+            hit = np.zeros(len(base), dtype=bool)
+            hit[positions] = True
+            return pd.Series(hit if how == "exists" else ~hit, index=base.index)
+        if how == "count":
+            counts = np.bincount(positions, minlength=len(base)) if len(positions) else np.zeros(len(base), "int64")
+            return pd.Series(counts, index=base.index, dtype="Int64")
+        assert rel.value is not None
+        values = self.evaluate(rel.value, Scope(merged, self, sequence_allowed=False))
+        values = values if isinstance(values, pd.Series) else pd.Series(values, index=merged.index)
+        agg = values.groupby(positions).agg(how)
+        out = pd.Series(agg, index=range(len(base))).reindex(range(len(base)))
+        out.index = base.index
+        return out if how != "sum" else out.fillna(0)
+
+    def join(self, base: pd.DataFrame, alias: str, rel: Related) -> pd.DataFrame:
+        right = self.related_frame(rel)
+        rk = [f"{alias}.{t}" for _, t in rel.on]
+        right = right[right[rk].notna().all(axis=1)].drop_duplicates(subset=rk, keep="first")
+        merged = base.merge(right, left_on=[m for m, _ in rel.on], right_on=rk, how="left", suffixes=("", "__r"))
+        merged.index = base.index
+        return merged
+
+    # -- conditions ----------------------------------------------------------------------------------------
+
+    def condition(self, cond: Condition, scope: Scope) -> Any:
+        frame = scope.frame
+        if cond.op == "expr":
+            assert cond.expr is not None
+            return self.evaluate(cond.expr, scope)
+        if cond.op in ("all", "any"):
+            values = [as_bool(self.condition(p, scope), frame.index) for p in cond.parts]
+            out = values[0]
+            for v in values[1:]:
+                out = (out & v) if cond.op == "all" else (out | v)
+            return out
+        if cond.op == "not":
+            return ~as_bool(self.condition(cond.parts[0], scope), frame.index)
+        assert cond.related is not None
+        return self.quantify(frame, cond.related, cond.op)
+
+    def base_frame(self) -> pd.DataFrame:
+        rule = self.rule
+        frame = self.store.frame(rule.table).reset_index(drop=True)
+        for alias, rel in rule.joins.items():
+            frame = self.join(frame, alias, rel)
+        for name, (how, rel) in rule.lets.items():
+            frame[name] = self.quantify(frame, rel, how)
+        return frame
+
+    def flagged(self) -> tuple[pd.DataFrame, pd.Series | bool]:
+        rule = self.rule
+        frame = self.base_frame()
+        scope = Scope(frame, self)
+        if rule.function is not None:
+            return frame, as_bool(CUSTOM_CHECKS[rule.function](scope), frame.index)
+        assert rule.condition is not None
+        value = self.condition(rule.condition, scope)
+        if rule.level == "return":
+            if isinstance(value, pd.Series):
+                return frame, bool(value.fillna(False).any())
+            return frame, bool(value) if value is not None and value == value else False
+        return frame, as_bool(value, frame.index)
+
+
+# ------------------------------------------------------------------------------------------------- findings
+
+
+def _display(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    return value
+
+
+def _field_column(rule: Rule, frame: pd.DataFrame, name: str) -> str | None:
+    if "." in name:
+        owner, col = name.split(".", 1)
+        if owner == rule.table.split("@")[0] and col in frame:
+            return col
+        for alias, rel in rule.joins.items():
+            if owner in (alias, rel.table, rel.table.split("@")[0]) and f"{alias}.{col}" in frame:
+                return f"{alias}.{col}"
+        return None
+    return name if name in frame else None
+
+
+def make_findings(rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dataset) -> list[Finding]:
+    hits = frame[mask.to_numpy()]
+    child_key = dataset.schema.child_key
+    table = rule.table
+    cols = [_field_column(rule, frame, f) for f in rule.fields]
+    values: list[list[Any]] = []
+    for col in cols:
+        if col is None:
+            values.append([None] * len(hits))
+            continue
+        shown = hits[col]
+        if col + RAW_SUFFIX in hits:  # an unreadable value is shown as the text the file had
+            shown = shown.astype("object").where(shown.notna(), hits[col + RAW_SUFFIX])
+        values.append([_display(v) for v in shown.tolist()])
+    children = hits[child_key].tolist() if child_key in hits else [None] * len(hits)
+    rows = hits[ROW].tolist()
+    files = hits[FILE].tolist()
+    lines = hits[LINE].tolist()
+    fields = tuple(rule.fields)
+    findings = []
+    for i in range(len(hits)):
+        findings.append(
+            Finding(
+                code=rule.code,
+                severity=rule.severity,  # type: ignore[arg-type]
+                level=rule.level,  # type: ignore[arg-type]
+                message=rule.message,
+                table=table,
+                row=int(rows[i]),
+                child=None if children[i] is None or children[i] != children[i] else str(children[i]),
+                fields=fields,
+                values=tuple(v[i] for v in values),
+                file=files[i],
+                line=int(lines[i]),
+            )
+        )
+    return findings
+
+
+def missing_requirement(rule: Rule, dataset: Dataset) -> str | None:
+    """Why the rule cannot run on this dataset, or None."""
+    for table in rule.tables_needed:
+        if table not in dataset.tables:
+            base, _, prev = table.partition("@")
+            if prev:
+                which = "previous year's" if table.endswith(PREVIOUS) else "earlier year's"
+                return f"needs the {which} {base} table, which was not supplied (give --previous)"
+            return f"needs the {base} table, which was not supplied"
+    for table, cols in _columns_used(rule).items():
+        if table not in dataset.tables:
+            continue
+        t = dataset.tables[table]
+        for col in sorted(cols):
+            lacking = t.missing_columns.get(col)
+            if lacking and len(lacking) == len(t.files):
+                return f"needs column {col} of {table.split('@')[0]}, which {', '.join(lacking)} lacks"
+    return None
+
+
+def _columns_used(rule: Rule) -> dict[str, set[str]]:
+    used: dict[str, set[str]] = {}
+    aliases = {alias: rel.table for alias, rel in rule.joins.items()}
+
+    def add(compiled: Compiled | None, local: dict[str, str]) -> None:
+        if compiled is None:
+            return
+        for ref in compiled.references:
+            if ref.alias is None:
+                if ref.name not in CONSTANTS and ref.name not in rule.lets:
+                    used.setdefault(rule.table, set()).add(ref.name)
+            elif ref.alias in local:
+                used.setdefault(local[ref.alias], set()).add(ref.name)
+        for node in ast.walk(compiled.tree):
+            if isinstance(node, ast.Call) and node.func.id in ("invalid", "raw") and node.args:  # type: ignore[union-attr]
+                arg = node.args[0]
+                if isinstance(arg, ast.Name):
+                    used.setdefault(rule.table, set()).add(arg.id)
+
+    def walk(cond: Condition | None) -> None:
+        if cond is None:
+            return
+        add(cond.expr, aliases)
+        if cond.related:
+            local = {**aliases, cond.related.alias: cond.related.table}
+            add(cond.related.where, local)
+            add(cond.related.value, local)
+        for part in cond.parts:
+            walk(part)
+
+    walk(rule.condition)
+    for _, rel in rule.lets.values():
+        local = {**aliases, rel.alias: rel.table}
+        add(rel.where, local)
+        add(rel.value, local)
+    return used
+
+
+def run_rule(rule: Rule, store: TableStore) -> RuleOutcome:
+    reason = missing_requirement(rule, store.dataset)
+    if reason:
+        return RuleOutcome(rule, "not_run", reason=reason)
+    try:
+        frame, flagged = RuleRun(rule, store).flagged()
+        if rule.level == "return":
+            findings = []
+            if flagged:
+                findings = [Finding(code=rule.code, severity=rule.severity, level="return",  # type: ignore[arg-type]
+                                    message=rule.message, table=rule.table, fields=tuple(rule.fields))]  # fmt: skip
+            return RuleOutcome(rule, "run", findings)
+        assert isinstance(flagged, pd.Series)
+        return RuleOutcome(rule, "run", make_findings(rule, frame, flagged, store.dataset))
+    except Exception as exc:  # a rule that raises is reported as crashed; the run carries on
+        return RuleOutcome(rule, "crashed", reason=f"{type(exc).__name__}: {exc}")

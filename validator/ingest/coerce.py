@@ -1,0 +1,151 @@
+"""Typing raw text columns once, at ingest: dates, whole numbers, yes/no flags and codes.
+
+Nothing unreadable is turned silently into a blank: every value that cannot be typed yields a finding
+naming the file, line, column and value, and its raw text stays available to rules (``invalid(FIELD)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..findings import Finding, ingest_finding
+
+# Date forms accepted, in the order tried. The first of each source's list is its standard form.
+DMY = "%d/%m/%Y"
+ISO = "%Y-%m-%d"
+EXTRA_DATE_FORMS = (
+    ("%d/%m/%Y %H:%M:%S", "dd/mm/yyyy hh:mm:ss"),
+    ("%d/%m/%Y %H:%M", "dd/mm/yyyy hh:mm"),
+    ("%Y-%m-%dT%H:%M:%S", "yyyy-mm-ddThh:mm:ss"),
+    ("%Y-%m-%d %H:%M:%S", "yyyy-mm-dd hh:mm:ss"),
+)
+FORM_NAMES = {DMY: "dd/mm/yyyy", ISO: "yyyy-mm-dd"}
+TRUE_WORDS = frozenset({"true", "1"})
+FALSE_WORDS = frozenset({"false", "0"})
+RAW_SUFFIX = "@raw"
+
+
+def blank_to_none(values: Sequence[str | None]) -> pd.Series:
+    """Trim every value; blank and whitespace-only cells become missing."""
+    series = pd.Series(values, dtype="object")
+    stripped = series.str.strip()
+    return stripped.where(stripped.ne("") & stripped.notna(), None)
+
+
+def parse_dates(
+    text: pd.Series, standard: Sequence[str] = (DMY,)
+) -> tuple[pd.Series, dict[str, int], pd.Series]:
+    """Parse a text column to dates (day precision).
+
+    Returns the dates, how many values used each non-standard form, and a mask of unparseable values.
+    """
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    todo = text.notna()
+    other_forms: dict[str, int] = {}
+    forms = [(f, FORM_NAMES[f]) for f in standard]
+    forms += [(f, FORM_NAMES[f]) for f in (DMY, ISO) if f not in standard]
+    forms += list(EXTRA_DATE_FORMS)
+    for fmt, label in forms:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        if ok.any():
+            hit = parsed[ok].index
+            result.loc[hit] = parsed[ok].dt.normalize()
+            todo.loc[hit] = False
+            if fmt not in standard:
+                other_forms[label] = int(ok.sum())
+    return result, other_forms, todo
+
+
+def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    numbers = pd.to_numeric(text, errors="coerce")
+    whole = numbers.notna() & np.isfinite(numbers) & (numbers == np.floor(numbers)) & (numbers.abs() < 2**53)
+    bad = text.notna() & ~whole
+    out = numbers.where(whole).astype("Int64")
+    return out, bad
+
+
+def parse_flags(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    lower = text.str.lower()
+    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    out[lower.isin(TRUE_WORDS)] = True
+    out[lower.isin(FALSE_WORDS)] = False
+    bad = text.notna() & out.isna()
+    return out, bad
+
+
+class ColumnTyper:
+    """Types the columns of one table read from one file and collects the findings it raises."""
+
+    def __init__(self, table: str, file: str, lines: Sequence[int], child: pd.Series | None) -> None:
+        self.table = table
+        self.file = file
+        self.lines = list(lines)
+        self.child = child
+        self.findings: list[Finding] = []
+
+    def _per_value(self, code: str, column: str, text: pd.Series, bad: pd.Series, what: str) -> None:
+        for pos in np.flatnonzero(bad.to_numpy()):
+            value = text.iloc[pos]
+            self.findings.append(
+                ingest_finding(
+                    code,
+                    f"{self.file} line {self.lines[pos]}: {column} '{value}' {what}",
+                    table=self.table,
+                    row=int(pos),
+                    child=None if self.child is None else _text_or_none(self.child.iloc[pos]),
+                    fields=(column,),
+                    values=(value,),
+                    file=self.file,
+                    line=self.lines[pos],
+                )
+            )
+
+    def date(self, column: str, text: pd.Series, standard: Sequence[str]) -> pd.Series:
+        dates, other_forms, bad = parse_dates(text, standard)
+        expected = " or ".join(FORM_NAMES[f] for f in standard)
+        self._per_value("DATE-INVALID", column, text, bad, f"is not a valid date (expected {expected})")
+        for label, count in other_forms.items():
+            self.findings.append(
+                ingest_finding(
+                    "DATE-FORMAT",
+                    f"{self.file}: {count} value(s) in {column} are written {label}, not {expected}; "
+                    "they were read, but DfE expects " + expected,
+                    table=self.table,
+                    fields=(column,),
+                    file=self.file,
+                )
+            )
+        return dates
+
+    def integer(self, column: str, text: pd.Series) -> pd.Series:
+        numbers, bad = parse_ints(text)
+        self._per_value("NUMBER-INVALID", column, text, bad, "is not a whole number")
+        return numbers
+
+    def flag(self, column: str, text: pd.Series) -> pd.Series:
+        flags, bad = parse_flags(text)
+        self._per_value("FLAG-INVALID", column, text, bad, "is not a yes/no value (true, false, 1 or 0)")
+        return flags
+
+    def code_case(self, column: str, text: pd.Series, allowed: frozenset[str]) -> None:
+        """Report codes that are valid only once upper-cased: DfE compares codes exactly."""
+        upper_allowed = {c.upper() for c in allowed}
+        present = text.notna() & ~text.isin(allowed)
+        if not present.any():
+            return
+        wrong_case = present & text.str.upper().isin(upper_allowed)
+        self._per_value(
+            "CODE-CASE", column, text, wrong_case, "is in lower case; DfE only accepts the upper-case code"
+        )
+
+
+def _text_or_none(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return str(value)

@@ -1,0 +1,145 @@
+"""CSV files -> raw tables. The table is recognised by the header row, never by the file name."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..findings import Finding, ingest_finding
+from ..schema import ReturnSchema, TableDef
+from .raw import RawTable
+
+MAX_FIELD = 16 * 1024 * 1024
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """UTF-8 (with or without BOM), UTF-16 (Excel 'Unicode text', with or without BOM), else cp1252."""
+    if data.startswith(codecs.BOM_UTF8):
+        return Decoded(data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "UTF-8 with BOM")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Decoded(data.decode("utf-16", errors="replace"), "UTF-16")
+    sample = data[:4096]
+    if len(sample) >= 4:
+        even_nul = sample[0::2].count(0)
+        odd_nul = sample[1::2].count(0)
+        if odd_nul > len(sample) // 4 and even_nul == 0:
+            return Decoded(data.decode("utf-16-le", errors="replace"), "UTF-16 (little-endian, no BOM)")
+        if even_nul > len(sample) // 4 and odd_nul == 0:
+            return Decoded(data.decode("utf-16-be", errors="replace"), "UTF-16 (big-endian, no BOM)")
+    try:
+        return Decoded(data.decode("utf-8"), "UTF-8")
+    except UnicodeDecodeError:
+        return Decoded(data.decode("cp1252", errors="replace"), "cp1252 (Windows)")
+
+
+def normalise_header(name: str) -> str:
+    return name.strip().strip('"').strip().upper().replace(" ", "_")
+
+
+def match_columns(header: list[str], table: TableDef) -> dict[int, str]:
+    """Position in the header -> canonical column name, for the header cells this table knows."""
+    canon = {normalise_header(c): c for c in table.columns}
+    canon.update({normalise_header(a): c for a, c in table.aliases.items()})
+    return {i: canon[normalise_header(h)] for i, h in enumerate(header) if normalise_header(h) in canon}
+
+
+def identify_table(header: list[str], schemas: list[ReturnSchema]) -> tuple[ReturnSchema, TableDef] | None:
+    """The table whose signature columns the header contains, preferring the most columns in common."""
+    best: tuple[tuple[int, int], ReturnSchema, TableDef] | None = None
+    names = {normalise_header(h) for h in header}
+    for schema in schemas:
+        for table in schema.tables.values():
+            matched = set(match_columns(header, table).values())
+            signature_hits = sum(1 for s in table.signature if normalise_header(s) in names)
+            if signature_hits == 0:
+                continue
+            score = (signature_hits, len(matched))
+            if best is None or score > best[0]:
+                best = (score, schema, table)
+    return None if best is None else (best[1], best[2])
+
+
+def read_csv_file(
+    path: Path, schemas: list[ReturnSchema], display_name: str | None = None
+) -> tuple[ReturnSchema | None, RawTable | None, list[Finding]]:
+    name = display_name or path.name
+    findings: list[Finding] = []
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, None, [ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name)]
+    if not data.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
+        return None, None, [ingest_finding("FILE-EMPTY", f"{name}: the file is empty", file=name)]
+    decoded = decode_bytes(data)
+    if not decoded.encoding.startswith("UTF-8"):
+        findings.append(ingest_finding("FILE-ENCODING", f"{name}: read as {decoded.encoding}", file=name))
+    text = decoded.text.replace("\x00", "")
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    csv.field_size_limit(MAX_FIELD)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        return None, None, [*findings, ingest_finding("FILE-UNREADABLE", f"{name}: no header row ({exc})", file=name)]
+    found = identify_table(header, schemas)
+    if found is None:
+        shown = ", ".join(h.strip() for h in header[:12])
+        findings.append(ingest_finding(
+            "FILE-UNKNOWN-TABLE", f"{name}: the header row ({shown}) does not match any table of the "
+            "SSDA903 or CIN census returns", file=name, line=1))  # fmt: skip
+        return None, None, findings
+    schema, table = found
+    positions = match_columns(header, table)
+    seen: dict[str, int] = {}
+    for pos, col in sorted(positions.items()):
+        if col in seen:
+            findings.append(ingest_finding(
+                "COLUMN-DUPLICATE", f"{name}: column {col} appears twice in the header row (cells "
+                f"{seen[col] + 1} and {pos + 1}); the first was used", table=table.name, fields=(col,), file=name, line=1))  # fmt: skip
+        else:
+            seen[col] = pos
+    extras = [(i, h.strip()) for i, h in enumerate(header) if i not in positions and h.strip()]
+    if extras:
+        findings.append(ingest_finding(
+            "COLUMN-EXTRA", f"{name}: column(s) {', '.join(h for _, h in extras)} are not part of the "
+            f"{table.name} table; they were kept but not checked", table=table.name, file=name, line=1))  # fmt: skip
+    raw = RawTable(name=table.name, file=name)
+    columns: dict[str, list[str | None]] = {col: [] for col in seen}
+    extra_cols: dict[str, list[str | None]] = {h: [] for _, h in extras}
+    width = len(header)
+    try:
+        for cells in reader:
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            line = reader.line_num
+            if len(cells) != width:
+                findings.append(ingest_finding(
+                    "ROW-RAGGED", f"{name} line {line}: {len(cells)} cells where the header has {width}",
+                    table=table.name, row=len(raw.lines), file=name, line=line))  # fmt: skip
+            for col, pos in seen.items():
+                columns[col].append(cells[pos] if pos < len(cells) else None)
+            for pos, head in extras:
+                extra_cols[head].append(cells[pos] if pos < len(cells) else None)
+            raw.lines.append(line)
+    except csv.Error as exc:
+        findings.append(ingest_finding(
+            "FILE-UNREADABLE", f"{name} line {reader.line_num}: {exc}; rows before it were kept",
+            table=table.name, file=name, line=reader.line_num))  # fmt: skip
+        n = len(raw.lines)
+        for values in (*columns.values(), *extra_cols.values()):
+            del values[n:]
+    raw.columns = columns
+    for head, values in extra_cols.items():
+        raw.columns.setdefault(head, values)
+    raw.extra_columns = [h for _, h in extras if h not in columns]
+    return schema, raw, findings

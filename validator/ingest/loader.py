@@ -1,0 +1,209 @@
+"""Files on disk -> a typed Dataset: finds the files, recognises the return and tables, types them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+
+from ..dataset import PREVIOUS, Context, Dataset, InputFile, Table
+from ..findings import Finding, ingest_finding
+from ..schema import RETURN_TYPES, ReturnSchema, load_schema
+from ..years import SUPPORTED_YEARS, check_year, collection_end, collection_start, year_containing
+from .coerce import DMY, ISO, parse_dates
+from .csv_reader import read_csv_file
+from .raw import RawTable
+from .typed import build_table, empty_frame
+from .xml_cin import read_cin_xml
+
+XML_ROOTS = {b"EXPSSDA903": "ssda903", b"Message": "cin"}
+DATA_SUFFIXES = {".csv", ".xml", ".txt", ".tsv"}
+
+
+class InputError(Exception):
+    """The inputs cannot be used at all (exit status 2)."""
+
+
+def expand_paths(paths: list[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return files
+
+
+def sniff_xml_root(path: Path) -> str | None:
+    """The return type an XML file declares by its root element, or None if it is not XML."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped.startswith(b"<"):
+        return None
+    for root, kind in XML_ROOTS.items():
+        if b"<" + root in head or b":" + root in head:
+            return kind
+    return "unknown-xml"
+
+
+def _read_files(
+    files: list[Path], return_type: str | None
+) -> tuple[str | None, dict[str, list[RawTable]], list[Finding], list[InputFile], dict[str, tuple[str, ...]]]:
+    schemas = [load_schema(r) for r in ([return_type] if return_type else RETURN_TYPES)]
+    raws: dict[str, list[RawTable]] = defaultdict(list)
+    findings: list[Finding] = []
+    inputs: list[InputFile] = []
+    date_forms: dict[str, tuple[str, ...]] = {}
+    kinds_seen: set[str] = set()
+    for path in files:
+        root = sniff_xml_root(path) if path.suffix.lower() == ".xml" or path.suffix.lower() not in {".csv"} else None
+        if root is not None:
+            kind = root if root != "unknown-xml" else (return_type or "cin")
+            if return_type and kind != return_type:
+                findings.append(ingest_finding(
+                    "XML-ROOT", f"{path.name}: this is a {kind} file but the return was given as {return_type}",
+                    file=path.name))  # fmt: skip
+                continue
+            if kind == "ssda903":
+                from .xml903 import read_ssda903_xml
+
+                tables, found = read_ssda903_xml(path)
+                forms = (DMY, ISO)
+            else:
+                tables, found = read_cin_xml(path)
+                forms = (ISO,)
+            findings.extend(found)
+            kinds_seen.add(kind)
+            date_forms[path.name] = forms
+            for name, raw in tables.items():
+                raws[name].append(raw)
+            inputs.append(InputFile(str(path), "xml", sorted(t for t, r in tables.items() if len(r) or t == "Header")))
+            continue
+        schema, raw, found = read_csv_file(path, schemas)
+        findings.extend(found)
+        if schema is None or raw is None:
+            inputs.append(InputFile(str(path), "csv", []))
+            continue
+        kinds_seen.add(schema.return_type)
+        date_forms[path.name] = (DMY,) if schema.return_type == "ssda903" else (ISO, DMY)
+        raws[raw.name].append(raw)
+        inputs.append(InputFile(str(path), "csv", [raw.name]))
+    if len(kinds_seen) > 1:
+        raise InputError("the inputs mix SSDA903 and CIN census files; validate one return at a time")
+    found_type = return_type or (next(iter(kinds_seen)) if kinds_seen else None)
+    return found_type, raws, findings, inputs, date_forms
+
+
+def infer_year(return_type: str, raws: dict[str, list[RawTable]], today: dt.date) -> tuple[str, str]:
+    """A collection year from the data, and how it was found."""
+    if return_type == "cin":
+        for raw in raws.get("Header", []):
+            values = raw.columns.get("ReferenceDate") or []
+            dates, _, _ = parse_dates(pd.Series(values, dtype="object"), (ISO, DMY))
+            dates = dates.dropna()
+            if len(dates):
+                ref = dates.iloc[0].date()
+                return year_containing(ref), f"from the header's ReferenceDate {ref:%d/%m/%Y}"
+    else:
+        starts: list[pd.Series] = []
+        for raw in raws.get("Episodes", []):
+            for col in ("DECOM", "DEC"):
+                values = raw.columns.get(col) or []
+                starts.append(parse_dates(pd.Series(values, dtype="object"), (DMY, ISO))[0])
+        if starts:
+            dates = pd.concat(starts).dropna()
+            dates = dates[dates <= pd.Timestamp(today)]
+            if len(dates):
+                latest = dates.max().date()
+                return year_containing(latest), f"from the latest episode date, {latest:%d/%m/%Y}"
+    last_complete = year_containing(today - dt.timedelta(days=366))
+    return last_complete, "from today's date (the last complete collection year)"
+
+
+def _reference_date(return_type: str, tables: dict[str, Table], year: str) -> dt.date:
+    if return_type == "cin" and "Header" in tables and len(tables["Header"].df):
+        value = tables["Header"].df["ReferenceDate"].iloc[0]
+        if pd.notna(value):
+            return value.date()
+    return collection_end(year)
+
+
+def load_return(
+    paths: list[str | Path],
+    *,
+    return_type: str | None = None,
+    year: str | None = None,
+    la: str | None = None,
+    previous: list[list[str | Path]] | None = None,
+    today: dt.date | None = None,
+) -> Dataset:
+    """Read every input (and previous years' inputs) into one typed Dataset."""
+    files = expand_paths(paths)
+    if not files:
+        raise InputError("no data files found in the inputs (expected .csv or .xml files)")
+    found_type, raws, findings, inputs, date_forms = _read_files(files, return_type)
+    if found_type is None:
+        raise InputError("none of the inputs could be recognised as an SSDA903 or CIN census file")
+    if return_type is None:
+        findings.append(ingest_finding("RETURN-INFERRED", f"the files were recognised as a {found_type} return"))
+    schema = load_schema(found_type)
+    if year is None:
+        year, how = infer_year(found_type, raws, today or dt.date.today())
+        findings.append(ingest_finding("YEAR-INFERRED", f"collection year {year} was used, {how}; give --year to choose"))
+    year = check_year(year)
+    if year not in SUPPORTED_YEARS[found_type]:
+        raise InputError(
+            f"collection year {year} is not supported for {found_type} "
+            f"(supported: {', '.join(SUPPORTED_YEARS[found_type])})"
+        )
+    tables = _type_tables(schema, raws, year, date_forms, findings, suffix="")
+    for n, prev_paths in enumerate(previous or [], start=1):
+        label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"
+        prev_files = expand_paths(prev_paths)
+        prev_type, prev_raws, prev_findings, prev_inputs, prev_forms = _read_files(prev_files, found_type)
+        prev_year = f"{int(year[:4]) - n}_{(int(year[:4]) - n + 1) % 100:02d}"
+        findings.extend(prev_findings)
+        for item in prev_inputs:
+            item.year = label.lstrip("@")
+        inputs.extend(prev_inputs)
+        if prev_type is not None:
+            code_year = prev_year if prev_year in SUPPORTED_YEARS[found_type] else year
+            tables.update(_type_tables(schema, prev_raws, code_year, prev_forms, findings, suffix=label))
+    reference = _reference_date(found_type, tables, year)
+    context = Context(found_type, year, la, collection_start(year), collection_end(year), reference)
+    return Dataset(schema=schema, context=context, tables=tables, findings=findings, inputs=inputs)
+
+
+def _type_tables(
+    schema: ReturnSchema,
+    raws: dict[str, list[RawTable]],
+    year: str,
+    date_forms: dict[str, tuple[str, ...]],
+    findings: list[Finding],
+    suffix: str,
+) -> dict[str, Table]:
+    tables: dict[str, Table] = {}
+    for name, raw_list in raws.items():
+        table_def = schema.tables.get(name)
+        if table_def is None:
+            continue
+        present = [r for r in raw_list if len(r) or name in ("Header", "Episodes", "ChildIdentifiers")]
+        if not present:
+            continue
+        table, found = build_table(name, present, table_def, schema.return_type, year, schema.child_key, date_forms)
+        findings.extend(found)
+        table.name = name + suffix
+        tables[name + suffix] = table
+    return tables
+
+
+def empty_table(schema: ReturnSchema, name: str) -> Table:
+    return Table(name=name, df=empty_frame(schema.tables[name.split("@")[0]]))

@@ -1,0 +1,110 @@
+"""Raw tables -> one typed Table per table name, with the findings typing raised."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..codelists import load_codelists
+from ..dataset import FILE, LINE, ROW, Table
+from ..findings import Finding, ingest_finding
+from ..schema import TableDef
+from .coerce import RAW_SUFFIX, ColumnTyper, blank_to_none
+from .raw import RawTable
+
+
+def empty_frame(table: TableDef) -> pd.DataFrame:
+    """A table with no records but every column, typed."""
+    data: dict[str, pd.Series] = {}
+    for col in table.columns.values():
+        if col.type == "date":
+            data[col.name] = pd.Series([], dtype="datetime64[ns]")
+            data[col.name + RAW_SUFFIX] = pd.Series([], dtype="object")
+        elif col.type == "int":
+            data[col.name] = pd.Series([], dtype="Int64")
+            data[col.name + RAW_SUFFIX] = pd.Series([], dtype="object")
+        elif col.type == "flag":
+            data[col.name] = pd.Series([], dtype="boolean")
+            data[col.name + RAW_SUFFIX] = pd.Series([], dtype="object")
+        else:
+            data[col.name] = pd.Series([], dtype="object")
+    data[ROW] = pd.Series([], dtype="int64")
+    data[FILE] = pd.Series([], dtype="object")
+    data[LINE] = pd.Series([], dtype="int64")
+    return pd.DataFrame(data)
+
+
+def type_raw(
+    raw: RawTable, table: TableDef, return_type: str, year: str, child_key: str, date_forms: tuple[str, ...]
+) -> tuple[pd.DataFrame, list[str], list[Finding]]:
+    """Type one file's records. Returns the frame, the declared columns the file lacked, and findings."""
+    n = len(raw.lines)
+    child = blank_to_none(raw.columns[child_key]) if child_key in raw.columns else None
+    typer = ColumnTyper(table.name, raw.file, raw.lines, child)
+    lists = load_codelists(return_type)
+    data: dict[str, pd.Series] = {}
+    missing: list[str] = []
+    for col in table.columns.values():
+        if col.name not in raw.columns:
+            if not col.optional:
+                missing.append(col.name)
+            text = pd.Series([None] * n, dtype="object")
+        else:
+            text = blank_to_none(raw.columns[col.name])
+        if col.type == "date":
+            data[col.name] = typer.date(col.name, text, date_forms)
+            data[col.name + RAW_SUFFIX] = text
+        elif col.type == "int":
+            data[col.name] = typer.integer(col.name, text)
+            data[col.name + RAW_SUFFIX] = text
+        elif col.type == "flag":
+            data[col.name] = typer.flag(col.name, text)
+            data[col.name + RAW_SUFFIX] = text
+        else:
+            if col.codelist and col.codelist in lists and year in lists[col.codelist].by_year:
+                typer.code_case(col.name, text, lists[col.codelist].by_year[year])
+            data[col.name] = text
+    for extra in raw.extra_columns:
+        data[extra] = blank_to_none(raw.columns[extra])
+    data[FILE] = pd.Series([raw.file] * n, dtype="object")
+    data[LINE] = pd.Series(raw.lines, dtype="int64")
+    return pd.DataFrame(data), missing, typer.findings
+
+
+def build_table(
+    name: str,
+    raws: list[RawTable],
+    table: TableDef,
+    return_type: str,
+    year: str,
+    child_key: str,
+    date_forms: dict[str, tuple[str, ...]],
+) -> tuple[Table, list[Finding]]:
+    """Combine every file holding this table into one typed Table (rows in file order, then source order)."""
+    frames: list[pd.DataFrame] = []
+    findings: list[Finding] = []
+    missing_columns: dict[str, list[str]] = {}
+    offset = 0
+    for raw in raws:
+        frame, missing, found = type_raw(raw, table, return_type, year, child_key, date_forms[raw.file])
+        for f in found:  # typing numbers rows within the file; the table numbers them across files
+            findings.append(f if f.row is None or offset == 0 else _shift_row(f, offset))
+        for col in missing:
+            missing_columns.setdefault(col, []).append(raw.file)
+            findings.append(ingest_finding(
+                "COLUMN-MISSING", f"{raw.file}: the {name} table needs a column {col}, which the file lacks; "
+                "rules that use it are not run", table=name, fields=(col,), file=raw.file))  # fmt: skip
+        frames.append(frame)
+        offset += len(frame)
+    if len(raws) > 1:
+        findings.append(ingest_finding(
+            "FILE-DUPLICATE-TABLE", f"the {name} table was found in {len(raws)} files "
+            f"({', '.join(r.file for r in raws)}); their rows were combined in that order", table=name))  # fmt: skip
+    df = pd.concat(frames, ignore_index=True) if frames else empty_frame(table)
+    df[ROW] = range(len(df))
+    return Table(name=name, df=df, missing_columns=missing_columns, files=[r.file for r in raws]), findings
+
+
+def _shift_row(finding: Finding, offset: int) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, row=(finding.row or 0) + offset)

@@ -1,0 +1,319 @@
+"""SSDA903 (children looked after) XML -> raw tables, streamed with lxml iterparse.
+
+The layout (see docs/ssda903-xml.md): the root <EXPSSDA903> holds one <CHILD> per child; each CHILD holds one
+<HEADER> and any number of <EPISODE>. The HEADER holds the child's own fields, three flat groups of fields
+(UASC/DUC, the AD1 adoption fields, the OC3 care-leaver fields) and the repeated or optional blocks <AREVIEW>,
+<AMISSING>, <OC2>, <PERMANENCE> and <AD_PLACED>. Every record gets the child id in CHILD and, where its table
+has them, the HEADER's DOB and SEX, as the CSV files carry them. Each <CHILD> is read and then cleared, so
+memory stays bounded however large the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from ..findings import Finding, ingest_finding
+from .raw import RawTable
+from .xml_safety import open_safe_iterparse, unsafe_xml_reason
+
+ROOT = "EXPSSDA903"
+RECORD = "CHILD"
+HEADER = "HEADER"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One group of XML elements that becomes records of one table.
+
+    ``fields`` maps element name -> column, in the order the writer emits them. ``element`` is the wrapping
+    element (one record per occurrence) or None for a flat group inside HEADER, which gives at most one
+    record, made when any of its fields or ``triggers`` (elements read elsewhere) has text. ``copied`` are
+    columns copied from the Header record.
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    fields: dict[str, str]
+    element: str | None = None
+    copied: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
+
+
+# The HEADER's own fields -> Header columns (UASC is the XML-only flag, carried as an extra column).
+HEADER_FIELDS: dict[str, str] = {
+    "CHILDID": "CHILD", "UPN": "UPN", "SEX": "SEX", "DOB": "DOB", "ETHNIC": "ETHNIC", "UASC": "UASC",
+    "MOTHER": "MOTHER", "MC_DOB": "MC_DOB",
+}  # fmt: skip
+HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
+HEADER_EXTRA_COLUMNS = ("UASC",)
+
+EPISODES = Block(
+    table="Episodes",
+    element="EPISODE",
+    columns=("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "REASON_PLACE_CHANGE",
+             "HOME_POST", "PL_POST", "URN"),
+    fields={"DECOM": "DECOM", "RNE": "RNE", "LS": "LS", "CIN": "CIN", "PL": "PLACE", "PL_POST": "PL_POST",
+            "HOME_POST": "HOME_POST", "URN": "URN", "PLACE_PROVIDER": "PLACE_PROVIDER", "DEC": "DEC", "REC": "REC",
+            "REASON_PLACE_CHANGE": "REASON_PLACE_CHANGE"},
+)  # fmt: skip
+
+# Flat groups inside HEADER, in the order the writer emits them after UASC.
+UASC = Block(
+    table="UASC", columns=("CHILD", "SEX", "DOB", "DUC"), fields={"DUC": "DUC"}, copied=("SEX", "DOB"),
+    triggers=("UASC",),
+)
+AD1 = Block(
+    table="AD1",
+    columns=("CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR"),
+    fields={f: f for f in ("DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR")},
+    copied=("DOB",),
+)
+OC3 = Block(
+    table="OC3",
+    columns=("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
+    fields={f: f for f in ("IN_TOUCH", "ACTIV", "ACCOM")},
+    copied=("DOB",),
+)
+FLAT_BLOCKS = (UASC, AD1, OC3)
+
+# Blocks nested in HEADER, one record per element.
+MISSING = Block(
+    table="Missing", element="AMISSING", columns=("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
+    fields={f: f for f in ("MISSING", "MIS_START", "MIS_END")}, copied=("DOB",),
+)  # fmt: skip
+REVIEWS = Block(
+    table="Reviews", element="AREVIEW", columns=("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+    fields={f: f for f in ("REVIEW", "REVIEW_CODE")}, copied=("DOB",),
+)  # fmt: skip
+PREV_PERM = Block(
+    table="PrevPerm", element="PERMANENCE", columns=("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
+    fields={f: f for f in ("PREV_PERM", "LA_PERM", "DATE_PERM")}, copied=("DOB",),
+)  # fmt: skip
+_OC2_FIELDS = (
+    "SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT",
+    "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED",
+)  # fmt: skip
+OC2 = Block(
+    table="OC2", element="OC2", columns=("CHILD", "DOB", *_OC2_FIELDS), fields={f: f for f in _OC2_FIELDS},
+    copied=("DOB",),
+)  # fmt: skip
+PLACED_ADOPTION = Block(
+    table="PlacedAdoption", element="AD_PLACED",
+    columns=("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
+    fields={f: f for f in ("DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED")}, copied=("DOB",),
+)  # fmt: skip
+NESTED_BLOCKS = (MISSING, REVIEWS, PREV_PERM, OC2, PLACED_ADOPTION)
+
+# Spellings of the CSV column names accepted for the two renamed elements.
+ALIASES: dict[str, dict[str, str]] = {HEADER: {"CHILD": "CHILDID"}, "EPISODE": {"PLACE": "PL"}}
+
+ALL_BLOCKS = (EPISODES, *FLAT_BLOCKS, *NESTED_BLOCKS)
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {"Header": HEADER_COLUMNS, **{b.table: b.columns for b in ALL_BLOCKS}}
+# Tables of the SSDA903 data model that this XML layout does not hold (CSV only).
+CSV_ONLY_TABLES = ("SWEpisodes", "DoLo")
+ALWAYS_RETURNED = ("Header", "Episodes")
+
+_HEADER_LEAVES = {**HEADER_FIELDS, **{e: c for b in FLAT_BLOCKS for e, c in b.fields.items()}}
+_NESTED_BY_ELEMENT = {b.element: b for b in NESTED_BLOCKS}
+_NOTICE_NAMES = 20
+
+
+def _local(tag: object) -> str:
+    """The element's name without any namespace; '' for comments and processing instructions."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _text(el: etree._Element) -> str | None:
+    value = (el.text or "").strip()
+    return value or None
+
+
+class _Reader:
+    """Collects the records of every table, and the elements that were ignored."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.tables = {name: RawTable(name=name, file=file, columns={c: [] for c in cols})
+                       for name, cols in TABLE_COLUMNS.items()}  # fmt: skip
+        header = self.tables["Header"]
+        header.columns.update({c: [] for c in HEADER_EXTRA_COLUMNS})
+        header.extra_columns = list(HEADER_EXTRA_COLUMNS)
+        self.children = 0
+        self.ignored: dict[str, tuple[int, int]] = {}  # path -> (first line, count)
+        self.findings: list[Finding] = []
+
+    def ignore(self, path: str, line: int | None) -> None:
+        first, count = self.ignored.get(path, (line or 0, 0))
+        self.ignored[path] = (first, count + 1)
+
+    def _leaves(
+        self, parent: etree._Element, path: str, known: dict[str, str], aliases: dict[str, str]
+    ) -> tuple[dict[str, str | None], dict[str, int], list[etree._Element]]:
+        """Text of the known leaf elements (first occurrence wins), their lines, and the other child elements."""
+        values: dict[str, str | None] = {}
+        lines: dict[str, int] = {}
+        others: list[etree._Element] = []
+        for el in parent:
+            name = _local(el.tag)
+            if not name:
+                continue
+            name = aliases.get(name, name)
+            if name not in known:
+                others.append(el)
+                continue
+            if name in values:
+                self.ignore(f"{path}/{name} (repeated)", el.sourceline)
+                continue
+            values[name] = _text(el)
+            lines[name] = el.sourceline or 0
+            for inner in el:
+                if _local(inner.tag):
+                    self.ignore(f"{path}/{name}/{_local(inner.tag)}", inner.sourceline)
+        return values, lines, others
+
+    def _add(self, block: Block, values: dict[str, str | None], base: dict[str, str | None], line: int) -> None:
+        record = {col: base.get(col) for col in ("CHILD", *block.copied)}
+        for element, column in block.fields.items():
+            record[column] = values.get(element)
+        self.tables[block.table].append(record, line)
+
+    def read_child(self, child: etree._Element) -> None:
+        """Turn one complete <CHILD> element into records."""
+        self.children += 1
+        path = f"{ROOT}/{RECORD}"
+        headers: list[etree._Element] = []
+        episodes: list[etree._Element] = []
+        for el in child:
+            name = _local(el.tag)
+            if name == HEADER:
+                headers.append(el)
+            elif name == EPISODES.element:
+                episodes.append(el)
+            elif name:
+                self.ignore(f"{path}/{name}", el.sourceline)
+        for extra in headers[1:]:
+            self.ignore(f"{path}/{HEADER} (repeated)", extra.sourceline)
+        base: dict[str, str | None] = {}
+        if headers:
+            base = self._read_header(headers[0], f"{path}/{HEADER}")
+        else:
+            self.findings.append(ingest_finding(
+                "XML-SCHEMA", f"{self.file} line {child.sourceline}: this <{RECORD}> has no <{HEADER}>, so it has "
+                "no child id; every <CHILD> is expected to start with a <HEADER> holding <CHILDID>",
+                file=self.file, line=child.sourceline))  # fmt: skip
+        for episode in episodes:
+            values, _, others = self._leaves(episode, f"{path}/EPISODE", EPISODES.fields, ALIASES["EPISODE"])
+            for el in others:
+                self.ignore(f"{path}/EPISODE/{_local(el.tag)}", el.sourceline)
+            self._add(EPISODES, values, base, episode.sourceline or 0)
+
+    def _read_header(self, header: etree._Element, path: str) -> dict[str, str | None]:
+        values, lines, others = self._leaves(header, path, _HEADER_LEAVES, ALIASES[HEADER])
+        base = {column: values.get(element) for element, column in HEADER_FIELDS.items()}
+        self.tables["Header"].append(base, header.sourceline or 0)
+        for block in FLAT_BLOCKS:
+            present = [e for e in (*block.triggers, *block.fields) if values.get(e) is not None]
+            if present:
+                self._add(block, values, base, min(lines[e] for e in present))
+        for el in others:
+            name = _local(el.tag)
+            block = _NESTED_BY_ELEMENT.get(name)
+            if block is None:
+                self.ignore(f"{path}/{name}", el.sourceline)
+                continue
+            inner, _, unknown = self._leaves(el, f"{path}/{name}", block.fields, {})
+            for item in unknown:
+                self.ignore(f"{path}/{name}/{_local(item.tag)}", item.sourceline)
+            self._add(block, inner, base, el.sourceline or 0)
+        return base
+
+    def notice(self) -> Finding | None:
+        """One notice naming every element that was ignored, or None."""
+        if not self.ignored:
+            return None
+        items = sorted(self.ignored.items(), key=lambda kv: kv[1][0])
+        shown = [f"{p} (line {first}{f', {n} times' if n > 1 else ''})" for p, (first, n) in items[:_NOTICE_NAMES]]
+        more = f" and {len(items) - _NOTICE_NAMES} more" if len(items) > _NOTICE_NAMES else ""
+        return ingest_finding(
+            "COLUMN-EXTRA", f"{self.file}: element(s) that are not part of the SSDA903 XML layout were ignored: "
+            f"{', '.join(shown)}{more}; only <{RECORD}> elements holding <{HEADER}> and <EPISODE> with DfE's "
+            "element names are read", file=self.file, line=items[0][1][0] or None,
+            values=tuple(p for p, _ in items))  # fmt: skip
+
+    def result(self) -> dict[str, RawTable]:
+        return {name: raw for name, raw in self.tables.items() if len(raw) or name in ALWAYS_RETURNED}
+
+
+def read_ssda903_xml(path: Path) -> tuple[dict[str, RawTable], list[Finding]]:
+    """Read an SSDA903 XML return into raw tables; problems become findings, never exceptions.
+
+    Header and Episodes are always returned (possibly empty); other tables only when they have records.
+    A malformed file keeps the records of every <CHILD> completed before the error.
+    """
+    name = path.name
+    reader = _Reader(name)
+    findings: list[Finding] = []
+    try:
+        if path.stat().st_size == 0:
+            return reader.result(), [ingest_finding("FILE-EMPTY", f"{name}: the file is empty", file=name)]
+        reason = unsafe_xml_reason(path)
+    except OSError as exc:
+        return reader.result(), [ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name)]
+    if reason:
+        return reader.result(), [ingest_finding(
+            "XML-UNSAFE", f"{name}: {reason}; an SSDA903 XML return must not contain a DOCTYPE or ENTITY "
+            "declaration, so the file was not read", file=name)]  # fmt: skip
+    depth = 0
+    try:
+        for event, el in open_safe_iterparse(path, events=("start", "end")):
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    refusal = _check_root(el, name)
+                    if refusal:
+                        return reader.result(), [refusal]
+                continue
+            depth -= 1
+            if depth != 1:
+                continue
+            tag = _local(el.tag)
+            if tag == RECORD:
+                reader.read_child(el)
+            elif tag:
+                reader.ignore(f"{ROOT}/{tag}", el.sourceline)
+            el.clear()
+            parent = el.getparent()
+            while parent is not None and el.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or None
+        findings.append(ingest_finding(
+            "XML-MALFORMED", f"{name} line {line}: the XML is not well formed ({exc.msg}); a complete, well-formed "
+            f"<{ROOT}> document was expected. The {reader.children} <{RECORD}> record(s) completed before this "
+            "point were kept and the rest of the file was not read", file=name, line=line))  # fmt: skip
+    except OSError as exc:
+        findings.append(ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name))
+    findings.extend(reader.findings)
+    notice = reader.notice()
+    if notice:
+        findings.append(notice)
+    return reader.result(), findings
+
+
+def _check_root(root: etree._Element, file: str) -> Finding | None:
+    """A finding refusing the document for its DOCTYPE or its root element, or None when it may be read."""
+    if root.getroottree().docinfo.doctype:
+        return ingest_finding(
+            "XML-UNSAFE", f"{file}: the document declares a DOCTYPE, which is refused for safety; an SSDA903 XML "
+            "return must not contain one, so the file was not read", file=file, line=root.sourceline)  # fmt: skip
+    tag = _local(root.tag)
+    if tag != ROOT:
+        return ingest_finding(
+            "XML-ROOT", f"{file} line {root.sourceline}: the root element is <{tag}>, but an SSDA903 XML return "
+            f"has <{ROOT}> as its root; nothing was read from this file", file=file, line=root.sourceline)  # fmt: skip
+    return None

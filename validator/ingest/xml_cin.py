@@ -1,0 +1,151 @@
+"""CIN census XML -> raw tables with full parent keys, streamed with lxml iterparse.
+
+Each <Child> is read and then cleared, so memory stays bounded however large the file. Every repeated value
+keeps its own row: each Disability, each AssessmentFactors code, each CPPreviewDate. CINdetailsID,
+AssessmentID and CPPID are the 1-based positions of the block within its parent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from ..findings import Finding, ingest_finding
+from .raw import RawTable
+from .xml_safety import open_safe_iterparse, unsafe_xml_reason
+
+CHILD_ID_FIELDS = ("LAchildID",)
+IDENTIFIER_FIELDS = (
+    "LAchildID", "UPN", "FormerUPN", "UPNunknown", "PersonBirthDate", "ExpectedPersonBirthDate",
+    "GenderCurrent", "Sex", "PersonDeathDate",
+)  # fmt: skip
+CIN_FIELDS = (
+    "CINreferralDate", "ReferralSource", "PrimaryNeedCode", "CINclosureDate", "ReasonForClosure",
+    "DateOfInitialCPC", "ReferralNFA",
+)  # fmt: skip
+TABLES = (
+    "Header", "ChildIdentifiers", "ChildCharacteristics", "Disabilities", "CINdetails", "Assessments",
+    "AssessmentFactors", "CINplanDates", "Section47", "ChildProtectionPlans", "Reviews", "PreProceedings",
+)  # fmt: skip
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _text(el: etree._Element | None) -> str | None:
+    if el is None or el.text is None:
+        return None
+    value = el.text.strip()
+    return value or None
+
+
+def _leaf_values(parent: etree._Element, skip: frozenset[str] = frozenset()) -> dict[str, str | None]:
+    """Text of the parent's leaf children, by local name (first occurrence wins)."""
+    values: dict[str, str | None] = {}
+    for el in parent:
+        name = _local(el.tag)
+        if name and name not in skip and len(el) == 0 and name not in values:
+            values[name] = _text(el)
+    return values
+
+
+def _children(parent: etree._Element, name: str) -> list[etree._Element]:
+    return [el for el in parent if _local(el.tag) == name]
+
+
+class _CinTables:
+    def __init__(self, file: str) -> None:
+        self.tables = {name: RawTable(name=name, file=file) for name in TABLES}
+
+    def add(self, table: str, record: dict[str, str | None], line: int | None) -> None:
+        self.tables[table].append(record, line or 0)
+
+    def read_header(self, header: etree._Element) -> None:
+        record: dict[str, str | None] = {}
+        for block in ("CollectionDetails", "Source"):
+            found = _children(header, block)
+            if found:  # DfE's schema allows several Source blocks; the first describes the return
+                record.update(_leaf_values(found[0]))
+        self.add("Header", record, header.sourceline)
+
+    def read_child(self, child: etree._Element) -> None:
+        ident = (_children(child, "ChildIdentifiers") or [None])[0]
+        ids = _leaf_values(ident) if ident is not None else {}
+        child_id = ids.get("LAchildID")
+        key = {"LAchildID": child_id}
+        self.add("ChildIdentifiers", {**{f: None for f in IDENTIFIER_FIELDS}, **ids},
+                 (ident if ident is not None else child).sourceline)  # fmt: skip
+        for chars in _children(child, "ChildCharacteristics"):
+            self.add("ChildCharacteristics", {**key, **_leaf_values(chars)}, chars.sourceline)
+            for block in _children(chars, "Disabilities"):
+                for dis in _children(block, "Disability"):
+                    self.add("Disabilities", {**key, "Disability": _text(dis)}, dis.sourceline)
+        for n, cin in enumerate(_children(child, "CINdetails"), start=1):
+            self._read_cin_details(cin, {**key, "CINdetailsID": str(n)})
+
+    def _read_cin_details(self, cin: etree._Element, key: dict[str, str | None]) -> None:
+        values = _leaf_values(cin)
+        self.add("CINdetails", {**key, **{f: values.get(f) for f in CIN_FIELDS}}, cin.sourceline)
+        for n, assess in enumerate(_children(cin, "Assessments"), start=1):
+            akey = {**key, "AssessmentID": str(n)}
+            self.add("Assessments", {**akey, **_leaf_values(assess)}, assess.sourceline)
+            for block in _children(assess, "FactorsIdentifiedAtAssessment"):
+                for factor in _children(block, "AssessmentFactors"):
+                    self.add("AssessmentFactors", {**akey, "AssessmentFactor": _text(factor)}, factor.sourceline)
+        for plan in _children(cin, "CINPlanDates"):
+            self.add("CINplanDates", {**key, **_leaf_values(plan)}, plan.sourceline)
+        for s47 in _children(cin, "Section47"):
+            self.add("Section47", {**key, **_leaf_values(s47)}, s47.sourceline)
+        for n, cpp in enumerate(_children(cin, "ChildProtectionPlans"), start=1):
+            pkey = {**key, "CPPID": str(n)}
+            self.add("ChildProtectionPlans", {**pkey, **_leaf_values(cpp)}, cpp.sourceline)
+            for block in _children(cpp, "Reviews"):
+                for review in _children(block, "CPPreviewDate"):
+                    self.add("Reviews", {**pkey, "CPPreviewDate": _text(review)}, review.sourceline)
+        for pre in _children(cin, "PreProceedingsandFGDM"):
+            self.add("PreProceedings", {**key, **_leaf_values(pre)}, pre.sourceline)
+
+
+def read_cin_xml(path: Path) -> tuple[dict[str, RawTable], list[Finding]]:
+    """Read a CIN census XML file into raw tables; problems become findings, never exceptions."""
+    name = path.name
+    reason = unsafe_xml_reason(path)
+    if reason:
+        return {}, [ingest_finding("XML-UNSAFE", f"{name}: {reason}; the file was not read", file=name)]
+    out = _CinTables(name)
+    findings: list[Finding] = []
+    root_checked = False
+    try:
+        for event, el in open_safe_iterparse(path, events=("start", "end")):
+            tag = _local(el.tag)
+            if event == "start":
+                if not root_checked:
+                    root_checked = True
+                    if tag != "Message":
+                        findings.append(ingest_finding(
+                            "XML-ROOT", f"{name} line {el.sourceline}: the root element is <{tag}>, "
+                            "but a CIN census file starts with <Message>", file=name, line=el.sourceline))  # fmt: skip
+                        return {}, findings
+                continue
+            parent = el.getparent()
+            parent_tag = _local(parent.tag) if parent is not None else ""
+            if tag == "Header" and parent_tag == "Message":
+                out.read_header(el)
+                el.clear()
+            elif tag == "Child" and parent_tag == "Children":
+                out.read_child(el)
+                el.clear()
+                while el.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else None
+        findings.append(ingest_finding(
+            "XML-MALFORMED", f"{name} line {line}: the XML is not well formed ({exc.msg}); "
+            "records read before this point were kept", file=name, line=line))  # fmt: skip
+    except OSError as exc:
+        findings.append(ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name))
+    if not root_checked and not findings:
+        findings.append(ingest_finding("FILE-EMPTY", f"{name}: the file has no XML content", file=name))
+    return out.tables, findings

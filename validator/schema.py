@@ -1,0 +1,77 @@
+"""The data model of each return (schemas/<return>/tables.yaml): tables, columns, types, keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+from .yamlio import load_yaml_file
+
+from .resources import schemas_dir
+
+ColumnType = Literal["id", "code", "text", "date", "int", "flag", "postcode"]
+RETURN_TYPES = ("ssda903", "cin")
+
+
+@dataclass(frozen=True)
+class ColumnDef:
+    name: str
+    type: ColumnType
+    codelist: str | None = None
+    optional: bool = False  # absent from the file without a finding (e.g. GenderCurrent vs Sex)
+
+
+@dataclass(frozen=True)
+class TableDef:
+    name: str
+    columns: dict[str, ColumnDef]
+    signature: tuple[str, ...]
+    aliases: dict[str, str] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()
+    parent: str | None = None
+    years: str | None = None
+
+    @property
+    def typed_columns(self) -> list[str]:
+        return [c.name for c in self.columns.values() if c.type in ("date", "int", "flag")]
+
+
+@dataclass(frozen=True)
+class ReturnSchema:
+    return_type: str
+    child_key: str
+    tables: dict[str, TableDef]
+
+    def parent_keys(self, table: str) -> tuple[str, ...]:
+        """Columns that join ``table`` to its parent table (the parent's own keys)."""
+        parent = self.tables[table].parent
+        if parent is None:
+            return (self.child_key,)
+        return self.tables[parent].keys or (self.child_key,)
+
+
+@cache
+def load_schema(return_type: str) -> ReturnSchema:
+    data = load_yaml_file(schemas_dir(return_type) / "tables.yaml")
+    tables: dict[str, TableDef] = {}
+    for name, spec in data["tables"].items():
+        columns = {
+            col: ColumnDef(
+                name=col,
+                type=cspec["type"],
+                codelist=cspec.get("codelist"),
+                optional=bool(cspec.get("optional", False)),
+            )
+            for col, cspec in spec["columns"].items()
+        }
+        tables[name] = TableDef(
+            name=name,
+            columns=columns,
+            signature=tuple(spec.get("signature", ())),
+            aliases=dict(spec.get("aliases", {})),
+            keys=tuple(spec.get("keys", ())),
+            parent=spec.get("parent"),
+            years=spec.get("years"),
+        )
+    return ReturnSchema(return_type=data["return"], child_key=data["child_key"], tables=tables)
