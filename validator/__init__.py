@@ -1,12 +1,12 @@
 """Validator for the DfE children's social care returns (SSDA903 and CIN census), run locally.
 
-    >>> import validator
-    >>> result = validator.validate(["samples/ssda903/2024_25"], year="2024_25", la="E09000027")
-    >>> result.findings_frame.head()
+>>> import validator
+>>> result = validator.validate(["samples/ssda903/2024_25"], year="2024_25", la="E09000027")
+>>> result.findings_frame.head()
 """
 
 __version__ = "0.1.0"
 
-from .api import validate  # noqa: E402
+from .api import validate
 
 __all__ = ["__version__", "validate"]

@@ -22,7 +22,9 @@ def run_rules(dataset: Dataset, rules: Sequence[Rule] | None = None) -> Result:
     for rule in chosen:
         outcome = run_rule(rule, store)
         findings.extend(outcome.findings)
-        statuses.append(RuleStatus(rule.code, outcome.status, outcome.reason, len(outcome.findings), rule.severity, rule.message))
+        statuses.append(
+            RuleStatus(rule.code, outcome.status, outcome.reason, len(outcome.findings), rule.severity, rule.message)
+        )
     return Result(dataset.return_type, dataset.context, dataset.inputs, statuses, findings)
 
 

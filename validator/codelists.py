@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from .yamlio import load_yaml_file
-
 from .resources import rules_dir
+from .yamlio import load_yaml_file
 from .years import SUPPORTED_YEARS, expand
 
 

@@ -113,8 +113,14 @@ class Result:
             },
             "rules": {
                 "run": sorted(self.rules_run, key=_code_key),
-                "not_run": [{"code": r.code, "reason": r.reason} for r in sorted(self.rules_not_run, key=lambda r: _code_key(r.code))],
-                "crashed": [{"code": r.code, "error": r.reason} for r in sorted(self.rules_crashed, key=lambda r: _code_key(r.code))],
+                "not_run": [
+                    {"code": r.code, "reason": r.reason}
+                    for r in sorted(self.rules_not_run, key=lambda r: _code_key(r.code))
+                ],
+                "crashed": [
+                    {"code": r.code, "error": r.reason}
+                    for r in sorted(self.rules_crashed, key=lambda r: _code_key(r.code))
+                ],
             },
             "findings": [f.to_dict() for f in self.findings],
         }

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from .yamlio import load_yaml_file
-
 from .resources import schemas_dir
+from .yamlio import load_yaml_file
 
 ColumnType = Literal["id", "code", "text", "date", "int", "flag", "postcode"]
 RETURN_TYPES = ("ssda903", "cin")

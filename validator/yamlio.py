@@ -1,8 +1,8 @@
 """YAML reading for rule, code list and schema files.
 
-PyYAML follows YAML 1.1, where 2024_25 is the integer 202425 and 0123 is octal. Our files are full of such
-codes and years, so this loader only reads plain decimal integers and floats as numbers; everything else
-unquoted stays text.
+PyYAML follows YAML 1.1, where 2024_25 is the integer 202425, 0123 is octal and `on`, `no` and `yes` are
+booleans. Our files are full of such codes, years and keys, so this loader reads only plain decimal integers
+and floats as numbers and only true/false as booleans (as YAML 1.2 does); everything else unquoted is text.
 """
 
 from __future__ import annotations
@@ -18,18 +18,26 @@ class RuleYamlLoader(yaml.SafeLoader):
     pass
 
 
+_REPLACED = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool")
+
+
 RuleYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _REPLACED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-RuleYamlLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(0|[1-9][0-9]*)$"), list("-+0123456789"))
+RuleYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(0|[1-9][0-9]*)$"), list("-+0123456789")
+)
+RuleYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 RuleYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float", re.compile(r"^[-+]?(0|[1-9][0-9]*)\.[0-9]+$"), list("-+0123456789")
 )
 
 
 def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=RuleYamlLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=RuleYamlLoader)
 
 
 def load_yaml_file(path: Path) -> Any:

@@ -63,4 +63,4 @@ def compute_derived(return_type: str, table: str, frame: pd.DataFrame, child_key
     return result
 
 
-__all__ = ["compute_derived", "derived_columns", "periods_of_care", "np"]
+__all__ = ["compute_derived", "derived_columns", "np", "periods_of_care"]

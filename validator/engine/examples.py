@@ -42,8 +42,9 @@ def example_dataset(rule: Rule, example: Example) -> Dataset:
         tables.pop(name, None)
     reference = collection_end(year)
     if "reference_date" in example.context:
-        from ..ingest.coerce import parse_dates
         import pandas as pd
+
+        from ..ingest.coerce import parse_dates
 
         parsed = parse_dates(pd.Series([example.context["reference_date"]], dtype="object"), (DMY, ISO))[0]
         reference = parsed.iloc[0].date()
@@ -51,7 +52,9 @@ def example_dataset(rule: Rule, example: Example) -> Dataset:
         value = tables["Header"].df["ReferenceDate"].iloc[0]
         if value == value and value is not None:
             reference = value.date()
-    context = Context(rule.return_type, year, example.context.get("la"), collection_start(year), collection_end(year), reference)
+    context = Context(
+        rule.return_type, year, example.context.get("la"), collection_start(year), collection_end(year), reference
+    )
     return Dataset(schema=schema, context=context, tables=tables)
 
 

@@ -166,6 +166,12 @@ def date(scope: Any, text: str) -> pd.Timestamp:
     return parsed.iloc[0]
 
 
+@function("to_date(x)")
+def to_date(scope: Any, x: Any) -> pd.Series:
+    """A text field read as a date (dd/mm/yyyy or yyyy-mm-dd); missing where it is not one."""
+    return parse_dates(_series(x, scope.frame.index).astype("object"), (DMY, ISO))[0]
+
+
 @function("add_days(d, n)")
 def add_days(scope: Any, d: Any, n: Any) -> pd.Series:
     index = scope.frame.index

@@ -11,9 +11,9 @@ import jsonschema
 import yaml
 
 from ..codelists import load_codelists
-from ..yamlio import load_yaml_file
 from ..resources import rules_dir
 from ..schema import ReturnSchema, load_schema
+from ..yamlio import load_yaml_file
 from ..years import SUPPORTED_YEARS, YearError, expand
 from .derived import derived_columns
 from .expr import CONSTANTS, Compiled, ExpressionError, compile_expression
@@ -129,7 +129,11 @@ class _Builder:
         except ExpressionError as exc:
             raise self.fail(key, str(exc)) from None
         for fn in compiled.functions:
-            if FUNCTIONS[fn].kind == "sequence" and not self.has_sequence and fn.startswith(("prev", "next", "is_", "pos")):
+            if (
+                FUNCTIONS[fn].kind == "sequence"
+                and not self.has_sequence
+                and fn.startswith(("prev", "next", "is_", "pos"))
+            ):
                 raise self.fail(key, f"{fn}() needs a `sequence:` (by / order) on the rule")
             if FUNCTIONS[fn].kind == "aggregate" and self.spec["level"] != "return":
                 raise self.fail(key, f"{fn}() sums over the whole table and is only for level: return rules")
@@ -184,7 +188,7 @@ class _Builder:
     def condition(self, spec: Any, key: str) -> Condition:
         if isinstance(spec, str):
             return Condition("expr", expr=self.compile(spec, key, self.table, self.aliases))
-        (op, body), = spec.items()
+        ((op, body),) = spec.items()
         if op in ("all", "any"):
             return Condition(op, parts=tuple(self.condition(p, f"{key}.{op}[{i}]") for i, p in enumerate(body)))
         if op == "not":
@@ -213,7 +217,7 @@ class _Builder:
                 raise self.fail("sequence", f"{self.table} has no field {col}")
         lets: dict[str, tuple[str, Related]] = {}
         for name, lspec in (spec.get("let") or {}).items():
-            (kind, rspec), = lspec.items()
+            ((kind, rspec),) = lspec.items()
             if kind in ("min", "max", "sum") and "value" not in rspec:
                 raise self.fail(f"let.{name}", f"{kind} needs a `value` expression")
             lets[name] = (kind, self.related(rspec, f"let.{name}"))
@@ -244,6 +248,9 @@ class _Builder:
                 if missing_years:
                     raise self.fail("codes", f"code list {list_name} has no codes for {', '.join(missing_years)}")
         examples = tuple(self.example(i, e) for i, e in enumerate(spec["examples"]))
+        divergence = spec.get("divergence")
+        if divergence and divergence["example"] not in {e.name for e in examples}:
+            raise self.fail("divergence.example", f"no example is named '{divergence['example']}'")
         if not any(e.expect == "fail" for e in examples) or not any(e.expect == "pass" for e in examples):
             raise self.fail("examples", "needs at least one failing and one passing example")
         return Rule(

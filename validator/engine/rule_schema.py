@@ -94,6 +94,18 @@ RULE: dict[str, Any] = {
         "years": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
         "description": {"type": "string"},
         "notes": {"type": "string"},
+        "divergence": {
+            "description": "Where this rule deliberately differs from the community reference implementation.",
+            "type": "object",
+            "required": ["reference", "ours", "why", "example"],
+            "additionalProperties": False,
+            "properties": {
+                "reference": {"type": "string", "description": "What the reference implementation does."},
+                "ours": {"type": "string", "description": "What this rule does instead."},
+                "why": {"type": "string", "description": "Why: normally DfE's rule text says so."},
+                "example": {"type": "string", "description": "Name of the example that shows the difference."},
+            },
+        },
         "join": {"type": "object", "additionalProperties": {"$ref": "#/$defs/related"}},
         "let": {"type": "object", "additionalProperties": {"$ref": "#/$defs/let"}},
         "sequence": {

@@ -81,12 +81,17 @@ class Sequence:
         return self._back(pos)
 
     def group_size(self) -> pd.Series:
-        size = pd.Series(np.ones(len(self.order), dtype="int64")).groupby(self.groups_sorted, sort=False).transform("sum")
+        size = (
+            pd.Series(np.ones(len(self.order), dtype="int64")).groupby(self.groups_sorted, sort=False).transform("sum")
+        )
         return self._back(size)
 
     def transform(self, x: pd.Series, how: str) -> pd.Series:
         ordered = x.reindex(self.order).reset_index(drop=True)
-        return self._back(ordered.groupby(self.groups_sorted, sort=False).transform(how), dtype=x.dtype if how in ("min", "max") else None)
+        return self._back(
+            ordered.groupby(self.groups_sorted, sort=False).transform(how),
+            dtype=x.dtype if how in ("min", "max") else None,
+        )
 
     def at_position(self, x: pd.Series, first: bool) -> pd.Series:
         ordered = x.reindex(self.order).reset_index(drop=True)

@@ -35,9 +35,7 @@ def blank_to_none(values: Sequence[str | None]) -> pd.Series:
     return stripped.where(stripped.ne("") & stripped.notna(), None)
 
 
-def parse_dates(
-    text: pd.Series, standard: Sequence[str] = (DMY,)
-) -> tuple[pd.Series, dict[str, int], pd.Series]:
+def parse_dates(text: pd.Series, standard: Sequence[str] = (DMY,)) -> tuple[pd.Series, dict[str, int], pd.Series]:
     """Parse a text column to dates (day precision).
 
     Returns the dates, how many values used each non-standard form, and a mask of unparseable values.
@@ -140,9 +138,7 @@ class ColumnTyper:
         if not present.any():
             return
         wrong_case = present & text.str.upper().isin(upper_allowed)
-        self._per_value(
-            "CODE-CASE", column, text, wrong_case, "is in lower case; DfE only accepts the upper-case code"
-        )
+        self._per_value("CODE-CASE", column, text, wrong_case, "is in lower case; DfE only accepts the upper-case code")
 
 
 def _text_or_none(value: object) -> str | None:

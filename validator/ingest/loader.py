@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -11,13 +12,21 @@ import pandas as pd
 from ..dataset import PREVIOUS, Context, Dataset, InputFile, Table
 from ..findings import Finding, ingest_finding
 from ..schema import RETURN_TYPES, ReturnSchema, load_schema
-from ..years import SUPPORTED_YEARS, check_year, collection_end, collection_start, year_containing
+from ..years import (
+    SUPPORTED_YEARS,
+    check_year,
+    collection_end,
+    collection_start,
+    year_containing,
+)
 from .coerce import DMY, ISO, parse_dates
 from .csv_reader import read_csv_file
 from .raw import RawTable
 from .typed import build_table, empty_frame
-from .xml_cin import read_cin_xml
+from .xml_cin import peek_reference_date, read_cin_xml
 
+# In files the XSD already checked, value problems are not reported a second time by typing.
+VALUE_CODES = {"DATE-INVALID", "NUMBER-INVALID", "FLAG-INVALID"}
 XML_ROOTS = {b"EXPSSDA903": "ssda903", b"Message": "cin"}
 DATA_SUFFIXES = {".csv", ".xml", ".txt", ".tsv"}
 
@@ -54,9 +63,18 @@ def sniff_xml_root(path: Path) -> str | None:
     return "unknown-xml"
 
 
-def _read_files(
-    files: list[Path], return_type: str | None
-) -> tuple[str | None, dict[str, list[RawTable]], list[Finding], list[InputFile], dict[str, tuple[str, ...]]]:
+@dataclass
+class FilesRead:
+    return_type: str | None
+    raws: dict[str, list[RawTable]]
+    findings: list[Finding]
+    inputs: list[InputFile]
+    date_forms: dict[str, tuple[str, ...]]  # file -> date forms it is expected to use, standard first
+    schema_checked: set[str]  # files whose values were checked against an XSD
+
+
+def _read_files(files: list[Path], return_type: str | None, year: str | None = None) -> FilesRead:
+    schema_checked: set[str] = set()
     schemas = [load_schema(r) for r in ([return_type] if return_type else RETURN_TYPES)]
     raws: dict[str, list[RawTable]] = defaultdict(list)
     findings: list[Finding] = []
@@ -78,11 +96,15 @@ def _read_files(
                 tables, found = read_ssda903_xml(path)
                 forms = (DMY, ISO)
             else:
-                tables, found = read_cin_xml(path)
+                schema_year = _cin_schema_year(path, year)
+                tables, found = read_cin_xml(path, schema_year=schema_year)
                 forms = (ISO,)
+                if schema_year:
+                    schema_checked.add(path.name)
             findings.extend(found)
             kinds_seen.add(kind)
             date_forms[path.name] = forms
+            _complete_xml_tables(tables, load_schema(kind), path.name)
             for name, raw in tables.items():
                 raws[name].append(raw)
             inputs.append(InputFile(str(path), "xml", sorted(t for t, r in tables.items() if len(r) or t == "Header")))
@@ -99,7 +121,29 @@ def _read_files(
     if len(kinds_seen) > 1:
         raise InputError("the inputs mix SSDA903 and CIN census files; validate one return at a time")
     found_type = return_type or (next(iter(kinds_seen)) if kinds_seen else None)
-    return found_type, raws, findings, inputs, date_forms
+    return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked)
+
+
+def _complete_xml_tables(tables: dict[str, RawTable], schema: ReturnSchema, file: str) -> None:
+    """In XML an absent element is a blank value and an absent block an empty table: fill both in."""
+    for name, table_def in schema.tables.items():
+        raw = tables.setdefault(name, RawTable(name=name, file=file))
+        for col in table_def.columns:
+            raw.columns.setdefault(col, [None] * len(raw))
+
+
+def _cin_schema_year(path: Path, year: str | None) -> str | None:
+    """The year whose XSD checks this CIN file: the one given, else the one its ReferenceDate falls in."""
+    if year:
+        return year
+    text = peek_reference_date(path)
+    if not text:
+        return None
+    dates = parse_dates(pd.Series([text], dtype="object"), (ISO, DMY))[0].dropna()
+    if dates.empty:
+        return None
+    found = year_containing(dates.iloc[0].date())
+    return found if found in SUPPORTED_YEARS["cin"] else None
 
 
 def infer_year(return_type: str, raws: dict[str, list[RawTable]], today: dt.date) -> tuple[str, str]:
@@ -149,7 +193,8 @@ def load_return(
     files = expand_paths(paths)
     if not files:
         raise InputError("no data files found in the inputs (expected .csv or .xml files)")
-    found_type, raws, findings, inputs, date_forms = _read_files(files, return_type)
+    read = _read_files(files, return_type, year and check_year(year))
+    found_type, raws, findings, inputs = read.return_type, read.raws, read.findings, read.inputs
     if found_type is None:
         raise InputError("none of the inputs could be recognised as an SSDA903 or CIN census file")
     if return_type is None:
@@ -157,49 +202,48 @@ def load_return(
     schema = load_schema(found_type)
     if year is None:
         year, how = infer_year(found_type, raws, today or dt.date.today())
-        findings.append(ingest_finding("YEAR-INFERRED", f"collection year {year} was used, {how}; give --year to choose"))
+        findings.append(
+            ingest_finding("YEAR-INFERRED", f"collection year {year} was used, {how}; give --year to choose")
+        )
     year = check_year(year)
     if year not in SUPPORTED_YEARS[found_type]:
         raise InputError(
             f"collection year {year} is not supported for {found_type} "
             f"(supported: {', '.join(SUPPORTED_YEARS[found_type])})"
         )
-    tables = _type_tables(schema, raws, year, date_forms, findings, suffix="")
+    tables = _type_tables(schema, read, year, findings, suffix="")
     for n, prev_paths in enumerate(previous or [], start=1):
         label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"
         prev_files = expand_paths(prev_paths)
-        prev_type, prev_raws, prev_findings, prev_inputs, prev_forms = _read_files(prev_files, found_type)
         prev_year = f"{int(year[:4]) - n}_{(int(year[:4]) - n + 1) % 100:02d}"
-        findings.extend(prev_findings)
-        for item in prev_inputs:
+        known = prev_year if prev_year in SUPPORTED_YEARS[found_type] else None
+        prev = _read_files(prev_files, found_type, known)
+        findings.extend(prev.findings)
+        for item in prev.inputs:
             item.year = label.lstrip("@")
-        inputs.extend(prev_inputs)
-        if prev_type is not None:
-            code_year = prev_year if prev_year in SUPPORTED_YEARS[found_type] else year
-            tables.update(_type_tables(schema, prev_raws, code_year, prev_forms, findings, suffix=label))
+        inputs.extend(prev.inputs)
+        if prev.return_type is not None:
+            tables.update(_type_tables(schema, prev, known or year, findings, suffix=label))
     reference = _reference_date(found_type, tables, year)
     context = Context(found_type, year, la, collection_start(year), collection_end(year), reference)
     return Dataset(schema=schema, context=context, tables=tables, findings=findings, inputs=inputs)
 
 
 def _type_tables(
-    schema: ReturnSchema,
-    raws: dict[str, list[RawTable]],
-    year: str,
-    date_forms: dict[str, tuple[str, ...]],
-    findings: list[Finding],
-    suffix: str,
+    schema: ReturnSchema, read: FilesRead, year: str, findings: list[Finding], suffix: str
 ) -> dict[str, Table]:
     tables: dict[str, Table] = {}
-    for name, raw_list in raws.items():
+    for name, raw_list in read.raws.items():
         table_def = schema.tables.get(name)
         if table_def is None:
             continue
         present = [r for r in raw_list if len(r) or name in ("Header", "Episodes", "ChildIdentifiers")]
         if not present:
             continue
-        table, found = build_table(name, present, table_def, schema.return_type, year, schema.child_key, date_forms)
-        findings.extend(found)
+        table, found = build_table(
+            name, present, table_def, schema.return_type, year, schema.child_key, read.date_forms
+        )
+        findings.extend(f for f in found if not (f.code in VALUE_CODES and f.file in read.schema_checked))
         table.name = name + suffix
         tables[name + suffix] = table
     return tables

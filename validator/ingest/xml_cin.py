@@ -14,6 +14,7 @@ from lxml import etree
 from ..findings import Finding, ingest_finding
 from .raw import RawTable
 from .xml_safety import open_safe_iterparse, unsafe_xml_reason
+from .xsd_check import CinSchemaCheck
 
 CHILD_ID_FIELDS = ("LAchildID",)
 IDENTIFIER_FIELDS = (
@@ -108,9 +109,29 @@ class _CinTables:
             self.add("PreProceedings", {**key, **_leaf_values(pre)}, pre.sourceline)
 
 
-def read_cin_xml(path: Path) -> tuple[dict[str, RawTable], list[Finding]]:
-    """Read a CIN census XML file into raw tables; problems become findings, never exceptions."""
+def peek_reference_date(path: Path) -> str | None:
+    """The header's ReferenceDate text, read without going past the header."""
+    if unsafe_xml_reason(path):
+        return None
+    try:
+        for _event, el in open_safe_iterparse(path, events=("end",)):
+            tag = _local(el.tag)
+            if tag == "ReferenceDate":
+                return _text(el)
+            if tag in ("Header", "Child"):
+                return None
+    except (etree.XMLSyntaxError, OSError):
+        return None
+    return None
+
+
+def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, RawTable], list[Finding]]:
+    """Read a CIN census XML file into raw tables; problems become findings, never exceptions.
+
+    With ``schema_year``, each <Header> and <Child> is also checked against that year's XSD as it is read.
+    """
     name = path.name
+    xsd = CinSchemaCheck(schema_year, name) if schema_year else None
     reason = unsafe_xml_reason(path)
     if reason:
         return {}, [ingest_finding("XML-UNSAFE", f"{name}: {reason}; the file was not read", file=name)]
@@ -132,9 +153,16 @@ def read_cin_xml(path: Path) -> tuple[dict[str, RawTable], list[Finding]]:
             parent = el.getparent()
             parent_tag = _local(parent.tag) if parent is not None else ""
             if tag == "Header" and parent_tag == "Message":
+                if xsd:
+                    xsd.check(el)
                 out.read_header(el)
                 el.clear()
             elif tag == "Child" and parent_tag == "Children":
+                if xsd:
+                    ids = _children(el, "ChildIdentifiers")
+                    xsd.check(
+                        el, _text(_children(ids[0], "LAchildID")[0]) if ids and _children(ids[0], "LAchildID") else None
+                    )
                 out.read_child(el)
                 el.clear()
                 while el.getprevious() is not None:
@@ -148,4 +176,9 @@ def read_cin_xml(path: Path) -> tuple[dict[str, RawTable], list[Finding]]:
         findings.append(ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name))
     if not root_checked and not findings:
         findings.append(ingest_finding("FILE-EMPTY", f"{name}: the file has no XML content", file=name))
+    if xsd:
+        findings.extend(xsd.finish())
+        if root_checked and not len(out.tables["Header"]):
+            findings.append(ingest_finding("XML-SCHEMA", f"{name}: the file has no <Header>; DfE's schema "
+                                           "requires one before <Children>", file=name))  # fmt: skip
     return out.tables, findings

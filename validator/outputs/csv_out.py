@@ -1,0 +1,41 @@
+"""CSV output: one row per finding. Cells that a spreadsheet would run as a formula are neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from ..result import FINDING_COLUMNS, Result
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    """Text for a spreadsheet cell; a leading = + - @ gets a ' so Excel shows it instead of running it."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(FORMULA_START) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def render_csv(result: Result) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(FINDING_COLUMNS)
+    for f in result.findings:
+        d = f.to_dict()
+        d["fields"] = ";".join(d["fields"])
+        d["values"] = ";".join("" if v is None else str(v) for v in d["values"])
+        writer.writerow([safe_cell(d[c]) for c in FINDING_COLUMNS])
+    return buffer.getvalue()
