@@ -62,7 +62,10 @@ EPISODES = Block(
 
 # Flat groups inside HEADER, in the order the writer emits them after UASC.
 UASC = Block(
-    table="UASC", columns=("CHILD", "SEX", "DOB", "DUC"), fields={"DUC": "DUC"}, copied=("SEX", "DOB"),
+    table="UASC",
+    columns=("CHILD", "SEX", "DOB", "DUC"),
+    fields={"DUC": "DUC"},
+    copied=("SEX", "DOB"),
     triggers=("UASC",),
 )
 AD1 = Block(
@@ -125,7 +128,7 @@ def _local(tag: object) -> str:
     """The element's name without any namespace; '' for comments and processing instructions."""
     if not isinstance(tag, str):
         return ""
-    return tag.rsplit("}", 1)[-1]
+    return tag if tag[0] != "{" else tag.rsplit("}", 1)[-1]
 
 
 def _text(el: etree._Element) -> str | None:
@@ -151,12 +154,18 @@ class _Reader:
         first, count = self.ignored.get(path, (line or 0, 0))
         self.ignored[path] = (first, count + 1)
 
+    def ignore_root_child(self, el: etree._Element) -> None:
+        """Note an element directly under the root that is not a <CHILD> (those are read as they end)."""
+        tag = _local(el.tag)
+        if tag and tag != RECORD:
+            self.ignore(f"{ROOT}/{tag}", el.sourceline)
+
     def _leaves(
         self, parent: etree._Element, path: str, known: dict[str, str], aliases: dict[str, str]
-    ) -> tuple[dict[str, str | None], dict[str, int], list[etree._Element]]:
-        """Text of the known leaf elements (first occurrence wins), their lines, and the other child elements."""
+    ) -> tuple[dict[str, str | None], dict[str, etree._Element], list[etree._Element]]:
+        """Text of the known leaf elements (first occurrence wins), those elements, and the other child elements."""
         values: dict[str, str | None] = {}
-        lines: dict[str, int] = {}
+        found: dict[str, etree._Element] = {}
         others: list[etree._Element] = []
         for el in parent:
             name = _local(el.tag)
@@ -170,11 +179,12 @@ class _Reader:
                 self.ignore(f"{path}/{name} (repeated)", el.sourceline)
                 continue
             values[name] = _text(el)
-            lines[name] = el.sourceline or 0
-            for inner in el:
-                if _local(inner.tag):
-                    self.ignore(f"{path}/{name}/{_local(inner.tag)}", inner.sourceline)
-        return values, lines, others
+            found[name] = el
+            if len(el):
+                for inner in el:
+                    if _local(inner.tag):
+                        self.ignore(f"{path}/{name}/{_local(inner.tag)}", inner.sourceline)
+        return values, found, others
 
     def _add(self, block: Block, values: dict[str, str | None], base: dict[str, str | None], line: int) -> None:
         record = {col: base.get(col) for col in ("CHILD", *block.copied)}
@@ -213,13 +223,13 @@ class _Reader:
             self._add(EPISODES, values, base, episode.sourceline or 0)
 
     def _read_header(self, header: etree._Element, path: str) -> dict[str, str | None]:
-        values, lines, others = self._leaves(header, path, _HEADER_LEAVES, ALIASES[HEADER])
+        values, found, others = self._leaves(header, path, _HEADER_LEAVES, ALIASES[HEADER])
         base = {column: values.get(element) for element, column in HEADER_FIELDS.items()}
         self.tables["Header"].append(base, header.sourceline or 0)
         for block in FLAT_BLOCKS:
             present = [e for e in (*block.triggers, *block.fields) if values.get(e) is not None]
             if present:
-                self._add(block, values, base, min(lines[e] for e in present))
+                self._add(block, values, base, min(found[e].sourceline or 0 for e in present))
         for el in others:
             name = _local(el.tag)
             block = _NESTED_BY_ELEMENT.get(name)
@@ -268,34 +278,43 @@ def read_ssda903_xml(path: Path) -> tuple[dict[str, RawTable], list[Finding]]:
         return reader.result(), [ingest_finding(
             "XML-UNSAFE", f"{name}: {reason}; an SSDA903 XML return must not contain a DOCTYPE or ENTITY "
             "declaration, so the file was not read", file=name)]  # fmt: skip
-    depth = 0
+    root: etree._Element | None = None
+    events = open_safe_iterparse(path, events=("end",), tag=(RECORD, "{*}" + RECORD))
     try:
-        for event, el in open_safe_iterparse(path, events=("start", "end")):
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    refusal = _check_root(el, name)
-                    if refusal:
-                        return reader.result(), [refusal]
-                continue
-            depth -= 1
-            if depth != 1:
-                continue
-            tag = _local(el.tag)
-            if tag == RECORD:
-                reader.read_child(el)
-            elif tag:
-                reader.ignore(f"{ROOT}/{tag}", el.sourceline)
-            el.clear()
+        for _, el in events:
+            if root is None:
+                root = el.getroottree().getroot()
+                refusal = _check_root(root, name)
+                if refusal:
+                    return reader.result(), [refusal]
             parent = el.getparent()
-            while parent is not None and el.getprevious() is not None:
+            if parent is not root:
+                continue  # a <CHILD> nested deeper (the CSV spelling of CHILDID) is read with its HEADER
+            while el.getprevious() is not None:  # earlier records, already read and cleared
+                reader.ignore_root_child(parent[0])
                 del parent[0]
+            reader.read_child(el)
+            el.clear()
+        if root is None and events.root is not None:
+            root = events.root
+            refusal = _check_root(root, name)
+            if refusal:
+                return reader.result(), [refusal]
+        for el in root if root is not None else ():
+            reader.ignore_root_child(el)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or None
+        kept = (
+            (
+                f"the {reader.children} <{RECORD}> record(s) completed before this point were kept and the rest "
+                "of the file was not read"
+            )
+            if reader.children
+            else f"no <{RECORD}> record was complete before it"
+        )
         findings.append(ingest_finding(
             "XML-MALFORMED", f"{name} line {line}: the XML is not well formed ({exc.msg}); a complete, well-formed "
-            f"<{ROOT}> document was expected. The {reader.children} <{RECORD}> record(s) completed before this "
-            "point were kept and the rest of the file was not read", file=name, line=line))  # fmt: skip
+            f"<{ROOT}> document was expected, and {kept}", file=name, line=line))  # fmt: skip
     except OSError as exc:
         findings.append(ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name))
     findings.extend(reader.findings)
