@@ -42,13 +42,12 @@ class Block:
     triggers: tuple[str, ...] = ()
 
 
-# The HEADER's own fields -> Header columns (UASC is the XML-only flag, carried as an extra column).
+# The HEADER's own fields -> Header columns (UASC is the flag only the XML format carries).
 HEADER_FIELDS: dict[str, str] = {
     "CHILDID": "CHILD", "UPN": "UPN", "SEX": "SEX", "DOB": "DOB", "ETHNIC": "ETHNIC", "UASC": "UASC",
     "MOTHER": "MOTHER", "MC_DOB": "MC_DOB",
 }  # fmt: skip
-HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
-HEADER_EXTRA_COLUMNS = ("UASC",)
+HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB", "UASC")
 
 EPISODES = Block(
     table="Episodes",
@@ -143,9 +142,6 @@ class _Reader:
         self.file = file
         self.tables = {name: RawTable(name=name, file=file, columns={c: [] for c in cols})
                        for name, cols in TABLE_COLUMNS.items()}  # fmt: skip
-        header = self.tables["Header"]
-        header.columns.update({c: [] for c in HEADER_EXTRA_COLUMNS})
-        header.extra_columns = list(HEADER_EXTRA_COLUMNS)
         self.children = 0
         self.ignored: dict[str, tuple[int, int]] = {}  # path -> (first line, count)
         self.findings: list[Finding] = []

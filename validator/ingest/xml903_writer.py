@@ -141,7 +141,7 @@ def write_ssda903_xml(tables: dict[str, pd.DataFrame], path: Path) -> None:
         raise ValueError(f"not SSDA903 tables: {', '.join(unknown)} (expected {', '.join(TABLE_COLUMNS)})")
     if "Header" not in tables:
         raise ValueError("a Header table is needed: every <CHILD> is written from a Header row")
-    headers = _rows(tables["Header"], (*TABLE_COLUMNS["Header"], "UASC"))
+    headers = _rows(tables["Header"], TABLE_COLUMNS["Header"])
     grouped = {name: _by_child(tables, name) for name in TABLE_COLUMNS if name != "Header"}
     known = {h["CHILD"] for h in headers}
     for name, by_child in grouped.items():
