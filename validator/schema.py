@@ -30,6 +30,7 @@ class TableDef:
     keys: tuple[str, ...] = ()
     parent: str | None = None
     years: str | None = None
+    in_xml: bool = True  # whether the return's XML format carries this table
 
     @property
     def typed_columns(self) -> list[str]:
@@ -72,5 +73,6 @@ def load_schema(return_type: str) -> ReturnSchema:
             keys=tuple(spec.get("keys", ())),
             parent=spec.get("parent"),
             years=spec.get("years"),
+            in_xml=bool(spec.get("in_xml", True)),
         )
     return ReturnSchema(return_type=data["return"], child_key=data["child_key"], tables=tables)

@@ -138,8 +138,6 @@ def read_csv_file(
         n = len(raw.lines)
         for values in (*columns.values(), *extra_cols.values()):
             del values[n:]
-    raw.columns = columns
-    for head, values in extra_cols.items():
-        raw.columns.setdefault(head, values)
-    raw.extra_columns = [h for _, h in extras if h not in columns]
+    raw.extra_columns = [h for h in extra_cols if h not in columns]
+    raw.columns = {**extra_cols, **columns}
     return schema, raw, findings

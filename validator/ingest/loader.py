@@ -127,6 +127,8 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
 def _complete_xml_tables(tables: dict[str, RawTable], schema: ReturnSchema, file: str) -> None:
     """In XML an absent element is a blank value and an absent block an empty table: fill both in."""
     for name, table_def in schema.tables.items():
+        if not table_def.in_xml and name not in tables:
+            continue
         raw = tables.setdefault(name, RawTable(name=name, file=file))
         for col in table_def.columns:
             raw.columns.setdefault(col, [None] * len(raw))
@@ -237,9 +239,7 @@ def _type_tables(
         table_def = schema.tables.get(name)
         if table_def is None:
             continue
-        present = [r for r in raw_list if len(r) or name in ("Header", "Episodes", "ChildIdentifiers")]
-        if not present:
-            continue
+        present = raw_list  # a file (or XML block) that holds the table makes it present, even with no records
         table, found = build_table(
             name, present, table_def, schema.return_type, year, schema.child_key, read.date_forms
         )

@@ -1,0 +1,69 @@
+"""Working days (England and Wales bank holidays) and ages, at the boundaries that matter."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from validator.engine import calendar
+
+
+def d(text: str) -> pd.Series:
+    return pd.Series(pd.to_datetime([text], format="%d/%m/%Y"))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("20/12/2024", "27/12/2024", 3),  # 23, 24, 27 December: Christmas Day and Boxing Day are holidays
+        ("24/12/2024", "24/12/2024", 0),  # the start day is not counted
+        ("24/12/2024", "25/12/2024", 0),  # Christmas Day is not a working day
+        ("17/04/2025", "22/04/2025", 1),  # Good Friday 18/04 and Easter Monday 21/04 are holidays: only 22/04
+        ("28/03/2025", "31/03/2025", 1),  # Friday to Monday 31 March: only the Monday
+        ("31/03/2025", "01/04/2025", 1),  # across the end of the collection year
+        ("01/04/2025", "31/03/2025", -1),  # backwards gives a negative count
+    ],
+)
+def test_working_days(start: str, end: str, expected: int) -> None:
+    assert calendar.working_days(d(start), d(end)).iloc[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "n", "expected"),
+    [
+        ("31/03/2025", -14, "11/03/2025"),  # 31 March 2025 is a Monday: day 1; the 15th working day back
+        ("31/03/2024", -14, "08/03/2024"),  # Sunday 31/03/2024 rolls back past Good Friday 29/03 to Thursday 28/03
+        ("24/12/2024", 1, "27/12/2024"),  # over Christmas
+        ("25/12/2024", 0, "27/12/2024"),  # a holiday moves forward to the next working day
+    ],
+)
+def test_add_working_days(day: str, n: int, expected: str) -> None:
+    result = calendar.add_working_days(d(day), n).iloc[0]
+    assert result.strftime("%d/%m/%Y") == expected
+
+
+def test_bank_holidays_come_from_the_holidays_package_for_any_year() -> None:
+    days = set(calendar.bank_holidays().astype("datetime64[D]").astype(str))
+    assert "2026-12-25" in days and "2035-12-25" in days
+    assert "2024-03-29" in days  # Good Friday 2024
+    assert "2024-07-12" not in days  # Northern Ireland only: not an England and Wales holiday
+
+
+@pytest.mark.parametrize(
+    ("dob", "at", "years"),
+    [
+        ("29/02/2008", "28/02/2026", 17),
+        ("29/02/2008", "01/03/2026", 18),  # leap-day birthdays fall on 1 March in other years
+        ("29/02/2008", "29/02/2024", 16),
+        ("01/04/2010", "31/03/2025", 14),
+        ("01/04/2010", "01/04/2025", 15),
+    ],
+)
+def test_age(dob: str, at: str, years: int) -> None:
+    assert calendar.age(d(dob), d(at)).iloc[0] == years
+
+
+def test_birthday_of_a_leap_day_child() -> None:
+    assert calendar.birthday(d("29/02/2008"), 18).iloc[0].strftime("%d/%m/%Y") == "01/03/2026"
+    assert calendar.birthday(d("29/02/2008"), 16).iloc[0].strftime("%d/%m/%Y") == "29/02/2024"
+    assert calendar.birthday(d("15/06/2008"), 18).iloc[0].strftime("%d/%m/%Y") == "15/06/2026"

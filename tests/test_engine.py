@@ -1,0 +1,228 @@
+"""The rule language and engine: load-time checks, missing values, quantifiers, sequences, isolation."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import flagged_rows, run_on
+
+from validator.engine.examples import example_dataset
+from validator.engine.model import Example, RuleLoadError
+from validator.engine.runner import TableStore, run_rule
+
+HEAD = """
+code: "T1"
+message: test rule
+severity: error
+level: record
+years: all
+"""
+
+
+def rule_yaml(**parts: str) -> str:
+    return HEAD + "\n".join(f"{k}: {v}" for k, v in parts.items())
+
+
+# ------------------------------------------------------------------------------------------ load-time errors
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ({"table": "Episodes", "fields": "[DECOM]", "condition": '"DECOMM < DEC"'}, "'DECOMM'"),
+        ({"table": "Episode", "fields": "[DECOM]", "condition": '"DEC < DECOM"'}, "unknown table 'Episode'"),
+        ({"table": "Episodes", "fields": "[DECOM]", "condition": '"frobnicate(DEC)"'}, "unknown function frobnicate()"),
+        (
+            {"table": "Episodes", "fields": "[DECOM]", "condition": "\"PLACE in codes('PLACES')\""},
+            "no code list named PLACES",
+        ),
+        (
+            {"table": "Episodes", "fields": "[DECOMX]", "condition": '"DEC < DECOM"'},
+            "fields: Episodes has no field DECOMX",
+        ),
+        (
+            {"table": "Episodes", "fields": "[DECOM]", "condition": '"hd.DOB < DECOM"'},
+            "no join or related table is called 'hd'",
+        ),
+        ({"table": "Episodes", "fields": "[DECOM]", "condition": '"prev(DEC) < DECOM"'}, "needs a `sequence:`"),
+        ({"table": "Episodes", "fields": "[DECOM]", "condition": '"count(DEC < DECOM) > 1"'}, "only for level: return"),
+        ({"table": "Episodes", "fields": "[DECOM]", "condition": '"__import__(1)"'}, "unknown function __import__()"),
+        (
+            {"table": "Episodes", "fields": "[DECOM]", "condition": '"DEC.year < 3"'},
+            "no join or related table is called 'DEC'",
+        ),
+        ({"table": "Episodes", "fields": "[DECOM]", "condition": '"DEC < DECOM"', "colour": "red"}, "unknown key"),
+    ],
+)
+def test_mistakes_are_named_at_load(make_rule, parts: dict[str, str], message: str) -> None:
+    with pytest.raises(RuleLoadError) as info:
+        make_rule(rule_yaml(**parts))
+    text = str(info.value)
+    assert "rule.yaml" in text and "T1" in text
+    assert message in text
+
+
+def test_a_rule_needs_both_kinds_of_example(make_rule) -> None:
+    body = rule_yaml(table="Episodes", fields="[DECOM]", condition='"DEC < DECOM"')
+    body += "\nexamples:\n  - {expect: fail, tables: {}}\n  - {expect: fail, tables: {}}"
+    with pytest.raises(RuleLoadError, match="at least one failing and one passing"):
+        make_rule(body)
+
+
+def test_a_code_list_must_cover_every_year_of_the_rule(make_rule, tmp_path) -> None:
+    # SEX has versions for every year, so this loads; an invented year range would not.
+    make_rule(rule_yaml(table="Header", fields="[SEX]", condition="\"SEX not in codes('SEX')\""))
+    with pytest.raises(RuleLoadError, match="not supported"):
+        make_rule(
+            rule_yaml(table="Header", fields="[SEX]", condition='"blank(SEX)"').replace("years: all", "years: 2030_31")
+        )
+
+
+# ---------------------------------------------------------------------------------------------- semantics
+
+
+def test_comparisons_with_missing_values_are_false(make_rule) -> None:
+    rule = make_rule(rule_yaml(table="Episodes", fields="[REC]", condition="\"REC != 'X1'\""))
+    rows = [{"CHILD": "1", "REC": "X1"}, {"CHILD": "2", "REC": ""}, {"CHILD": "3", "REC": "E2"}]
+    assert flagged_rows(run_on(rule, {"Episodes": rows})) == [2]
+    negated = make_rule(rule_yaml(table="Episodes", fields="[REC]", condition="\"not REC == 'X1'\""))
+    assert flagged_rows(run_on(negated, {"Episodes": rows})) == [1, 2]
+
+
+def test_not_in_code_list_skips_blanks_and_uses_the_year(make_rule) -> None:
+    rule = make_rule(rule_yaml(table="Header", fields="[SEX]", condition="\"SEX not in codes('SEX')\""))
+    rows = [{"CHILD": "1", "SEX": "1"}, {"CHILD": "2", "SEX": "M"}, {"CHILD": "3", "SEX": ""}]
+    assert flagged_rows(run_on(rule, {"Header": rows}, year="2023_24")) == [1]
+    assert flagged_rows(run_on(rule, {"Header": rows}, year="2024_25")) == [0]
+
+
+def test_invalid_and_raw_see_unreadable_dates(make_rule) -> None:
+    rule = make_rule(rule_yaml(table="Header", fields="[DOB]", condition='"invalid(DOB)"'))
+    rows = [{"CHILD": "1", "DOB": "31/02/2015"}, {"CHILD": "2", "DOB": ""}, {"CHILD": "3", "DOB": "01/02/2015"}]
+    outcome = run_on(rule, {"Header": rows})
+    assert flagged_rows(outcome) == [0]
+    assert outcome.findings[0].values == ("31/02/2015",)
+
+
+def test_exists_none_and_let_over_related_records(make_rule) -> None:
+    rule = make_rule(
+        rule_yaml(
+            table="Header",
+            fields="[CHILD]",
+            let="\n  n: {count: {table: Episodes, as: ep, where: \"ep.RNE == 'S'\"}}",
+            condition='\n  all:\n    - exists: {table: Episodes, as: ep}\n    - "n != 1"',
+        )
+    )
+    header = [{"CHILD": c} for c in ("A", "B", "C")]
+    episodes = [
+        {"CHILD": "A", "RNE": "S"},
+        {"CHILD": "B", "RNE": "S"},
+        {"CHILD": "B", "RNE": "S"},
+    ]
+    assert flagged_rows(run_on(rule, {"Header": header, "Episodes": episodes})) == [1]
+
+
+def test_overlaps_with_exclude_self(make_rule) -> None:
+    rule = make_rule(
+        rule_yaml(
+            table="Missing",
+            fields="[MIS_START]",
+            condition=(
+                "\n  exists:\n    table: Missing\n    as: o\n    exclude_self: true\n"
+                '    where: "MIS_START >= o.MIS_START and MIS_START <= o.MIS_END"'
+            ),
+        )
+    )
+    rows = [
+        {"CHILD": "A", "MIS_START": "01/05/2024", "MIS_END": "10/05/2024"},
+        {"CHILD": "A", "MIS_START": "05/05/2024", "MIS_END": "06/05/2024"},
+        {"CHILD": "B", "MIS_START": "05/05/2024", "MIS_END": "06/05/2024"},
+    ]
+    assert flagged_rows(run_on(rule, {"Missing": rows})) == [1]
+
+
+def test_sequence_neighbours_sort_blanks_last_and_keep_file_order_on_ties(make_rule) -> None:
+    rule = make_rule(
+        rule_yaml(
+            table="Episodes",
+            fields="[DECOM]",
+            sequence="{by: CHILD, order: [DECOM]}",
+            condition='"not is_first() and DECOM != prev(DEC)"',
+        )
+    )
+    rows = [
+        {"CHILD": "A", "DECOM": "10/05/2024", "DEC": ""},  # second in order; previous ended 09/05 -> flagged
+        {"CHILD": "A", "DECOM": "01/04/2024", "DEC": "09/05/2024"},
+        {"CHILD": "B", "DECOM": "01/04/2024", "DEC": "02/04/2024"},
+        {"CHILD": "B", "DECOM": "02/04/2024", "DEC": ""},  # continues the day the previous ended -> passes
+    ]
+    assert flagged_rows(run_on(rule, {"Episodes": rows})) == [0]
+
+
+def test_periods_of_care_are_derived_once_for_all_rules(make_rule) -> None:
+    rule = make_rule(rule_yaml(table="Episodes", fields="[DECOM]", condition='"POC_ID == 2"'))
+    rows = [
+        {"CHILD": "A", "DECOM": "01/04/2024", "DEC": "10/04/2024"},
+        {"CHILD": "A", "DECOM": "10/04/2024", "DEC": "20/04/2024"},  # same period: starts the day the last ended
+        {"CHILD": "A", "DECOM": "01/06/2024", "DEC": ""},  # a gap: a second period
+        {"CHILD": "B", "DECOM": "", "DEC": ""},  # no valid DECOM: in no period
+    ]
+    outcome = run_on(rule, {"Episodes": rows})
+    assert flagged_rows(outcome) == [2]
+
+
+def test_return_level_rules_give_one_finding_without_a_child(make_rule) -> None:
+    rule = make_rule(
+        HEAD.replace("level: record", "level: return")
+        + "table: Episodes\nfields: [REC]\ncondition: \"count(REC == 'E2') / rows() > 0.5\""
+    )
+    outcome = run_on(rule, {"Episodes": [{"CHILD": "A", "REC": "E2"}, {"CHILD": "B", "REC": "E2"}]})
+    assert [(f.level, f.child, f.row) for f in outcome.findings] == [("return", None, None)]
+    assert run_on(rule, {"Episodes": []}).findings == []
+
+
+def test_missing_tables_and_previous_years_are_not_run_with_a_reason(make_rule) -> None:
+    rule = make_rule(
+        rule_yaml(
+            table="Episodes",
+            fields="[DECOM]",
+            condition='\n  exists: {table: Episodes@previous, as: p, where: "p.DECOM == DECOM"}',
+        )  # fmt: skip
+    )
+    outcome = run_on(rule, {"Episodes": [{"CHILD": "A"}]}, absent=["Episodes@previous"])
+    assert outcome.status == "not_run"
+    assert "previous year's Episodes" in outcome.reason and "--previous" in outcome.reason
+
+
+def test_a_crashing_rule_is_reported_and_does_not_touch_the_tables(make_rule, monkeypatch) -> None:
+    from validator.engine import custom
+
+    def boom(scope):
+        scope.frame["CHILD"] = "changed"  # rules work on their own frames: this must not leak
+        raise ValueError("broken check")
+
+    monkeypatch.setitem(custom.CUSTOM_CHECKS, "boom", boom)
+    crashing = make_rule(rule_yaml(table="Header", fields="[CHILD]", function="boom"))
+    normal = make_rule(rule_yaml(table="Header", fields="[CHILD]", condition="\"CHILD == 'A'\""))
+    example = Example(name="t", expect="fail", tables={"Header": [{"CHILD": "A"}, {"CHILD": "B"}]})
+    dataset = example_dataset(normal, example)
+    store = TableStore(dataset)
+    first = run_rule(crashing, store)
+    assert first.status == "crashed" and "broken check" in first.reason
+    second = run_rule(normal, store)
+    assert flagged_rows(second) == [0]
+    assert list(dataset.tables["Header"].df["CHILD"]) == ["A", "B"]
+
+
+def test_results_do_not_depend_on_rule_order(make_rule) -> None:
+    a = make_rule(rule_yaml(table="Episodes", fields="[DECOM]", condition='"DEC < DECOM"'))
+    b = make_rule(rule_yaml(table="Episodes", fields="[DECOM]", condition='"POC_ID > 1"').replace('"T1"', '"T2"'))
+    rows = [
+        {"CHILD": "A", "DECOM": "01/04/2024", "DEC": "01/03/2024"},
+        {"CHILD": "A", "DECOM": "01/06/2024", "DEC": ""},
+    ]
+    example = Example(name="t", expect="fail", tables={"Episodes": rows})
+    forward = TableStore(example_dataset(a, example))
+    backward = TableStore(example_dataset(a, example))
+    one = [run_rule(a, forward).findings, run_rule(b, forward).findings]
+    two = [run_rule(a, backward).findings, run_rule(b, backward).findings][::-1][::-1]
+    assert one == [run_rule(a, backward).findings, run_rule(b, backward).findings] == two

@@ -1,0 +1,101 @@
+"""CIN census XML ingest: flattening with parent keys, every repeated value, schema findings, safety."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from validator.ingest.loader import load_return
+from validator.ingest.xml_cin import read_cin_xml
+
+DOC = """<?xml version="1.0" encoding="UTF-8"?>
+<Message>
+  <Header>
+    <CollectionDetails><Collection>CIN</Collection><Year>2025</Year><ReferenceDate>2025-03-31</ReferenceDate></CollectionDetails>
+    <Source><SourceLevel>L</SourceLevel><LEA>999</LEA><SoftwareCode>Synthetic</SoftwareCode><Release>1</Release><SerialNo>001</SerialNo><DateTime>2025-05-01T10:00:00</DateTime></Source>
+  </Header>
+  <Children>
+    <Child>
+      <ChildIdentifiers><LAchildID>C1</LAchildID><UPN>A123456789012</UPN><PersonBirthDate>2015-01-01</PersonBirthDate><Sex>M</Sex></ChildIdentifiers>
+      <ChildCharacteristics><Ethnicity>WBRI</Ethnicity><Disabilities><Disability>MOB</Disability><Disability>HEAR</Disability></Disabilities></ChildCharacteristics>
+      <CINdetails>
+        <CINreferralDate>{referral}</CINreferralDate><ReferralSource>1A</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode>
+        <Assessments><AssessmentActualStartDate>2024-05-01</AssessmentActualStartDate><AssessmentAuthorisationDate>2024-05-20</AssessmentAuthorisationDate>
+          <FactorsIdentifiedAtAssessment><AssessmentFactors>1A</AssessmentFactors><AssessmentFactors>2B</AssessmentFactors></FactorsIdentifiedAtAssessment></Assessments>
+        <Section47><S47ActualStartDate>2024-05-02</S47ActualStartDate><ICPCnotRequired>true</ICPCnotRequired></Section47>
+        <ReferralNFA>0</ReferralNFA>
+        <ChildProtectionPlans><CPPstartDate>2024-06-01</CPPstartDate><InitialCategoryOfAbuse>NEG</InitialCategoryOfAbuse><LatestCategoryOfAbuse>NEG</LatestCategoryOfAbuse><NumberOfPreviousCPP>0</NumberOfPreviousCPP>
+          <Reviews><CPPreviewDate>2024-07-01</CPPreviewDate><CPPreviewDate>2024-10-01</CPPreviewDate></Reviews></ChildProtectionPlans>
+      </CINdetails>
+      <CINdetails>
+        <CINreferralDate>2024-11-01</CINreferralDate><ReferralSource>6</ReferralSource>
+        <ReferralNFA>false</ReferralNFA>
+        <ChildProtectionPlans><CPPstartDate>2024-12-01</CPPstartDate><InitialCategoryOfAbuse>PHY</InitialCategoryOfAbuse><LatestCategoryOfAbuse>PHY</LatestCategoryOfAbuse><NumberOfPreviousCPP>1</NumberOfPreviousCPP></ChildProtectionPlans>
+      </CINdetails>
+    </Child>
+    <Child>
+      <ChildIdentifiers><LAchildID>C2</LAchildID><ExpectedPersonBirthDate>2025-06-01</ExpectedPersonBirthDate><Sex>U</Sex></ChildIdentifiers>
+      <ChildCharacteristics><Ethnicity>NOBT</Ethnicity></ChildCharacteristics>
+      <CINdetails><CINreferralDate>2025-01-10</CINreferralDate><ReferralSource>3B</ReferralSource><ReferralNFA>true</ReferralNFA></CINdetails>
+    </Child>
+  </Children>
+</Message>
+"""
+
+
+def write(tmp_path: Path, referral: str = "2024-04-20", text: str | None = None) -> Path:
+    path = tmp_path / "cin.xml"
+    path.write_text(text if text is not None else DOC.replace("{referral}", referral), encoding="utf-8")
+    return path
+
+
+def test_tables_have_full_parent_keys_and_every_repeated_value(tmp_path: Path) -> None:
+    dataset = load_return([write(tmp_path)])
+    t = {name: table.df for name, table in dataset.tables.items()}
+    assert dataset.context.year == "2024_25" and str(dataset.context.reference_date) == "2025-03-31"
+    assert list(t["ChildIdentifiers"]["LAchildID"]) == ["C1", "C2"]
+    assert list(t["Disabilities"]["Disability"]) == ["MOB", "HEAR"]
+    assert t["CINdetails"][["LAchildID", "CINdetailsID"]].values.tolist() == [["C1", 1], ["C1", 2], ["C2", 1]]
+    assert list(t["CINdetails"]["ReferralNFA"]) == [False, False, True]
+    assert t["AssessmentFactors"][["CINdetailsID", "AssessmentID", "AssessmentFactor"]].values.tolist() == [
+        [1, 1, "1A"],
+        [1, 1, "2B"],
+    ]
+    assert t["ChildProtectionPlans"][["CINdetailsID", "CPPID"]].values.tolist() == [[1, 1], [2, 1]]
+    assert t["Reviews"]["CPPreviewDate"].tolist() == [pd.Timestamp("2024-07-01"), pd.Timestamp("2024-10-01")]
+    assert t["Section47"]["ICPCnotRequired"].tolist() == [True]
+    assert len(t["CINplanDates"]) == 0  # present and empty: rules on it run and pass
+    assert not [f for f in dataset.findings if f.severity == "error"]
+
+
+def test_schema_violations_have_lines_and_plain_words_and_rules_still_get_the_data(tmp_path: Path) -> None:
+    dataset = load_return([write(tmp_path, referral="2024-13-01")])
+    (finding,) = [f for f in dataset.findings if f.code == "XML-SCHEMA"]
+    assert finding.line == 12 and finding.child == "C1"
+    assert "CINreferralDate '2024-13-01' is not a valid date" in finding.message
+    assert len(dataset.tables["CINdetails"].df) == 3  # the record is kept; the bad date is missing to rules
+    assert not [f for f in dataset.findings if f.code == "DATE-INVALID"]  # reported once, by the schema
+
+
+def test_a_truncated_file_keeps_the_children_read_before_the_break(tmp_path: Path) -> None:
+    text = DOC.replace("{referral}", "2024-04-20")
+    cut = text.index("<Child>", text.index("</Child>"))
+    tables, findings = read_cin_xml(write(tmp_path, text=text[: cut + 40]))
+    assert [f.code for f in findings] == ["XML-MALFORMED"]
+    assert findings[0].line is not None
+    assert tables["ChildIdentifiers"].columns["LAchildID"] == ["C1"]
+
+
+def test_entity_declarations_are_refused(tmp_path: Path) -> None:
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><Message>&b;</Message>'
+    )
+    tables, findings = read_cin_xml(write(tmp_path, text=bomb))
+    assert [f.code for f in findings] == ["XML-UNSAFE"] and tables == {}
+
+
+def test_wrong_root_is_named(tmp_path: Path) -> None:
+    tables, findings = read_cin_xml(write(tmp_path, text="<Return><Children/></Return>"))
+    assert [f.code for f in findings] == ["XML-ROOT"]
+    assert "<Return>" in findings[0].message and "<Message>" in findings[0].message
