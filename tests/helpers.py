@@ -10,8 +10,14 @@ from validator.engine.runner import RuleOutcome, TableStore, run_rule
 
 
 def run_on(rule: Rule, tables: dict[str, list[dict[str, Any]]], **kw: Any) -> RuleOutcome:
-    example = Example(name="t", expect="fail", tables=tables, year=kw.get("year"),
-                      context=kw.get("context", {}), absent=tuple(kw.get("absent", ())))  # fmt: skip
+    example = Example(
+        name="t",
+        expect="fail",
+        tables=tables,
+        year=kw.get("year"),
+        context=kw.get("context", {}),
+        absent=tuple(kw.get("absent", ())),
+    )
     return run_rule(rule, TableStore(example_dataset(rule, example)))
 
 

@@ -516,18 +516,14 @@ def test_gender_current_is_rejected_from_2024_25(year):
 
 
 @pytest.mark.parametrize("year", GENDER_YEARS)
-@pytest.mark.parametrize(
-    ("value", "ok"), [("1", True), ("9", True), ("M", False), ("3", False)]
-)
+@pytest.mark.parametrize(("value", "ok"), [("1", True), ("9", True), ("M", False), ("3", False)])
 def test_gender_current_codes(year, value, ok):
     doc = set_text(valid_document(year), f"{IDS1}/GenderCurrent", value)
     (assert_valid if ok else assert_invalid)(year, doc)
 
 
 @pytest.mark.parametrize("year", SEX_YEARS)
-@pytest.mark.parametrize(
-    ("value", "ok"), [("M", True), ("U", True), ("1", False), ("m", False)]
-)
+@pytest.mark.parametrize(("value", "ok"), [("M", True), ("U", True), ("1", False), ("m", False)])
 def test_sex_codes(year, value, ok):
     doc = set_text(valid_document(year), f"{IDS1}/Sex", value)
     (assert_valid if ok else assert_invalid)(year, doc)

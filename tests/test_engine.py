@@ -186,7 +186,7 @@ def test_missing_tables_and_previous_years_are_not_run_with_a_reason(make_rule) 
             table="Episodes",
             fields="[DECOM]",
             condition='\n  exists: {table: Episodes@previous, as: p, where: "p.DECOM == DECOM"}',
-        )  # fmt: skip
+        )
     )
     outcome = run_on(rule, {"Episodes": [{"CHILD": "A"}]}, absent=["Episodes@previous"])
     assert outcome.status == "not_run"

@@ -96,6 +96,6 @@ def test_entity_declarations_are_refused(tmp_path: Path) -> None:
 
 
 def test_wrong_root_is_named(tmp_path: Path) -> None:
-    tables, findings = read_cin_xml(write(tmp_path, text="<Return><Children/></Return>"))
+    _tables, findings = read_cin_xml(write(tmp_path, text="<Return><Children/></Return>"))
     assert [f.code for f in findings] == ["XML-ROOT"]
     assert "<Return>" in findings[0].message and "<Message>" in findings[0].message

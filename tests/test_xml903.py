@@ -107,26 +107,86 @@ DOCUMENT = """\
 
 EXPECTED: dict[str, list[tuple[int, dict[str, str | None]]]] = {
     "Header": [
-        (4, {"CHILD": "ZZ0001", "SEX": "M", "DOB": "14/02/2012", "ETHNIC": "WBRI", "UPN": "A000000000001",
-             "MOTHER": None, "MC_DOB": None, "UASC": "1"}),
-        (60, {"CHILD": "ZZ0002", "SEX": "F", "DOB": "20/09/2005", "ETHNIC": "MOTH", "UPN": "UN1",
-              "MOTHER": "1", "MC_DOB": "01/03/2024", "UASC": "0"}),
+        (
+            4,
+            {
+                "CHILD": "ZZ0001",
+                "SEX": "M",
+                "DOB": "14/02/2012",
+                "ETHNIC": "WBRI",
+                "UPN": "A000000000001",
+                "MOTHER": None,
+                "MC_DOB": None,
+                "UASC": "1",
+            },
+        ),
+        (
+            60,
+            {
+                "CHILD": "ZZ0002",
+                "SEX": "F",
+                "DOB": "20/09/2005",
+                "ETHNIC": "MOTH",
+                "UPN": "UN1",
+                "MOTHER": "1",
+                "MC_DOB": "01/03/2024",
+                "UASC": "0",
+            },
+        ),
     ],
     "Episodes": [
-        (36, {"CHILD": "ZZ0001", "DECOM": "01/04/2024", "RNE": "S", "LS": "C2", "CIN": "N1", "PLACE": "U1",
-              "PLACE_PROVIDER": "PR1", "DEC": "05/06/2024", "REC": "X1", "REASON_PLACE_CHANGE": "CARPL",
-              "HOME_POST": "ZZ2 2ZZ", "PL_POST": "ZZ1 1ZZ", "URN": "SC999999"}),
-        (50, {"CHILD": "ZZ0001", "DECOM": "05/06/2024", "RNE": "P", "LS": "C2", "CIN": "N1", "PLACE": "U3",
-              "PLACE_PROVIDER": None, "DEC": None, "REC": None, "REASON_PLACE_CHANGE": None,
-              "HOME_POST": None, "PL_POST": None, "URN": None}),
+        (
+            36,
+            {
+                "CHILD": "ZZ0001",
+                "DECOM": "01/04/2024",
+                "RNE": "S",
+                "LS": "C2",
+                "CIN": "N1",
+                "PLACE": "U1",
+                "PLACE_PROVIDER": "PR1",
+                "DEC": "05/06/2024",
+                "REC": "X1",
+                "REASON_PLACE_CHANGE": "CARPL",
+                "HOME_POST": "ZZ2 2ZZ",
+                "PL_POST": "ZZ1 1ZZ",
+                "URN": "SC999999",
+            },
+        ),
+        (
+            50,
+            {
+                "CHILD": "ZZ0001",
+                "DECOM": "05/06/2024",
+                "RNE": "P",
+                "LS": "C2",
+                "CIN": "N1",
+                "PLACE": "U3",
+                "PLACE_PROVIDER": None,
+                "DEC": None,
+                "REC": None,
+                "REASON_PLACE_CHANGE": None,
+                "HOME_POST": None,
+                "PL_POST": None,
+                "URN": None,
+            },
+        ),
     ],
     "UASC": [
         (10, {"CHILD": "ZZ0001", "SEX": "M", "DOB": "14/02/2012", "DUC": "13/02/2030"}),
         (66, {"CHILD": "ZZ0002", "SEX": "F", "DOB": "20/09/2005", "DUC": None}),
     ],
     "Missing": [
-        (12, {"CHILD": "ZZ0001", "DOB": "14/02/2012", "MISSING": "M", "MIS_START": "03/05/2024",
-              "MIS_END": "04/05/2024"}),
+        (
+            12,
+            {
+                "CHILD": "ZZ0001",
+                "DOB": "14/02/2012",
+                "MISSING": "M",
+                "MIS_START": "03/05/2024",
+                "MIS_END": "04/05/2024",
+            },
+        ),
     ],
     "Reviews": [
         (17, {"CHILD": "ZZ0001", "DOB": "14/02/2012", "REVIEW": "10/06/2024", "REVIEW_CODE": "PN1"}),
@@ -136,22 +196,55 @@ EXPECTED: dict[str, list[tuple[int, dict[str, str | None]]]] = {
         (27, {"CHILD": "ZZ0001", "DOB": "14/02/2012", "PREV_PERM": "Z1", "LA_PERM": None, "DATE_PERM": None}),
     ],
     "OC2": [
-        (30, {"CHILD": "ZZ0001", "DOB": "14/02/2012", "SDQ_SCORE": "12", "SDQ_REASON": None, "CONVICTED": "0",
-              "HEALTH_CHECK": "1", "IMMUNISATIONS": None, "TEETH_CHECK": None, "HEALTH_ASSESSMENT": None,
-              "SUBSTANCE_MISUSE": None, "INTERVENTION_RECEIVED": None, "INTERVENTION_OFFERED": None}),
+        (
+            30,
+            {
+                "CHILD": "ZZ0001",
+                "DOB": "14/02/2012",
+                "SDQ_SCORE": "12",
+                "SDQ_REASON": None,
+                "CONVICTED": "0",
+                "HEALTH_CHECK": "1",
+                "IMMUNISATIONS": None,
+                "TEETH_CHECK": None,
+                "HEALTH_ASSESSMENT": None,
+                "SUBSTANCE_MISUSE": None,
+                "INTERVENTION_RECEIVED": None,
+                "INTERVENTION_OFFERED": None,
+            },
+        ),
     ],
     "AD1": [
-        (67, {"CHILD": "ZZ0002", "DOB": "20/09/2005", "DATE_INT": "01/01/2024", "DATE_MATCH": "02/02/2024",
-              "FOSTER_CARE": "1", "NB_ADOPTR": "2", "SEX_ADOPTR": "MF", "LS_ADOPTR": "L0"}),
+        (
+            67,
+            {
+                "CHILD": "ZZ0002",
+                "DOB": "20/09/2005",
+                "DATE_INT": "01/01/2024",
+                "DATE_MATCH": "02/02/2024",
+                "FOSTER_CARE": "1",
+                "NB_ADOPTR": "2",
+                "SEX_ADOPTR": "MF",
+                "LS_ADOPTR": "L0",
+            },
+        ),
     ],
     "OC3": [
         (73, {"CHILD": "ZZ0002", "DOB": "20/09/2005", "IN_TOUCH": "YES", "ACTIV": "F2", "ACCOM": "Z1"}),
     ],
     "PlacedAdoption": [
-        (78, {"CHILD": "ZZ0002", "DOB": "20/09/2005", "DATE_PLACED": "01/01/2024", "DATE_PLACED_CEASED": None,
-              "REASON_PLACED_CEASED": None}),
+        (
+            78,
+            {
+                "CHILD": "ZZ0002",
+                "DOB": "20/09/2005",
+                "DATE_PLACED": "01/01/2024",
+                "DATE_PLACED_CEASED": None,
+                "REASON_PLACED_CEASED": None,
+            },
+        ),
     ],
-}  # fmt: skip
+}
 
 
 def _write(tmp_path: Path, text: str, name: str = "return.xml") -> Path:
@@ -219,44 +312,110 @@ def _sample_tables() -> dict[str, pd.DataFrame]:
     dob = {"ZZ0101": "02/03/2011", "ZZ0102": "15/07/2006", "ZZ0103": "30/11/2019"}
     sex = {"ZZ0101": "F", "ZZ0102": "M", "ZZ0103": "U"}
     return {
-        "Header": pd.DataFrame({
-            "CHILD": list(dob), "SEX": list(sex.values()), "DOB": list(dob.values()),
-            "ETHNIC": ["WBRI", np.nan, "AIND"], "UPN": ["A000000000002", None, "UN2"],
-            "MOTHER": ["0", None, None], "MC_DOB": [None, None, None], "UASC": ["0", "1", "1"],
-        }),
-        "Episodes": pd.DataFrame({
-            "CHILD": ["ZZ0101", "ZZ0101", "ZZ0103"], "DECOM": ["01/04/2024", "03/08/2024", "12/12/2024"],
-            "RNE": ["S", "P", "S"], "LS": ["C2", "C2", "V2"], "CIN": ["N1", "N1", "N4"],
-            "PLACE": ["U1", "K2", "R1"], "PLACE_PROVIDER": ["PR1", "PR2", None],
-            "DEC": ["03/08/2024", None, np.nan], "REC": ["X1", None, None],
-            "REASON_PLACE_CHANGE": ["CHILD", None, None], "HOME_POST": ["ZZ3 3ZZ", "ZZ3 3ZZ", None],
-            "PL_POST": ["ZZ4 4ZZ", None, None], "URN": ["SC000001", "XXXXXXX", None],
-        }),
-        "UASC": pd.DataFrame({"CHILD": ["ZZ0101", "ZZ0102", "ZZ0103"], "SEX": ["F", "M", "U"],
-                              "DOB": [dob["ZZ0101"], dob["ZZ0102"], dob["ZZ0103"]],
-                              "DUC": [None, "15/07/2024", None]}),
-        "Reviews": pd.DataFrame({"CHILD": ["ZZ0101", "ZZ0101"], "DOB": [dob["ZZ0101"]] * 2,
-                                 "REVIEW": ["05/05/2024", "05/11/2024"], "REVIEW_CODE": ["PN1", None]}),
-        "OC2": pd.DataFrame({"CHILD": ["ZZ0101"], "DOB": [dob["ZZ0101"]], "SDQ_SCORE": [None],
-                             "SDQ_REASON": ["SDQ1"], "CONVICTED": ["0"], "HEALTH_CHECK": [None],
-                             "IMMUNISATIONS": ["1"], "TEETH_CHECK": ["1"], "HEALTH_ASSESSMENT": ["0"],
-                             "SUBSTANCE_MISUSE": ["0"], "INTERVENTION_RECEIVED": [None],
-                             "INTERVENTION_OFFERED": [None]}),
-        "OC3": pd.DataFrame({"CHILD": ["ZZ0102"], "DOB": [dob["ZZ0102"]], "IN_TOUCH": ["NO"], "ACTIV": [None],
-                             "ACCOM": ["0"]}),
-        "AD1": pd.DataFrame({"CHILD": ["ZZ0103"], "DOB": [dob["ZZ0103"]], "DATE_INT": ["01/06/2024"],
-                             "DATE_MATCH": [None], "FOSTER_CARE": ["0"], "NB_ADOPTR": ["1"], "SEX_ADOPTR": ["F1"],
-                             "LS_ADOPTR": ["L11"]}),
-        "PlacedAdoption": pd.DataFrame({"CHILD": ["ZZ0103", "ZZ0103"], "DOB": [dob["ZZ0103"]] * 2,
-                                        "DATE_PLACED": ["01/06/2024", "01/09/2024"],
-                                        "DATE_PLACED_CEASED": ["15/08/2024", None],
-                                        "REASON_PLACED_CEASED": ["RD1", None]}),
-        "PrevPerm": pd.DataFrame({"CHILD": ["ZZ0101", "ZZ0103"], "DOB": [dob["ZZ0101"], dob["ZZ0103"]],
-                                  "PREV_PERM": ["Z1", "P1"], "LA_PERM": [None, "889"],
-                                  "DATE_PERM": [None, "ZZ/ZZ/2015"]}),
-        "Missing": pd.DataFrame({"CHILD": ["ZZ0102"] * 2, "DOB": [dob["ZZ0102"]] * 2, "MISSING": ["M", "A"],
-                                 "MIS_START": ["01/05/2024", "09/09/2024"], "MIS_END": ["02/05/2024", None]}),
-    }  # fmt: skip
+        "Header": pd.DataFrame(
+            {
+                "CHILD": list(dob),
+                "SEX": list(sex.values()),
+                "DOB": list(dob.values()),
+                "ETHNIC": ["WBRI", np.nan, "AIND"],
+                "UPN": ["A000000000002", None, "UN2"],
+                "MOTHER": ["0", None, None],
+                "MC_DOB": [None, None, None],
+                "UASC": ["0", "1", "1"],
+            }
+        ),
+        "Episodes": pd.DataFrame(
+            {
+                "CHILD": ["ZZ0101", "ZZ0101", "ZZ0103"],
+                "DECOM": ["01/04/2024", "03/08/2024", "12/12/2024"],
+                "RNE": ["S", "P", "S"],
+                "LS": ["C2", "C2", "V2"],
+                "CIN": ["N1", "N1", "N4"],
+                "PLACE": ["U1", "K2", "R1"],
+                "PLACE_PROVIDER": ["PR1", "PR2", None],
+                "DEC": ["03/08/2024", None, np.nan],
+                "REC": ["X1", None, None],
+                "REASON_PLACE_CHANGE": ["CHILD", None, None],
+                "HOME_POST": ["ZZ3 3ZZ", "ZZ3 3ZZ", None],
+                "PL_POST": ["ZZ4 4ZZ", None, None],
+                "URN": ["SC000001", "XXXXXXX", None],
+            }
+        ),
+        "UASC": pd.DataFrame(
+            {
+                "CHILD": ["ZZ0101", "ZZ0102", "ZZ0103"],
+                "SEX": ["F", "M", "U"],
+                "DOB": [dob["ZZ0101"], dob["ZZ0102"], dob["ZZ0103"]],
+                "DUC": [None, "15/07/2024", None],
+            }
+        ),
+        "Reviews": pd.DataFrame(
+            {
+                "CHILD": ["ZZ0101", "ZZ0101"],
+                "DOB": [dob["ZZ0101"]] * 2,
+                "REVIEW": ["05/05/2024", "05/11/2024"],
+                "REVIEW_CODE": ["PN1", None],
+            }
+        ),
+        "OC2": pd.DataFrame(
+            {
+                "CHILD": ["ZZ0101"],
+                "DOB": [dob["ZZ0101"]],
+                "SDQ_SCORE": [None],
+                "SDQ_REASON": ["SDQ1"],
+                "CONVICTED": ["0"],
+                "HEALTH_CHECK": [None],
+                "IMMUNISATIONS": ["1"],
+                "TEETH_CHECK": ["1"],
+                "HEALTH_ASSESSMENT": ["0"],
+                "SUBSTANCE_MISUSE": ["0"],
+                "INTERVENTION_RECEIVED": [None],
+                "INTERVENTION_OFFERED": [None],
+            }
+        ),
+        "OC3": pd.DataFrame(
+            {"CHILD": ["ZZ0102"], "DOB": [dob["ZZ0102"]], "IN_TOUCH": ["NO"], "ACTIV": [None], "ACCOM": ["0"]}
+        ),
+        "AD1": pd.DataFrame(
+            {
+                "CHILD": ["ZZ0103"],
+                "DOB": [dob["ZZ0103"]],
+                "DATE_INT": ["01/06/2024"],
+                "DATE_MATCH": [None],
+                "FOSTER_CARE": ["0"],
+                "NB_ADOPTR": ["1"],
+                "SEX_ADOPTR": ["F1"],
+                "LS_ADOPTR": ["L11"],
+            }
+        ),
+        "PlacedAdoption": pd.DataFrame(
+            {
+                "CHILD": ["ZZ0103", "ZZ0103"],
+                "DOB": [dob["ZZ0103"]] * 2,
+                "DATE_PLACED": ["01/06/2024", "01/09/2024"],
+                "DATE_PLACED_CEASED": ["15/08/2024", None],
+                "REASON_PLACED_CEASED": ["RD1", None],
+            }
+        ),
+        "PrevPerm": pd.DataFrame(
+            {
+                "CHILD": ["ZZ0101", "ZZ0103"],
+                "DOB": [dob["ZZ0101"], dob["ZZ0103"]],
+                "PREV_PERM": ["Z1", "P1"],
+                "LA_PERM": [None, "889"],
+                "DATE_PERM": [None, "ZZ/ZZ/2015"],
+            }
+        ),
+        "Missing": pd.DataFrame(
+            {
+                "CHILD": ["ZZ0102"] * 2,
+                "DOB": [dob["ZZ0102"]] * 2,
+                "MISSING": ["M", "A"],
+                "MIS_START": ["01/05/2024", "09/09/2024"],
+                "MIS_END": ["02/05/2024", None],
+            }
+        ),
+    }
 
 
 def _normalised(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -282,8 +441,17 @@ def test_round_trip_writer_then_reader(tmp_path: Path) -> None:
 
 
 def test_writer_formats_typed_values_and_refuses_what_xml_cannot_hold(tmp_path: Path) -> None:
-    header = pd.DataFrame({"CHILD": ["ZZ0201"], "SEX": ["F"], "DOB": [pd.Timestamp("2015-04-03")],
-                           "ETHNIC": ["WBRI"], "UPN": [None], "MOTHER": [np.nan], "MC_DOB": [pd.NaT]})  # fmt: skip
+    header = pd.DataFrame(
+        {
+            "CHILD": ["ZZ0201"],
+            "SEX": ["F"],
+            "DOB": [pd.Timestamp("2015-04-03")],
+            "ETHNIC": ["WBRI"],
+            "UPN": [None],
+            "MOTHER": [np.nan],
+            "MC_DOB": [pd.NaT],
+        }
+    )
     path = tmp_path / "typed.xml"
     write_ssda903_xml({"Header": header, "SWEpisodes": pd.DataFrame()}, path)
     read, _ = read_ssda903_xml(path)
@@ -356,9 +524,10 @@ def test_entity_declarations_are_refused_without_expansion(tmp_path: Path) -> No
 
 def test_doctype_after_a_long_prologue_is_still_refused(tmp_path: Path) -> None:
     padding = "<!-- " + "x" * 70_000 + " -->\n"
-    doc = ('<?xml version="1.0"?>\n' + padding +
-           '<!DOCTYPE EXPSSDA903 [<!ENTITY secret SYSTEM "file:///etc/hostname">]>\n'
-           "<EXPSSDA903><CHILD><HEADER><CHILDID>&secret;</CHILDID></HEADER></CHILD></EXPSSDA903>\n")  # fmt: skip
+    doc = (
+        '<?xml version="1.0"?>\n' + padding + '<!DOCTYPE EXPSSDA903 [<!ENTITY secret SYSTEM "file:///etc/hostname">]>\n'
+        "<EXPSSDA903><CHILD><HEADER><CHILDID>&secret;</CHILDID></HEADER></CHILD></EXPSSDA903>\n"
+    )
     tables, findings = read_ssda903_xml(_write(tmp_path, doc))
     assert [f.code for f in findings] == ["XML-UNSAFE"]
     assert "declares a DOCTYPE" in findings[0].message  # found by the parser, past the prologue check
@@ -373,8 +542,11 @@ def test_unknown_elements_give_one_notice(tmp_path: Path) -> None:
     assert [(f.code, f.severity) for f in findings] == [("COLUMN-EXTRA", "notice")]
     message = findings[0].message
     assert message.startswith("return.xml: ")
-    for name in ("EXPSSDA903/CHILD/EPISODE/PL_LA", "EXPSSDA903/CHILD/EPISODE/RNE (repeated)",
-                 "EXPSSDA903/CHILD/HEADER/NICKNAME"):  # fmt: skip
+    for name in (
+        "EXPSSDA903/CHILD/EPISODE/PL_LA",
+        "EXPSSDA903/CHILD/EPISODE/RNE (repeated)",
+        "EXPSSDA903/CHILD/HEADER/NICKNAME",
+    ):
         assert name in message and name in findings[0].values
     assert tables["Episodes"].columns["RNE"] == ["S", "P"]  # the first value is kept
     assert "NICKNAME" not in tables["Header"].columns

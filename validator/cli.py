@@ -54,12 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--return", dest="return_type", type=_return_type, help="ssda903 or cin (default: detected)")
     v.add_argument("--year", type=_year, help="collection year, e.g. 2024_25 (default: worked out from the data)")
     v.add_argument("--la", help="the submitting LA's code, e.g. E09000027")
-    v.add_argument("--previous", action="append", default=[], metavar="PATH",
-                   help="last year's return (file or folder); repeat for older years, most recent first")  # fmt: skip
+    v.add_argument(
+        "--previous",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="last year's return (file or folder); repeat for older years, most recent first",
+    )
     v.add_argument("--format", choices=["console", "json", "csv"], default="console")
     v.add_argument("--output", "-o", type=Path, help="write the report to this file (default: the screen)")
-    v.add_argument("--fail-on", choices=["error", "query"], default="error",
-                   help="exit 1 on errors only (default) or on queries too")  # fmt: skip
+    v.add_argument(
+        "--fail-on",
+        choices=["error", "query"],
+        default="error",
+        help="exit 1 on errors only (default) or on queries too",
+    )
     v.add_argument("--rules", help="only these rule codes, comma-separated")
 
     r = sub.add_parser("rules", help="list or show the rules")
@@ -88,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     rules = [c.strip() for c in args.rules.split(",")] if args.rules else None
-    result = validate(args.inputs, return_type=args.return_type, year=args.year, la=args.la,
-                      previous=args.previous, rules=rules)  # fmt: skip
+    result = validate(
+        args.inputs, return_type=args.return_type, year=args.year, la=args.la, previous=args.previous, rules=rules
+    )
     if args.format == "console":
         if args.output:
             buffer = io.StringIO()
@@ -116,13 +126,21 @@ def rule_listing(return_type: str | None, year: str | None) -> list[dict[str, ob
         for rule in load_rules(ret):
             if year and year not in rule.years:
                 continue
-            listing.append({
-                "code": rule.code, "return": ret, "years": list(rule.years), "severity": rule.severity,
-                "level": rule.level, "table": rule.table, "fields": list(rule.fields), "message": rule.message,
-                "examples_pass": sum(1 for e in rule.examples if e.expect == "pass"),
-                "examples_fail": sum(1 for e in rule.examples if e.expect == "fail"),
-                "source": Path(rule.source).name,
-            })  # fmt: skip
+            listing.append(
+                {
+                    "code": rule.code,
+                    "return": ret,
+                    "years": list(rule.years),
+                    "severity": rule.severity,
+                    "level": rule.level,
+                    "table": rule.table,
+                    "fields": list(rule.fields),
+                    "message": rule.message,
+                    "examples_pass": sum(1 for e in rule.examples if e.expect == "pass"),
+                    "examples_fail": sum(1 for e in rule.examples if e.expect == "fail"),
+                    "source": Path(rule.source).name,
+                }
+            )
     return listing
 
 
@@ -136,8 +154,17 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(["return", "code", "years", "severity", "level", "table", "message"])
             for r in listing:
-                writer.writerow([r["return"], r["code"], " ".join(r["years"]), r["severity"], r["level"],  # type: ignore[arg-type]
-                                 r["table"], safe_cell(r["message"])])  # fmt: skip
+                writer.writerow(
+                    [
+                        r["return"],
+                        r["code"],
+                        " ".join(r["years"]),
+                        r["severity"],
+                        r["level"],  # type: ignore[arg-type]
+                        r["table"],
+                        safe_cell(r["message"]),
+                    ]
+                )
             sys.stdout.write(buffer.getvalue())
         else:
             from rich.table import Table

@@ -14,10 +14,19 @@ from .outputs.csv_out import safe_cell
 from .schema import load_schema
 
 SSDA903_FILE_NAMES = {
-    "Header": "header", "Episodes": "episodes", "Reviews": "reviews", "UASC": "uasc", "OC2": "oc2", "OC3": "oc3",
-    "AD1": "ad1", "PlacedAdoption": "placed_for_adoption", "PrevPerm": "previous_permanence", "Missing": "missing",
-    "SWEpisodes": "sw_episodes", "DoLo": "dolo",
-}  # fmt: skip
+    "Header": "header",
+    "Episodes": "episodes",
+    "Reviews": "reviews",
+    "UASC": "uasc",
+    "OC2": "oc2",
+    "OC3": "oc3",
+    "AD1": "ad1",
+    "PlacedAdoption": "placed_for_adoption",
+    "PrevPerm": "previous_permanence",
+    "Missing": "missing",
+    "SWEpisodes": "sw_episodes",
+    "DoLo": "dolo",
+}
 
 
 def _table_csv(raw: RawTable, columns: list[str]) -> bytes:

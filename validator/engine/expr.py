@@ -52,10 +52,27 @@ _ARITH: dict[type, Callable[[Any, Any], Any]] = {
     ast.Mod: operator.mod,
 }
 _ALLOWED = (
-    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare, ast.BinOp,
-    ast.Call, ast.Name, ast.Attribute, ast.Constant, ast.List, ast.Tuple, ast.Load, ast.In, ast.NotIn,
-    *_COMPARE, *_ARITH,
-)  # fmt: skip
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.Compare,
+    ast.BinOp,
+    ast.Call,
+    ast.Name,
+    ast.Attribute,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Load,
+    ast.In,
+    ast.NotIn,
+    *_COMPARE,
+    *_ARITH,
+)
 
 
 class ExpressionError(ValueError):

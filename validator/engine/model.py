@@ -142,8 +142,11 @@ class _Builder:
             if ref.alias is None:
                 if ref.name in base_cols or ref.name in self.lets or ref.name in CONSTANTS:
                     continue
-                raise self.fail(key, f"'{ref.name}' in '{source}' is not a field of {base_table}, a let value "
-                                "or a constant (collection_start, collection_end, reference_date, census_start, la, year)")  # fmt: skip
+                raise self.fail(
+                    key,
+                    f"'{ref.name}' in '{source}' is not a field of {base_table}, a let value "
+                    "or a constant (collection_start, collection_end, reference_date, census_start, la, year)",
+                )
             if ref.alias not in aliases:
                 raise self.fail(key, f"'{ref.alias}.{ref.name}': no join or related table is called '{ref.alias}'")
             if ref.name not in self.columns_of(aliases[ref.alias], key):
@@ -254,13 +257,27 @@ class _Builder:
         if not any(e.expect == "fail" for e in examples) or not any(e.expect == "pass" for e in examples):
             raise self.fail("examples", "needs at least one failing and one passing example")
         return Rule(
-            code=self.code, return_type=return_type, message=spec["message"].strip(), severity=spec["severity"],
-            level=spec["level"], table=self.table, fields=tuple(spec["fields"]), years=years,
-            condition=condition, function=function, joins=joins, lets=lets, sequence_by=by_cols,
-            sequence_order=order, has_sequence=self.has_sequence, examples=examples,
-            description=str(spec.get("description", "")).strip(), notes=str(spec.get("notes", "")).strip(),
-            source=self.source, spec=spec,
-        )  # fmt: skip
+            code=self.code,
+            return_type=return_type,
+            message=spec["message"].strip(),
+            severity=spec["severity"],
+            level=spec["level"],
+            table=self.table,
+            fields=tuple(spec["fields"]),
+            years=years,
+            condition=condition,
+            function=function,
+            joins=joins,
+            lets=lets,
+            sequence_by=by_cols,
+            sequence_order=order,
+            has_sequence=self.has_sequence,
+            examples=examples,
+            description=str(spec.get("description", "")).strip(),
+            notes=str(spec.get("notes", "")).strip(),
+            source=self.source,
+            spec=spec,
+        )
 
     def example(self, i: int, spec: dict[str, Any]) -> Example:
         for table in spec["tables"]:

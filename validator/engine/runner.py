@@ -367,8 +367,16 @@ def run_rule(rule: Rule, store: TableStore) -> RuleOutcome:
         if rule.level == "return":
             findings = []
             if flagged:
-                findings = [Finding(code=rule.code, severity=rule.severity, level="return",  # type: ignore[arg-type]
-                                    message=rule.message, table=rule.table, fields=tuple(rule.fields))]  # fmt: skip
+                findings = [
+                    Finding(
+                        code=rule.code,
+                        severity=rule.severity,
+                        level="return",  # type: ignore[arg-type]
+                        message=rule.message,
+                        table=rule.table,
+                        fields=tuple(rule.fields),
+                    )
+                ]
             return RuleOutcome(rule, "run", findings)
         assert isinstance(flagged, pd.Series)
         return RuleOutcome(rule, "run", make_findings(rule, frame, flagged, store.dataset))

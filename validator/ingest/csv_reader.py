@@ -94,25 +94,45 @@ def read_csv_file(
     found = identify_table(header, schemas)
     if found is None:
         shown = ", ".join(h.strip() for h in header[:12])
-        findings.append(ingest_finding(
-            "FILE-UNKNOWN-TABLE", f"{name}: the header row ({shown}) does not match any table of the "
-            "SSDA903 or CIN census returns", file=name, line=1))  # fmt: skip
+        findings.append(
+            ingest_finding(
+                "FILE-UNKNOWN-TABLE",
+                f"{name}: the header row ({shown}) does not match any table of the SSDA903 or CIN census returns",
+                file=name,
+                line=1,
+            )
+        )
         return None, None, findings
     schema, table = found
     positions = match_columns(header, table)
     seen: dict[str, int] = {}
     for pos, col in sorted(positions.items()):
         if col in seen:
-            findings.append(ingest_finding(
-                "COLUMN-DUPLICATE", f"{name}: column {col} appears twice in the header row (cells "
-                f"{seen[col] + 1} and {pos + 1}); the first was used", table=table.name, fields=(col,), file=name, line=1))  # fmt: skip
+            findings.append(
+                ingest_finding(
+                    "COLUMN-DUPLICATE",
+                    f"{name}: column {col} appears twice in the header row (cells "
+                    f"{seen[col] + 1} and {pos + 1}); the first was used",
+                    table=table.name,
+                    fields=(col,),
+                    file=name,
+                    line=1,
+                )
+            )
         else:
             seen[col] = pos
     extras = [(i, h.strip()) for i, h in enumerate(header) if i not in positions and h.strip()]
     if extras:
-        findings.append(ingest_finding(
-            "COLUMN-EXTRA", f"{name}: column(s) {', '.join(h for _, h in extras)} are not part of the "
-            f"{table.name} table; they were kept but not checked", table=table.name, file=name, line=1))  # fmt: skip
+        findings.append(
+            ingest_finding(
+                "COLUMN-EXTRA",
+                f"{name}: column(s) {', '.join(h for _, h in extras)} are not part of the "
+                f"{table.name} table; they were kept but not checked",
+                table=table.name,
+                file=name,
+                line=1,
+            )
+        )
     raw = RawTable(name=table.name, file=name)
     columns: dict[str, list[str | None]] = {col: [] for col in seen}
     extra_cols: dict[str, list[str | None]] = {h: [] for _, h in extras}
@@ -123,18 +143,31 @@ def read_csv_file(
                 continue
             line = reader.line_num
             if len(cells) != width:
-                findings.append(ingest_finding(
-                    "ROW-RAGGED", f"{name} line {line}: {len(cells)} cells where the header has {width}",
-                    table=table.name, row=len(raw.lines), file=name, line=line))  # fmt: skip
+                findings.append(
+                    ingest_finding(
+                        "ROW-RAGGED",
+                        f"{name} line {line}: {len(cells)} cells where the header has {width}",
+                        table=table.name,
+                        row=len(raw.lines),
+                        file=name,
+                        line=line,
+                    )
+                )
             for col, pos in seen.items():
                 columns[col].append(cells[pos] if pos < len(cells) else None)
             for pos, head in extras:
                 extra_cols[head].append(cells[pos] if pos < len(cells) else None)
             raw.lines.append(line)
     except csv.Error as exc:
-        findings.append(ingest_finding(
-            "FILE-UNREADABLE", f"{name} line {reader.line_num}: {exc}; rows before it were kept",
-            table=table.name, file=name, line=reader.line_num))  # fmt: skip
+        findings.append(
+            ingest_finding(
+                "FILE-UNREADABLE",
+                f"{name} line {reader.line_num}: {exc}; rows before it were kept",
+                table=table.name,
+                file=name,
+                line=reader.line_num,
+            )
+        )
         n = len(raw.lines)
         for values in (*columns.values(), *extra_cols.values()):
             del values[n:]

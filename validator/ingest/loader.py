@@ -86,9 +86,13 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
         if root is not None:
             kind = root if root != "unknown-xml" else (return_type or "cin")
             if return_type and kind != return_type:
-                findings.append(ingest_finding(
-                    "XML-ROOT", f"{path.name}: this is a {kind} file but the return was given as {return_type}",
-                    file=path.name))  # fmt: skip
+                findings.append(
+                    ingest_finding(
+                        "XML-ROOT",
+                        f"{path.name}: this is a {kind} file but the return was given as {return_type}",
+                        file=path.name,
+                    )
+                )
                 continue
             if kind == "ssda903":
                 from .xml903 import read_ssda903_xml

@@ -90,15 +90,27 @@ def build_table(
             findings.append(f if f.row is None or offset == 0 else _shift_row(f, offset))
         for col in missing:
             missing_columns.setdefault(col, []).append(raw.file)
-            findings.append(ingest_finding(
-                "COLUMN-MISSING", f"{raw.file}: the {name} table needs a column {col}, which the file lacks; "
-                "rules that use it are not run", table=name, fields=(col,), file=raw.file))  # fmt: skip
+            findings.append(
+                ingest_finding(
+                    "COLUMN-MISSING",
+                    f"{raw.file}: the {name} table needs a column {col}, which the file lacks; "
+                    "rules that use it are not run",
+                    table=name,
+                    fields=(col,),
+                    file=raw.file,
+                )
+            )
         frames.append(frame)
         offset += len(frame)
     if len(raws) > 1:
-        findings.append(ingest_finding(
-            "FILE-DUPLICATE-TABLE", f"the {name} table was found in {len(raws)} files "
-            f"({', '.join(r.file for r in raws)}); their rows were combined in that order", table=name))  # fmt: skip
+        findings.append(
+            ingest_finding(
+                "FILE-DUPLICATE-TABLE",
+                f"the {name} table was found in {len(raws)} files "
+                f"({', '.join(r.file for r in raws)}); their rows were combined in that order",
+                table=name,
+            )
+        )
     df = pd.concat(frames, ignore_index=True) if frames else empty_frame(table)
     df[ROW] = range(len(df))
     return Table(name=name, df=df, missing_columns=missing_columns, files=[r.file for r in raws]), findings

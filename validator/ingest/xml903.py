@@ -44,20 +44,50 @@ class Block:
 
 # The HEADER's own fields -> Header columns (UASC is the flag only the XML format carries).
 HEADER_FIELDS: dict[str, str] = {
-    "CHILDID": "CHILD", "UPN": "UPN", "SEX": "SEX", "DOB": "DOB", "ETHNIC": "ETHNIC", "UASC": "UASC",
-    "MOTHER": "MOTHER", "MC_DOB": "MC_DOB",
-}  # fmt: skip
+    "CHILDID": "CHILD",
+    "UPN": "UPN",
+    "SEX": "SEX",
+    "DOB": "DOB",
+    "ETHNIC": "ETHNIC",
+    "UASC": "UASC",
+    "MOTHER": "MOTHER",
+    "MC_DOB": "MC_DOB",
+}
 HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB", "UASC")
 
 EPISODES = Block(
     table="Episodes",
     element="EPISODE",
-    columns=("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "REASON_PLACE_CHANGE",
-             "HOME_POST", "PL_POST", "URN"),
-    fields={"DECOM": "DECOM", "RNE": "RNE", "LS": "LS", "CIN": "CIN", "PL": "PLACE", "PL_POST": "PL_POST",
-            "HOME_POST": "HOME_POST", "URN": "URN", "PLACE_PROVIDER": "PLACE_PROVIDER", "DEC": "DEC", "REC": "REC",
-            "REASON_PLACE_CHANGE": "REASON_PLACE_CHANGE"},
-)  # fmt: skip
+    columns=(
+        "CHILD",
+        "DECOM",
+        "RNE",
+        "LS",
+        "CIN",
+        "PLACE",
+        "PLACE_PROVIDER",
+        "DEC",
+        "REC",
+        "REASON_PLACE_CHANGE",
+        "HOME_POST",
+        "PL_POST",
+        "URN",
+    ),
+    fields={
+        "DECOM": "DECOM",
+        "RNE": "RNE",
+        "LS": "LS",
+        "CIN": "CIN",
+        "PL": "PLACE",
+        "PL_POST": "PL_POST",
+        "HOME_POST": "HOME_POST",
+        "URN": "URN",
+        "PLACE_PROVIDER": "PLACE_PROVIDER",
+        "DEC": "DEC",
+        "REC": "REC",
+        "REASON_PLACE_CHANGE": "REASON_PLACE_CHANGE",
+    },
+)
 
 # Flat groups inside HEADER, in the order the writer emits them after UASC.
 UASC = Block(
@@ -83,30 +113,52 @@ FLAT_BLOCKS = (UASC, AD1, OC3)
 
 # Blocks nested in HEADER, one record per element.
 MISSING = Block(
-    table="Missing", element="AMISSING", columns=("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
-    fields={f: f for f in ("MISSING", "MIS_START", "MIS_END")}, copied=("DOB",),
-)  # fmt: skip
-REVIEWS = Block(
-    table="Reviews", element="AREVIEW", columns=("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
-    fields={f: f for f in ("REVIEW", "REVIEW_CODE")}, copied=("DOB",),
-)  # fmt: skip
-PREV_PERM = Block(
-    table="PrevPerm", element="PERMANENCE", columns=("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
-    fields={f: f for f in ("PREV_PERM", "LA_PERM", "DATE_PERM")}, copied=("DOB",),
-)  # fmt: skip
-_OC2_FIELDS = (
-    "SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT",
-    "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED",
-)  # fmt: skip
-OC2 = Block(
-    table="OC2", element="OC2", columns=("CHILD", "DOB", *_OC2_FIELDS), fields={f: f for f in _OC2_FIELDS},
+    table="Missing",
+    element="AMISSING",
+    columns=("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
+    fields={f: f for f in ("MISSING", "MIS_START", "MIS_END")},
     copied=("DOB",),
-)  # fmt: skip
+)
+REVIEWS = Block(
+    table="Reviews",
+    element="AREVIEW",
+    columns=("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+    fields={f: f for f in ("REVIEW", "REVIEW_CODE")},
+    copied=("DOB",),
+)
+PREV_PERM = Block(
+    table="PrevPerm",
+    element="PERMANENCE",
+    columns=("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
+    fields={f: f for f in ("PREV_PERM", "LA_PERM", "DATE_PERM")},
+    copied=("DOB",),
+)
+_OC2_FIELDS = (
+    "SDQ_SCORE",
+    "SDQ_REASON",
+    "CONVICTED",
+    "HEALTH_CHECK",
+    "IMMUNISATIONS",
+    "TEETH_CHECK",
+    "HEALTH_ASSESSMENT",
+    "SUBSTANCE_MISUSE",
+    "INTERVENTION_RECEIVED",
+    "INTERVENTION_OFFERED",
+)
+OC2 = Block(
+    table="OC2",
+    element="OC2",
+    columns=("CHILD", "DOB", *_OC2_FIELDS),
+    fields={f: f for f in _OC2_FIELDS},
+    copied=("DOB",),
+)
 PLACED_ADOPTION = Block(
-    table="PlacedAdoption", element="AD_PLACED",
+    table="PlacedAdoption",
+    element="AD_PLACED",
     columns=("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
-    fields={f: f for f in ("DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED")}, copied=("DOB",),
-)  # fmt: skip
+    fields={f: f for f in ("DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED")},
+    copied=("DOB",),
+)
 NESTED_BLOCKS = (MISSING, REVIEWS, PREV_PERM, OC2, PLACED_ADOPTION)
 
 # Spellings of the CSV column names accepted for the two renamed elements.
@@ -140,8 +192,9 @@ class _Reader:
 
     def __init__(self, file: str) -> None:
         self.file = file
-        self.tables = {name: RawTable(name=name, file=file, columns={c: [] for c in cols})
-                       for name, cols in TABLE_COLUMNS.items()}  # fmt: skip
+        self.tables = {
+            name: RawTable(name=name, file=file, columns={c: [] for c in cols}) for name, cols in TABLE_COLUMNS.items()
+        }
         self.children = 0
         self.ignored: dict[str, tuple[int, int]] = {}  # path -> (first line, count)
         self.findings: list[Finding] = []
@@ -208,10 +261,15 @@ class _Reader:
         if headers:
             base = self._read_header(headers[0], f"{path}/{HEADER}")
         else:
-            self.findings.append(ingest_finding(
-                "XML-SCHEMA", f"{self.file} line {child.sourceline}: this <{RECORD}> has no <{HEADER}>, so it has "
-                "no child id; every <CHILD> is expected to start with a <HEADER> holding <CHILDID>",
-                file=self.file, line=child.sourceline))  # fmt: skip
+            self.findings.append(
+                ingest_finding(
+                    "XML-SCHEMA",
+                    f"{self.file} line {child.sourceline}: this <{RECORD}> has no <{HEADER}>, so it has "
+                    "no child id; every <CHILD> is expected to start with a <HEADER> holding <CHILDID>",
+                    file=self.file,
+                    line=child.sourceline,
+                )
+            )
         for episode in episodes:
             values, _, others = self._leaves(episode, f"{path}/EPISODE", EPISODES.fields, ALIASES["EPISODE"])
             for el in others:
@@ -246,10 +304,14 @@ class _Reader:
         shown = [f"{p} (line {first}{f', {n} times' if n > 1 else ''})" for p, (first, n) in items[:_NOTICE_NAMES]]
         more = f" and {len(items) - _NOTICE_NAMES} more" if len(items) > _NOTICE_NAMES else ""
         return ingest_finding(
-            "COLUMN-EXTRA", f"{self.file}: element(s) that are not part of the SSDA903 XML layout were ignored: "
+            "COLUMN-EXTRA",
+            f"{self.file}: element(s) that are not part of the SSDA903 XML layout were ignored: "
             f"{', '.join(shown)}{more}; only <{RECORD}> elements holding <{HEADER}> and <EPISODE> with DfE's "
-            "element names are read", file=self.file, line=items[0][1][0] or None,
-            values=tuple(p for p, _ in items))  # fmt: skip
+            "element names are read",
+            file=self.file,
+            line=items[0][1][0] or None,
+            values=tuple(p for p, _ in items),
+        )
 
     def result(self) -> dict[str, RawTable]:
         return {name: raw for name, raw in self.tables.items() if len(raw) or name in ALWAYS_RETURNED}
@@ -271,9 +333,14 @@ def read_ssda903_xml(path: Path) -> tuple[dict[str, RawTable], list[Finding]]:
     except OSError as exc:
         return reader.result(), [ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name)]
     if reason:
-        return reader.result(), [ingest_finding(
-            "XML-UNSAFE", f"{name}: {reason}; an SSDA903 XML return must not contain a DOCTYPE or ENTITY "
-            "declaration, so the file was not read", file=name)]  # fmt: skip
+        return reader.result(), [
+            ingest_finding(
+                "XML-UNSAFE",
+                f"{name}: {reason}; an SSDA903 XML return must not contain a DOCTYPE or ENTITY "
+                "declaration, so the file was not read",
+                file=name,
+            )
+        ]
     root: etree._Element | None = None
     events = open_safe_iterparse(path, events=("end",), tag=(RECORD, "{*}" + RECORD))
     try:
@@ -308,9 +375,15 @@ def read_ssda903_xml(path: Path) -> tuple[dict[str, RawTable], list[Finding]]:
             if reader.children
             else f"no <{RECORD}> record was complete before it"
         )
-        findings.append(ingest_finding(
-            "XML-MALFORMED", f"{name} line {line}: the XML is not well formed ({exc.msg}); a complete, well-formed "
-            f"<{ROOT}> document was expected, and {kept}", file=name, line=line))  # fmt: skip
+        findings.append(
+            ingest_finding(
+                "XML-MALFORMED",
+                f"{name} line {line}: the XML is not well formed ({exc.msg}); a complete, well-formed "
+                f"<{ROOT}> document was expected, and {kept}",
+                file=name,
+                line=line,
+            )
+        )
     except OSError as exc:
         findings.append(ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name))
     findings.extend(reader.findings)
@@ -324,11 +397,19 @@ def _check_root(root: etree._Element, file: str) -> Finding | None:
     """A finding refusing the document for its DOCTYPE or its root element, or None when it may be read."""
     if root.getroottree().docinfo.doctype:
         return ingest_finding(
-            "XML-UNSAFE", f"{file}: the document declares a DOCTYPE, which is refused for safety; an SSDA903 XML "
-            "return must not contain one, so the file was not read", file=file, line=root.sourceline)  # fmt: skip
+            "XML-UNSAFE",
+            f"{file}: the document declares a DOCTYPE, which is refused for safety; an SSDA903 XML "
+            "return must not contain one, so the file was not read",
+            file=file,
+            line=root.sourceline,
+        )
     tag = _local(root.tag)
     if tag != ROOT:
         return ingest_finding(
-            "XML-ROOT", f"{file} line {root.sourceline}: the root element is <{tag}>, but an SSDA903 XML return "
-            f"has <{ROOT}> as its root; nothing was read from this file", file=file, line=root.sourceline)  # fmt: skip
+            "XML-ROOT",
+            f"{file} line {root.sourceline}: the root element is <{tag}>, but an SSDA903 XML return "
+            f"has <{ROOT}> as its root; nothing was read from this file",
+            file=file,
+            line=root.sourceline,
+        )
     return None

@@ -147,13 +147,17 @@ def write_ssda903_xml(tables: dict[str, pd.DataFrame], path: Path) -> None:
     for name, by_child in grouped.items():
         orphans = sorted(str(c) for c in by_child if c not in known)
         if orphans:
-            raise ValueError(f"{name} has records for child(ren) with no Header row, which XML cannot hold: "
-                             f"{', '.join(orphans[:10])}")  # fmt: skip
+            raise ValueError(
+                f"{name} has records for child(ren) with no Header row, which XML cannot hold: "
+                f"{', '.join(orphans[:10])}"
+            )
     for block in FLAT_BLOCKS:
         repeated = sorted(str(c) for c, rows in grouped[block.table].items() if len(rows) > 1)
         if repeated:
-            raise ValueError(f"{block.table} has more than one record for child(ren) {', '.join(repeated[:10])}; "
-                             "the XML layout holds one per child")  # fmt: skip
+            raise ValueError(
+                f"{block.table} has more than one record for child(ren) {', '.join(repeated[:10])}; "
+                "the XML layout holds one per child"
+            )
     written: set[str | None] = set()
     empty: list[Row] = []
     with etree.xmlfile(str(path), encoding="utf-8") as xf:

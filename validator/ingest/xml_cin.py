@@ -18,17 +18,39 @@ from .xsd_check import CinSchemaCheck
 
 CHILD_ID_FIELDS = ("LAchildID",)
 IDENTIFIER_FIELDS = (
-    "LAchildID", "UPN", "FormerUPN", "UPNunknown", "PersonBirthDate", "ExpectedPersonBirthDate",
-    "GenderCurrent", "Sex", "PersonDeathDate",
-)  # fmt: skip
+    "LAchildID",
+    "UPN",
+    "FormerUPN",
+    "UPNunknown",
+    "PersonBirthDate",
+    "ExpectedPersonBirthDate",
+    "GenderCurrent",
+    "Sex",
+    "PersonDeathDate",
+)
 CIN_FIELDS = (
-    "CINreferralDate", "ReferralSource", "PrimaryNeedCode", "CINclosureDate", "ReasonForClosure",
-    "DateOfInitialCPC", "ReferralNFA",
-)  # fmt: skip
+    "CINreferralDate",
+    "ReferralSource",
+    "PrimaryNeedCode",
+    "CINclosureDate",
+    "ReasonForClosure",
+    "DateOfInitialCPC",
+    "ReferralNFA",
+)
 TABLES = (
-    "Header", "ChildIdentifiers", "ChildCharacteristics", "Disabilities", "CINdetails", "Assessments",
-    "AssessmentFactors", "CINplanDates", "Section47", "ChildProtectionPlans", "Reviews", "PreProceedings",
-)  # fmt: skip
+    "Header",
+    "ChildIdentifiers",
+    "ChildCharacteristics",
+    "Disabilities",
+    "CINdetails",
+    "Assessments",
+    "AssessmentFactors",
+    "CINplanDates",
+    "Section47",
+    "ChildProtectionPlans",
+    "Reviews",
+    "PreProceedings",
+)
 
 
 def _local(tag: object) -> str:
@@ -76,8 +98,11 @@ class _CinTables:
         ids = _leaf_values(ident) if ident is not None else {}
         child_id = ids.get("LAchildID")
         key = {"LAchildID": child_id}
-        self.add("ChildIdentifiers", {**{f: None for f in IDENTIFIER_FIELDS}, **ids},
-                 (ident if ident is not None else child).sourceline)  # fmt: skip
+        self.add(
+            "ChildIdentifiers",
+            {**{f: None for f in IDENTIFIER_FIELDS}, **ids},
+            (ident if ident is not None else child).sourceline,
+        )
         for chars in _children(child, "ChildCharacteristics"):
             self.add("ChildCharacteristics", {**key, **_leaf_values(chars)}, chars.sourceline)
             for block in _children(chars, "Disabilities"):
@@ -145,9 +170,15 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                 if not root_checked:
                     root_checked = True
                     if tag != "Message":
-                        findings.append(ingest_finding(
-                            "XML-ROOT", f"{name} line {el.sourceline}: the root element is <{tag}>, "
-                            "but a CIN census file starts with <Message>", file=name, line=el.sourceline))  # fmt: skip
+                        findings.append(
+                            ingest_finding(
+                                "XML-ROOT",
+                                f"{name} line {el.sourceline}: the root element is <{tag}>, "
+                                "but a CIN census file starts with <Message>",
+                                file=name,
+                                line=el.sourceline,
+                            )
+                        )
                         return {}, findings
                 continue
             parent = el.getparent()
@@ -169,9 +200,14 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                     del parent[0]
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
-        findings.append(ingest_finding(
-            "XML-MALFORMED", f"{name} line {line}: the XML is not well formed ({exc.msg}); "
-            "records read before this point were kept", file=name, line=line))  # fmt: skip
+        findings.append(
+            ingest_finding(
+                "XML-MALFORMED",
+                f"{name} line {line}: the XML is not well formed ({exc.msg}); records read before this point were kept",
+                file=name,
+                line=line,
+            )
+        )
     except OSError as exc:
         findings.append(ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name))
     if not root_checked and not findings:
@@ -179,6 +215,11 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
     if xsd:
         findings.extend(xsd.finish())
         if root_checked and not len(out.tables["Header"]):
-            findings.append(ingest_finding("XML-SCHEMA", f"{name}: the file has no <Header>; DfE's schema "
-                                           "requires one before <Children>", file=name))  # fmt: skip
+            findings.append(
+                ingest_finding(
+                    "XML-SCHEMA",
+                    f"{name}: the file has no <Header>; DfE's schema requires one before <Children>",
+                    file=name,
+                )
+            )
     return out.tables, findings

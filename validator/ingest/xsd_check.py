@@ -86,13 +86,25 @@ class CinSchemaCheck:
             if self.count > MAX_SCHEMA_FINDINGS:
                 continue
             line = error.sourceline or elem.sourceline
-            self.findings.append(ingest_finding(
-                "XML-SCHEMA", f"{self.file} line {line}: {explain(error)}", child=child_id,
-                file=self.file, line=line, table=None))  # fmt: skip
+            self.findings.append(
+                ingest_finding(
+                    "XML-SCHEMA",
+                    f"{self.file} line {line}: {explain(error)}",
+                    child=child_id,
+                    file=self.file,
+                    line=line,
+                    table=None,
+                )
+            )
 
     def finish(self) -> list[Finding]:
         if self.count > MAX_SCHEMA_FINDINGS:
-            self.findings.append(ingest_finding(
-                "XML-SCHEMA", f"{self.file}: {self.count} schema problems in all; only the first "
-                f"{MAX_SCHEMA_FINDINGS} are listed", file=self.file))  # fmt: skip
+            self.findings.append(
+                ingest_finding(
+                    "XML-SCHEMA",
+                    f"{self.file}: {self.count} schema problems in all; only the first "
+                    f"{MAX_SCHEMA_FINDINGS} are listed",
+                    file=self.file,
+                )
+            )
         return self.findings

@@ -16,9 +16,11 @@ SEVERITY_STYLE = {"error": "bold red", "query": "yellow", "notice": "cyan"}
 def print_summary(result: Result, console: Console, top: int = 10) -> None:
     ctx = result.context
     names = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census"}
-    console.print(f"[bold]{names.get(result.return_type, result.return_type)}[/bold] {ctx.year}"
-                  + (f", LA {ctx.la}" if ctx.la else "")
-                  + f" — collection {ctx.collection_start:%d/%m/%Y} to {ctx.collection_end:%d/%m/%Y}")  # fmt: skip
+    console.print(
+        f"[bold]{names.get(result.return_type, result.return_type)}[/bold] {ctx.year}"
+        + (f", LA {ctx.la}" if ctx.la else "")
+        + f" — collection {ctx.collection_start:%d/%m/%Y} to {ctx.collection_end:%d/%m/%Y}"
+    )
     for item in result.inputs:
         tables = ", ".join(item.tables) if item.tables else "not recognised"
         label = "" if item.year == "current" else f" ({item.year} year)"
