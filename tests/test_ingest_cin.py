@@ -99,3 +99,21 @@ def test_wrong_root_is_named(tmp_path: Path) -> None:
     _tables, findings = read_cin_xml(write(tmp_path, text="<Return><Children/></Return>"))
     assert [f.code for f in findings] == ["XML-ROOT"]
     assert "<Return>" in findings[0].message and "<Message>" in findings[0].message
+
+
+def test_cin_as_flattened_csv_tables_gives_the_same_findings_as_the_xml(tmp_path: Path) -> None:
+    from validator import validate
+    from validator.convert import convert_xml
+
+    xml = write(tmp_path, referral="2024-06-15")  # after the assessment started: 1103 fires
+    csv_dir = tmp_path / "csv"
+    written = convert_xml([xml], csv_dir)
+    assert {p.name for p in written} >= {"cin_ChildIdentifiers.csv", "cin_CINdetails.csv", "cin_Reviews.csv"}
+    from_xml = validate([xml])
+    from_csv = validate([csv_dir], year="2024_25")
+
+    def rule_findings(result):
+        return sorted((f.code, f.table, f.row, f.child) for f in result.findings if f.code[0].isdigit())
+
+    assert rule_findings(from_xml) == rule_findings(from_csv)
+    assert from_csv.rules_run == from_xml.rules_run

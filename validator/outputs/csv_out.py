@@ -38,4 +38,8 @@ def render_csv(result: Result) -> str:
         d["fields"] = ";".join(d["fields"])
         d["values"] = ";".join("" if v is None else str(v) for v in d["values"])
         writer.writerow([safe_cell(d[c]) for c in FINDING_COLUMNS])
+    for status in (*result.rules_not_run, *result.rules_crashed):
+        # Rules that could not give an answer are listed too, so nobody reads their silence as a pass.
+        row = {"code": status.code, "severity": status.status, "level": "rule", "message": status.reason}
+        writer.writerow([safe_cell(row.get(c)) for c in FINDING_COLUMNS])
     return buffer.getvalue()
