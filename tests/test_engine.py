@@ -226,3 +226,21 @@ def test_results_do_not_depend_on_rule_order(make_rule) -> None:
     one = [run_rule(a, forward).findings, run_rule(b, forward).findings]
     two = [run_rule(a, backward).findings, run_rule(b, backward).findings][::-1][::-1]
     assert one == [run_rule(a, backward).findings, run_rule(b, backward).findings] == two
+
+
+def test_group_first_and_last_follow_the_sequence_order(make_rule) -> None:
+    rule = make_rule(
+        rule_yaml(
+            table="Episodes",
+            fields="[DECOM]",
+            sequence="{by: CHILD, order: [DECOM]}",
+            condition="\"group_first(RNE) != 'S' or group_last(REC) == 'E2'\"",
+        )
+    )
+    rows = [
+        {"CHILD": "A", "DECOM": "10/05/2024", "RNE": "P", "REC": "E2"},
+        {"CHILD": "A", "DECOM": "01/04/2024", "RNE": "S", "REC": "X1"},
+        {"CHILD": "B", "DECOM": "01/04/2024", "RNE": "P", "REC": ""},
+        {"CHILD": "C", "DECOM": "01/04/2024", "RNE": "S", "REC": ""},
+    ]
+    assert flagged_rows(run_on(rule, {"Episodes": rows})) == [0, 1, 2]

@@ -94,10 +94,10 @@ class Sequence:
         )
 
     def at_position(self, x: pd.Series, first: bool) -> pd.Series:
-        ordered = x.reindex(self.order).reset_index(drop=True)
-        grouped = ordered.groupby(self.groups_sorted, sort=False)
-        picked = grouped.transform(lambda s: s.iloc[0] if first else s.iloc[-1]) if len(ordered) else ordered
-        return self._back(picked, dtype=x.dtype)
+        ordered = x.reindex(self.order).to_numpy()
+        positions = pd.Series(np.arange(len(self.order))).groupby(self.groups_sorted, sort=False)
+        picked = positions.transform("first" if first else "last").to_numpy()
+        return self._back(ordered[picked], dtype=x.dtype)
 
 
 class Scope:
