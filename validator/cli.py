@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("code")
     rs.add_argument("--return", dest="return_type", type=_return_type)
 
+    rd = rsub.add_parser("divergences", help="where rules deliberately differ from the community tool (YAML)")
+    rd.add_argument("--return", dest="return_type", type=_return_type, required=True)
+    rd.add_argument("--write", action="store_true", help="write rules/<return>/divergences.yaml")
+
     c = sub.add_parser("convert", help="turn XML returns into one CSV file per table")
     c.add_argument("inputs", nargs="+", metavar="INPUT")
     c.add_argument("--output", "-o", type=Path, required=True, help="folder for the CSV files")
@@ -182,6 +186,15 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
         return 0
     import yaml
 
+    if args.rules_command == "divergences":
+        from .engine.divergences import divergences_path, render_divergences
+
+        text = render_divergences(args.return_type)
+        if args.write:
+            write_atomic(divergences_path(args.return_type), text.encode("utf-8"))
+        else:
+            sys.stdout.write(text)
+        return 0
     code = args.code.strip().upper()
     shown = 0
     for ret in [args.return_type] if args.return_type else list(RETURN_TYPES):

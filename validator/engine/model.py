@@ -20,7 +20,7 @@ from .expr import CONSTANTS, Compiled, ExpressionError, compile_expression
 from .functions import FUNCTIONS
 from .rule_schema import RULE_FILE
 
-NOT_RULE_FILES = {"codelists.yaml", "divergences.yaml"}
+NOT_RULE_FILES = {"codelists.yaml", "divergences.yaml"}  # data files beside the rules
 
 
 class RuleLoadError(ValueError):
