@@ -244,3 +244,13 @@ def test_group_first_and_last_follow_the_sequence_order(make_rule) -> None:
         {"CHILD": "C", "DECOM": "01/04/2024", "RNE": "S", "REC": ""},
     ]
     assert flagged_rows(run_on(rule, {"Episodes": rows})) == [0, 1, 2]
+
+
+def test_same_counts_two_blanks_as_equal(make_rule) -> None:
+    rule = make_rule(rule_yaml(table="Episodes", fields="[LS]", condition='"same(LS, CIN)"'))
+    rows = [
+        {"CHILD": "A", "LS": "", "CIN": ""},
+        {"CHILD": "B", "LS": "C2", "CIN": ""},
+        {"CHILD": "C", "LS": "N1", "CIN": "N1"},
+    ]
+    assert flagged_rows(run_on(rule, {"Episodes": rows})) == [0, 2]

@@ -147,6 +147,16 @@ def to_number(scope: Any, x: Any) -> pd.Series:
     return pd.to_numeric(_series(x, scope.frame.index), errors="coerce")
 
 
+@function("same(a, b)")
+def same(scope: Any, a: Any, b: Any) -> pd.Series:
+    """True where a equals b, counting two missing values as the same (unlike ==)."""
+    index = scope.frame.index
+    left, right = _series(a, index), _series(b, index)
+    both_missing = left.isna() & right.isna()
+    equal = (left == right).fillna(False).astype(bool) & left.notna() & right.notna()
+    return both_missing | equal
+
+
 @function("coalesce(a, b)")
 def coalesce(scope: Any, a: Any, b: Any) -> pd.Series:
     """``a`` where present, else ``b``."""
