@@ -32,7 +32,9 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
 
 def test_json_output_follows_the_documented_schema(tmp_path: Path, capsys) -> None:
     data = folder(tmp_path, ["C1,1,31/02/2015,WBRI,UN1,,", "C2,1,01/02/2015,WBRI,UN1,,"])
-    status, out, _ = run_cli(["validate", str(data), "--year", "2023_24", "--la", "E09000027", "--format", "json"], capsys)
+    status, out, _ = run_cli(
+        ["validate", str(data), "--year", "2023_24", "--la", "E09000027", "--format", "json"], capsys
+    )
     report = json.loads(out)
     assert JSON_TOP <= set(report)
     assert report["tool"]["name"] and report["tool"]["version"] == validator.__version__
@@ -91,7 +93,9 @@ def test_rules_list_json_has_the_contract_fields(capsys) -> None:
     listing = json.loads(out)
     assert status == 0 and isinstance(listing, list)
     for item in listing:
-        assert {"code", "return", "years", "severity", "level", "message", "examples_pass", "examples_fail"} <= set(item)
+        assert {"code", "return", "years", "severity", "level", "message", "examples_pass", "examples_fail"} <= set(
+            item
+        )
         assert item["examples_pass"] >= 1 and item["examples_fail"] >= 1
 
 
