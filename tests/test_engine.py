@@ -254,3 +254,35 @@ def test_same_counts_two_blanks_as_equal(make_rule) -> None:
         {"CHILD": "C", "LS": "N1", "CIN": "N1"},
     ]
     assert flagged_rows(run_on(rule, {"Episodes": rows})) == [0, 2]
+
+
+def test_optional_related_tables_count_as_empty_when_absent(make_rule) -> None:
+    rule = make_rule(
+        rule_yaml(
+            table="Episodes",
+            fields="[DECOM]",
+            condition="\n  none: {table: Episodes@previous, as: p, optional: true, where: 'p.DECOM == DECOM'}",
+        )
+    )
+    outcome = run_on(rule, {"Episodes": [{"CHILD": "A", "DECOM": "01/04/2024"}]}, absent=["Episodes@previous"])
+    assert flagged_rows(outcome) == [0]
+    outcome = run_on(
+        rule,
+        {
+            "Episodes": [{"CHILD": "A", "DECOM": "01/04/2024"}],
+            "Episodes@previous": [{"CHILD": "A", "DECOM": "01/04/2024"}],
+        },
+    )
+    assert flagged_rows(outcome) == []
+
+
+def test_a_column_only_xml_carries_is_not_run_for_csv(make_rule, tmp_path) -> None:
+    from validator.api import run_rules
+    from validator.ingest.loader import load_return
+
+    (tmp_path / "h.csv").write_text("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nC1,1,01/02/2015,WBRI,UN1,,\n")
+    rule = make_rule(rule_yaml(table="Header", fields="[UASC]", condition="\"UASC not in ['0', '1']\""))
+    dataset = load_return([tmp_path], year="2023_24")
+    assert not [f for f in dataset.findings if f.code == "COLUMN-MISSING"]
+    (status,) = run_rules(dataset, [rule]).rules
+    assert status.status == "not_run" and "UASC" in status.reason

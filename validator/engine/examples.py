@@ -35,7 +35,7 @@ def example_dataset(rule: Rule, example: Example) -> Dataset:
         table.name = name
         table.missing_columns = {}
         tables[name] = table
-    for name in rule.tables_needed:
+    for name in rule.tables_used:
         if name not in tables and name not in example.absent:
             tables[name] = Table(name=name, df=empty_frame(schema.tables[name.split("@")[0]]))
     for name in example.absent:

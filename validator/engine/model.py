@@ -37,6 +37,7 @@ class Related:
     where: Compiled | None
     exclude_self: bool
     value: Compiled | None
+    optional: bool = False  # an absent table counts as one with no records
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,22 @@ class Rule:
     spec: dict[str, Any] = field(compare=False, repr=False)
 
     @property
-    def tables_needed(self) -> list[str]:
-        needed = [self.table]
-        needed += [r.table for r in self.joins.values()]
-        needed += [r.table for _, r in self.lets.values()]
+    def related(self) -> list[Related]:
+        found = list(self.joins.values()) + [r for _, r in self.lets.values()]
         if self.condition is not None:
-            needed += [r.table for r in _related_in(self.condition)]
+            found += _related_in(self.condition)
+        return found
+
+    @property
+    def tables_needed(self) -> list[str]:
+        """Tables the rule cannot run without (optional related tables are not among them)."""
+        optional = {r.table for r in self.related if r.optional} - {r.table for r in self.related if not r.optional}
+        needed = [self.table] + [r.table for r in self.related if r.table not in optional]
         return list(dict.fromkeys(needed))
+
+    @property
+    def tables_used(self) -> list[str]:
+        return list(dict.fromkeys([self.table] + [r.table for r in self.related]))
 
 
 def _related_in(cond: Condition) -> list[Related]:
@@ -175,7 +185,7 @@ class _Builder:
         aliases = {**self.aliases, alias: table}
         where = self.compile(spec["where"], key + ".where", self.table, aliases) if "where" in spec else None
         value = self.compile(spec["value"], key + ".value", self.table, aliases) if "value" in spec else None
-        return Related(table, alias, pairs, where, bool(spec.get("exclude_self")), value)
+        return Related(table, alias, pairs, where, bool(spec.get("exclude_self")), value, bool(spec.get("optional")))
 
     def _default_on(self, table: str) -> str | list[str]:
         """By default records relate through the child; a CIN table relates to its parent through its keys."""

@@ -23,6 +23,10 @@ _RELATED: dict[str, Any] = {
         "on": _ON,
         "where": {"type": "string", "description": "Expression a related record must satisfy."},
         "exclude_self": {"type": "boolean", "description": "Skip the record itself (same table only)."},
+        "optional": {
+            "type": "boolean",
+            "description": "Run even when this table was not supplied, treating it as having no records.",
+        },
         "value": {"type": "string", "description": "Expression aggregated by min / max / sum."},
     },
 }

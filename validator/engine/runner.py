@@ -15,6 +15,7 @@ from ..codelists import codes_for
 from ..dataset import FILE, LINE, PREVIOUS, ROW, Dataset
 from ..findings import Finding
 from ..ingest.coerce import RAW_SUFFIX
+from ..ingest.typed import empty_frame
 from .custom import CUSTOM_CHECKS
 from .derived import compute_derived
 from .expr import CONSTANTS, Compiled, Evaluator, ExpressionError, as_bool, column_name
@@ -41,8 +42,12 @@ class TableStore:
         return name in self.dataset.tables
 
     def frame(self, name: str) -> pd.DataFrame:
+        """The table with its derived columns; a table that was not supplied has no records."""
         if name not in self._frames:
-            df = self.dataset.tables[name].df
+            if name in self.dataset.tables:
+                df = self.dataset.tables[name].df
+            else:
+                df = empty_frame(self.dataset.schema.tables[name.split("@")[0]])
             extra = compute_derived(self.dataset.return_type, name.split("@")[0], df, self.dataset.schema.child_key)
             if extra is not None:
                 df = pd.concat([df, extra], axis=1)

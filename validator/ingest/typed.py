@@ -36,7 +36,10 @@ def empty_frame(table: TableDef) -> pd.DataFrame:
 def type_raw(
     raw: RawTable, table: TableDef, return_type: str, year: str, child_key: str, date_forms: tuple[str, ...]
 ) -> tuple[pd.DataFrame, list[str], list[Finding]]:
-    """Type one file's records. Returns the frame, the declared columns the file lacked, and findings."""
+    """Type one file's records. Returns the frame, the declared columns the file lacked, and findings.
+
+    A lacked column is typed as blank; rules that use it are not run (see engine.runner.missing_requirement).
+    """
     n = len(raw.lines)
     child = blank_to_none(raw.columns[child_key]) if child_key in raw.columns else None
     typer = ColumnTyper(table.name, raw.file, raw.lines, child)
@@ -45,8 +48,7 @@ def type_raw(
     missing: list[str] = []
     for col in table.columns.values():
         if col.name not in raw.columns:
-            if not col.optional:
-                missing.append(col.name)
+            missing.append(col.name)
             text = pd.Series([None] * n, dtype="object")
         else:
             text = blank_to_none(raw.columns[col.name])
@@ -90,6 +92,8 @@ def build_table(
             findings.append(f if f.row is None or offset == 0 else _shift_row(f, offset))
         for col in missing:
             missing_columns.setdefault(col, []).append(raw.file)
+            if table.columns[col].optional:  # e.g. Header.UASC, which only the XML carries: no finding
+                continue
             findings.append(
                 ingest_finding(
                     "COLUMN-MISSING",
