@@ -36,7 +36,7 @@ def test_json_output_follows_the_documented_schema(tmp_path: Path, capsys) -> No
         ["validate", str(data), "--year", "2023_24", "--la", "E09000027", "--format", "json"], capsys
     )
     report = json.loads(out)
-    assert JSON_TOP <= set(report)
+    assert set(report) >= JSON_TOP
     assert report["tool"]["name"] and report["tool"]["version"] == validator.__version__
     assert (report["return"], report["year"], report["la"]) == ("ssda903", "2023_24", "E09000027")
     assert set(report["rules"]) == {"run", "not_run", "crashed"}
@@ -55,7 +55,7 @@ def test_json_is_byte_identical_across_runs(tmp_path: Path, capsys) -> None:
 
 def test_rules_needing_absent_tables_are_not_run_with_reasons_in_every_format(tmp_path: Path, capsys) -> None:
     data = folder(tmp_path, ["C1,1,01/02/2015,WBRI,UN1,,"])
-    status, out, _ = run_cli(["validate", str(data), "--year", "2023_24", "--format", "json"], capsys)
+    _, out, _ = run_cli(["validate", str(data), "--year", "2023_24", "--format", "json"], capsys)
     report = json.loads(out)
     if not report["rules"]["not_run"]:
         pytest.skip("no rule needs a table other than Header yet")

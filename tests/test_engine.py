@@ -286,3 +286,31 @@ def test_a_column_only_xml_carries_is_not_run_for_csv(make_rule, tmp_path) -> No
     assert not [f for f in dataset.findings if f.code == "COLUMN-MISSING"]
     (status,) = run_rules(dataset, [rule]).rules
     assert status.status == "not_run" and "UASC" in status.reason
+
+
+def test_runs_of_consecutive_records(make_rule) -> None:
+    rule = make_rule(
+        rule_yaml(
+            table="Episodes",
+            fields="[LS]",
+            sequence=(
+                "\n  by: CHILD\n  order: [DECOM]\n  run: \"LS == 'L1' and prev(LS) == 'L1' and DECOM == prev(DEC)\""
+            ),
+            condition="\"LS == 'L1' and run_sum(days(DECOM, DEC)) > 3 and run_count() > 1\"",
+        )
+    )
+    rows = [
+        {"CHILD": "A", "LS": "L1", "DECOM": "01/05/2024", "DEC": "03/05/2024"},
+        {"CHILD": "A", "LS": "L1", "DECOM": "03/05/2024", "DEC": "05/05/2024"},  # continues: 2 + 2 days
+        {"CHILD": "A", "LS": "L1", "DECOM": "10/05/2024", "DEC": "12/05/2024"},  # a gap: a new run of 2 days
+        {"CHILD": "B", "LS": "L1", "DECOM": "01/05/2024", "DEC": "03/05/2024"},
+        {"CHILD": "B", "LS": "C2", "DECOM": "03/05/2024", "DEC": "09/05/2024"},
+    ]
+    assert flagged_rows(run_on(rule, {"Episodes": rows})) == [0, 1]
+
+
+def test_run_functions_need_a_run(make_rule) -> None:
+    with pytest.raises(RuleLoadError, match="needs `run:`"):
+        make_rule(
+            rule_yaml(table="Episodes", fields="[LS]", sequence="{order: [DECOM]}", condition='"run_count() > 1"')
+        )

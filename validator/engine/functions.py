@@ -357,6 +357,30 @@ def group_last(scope: Any, x: Any) -> pd.Series:
     return scope.sequence.at_position(_series(x, scope.frame.index), first=False)
 
 
+def _run(how: str) -> Callable[..., pd.Series]:
+    def impl(scope: Any, x: Any) -> pd.Series:
+        return scope.sequence.run_transform(_series(x, scope.frame.index), how)
+
+    return impl
+
+
+for _how, _doc in (
+    ("min", "Smallest (earliest) value in the record's run, ignoring missing values."),
+    ("max", "Largest (latest) value in the record's run, ignoring missing values."),
+    ("sum", "Sum of the values in the record's run."),
+    ("first", "The value on the run's first record (first non-missing)."),
+    ("last", "The value on the run's last record (last non-missing)."),
+):
+    FUNCTIONS[f"run_{_how}"] = Function(f"run_{_how}", _run(_how), "sequence", f"run_{_how}(x)", _doc)
+
+
+@function("run_count()", kind="sequence")
+def run_count(scope: Any) -> pd.Series:
+    """Number of records in the record's run."""
+    ones = pd.Series(1, index=scope.frame.index, dtype="int64")
+    return scope.sequence.run_transform(ones, "sum").astype("Int64")
+
+
 # ------------------------------------------------------------------------------------ whole-table aggregates
 
 

@@ -75,12 +75,14 @@ class Rule:
     lets: dict[str, tuple[str, Related]]
     sequence_by: tuple[str, ...]
     sequence_order: tuple[str, ...]
+    sequence_run: Compiled | None
     has_sequence: bool
     examples: tuple[Example, ...]
     description: str
     notes: str
     source: str
     spec: dict[str, Any] = field(compare=False, repr=False)
+    uses_derived: bool = False  # whether any expression names a derived column (e.g. POC_START)
 
     @property
     def related(self) -> list[Related]:
@@ -120,6 +122,8 @@ class _Builder:
         self.aliases: dict[str, str] = {}  # alias -> table
         self.lets: set[str] = set()
         self.has_sequence = "sequence" in spec
+        self.uses_derived = False
+        self.has_run = False
 
     def fail(self, key: str, problem: str) -> RuleLoadError:
         return RuleLoadError(f"{self.source}: rule {self.code}: {key}: {problem}")
@@ -145,9 +149,14 @@ class _Builder:
                 and fn.startswith(("prev", "next", "is_", "pos"))
             ):
                 raise self.fail(key, f"{fn}() needs a `sequence:` (by / order) on the rule")
+            if fn.startswith("run_") and not self.has_run:
+                raise self.fail(key, f"{fn}() needs `run:` in the rule's `sequence:`")
             if FUNCTIONS[fn].kind == "aggregate" and self.spec["level"] != "return":
                 raise self.fail(key, f"{fn}() sums over the whole table and is only for level: return rules")
         base_cols = self.columns_of(base_table, key) if base_table else set()
+        derived = {c for t in self.schema.tables for c in derived_columns(self.schema.return_type, t)}
+        if any(ref.name in derived for ref in compiled.references):
+            self.uses_derived = True
         for ref in compiled.references:
             if ref.alias is None:
                 if ref.name in base_cols or ref.name in self.lets or ref.name in CONSTANTS:
@@ -228,6 +237,8 @@ class _Builder:
         for col in (*by_cols, *order):
             if col not in base_cols and col not in joins_columns(joins, self):
                 raise self.fail("sequence", f"{self.table} has no field {col}")
+        self.has_run = "run" in seq
+        run = self.compile(seq["run"], "sequence.run", self.table, self.aliases) if "run" in seq else None
         lets: dict[str, tuple[str, Related]] = {}
         for name, lspec in (spec.get("let") or {}).items():
             ((kind, rspec),) = lspec.items()
@@ -281,7 +292,9 @@ class _Builder:
             lets=lets,
             sequence_by=by_cols,
             sequence_order=order,
+            sequence_run=run,
             has_sequence=self.has_sequence,
+            uses_derived=self.uses_derived,
             examples=examples,
             description=str(spec.get("description", "")).strip(),
             notes=str(spec.get("notes", "")).strip(),

@@ -119,6 +119,10 @@ RULE: dict[str, Any] = {
             "properties": {
                 "by": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
                 "order": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "run": {
+                    "type": "string",
+                    "description": "True when a record continues the run of the record before it (runs).",
+                },
             },
         },
         "condition": {"$ref": "#/$defs/condition"},

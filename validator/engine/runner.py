@@ -36,23 +36,25 @@ class TableStore:
 
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
-        self._frames: dict[str, pd.DataFrame] = {}
+        self._frames: dict[tuple[str, bool], pd.DataFrame] = {}
 
     def has(self, name: str) -> bool:
         return name in self.dataset.tables
 
-    def frame(self, name: str) -> pd.DataFrame:
-        """The table with its derived columns; a table that was not supplied has no records."""
-        if name not in self._frames:
+    def frame(self, name: str, derived: bool = False) -> pd.DataFrame:
+        """The table (with its derived columns if asked); a table that was not supplied has no records."""
+        key = (name, derived)
+        if key not in self._frames:
             if name in self.dataset.tables:
                 df = self.dataset.tables[name].df
             else:
                 df = empty_frame(self.dataset.schema.tables[name.split("@")[0]])
-            extra = compute_derived(self.dataset.return_type, name.split("@")[0], df, self.dataset.schema.child_key)
-            if extra is not None:
-                df = pd.concat([df, extra], axis=1)
-            self._frames[name] = df
-        return self._frames[name].copy(deep=False)
+            if derived:
+                extra = compute_derived(self.dataset.return_type, name.split("@")[0], df, self.dataset.schema.child_key)
+                if extra is not None:
+                    df = pd.concat([df, extra], axis=1)
+            self._frames[key] = df
+        return self._frames[key].copy(deep=False)
 
 
 class Sequence:
@@ -71,6 +73,20 @@ class Sequence:
             groups = np.zeros(len(ordered), dtype="int64")
         self.groups_sorted = groups
         self.index = frame.index
+        self.runs_sorted: np.ndarray | None = None
+
+    def set_runs(self, continues: pd.Series) -> None:
+        """Split each group into runs: a record starts a new run unless ``continues`` is true for it."""
+        flags = continues.reindex(self.order).fillna(False).to_numpy(dtype=bool)
+        first_in_group = np.ones(len(flags), dtype=bool)
+        first_in_group[1:] = self.groups_sorted[1:] != self.groups_sorted[:-1]
+        self.runs_sorted = np.cumsum(~flags | first_in_group)
+
+    def run_transform(self, x: pd.Series, how: str) -> pd.Series:
+        assert self.runs_sorted is not None
+        ordered = x.reindex(self.order).reset_index(drop=True)
+        keep = x.dtype if how in ("min", "max", "first", "last") else None
+        return self._back(ordered.groupby(self.runs_sorted, sort=False).transform(how), dtype=keep)
 
     def _back(self, values: np.ndarray | pd.Series, dtype: Any = None) -> pd.Series:
         out = pd.Series(values.to_numpy() if isinstance(values, pd.Series) else values, index=self.order, dtype=dtype)
@@ -132,6 +148,9 @@ class Scope:
         if self._sequence is None:
             rule = self.run.rule
             self._sequence = Sequence(self.frame, rule.sequence_by, rule.sequence_order)
+            if rule.sequence_run is not None:
+                continues = self.run.evaluate(rule.sequence_run, self)
+                self._sequence.set_runs(as_bool(continues, self.frame.index))
         return self._sequence
 
 
@@ -151,7 +170,7 @@ class RuleRun:
     # -- related tables -------------------------------------------------------------------------------------
 
     def related_frame(self, rel: Related) -> pd.DataFrame:
-        other = self.store.frame(rel.table)
+        other = self.store.frame(rel.table, self.rule.uses_derived)
         return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
 
     def pairs(self, base: pd.DataFrame, rel: Related) -> pd.DataFrame:
@@ -217,7 +236,7 @@ class RuleRun:
 
     def base_frame(self) -> pd.DataFrame:
         rule = self.rule
-        frame = self.store.frame(rule.table).reset_index(drop=True)
+        frame = self.store.frame(rule.table, rule.uses_derived).reset_index(drop=True)
         for alias, rel in rule.joins.items():
             frame = self.join(frame, alias, rel)
         for name, (how, rel) in rule.lets.items():
