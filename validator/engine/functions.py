@@ -141,6 +141,12 @@ def substr(scope: Any, x: Any, start: int, end: int) -> pd.Series:
     return _series(x, scope.frame.index).astype("string").str.slice(start - 1, end)
 
 
+@function("replace(x, OLD, NEW)")
+def replace(scope: Any, x: Any, old: str, new: str) -> pd.Series:
+    """The text with every OLD replaced by NEW, e.g. replace(PL_POST, ' ', '') to compare postcodes."""
+    return _series(x, scope.frame.index).astype("string").str.replace(old, new, regex=False)
+
+
 @function("to_number(x)")
 def to_number(scope: Any, x: Any) -> pd.Series:
     """The value as a number, missing where it is not one."""
