@@ -314,3 +314,20 @@ def test_run_functions_need_a_run(make_rule) -> None:
         make_rule(
             rule_yaml(table="Episodes", fields="[LS]", sequence="{order: [DECOM]}", condition='"run_count() > 1"')
         )
+
+
+def test_return_level_lets_total_other_tables(make_rule) -> None:
+    rule = make_rule(
+        HEAD.replace("level: record", "level: return")
+        + "table: ChildProtectionPlans\nfields: [CPPstartDate]\n"
+        + "let:\n"
+        + "  plans: {count: {table: ChildProtectionPlans, as: p, where: 'present(p.CPPstartDate)'}}\n"
+        + "  icpcs: {count: {table: Section47, as: s, where: 'present(s.DateOfInitialCPC)'}}\n"
+        + 'condition: "plans > icpcs"',
+        return_type="cin",
+    )
+    plans = [{"LAchildID": "A", "CINdetailsID": "1", "CPPID": "1", "CPPstartDate": "2024-06-01"}]
+    one = [{"LAchildID": "A", "CINdetailsID": "1", "DateOfInitialCPC": "2024-05-20"}]
+    assert len(run_on(rule, {"ChildProtectionPlans": plans, "Section47": []}).findings) == 1
+    assert run_on(rule, {"ChildProtectionPlans": plans, "Section47": one}).findings == []
+    assert run_on(rule, {"ChildProtectionPlans": [], "Section47": []}).findings == []

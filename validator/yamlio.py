@@ -1,8 +1,9 @@
 """YAML reading for rule, code list and schema files.
 
 PyYAML follows YAML 1.1, where 2024_25 is the integer 202425, 0123 is octal and `on`, `no` and `yes` are
-booleans. Our files are full of such codes, years and keys, so this loader reads only plain decimal integers
-and floats as numbers and only true/false as booleans (as YAML 1.2 does); everything else unquoted is text.
+booleans, and 2024-05-01 is a date (2021-09-31 an error). Our files are full of such codes, years, keys and
+dates (some deliberately impossible), so this loader reads only plain decimal integers and floats as numbers
+and only true/false as booleans, as YAML 1.2 does; everything else unquoted is text.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ class RuleYamlLoader(yaml.SafeLoader):
     pass
 
 
-_REPLACED = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool")
+_REPLACED = (
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:timestamp",
+)
 
 
 RuleYamlLoader.yaml_implicit_resolvers = {

@@ -153,19 +153,24 @@ def _known(value: Any) -> Any:
     return not (value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)))
 
 
-def compare(op: type, left: Any, right: Any, index: pd.Index) -> pd.Series:
+def _scalar_known(value: Any) -> bool:
+    return not isinstance(value, pd.Series) and bool(_known(value))
+
+
+def compare(op: type, left: Any, right: Any, index: pd.Index) -> pd.Series | bool:
+    """Compare element-wise; two single values (e.g. return-level totals) give a single answer."""
     if op in (ast.In, ast.NotIn):
         if not isinstance(right, (set, frozenset, list, tuple)):
             raise ExpressionError("the right of 'in' must be a list or codes('NAME')")
         if isinstance(left, pd.Series):
             hit = left.isin(list(right)) & left.notna()
-            known = left.notna()
-        else:
-            hit = pd.Series(left in right, index=index)
-            known = pd.Series(_known(left), index=index)
-        return hit if op is ast.In else (~hit & known)
-    result = _COMPARE[op](left, right)
-    result = as_bool(result, index)
+            return hit if op is ast.In else (~hit & left.notna())
+        if not _scalar_known(left):
+            return False
+        return (left in right) if op is ast.In else (left not in right)
+    if not isinstance(left, pd.Series) and not isinstance(right, pd.Series):
+        return bool(_COMPARE[op](left, right)) if _scalar_known(left) and _scalar_known(right) else False
+    result = as_bool(_COMPARE[op](left, right), index)
     known = _known(left) & _known(right)
     if isinstance(known, pd.Series):
         return result & known.to_numpy()
@@ -205,28 +210,38 @@ class Evaluator:
         assert isinstance(node.value, ast.Name)
         return self.scope.lookup(node.value.id, node.attr)
 
-    def _BoolOp(self, node: ast.BoolOp) -> pd.Series:
-        values = [as_bool(self.eval(v), self.index) for v in node.values]
-        out = values[0]
-        for v in values[1:]:
+    def _BoolOp(self, node: ast.BoolOp) -> Any:
+        values = [self.eval(v) for v in node.values]
+        if not any(isinstance(v, pd.Series) for v in values):  # single values: a single answer
+            flags = [bool(v) if _scalar_known(v) else False for v in values]
+            return all(flags) if isinstance(node.op, ast.And) else any(flags)
+        series = [as_bool(v, self.index) for v in values]
+        out = series[0]
+        for v in series[1:]:
             out = (out & v) if isinstance(node.op, ast.And) else (out | v)
         return out
 
     def _UnaryOp(self, node: ast.UnaryOp) -> Any:
         value = self.eval(node.operand)
         if isinstance(node.op, ast.Not):
+            if not isinstance(value, pd.Series):
+                return not (bool(value) if _scalar_known(value) else False)
             return ~as_bool(value, self.index)
         return -value
 
-    def _Compare(self, node: ast.Compare) -> pd.Series:
+    def _Compare(self, node: ast.Compare) -> Any:
         left = self.eval(node.left)
-        out: pd.Series | None = None
+        out: Any = None
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.eval(right_node)
             part = compare(type(op), left, right, self.index)
-            out = part if out is None else (out & part)
+            if out is None:
+                out = part
+            elif isinstance(out, pd.Series) or isinstance(part, pd.Series):
+                out = as_bool(out, self.index) & as_bool(part, self.index)
+            else:
+                out = out and part
             left = right
-        assert out is not None
         return out
 
     def _BinOp(self, node: ast.BinOp) -> Any:

@@ -267,6 +267,12 @@ def latest(scope: Any, a: Any, b: Any) -> pd.Series:
     return pd.concat([_dates(a, index), _dates(b, index)], axis=1).max(axis=1)
 
 
+@function("weekday(d)")
+def weekday(scope: Any, d: Any) -> pd.Series:
+    """Day of the week: 0 Monday ... 5 Saturday, 6 Sunday."""
+    return _dates(d, scope.frame.index).dt.dayofweek.astype("Int64")
+
+
 @function("year_of(d)")
 def year_of(scope: Any, d: Any) -> pd.Series:
     return _dates(d, scope.frame.index).dt.year.astype("Int64")

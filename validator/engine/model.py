@@ -38,6 +38,7 @@ class Related:
     exclude_self: bool
     value: Compiled | None
     optional: bool = False  # an absent table counts as one with no records
+    whole_table: bool = False  # return-level `let` without `on`: one value over all the table's records
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,10 @@ class _Builder:
         aliases = {**self.aliases, alias: table}
         where = self.compile(spec["where"], key + ".where", self.table, aliases) if "where" in spec else None
         value = self.compile(spec["value"], key + ".value", self.table, aliases) if "value" in spec else None
-        return Related(table, alias, pairs, where, bool(spec.get("exclude_self")), value, bool(spec.get("optional")))
+        whole = key.startswith("let.") and self.spec["level"] == "return" and "on" not in spec
+        return Related(
+            table, alias, pairs, where, bool(spec.get("exclude_self")), value, bool(spec.get("optional")), whole
+        )
 
     def _default_on(self, table: str) -> str | list[str]:
         """By default records relate through the child; a CIN table relates to its parent through its keys."""

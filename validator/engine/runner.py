@@ -134,7 +134,7 @@ class Scope:
         col = column_name(alias, name)
         if col in self.frame:
             return self.frame[col]
-        if alias is None and name in CONSTANTS:
+        if alias is None and name in self.run.constants:
             return self.run.constants[name]
         raise ExpressionError(f"'{col}' is not available here")
 
@@ -240,8 +240,26 @@ class RuleRun:
         for alias, rel in rule.joins.items():
             frame = self.join(frame, alias, rel)
         for name, (how, rel) in rule.lets.items():
-            frame[name] = self.quantify(frame, rel, how)
+            if rel.whole_table:
+                self.constants[name] = self.whole_table(rel, how)
+            else:
+                frame[name] = self.quantify(frame, rel, how)
         return frame
+
+    def whole_table(self, rel: Related, how: str) -> Any:
+        """A return-level `let` without `on`: one value over all the related table's records."""
+        records = self.related_frame(rel).reset_index(drop=True)
+        if rel.where is not None and len(records):
+            records = records[as_bool(self.evaluate(rel.where, Scope(records, self, False)), records.index).to_numpy()]
+        if how == "count":
+            return len(records)
+        if how == "exists":
+            return len(records) > 0
+        assert rel.value is not None
+        values = self.evaluate(rel.value, Scope(records, self, False)) if len(records) else pd.Series([], dtype=float)
+        values = values if isinstance(values, pd.Series) else pd.Series(values, index=records.index)
+        result = getattr(values, how)()
+        return 0 if how == "sum" and pd.isna(result) else result
 
     def flagged(self) -> tuple[pd.DataFrame, pd.Series | bool]:
         rule = self.rule
