@@ -128,3 +128,11 @@ def test_python_dash_m_runs_without_a_traceback(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "validator", "validate", str(junk)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_rules_show_prints_the_rule_as_written(capsys) -> None:
+    status, out, _ = run_cli(["rules", "show", "8940"], capsys)
+    assert status == 0
+    assert "cin 8940" in out and '- code: "8940"' in out and "examples:" in out
+    assert out.count("- code:") == 1
+    assert run_cli(["rules", "show", "NOPE"], capsys)[0] == 2

@@ -184,7 +184,6 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
                 )
             out.print(table)
         return 0
-    import yaml
 
     if args.rules_command == "divergences":
         from .engine.divergences import divergences_path, render_divergences
@@ -201,12 +200,11 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
         for rule in load_rules(ret):
             if rule.code.upper() == code:
                 shown += 1
-                out.print(f"[bold]{ret} {rule.code}[/bold] ({rule.severity}, {rule.level}) — {Path(rule.source).name}")
-                out.print(
-                    yaml.safe_dump(rule.spec, sort_keys=False, allow_unicode=True, width=110),
-                    markup=False,
-                    highlight=False,
-                )
+                years = f"{rule.years[0]}..{rule.years[-1]}" if len(rule.years) > 1 else rule.years[0]
+                out.print(f"[bold]{ret} {rule.code}[/bold] {years} ({rule.severity}, {rule.level}) "
+                          f"— {Path(rule.source).name} line {rule.line}")  # fmt: skip
+                sys.stdout.flush()
+                out.file.write(rule.text + "\n\n")
     if not shown:
         out.print(f"no rule {args.code}")
         return EXIT_USAGE

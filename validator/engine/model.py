@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import yaml
 from ..codelists import load_codelists
 from ..resources import rules_dir
 from ..schema import ReturnSchema, load_schema
-from ..yamlio import load_yaml_file
+from ..yamlio import RuleYamlLoader, load_yaml
 from ..years import SUPPORTED_YEARS, YearError, expand
 from .derived import derived_columns
 from .expr import CONSTANTS, Compiled, ExpressionError, compile_expression
@@ -84,6 +84,8 @@ class Rule:
     source: str
     spec: dict[str, Any] = field(compare=False, repr=False)
     uses_derived: bool = False  # whether any expression names a derived column (e.g. POC_START)
+    line: int = 0  # where the rule starts in its file
+    text: str = field(default="", compare=False, repr=False)  # the rule's YAML as written
 
     @property
     def related(self) -> list[Related]:
@@ -340,9 +342,30 @@ def _codelist_names(source: str) -> list[str]:
     return re.findall(r"codes\(\s*['\"]([^'\"]+)['\"]\s*\)", source)
 
 
+def _rule_texts(text: str) -> list[tuple[int, str]]:
+    """(first line, YAML text) of each entry of the file's `rules:` list, as written (comments and all)."""
+    root = yaml.compose(text, Loader=RuleYamlLoader)
+    lines = text.splitlines()
+    out: list[tuple[int, str]] = []
+    if root is None or not isinstance(root, yaml.MappingNode):
+        return out
+    for key, value in root.value:
+        if key.value == "rules" and isinstance(value, yaml.SequenceNode):
+            items = value.value
+            for i, item in enumerate(items):
+                start = item.start_mark.line
+                end = items[i + 1].start_mark.line - 1 if i + 1 < len(items) else item.end_mark.line
+                block = lines[start : end + 1]
+                indent = len(block[0]) - len(block[0].lstrip())  # the "- " of the entry
+                out.append((start + 1, "\n".join(x[indent:] for x in block).rstrip()))
+    return out
+
+
 def load_rule_file(path: Path, return_type: str) -> list[Rule]:
     try:
-        data = load_yaml_file(path)
+        text = path.read_text(encoding="utf-8")
+        data = load_yaml(text)
+        texts = _rule_texts(text)
     except yaml.YAMLError as exc:
         raise RuleLoadError(f"{path}: not valid YAML: {exc}") from None
     validator = jsonschema.Draft202012Validator(RULE_FILE)
@@ -357,7 +380,12 @@ def load_rule_file(path: Path, return_type: str) -> list[Rule]:
         key = ".".join(str(p) for p in where) or "(rule)"
         raise RuleLoadError(f"{path}: rule {code}: {key}: {_short(err)}")
     schema = load_schema(return_type)
-    return [_Builder(schema, str(path), spec).build(return_type) for spec in data["rules"]]
+    rules = []
+    for i, spec in enumerate(data["rules"]):
+        line, source_text = texts[i] if i < len(texts) else (0, "")
+        rule = _Builder(schema, f"{path}:{line}" if line else str(path), spec).build(return_type)
+        rules.append(replace(rule, source=str(path), line=line, text=source_text))
+    return rules
 
 
 def _short(err: jsonschema.ValidationError) -> str:
