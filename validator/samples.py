@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,16 +47,63 @@ LA_NUMBER = "318"
 
 # Real postcodes (areas, not addresses): in the borough, in three neighbouring boroughs, and further away.
 OWN_POSTCODES = (
-    "SW13 0WA", "SW13 8QZ", "SW13 9NU", "SW13 9NZ", "SW13 9SE", "SW14 7JB", "TW1 1BN", "TW1 1FF", "TW1 1JT",
-    "TW1 2WU", "TW1 3AN", "TW1 4BZ", "TW1 4HG", "TW1 4LA", "TW10 6DH", "TW10 6HB", "TW10 6UF", "TW10 6XB",
-    "TW11 0AZ", "TW11 0RX", "TW11 8DZ", "TW11 9SR", "TW12 1EG", "TW12 2XZ", "TW12 3DQ", "TW12 3WZ", "TW2 6HZ",
-    "TW2 6WE", "TW9 2UG", "TW9 4LQ",
-)  # fmt: skip
+    "SW13 0WA",
+    "SW13 8QZ",
+    "SW13 9NU",
+    "SW13 9NZ",
+    "SW13 9SE",
+    "SW14 7JB",
+    "TW1 1BN",
+    "TW1 1FF",
+    "TW1 1JT",
+    "TW1 2WU",
+    "TW1 3AN",
+    "TW1 4BZ",
+    "TW1 4HG",
+    "TW1 4LA",
+    "TW10 6DH",
+    "TW10 6HB",
+    "TW10 6UF",
+    "TW10 6XB",
+    "TW11 0AZ",
+    "TW11 0RX",
+    "TW11 8DZ",
+    "TW11 9SR",
+    "TW12 1EG",
+    "TW12 2XZ",
+    "TW12 3DQ",
+    "TW12 3WZ",
+    "TW2 6HZ",
+    "TW2 6WE",
+    "TW9 2UG",
+    "TW9 4LQ",
+)
 NEAR_POSTCODES = (
-    "TW13 5LH", "TW2 5WY", "TW3 4EL", "TW4 5EJ", "TW7 4AQ", "TW8 0BS", "TW8 8FJ", "TW8 9AP", "KT1 9NF",
-    "KT2 5HW", "KT2 6EN", "KT3 6AH", "KT6 4DE", "KT6 4SF", "KT9 1AJ", "SW15 3PS", "SW11 9PZ", "SW15 1PW",
-    "SW15 2RB", "SW16 6DR", "SW17 0HA", "SW17 9SL", "SW18 1FD", "SW19 5LP",
-)  # fmt: skip
+    "TW13 5LH",
+    "TW2 5WY",
+    "TW3 4EL",
+    "TW4 5EJ",
+    "TW7 4AQ",
+    "TW8 0BS",
+    "TW8 8FJ",
+    "TW8 9AP",
+    "KT1 9NF",
+    "KT2 5HW",
+    "KT2 6EN",
+    "KT3 6AH",
+    "KT6 4DE",
+    "KT6 4SF",
+    "KT9 1AJ",
+    "SW15 3PS",
+    "SW11 9PZ",
+    "SW15 1PW",
+    "SW15 2RB",
+    "SW16 6DR",
+    "SW17 0HA",
+    "SW17 9SL",
+    "SW18 1FD",
+    "SW19 5LP",
+)
 FAR_POSTCODES = ("B12 0PS", "B15 2AZ", "B28 8JJ", "B3 2PW", "B31 4EG", "B42 9GZ", "B5 4UG", "B5 7YN")
 
 # Three-digit LA numbers used in UPNs (the borough, its neighbours, one further away).
@@ -63,25 +111,76 @@ UPN_LA_NUMBERS = (LA_NUMBER,) * 6 + ("313", "314", "212", "330")
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 ETHNICITY = {
-    "WBRI": 52, "WIRI": 1, "WOTH": 6, "WIRT": 1, "WROM": 1, "MWBC": 4, "MWBA": 2, "MWAS": 2, "MOTH": 4, "AIND": 2,
-    "APKN": 2, "ABAN": 1, "AOTH": 3, "BCRB": 3, "BAFR": 6, "BOTH": 3, "CHNE": 1, "OOTH": 4, "REFU": 1, "NOBT": 1,
-}  # fmt: skip
+    "WBRI": 52,
+    "WIRI": 1,
+    "WOTH": 6,
+    "WIRT": 1,
+    "WROM": 1,
+    "MWBC": 4,
+    "MWBA": 2,
+    "MWAS": 2,
+    "MOTH": 4,
+    "AIND": 2,
+    "APKN": 2,
+    "ABAN": 1,
+    "AOTH": 3,
+    "BCRB": 3,
+    "BAFR": 6,
+    "BOTH": 3,
+    "CHNE": 1,
+    "OOTH": 4,
+    "REFU": 1,
+    "NOBT": 1,
+}
 UASC_ETHNICITY = {"OOTH": 25, "AOTH": 20, "BAFR": 30, "BOTH": 10, "WOTH": 10, "MOTH": 5}
 
 SSDA903_FILES = {
-    "Header": "header.csv", "Episodes": "episodes.csv", "Reviews": "reviews.csv", "UASC": "uasc.csv",
-    "OC2": "oc2.csv", "OC3": "oc3.csv", "AD1": "ad1.csv", "PlacedAdoption": "placed_for_adoption.csv",
-    "PrevPerm": "previous_permanence.csv", "Missing": "missing.csv", "SWEpisodes": "sw_episodes.csv",
+    "Header": "header.csv",
+    "Episodes": "episodes.csv",
+    "Reviews": "reviews.csv",
+    "UASC": "uasc.csv",
+    "OC2": "oc2.csv",
+    "OC3": "oc3.csv",
+    "AD1": "ad1.csv",
+    "PlacedAdoption": "placed_for_adoption.csv",
+    "PrevPerm": "previous_permanence.csv",
+    "Missing": "missing.csv",
+    "SWEpisodes": "sw_episodes.csv",
     "DoLo": "dolo.csv",
-}  # fmt: skip
+}
 SSDA903_COLUMNS = {
     "Header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
-    "Episodes": ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "REASON_PLACE_CHANGE",
-                 "HOME_POST", "PL_POST", "URN"),
+    "Episodes": (
+        "CHILD",
+        "DECOM",
+        "RNE",
+        "LS",
+        "CIN",
+        "PLACE",
+        "PLACE_PROVIDER",
+        "DEC",
+        "REC",
+        "REASON_PLACE_CHANGE",
+        "HOME_POST",
+        "PL_POST",
+        "URN",
+    ),
     "Reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
     "UASC": ("CHILD", "SEX", "DOB", "DUC"),
-    "OC2": ("CHILD", "DOB", "SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS", "TEETH_CHECK",
-            "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED"),
+    "OC2": (
+        "CHILD",
+        "DOB",
+        "SDQ_SCORE",
+        "SDQ_REASON",
+        "CONVICTED",
+        "HEALTH_CHECK",
+        "IMMUNISATIONS",
+        "TEETH_CHECK",
+        "HEALTH_ASSESSMENT",
+        "SUBSTANCE_MISUSE",
+        "INTERVENTION_RECEIVED",
+        "INTERVENTION_OFFERED",
+    ),
     "OC3": ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
     "AD1": ("CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR"),
     "PlacedAdoption": ("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
@@ -89,7 +188,7 @@ SSDA903_COLUMNS = {
     "Missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
     "SWEpisodes": ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
     "DoLo": ("CHILD", "DOB", "DOLO_START", "DOLO_END"),
-}  # fmt: skip
+}
 INJECTED_COLUMNS = ("child", "table", "field", "error", "original", "injected", "description")
 
 Row = list[str]
@@ -153,7 +252,13 @@ class _Rand(random.Random):
         return first + dt.timedelta(days=self.randint(0, span)) if span > 0 else first
 
     def pick(self, weights: dict[str, float]) -> str:
-        return self.choices(tuple(weights), tuple(weights.values()))[0]
+        """A key of ``weights``, drawn in proportion to its value."""
+        left = self.random() * sum(weights.values())
+        for key, weight in weights.items():
+            left -= weight
+            if left < 0:
+                return key
+        return key
 
     def chance(self, p: float) -> bool:
         return self.random() < p
@@ -223,8 +328,16 @@ class _Year:
         lists = name if name in SUPPORTED_YEARS["ssda903"] else SUPPORTED_YEARS["ssda903"][0]
         sexes = codes_for("ssda903", "SEX", lists)
         male, female = ("M", "F") if "M" in sexes else ("1", "2")
-        return cls(name, dt.date(first, 4, 1), dt.date(first + 1, 3, 31), codes_for("ssda903", "PLACE", lists),
-                   male, female, first >= 2023, first >= 2026)  # fmt: skip
+        return cls(
+            name,
+            dt.date(first, 4, 1),
+            dt.date(first + 1, 3, 31),
+            codes_for("ssda903", "PLACE", lists),
+            male,
+            female,
+            first >= 2023,
+            first >= 2026,
+        )
 
     def overlaps(self, start: dt.date, end: dt.date | None) -> bool:
         return start <= self.end and (end is None or end >= self.start)
@@ -257,6 +370,7 @@ class _Period:
     episodes: list[_Episode]
     prev_perm: tuple[str, str, str] = ("Z1", "", "")
     respite: bool = False
+    reviews: list[tuple[dt.date, str]] = field(default_factory=list)
 
     @property
     def start(self) -> dt.date:
@@ -309,8 +423,18 @@ _KINDS_903 = {
 }
 _CIN_NEED = {"N1": 60, "N2": 5, "N3": 4, "N4": 9, "N5": 15, "N6": 2, "N7": 1, "N8": 4}
 _FOSTER_LONG = {"U6": "U4", "U3": "U1"}  # short-term -> long-term with the same carers
-_PLACEMENT_MOVE_REASONS = {"CARPL": 40, "CREQB": 12, "CREQO": 10, "CHILD": 8, "LAREQ": 8, "CLOSE": 4, "STAND": 3,
-                           "ALLEG": 3, "APPRR": 2, "OTHER": 10}  # fmt: skip
+_PLACEMENT_MOVE_REASONS = {
+    "CARPL": 40,
+    "CREQB": 12,
+    "CREQO": 10,
+    "CHILD": 8,
+    "LAREQ": 8,
+    "CLOSE": 4,
+    "STAND": 3,
+    "ALLEG": 3,
+    "APPRR": 2,
+    "OTHER": 10,
+}
 _SW_REASONS = {
     "MANAGE": 15,
     "LEFTRL": 35,
@@ -321,6 +445,7 @@ _SW_REASONS = {
     "PCCHAN": 3,
     "OTHERS": 10,
 }
+_PARTICIPATION = {"PN1": 35, "PN2": 15, "PN3": 15, "PN4": 10, "PN5": 10, "PN6": 5, "PN7": 10}
 _SHORT_BREAKS = ("V3", "V4")
 _TEMPORARY = ("T0", "T1", "T2", "T3", "T4")
 
@@ -340,23 +465,30 @@ class _Gen903:
         self.agencies = [(urn(), rng.choice(("PR4", "PR4", "PR5"))) for _ in range(6)]
         self.adoption_agencies = [(urn(), "PR5") for _ in range(2)] + [(self.la_adoption, "PR1")] * 3
         # (URN, provider, postcode) of the homes, supported accommodation and schools children are placed in.
-        self.homes = self._providers(urn, [("PR1", OWN_POSTCODES)] * 3 + [("PR4", OWN_POSTCODES)] * 3
-                                     + [("PR4", NEAR_POSTCODES)] * 4 + [("PR5", NEAR_POSTCODES)] * 2
-                                     + [("PR4", FAR_POSTCODES)] * 2)  # fmt: skip
-        self.semi = self._providers(urn, [("PR1", OWN_POSTCODES)] * 2 + [("PR4", OWN_POSTCODES)] * 2
-                                    + [("PR4", NEAR_POSTCODES)] * 3 + [("PR5", NEAR_POSTCODES)])  # fmt: skip
-        self.secure = self._providers(urn, [("PR2", NEAR_POSTCODES), ("PR2", FAR_POSTCODES)])
-        self.schools = self._providers(urn, [("PR4", FAR_POSTCODES), ("PR5", NEAR_POSTCODES), ("PR4", NEAR_POSTCODES)])
-        self.family_centres = self._providers(urn, [("PR4", NEAR_POSTCODES)])
+        self.homes = self._providers(
+            [("PR1", OWN_POSTCODES)] * 3
+            + [("PR4", OWN_POSTCODES)] * 3
+            + [("PR4", NEAR_POSTCODES)] * 4
+            + [("PR5", NEAR_POSTCODES)] * 2
+            + [("PR4", FAR_POSTCODES)] * 2,
+        )
+        self.semi = self._providers(
+            [("PR1", OWN_POSTCODES)] * 2
+            + [("PR4", OWN_POSTCODES)] * 2
+            + [("PR4", NEAR_POSTCODES)] * 3
+            + [("PR5", NEAR_POSTCODES)],
+        )
+        self.secure = self._providers([("PR2", NEAR_POSTCODES), ("PR2", FAR_POSTCODES)])
+        self.schools = self._providers([("PR4", FAR_POSTCODES), ("PR5", NEAR_POSTCODES), ("PR4", NEAR_POSTCODES)])
+        self.family_centres = self._providers([("PR4", NEAR_POSTCODES)])
 
     def _urn(self) -> str:
         """An invented seven-digit Ofsted URN."""
         return str(self.rng.randint(2_900_000, 2_999_999))
 
-    def _providers(
-        self, urn: Callable[[], str], specs: list[tuple[str, tuple[str, ...]]]
-    ) -> list[tuple[str, str, str]]:
-        return [(urn(), provider, self.rng.choice(posts)) for provider, posts in specs]
+    def _providers(self, specs: list[tuple[str, tuple[str, ...]]]) -> list[tuple[str, str, str]]:
+        """(URN, provider, postcode) for each (provider, postcodes to choose from) in ``specs``."""
+        return [(self._urn(), provider, self.rng.choice(posts)) for provider, posts in specs]
 
     # --- the child ---------------------------------------------------------------------------------------------
 
@@ -364,10 +496,20 @@ class _Gen903:
         """One child of the current year's return, with a history consistent across both years."""
         rng = self.rng
         kind = rng.pick(_KINDS_903)
-        build = {"long": self._long, "prev_start": self._prev_start, "new": self._new, "adoption": self._adoption,
-                 "uasc": self._uasc, "respite": self._respite, "leaver19": self._leaver19, "leaver17": self._leaver17}  # fmt: skip
+        build = {
+            "long": self._long,
+            "prev_start": self._prev_start,
+            "new": self._new,
+            "adoption": self._adoption,
+            "uasc": self._uasc,
+            "respite": self._respite,
+            "leaver19": self._leaver19,
+            "leaver17": self._leaver17,
+        }
         child = build[kind](child_id)
         child.upn = self._upn(child)
+        for period in child.periods:
+            self._reviews(child, period)
         grown = add_years(child.dob, 15) < self.prev.start
         if child.sex == "F" and kind in ("long", "prev_start", "new") and grown and rng.chance(0.05):
             child.mc_dob = rng.date(add_years(child.dob, 14) + 200 * DAY, self.prev.start - 30 * DAY)
@@ -378,6 +520,8 @@ class _Gen903:
 
     def _person(self, child_id: str, kind: str, dob: dt.date, uasc: bool = False) -> _Child:
         rng = self.rng
+        if (dob.month, dob.day) == (3, 31):
+            dob -= DAY  # an 18th birthday on 31 March would end care on the last day of a year (OC2 edge)
         sex = ("M" if rng.chance(0.9) else "F") if uasc else ("M" if rng.chance(0.55) else "F")
         ethnic = rng.pick(UASC_ETHNICITY if uasc else ETHNICITY)
         return _Child(child_id, sex, dob, ethnic, "", kind, uasc=uasc)
@@ -494,8 +638,14 @@ class _Gen903:
                 continue
             days = rng.randint(2, 7)
             back = when + days * DAY
-            if (not had_temporary and rng.chance(0.12) and placement.kind != "parents" and ls[0] != "L"
-                    and back < stop and (change is None or back < change)):  # fmt: skip
+            if (
+                not had_temporary
+                and rng.chance(0.12)
+                and placement.kind != "parents"
+                and ls[0] != "L"
+                and back < stop
+                and (change is None or back < change)
+            ):
                 had_temporary = True
                 temporary = _Placement("temp", rng.choice(("T1", "T3", "T4", "T4")), "", self._post(home))
                 episodes.append(_Episode(when, "P", ls, cin, temporary, home, dec=back, rec="X1"))
@@ -519,8 +669,11 @@ class _Gen903:
         if child.uasc:
             return "V2", []
         age = (start - child.dob).days / 365.25
-        weights = {"C2": 55, "V2": 25, "L1": 8, "L2": 12} if age < 5 else (
-            {"C2": 40, "V2": 42, "L1": 10, "L2": 8} if age < 13 else {"C2": 25, "V2": 62, "L1": 10, "L2": 3})  # fmt: skip
+        weights = (
+            {"C2": 55, "V2": 25, "L1": 8, "L2": 12}
+            if age < 5
+            else ({"C2": 40, "V2": 42, "L1": 10, "L2": 8} if age < 13 else {"C2": 25, "V2": 62, "L1": 10, "L2": 3})
+        )
         first = rng.pick(weights)
         plan: list[tuple[dt.date, str]] = []
         when, ls = start, first
@@ -537,8 +690,17 @@ class _Gen903:
         return first, plan
 
     def _stay(self, placement: _Placement) -> dt.timedelta:
-        mean = {"foster": 380, "kin": 450, "parents": 240, "home": 300, "semi": 280, "secure": 120, "school": 400,
-                "health": 40, "family_centre": 90}.get(placement.kind, 300)  # fmt: skip
+        mean = {
+            "foster": 380,
+            "kin": 450,
+            "parents": 240,
+            "home": 300,
+            "semi": 280,
+            "secure": 120,
+            "school": 400,
+            "health": 40,
+            "family_centre": 90,
+        }.get(placement.kind, 300)
         if placement.place in ("U1", "U4"):
             mean = 900
         return dt.timedelta(days=max(10, int(self.rng.expovariate(1 / mean))))
@@ -574,7 +736,11 @@ class _Gen903:
         for _ in range(20):
             placement = self._make_placement(rng.pick(weights), home)
             if previous is None or (placement.place, placement.post, placement.urn, placement.provider) != (
-                previous.place, previous.post, previous.urn, previous.provider):  # fmt: skip
+                previous.place,
+                previous.post,
+                previous.urn,
+                previous.provider,
+            ):
                 return placement
         return self._make_placement("foster", home)
 
@@ -590,8 +756,13 @@ class _Gen903:
             return _Placement(kind, "P1", "PR0", home)
         if kind == "health":
             return _Placement(kind, "R2", "PR3", self._post(home, own=0.3))
-        pool = {"home": self.homes, "semi": self.semi, "secure": self.secure, "school": self.schools,
-                "family_centre": self.family_centres}[kind]  # fmt: skip
+        pool = {
+            "home": self.homes,
+            "semi": self.semi,
+            "secure": self.secure,
+            "school": self.schools,
+            "family_centre": self.family_centres,
+        }[kind]
         choices = [entry for entry in pool if entry[2] != home]
         if not choices:
             return self._make_placement("foster", home)
@@ -639,15 +810,16 @@ class _Gen903:
         cin = rng.pick({"N1": 85, "N3": 5, "N4": 5, "N5": 5})
         home = rng.choice(OWN_POSTCODES)
         same_carers = rng.chance(0.35)
-        foster = _Placement("foster", "U5" if same_carers else rng.choice(("U6", "U3")), "PR1", self._post(home),
-                            self.la_fostering)  # fmt: skip
+        foster = _Placement(
+            "foster", "U5" if same_carers else rng.choice(("U6", "U3")), "PR1", self._post(home), self.la_fostering
+        )
         episodes = [_Episode(start, "S", "C2", cin, foster, home)]
         if rng.chance(0.3) and care_order - start > 60 * DAY:
             moved = rng.date(start + 30 * DAY, care_order - 20 * DAY)
             first = foster
             foster = _Placement("foster", "U5" if same_carers else "U6", "PR1", self._post(home), self.la_fostering)
-            if (first.place, first.post) == (foster.place, foster.post):
-                foster.post = self._post(first.post)
+            while foster.post == first.post:
+                foster.post = self._post(home)
             episodes[-1].dec, episodes[-1].rec, episodes[-1].rpc = moved, "X1", "CARPL"
             episodes.append(_Episode(moved, "P", "C2", cin, foster, home))
         for when, ls in ((care_order, "C1"), (order, "E1")):
@@ -663,8 +835,18 @@ class _Gen903:
         if adopted:
             episodes[-1].dec, episodes[-1].rec = adopted, rng.pick({"E11": 70, "E12": 30})
         child.periods.append(_Period(episodes, self._prev_perm(child, start)))
-        nb, sex, status = rng.choice((("2", "MF", "L11"), ("2", "MF", "L11"), ("2", "MF", "L3"), ("2", "FF", "L12"),
-                                      ("2", "MM", "L2"), ("2", "FF", "L4"), ("1", "F1", "L0"), ("1", "M1", "L0")))  # fmt: skip
+        nb, sex, status = rng.choice(
+            (
+                ("2", "MF", "L11"),
+                ("2", "MF", "L11"),
+                ("2", "MF", "L3"),
+                ("2", "FF", "L12"),
+                ("2", "MM", "L2"),
+                ("2", "FF", "L4"),
+                ("1", "F1", "L0"),
+                ("1", "M1", "L0"),
+            )
+        )
         child.adoption = _Adoption(decision, matched, "1" if same_carers else "0", adopted, (nb, sex, status))
         return child
 
@@ -730,9 +912,28 @@ class _Gen903:
         activity = rng.pick(
             {"F1": 20, "P1": 8, "F2": 15, "P2": 5, "F4": 4, "F5": 6, "P5": 3, "G4": 12, "G5": 5, "G6": 22}
         )
-        accommodation = {"B1": 10, "C1": 8, "D1": 10, "E1": 8, "G1": 10, "H1": 6, "K1": 4, "R1": 12, "S2": 4, "T1": 5,
-                         "U1": 8, "V1": 3, "W1": 2, "Y1": 4, "B2": 1, "E2": 1, "R2": 1}  # fmt: skip
-        if not seventeen and child.periods and child.periods[-1].episodes[-1].rec == "E17":
+        accommodation = {
+            "B1": 10,
+            "C1": 8,
+            "D1": 10,
+            "E1": 8,
+            "G1": 10,
+            "H1": 6,
+            "K1": 4,
+            "R1": 12,
+            "S2": 4,
+            "T1": 5,
+            "U1": 8,
+            "V1": 3,
+            "W1": 2,
+            "Y1": 4,
+            "B2": 1,
+            "E2": 1,
+            "R2": 1,
+        }
+        if seventeen:
+            del accommodation["T1"]  # a Foyer is not for care leavers under 18 (rule 347)
+        elif child.periods and child.periods[-1].episodes[-1].rec == "E17":
             accommodation = {"Z1": 1}  # stayed with the former foster carers (rule 3001 applies to 17-year-olds only)
         return in_touch, activity, rng.pick(accommodation)
 
@@ -745,8 +946,10 @@ class _Gen903:
             return rng.choice(("UN2", "UN3", "UN5"))
         while True:
             school = rng.choice(("2", "4"))
-            digits = (f"{rng.choice(UPN_LA_NUMBERS)}{school}{rng.randint(0, 999):03d}"
-                      f"{(child.dob.year + 5) % 100:02d}{rng.randint(0, 999):03d}")  # fmt: skip
+            digits = (
+                f"{rng.choice(UPN_LA_NUMBERS)}{school}{rng.randint(0, 999):03d}"
+                f"{(child.dob.year + 5) % 100:02d}{rng.randint(0, 999):03d}"
+            )
             upn = upn_check_letter(digits) + digits
             if upn not in self.upns:
                 self.upns.add(upn)
@@ -772,6 +975,21 @@ class _Gen903:
             if until is None:
                 break
             when, reason = until, rng.pick(_SW_REASONS)
+
+    def _reviews(self, child: _Child, period: _Period) -> None:
+        """Statutory reviews: within 20 working days of entry, 3 months later, then every 6 months."""
+        rng = self.rng
+        if period.respite:
+            return
+        four = add_years(child.dob, 4)
+        review = period.start + rng.randint(14, 27) * DAY
+        gap = rng.randint(80, 90)
+        while review <= self.cur.end and (period.end is None or review <= period.end):
+            if review >= self.prev.start:
+                code = "PN0" if review < four else rng.pick(_PARTICIPATION)
+                period.reviews.append((review, code))
+            review += gap * DAY
+            gap = rng.randint(165, 182)
 
     def _looked_after_on(self, child: _Child, day: dt.date) -> bool:
         return any(not p.respite and p.start <= day and (p.end is None or p.end > day) for p in child.periods)
@@ -842,7 +1060,7 @@ class _Year903Tables:
         self.uasc_flags: list[str] = []
 
     def add(self, child: _Child, current: bool) -> None:
-        year, rng, t = self.year, self.rng, self.tables
+        year, t = self.year, self.tables
         episodes = [e for e in child.episodes() if year.overlaps(e.decom, e.dec)]
         oc3 = child.oc3 if current else None
         if not episodes and oc3 is None:
@@ -858,9 +1076,23 @@ class _Year903Tables:
         for e in episodes:
             closed = e.dec is not None and e.dec <= year.end
             p = e.placement
-            t["Episodes"].append([cid, dmy(e.decom), e.rne, e.ls, e.cin, p.place, p.provider,
-                                  dmy(e.dec) if closed else "", e.rec if closed else "", e.rpc if closed else "",
-                                  e.home_post, p.post, p.urn])  # fmt: skip
+            t["Episodes"].append(
+                [
+                    cid,
+                    dmy(e.decom),
+                    e.rne,
+                    e.ls,
+                    e.cin,
+                    p.place,
+                    p.provider,
+                    dmy(e.dec) if closed else "",
+                    e.rec if closed else "",
+                    e.rpc if closed else "",
+                    e.home_post,
+                    p.post,
+                    p.urn,
+                ]
+            )
         if child.uasc and episodes:
             t["UASC"].append([cid, sex, dob, dmy(add_years(child.dob, 18))])
         if oc3 is not None:
@@ -891,21 +1123,11 @@ class _Year903Tables:
         return any(not p.respite and p.start <= end and (p.end is None or p.end > end) for p in child.periods)
 
     def _reviews(self, child: _Child, dob: str) -> None:
-        """Statutory reviews: 20 working days after entry, 3 months later, then every 6 months."""
-        year, rng = self.year, self.rng
-        four = add_years(child.dob, 4)
+        year = self.year
         for period in child.periods:
-            if period.respite:
-                continue
-            review = period.start + rng.randint(14, 27) * DAY
-            gap = rng.randint(80, 90)
-            while review <= year.end and (period.end is None or review <= period.end):
-                if review >= year.start:
-                    code = "PN0" if review < four else rng.pick({"PN1": 35, "PN2": 15, "PN3": 15, "PN4": 10, "PN5": 10,
-                                                                 "PN6": 5, "PN7": 10})  # fmt: skip
-                    self.tables["Reviews"].append([child.child, dob, dmy(review), code])
-                review += gap * DAY
-                gap = rng.randint(165, 182)
+            for day, code in period.reviews:
+                if year.start <= day <= year.end:
+                    self.tables["Reviews"].append([child.child, dob, dmy(day), code])
 
     def _oc2(self, child: _Child, dob: str) -> None:
         """OC2 for children looked after continuously for the 12 months to 31 March."""
@@ -931,8 +1153,22 @@ class _Year903Tables:
             received = "1" if rng.chance(0.6) else "0"
             offered = ("1" if rng.chance(0.7) else "0") if received == "0" else ""
         flag = lambda p: "1" if rng.chance(p) else "0"  # noqa: E731
-        self.tables["OC2"].append([child.child, dob, score, reason, convicted, health_check, flag(0.9), flag(0.85),
-                                   flag(0.9), misuse, received, offered])  # fmt: skip
+        self.tables["OC2"].append(
+            [
+                child.child,
+                dob,
+                score,
+                reason,
+                convicted,
+                health_check,
+                flag(0.9),
+                flag(0.85),
+                flag(0.9),
+                misuse,
+                received,
+                offered,
+            ]
+        )
 
     def _adoption(self, child: _Child, dob: str) -> None:
         year, a = self.year, child.adoption
@@ -941,8 +1177,9 @@ class _Year903Tables:
         if a.date_placed <= year.end:
             self.tables["PlacedAdoption"].append([child.child, dob, dmy(a.date_placed), "", ""])
         if a.adopted is not None and year.start <= a.adopted <= year.end:
-            self.tables["AD1"].append([child.child, dob, dmy(a.date_placed), dmy(a.date_match), a.foster_care,
-                                       *a.adopters])  # fmt: skip
+            self.tables["AD1"].append(
+                [child.child, dob, dmy(a.date_placed), dmy(a.date_match), a.foster_care, *a.adopters]
+            )
 
     def _prev_perm(self, child: _Child, dob: str) -> None:
         """Previous permanence for a child who started to be looked after this year (rules 630, 634)."""
@@ -1083,8 +1320,14 @@ class _Injector903:
             return self.set("Episodes", row, "DECOM", f"31/02/{year}", "bad_date_text", "impossible date (31 February)")
         header = self.child_rows("Header", child.child)[0]
         day, month, year = header[2].split("/")
-        return self.set("Header", header, "DOB", f"{year}-{month}-{day}", "bad_date_text",
-                        "date written yyyy-mm-dd instead of dd/mm/yyyy")  # fmt: skip
+        return self.set(
+            "Header",
+            header,
+            "DOB",
+            f"{year}-{month}-{day}",
+            "bad_date_text",
+            "date written yyyy-mm-dd instead of dd/mm/yyyy",
+        )
 
     def date_before_birth(self, child: _Child) -> Row | None:
         episodes = self.child_rows("Episodes", child.child)
@@ -1096,8 +1339,14 @@ class _Injector903:
         for name in self.tables:
             if "DOB" in SSDA903_COLUMNS[name]:
                 for row in self.child_rows(name, child.child):
-                    record = record or self.set(name, row, "DOB", born, "date_before_birth",
-                                                "date of birth after the first episode started (DOB changed everywhere)")  # fmt: skip
+                    record = record or self.set(
+                        name,
+                        row,
+                        "DOB",
+                        born,
+                        "date_before_birth",
+                        "date of birth after the first episode started (DOB changed everywhere)",
+                    )
                     row[SSDA903_COLUMNS[name].index("DOB")] = born
         return record
 
@@ -1106,14 +1355,26 @@ class _Injector903:
         if episodes and episodes[-1][7]:
             row = episodes[-1]
             start = dt.datetime.strptime(row[1], "%d/%m/%Y").date()
-            return self.set("Episodes", row, "DEC", dmy(start - self.rng.randint(3, 40) * DAY), "end_before_start",
-                            "episode ends before it started")  # fmt: skip
+            return self.set(
+                "Episodes",
+                row,
+                "DEC",
+                dmy(start - self.rng.randint(3, 40) * DAY),
+                "end_before_start",
+                "episode ends before it started",
+            )
         missing = self.child_rows("Missing", child.child)
         if missing:
             row = missing[0]
             start = dt.datetime.strptime(row[3], "%d/%m/%Y").date()
-            return self.set("Missing", row, "MIS_END", dmy(start - self.rng.randint(1, 5) * DAY), "end_before_start",
-                            "missing period ends before it started")  # fmt: skip
+            return self.set(
+                "Missing",
+                row,
+                "MIS_END",
+                dmy(start - self.rng.randint(1, 5) * DAY),
+                "end_before_start",
+                "missing period ends before it started",
+            )
         return None
 
     def episode_gap(self, child: _Child) -> Row | None:
@@ -1124,19 +1385,31 @@ class _Injector903:
                 end = dt.datetime.strptime(row[7], "%d/%m/%Y").date() if row[7] else self.year.end + 30 * DAY
                 later = start + self.rng.randint(2, 9) * DAY
                 if later < end:
-                    return self.set("Episodes", row, "DECOM", dmy(later), "episode_gap",
-                                    "continuation episode starts days after the previous one ended")  # fmt: skip
+                    return self.set(
+                        "Episodes",
+                        row,
+                        "DECOM",
+                        dmy(later),
+                        "episode_gap",
+                        "continuation episode starts days after the previous one ended",
+                    )
         return None
 
     def episode_overlap(self, child: _Child) -> Row | None:
         episodes = self.child_rows("Episodes", child.child)
-        for before, after in zip(episodes, episodes[1:], strict=False):
+        for before, after in itertools.pairwise(episodes):
             if before[8] == "X1" and after[7]:
                 end = dt.datetime.strptime(after[7], "%d/%m/%Y").date()
                 ended = dt.datetime.strptime(before[7], "%d/%m/%Y").date() + self.rng.randint(2, 9) * DAY
                 if ended < end:
-                    return self.set("Episodes", before, "DEC", dmy(ended), "episode_overlap",
-                                    "episode ends after the next one started")  # fmt: skip
+                    return self.set(
+                        "Episodes",
+                        before,
+                        "DEC",
+                        dmy(ended),
+                        "episode_overlap",
+                        "episode ends after the next one started",
+                    )
         return None
 
     def missing_upn(self, child: _Child) -> Row | None:
@@ -1168,20 +1441,44 @@ class _Injector903:
     def review_code_for_age(self, child: _Child) -> Row | None:
         for row in self.child_rows("Reviews", child.child):
             if row[3] != "PN0":
-                return self.set("Reviews", row, "REVIEW_CODE", "PN0", "review_code_for_age",
-                                "PN0 (under 4) for a child aged 4 or over")  # fmt: skip
+                return self.set(
+                    "Reviews",
+                    row,
+                    "REVIEW_CODE",
+                    "PN0",
+                    "review_code_for_age",
+                    "PN0 (under 4) for a child aged 4 or over",
+                )
         return None
 
     def provider_on_temporary(self, child: _Child) -> Row | None:
         for row in self.child_rows("Episodes", child.child):
             if row[5] in _TEMPORARY:
-                return self.set("Episodes", row, "PLACE_PROVIDER", "PR1", "provider_on_temporary",
-                                "placement provider given for a temporary placement")  # fmt: skip
+                return self.set(
+                    "Episodes",
+                    row,
+                    "PLACE_PROVIDER",
+                    "PR1",
+                    "provider_on_temporary",
+                    "placement provider given for a temporary placement",
+                )
         return None
 
-    CATALOGUE = ("invalid_code", "lower_case_code", "bad_date_text", "date_before_birth", "end_before_start",
-                 "episode_gap", "episode_overlap", "missing_upn", "missing_reason_ceased", "missing_mother",
-                 "sdq_out_of_range", "review_code_for_age", "provider_on_temporary")  # fmt: skip
+    CATALOGUE = (
+        "invalid_code",
+        "lower_case_code",
+        "bad_date_text",
+        "date_before_birth",
+        "end_before_start",
+        "episode_gap",
+        "episode_overlap",
+        "missing_upn",
+        "missing_reason_ceased",
+        "missing_mother",
+        "sdq_out_of_range",
+        "review_code_for_age",
+        "provider_on_temporary",
+    )
 
 
 def _inject_903(tables: Tables, children: list[_Child], errors: float, rng: _Rand, year: _Year) -> list[Row]:
@@ -1208,11 +1505,53 @@ def _inject_903(tables: Tables, children: list[_Child], errors: float, rng: _Ran
 
 # === CIN census ==================================================================================================
 
-_CIN_SOURCES = {"1A": 4, "1B": 2, "1C": 1, "1D": 1, "2A": 18, "2B": 2, "3A": 3, "3B": 3, "3C": 1, "3D": 2, "3E": 3,
-                "3F": 2, "4": 2, "5A": 4, "5B": 3, "5C": 2, "5D": 3, "6": 28, "7": 3, "8": 6, "9": 2, "10": 1}  # fmt: skip
+_CIN_SOURCES = {
+    "1A": 4,
+    "1B": 2,
+    "1C": 1,
+    "1D": 1,
+    "2A": 18,
+    "2B": 2,
+    "3A": 3,
+    "3B": 3,
+    "3C": 1,
+    "3D": 2,
+    "3E": 3,
+    "3F": 2,
+    "4": 2,
+    "5A": 4,
+    "5B": 3,
+    "5C": 2,
+    "5D": 3,
+    "6": 28,
+    "7": 3,
+    "8": 6,
+    "9": 2,
+    "10": 1,
+}
 _CIN_PRIMARY_NEED = {"N1": 55, "N2": 6, "N3": 4, "N4": 12, "N5": 14, "N6": 3, "N7": 1, "N8": 2, "N9": 3}
-_CIN_FACTORS = {"1B": 6, "2B": 8, "3A": 6, "3B": 14, "4A": 6, "4B": 12, "5B": 2, "6B": 2, "10A": 3, "11A": 3,
-                "14A": 4, "15A": 3, "16A": 8, "17A": 9, "18C": 4, "19C": 2, "20": 3, "22A": 1, "23A": 1, "24A": 3}  # fmt: skip
+_CIN_FACTORS = {
+    "1B": 6,
+    "2B": 8,
+    "3A": 6,
+    "3B": 14,
+    "4A": 6,
+    "4B": 12,
+    "5B": 2,
+    "6B": 2,
+    "10A": 3,
+    "11A": 3,
+    "14A": 4,
+    "15A": 3,
+    "16A": 8,
+    "17A": 9,
+    "18C": 4,
+    "19C": 2,
+    "20": 3,
+    "22A": 1,
+    "23A": 1,
+    "24A": 3,
+}
 _CIN_DISABILITIES = ("LD", "AUT", "COMM", "BEH", "MOB", "HAND", "PC", "INC", "HEAR", "VIS", "CON", "DDA")
 _CIN_ABUSE = {"NEG": 50, "EMO": 35, "PHY": 7, "SAB": 4, "MUL": 4}
 
@@ -1306,8 +1645,9 @@ class _GenCin:
         else:
             unknown = "UN1"
         disabilities = self._disabilities() if dob is not None else []
-        child = _CinChild(child_id, dob, expected, sex, rng.pick(ETHNICITY), upn, former, unknown, disabilities,
-                          episodes)  # fmt: skip
+        child = _CinChild(
+            child_id, dob, expected, sex, rng.pick(ETHNICITY), upn, former, unknown, disabilities, episodes
+        )
         last = episodes[-1]
         if dob is not None and last.closure is not None and last.reason == "RC7" and rng.chance(0.004):
             child.death, last.reason = last.closure, "RC2"
@@ -1316,8 +1656,10 @@ class _GenCin:
     def _upn(self, dob: dt.date) -> str:
         rng = self.rng
         while True:
-            digits = (f"{rng.choice(UPN_LA_NUMBERS)}{rng.choice(('2', '4'))}{rng.randint(0, 999):03d}"
-                      f"{(dob.year + 5) % 100:02d}{rng.randint(0, 999):03d}")  # fmt: skip
+            digits = (
+                f"{rng.choice(UPN_LA_NUMBERS)}{rng.choice(('2', '4'))}{rng.randint(0, 999):03d}"
+                f"{(dob.year + 5) % 100:02d}{rng.randint(0, 999):03d}"
+            )
             upn = upn_check_letter(digits) + digits
             if upn not in self.upns:
                 self.upns.add(upn)
@@ -1421,7 +1763,9 @@ class _GenCin:
         """A referral in the census year and what followed it."""
         rng, ref = self.rng, self.ref
         episode = self._new_episode(referral)
-        if rng.chance(0.5 if short else 0.09):
+        if (
+            rng.chance(0.5 if short else 0.09) and referral >= self.start + 7 * DAY
+        ):  # NFA: not in the first days (8569Q)
             episode.nfa, episode.need = True, None if rng.chance(0.5) else episode.need
             episode.closure, episode.reason = referral, "RC7"
             return episode
@@ -1647,8 +1991,14 @@ def _inject_cin(root: etree._Element, children: list[_CinChild], errors: float, 
         if c.dob is None or target is None:
             return None
         value = (c.dob - rng.randint(300, 600) * DAY).isoformat()
-        return record(c.child, "CINdetails", target, value, "date_before_birth",
-                      "referral more than 40 weeks before the date of birth")  # fmt: skip
+        return record(
+            c.child,
+            "CINdetails",
+            target,
+            value,
+            "date_before_birth",
+            "referral more than 40 weeks before the date of birth",
+        )
 
     def end_before_start(el: etree._Element, c: _CinChild) -> Row | None:
         for details in el.findall("CINdetails"):
@@ -1656,8 +2006,14 @@ def _inject_cin(root: etree._Element, children: list[_CinChild], errors: float, 
             referral = details.find("CINreferralDate")
             if closure is not None and referral is not None:
                 day = dt.date.fromisoformat(referral.text or "") - rng.randint(3, 30) * DAY
-                return record(c.child, "CINdetails", closure, day.isoformat(), "end_before_start",
-                              "CIN episode closed before the referral")  # fmt: skip
+                return record(
+                    c.child,
+                    "CINdetails",
+                    closure,
+                    day.isoformat(),
+                    "end_before_start",
+                    "CIN episode closed before the referral",
+                )
         return None
 
     def missing_upn(el: etree._Element, c: _CinChild) -> Row | None:
@@ -1682,8 +2038,14 @@ def _inject_cin(root: etree._Element, children: list[_CinChild], errors: float, 
         if upn is None or not upn.text:
             return None
         letters = [x for x in UPN_LETTERS if x != upn.text[0]]
-        return record(c.child, "ChildIdentifiers", upn, rng.choice(letters) + upn.text[1:], "wrong_check_letter",
-                      "UPN check letter does not match its digits")  # fmt: skip
+        return record(
+            c.child,
+            "ChildIdentifiers",
+            upn,
+            rng.choice(letters) + upn.text[1:],
+            "wrong_check_letter",
+            "UPN check letter does not match its digits",
+        )
 
     def overlapping_cp_plans(el: etree._Element, c: _CinChild) -> Row | None:
         for details in el.findall("CINdetails"):
@@ -1702,16 +2064,30 @@ def _inject_cin(root: etree._Element, children: list[_CinChild], errors: float, 
                 if old is not None:
                     copy.remove(old)
             plan.addnext(copy)
-            return [c.child, "ChildProtectionPlans", "CPPstartDate", "overlapping_cp_plans", "", day.isoformat(),
-                    "a second, open child protection plan starting during the first"]  # fmt: skip
+            return [
+                c.child,
+                "ChildProtectionPlans",
+                "CPPstartDate",
+                "overlapping_cp_plans",
+                "",
+                day.isoformat(),
+                "a second, open child protection plan starting during the first",
+            ]
         return None
 
     def closure_without_reason(el: etree._Element, c: _CinChild) -> Row | None:
         for details in el.findall("CINdetails"):
             reason = details.find("ReasonForClosure")
             if reason is not None:
-                rec = [c.child, "CINdetails", "ReasonForClosure", "closure_without_reason", reason.text or "", "",
-                       "closure date without a reason for closure"]  # fmt: skip
+                rec = [
+                    c.child,
+                    "CINdetails",
+                    "ReasonForClosure",
+                    "closure_without_reason",
+                    reason.text or "",
+                    "",
+                    "closure date without a reason for closure",
+                ]
                 details.remove(reason)
                 return rec
         return None
@@ -1722,16 +2098,28 @@ def _inject_cin(root: etree._Element, children: list[_CinChild], errors: float, 
             referral = details.find("CINreferralDate")
             if start is not None and referral is not None:
                 day = dt.date.fromisoformat(referral.text or "") - rng.randint(2, 20) * DAY
-                return record(c.child, "Assessments", start, day.isoformat(), "assessment_before_referral",
-                              "assessment started before the referral")  # fmt: skip
+                return record(
+                    c.child,
+                    "Assessments",
+                    start,
+                    day.isoformat(),
+                    "assessment_before_referral",
+                    "assessment started before the referral",
+                )
         return None
 
     def icpc_on_weekend(el: etree._Element, c: _CinChild) -> Row | None:
         for icpc in el.findall("CINdetails/Section47/DateOfInitialCPC"):
             day = dt.date.fromisoformat(icpc.text or "")
             saturday = day + ((5 - day.weekday()) % 7) * DAY
-            return record(c.child, "Section47", icpc, saturday.isoformat(), "icpc_on_weekend",
-                          "initial child protection conference on a Saturday")  # fmt: skip
+            return record(
+                c.child,
+                "Section47",
+                icpc,
+                saturday.isoformat(),
+                "icpc_on_weekend",
+                "initial child protection conference on a Saturday",
+            )
         return None
 
     def missing_primary_need(el: etree._Element, c: _CinChild) -> Row | None:
@@ -1739,17 +2127,33 @@ def _inject_cin(root: etree._Element, children: list[_CinChild], errors: float, 
             need = details.find("PrimaryNeedCode")
             nfa = details.find("ReferralNFA")
             if need is not None and nfa is not None and nfa.text == "false":
-                rec = [c.child, "CINdetails", "PrimaryNeedCode", "missing_primary_need", need.text or "", "",
-                       "primary need left out for a referral with further action"]  # fmt: skip
+                rec = [
+                    c.child,
+                    "CINdetails",
+                    "PrimaryNeedCode",
+                    "missing_primary_need",
+                    need.text or "",
+                    "",
+                    "primary need left out for a referral with further action",
+                ]
                 details.remove(need)
                 return rec
         return None
 
     catalogue: list[Callable[[etree._Element, _CinChild], Row | None]] = [
-        invalid_code, lower_case_code, bad_date_text, referral_before_birth, end_before_start, missing_upn,
-        wrong_check_letter, overlapping_cp_plans, closure_without_reason, assessment_before_referral,
-        icpc_on_weekend, missing_primary_need,
-    ]  # fmt: skip
+        invalid_code,
+        lower_case_code,
+        bad_date_text,
+        referral_before_birth,
+        end_before_start,
+        missing_upn,
+        wrong_check_letter,
+        overlapping_cp_plans,
+        closure_without_reason,
+        assessment_before_referral,
+        icpc_on_weekend,
+        missing_primary_need,
+    ]
     for position in chosen:
         kinds = list(catalogue)
         rng.shuffle(kinds)
