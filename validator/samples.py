@@ -1941,7 +1941,7 @@ def _cin_samples(year: str, count: int, seed: int, errors: float, output: Path) 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"cin_{year}.xml"
     etree.indent(root, space="  ")
-    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    etree.ElementTree(root).write(str(path), xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return [path, _write_csv(folder / f"{year}_injected.csv", INJECTED_COLUMNS, injected)]
 
 
