@@ -144,3 +144,13 @@ def test_year_is_inferred_from_the_episodes_when_not_given(tmp_path: Path) -> No
     dataset = load_return([tmp_path])
     assert dataset.context.year == "2023_24"
     assert "YEAR-INFERRED" in codes(dataset) and "RETURN-INFERRED" in codes(dataset)
+
+
+def test_csv_header_gets_the_uasc_flag_from_the_uasc_table(tmp_path: Path) -> None:
+    write(tmp_path, "h.csv", f"{HEADER}\nC1,1,01/02/2010,WBRI,UN1,,\nC2,1,01/02/2010,WBRI,UN1,,\n")
+    dataset = load_return([tmp_path], year="2023_24")
+    assert "UASC" in dataset.tables["Header"].missing_columns  # no UASC file: rules on the flag do not run
+    write(tmp_path, "u.csv", "CHILD,SEX,DOB,DUC\nC2,1,01/02/2010,\n")
+    dataset = load_return([tmp_path], year="2023_24")
+    assert list(dataset.tables["Header"].df["UASC"]) == ["0", "1"]
+    assert "UASC" not in dataset.tables["Header"].missing_columns

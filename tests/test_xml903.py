@@ -172,9 +172,8 @@ EXPECTED: dict[str, list[tuple[int, dict[str, str | None]]]] = {
             },
         ),
     ],
-    "UASC": [
+    "UASC": [  # ZZ0002's <UASC>0</UASC> says the child is not UASC: no UASC record
         (10, {"CHILD": "ZZ0001", "SEX": "M", "DOB": "14/02/2012", "DUC": "13/02/2030"}),
-        (66, {"CHILD": "ZZ0002", "SEX": "F", "DOB": "20/09/2005", "DUC": None}),
     ],
     "Missing": [
         (
@@ -321,7 +320,7 @@ def _sample_tables() -> dict[str, pd.DataFrame]:
                 "UPN": ["A000000000002", None, "UN2"],
                 "MOTHER": ["0", None, None],
                 "MC_DOB": [None, None, None],
-                "UASC": ["0", "1", "1"],
+                "UASC": ["1", "1", "1"],
             }
         ),
         "Episodes": pd.DataFrame(

@@ -393,6 +393,7 @@ def _columns_used(rule: Rule) -> dict[str, set[str]]:
             walk(part)
 
     walk(rule.condition)
+    add(rule.sequence_run, aliases)
     for _, rel in rule.lets.values():
         local = {**aliases, rel.alias: rel.table}
         add(rel.where, local)

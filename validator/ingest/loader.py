@@ -250,7 +250,24 @@ def _type_tables(
         findings.extend(f for f in found if not (f.code in VALUE_CODES and f.file in read.schema_checked))
         table.name = name + suffix
         tables[name + suffix] = table
+    if schema.return_type == "ssda903":
+        derive_uasc_flag(tables, suffix)
     return tables
+
+
+def derive_uasc_flag(tables: dict[str, Table], suffix: str) -> None:
+    """SSDA903 CSV returns carry no Header.UASC flag (only the XML does): when the Header file lacks it and a
+    UASC table was supplied, a child is flagged 1 when it has a UASC record and 0 otherwise (DfE's convention)."""
+    header, uasc = tables.get("Header" + suffix), tables.get("UASC" + suffix)
+    if header is None or uasc is None:
+        return
+    lacking = header.missing_columns.get("UASC", [])
+    if not lacking or len(lacking) != len(header.files):
+        return
+    df = header.df.copy()
+    df["UASC"] = df["CHILD"].isin(uasc.df["CHILD"].dropna()).map({True: "1", False: "0"}).where(df["CHILD"].notna())
+    header.df = df
+    del header.missing_columns["UASC"]
 
 
 def empty_table(schema: ReturnSchema, name: str) -> Table:

@@ -281,7 +281,12 @@ class _Reader:
         base = {column: values.get(element) for element, column in HEADER_FIELDS.items()}
         self.tables["Header"].append(base, header.sourceline or 0)
         for block in FLAT_BLOCKS:
-            present = [e for e in (*block.triggers, *block.fields) if values.get(e) is not None]
+            # A UASC flag of 0 says the child is not UASC: it makes no UASC record (a DUC still does).
+            present = [
+                e
+                for e in (*block.triggers, *block.fields)
+                if values.get(e) is not None and not (e in block.triggers and values.get(e) == "0")
+            ]
             if present:
                 self._add(block, values, base, min(found[e].sourceline or 0 for e in present))
         for el in others:
