@@ -101,6 +101,12 @@ def compile_expression(source: str, known_functions: set[str]) -> Compiled:
     except SyntaxError as exc:
         raise ExpressionError(f"cannot read expression '{source}': {exc.msg}") from None
     compiled = Compiled(source=source, tree=tree)
+    callee_or_owner: set[int] = set()  # Name nodes that name a function or an alias, not a field
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            callee_or_owner.add(id(node.func))
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            callee_or_owner.add(id(node.value))
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED):
             raise ExpressionError(f"'{source}': {type(node).__name__} is not part of the rule language")
@@ -116,17 +122,9 @@ def compile_expression(source: str, known_functions: set[str]) -> Compiled:
             if not isinstance(node.value, ast.Name):
                 raise ExpressionError(f"'{source}': write alias.FIELD, one level deep")
             compiled.references.add(Reference(node.value.id, node.attr))
-        elif isinstance(node, ast.Name) and not _is_call_target(tree, node) and not _is_attribute_base(tree, node):
+        elif isinstance(node, ast.Name) and id(node) not in callee_or_owner:
             compiled.references.add(Reference(None, node.id))
     return compiled
-
-
-def _is_call_target(tree: ast.AST, name: ast.Name) -> bool:
-    return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(tree))
-
-
-def _is_attribute_base(tree: ast.AST, name: ast.Name) -> bool:
-    return any(isinstance(n, ast.Attribute) and n.value is name for n in ast.walk(tree))
 
 
 def column_name(alias: str | None, name: str) -> str:

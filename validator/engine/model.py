@@ -13,7 +13,7 @@ import yaml
 from ..codelists import load_codelists
 from ..resources import rules_dir
 from ..schema import ReturnSchema, load_schema
-from ..yamlio import RuleYamlLoader, load_yaml
+from ..yamlio import load_yaml_with_nodes
 from ..years import SUPPORTED_YEARS, YearError, expand
 from .derived import derived_columns
 from .expr import CONSTANTS, Compiled, ExpressionError, compile_expression
@@ -342,9 +342,8 @@ def _codelist_names(source: str) -> list[str]:
     return re.findall(r"codes\(\s*['\"]([^'\"]+)['\"]\s*\)", source)
 
 
-def _rule_texts(text: str) -> list[tuple[int, str]]:
+def _rule_texts(text: str, root: Any) -> list[tuple[int, str]]:
     """(first line, YAML text) of each entry of the file's `rules:` list, as written (comments and all)."""
-    root = yaml.compose(text, Loader=RuleYamlLoader)
     lines = text.splitlines()
     out: list[tuple[int, str]] = []
     if root is None or not isinstance(root, yaml.MappingNode):
@@ -361,15 +360,19 @@ def _rule_texts(text: str) -> list[tuple[int, str]]:
     return out
 
 
+@cache
+def _rule_file_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(RULE_FILE)
+
+
 def load_rule_file(path: Path, return_type: str) -> list[Rule]:
     try:
         text = path.read_text(encoding="utf-8")
-        data = load_yaml(text)
-        texts = _rule_texts(text)
+        data, root = load_yaml_with_nodes(text)
+        texts = _rule_texts(text, root)
     except yaml.YAMLError as exc:
         raise RuleLoadError(f"{path}: not valid YAML: {exc}") from None
-    validator = jsonschema.Draft202012Validator(RULE_FILE)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(_rule_file_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
         where = list(err.absolute_path)
