@@ -54,7 +54,10 @@ TABLES = (
 
 
 def _local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    """The tag without any namespace ("{uri}Child" -> "Child"); comments and the like give ""."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
 
 
 def _text(el: etree._Element | None) -> str | None:
