@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--errors", type=float, default=0.0, help="share of children given an injected error (0-1)")
     s.add_argument("--output", "-o", type=Path, required=True)
+    s.add_argument("--no-previous", action="store_true", help="SSDA903: do not write last year's return")
     return parser
 
 
@@ -223,7 +224,13 @@ def cmd_convert(args: argparse.Namespace, err: Console) -> int:
 def cmd_samples(args: argparse.Namespace, err: Console) -> int:
     from .samples import generate_samples
 
-    written = generate_samples(args.return_type, args.year, args.children, args.seed, args.errors, args.output)
+    try:
+        written = generate_samples(
+            args.return_type, args.year, args.children, args.seed, args.errors, args.output, not args.no_previous
+        )
+    except ValueError as exc:
+        err.print(f"[bold red]cannot make samples:[/] {exc}")
+        return EXIT_USAGE
     for path in written:
         err.print(f"wrote {path}")
     return 0
