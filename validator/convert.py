@@ -1,4 +1,4 @@
-"""XML returns -> one CSV file per table, values exactly as the XML had them (nothing typed or dropped)."""
+"""XML returns -> one CSV file per table in the CSV layout (SSDA903: DfE's file names and columns), values as read."""
 
 from __future__ import annotations
 
@@ -12,21 +12,6 @@ from .ingest.xml_cin import read_cin_xml
 from .outputs import write_atomic
 from .outputs.csv_out import safe_cell
 from .schema import load_schema
-
-SSDA903_FILE_NAMES = {
-    "Header": "header",
-    "Episodes": "episodes",
-    "Reviews": "reviews",
-    "UASC": "uasc",
-    "OC2": "oc2",
-    "OC3": "oc3",
-    "AD1": "ad1",
-    "PlacedAdoption": "placed_for_adoption",
-    "PrevPerm": "previous_permanence",
-    "Missing": "missing",
-    "SWEpisodes": "sw_episodes",
-    "DoLo": "dolo",
-}
 
 
 def _table_csv(raw: RawTable, columns: list[str]) -> bytes:
@@ -55,8 +40,9 @@ def convert_xml(inputs: list[Path], output: Path) -> list[Path]:
         for name, raw in tables.items():
             if name not in schema.tables:
                 continue
-            stem = SSDA903_FILE_NAMES.get(name, name) if kind == "ssda903" else name
+            table = schema.tables[name]
+            stem = table.file.removesuffix(".csv") if table.file else name
             target = output / f"{path.stem}_{stem}.csv"
-            write_atomic(target, _table_csv(raw, list(schema.tables[name].columns)))
+            write_atomic(target, _table_csv(raw, list(table.csv_columns if kind == "ssda903" else table.columns)))
             written.append(target)
     return written

@@ -37,6 +37,7 @@ from pathlib import Path
 from lxml import etree
 
 from .codelists import codes_for
+from .schema import load_schema
 from .years import SUPPORTED_YEARS, check_year, collection_end, collection_start
 
 DAY = dt.timedelta(days=1)
@@ -134,61 +135,9 @@ ETHNICITY = {
 }
 UASC_ETHNICITY = {"OOTH": 25, "AOTH": 20, "BAFR": 30, "BOTH": 10, "WOTH": 10, "MOTH": 5}
 
-SSDA903_FILES = {
-    "Header": "header.csv",
-    "Episodes": "episodes.csv",
-    "Reviews": "reviews.csv",
-    "UASC": "uasc.csv",
-    "OC2": "oc2.csv",
-    "OC3": "oc3.csv",
-    "AD1": "ad1.csv",
-    "PlacedAdoption": "placed_for_adoption.csv",
-    "PrevPerm": "previous_permanence.csv",
-    "Missing": "missing.csv",
-    "SWEpisodes": "sw_episodes.csv",
-    "DoLo": "dolo.csv",
-}
-SSDA903_COLUMNS = {
-    "Header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
-    "Episodes": (
-        "CHILD",
-        "DECOM",
-        "RNE",
-        "LS",
-        "CIN",
-        "PLACE",
-        "PLACE_PROVIDER",
-        "DEC",
-        "REC",
-        "REASON_PLACE_CHANGE",
-        "HOME_POST",
-        "PL_POST",
-        "URN",
-    ),
-    "Reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
-    "UASC": ("CHILD", "SEX", "DOB", "DUC"),
-    "OC2": (
-        "CHILD",
-        "DOB",
-        "SDQ_SCORE",
-        "SDQ_REASON",
-        "CONVICTED",
-        "HEALTH_CHECK",
-        "IMMUNISATIONS",
-        "TEETH_CHECK",
-        "HEALTH_ASSESSMENT",
-        "SUBSTANCE_MISUSE",
-        "INTERVENTION_RECEIVED",
-        "INTERVENTION_OFFERED",
-    ),
-    "OC3": ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
-    "AD1": ("CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR"),
-    "PlacedAdoption": ("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
-    "PrevPerm": ("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
-    "Missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
-    "SWEpisodes": ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
-    "DoLo": ("CHILD", "DOB", "DOLO_START", "DOLO_END"),
-}
+_SSDA903 = load_schema("ssda903")
+SSDA903_FILES = {name: table.file or f"{name.lower()}.csv" for name, table in _SSDA903.tables.items()}
+SSDA903_COLUMNS = {name: table.csv_columns for name, table in _SSDA903.tables.items()}
 INJECTED_COLUMNS = ("child", "table", "field", "error", "original", "injected", "description")
 
 Row = list[str]

@@ -31,6 +31,12 @@ class TableDef:
     parent: str | None = None
     years: str | None = None
     in_xml: bool = True  # whether the return's XML format carries this table
+    file: str | None = None  # the usual CSV file name (for writing; reading goes by the header row)
+
+    @property
+    def csv_columns(self) -> tuple[str, ...]:
+        """The columns a CSV file of this table has (optional columns, such as XML-only ones, left out)."""
+        return tuple(name for name, col in self.columns.items() if not col.optional)
 
     @property
     def typed_columns(self) -> list[str]:
@@ -74,5 +80,6 @@ def load_schema(return_type: str) -> ReturnSchema:
             parent=spec.get("parent"),
             years=spec.get("years"),
             in_xml=bool(spec.get("in_xml", True)),
+            file=spec.get("file"),
         )
     return ReturnSchema(return_type=data["return"], child_key=data["child_key"], tables=tables)
