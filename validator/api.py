@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .dataset import Dataset
@@ -12,20 +12,26 @@ from .engine.runner import TableStore, run_rule
 from .ingest.loader import load_return
 from .result import Result, RuleStatus
 
+# Called as progress(stage, done, total): ("read", 0, 0) before the files are read, then ("rules", n, total)
+# after each rule. The command line draws a progress bar from it on a terminal.
+Progress = Callable[[str, int, int], None]
 
-def run_rules(dataset: Dataset, rules: Sequence[Rule] | None = None) -> Result:
+
+def run_rules(dataset: Dataset, rules: Sequence[Rule] | None = None, *, progress: Progress | None = None) -> Result:
     """Run the rules of the dataset's return and year (or the ones given) and collect the result."""
     chosen = list(rules) if rules is not None else rules_for(dataset.return_type, dataset.context.year)
     store = TableStore(dataset)
     statuses: list[RuleStatus] = []
     findings = list(dataset.findings)
-    for rule in chosen:
+    for done, rule in enumerate(chosen, start=1):
         outcome = run_rule(rule, store)
+        if progress is not None:
+            progress("rules", done, len(chosen))
         findings.extend(outcome.findings)
         statuses.append(
             RuleStatus(rule.code, outcome.status, outcome.reason, len(outcome.findings), rule.severity, rule.message)
         )
-    return Result(dataset.return_type, dataset.context, dataset.inputs, statuses, findings)
+    return Result(dataset.return_type, dataset.context, dataset.inputs, statuses, findings, dataset=dataset)
 
 
 def validate(
@@ -37,6 +43,7 @@ def validate(
     previous: Sequence[str | Path | Sequence[str | Path]] = (),
     rules: Sequence[str] | None = None,
     today: dt.date | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     """Validate one return.
 
@@ -44,10 +51,12 @@ def validate(
     (most recent first), each a file, a folder, or a list of files. ``rules``: only these codes.
     Raises :class:`validator.ingest.loader.InputError` when the inputs cannot be used at all.
     """
+    if progress is not None:
+        progress("read", 0, 0)
     prev = [[p] if isinstance(p, (str, Path)) else list(p) for p in previous]
     dataset = load_return(list(paths), return_type=return_type, year=year, la=la, previous=prev, today=today)
     chosen = rules_for(dataset.return_type, dataset.context.year)
     if rules is not None:
         wanted = {c.upper() for c in rules}
         chosen = [r for r in chosen if r.code.upper() in wanted]
-    return run_rules(dataset, chosen)
+    return run_rules(dataset, chosen, progress=progress)

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
-from .dataset import Context, InputFile
+from .dataset import Context, Dataset, InputFile
 from .findings import SEVERITY_ORDER, Finding
 
 FINDING_COLUMNS = ["code", "severity", "level", "message", "table", "row", "child", "fields", "values", "file", "line"]
@@ -46,6 +46,9 @@ class Result:
     rules: list[RuleStatus]
     findings: list[Finding]
     tool: dict[str, str] = field(default_factory=lambda: {"name": "cscvalidate", "version": __version__})
+    # The typed tables the rules ran on, for views that show a child's records (the HTML report's child view).
+    # Not part of to_dict(): the JSON report holds findings, never the records themselves.
+    dataset: Dataset | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=sort_key)
