@@ -236,9 +236,10 @@ def generate_samples(
     """Write a synthetic return (and, for SSDA903, last year's) under ``output``; return the files written.
 
     SSDA903: ``output/ssda903/<year>/*.csv`` (one file per table), ``output/ssda903/<year>.xml`` (the same
-    return as XML) and, when ``previous`` is true, ``output/ssda903/<previous year>/*.csv`` for the same
-    children. CIN: ``output/cin/cin_<year>.xml``. Both: ``output/<return>/<year>_injected.csv`` listing the
-    mistakes injected into a share ``errors`` (0 to 1) of the children (only a header when ``errors`` is 0).
+    return as XML), from 2023_24 ``output/ssda903/<year>_sw.xml`` (its social worker episodes as XML) and,
+    when ``previous`` is true, ``output/ssda903/<previous year>/*.csv`` for the same children. CIN:
+    ``output/cin/cin_<year>.xml``. Both: ``output/<return>/<year>_injected.csv`` listing the mistakes injected
+    into a share ``errors`` (0 to 1) of the children (only a header when ``errors`` is 0).
     """
     year = check_year(year)
     if return_type not in SUPPORTED_YEARS:
@@ -1177,7 +1178,7 @@ def _ssda903_samples(year: str, count: int, seed: int, errors: float, output: Pa
     tables = cur_tables.tables
     injected = _inject_903(tables, children, errors, _Rand(f"ssda903:{seed}:errors"), current)
     written += _write_903_csv(tables, current, output / "ssda903" / current.name)
-    written.append(_write_903_xml(tables, cur_tables.uasc_flags, output / "ssda903" / f"{current.name}.xml"))
+    written += _write_903_xml(tables, cur_tables.uasc_flags, current, output / "ssda903")
     written.append(_write_csv(output / "ssda903" / f"{current.name}_injected.csv", INJECTED_COLUMNS, injected))
     return written
 
@@ -1195,20 +1196,25 @@ def _write_903_csv(tables: Tables, year: _Year, folder: Path) -> list[Path]:
     return [_write_csv(folder / SSDA903_FILES[n], SSDA903_COLUMNS[n], tables[n]) for n in _903_tables_of(year)]
 
 
-def _write_903_xml(tables: Tables, uasc_flags: list[str], path: Path) -> Path:
+def _write_903_xml(tables: Tables, uasc_flags: list[str], year: _Year, folder: Path) -> list[Path]:
+    """The return as XML: ``<year>.xml`` (the main file, with DoLo blocks from 2026_27) and, from 2023_24,
+    ``<year>_sw.xml`` (the social worker file)."""
     import pandas as pd
 
-    from .ingest.xml903_writer import write_ssda903_xml
+    from .ingest.xml903_writer import write_ssda903_sw_xml, write_ssda903_xml
 
-    frames = {}
-    for name in SSDA903_COLUMNS:
-        if name in ("SWEpisodes", "DoLo"):
-            continue
-        frames[name] = pd.DataFrame(tables[name], columns=list(SSDA903_COLUMNS[name]), dtype=object)
+    frames = {
+        name: pd.DataFrame(tables[name], columns=list(SSDA903_COLUMNS[name]), dtype=object)
+        for name in _903_tables_of(year)
+    }
     frames["Header"]["UASC"] = uasc_flags
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_ssda903_xml(frames, path)
-    return path
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / f"{year.name}.xml"]
+    write_ssda903_xml(frames, written[0])
+    if year.social_workers:
+        written.append(folder / f"{year.name}_sw.xml")
+        write_ssda903_sw_xml(frames, written[-1])
+    return written
 
 
 # --- SSDA903 injected mistakes -----------------------------------------------------------------------------------

@@ -30,7 +30,9 @@ class TableDef:
     keys: tuple[str, ...] = ()
     parent: str | None = None
     years: str | None = None
-    in_xml: bool = True  # whether the return's XML format carries this table
+    in_xml: bool = True  # whether the return's XML format carries this table (in any of its XML files)
+    # Which XML file carries it: "main" (the return's own file) or, for SSDA903, "social_worker"; None: CSV only.
+    xml_file: str | None = "main"
     file: str | None = None  # the usual CSV file name (for writing; reading goes by the header row)
 
     @property
@@ -79,7 +81,17 @@ def load_schema(return_type: str) -> ReturnSchema:
             keys=tuple(spec.get("keys", ())),
             parent=spec.get("parent"),
             years=spec.get("years"),
-            in_xml=bool(spec.get("in_xml", True)),
+            in_xml=_xml_file(spec.get("in_xml", True)) is not None,
+            xml_file=_xml_file(spec.get("in_xml", True)),
             file=spec.get("file"),
         )
     return ReturnSchema(return_type=data["return"], child_key=data["child_key"], tables=tables)
+
+
+def _xml_file(value: object) -> str | None:
+    """A table's ``in_xml``: true (the main XML file), false (CSV only) or the name of the XML file that has it."""
+    if value is True:
+        return "main"
+    if value is False or value is None:
+        return None
+    return str(value)

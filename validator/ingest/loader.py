@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -27,8 +28,16 @@ from .xml_cin import peek_reference_date, read_cin_xml
 
 # In files the XSD already checked, value problems are not reported a second time by typing.
 VALUE_CODES = {"DATE-INVALID", "NUMBER-INVALID", "FLAG-INVALID"}
-XML_ROOTS = {b"EXPSSDA903": "ssda903", b"Message": "cin"}
+# Root element -> (return, which of its XML files). Tables name the file that carries them in tables.yaml (in_xml).
+XML_LAYOUTS = {
+    "EXPSSDA903": ("ssda903", "main"),
+    "EXPSSDA903SW": ("ssda903", "social_worker"),
+    "Message": ("cin", "main"),
+}
+XML_ROOTS = {name.encode(): kind for name, (kind, _) in XML_LAYOUTS.items()}
 DATA_SUFFIXES = {".csv", ".xml", ".txt", ".tsv"}
+# The first element's name in a file's opening bytes, past the declaration, comments, PIs and any DOCTYPE.
+_FIRST_ELEMENT = re.compile(rb"<(?![?!])(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 
 
 class InputError(Exception):
@@ -50,6 +59,13 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
 
 def sniff_xml_root(path: Path) -> str | None:
     """The return type an XML file declares by its root element, or None if it is not XML."""
+    layout = sniff_xml_layout(path)
+    return layout[0] if layout else None
+
+
+def sniff_xml_layout(path: Path) -> tuple[str, str] | None:
+    """(return type, XML file kind) an XML file declares by its root element; ("unknown-xml", "main") for other
+    XML, None if it is not XML. The kind is "main", or "social_worker" for the SSDA903 social worker file."""
     with open(path, "rb") as fh:
         head = fh.read(4096)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -57,10 +73,15 @@ def sniff_xml_root(path: Path) -> str | None:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped.startswith(b"<"):
         return None
-    for root, kind in XML_ROOTS.items():
-        if b"<" + root in head or b":" + root in head:
-            return kind
-    return "unknown-xml"
+    body = re.sub(rb"<!--.*?-->", b"", stripped, flags=re.DOTALL)
+    match = _FIRST_ELEMENT.search(body)
+    if match and match.group(1).decode("ascii", "ignore") in XML_LAYOUTS:
+        return XML_LAYOUTS[match.group(1).decode("ascii")]
+    for root, (kind, xml_file) in sorted(XML_LAYOUTS.items(), key=lambda kv: -len(kv[0])):  # e.g. a long prologue
+        name = root.encode()
+        if re.search(rb"[<:]" + name + rb"[\s/>]", head):
+            return kind, xml_file
+    return "unknown-xml", "main"
 
 
 @dataclass
@@ -71,6 +92,7 @@ class FilesRead:
     inputs: list[InputFile]
     date_forms: dict[str, tuple[str, ...]]  # file -> date forms it is expected to use, standard first
     schema_checked: set[str]  # files whose values were checked against an XSD
+    unchecked_xml: list[Path] = field(default_factory=list)  # SSDA903 XML read before its year was known
 
 
 def _read_files(files: list[Path], return_type: str | None, year: str | None = None) -> FilesRead:
@@ -81,9 +103,11 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
     inputs: list[InputFile] = []
     date_forms: dict[str, tuple[str, ...]] = {}
     kinds_seen: set[str] = set()
+    unchecked: list[Path] = []
     for path in files:
-        root = sniff_xml_root(path) if path.suffix.lower() == ".xml" or path.suffix.lower() not in {".csv"} else None
-        if root is not None:
+        layout = sniff_xml_layout(path) if path.suffix.lower() != ".csv" else None
+        if layout is not None:
+            root, xml_file = layout
             kind = root if root != "unknown-xml" else (return_type or "cin")
             if return_type and kind != return_type:
                 findings.append(
@@ -95,10 +119,15 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
                 )
                 continue
             if kind == "ssda903":
-                from .xml903 import read_ssda903_xml
+                from .xml903 import has_schema, read_ssda903_xml
 
-                tables, found = read_ssda903_xml(path)
+                # 903 XML has no year inside: with none given, the schema is checked once it is inferred.
+                tables, found = read_ssda903_xml(path, schema_year=year)
                 forms = (DMY, ISO)
+                if not year:
+                    unchecked.append(path)
+                elif has_schema(xml_file, year):
+                    schema_checked.add(path.name)
             else:
                 schema_year = _cin_schema_year(path, year)
                 tables, found = read_cin_xml(path, schema_year=schema_year)
@@ -108,7 +137,7 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
             findings.extend(found)
             kinds_seen.add(kind)
             date_forms[path.name] = forms
-            _complete_xml_tables(tables, load_schema(kind), path.name)
+            _complete_xml_tables(tables, load_schema(kind), path.name, xml_file)
             for name, raw in tables.items():
                 raws[name].append(raw)
             inputs.append(InputFile(str(path), "xml", sorted(t for t, r in tables.items() if len(r) or t == "Header")))
@@ -125,17 +154,36 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
     if len(kinds_seen) > 1:
         raise InputError("the inputs mix SSDA903 and CIN census files; validate one return at a time")
     found_type = return_type or (next(iter(kinds_seen)) if kinds_seen else None)
-    return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked)
+    return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked, unchecked)
 
 
-def _complete_xml_tables(tables: dict[str, RawTable], schema: ReturnSchema, file: str) -> None:
-    """In XML an absent element is a blank value and an absent block an empty table: fill both in."""
+def _complete_xml_tables(tables: dict[str, RawTable], schema: ReturnSchema, file: str, xml_file: str = "main") -> None:
+    """In XML an absent element is a blank value and an absent block an empty table: fill both in, for the tables
+    this kind of XML file carries (tables.yaml ``in_xml``)."""
     for name, table_def in schema.tables.items():
-        if not table_def.in_xml and name not in tables:
+        if table_def.xml_file != xml_file and name not in tables:
             continue
         raw = tables.setdefault(name, RawTable(name=name, file=file))
         for col in table_def.columns:
             raw.columns.setdefault(col, [None] * len(raw))
+
+
+def _check_xml_schema_late(read: FilesRead, year: str, findings: list[Finding]) -> None:
+    """Check SSDA903 XML files read before the year was known against that year's XSD (a second, schema-only
+    pass). Its XML-SCHEMA findings replace those the first reading made without the schema."""
+    if not read.unchecked_xml:
+        return
+    from .xml903 import check_ssda903_xml, has_schema
+
+    for path in read.unchecked_xml:
+        layout = sniff_xml_layout(path)
+        if layout is None or not has_schema(layout[1], year):
+            continue
+        found = check_ssda903_xml(path, year)
+        findings[:] = [f for f in findings if not (f.code == "XML-SCHEMA" and f.file == path.name)]
+        findings.extend(found)
+        read.schema_checked.add(path.name)
+    read.unchecked_xml.clear()
 
 
 def _cin_schema_year(path: Path, year: str | None) -> str | None:
@@ -217,6 +265,7 @@ def load_return(
             f"collection year {year} is not supported for {found_type} "
             f"(supported: {', '.join(SUPPORTED_YEARS[found_type])})"
         )
+    _check_xml_schema_late(read, year, findings)
     tables = _type_tables(schema, read, year, findings, suffix="")
     for n, prev_paths in enumerate(previous or [], start=1):
         label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"

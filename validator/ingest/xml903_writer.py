@@ -1,11 +1,14 @@
-"""Tables -> an SSDA903 XML return in DfE's layout: the inverse of ``xml903.read_ssda903_xml``.
+"""Tables -> SSDA903 XML files in the layouts ``xml903.read_ssda903_xml`` reads, its inverse.
 
-Used by the sample generator and the tests. One <CHILD> is written per Header row, holding that child's
-records from every other table. Values are written as found (dates as dd/mm/yyyy when given as dates);
-blank values are written as empty elements for the HEADER's own fields and the EPISODE fields, and left out
-elsewhere. What the XML cannot express is refused with a ValueError rather than dropped: records of a child
-who has no Header row, and more than one UASC, AD1 or OC3 record for a child. The DOB and SEX columns of the
-other tables are copies of the Header's in XML, so the writer does not read them.
+Used by the sample generator and the tests. :func:`write_ssda903_xml` writes the main return: one <CHILD> per
+Header row, holding that child's records from every other table it carries (DoLo included, as <DOLO> blocks,
+when a DoLo table is given). :func:`write_ssda903_sw_xml` writes the social worker file from SWEpisodes: one
+<CHILD> per child with social worker episodes. Values are written as found (dates as dd/mm/yyyy when given as
+dates); blank values are written as empty elements for the HEADER's own fields and the EPISODE fields, and left
+out elsewhere. What the XML cannot express is refused with a ValueError rather than dropped: records of a child
+who has no Header row, more than one UASC, AD1 or OC3 record for a child, and social worker episodes of one
+child with different dates of birth. The DOB and SEX columns of the other tables are copies of the Header's in
+the main file, so the writer does not read them there.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pandas as pd
 from lxml import etree
 
 from .xml903 import (
-    CSV_ONLY_TABLES,
+    DOLO,
     EPISODES,
     FLAT_BLOCKS,
     HEADER,
@@ -33,6 +36,8 @@ from .xml903 import (
     RECORD,
     REVIEWS,
     ROOT,
+    SW_EPISODES,
+    SW_ROOT,
     TABLE_COLUMNS,
     UASC,
     Block,
@@ -44,7 +49,9 @@ Row = dict[str, str | None]
 _HEADER_FIRST = ("CHILDID", "UPN", "SEX", "DOB", "ETHNIC", "UASC")
 _HEADER_LATER = ("MOTHER", "MC_DOB")
 _BLOCKS_BEFORE_MOTHER = (MISSING, REVIEWS)
-_BLOCKS_AFTER_MOTHER = (PREV_PERM, OC2, PLACED_ADOPTION)
+_BLOCKS_AFTER_MOTHER = (PREV_PERM, OC2, PLACED_ADOPTION, DOLO)
+# Tables the main file does not carry: they are written by write_ssda903_sw_xml.
+_OTHER_FILE_TABLES = (SW_EPISODES.table,)
 
 
 def text_value(value: Any) -> str | None:
@@ -133,16 +140,19 @@ def write_ssda903_xml(tables: dict[str, pd.DataFrame], path: Path) -> None:
     """Write the tables as one SSDA903 XML return (root <EXPSSDA903>) at ``path``.
 
     ``tables`` uses the table and column names of schemas/ssda903/tables.yaml; Header is required, and its
-    optional UASC column gives the <UASC> flag (else 1 for children with a UASC record). SWEpisodes and DoLo
-    are not part of this XML layout and are not written.
+    optional UASC column gives the <UASC> flag (else 1 for children with a UASC record). A DoLo table is
+    written as <DOLO> blocks (the 2026_27 layout); SWEpisodes belong to the social worker file and are not
+    written here (see :func:`write_ssda903_sw_xml`).
     """
-    unknown = sorted(set(tables) - set(TABLE_COLUMNS) - set(CSV_ONLY_TABLES))
+    unknown = sorted(set(tables) - set(TABLE_COLUMNS))
     if unknown:
         raise ValueError(f"not SSDA903 tables: {', '.join(unknown)} (expected {', '.join(TABLE_COLUMNS)})")
     if "Header" not in tables:
         raise ValueError("a Header table is needed: every <CHILD> is written from a Header row")
     headers = _rows(tables["Header"], TABLE_COLUMNS["Header"])
-    grouped = {name: _by_child(tables, name) for name in TABLE_COLUMNS if name != "Header"}
+    grouped = {
+        name: _by_child(tables, name) for name in TABLE_COLUMNS if name != "Header" and name not in _OTHER_FILE_TABLES
+    }
     known = {h["CHILD"] for h in headers}
     for name, by_child in grouped.items():
         orphans = sorted(str(c) for c in by_child if c not in known)
@@ -170,6 +180,39 @@ def write_ssda903_xml(tables: dict[str, pd.DataFrame], path: Path) -> None:
                 written.add(key)
                 records = {name: (by_child.get(key, empty) if first else empty) for name, by_child in grouped.items()}
                 child = _child_element(header, records)
+                etree.indent(child, space="  ", level=1)
+                child.tail = "\n"
+                xf.write("  ")
+                xf.write(child)
+
+
+def write_ssda903_sw_xml(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """Write the SWEpisodes table as an SSDA903 social worker XML file (root <EXPSSDA903SW>) at ``path``.
+
+    One <CHILD> per child, in the order the child first appears, holding a <HEADER> (CHILDID, and DOB from the
+    child's episodes) and one <SW_EPISODE> per row; blank values are left out. Other tables are not read.
+    """
+    if SW_EPISODES.table not in tables:
+        raise ValueError("a SWEpisodes table is needed to write the social worker file")
+    grouped = _by_child(tables, SW_EPISODES.table)
+    if None in grouped:
+        raise ValueError("SWEpisodes has rows without a CHILD, which XML cannot hold")
+    for child, rows in grouped.items():
+        births = {row.get("DOB") for row in rows}
+        if len(births) > 1:
+            raise ValueError(f"SWEpisodes gives child {child} more than one DOB; the XML holds it once per child")
+    with etree.xmlfile(str(path), encoding="utf-8") as xf:
+        xf.write_declaration()
+        with xf.element(SW_ROOT):
+            xf.write("\n")
+            for child_id, rows in grouped.items():
+                child = etree.Element(RECORD)
+                head = etree.SubElement(child, HEADER)
+                _leaf(head, "CHILDID", child_id)
+                if rows[0].get("DOB") is not None:
+                    _leaf(head, "DOB", rows[0]["DOB"])
+                for row in rows:
+                    _block(child, SW_EPISODES, row)
                 etree.indent(child, space="  ", level=1)
                 child.tail = "\n"
                 xf.write("  ")

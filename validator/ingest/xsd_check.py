@@ -1,15 +1,20 @@
-"""CIN census schema checks against the project's XSD for the year (schemas/cin/cin_<year>.xsd).
+"""Schema checks of XML returns while they stream, against the project's XSD for the collection year.
 
-The file is never held whole: the reader hands each <Header> and <Child> element to :class:`CinSchemaCheck`
-as it streams past, and the element is checked against its declaration in the XSD. libxml2 (through lxml)
-says quickly whether an element is valid; only an invalid one is checked again with xmlschema, whose errors
-say precisely what is wrong. Each violation becomes a finding with the line number and a plain explanation.
+One mechanism serves every XML layout (see :data:`CIN_SCHEMA`, :data:`SSDA903_SCHEMA`, :data:`SSDA903_SW_SCHEMA`):
+the file is never held whole; the reader hands each record element (CIN <Header> and <Child>, SSDA903 <CHILD>)
+to a :class:`SchemaCheck` as it streams past, and the element is checked against its declaration in the XSD.
+libxml2 (through lxml) says quickly whether an element is valid; only an invalid one is checked again with
+xmlschema, whose errors say precisely what is wrong. Each violation becomes an XML-SCHEMA finding with the line
+number, the child's id and a plain explanation. What lies outside the record elements (the document's own
+top-level structure) is reported by the reader through :meth:`SchemaCheck.misplaced` and :meth:`SchemaCheck.missing`.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import xmlschema
@@ -19,6 +24,34 @@ from ..findings import Finding, ingest_finding
 from ..resources import schemas_dir
 
 MAX_SCHEMA_FINDINGS = 2000
+_LISTED_CODES = 15  # enumerations this short are spelt out in messages
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    """Where a layout's XSDs are and which elements are checked on their own.
+
+    The XSD for a year is ``schemas/<return_type>/<stem>_<year>.xsd``. ``elements`` lists, for every element the
+    reader hands over, its name, the named complex type it has in the XSD and its path from the root.
+    """
+
+    return_type: str
+    stem: str
+    root: str
+    elements: tuple[tuple[str, str, str], ...]
+
+    def path(self, year: str) -> Path:
+        return schemas_dir(self.return_type) / f"{self.stem}_{year}.xsd"
+
+
+CIN_SCHEMA = SchemaSpec(
+    "cin",
+    "cin",
+    "Message",
+    (("Header", "HeaderBlock", "Message/Header"), ("Child", "ChildBlock", "Message/Children/Child")),
+)
+SSDA903_SCHEMA = SchemaSpec("ssda903", "ssda903", "EXPSSDA903", (("CHILD", "ChildBlock", "EXPSSDA903/CHILD"),))
+SSDA903_SW_SCHEMA = SchemaSpec("ssda903", "sw", "EXPSSDA903SW", (("CHILD", "ChildBlock", "EXPSSDA903SW/CHILD"),))
 
 _TYPE_WORDS = {
     "date": "a valid date (xs:date, written yyyy-mm-dd)",
@@ -27,31 +60,38 @@ _TYPE_WORDS = {
     "positiveInteger": "a whole number of 1 or more",
     "nonNegativeInteger": "a whole number of 0 or more",
     "gYear": "a year (yyyy)",
+    # The project's SSDA903 value types (schemas/ssda903/*.xsd).
+    "Date": "a valid date written dd/mm/yyyy",
+    "PartialDate": "a date written dd/mm/yyyy (ZZ for an unknown day or month, ZZZZ for an unknown year)",
+    "ChildId": "the child's id, which cannot be empty",
+    "UPNValue": "a UPN (a letter, 11 digits and a digit or letter) or UN1 to UN5",
+    "Count": "a whole number",
 }
 
 
 @cache
-def load_xsd(year: str) -> xmlschema.XMLSchema | None:
-    path = schemas_dir("cin") / f"cin_{year}.xsd"
+def load_xsd(spec: SchemaSpec, year: str) -> xmlschema.XMLSchema | None:
+    path = spec.path(year)
     return xmlschema.XMLSchema(str(path)) if path.exists() else None
 
 
-# The year's schema with <Header> and <Child> also declared at the top level, so that libxml2 can check one
-# element at a time. The types are the year's own (HeaderBlock, ChildBlock); nothing is restated here.
+# The year's schema with the checked elements also declared at the top level, so that libxml2 can check one
+# element at a time. The types are the year's own; nothing is restated here.
 _WRAPPER = """<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified">
   <xs:include schemaLocation="{location}"/>
-  <xs:element name="Header" type="HeaderBlock"/>
-  <xs:element name="Child" type="ChildBlock"/>
+{elements}
 </xs:schema>"""
 
 
 @cache
-def load_fast_xsd(year: str) -> etree.XMLSchema | None:
-    path = schemas_dir("cin") / f"cin_{year}.xsd"
+def load_fast_xsd(spec: SchemaSpec, year: str) -> etree.XMLSchema | None:
+    path = spec.path(year)
     if not path.exists():
         return None
+    elements = "\n".join(f'  <xs:element name="{name}" type="{type_}"/>' for name, type_, _ in spec.elements)
+    text = _WRAPPER.format(location=path.resolve().as_uri(), elements=elements)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    wrapper = etree.fromstring(_WRAPPER.format(location=path.resolve().as_uri()).encode(), parser, base_url=str(path))
+    wrapper = etree.fromstring(text.encode(), parser, base_url=str(path))
     try:
         return etree.XMLSchema(wrapper)
     except etree.XMLSchemaParseError:
@@ -62,12 +102,45 @@ def _local(tag: Any) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else str(tag)
 
 
+def _name(item: Any) -> str:
+    """An expected particle's element name (xmlschema gives elements, wildcards or strings)."""
+    name = getattr(item, "local_name", None) or getattr(item, "name", None) or str(item)
+    return _local(name) if isinstance(name, str) and name.startswith("{") else str(name)
+
+
+def _children_message(error: xmlschema.XMLSchemaValidationError, tag: str) -> str:
+    invalid = getattr(error, "invalid_child", None)
+    expected = [_name(e) for e in (getattr(error, "expected", None) or [])]
+    wanted = " or ".join(f"<{e}>" for e in expected)
+    if invalid is not None:
+        bad = _local(invalid.tag)
+        if wanted:
+            return f"<{bad}> is not expected here inside <{tag}>: {wanted} must come first (missing or out of order)"
+        return (
+            f"<{bad}> is not allowed at this point inside <{tag}>: it is out of order, repeated where it may occur "
+            "only once, or not part of this year's layout"
+        )
+    if wanted:
+        return f"<{tag}> is incomplete: {wanted} is required"
+    reason = re.sub(r"\{[^}]*\}", "", (error.reason or "").strip().rstrip("."))
+    return f"<{tag}>: {reason}"
+
+
+def error_line(error: xmlschema.XMLSchemaValidationError, checked: etree._Element) -> int | None:
+    """The line of the element at fault: the misplaced child itself where there is one."""
+    invalid = getattr(error, "invalid_child", None)
+    line = getattr(invalid, "sourceline", None) if invalid is not None else None
+    return line or error.sourceline or checked.sourceline
+
+
 def explain(error: xmlschema.XMLSchemaValidationError) -> str:
     """A plain sentence for one schema violation."""
     elem = error.elem
     tag = _local(elem.tag) if elem is not None else "element"
     validator = error.validator
     reason = (error.reason or "").strip().rstrip(".")
+    if isinstance(error, xmlschema.XMLSchemaChildrenValidationError):
+        return _children_message(error, tag)
     if isinstance(validator, xmlschema.validators.XsdGroup) or "child" in reason.lower() or "tag" in reason.lower():
         reason = re.sub(r"\{[^}]*\}", "", reason)
         return f"<{tag}>: {reason}"
@@ -75,31 +148,58 @@ def explain(error: xmlschema.XMLSchemaValidationError) -> str:
     type_name = getattr(validator, "name", None) or getattr(getattr(validator, "parent", None), "name", None)
     local_type = _local(type_name) if type_name else ""
     if local_type in _TYPE_WORDS:
+        if not value:
+            return f"{tag} is empty, but it must be {_TYPE_WORDS[local_type]}"
         return f"{tag} '{value}' is not {_TYPE_WORDS[local_type]}"
     if "enumeration" in reason or "not in" in reason or "value must be one of" in reason:
-        return f"{tag} '{value}' is not one of the allowed codes ({local_type or 'code list'})"
+        codes = [str(c) for c in (getattr(validator, "enumeration", None) or []) if str(c) != ""]
+        label = local_type or "code list"
+        if codes and len(codes) <= _LISTED_CODES:
+            label = f"{label}: {', '.join(codes)}"
+        elif codes:
+            label = f"{label}, {len(codes)} codes"
+        hint = f"; codes are compared exactly, so write '{value.upper()}'" if value.upper() in codes else ""
+        return f"{tag} '{value}' is not one of the allowed codes ({label}){hint}"
     if "pattern" in reason:
         return f"{tag} '{value}' does not have the required form ({local_type or 'pattern'})"
     return f"{tag} '{value}': {reason}" if value else f"<{tag}>: {reason}"
 
 
-class CinSchemaCheck:
-    """Checks <Header> and <Child> elements one at a time against the year's XSD."""
+class SchemaCheck:
+    """Checks record elements one at a time against the year's XSD of one layout; collects XML-SCHEMA findings.
 
-    def __init__(self, year: str, file: str) -> None:
-        self.schema = load_xsd(year)
-        self.fast = load_fast_xsd(year)
+    When the project has no XSD for the year, nothing is checked (``available`` is False).
+    """
+
+    def __init__(self, spec: SchemaSpec, year: str, file: str) -> None:
+        self.spec = spec
         self.year = year
         self.file = file
+        self.schema = load_xsd(spec, year)
+        self.fast = load_fast_xsd(spec, year)
         self.findings: list[Finding] = []
         self.count = 0
+        self.decls: dict[str, Any] = {}
         if self.schema is not None:
-            self.decls = {
-                "Header": self.schema.find("Message/Header"),
-                "Child": self.schema.find("Message/Children/Child"),
-            }
+            self.decls = {name: self.schema.find(path) for name, _, path in spec.elements}
+
+    @property
+    def available(self) -> bool:
+        return self.schema is not None
+
+    def _add(self, message: str, line: int | None, child_id: str | None = None) -> None:
+        self.count += 1
+        if self.count > MAX_SCHEMA_FINDINGS:
+            return
+        where = f" line {line}" if line else ""
+        self.findings.append(
+            ingest_finding(
+                "XML-SCHEMA", f"{self.file}{where}: {message}", child=child_id, file=self.file, line=line, table=None
+            )
+        )
 
     def check(self, elem: etree._Element, child_id: str | None = None) -> None:
+        """Check one record element (one named in the spec); others are passed over."""
         if self.schema is None:
             return
         decl = self.decls.get(_local(elem.tag))
@@ -108,20 +208,17 @@ class CinSchemaCheck:
         if self.fast is not None and self.fast.validate(elem):
             return
         for error in decl.iter_errors(elem):
-            self.count += 1
-            if self.count > MAX_SCHEMA_FINDINGS:
-                continue
-            line = error.sourceline or elem.sourceline
-            self.findings.append(
-                ingest_finding(
-                    "XML-SCHEMA",
-                    f"{self.file} line {line}: {explain(error)}",
-                    child=child_id,
-                    file=self.file,
-                    line=line,
-                    table=None,
-                )
-            )
+            self._add(explain(error), error_line(error, elem), child_id)
+
+    def misplaced(self, tag: str, parent: str, allowed: str, line: int | None) -> None:
+        """An element where the schema allows none of its kind, e.g. directly under the document root."""
+        if self.schema is not None:
+            self._add(f"<{tag}> is not allowed inside <{parent}>; only {allowed} may appear there", line)
+
+    def missing(self, message: str, line: int | None = None) -> None:
+        """Something the schema requires is absent from the whole file (say, every record element)."""
+        if self.schema is not None:
+            self._add(message, line)
 
     def finish(self) -> list[Finding]:
         if self.count > MAX_SCHEMA_FINDINGS:
@@ -134,3 +231,10 @@ class CinSchemaCheck:
                 )
             )
         return self.findings
+
+
+class CinSchemaCheck(SchemaCheck):
+    """Checks CIN <Header> and <Child> elements against schemas/cin/cin_<year>.xsd."""
+
+    def __init__(self, year: str, file: str) -> None:
+        super().__init__(CIN_SCHEMA, year, file)
