@@ -17,6 +17,7 @@ def run_on(rule: Rule, tables: dict[str, list[dict[str, Any]]], **kw: Any) -> Ru
         year=kw.get("year"),
         context=kw.get("context", {}),
         absent=tuple(kw.get("absent", ())),
+        postcodes=tuple(kw["postcodes"]) if "postcodes" in kw else None,
     )
     return run_rule(rule, TableStore(example_dataset(rule, example)))
 

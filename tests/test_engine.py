@@ -331,3 +331,29 @@ def test_return_level_lets_total_other_tables(make_rule) -> None:
     assert len(run_on(rule, {"ChildProtectionPlans": plans, "Section47": []}).findings) == 1
     assert run_on(rule, {"ChildProtectionPlans": plans, "Section47": one}).findings == []
     assert run_on(rule, {"ChildProtectionPlans": [], "Section47": []}).findings == []
+
+
+def test_postcode_derived_columns_and_not_run_without_postcode_data(make_rule) -> None:
+    from validator.reference.postcodes import PostcodeLookup, StaticPostcodes
+
+    rule = make_rule(
+        rule_yaml(table="Episodes", fields="[PL_POST]", condition="\"PL_LOCATION == 'OUT' and PL_DISTANCE > 15\"")
+    )
+    rows = [
+        {"CHILD": "A", "HOME_POST": "ZZ1 1AA", "PL_POST": "ZZ9 9AA"},  # 30 km (18.6 miles) apart, another LA: flagged
+        {"CHILD": "B", "HOME_POST": "ZZ1 1AA", "PL_POST": "ZZ1 2AA"},  # same LA
+        {"CHILD": "C", "HOME_POST": "ZZ1 1AA", "PL_POST": "ZZ7 7ZZ"},  # unknown postcode: no location
+    ]
+    places = [
+        {"postcode": "ZZ1 1AA", "ltla": "E09000027", "easting": 500000, "northing": 170000},
+        {"postcode": "ZZ1 2AA", "ltla": "E09000027", "easting": 501000, "northing": 170000},
+        {"postcode": "ZZ9 9AA", "ltla": "E09000001", "easting": 530000, "northing": 170000},
+    ]
+    outcome = run_on(rule, {"Episodes": rows}, context={"la": "E09000027"}, postcodes=places)
+    assert flagged_rows(outcome) == [0]
+    assert run_on(rule, {"Episodes": rows}, context={"la": "E09000027"}).status == "not_run"
+    no_la = run_on(rule, {"Episodes": rows}, postcodes=places)
+    assert no_la.status == "not_run" and "--la" in no_la.reason
+    assert PostcodeLookup(StaticPostcodes(places)).lookup(__import__("pandas").Series(["zz11aa"]))[
+        "exists"
+    ].tolist() == [True]

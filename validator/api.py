@@ -10,6 +10,7 @@ from .dataset import Dataset
 from .engine.model import Rule, rules_for
 from .engine.runner import TableStore, run_rule
 from .ingest.loader import load_return
+from .reference.postcodes import open_postcode_lookup
 from .result import Result, RuleStatus
 
 # Called as progress(stage, done, total): ("read", 0, 0) before the files are read, then ("rules", n, total)
@@ -44,17 +45,21 @@ def validate(
     rules: Sequence[str] | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    postcodes: str | Path | None = None,
 ) -> Result:
     """Validate one return.
 
     ``paths``: files or folders of the current year's return. ``previous``: one entry per earlier year
     (most recent first), each a file, a folder, or a list of files. ``rules``: only these codes.
+    ``postcodes``: an ONS Postcode Directory (or NSPL) file, CSV or zip, for the rules about placement
+    postcodes; without it the postcode packages are used when installed (see docs/postcodes.md).
     Raises :class:`validator.ingest.loader.InputError` when the inputs cannot be used at all.
     """
     if progress is not None:
         progress("read", 0, 0)
     prev = [[p] if isinstance(p, (str, Path)) else list(p) for p in previous]
     dataset = load_return(list(paths), return_type=return_type, year=year, la=la, previous=prev, today=today)
+    dataset.postcodes = open_postcode_lookup(postcodes)
     chosen = rules_for(dataset.return_type, dataset.context.year)
     if rules is not None:
         wanted = {c.upper() for c in rules}

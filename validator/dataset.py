@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -64,6 +65,7 @@ class Dataset:
     tables: dict[str, Table]
     findings: list[Finding] = field(default_factory=list)
     inputs: list[InputFile] = field(default_factory=list)
+    postcodes: Any = None  # a validator.reference.postcodes.PostcodeLookup (read lazily), or None
 
     @property
     def return_type(self) -> str:

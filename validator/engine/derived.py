@@ -1,22 +1,54 @@
 """Derived columns the engine computes once per table and shares with every rule that names them.
 
-SSDA903 Episodes (current and previous years) gain:
+Each derivation is computed only when a rule that runs names one of its columns, and only once per run.
+
+SSDA903 Episodes (current and previous years) gain, from the periods of care:
 - POC_ID: 1-based number of the child's period of care. Episodes with a valid DECOM are taken in DECOM order
   (then DEC, blanks last); an episode starts a new period when its DECOM is later than the previous episode's
   DEC. An episode whose previous episode is open (blank DEC) stays in the same period.
 - POC_START: the DECOM of the period's first episode.
 - POC_END: the DEC of the period's last episode (blank while the period is open).
 Episodes with a blank or invalid DECOM belong to no period (all three blank).
+
+and, from the ONS postcode data (validator/reference/postcodes.py; rules that need it are not run without it):
+- HOME_POST_FOUND, PL_POST_FOUND: the postcode is in the ONS data (blank when the field is blank);
+- PL_LA: the placement's upper-tier LA (ONS code), or WAL, SCO, NIR outside England;
+- PL_LOCATION: IN when PL_LA is the submitting LA (--la), else OUT;
+- PL_DISTANCE: miles between the home and placement postcodes' grid references (metres / 1000 / 1.6093, to 0.1).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-DerivedFn = Callable[[pd.DataFrame, str], pd.DataFrame]
+from ..reference.postcodes import PostcodeDataUnavailable, derive_placement_fields
+
+
+class DerivedDataUnavailable(RuntimeError):
+    """What a derivation needs is not there (postcode data, the LA code); ``reason`` says what to give."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DerivationContext:
+    child_key: str
+    la: str | None
+    postcodes: Any  # a validator.reference.postcodes.PostcodeLookup, opened lazily
+
+
+@dataclass(frozen=True)
+class Derivation:
+    name: str
+    columns: tuple[str, ...]
+    compute: Callable[[pd.DataFrame, DerivationContext], pd.DataFrame]
 
 
 def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
@@ -43,24 +75,59 @@ def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
     return out
 
 
-_DERIVED: dict[str, dict[str, tuple[tuple[str, ...], DerivedFn]]] = {
-    "ssda903": {"Episodes": (("POC_ID", "POC_START", "POC_END"), periods_of_care)},
+def placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+    if ctx.postcodes is None:
+        raise DerivedDataUnavailable("no postcode data was made available to this run")
+    try:
+        home = ctx.postcodes.lookup(episodes["HOME_POST"])
+        placement = ctx.postcodes.lookup(episodes["PL_POST"])
+    except PostcodeDataUnavailable as exc:
+        raise DerivedDataUnavailable(exc.reason) from None
+    out = derive_placement_fields(home, placement, ctx.la or "")
+    if not ctx.la:
+        out["PL_LOCATION"] = pd.Series(pd.NA, index=episodes.index, dtype="string")
+    out["HOME_POST_FOUND"] = home["exists"].astype("boolean").where(episodes["HOME_POST"].notna())
+    out["PL_POST_FOUND"] = placement["exists"].astype("boolean").where(episodes["PL_POST"].notna())
+    return out
+
+
+def _needs_la(columns: tuple[str, ...]) -> Callable[[pd.DataFrame, DerivationContext], pd.DataFrame]:
+    """PL_LOCATION compares with the submitting LA: without --la it cannot be worked out."""
+
+    def compute(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+        if not ctx.la:
+            raise DerivedDataUnavailable("needs the submitting LA's code to tell in-area placements: give --la")
+        return placement_geography(episodes, ctx)[list(columns)]
+
+    return compute
+
+
+_POSTCODE_COLUMNS = ("PL_LA", "PL_DISTANCE", "HOME_POST_FOUND", "PL_POST_FOUND")
+DERIVATIONS: dict[str, dict[str, tuple[Derivation, ...]]] = {
+    "ssda903": {
+        "Episodes": (
+            Derivation(
+                "periods_of_care", ("POC_ID", "POC_START", "POC_END"), lambda f, c: periods_of_care(f, c.child_key)
+            ),
+            Derivation(
+                "placement_postcodes",
+                _POSTCODE_COLUMNS,
+                lambda f, c: placement_geography(f, c)[list(_POSTCODE_COLUMNS)],
+            ),
+            Derivation("placement_location", ("PL_LOCATION",), _needs_la(("PL_LOCATION",))),
+        )
+    },
     "cin": {},
 }
 
 
 def derived_columns(return_type: str, table: str) -> tuple[str, ...]:
-    entry = _DERIVED.get(return_type, {}).get(table)
-    return entry[0] if entry else ()
+    return tuple(c for d in DERIVATIONS.get(return_type, {}).get(table, ()) for c in d.columns)
 
 
-def compute_derived(return_type: str, table: str, frame: pd.DataFrame, child_key: str) -> pd.DataFrame | None:
-    entry = _DERIVED.get(return_type, {}).get(table)
-    if entry is None:
-        return None
-    result = entry[1](frame, child_key)
-    assert isinstance(result, pd.DataFrame)
-    return result
+def derivations_for(return_type: str, table: str, columns: set[str]) -> list[Derivation]:
+    """The derivations of ``table`` that give any of ``columns``."""
+    return [d for d in DERIVATIONS.get(return_type, {}).get(table, ()) if set(d.columns) & columns]
 
 
-__all__ = ["compute_derived", "derived_columns", "np", "periods_of_care"]
+__all__ = ["DerivedDataUnavailable", "derivations_for", "derived_columns", "np", "periods_of_care"]

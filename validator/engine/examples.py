@@ -8,6 +8,7 @@ from ..dataset import Context, Dataset, Table
 from ..ingest.coerce import DMY, ISO
 from ..ingest.raw import RawTable
 from ..ingest.typed import build_table, empty_frame
+from ..reference.postcodes import PostcodeLookup, StaticPostcodes
 from ..schema import load_schema
 from ..years import collection_end, collection_start
 from .model import Example, Rule
@@ -55,7 +56,8 @@ def example_dataset(rule: Rule, example: Example) -> Dataset:
     context = Context(
         rule.return_type, year, example.context.get("la"), collection_start(year), collection_end(year), reference
     )
-    return Dataset(schema=schema, context=context, tables=tables)
+    postcodes = PostcodeLookup(StaticPostcodes(list(example.postcodes))) if example.postcodes is not None else None
+    return Dataset(schema=schema, context=context, tables=tables, postcodes=postcodes)
 
 
 def run_example(rule: Rule, example: Example) -> ExampleOutcome:

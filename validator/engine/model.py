@@ -59,6 +59,7 @@ class Example:
     context: dict[str, str] = field(default_factory=dict)
     absent: tuple[str, ...] = ()
     flagged: tuple[int, ...] | None = None
+    postcodes: tuple[dict[str, Any], ...] | None = None  # ONS postcode data the example brings
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Rule:
     notes: str
     source: str
     spec: dict[str, Any] = field(compare=False, repr=False)
-    uses_derived: bool = False  # whether any expression names a derived column (e.g. POC_START)
+    derived_used: frozenset[str] = frozenset()  # derived columns (e.g. POC_START, PL_LA) its expressions name
     line: int = 0  # where the rule starts in its file
     text: str = field(default="", compare=False, repr=False)  # the rule's YAML as written
 
@@ -126,7 +127,7 @@ class _Builder:
         self.aliases: dict[str, str] = {}  # alias -> table
         self.lets: set[str] = set()
         self.has_sequence = "sequence" in spec
-        self.uses_derived = False
+        self.derived_used: set[str] = set()
         self.has_run = False
 
     def fail(self, key: str, problem: str) -> RuleLoadError:
@@ -159,8 +160,7 @@ class _Builder:
                 raise self.fail(key, f"{fn}() sums over the whole table and is only for level: return rules")
         base_cols = self.columns_of(base_table, key) if base_table else set()
         derived = {c for t in self.schema.tables for c in derived_columns(self.schema.return_type, t)}
-        if any(ref.name in derived for ref in compiled.references):
-            self.uses_derived = True
+        self.derived_used |= {ref.name for ref in compiled.references if ref.name in derived}
         for ref in compiled.references:
             if ref.alias is None:
                 if ref.name in base_cols or ref.name in self.lets or ref.name in CONSTANTS:
@@ -301,7 +301,7 @@ class _Builder:
             sequence_order=order,
             sequence_run=run,
             has_sequence=self.has_sequence,
-            uses_derived=self.uses_derived,
+            derived_used=frozenset(self.derived_used),
             examples=examples,
             description=str(spec.get("description", "")).strip(),
             notes=str(spec.get("notes", "")).strip(),
@@ -320,6 +320,7 @@ class _Builder:
             context=dict(spec.get("context") or {}),
             absent=tuple(spec.get("absent", ())),
             flagged=tuple(spec["flagged"]) if "flagged" in spec else None,
+            postcodes=tuple(spec["postcodes"]) if "postcodes" in spec else None,
         )
 
 

@@ -79,6 +79,22 @@ _EXAMPLE: dict[str, Any] = {
             },
         },
         "absent": {"type": "array", "items": {"type": "string"}},
+        "postcodes": {
+            "description": "ONS postcode data for the example: postcode, ltla (lower-tier LA), easting, northing.",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["postcode", "ltla", "easting", "northing"],
+                "additionalProperties": False,
+                "properties": {
+                    "postcode": {"type": "string"},
+                    "ltla": {"type": "string"},
+                    "easting": {"type": "number"},
+                    "northing": {"type": "number"},
+                    "country": {"type": "string"},
+                },
+            },
+        },
         "flagged": {"type": "array", "items": {"type": "integer", "minimum": 0}},
     },
 }

@@ -17,7 +17,7 @@ from ..findings import Finding
 from ..ingest.coerce import RAW_SUFFIX
 from ..ingest.typed import empty_frame
 from .custom import CUSTOM_CHECKS
-from .derived import compute_derived
+from .derived import DerivationContext, DerivedDataUnavailable, derivations_for
 from .expr import CONSTANTS, Compiled, Evaluator, ExpressionError, as_bool, column_name
 from .functions import FUNCTIONS
 from .model import Condition, Related, Rule
@@ -36,25 +36,35 @@ class TableStore:
 
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
-        self._frames: dict[tuple[str, bool], pd.DataFrame] = {}
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._derived: dict[tuple[str, str], pd.DataFrame] = {}
+        ctx = dataset.context
+        self._derivation_context = DerivationContext(dataset.schema.child_key, ctx.la, dataset.postcodes)
 
     def has(self, name: str) -> bool:
         return name in self.dataset.tables
 
-    def frame(self, name: str, derived: bool = False) -> pd.DataFrame:
-        """The table (with its derived columns if asked); a table that was not supplied has no records."""
-        key = (name, derived)
-        if key not in self._frames:
+    def frame(self, name: str, derived: frozenset[str] = frozenset()) -> pd.DataFrame:
+        """The table with the ``derived`` columns it has; a table that was not supplied has no records.
+
+        Raises DerivedDataUnavailable when a derived column needs data the run does not have.
+        """
+        if name not in self._frames:
             if name in self.dataset.tables:
-                df = self.dataset.tables[name].df
+                self._frames[name] = self.dataset.tables[name].df
             else:
-                df = empty_frame(self.dataset.schema.tables[name.split("@")[0]])
-            if derived:
-                extra = compute_derived(self.dataset.return_type, name.split("@")[0], df, self.dataset.schema.child_key)
-                if extra is not None:
-                    df = pd.concat([df, extra], axis=1)
-            self._frames[key] = df
-        return self._frames[key].copy(deep=False)
+                self._frames[name] = empty_frame(self.dataset.schema.tables[name.split("@")[0]])
+        df = self._frames[name]
+        base = name.split("@")[0]
+        parts = []
+        for derivation in derivations_for(self.dataset.return_type, base, set(derived)):
+            key = (name, derivation.name)
+            if key not in self._derived:
+                self._derived[key] = derivation.compute(df, self._derivation_context)
+            parts.append(self._derived[key])
+        if parts:
+            return pd.concat([df, *parts], axis=1)
+        return df.copy(deep=False)
 
 
 class Sequence:
@@ -170,7 +180,7 @@ class RuleRun:
     # -- related tables -------------------------------------------------------------------------------------
 
     def related_frame(self, rel: Related) -> pd.DataFrame:
-        other = self.store.frame(rel.table, self.rule.uses_derived)
+        other = self.store.frame(rel.table, self.rule.derived_used)
         return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
 
     def pairs(self, base: pd.DataFrame, rel: Related) -> pd.DataFrame:
@@ -236,7 +246,7 @@ class RuleRun:
 
     def base_frame(self) -> pd.DataFrame:
         rule = self.rule
-        frame = self.store.frame(rule.table, rule.uses_derived).reset_index(drop=True)
+        frame = self.store.frame(rule.table, rule.derived_used).reset_index(drop=True)
         for alias, rel in rule.joins.items():
             frame = self.join(frame, alias, rel)
         for name, (how, rel) in rule.lets.items():
@@ -423,5 +433,7 @@ def run_rule(rule: Rule, store: TableStore) -> RuleOutcome:
             return RuleOutcome(rule, "run", findings)
         assert isinstance(flagged, pd.Series)
         return RuleOutcome(rule, "run", make_findings(rule, frame, flagged, store.dataset))
+    except DerivedDataUnavailable as exc:
+        return RuleOutcome(rule, "not_run", reason=exc.reason)
     except Exception as exc:  # a rule that raises is reported as crashed; the run carries on
         return RuleOutcome(rule, "crashed", reason=f"{type(exc).__name__}: {exc}")

@@ -401,6 +401,32 @@ class PackagePostcodes:
         self._table = None
 
 
+class StaticPostcodes:
+    """A few postcodes given directly (rule examples, tests): postcode, ltla, easting, northing, country."""
+
+    def __init__(self, rows: list[Mapping[str, object]]) -> None:
+        frame = pd.DataFrame(list(rows), columns=["postcode", "ltla", "easting", "northing", "country"])
+        country = frame["country"].where(frame["country"].notna(), None)
+        self._table = _build_table(
+            normalise_postcodes(frame["postcode"].astype("object")),
+            frame["ltla"].astype("object"),
+            pd.to_numeric(frame["easting"]),
+            pd.to_numeric(frame["northing"]),
+            district_county={},
+            country=None if country.isna().all() else country.astype("object"),
+        )
+
+    @property
+    def description(self) -> str:
+        return "postcodes given with the data"
+
+    def unavailable_reason(self) -> str | None:
+        return None
+
+    def table_for(self, keys: pd.Index) -> pd.DataFrame:
+        return self._table
+
+
 def _build_empty() -> pd.DataFrame:
     empty = pd.Series([], dtype="string")
     return _build_table(empty, empty, empty.astype("float64"), empty.astype("float64"), district_county={})
