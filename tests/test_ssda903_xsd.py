@@ -15,7 +15,7 @@ import xmlschema
 from lxml import etree
 
 from validator.codelists import codes_for
-from validator.ingest.xml903 import EPISODES, FLAT_BLOCKS, NESTED_BLOCKS, SW_EPISODES
+from validator.ingest.xml903 import EPISODES, FLAT_BLOCKS, NESTED_BLOCKS, OC2, SW_EPISODES
 from validator.samples import generate_samples
 from validator.schema import load_schema
 
@@ -30,19 +30,7 @@ EXTRA_LISTS = {
     ("HEADER", "FOSTER_CARE"): "YES_NO",
     ("HEADER", "NB_ADOPTR"): "NB_ADOPTR",
     ("PERMANENCE", "LA_PERM"): "LA_PERM",
-    **{
-        ("OC2", flag): "YES_NO"
-        for flag in (
-            "CONVICTED",
-            "HEALTH_CHECK",
-            "IMMUNISATIONS",
-            "TEETH_CHECK",
-            "HEALTH_ASSESSMENT",
-            "SUBSTANCE_MISUSE",
-            "INTERVENTION_RECEIVED",
-            "INTERVENTION_OFFERED",
-        )
-    },
+    **{("OC2", flag): "YES_NO" for flag in OC2.fields if flag not in ("SDQ_SCORE", "SDQ_REASON")},
 }
 
 
