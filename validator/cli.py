@@ -6,21 +6,30 @@ import argparse
 import csv
 import io
 import json
+import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import Progress as RichProgress
+from rich.progress import TaskID
 
 from . import __version__
-from .api import validate
+from .api import Progress, validate
 from .engine.model import RuleLoadError, load_rules
 from .ingest.loader import InputError
 from .outputs import write_atomic
 from .outputs.console import print_summary
-from .outputs.csv_out import render_csv, safe_cell
-from .outputs.json_out import render_json
-from .schema import RETURN_TYPES
+from .outputs.csv_out import safe_cell
+from .outputs.formats import FORMATS, FormatUnavailable, check_available, render
+from .redact import KEY_ENV, Redactor, redact_result, resolve_key
+from .result import Result
+from .schema import RETURN_TYPES, load_schema
+from .split import SplitError, split_result
 from .years import YearError, check_year
 
 EXIT_USAGE = 2
@@ -39,6 +48,21 @@ def _year(text: str) -> str:
         return check_year(text)
     except YearError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _formats(text: str) -> list[str]:
+    names: list[str] = []
+    for part in text.split(","):
+        name = part.strip().lower()
+        if not name:
+            continue
+        if name not in FORMATS:
+            raise argparse.ArgumentTypeError(f"'{part.strip()}' is not a format: use {', '.join(FORMATS)}")
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise argparse.ArgumentTypeError(f"give at least one format: {', '.join(FORMATS)}")
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,8 +85,36 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="last year's return (file or folder); repeat for older years, most recent first",
     )
-    v.add_argument("--format", choices=["console", "json", "csv"], default="console")
-    v.add_argument("--output", "-o", type=Path, help="write the report to this file (default: the screen)")
+    v.add_argument(
+        "--format",
+        type=_formats,
+        default=["console"],
+        metavar="FORMAT[,FORMAT...]",
+        help=f"{', '.join(FORMATS)} (default: console); several, comma-separated, with --output-dir",
+    )
+    v.add_argument("--output", "-o", type=Path, help="write the report to this file (one format)")
+    v.add_argument(
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="write one file per format (and per --split-by value) into DIR, named after the first input",
+    )
+    v.add_argument(
+        "--split-by",
+        metavar="COLUMN",
+        help="one report per value of this column of the return's tables (e.g. a worker column), into --output-dir",
+    )
+    v.add_argument(
+        "--redact",
+        action="store_true",
+        help="pseudonymise the reports: child ids hashed, dates of birth to the month, postcodes to the sector, "
+        "free text removed (docs/output.md)",
+    )
+    v.add_argument(
+        "--redact-key",
+        metavar="KEY",
+        help=f"the key for hashing child ids (implies --redact; default: ${KEY_ENV}, else a random key per run)",
+    )
     v.add_argument(
         "--fail-on",
         choices=["error", "query"],
@@ -101,28 +153,204 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    formats: list[str] = args.format
+    problem = _output_problem(args, formats)
+    if problem:
+        err.print(f"[bold red]cannot validate:[/] {problem}")
+        return EXIT_USAGE
     rules = [c.strip() for c in args.rules.split(",")] if args.rules else None
-    result = validate(
-        args.inputs, return_type=args.return_type, year=args.year, la=args.la, previous=args.previous, rules=rules
-    )
-    if args.format == "console":
-        if args.output:
-            buffer = io.StringIO()
-            print_summary(result, Console(file=buffer, width=140, no_color=True))
-            write_atomic(args.output, buffer.getvalue().encode("utf-8"))
-        else:
-            print_summary(result, out)
-    else:
-        text = render_json(result) if args.format == "json" else render_csv(result)
-        if args.output:
-            write_atomic(args.output, text.encode("utf-8"))
-            err.print(f"report written to {args.output}")
-        else:
-            sys.stdout.write(text)
+    written: list[Path] = []
+    with _progress(err) as progress:
+        result = validate(
+            args.inputs,
+            return_type=args.return_type,
+            year=args.year,
+            la=args.la,
+            previous=args.previous,
+            rules=rules,
+            progress=progress,
+        )
+        reports = _reports(result, args, err)
+        if args.output is not None or args.output_dir is not None:
+            targets = _targets(result, args, formats, reports)
+            for n, (path, name, report) in enumerate(targets):
+                if progress is not None:
+                    progress("write", n, len(targets))
+                write_atomic(path, render(report.result, name, fail_on=args.fail_on, notes=report.notes))
+                written.append(path)
     status = result.exit_status(args.fail_on)
     if status == 2:
         err.print("[bold red]none of the inputs could be read as a table of the return[/]")
+    for path in written:
+        err.print(f"report written to {path}")
+    if not written:  # one format, to the screen or a pipe
+        (name,) = formats
+        (report,) = reports
+        if name == "console":
+            print_summary(report.result, out)
+            for label, text in report.notes:
+                out.print(f"{label}: {text}")
+        elif FORMATS[name].binary:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(render(report.result, name, fail_on=args.fail_on, notes=report.notes))
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(render(report.result, name, fail_on=args.fail_on, notes=report.notes).decode("utf-8"))
     return status
+
+
+@dataclass
+class _Report:
+    result: Result
+    notes: list[tuple[str, str]]
+    label: str = ""  # with --split-by: the value, as it goes into the file name
+
+
+def _output_problem(args: argparse.Namespace, formats: list[str]) -> str | None:
+    """Why the output options cannot work together (checked before the return is read), or None."""
+    if args.output is not None and args.output_dir is not None:
+        return "give either --output FILE (one format) or --output-dir DIR, not both"
+    if len(formats) > 1 and args.output_dir is None:
+        return f"several formats ({', '.join(formats)}) need --output-dir DIR: one file is written per format"
+    if args.split_by and args.output_dir is None:
+        return "--split-by writes one report per value: give --output-dir DIR"
+    for name in formats:
+        try:
+            check_available(name)
+        except FormatUnavailable as exc:
+            return str(exc)
+    if args.output is None and args.output_dir is None:
+        binary = [n for n in formats if FORMATS[n].binary]
+        if binary and sys.stdout.isatty():
+            return f"the {binary[0]} report is a binary file: give --output FILE or --output-dir DIR"
+    return None
+
+
+def _reports(result: Result, args: argparse.Namespace, err: Console) -> list[_Report]:
+    """The reports to render: one, or one per --split-by value; redacted when asked; with notes for them."""
+    redactor: Redactor | None = None
+    notes: list[tuple[str, str]] = []
+    if args.redact or args.redact_key:
+        key, source = resolve_key(args.redact_key)
+        redactor = Redactor(key, load_schema(result.return_type))
+        note = f"pseudonymised (--redact): child ids are keyed hashes (HMAC-SHA256) under {source}"
+        if not (args.redact_key or os.environ.get(KEY_ENV)):
+            note += ", so they differ between runs"
+            err.print(
+                f"[yellow]no --redact-key and no {KEY_ENV}: a random key was used, so the pseudonymised child ids "
+                "differ from run to run[/]"
+            )
+        notes.append(("Redacted", note))
+    if not args.split_by:
+        reports = [_Report(result, [])]
+    else:
+        try:
+            parts = split_result(result, args.split_by)
+        except SplitError as exc:
+            raise InputError(str(exc)) from None
+        column = parts[0].column if parts else args.split_by
+        err.print(
+            f"{len(parts)} reports by {column}; findings about the whole return or a file, and records "
+            "without a child id, are in every report"
+        )
+        reports = []
+        for part in parts:
+            if part.value is None:
+                shown, label = "(no value)", "no-value"
+            else:
+                # A value that redaction changes (a child id, a date of birth, a postcode) is shown changed.
+                if redactor is not None and redactor.kind(column) in ("id", "birth", "postcode", "upn"):
+                    shown = str(redactor.value(column, part.value))
+                else:
+                    shown = part.value
+                label = safe_name(shown)
+            split_notes = [
+                ("Split by", f"{column} = {shown} ({len(part.children)} children)"),
+                ("Split note", "findings without a child (about the whole return or a file) are in every report"),
+            ]
+            reports.append(_Report(part.result, split_notes, label))
+    if redactor is not None:
+        for report in reports:
+            report.result = redact_result(report.result, redactor.key)
+    for report in reports:
+        report.notes += notes
+    return reports
+
+
+def _targets(
+    result: Result, args: argparse.Namespace, formats: list[str], reports: list[_Report]
+) -> list[tuple[Path, str, _Report]]:
+    """Where each report goes: --output, or --output-dir with names made from the first input."""
+    if args.output is not None:
+        (name,) = formats
+        (report,) = reports
+        targets = [(args.output, name, report)]
+    else:
+        stem = report_stem(args.inputs)
+        targets = []
+        seen: set[str] = set()
+        for report in reports:
+            name_stem = stem
+            if args.split_by:
+                unique, n = report.label, 2
+                while unique.lower() in seen:  # case-blind, as file systems on Windows and macOS are
+                    unique, n = f"{report.label}-{n}", n + 1
+                seen.add(unique.lower())
+                name_stem = f"{stem}-{safe_name(args.split_by)}-{unique}"
+            for name in formats:
+                targets.append((args.output_dir / f"{name_stem}.{FORMATS[name].extension}", name, report))
+    inputs = {Path(i.path).resolve() for i in result.inputs}
+    for path, *_ in targets:
+        if path.resolve() in inputs:
+            raise InputError(f"{path} is one of the inputs; a report never overwrites an input")
+    return targets
+
+
+def safe_name(text: str) -> str:
+    """Text made safe for a file name on every system: letters, digits, dot, dash and underscore."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:60]
+    return cleaned or "blank"
+
+
+def report_stem(inputs: Sequence[str]) -> str:
+    """The report's file name without extension: the first input's name (a file without its extension, or the
+    folder's name), then "-validation"."""
+    first = Path(inputs[0])
+    name = first.stem if first.suffix.lower() in (".csv", ".xml", ".tsv", ".txt") else first.resolve().name
+    return f"{safe_name(name)}-validation"
+
+
+@contextmanager
+def _progress(err: Console) -> Iterator[Progress | None]:
+    """A progress bar on stderr when it is a terminal; nothing at all otherwise (e.g. on a pipe)."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = RichProgress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        redirect_stdout=False,  # the report itself goes to stdout untouched
+        redirect_stderr=False,
+    )
+    tasks: dict[str, TaskID] = {}
+    labels = {"read": "reading the return", "rules": "running the rules", "write": "writing the reports"}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            for other in tasks.values():
+                bar.update(other, visible=False)
+            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total or None)
+        bar.update(tasks[stage], completed=done, total=total or None)
+
+    with bar:
+        yield update
 
 
 def rule_listing(return_type: str | None, year: str | None) -> list[dict[str, object]]:

@@ -1,0 +1,129 @@
+"""JUnit XML (the common Jenkins/Ant form): one test case per rule, so CI systems show results natively.
+
+- A rule that ran: a test case that passes, or has one ``<failure>`` per finding (the first ``cap``, each
+  numbered "k of N"; ``<system-out>`` gives the count). Only findings that fail the run under ``fail_on``
+  are failures (errors; queries too with ``fail_on="query"``); the others are listed in ``<system-out>``.
+- A rule not run: ``<skipped>`` with the reason. A rule that crashed: ``<error>`` with the error.
+- Problems in the files (the project's own codes) are a second suite, one test case per code found.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from xml.etree import ElementTree as ET
+
+from ..findings import INGEST_CODES, Finding
+from ..result import Result
+from .details import code_key, display, ruleset_label
+
+CAP = 100  # failures listed per test case; the count is always given
+
+
+def _failing(severity: str, fail_on: str) -> bool:
+    return severity == "error" or (fail_on == "query" and severity == "query")
+
+
+def _describe(f: Finding) -> str:
+    where = []
+    if f.child is not None:
+        where.append(f"child {f.child}")
+    if f.table:
+        where.append(f.table + (f" row {f.row}" if f.row is not None else ""))
+    if f.file:
+        where.append(f.file + (f" line {f.line}" if f.line is not None else ""))
+    values = ", ".join(f"{name}={display(v)}" for name, v in zip(f.fields, f.values, strict=False))
+    text = "; ".join(where)
+    if values:
+        text += f": {values}" if text else values
+    return text
+
+
+def _clean(text: str) -> str:
+    """Text XML 1.0 can carry (control characters other than tab and newlines are dropped)."""
+    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
+
+
+def _case(parent: ET.Element, classname: str, name: str) -> ET.Element:
+    return ET.SubElement(parent, "testcase", {"classname": classname, "name": _clean(name), "time": "0"})
+
+
+def _add_findings(case: ET.Element, findings: list[Finding], fail_on: str, cap: int) -> tuple[int, list[str]]:
+    """Failures for the failing findings; returns how many failures and the lines for <system-out>."""
+    failing = [f for f in findings if _failing(f.severity, fail_on)]
+    others = [f for f in findings if not _failing(f.severity, fail_on)]
+    out: list[str] = []
+    for k, f in enumerate(failing[:cap], start=1):
+        el = ET.SubElement(
+            case,
+            "failure",
+            {"message": _clean(f"{k} of {len(failing)}: {_describe(f)}"), "type": f.severity},
+        )
+        el.text = _clean(f"{f.message}\n{_describe(f)}")
+    if failing:
+        shown = min(cap, len(failing))
+        out.append(f"{len(failing)} finding(s)" + (f"; the first {shown} are listed" if shown < len(failing) else ""))
+    for f in others:
+        where = _describe(f)
+        out.append(_clean(f"{f.severity}: {where} — {f.message}" if where else f"{f.severity}: {f.message}"))
+    return (1 if failing else 0), out
+
+
+def render_junit(
+    result: Result, *, fail_on: str = "error", cap: int = CAP, notes: Sequence[tuple[str, str]] = ()
+) -> str:
+    by_code: dict[str, list[Finding]] = defaultdict(list)
+    for f in result.findings:
+        by_code[f.code].append(f)
+    name = f"cscvalidate {result.return_type} {result.year}" + (f" {result.context.la}" if result.context.la else "")
+    root = ET.Element("testsuites", {"name": name})
+
+    rules = ET.SubElement(root, "testsuite", {"name": f"{result.return_type}.rules"})
+    props = ET.SubElement(rules, "properties")
+    for key, value in (
+        ("return", result.return_type),
+        ("year", result.year),
+        ("la", result.context.la or ""),
+        ("tool", f"{result.tool.get('name', '')} {result.tool.get('version', '')}".strip()),
+        ("ruleset", ruleset_label(result)),
+        ("fail_on", fail_on),
+        *notes,
+    ):
+        ET.SubElement(props, "property", {"name": key, "value": value})
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    classname = f"{result.return_type}.{result.year}"
+    for status in sorted(result.rules, key=lambda r: code_key(r.code)):
+        counts["tests"] += 1
+        case = _case(rules, classname, f"{status.code} {status.message}".strip()[:200])
+        if status.status == "not_run":
+            ET.SubElement(case, "skipped", {"message": _clean(status.reason)})
+            counts["skipped"] += 1
+            continue
+        if status.status == "crashed":
+            el = ET.SubElement(case, "error", {"message": _clean(status.reason), "type": "crashed"})
+            el.text = _clean(f"rule {status.code} failed inside; its findings are unknown: {status.reason}")
+            counts["errors"] += 1
+            continue
+        failed, out = _add_findings(case, by_code.pop(status.code, []), fail_on, cap)
+        counts["failures"] += failed
+        if out:
+            ET.SubElement(case, "system-out").text = "\n".join(out)
+    rules.attrib.update({k: str(v) for k, v in counts.items()} | {"time": "0"})
+
+    files = ET.SubElement(root, "testsuite", {"name": f"{result.return_type}.files"})
+    file_counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for code in sorted(by_code, key=code_key):  # the project's file codes (and any finding without a rule status)
+        file_counts["tests"] += 1
+        title = INGEST_CODES.get(code, ("", by_code[code][0].message))[1]
+        case = _case(files, f"{result.return_type}.files", f"{code} {title}".strip()[:200])
+        failed, out = _add_findings(case, by_code[code], fail_on, cap)
+        file_counts["failures"] += failed
+        if out:
+            ET.SubElement(case, "system-out").text = "\n".join(out)
+    files.attrib.update({k: str(v) for k, v in file_counts.items()} | {"time": "0"})
+
+    root.attrib.update(
+        {k: str(counts[k] + file_counts[k]) for k in ("tests", "failures", "errors", "skipped")} | {"time": "0"}
+    )
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,0 +1,148 @@
+"""SARIF 2.1.0: one rule per code (with DfE's message), one result per finding, so code-scanning views show them.
+
+Levels: error -> ``error``, query -> ``warning``, notice -> ``note``. A finding with a file gets that file (the
+input's path as given) and line as its physicalLocation. Rules not run are tool configuration notifications;
+crashed rules are tool execution notifications (and the invocation is then not successful).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path, PurePath
+from typing import Any
+
+from ..findings import INGEST_CODES, Finding
+from ..result import Result
+from .details import code_key, display, rule_catalogue, ruleset_label
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {"error": "error", "query": "warning", "notice": "note"}
+
+
+def _uri(path: str) -> str:
+    p = Path(path)
+    return p.as_uri() if p.is_absolute() else PurePath(path).as_posix()
+
+
+def _files(result: Result) -> dict[str, str]:
+    """A finding's file name -> the input's path (this year's inputs win over earlier years')."""
+    out: dict[str, str] = {}
+    for item in sorted(result.inputs, key=lambda i: i.year != "current"):
+        out.setdefault(PurePath(item.path).name, item.path)
+    return out
+
+
+def _message(f: Finding) -> str:
+    where = []
+    if f.child is not None:
+        where.append(f"child {f.child}")
+    if f.table:
+        where.append(f.table + (f" row {f.row}" if f.row is not None else ""))
+    values = ", ".join(f"{name}={display(v)}" for name, v in zip(f.fields, f.values, strict=False))
+    detail = "; ".join(where) + (f": {values}" if values and where else values)
+    return f"{f.message} ({detail})" if detail else f.message
+
+
+def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> str:
+    catalogue = {info.code: info for info in rule_catalogue(result)}
+    codes = sorted(catalogue, key=code_key)
+    index = {code: i for i, code in enumerate(codes)}
+    rules = []
+    for code in codes:
+        info = catalogue[code]
+        rule: dict[str, Any] = {
+            "id": code,
+            "shortDescription": {"text": info.message or code},
+            "defaultConfiguration": {"level": LEVELS.get(info.severity, "warning")},
+            "properties": {"severity": info.severity, "fields": list(info.fields)},
+        }
+        if code in INGEST_CODES:
+            rule["properties"]["kind"] = "file check"
+        rules.append(rule)
+
+    files = _files(result)
+    uris: dict[str, str] = {}
+    artifacts: dict[str, int] = {}
+    results = []
+    for f in result.findings:
+        item: dict[str, Any] = {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": LEVELS.get(f.severity, "warning"),
+            "message": {"text": _message(f)},
+        }
+        if f.file:
+            if f.file not in uris:
+                uris[f.file] = _uri(files.get(f.file, f.file))
+            uri = uris[f.file]
+            artifacts.setdefault(uri, len(artifacts))
+            physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "index": artifacts[uri]}}
+            if f.line is not None and f.line >= 1:
+                physical["region"] = {"startLine": int(f.line)}
+            item["locations"] = [{"physicalLocation": physical}]
+        identity = json.dumps([f.code, f.table, f.child, f.fields, [display(v) for v in f.values]], ensure_ascii=False)
+        item["partialFingerprints"] = {"cscvalidate/v1": hashlib.sha256(identity.encode()).hexdigest()[:32]}
+        props = {
+            "severity": f.severity,
+            "level": f.level,
+            "table": f.table,
+            "row": f.row,
+            "child": f.child,
+            "fields": list(f.fields),
+            "values": [display(v) if v is not None else None for v in f.values],
+        }
+        item["properties"] = {k: v for k, v in props.items() if v not in (None, [])}
+        results.append(item)
+
+    config = [
+        {
+            "level": "note",
+            "message": {"text": f"rule {r.code} was not run: {r.reason}"},
+            "descriptor": {"id": r.code, "index": index[r.code]},
+        }
+        for r in sorted(result.rules_not_run, key=lambda r: code_key(r.code))
+    ]
+    crashes = [
+        {
+            "level": "error",
+            "message": {"text": f"rule {r.code} crashed: {r.reason}"},
+            "associatedRule": {"id": r.code, "index": index[r.code]},
+        }
+        for r in sorted(result.rules_crashed, key=lambda r: code_key(r.code))
+    ]
+    invocation: dict[str, Any] = {"executionSuccessful": not result.rules_crashed}
+    if config:
+        invocation["toolConfigurationNotifications"] = config
+    if crashes:
+        invocation["toolExecutionNotifications"] = crashes
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": str(result.tool.get("name", "cscvalidate")),
+                "version": str(result.tool.get("version", "")),
+                "rules": rules,
+                "properties": {"ruleset": ruleset_label(result)},
+            }
+        },
+        "invocations": [invocation],
+        **({"artifacts": [{"location": {"uri": uri}} for uri in artifacts]} if artifacts else {}),
+        "results": results,
+        "properties": {
+            "return": result.return_type,
+            "year": result.year,
+            "la": result.context.la,
+            "summary": {
+                "errors": result.count("error"),
+                "queries": result.count("query"),
+                "notices": result.count("notice"),
+                "rules_run": len(result.rules_run),
+                "rules_not_run": len(result.rules_not_run),
+                "rules_crashed": len(result.rules_crashed),
+            },
+            **({"notes": {label: text for label, text in notes}} if notes else {}),
+        },
+    }
+    doc = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"  # compact: large runs stay fast
