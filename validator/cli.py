@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 on errors only (default) or on queries too",
     )
     v.add_argument("--rules", help="only these rule codes, comma-separated")
+    v.add_argument(
+        "--postcodes",
+        type=Path,
+        metavar="FILE",
+        help="ONS Postcode Directory or NSPL (CSV or zip) for placement postcode rules",
+    )
 
     r = sub.add_parser("rules", help="list or show the rules")
     rsub = r.add_subparsers(dest="rules_command", required=True)
@@ -169,6 +175,7 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
             previous=args.previous,
             rules=rules,
             progress=progress,
+            postcodes=args.postcodes,
         )
         reports = _reports(result, args, err)
         if args.output is not None or args.output_dir is not None:
