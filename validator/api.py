@@ -9,8 +9,10 @@ from pathlib import Path
 from .dataset import Dataset
 from .engine.model import Rule, rules_for
 from .engine.runner import TableStore, run_rule
-from .ingest.loader import load_return
+from .ingest.loader import InputError, load_return
 from .reference.postcodes import open_postcode_lookup
+from .reference.providers import TABLE as PROVIDERS_TABLE
+from .reference.providers import read_providers
 from .result import Result, RuleStatus
 
 # Called as progress(stage, done, total): ("read", 0, 0) before the files are read, then ("rules", n, total)
@@ -46,6 +48,7 @@ def validate(
     today: dt.date | None = None,
     progress: Progress | None = None,
     postcodes: str | Path | None = None,
+    providers: Sequence[str | Path] = (),
 ) -> Result:
     """Validate one return.
 
@@ -53,6 +56,8 @@ def validate(
     (most recent first), each a file, a folder, or a list of files. ``rules``: only these codes.
     ``postcodes``: an ONS Postcode Directory (or NSPL) file, CSV or zip, for the rules about placement
     postcodes; without it the postcode packages are used when installed (see docs/postcodes.md).
+    ``providers``: Ofsted provider lists (children's homes, social care providers, or the combined list; xlsx
+    or CSV) for the rules about URNs (SSDA903 219, 221, 224, 227, 228, 229, 1008); see docs/providers.md.
     Raises :class:`validator.ingest.loader.InputError` when the inputs cannot be used at all.
     """
     if progress is not None:
@@ -60,8 +65,21 @@ def validate(
     prev = [[p] if isinstance(p, (str, Path)) else list(p) for p in previous]
     dataset = load_return(list(paths), return_type=return_type, year=year, la=la, previous=prev, today=today)
     dataset.postcodes = open_postcode_lookup(postcodes)
+    if providers:
+        add_providers(dataset, providers)
     chosen = rules_for(dataset.return_type, dataset.context.year)
     if rules is not None:
         wanted = {c.upper() for c in rules}
         chosen = [r for r in chosen if r.code.upper() in wanted]
     return run_rules(dataset, chosen, progress=progress)
+
+
+def add_providers(dataset: Dataset, paths: Sequence[str | Path]) -> None:
+    """Read the Ofsted provider lists into the dataset's ProviderInfo table (SSDA903 only)."""
+    if PROVIDERS_TABLE not in dataset.schema.tables:
+        raise InputError(f"--providers is for SSDA903 returns; this is a {dataset.return_type} return")
+    read = read_providers(list(paths), dataset.context.year)
+    dataset.findings.extend(read.findings)
+    dataset.inputs.extend(read.inputs)
+    if read.table is not None:
+        dataset.tables[PROVIDERS_TABLE] = read.table

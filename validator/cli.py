@@ -128,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="ONS Postcode Directory or NSPL (CSV or zip) for placement postcode rules",
     )
+    v.add_argument(
+        "--providers",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an Ofsted provider list (xlsx or CSV) for the URN rules; repeat for several lists",
+    )
 
     r = sub.add_parser("rules", help="list or show the rules")
     rsub = r.add_subparsers(dest="rules_command", required=True)
@@ -176,6 +184,7 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
             rules=rules,
             progress=progress,
             postcodes=args.postcodes,
+            providers=args.providers,
         )
         reports = _reports(result, args, err)
         if args.output is not None or args.output_dir is not None:

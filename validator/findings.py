@@ -25,6 +25,7 @@ INGEST_CODES: dict[str, tuple[Severity, str]] = {
     "XML-ROOT": ("error", "The XML file's root element is not the one this return expects."),
     "XML-SCHEMA": ("error", "The XML file does not follow the return's schema."),
     "XML-UNSAFE": ("error", "The XML file uses a feature that is refused for safety (DTD or entities)."),
+    "PROVIDERS-LAYOUT": ("error", "The file given as an Ofsted provider list has no sheet with its columns."),
     "COLUMN-MISSING": ("error", "A column the table needs is missing from the file."),
     "COLUMN-EXTRA": ("notice", "The file has a column the table does not define; it was kept but not checked."),
     "COLUMN-DUPLICATE": ("error", "The header row names the same column twice; the later copy was ignored."),

@@ -136,8 +136,9 @@ ETHNICITY = {
 UASC_ETHNICITY = {"OOTH": 25, "AOTH": 20, "BAFR": 30, "BOTH": 10, "WOTH": 10, "MOTH": 5}
 
 _SSDA903 = load_schema("ssda903")
-SSDA903_FILES = {name: table.file or f"{name.lower()}.csv" for name, table in _SSDA903.tables.items()}
-SSDA903_COLUMNS = {name: table.csv_columns for name, table in _SSDA903.tables.items()}
+_RETURN_TABLES = {name: table for name, table in _SSDA903.tables.items() if table.in_return}
+SSDA903_FILES = {name: table.file or f"{name.lower()}.csv" for name, table in _RETURN_TABLES.items()}
+SSDA903_COLUMNS = {name: table.csv_columns for name, table in _RETURN_TABLES.items()}
 INJECTED_COLUMNS = ("child", "table", "field", "error", "original", "injected", "description")
 
 Row = list[str]

@@ -34,11 +34,19 @@ class TableDef:
     # Which XML file carries it: "main" (the return's own file) or, for SSDA903, "social_worker"; None: CSV only.
     xml_file: str | None = "main"
     file: str | None = None  # the usual CSV file name (for writing; reading goes by the header row)
+    # Reference data given by an option rather than found among the return's files (e.g. "providers": the
+    # Ofsted provider lists, --providers). Such a table has no signature and is never read from a return.
+    supplied_by: str | None = None
 
     @property
     def csv_columns(self) -> tuple[str, ...]:
         """The columns a CSV file of this table has (optional columns, such as XML-only ones, left out)."""
         return tuple(name for name, col in self.columns.items() if not col.optional)
+
+    @property
+    def in_return(self) -> bool:
+        """Whether the return's own files carry this table (not reference data supplied by an option)."""
+        return self.supplied_by is None
 
     @property
     def typed_columns(self) -> list[str]:
@@ -84,6 +92,7 @@ def load_schema(return_type: str) -> ReturnSchema:
             in_xml=_xml_file(spec.get("in_xml", True)) is not None,
             xml_file=_xml_file(spec.get("in_xml", True)),
             file=spec.get("file"),
+            supplied_by=spec.get("supplied_by"),
         )
     return ReturnSchema(return_type=data["return"], child_key=data["child_key"], tables=tables)
 

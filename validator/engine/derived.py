@@ -15,6 +15,10 @@ and, from the ONS postcode data (validator/reference/postcodes.py; rules that ne
 - PL_LA: the placement's upper-tier LA (ONS code), or WAL, SCO, NIR outside England;
 - PL_LOCATION: IN when PL_LA is the submitting LA (--la), else OUT;
 - PL_DISTANCE: miles between the home and placement postcodes' grid references (metres / 1000 / 1.6093, to 0.1).
+
+SSDA903 ProviderInfo (the Ofsted provider lists, --providers) gains, from the same postcode data:
+- PROVIDER_LA: the upper-tier LA of the provider's postcode (or WAL, SCO, NIR), blank when it is not found;
+- PROVIDER_LOCATION: IN when PROVIDER_LA is the submitting LA (--la), OUT when it is another, blank when unknown.
 """
 
 from __future__ import annotations
@@ -91,6 +95,27 @@ def placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.Da
     return out
 
 
+def provider_geography(providers: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+    """PROVIDER_LA and PROVIDER_LOCATION from the provider's postcode, worked out as PL_LA and PL_LOCATION are."""
+    if ctx.postcodes is None:
+        raise DerivedDataUnavailable("no postcode data was made available to this run")
+    try:
+        found = ctx.postcodes.lookup(providers["POSTCODE"])
+    except PostcodeDataUnavailable as exc:
+        raise DerivedDataUnavailable(exc.reason) from None
+    fields = derive_placement_fields(found, found, ctx.la or "")
+    return pd.DataFrame(
+        {"PROVIDER_LA": fields["PL_LA"], "PROVIDER_LOCATION": fields["PL_LOCATION"].mask(fields["PL_LA"].isna())},
+        index=providers.index,
+    )
+
+
+def _provider_location(providers: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+    if not ctx.la:
+        raise DerivedDataUnavailable("needs the submitting LA's code to tell the provider's LA: give --la")
+    return provider_geography(providers, ctx)[["PROVIDER_LOCATION"]]
+
+
 def _needs_la(columns: tuple[str, ...]) -> Callable[[pd.DataFrame, DerivationContext], pd.DataFrame]:
     """PL_LOCATION compares with the submitting LA: without --la it cannot be worked out."""
 
@@ -115,7 +140,11 @@ DERIVATIONS: dict[str, dict[str, tuple[Derivation, ...]]] = {
                 lambda f, c: placement_geography(f, c)[list(_POSTCODE_COLUMNS)],
             ),
             Derivation("placement_location", ("PL_LOCATION",), _needs_la(("PL_LOCATION",))),
-        )
+        ),
+        "ProviderInfo": (
+            Derivation("provider_postcode", ("PROVIDER_LA",), lambda f, c: provider_geography(f, c)[["PROVIDER_LA"]]),
+            Derivation("provider_location", ("PROVIDER_LOCATION",), _provider_location),
+        ),
     },
     "cin": {},
 }

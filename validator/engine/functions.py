@@ -135,6 +135,20 @@ def startswith(scope: Any, x: Any, prefix: str) -> pd.Series:
     return s.str.startswith(prefix).fillna(False).astype(bool)
 
 
+@function("listed(x, LIST)")
+def listed(scope: Any, x: Any, codes: Any) -> pd.Series:
+    """True where x is one of the comma-separated codes in LIST, e.g. listed(PLACE, p.PLACE_CODES) for an Ofsted
+    provider's placement codes 'K1,K2' (spaces around codes ignored; missing x or LIST -> False)."""
+    index = scope.frame.index
+    values = _series(x, index).astype("object").tolist()
+    lists = _series(codes, index).astype("object").tolist()
+    hits = [
+        isinstance(v, str) and isinstance(c, str) and v.strip() in {p.strip() for p in c.split(",")}
+        for v, c in zip(values, lists, strict=True)
+    ]
+    return pd.Series(hits, index=index, dtype=bool)
+
+
 @function("substr(x, START, END)")
 def substr(scope: Any, x: Any, start: int, end: int) -> pd.Series:
     """Characters START (1-based) to END (inclusive)."""

@@ -22,6 +22,9 @@ from .expr import CONSTANTS, Compiled, Evaluator, ExpressionError, as_bool, colu
 from .functions import FUNCTIONS
 from .model import Condition, Related, Rule
 
+# Why a rule is not run when a table given by an option (tables.yaml `supplied_by`) was not given.
+SUPPLIED_BY = {"providers": "needs the Ofsted provider list: give --providers FILE"}
+
 
 @dataclass
 class RuleOutcome:
@@ -360,6 +363,9 @@ def missing_requirement(rule: Rule, dataset: Dataset) -> str | None:
             if prev:
                 which = "previous year's" if table.endswith(PREVIOUS) else "earlier year's"
                 return f"needs the {which} {base} table, which was not supplied (give --previous)"
+            table_def = dataset.schema.tables.get(base)
+            if table_def is not None and table_def.supplied_by in SUPPLIED_BY:
+                return SUPPLIED_BY[table_def.supplied_by]
             return f"needs the {base} table, which was not supplied"
     for table, cols in _columns_used(rule).items():
         if table not in dataset.tables:
