@@ -23,6 +23,7 @@ def test_clean_ssda903_sample_has_no_errors() -> None:
         year="2024_25",
         la="E09000027",
         previous=[SAMPLES / "clean/ssda903/2023_24"],
+        providers=[SAMPLES / "clean/ssda903/ofsted_providers_2024_25.csv"],  # invented, from the sample's URNs
     )
     assert errors(result) == []
     assert result.rules_crashed == [] and result.rules_not_run == []
