@@ -357,3 +357,14 @@ def test_postcode_derived_columns_and_not_run_without_postcode_data(make_rule) -
     assert PostcodeLookup(StaticPostcodes(places)).lookup(__import__("pandas").Series(["zz11aa"]))[
         "exists"
     ].tolist() == [True]
+
+
+def test_a_derived_column_replaces_a_same_named_extra_column(make_rule) -> None:
+    from validator.engine.examples import example_dataset
+
+    rule = make_rule(rule_yaml(table="Episodes", fields="[DECOM]", condition='"POC_ID == 1"'))
+    dataset = example_dataset(
+        rule, Example(name="t", expect="fail", tables={"Episodes": [{"CHILD": "A", "DECOM": "01/04/2024"}]})
+    )
+    dataset.tables["Episodes"].df["POC_ID"] = "from the file"
+    assert flagged_rows(run_rule(rule, TableStore(dataset))) == [0]

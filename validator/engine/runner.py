@@ -66,7 +66,10 @@ class TableStore:
                 self._derived[key] = derivation.compute(df, self._derivation_context)
             parts.append(self._derived[key])
         if parts:
-            return pd.concat([df, *parts], axis=1)
+            # A column the engine derives replaces a same-named extra column of the file (e.g. an extract's own
+            # PL_LA): rules see one meaning of each name.
+            derived_names = {c for part in parts for c in part.columns}
+            return pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
         return df.copy(deep=False)
 
 
