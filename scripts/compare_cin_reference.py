@@ -474,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     for year in args.years:
         for seed in args.seeds:
-            for errors in (0.0, args.errors):
+            for errors in sorted({0.0, args.errors}):
                 out = workdir / year / f"seed{seed}_errors{errors:g}"
                 xml, injected = generate_samples("cin", year, args.children, seed, errors, out)
                 runs.append(Run(year, seed, errors, xml, odd_dates=odd_dates(injected), shared_ids=shared_ids(xml)))
