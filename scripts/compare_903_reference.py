@@ -3,8 +3,10 @@
 What it does
 ------------
 For each collection year (2022_23 .. 2026_27 by default) and each seed, it generates synthetic returns with the
-project's own generator (`python -m validator samples`): one clean (--errors 0) and one with injected mistakes
-(--errors 0.3 by default), each with the previous year's return. It validates each return
+project's own generator (`python -m validator samples`): one clean (--errors 0), one with injected mistakes
+(--errors 0.3 by default), each with the previous year's return, and a copy of the clean one in which a share
+of this year's cells (--shuffle 0.05) take the value of the same column in another row of their table: plausible
+values in inconsistent places, which reach many more rules than the generator's mistakes. It validates each return
 
 - with our validator, in this process (`validator.validate(..., previous=[last year])`), and
 - with the reference package csc-validator-be-903 (module `lac_validator`), in a SEPARATE interpreter given by
@@ -28,6 +30,7 @@ block for that year, and a verdict:
     ref-lacks     the reference has no rule of that code for the year
     ours-lacks    we do not implement the code for the year, and the reference flagged nobody
     OURS-LACKS    the reference flagged children for a code we do not implement for the year: this fails
+    uncatalogued  a rule the reference added after our catalogue was taken (UNCATALOGUED), which we lack
     reader        they differ only on children whose one injected mistake is a matter of how the data is
                   presented and read, not of the rule (see PRESENTATION), in a field our rule looks at; counted in the "reader" column
 
@@ -38,7 +41,7 @@ written yyyy-mm-dd (with a DATE-FORMAT notice), which the reference treats as no
 
 Rules needing postcode or Ofsted provider reference data, which the project does not have yet, are excluded
 (EXCLUDED below). Exit status: 0 when every difference is on a rule with a divergence block, an excluded rule,
-or a code the reference lacks; 1 otherwise; 2 for a usage problem.
+an uncatalogued rule, or a code the reference lacks; 1 otherwise; 2 for a usage problem.
 
 This is a development tool, not part of the test suite. See scripts/README.md for how to set it up and run it:
 
@@ -51,7 +54,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -70,10 +75,12 @@ YEARS = ["2022_23", "2023_24", "2024_25", "2025_26", "2026_27"]
 EXCLUDED = {
     "164", "169", "179", "218", "219", "221", "224", "227", "228", "229", "230", "392a", "392c", "406", "411",
     "420", "452", "453", "454", "503G", "503H", "503J", "1008", "1015",
-    # 2025_26+ in the PyPI release, not in our catalogue: "LA of placement is not an LA the provider has
-    # premises" needs the Ofsted URN look-up (the reference compares the placement LA with the return's LA).
-    "241",
 }  # fmt: skip
+# Rules the reference added for 2025_26 in its May 2026 update, after the catalogue our rules follow was taken
+# (it also dropped SW01aSTG1 and SW01bSTG1 then). Shown, but a rule of ours for them is new work, not a fix:
+# 241 (placement LA not one where the provider has premises: needs the Ofsted URN look-up), 242, 243, SW10aSTG2,
+# SW10bSTG2, SW18STG2, SW19STG2.
+UNCATALOGUED = {"241", "242", "243", "SW10aSTG2", "SW10bSTG2", "SW18STG2", "SW19STG2"}
 RUNNER = Path(__file__).resolve().parent / "ref903_runner.py"
 RETURN_CHILD = "<return>"
 PRESENTATION = {
@@ -103,6 +110,31 @@ def generate(workdir: Path, year: str, seed: int, errors: float, children: int) 
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
     return out / "ssda903"
+
+
+def shuffle_return(clean: Path, year: str, seed: int, rate: float) -> Path:
+    """A copy of a clean generated return in which a share `rate` of this year's cells (all but CHILD) take the
+    value of the same column in another row of the table, blank or not: valid-looking values in inconsistent
+    places, which reach many more rules than the generator's mistakes. Last year's return is left as it was."""
+    out = clean.parent.parent / f"{year}_s{seed}_m{rate:g}" / "ssda903"
+    if (out / year).is_dir():
+        return out
+    shutil.copytree(clean / previous_year(year), out / previous_year(year))
+    (out / year).mkdir(parents=True)
+    for path in sorted((clean / year).glob("*.csv")):
+        rng = random.Random(f"{year}/{seed}/{rate}/{path.name}")
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        header, body = rows[0], rows[1:]
+        for column, name in enumerate(header):
+            if name == "CHILD" or len(body) < 2:
+                continue
+            for row in body:
+                if rng.random() < rate:
+                    row[column] = rng.choice(body)[column]
+        with (out / year / path.name).open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, lineterminator="\n").writerows([header, *body])
+    return out
 
 
 def presentation_children(folder: Path, year: str) -> dict[str, str]:
@@ -135,8 +167,11 @@ def previous_year(year: str) -> str:
     return f"{start}_{(start + 1) % 100:02d}"
 
 
-def start_reference(python: str, year: str, la: str, current: Path, previous: Path) -> subprocess.Popen[str]:
+def start_reference(
+    python: str, year: str, la: str, current: Path, previous: Path, shared_store: bool
+) -> subprocess.Popen[str]:
     request = {
+        "shared_store": shared_store,
         "year": year,
         "la": la,
         "current": [str(p) for p in sorted(current.glob("*.csv"))],
@@ -203,7 +238,10 @@ def compare_run(
             continue
         theirs = set(r["children"])
         if code not in ours:
-            if theirs:
+            if code in UNCATALOGUED:
+                t.notes.add("uncatalogued")
+                t.ref_only |= {(run, c) for c in theirs}
+            elif theirs:
                 t.notes.add("OURS-LACKS")
                 t.ref_only |= {(run, c) for c in theirs}
             else:
@@ -231,6 +269,8 @@ def verdict(t: CodeTally, has_divergence: bool) -> tuple[str, bool]:
         return "OURS-CRASHED", True
     if "OURS-LACKS" in t.notes:
         return "OURS-LACKS", True
+    if "uncatalogued" in t.notes:
+        return "uncatalogued", False
     differs = bool(t.ours_only or t.ref_only)
     if differs:
         return ("divergence", False) if has_divergence else ("DIFFERENT", True)
@@ -253,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="1,2,3", help="comma-separated generator seeds")
     ap.add_argument("--children", type=int, default=500)
     ap.add_argument("--errors", type=float, default=0.3, help="error rate of the second return of each seed")
+    ap.add_argument("--shuffle", type=float, default=0.05, help="share of cells shuffled in the third return (0: none)")
+    ap.add_argument(
+        "--shared-store",
+        action="store_true",
+        help="run the reference's rules on one shared store, as its own tool does (see ref903_runner.py)",
+    )
     ap.add_argument("--la", default="E09000027", help="the generator's postcodes are in and around this LA")
     ap.add_argument("--workdir", help="keep generated returns here (default: a temporary folder, removed)")
     ap.add_argument("--rules", help="only report these codes (comma-separated)")
@@ -285,12 +331,16 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             words = rule_words(year)
             for seed in seeds:
-                for errors in sorted({0.0, args.errors}):
-                    run = f"s{seed}e{errors:g}"
+                variants = [(f"s{seed}e{e:g}", e, 0.0) for e in sorted({0.0, args.errors})]
+                if args.shuffle:
+                    variants.append((f"s{seed}m{args.shuffle:g}", 0.0, args.shuffle))
+                for run, errors, shuffle in variants:
                     runs.append(run)
                     folder = generate(workdir, year, seed, errors, args.children)
+                    if shuffle:
+                        folder = shuffle_return(folder, year, seed, shuffle)
                     current, previous = folder / year, folder / previous_year(year)
-                    proc = start_reference(args.reference_python, year, args.la, current, previous)
+                    proc = start_reference(args.reference_python, year, args.la, current, previous, args.shared_store)
                     ours, statuses = run_ours(year, args.la, current, previous)  # meanwhile the reference runs
                     presentation = presentation_children(folder, year)
                     compare_run(run, tallies, ours, statuses, finish_reference(proc), presentation, words)

@@ -8,19 +8,24 @@ ever imported into the project's process, and nothing of it is copied into the r
 Input: one JSON object on standard input:
     {"year": "2024_25", "la": "E09000027",
      "current": ["path/to/header.csv", ...], "previous": ["path/to/last-year/header.csv", ...],
-     "exclude": ["164", ...]}
+     "exclude": ["164", ...], "shared_store": false}
 Output: one JSON object on standard output:
     {"rules": {"101": {"status": "ok" | "skipped" | "crashed", "children": ["123", ...], "error": "..."}}}
     "skipped" is the reference's own empty-dict answer for "required tables not supplied"; a flagged row
     index that is not in its table is reported as "?<table>:<index>" so it shows up in the comparison.
 
-It mirrors what the reference's `LacValidator` does (read the files, build the data store with collection
-start/end from the collection year, run each rule on a fresh shallow copy of the store), but keeps each rule's
-answer apart instead of folding it into ERR_ columns.
+It does what the reference's `LacValidator` does (read the files, build the data store with collection
+start/end from the collection year, run each rule of the year's registry in turn), but keeps each rule's answer
+apart instead of folding it into ERR_ columns, and by default gives each rule a DEEP copy of the store. The
+reference's own shallow copies let a rule write through to the shared store: rule 365 fills every blank DEC with
+31 March, so every rule after it in the registry sees open episodes as closed (quirks.csv, 365), and a rule's
+answer depends on its place in the registry. With "shared_store": true the runner copies the store shallowly,
+as the reference does, to reproduce what its users see.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import sys
@@ -52,6 +57,7 @@ def main() -> int:
     store = create_datastore(tables, metadata)
     registry = get_year_ruleset(collection_year)
     excluded = set(request.get("exclude", []))
+    shared = bool(request.get("shared_store", False))
 
     rules: dict[str, dict[str, object]] = {}
     for code, rule in registry.items():
@@ -59,7 +65,7 @@ def main() -> int:
         if code in excluded:
             continue
         try:
-            answer = rule.func(copy_datastore(store))
+            answer = rule.func(copy_datastore(store) if shared else copy.deepcopy(store))
         except Exception as exc:  # the reference's own crash: reported, never counted as passed
             rules[code] = {
                 "status": "crashed",
