@@ -79,14 +79,19 @@ def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
     return out
 
 
-def placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+def _lookup(ctx: DerivationContext, postcodes: pd.Series) -> pd.DataFrame:
+    """ONS data for each postcode; DerivedDataUnavailable (so the rule is not run) when there is none."""
     if ctx.postcodes is None:
         raise DerivedDataUnavailable("no postcode data was made available to this run")
     try:
-        home = ctx.postcodes.lookup(episodes["HOME_POST"])
-        placement = ctx.postcodes.lookup(episodes["PL_POST"])
+        return ctx.postcodes.lookup(postcodes)
     except PostcodeDataUnavailable as exc:
         raise DerivedDataUnavailable(exc.reason) from None
+
+
+def placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+    home = _lookup(ctx, episodes["HOME_POST"])
+    placement = _lookup(ctx, episodes["PL_POST"])
     out = derive_placement_fields(home, placement, ctx.la or "")
     if not ctx.la:
         out["PL_LOCATION"] = pd.Series(pd.NA, index=episodes.index, dtype="string")
@@ -97,12 +102,7 @@ def placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.Da
 
 def provider_geography(providers: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
     """PROVIDER_LA and PROVIDER_LOCATION from the provider's postcode, worked out as PL_LA and PL_LOCATION are."""
-    if ctx.postcodes is None:
-        raise DerivedDataUnavailable("no postcode data was made available to this run")
-    try:
-        found = ctx.postcodes.lookup(providers["POSTCODE"])
-    except PostcodeDataUnavailable as exc:
-        raise DerivedDataUnavailable(exc.reason) from None
+    found = _lookup(ctx, providers["POSTCODE"])
     fields = derive_placement_fields(found, found, ctx.la or "")
     return pd.DataFrame(
         {"PROVIDER_LA": fields["PL_LA"], "PROVIDER_LOCATION": fields["PL_LOCATION"].mask(fields["PL_LA"].isna())},
