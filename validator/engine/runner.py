@@ -44,9 +44,6 @@ class TableStore:
         ctx = dataset.context
         self._derivation_context = DerivationContext(dataset.schema.child_key, ctx.la, dataset.postcodes)
 
-    def has(self, name: str) -> bool:
-        return name in self.dataset.tables
-
     def frame(self, name: str, derived: frozenset[str] = frozenset()) -> pd.DataFrame:
         """The table with the ``derived`` columns it has; a table that was not supplied has no records.
 

@@ -23,7 +23,7 @@ from ..years import (
 from .coerce import DMY, ISO, parse_dates
 from .csv_reader import read_csv_file
 from .raw import RawTable
-from .typed import build_table, empty_frame
+from .typed import build_table
 from .xml_cin import peek_reference_date, read_cin_xml
 
 # In files the XSD already checked, value problems are not reported a second time by typing.
@@ -317,7 +317,3 @@ def derive_uasc_flag(tables: dict[str, Table], suffix: str) -> None:
     df["UASC"] = df["CHILD"].isin(uasc.df["CHILD"].dropna()).map({True: "1", False: "0"}).where(df["CHILD"].notna())
     header.df = df
     del header.missing_columns["UASC"]
-
-
-def empty_table(schema: ReturnSchema, name: str) -> Table:
-    return Table(name=name, df=empty_frame(schema.tables[name.split("@")[0]]))

@@ -16,7 +16,6 @@ from .raw import RawTable
 from .xml_safety import open_safe_iterparse, unsafe_xml_reason
 from .xsd_check import CinSchemaCheck
 
-CHILD_ID_FIELDS = ("LAchildID",)
 IDENTIFIER_FIELDS = (
     "LAchildID",
     "UPN",

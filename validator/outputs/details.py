@@ -67,6 +67,22 @@ def display(value: Any) -> str:
     return str(value)
 
 
+def finding_place(f: Finding, with_file: bool = True) -> str:
+    """Where a finding is and what it says of the record: "child C1; Episodes row 3; e.csv line 5: DEC=..."."""
+    where = []
+    if f.child is not None:
+        where.append(f"child {f.child}")
+    if f.table:
+        where.append(f.table + (f" row {f.row}" if f.row is not None else ""))
+    if with_file and f.file:
+        where.append(f.file + (f" line {f.line}" if f.line is not None else ""))
+    values = ", ".join(f"{name}={display(v)}" for name, v in zip(f.fields, f.values, strict=False))
+    text = "; ".join(where)
+    if values:
+        text += f": {values}" if text else values
+    return text
+
+
 def _as_date(value: Any) -> dt.date | None:
     if isinstance(value, pd.Timestamp):
         return None if value is pd.NaT else value.date()

@@ -15,28 +15,13 @@ from xml.etree import ElementTree as ET
 
 from ..findings import INGEST_CODES, Finding
 from ..result import Result
-from .details import code_key, display, ruleset_label
+from .details import code_key, finding_place, ruleset_label
 
 CAP = 100  # failures listed per test case; the count is always given
 
 
 def _failing(severity: str, fail_on: str) -> bool:
     return severity == "error" or (fail_on == "query" and severity == "query")
-
-
-def _describe(f: Finding) -> str:
-    where = []
-    if f.child is not None:
-        where.append(f"child {f.child}")
-    if f.table:
-        where.append(f.table + (f" row {f.row}" if f.row is not None else ""))
-    if f.file:
-        where.append(f.file + (f" line {f.line}" if f.line is not None else ""))
-    values = ", ".join(f"{name}={display(v)}" for name, v in zip(f.fields, f.values, strict=False))
-    text = "; ".join(where)
-    if values:
-        text += f": {values}" if text else values
-    return text
 
 
 def _clean(text: str) -> str:
@@ -57,14 +42,14 @@ def _add_findings(case: ET.Element, findings: list[Finding], fail_on: str, cap: 
         el = ET.SubElement(
             case,
             "failure",
-            {"message": _clean(f"{k} of {len(failing)}: {_describe(f)}"), "type": f.severity},
+            {"message": _clean(f"{k} of {len(failing)}: {finding_place(f)}"), "type": f.severity},
         )
-        el.text = _clean(f"{f.message}\n{_describe(f)}")
+        el.text = _clean(f"{f.message}\n{finding_place(f)}")
     if failing:
         shown = min(cap, len(failing))
         out.append(f"{len(failing)} finding(s)" + (f"; the first {shown} are listed" if shown < len(failing) else ""))
     for f in others:
-        where = _describe(f)
+        where = finding_place(f)
         out.append(_clean(f"{f.severity}: {where} — {f.message}" if where else f"{f.severity}: {f.message}"))
     return (1 if failing else 0), out
 

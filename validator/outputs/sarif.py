@@ -15,7 +15,7 @@ from typing import Any
 
 from ..findings import INGEST_CODES, Finding
 from ..result import Result
-from .details import code_key, display, rule_catalogue, ruleset_label
+from .details import code_key, display, finding_place, rule_catalogue, ruleset_label
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "query": "warning", "notice": "note"}
@@ -35,13 +35,7 @@ def _files(result: Result) -> dict[str, str]:
 
 
 def _message(f: Finding) -> str:
-    where = []
-    if f.child is not None:
-        where.append(f"child {f.child}")
-    if f.table:
-        where.append(f.table + (f" row {f.row}" if f.row is not None else ""))
-    values = ", ".join(f"{name}={display(v)}" for name, v in zip(f.fields, f.values, strict=False))
-    detail = "; ".join(where) + (f": {values}" if values and where else values)
+    detail = finding_place(f, with_file=False)  # SARIF gives the file as the result's location
     return f"{f.message} ({detail})" if detail else f.message
 
 
