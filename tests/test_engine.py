@@ -368,3 +368,53 @@ def test_a_derived_column_replaces_a_same_named_extra_column(make_rule) -> None:
     )
     dataset.tables["Episodes"].df["POC_ID"] = "from the file"
     assert flagged_rows(run_rule(rule, TableStore(dataset))) == [0]
+
+
+def test_continuously_looked_after_is_one_fact_per_child_on_every_table(make_rule) -> None:
+    rule = make_rule(rule_yaml(table="OC2", fields="[CHILD]", condition='"CONTINUOUSLY_LOOKED_AFTER"'))
+    episodes = [  # the 2024_25 collection year: 1 April 2024 to 31 March 2025
+        {"CHILD": "A", "DECOM": "01/04/2024", "RNE": "S", "LS": "C2", "DEC": "", "REC": ""},  # in from 1 April
+        {"CHILD": "B", "DECOM": "01/01/2020", "RNE": "S", "LS": "C2", "DEC": "01/06/2024", "REC": "X1"},
+        {"CHILD": "B", "DECOM": "01/06/2024", "RNE": "P", "LS": "C2", "DEC": "31/03/2025", "REC": "E11"},
+        {"CHILD": "C", "DECOM": "02/05/2024", "RNE": "P", "LS": "C2", "DEC": "", "REC": ""},  # not in on 1 April
+        {"CHILD": "D", "DECOM": "01/01/2020", "RNE": "S", "LS": "C2", "DEC": "30/03/2025", "REC": "E11"},  # left
+        {"CHILD": "E", "DECOM": "01/01/2020", "RNE": "S", "LS": "V3", "DEC": "", "REC": ""},  # short breaks
+        {"CHILD": "F", "DECOM": "01/01/2020", "RNE": "S", "LS": "C2", "DEC": "", "REC": ""},
+        {"CHILD": "F", "DECOM": "01/02/2025", "RNE": "S", "LS": "C2", "DEC": "", "REC": ""},  # a new start
+    ]
+    oc2 = [{"CHILD": c} for c in ["A", "B", "C", "D", "E", "F", "G", "B"]]  # G has no episodes
+    assert flagged_rows(run_on(rule, {"Episodes": episodes, "OC2": oc2}, year="2024_25")) == [0, 1, 7]
+
+
+def test_per_child_facts_of_a_previous_year_use_that_year(make_rule) -> None:
+    rule = make_rule(
+        rule_yaml(
+            table="Header",
+            fields="[CHILD]",
+            let="{last: {exists: {table: OC2@previous, as: o, where: 'o.CONTINUOUSLY_LOOKED_AFTER'}}}",
+            condition='"last and not CONTINUOUSLY_LOOKED_AFTER"',
+        )
+    )
+    episodes = [{"CHILD": "A", "DECOM": "01/01/2020", "RNE": "S", "LS": "C2", "DEC": "01/06/2024", "REC": "E11"}]
+    tables = {
+        "Header": [{"CHILD": "A"}],
+        "Episodes": episodes,
+        "Episodes@previous": episodes,  # in care all of 2023_24, left during 2024_25
+        "OC2@previous": [{"CHILD": "A"}],
+    }
+    assert flagged_rows(run_on(rule, tables, year="2024_25")) == [0]
+
+
+def test_uasc_status_comes_from_the_flag_or_a_record_over_three_years(make_rule) -> None:
+    now = make_rule(rule_yaml(table="Header", fields="[UASC]", condition='"UASC_THIS_YEAR"'))
+    header = [{"CHILD": c, "UASC": flag} for c, flag in [("A", "1"), ("B", ""), ("C", "0"), ("D", ""), ("E", "0")]]
+    records = [{"CHILD": "B"}, {"CHILD": "C"}]  # B: flag blank, a record -> UASC; C: flagged 0 -> not
+    assert flagged_rows(run_on(now, {"Header": header, "UASC": records})) == [0, 1]
+    recent = make_rule(rule_yaml(table="Header", fields="[UASC]", condition='"UASC_THIS_OR_LAST_2_YEARS"'))
+    tables = {
+        "Header": header,
+        "UASC": records,
+        "Header@previous": [{"CHILD": "D", "UASC": "1"}],
+        "UASC@previous2": [{"CHILD": "E"}],  # no Header that year: the record decides
+    }
+    assert flagged_rows(run_on(recent, tables)) == [0, 1, 3, 4]

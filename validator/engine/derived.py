@@ -19,6 +19,18 @@ and, from the ONS postcode data (validator/reference/postcodes.py; rules that ne
 SSDA903 ProviderInfo (the Ofsted provider lists, --providers) gains, from the same postcode data:
 - PROVIDER_LA: the upper-tier LA of the provider's postcode (or WAL, SCO, NIR), blank when it is not found;
 - PROVIDER_LOCATION: IN when PROVIDER_LA is the submitting LA (--la), OUT when it is another, blank when unknown.
+
+Facts about each child, worked out once from several tables and offered on every SSDA903 table that has CHILD
+(true or false, never blank; a child the source tables do not mention gets false). On a previous year's table
+(``OC2@previous``) they are worked out from that year's return and collection year.
+- CONTINUOUSLY_LOOKED_AFTER: looked after continuously for 12 months at 31 March (DfE's OC2 cohort): an
+  episode covers 1 April (DECOM on or before it, DEC blank or on or after it), and during the year no episode
+  starts care (RNE S, DECOM after 1 April and by 31 March), none ends care (REC other than X1, blank included,
+  DEC from 1 April to 30 March) and none is a short break (LS V3 or V4, overlapping the year).
+- UASC_THIS_YEAR: the child is UASC in the year's return: its Header.UASC is 1, or that flag is blank (or the
+  column absent, as in older CSV extracts) and the child has a UASC record (the CSV uasc file; in XML a DUC).
+- UASC_THIS_OR_LAST_2_YEARS: the child is UASC (as above) in this year's return or in either of the two
+  previous years' returns. A previous year's return that was not given counts as having no UASC children.
 """
 
 from __future__ import annotations
@@ -46,6 +58,8 @@ class DerivationContext:
     child_key: str
     la: str | None
     postcodes: Any  # a validator.reference.postcodes.PostcodeLookup, opened lazily
+    collection_start: pd.Timestamp
+    collection_end: pd.Timestamp
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,78 @@ class Derivation:
     name: str
     columns: tuple[str, ...]
     compute: Callable[[pd.DataFrame, DerivationContext], pd.DataFrame]
+
+
+TableSource = Callable[[str], pd.DataFrame]  # table name (``Episodes``, ``UASC@previous``) -> its records
+
+
+@dataclass(frozen=True)
+class ChildDerivation:
+    """Columns about each child, computed once per year of returns from any tables (``compute`` gets a table
+    source, the context and how many years back the table asking is) and indexed by the child's id."""
+
+    name: str
+    columns: tuple[str, ...]
+    compute: Callable[[TableSource, DerivationContext, int], pd.DataFrame]
+
+
+def year_table(name: str, years_back: int) -> str:
+    """``Episodes`` 0 -> ``Episodes``; 1 -> ``Episodes@previous``; 2 -> ``Episodes@previous2``."""
+    if years_back == 0:
+        return name
+    return f"{name}@previous" if years_back == 1 else f"{name}@previous{years_back}"
+
+
+def years_back_of(table: str) -> int:
+    """How many years back a table name points: ``OC2`` 0, ``OC2@previous`` 1, ``OC2@previous2`` 2."""
+    if "@previous" not in table:
+        return 0
+    suffix = table.split("@previous", 1)[1]
+    return int(suffix) if suffix else 1
+
+
+def _flag(values: pd.Series) -> pd.Series:
+    """A comparison's answer with missing values as false."""
+    return values.fillna(False).astype(bool)
+
+
+def continuously_looked_after(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.DataFrame:
+    start = ctx.collection_start - pd.DateOffset(years=years_back)
+    end = ctx.collection_end - pd.DateOffset(years=years_back)
+    episodes = tables(year_table("Episodes", years_back))
+    decom, dec = episodes["DECOM"], episodes["DEC"]
+    open_on_start = dec.isna() | (dec >= start)
+    covers_first_day = (decom <= start) & open_on_start
+    starts_care = _flag(episodes["RNE"].eq("S")) & (decom > start) & (decom <= end)
+    ends_care = ~_flag(episodes["REC"].eq("X1")) & (dec >= start) & (dec < end)
+    short_break = _flag(episodes["LS"].isin(["V3", "V4"])) & (decom <= end) & open_on_start
+    by_child = pd.DataFrame({"first_day": covers_first_day, "break": starts_care | ends_care | short_break}).groupby(
+        episodes[ctx.child_key].to_numpy(), dropna=True
+    )
+    facts = by_child.any()
+    return pd.DataFrame({"CONTINUOUSLY_LOOKED_AFTER": facts["first_day"] & ~facts["break"]})
+
+
+def uasc_children(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.Index:
+    """The children UASC in one year's return: Header.UASC is 1, or it is blank (or absent) and the child has a
+    UASC record."""
+    key = ctx.child_key
+    header = tables(year_table("Header", years_back))
+    records = tables(year_table("UASC", years_back))[key].dropna()
+    flag = header["UASC"] if "UASC" in header.columns else pd.Series(pd.NA, index=header.index, dtype="string")
+    flagged = header.loc[_flag(flag.eq("1")), key].dropna()
+    with_flag = header.loc[_flag(flag.notna() & flag.ne("")), key].dropna()
+    unflagged_records = records[~records.isin(with_flag)]
+    return pd.Index(pd.concat([flagged, unflagged_records], ignore_index=True).unique())
+
+
+def uasc_this_year(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.DataFrame:
+    return pd.DataFrame({"UASC_THIS_YEAR": True}, index=uasc_children(tables, ctx, years_back))
+
+
+def uasc_recent_years(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.DataFrame:
+    children = [uasc_children(tables, ctx, years_back + n).to_series() for n in range(3)]
+    return pd.DataFrame({"UASC_THIS_OR_LAST_2_YEARS": True}, index=pd.Index(pd.concat(children).unique()))
 
 
 def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
@@ -150,6 +236,25 @@ DERIVATIONS: dict[str, dict[str, tuple[Derivation, ...]]] = {
 }
 
 
+CHILD_DERIVATIONS: dict[str, tuple[ChildDerivation, ...]] = {
+    "ssda903": (
+        ChildDerivation("continuously_looked_after", ("CONTINUOUSLY_LOOKED_AFTER",), continuously_looked_after),
+        ChildDerivation("uasc_this_year", ("UASC_THIS_YEAR",), uasc_this_year),
+        ChildDerivation("uasc_recent_years", ("UASC_THIS_OR_LAST_2_YEARS",), uasc_recent_years),
+    ),
+    "cin": (),
+}
+
+
+def child_columns(return_type: str) -> tuple[str, ...]:
+    """The per-child derived columns, offered on every table of the return that has the child's id."""
+    return tuple(c for d in CHILD_DERIVATIONS.get(return_type, ()) for c in d.columns)
+
+
+def child_derivations_for(return_type: str, columns: set[str]) -> list[ChildDerivation]:
+    return [d for d in CHILD_DERIVATIONS.get(return_type, ()) if set(d.columns) & columns]
+
+
 def derived_columns(return_type: str, table: str) -> tuple[str, ...]:
     return tuple(c for d in DERIVATIONS.get(return_type, {}).get(table, ()) for c in d.columns)
 
@@ -159,4 +264,13 @@ def derivations_for(return_type: str, table: str, columns: set[str]) -> list[Der
     return [d for d in DERIVATIONS.get(return_type, {}).get(table, ()) if set(d.columns) & columns]
 
 
-__all__ = ["DerivedDataUnavailable", "derivations_for", "derived_columns", "np", "periods_of_care"]
+__all__ = [
+    "ChildDerivation",
+    "DerivedDataUnavailable",
+    "child_columns",
+    "child_derivations_for",
+    "derivations_for",
+    "derived_columns",
+    "np",
+    "periods_of_care",
+]

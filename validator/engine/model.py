@@ -16,7 +16,7 @@ from ..resources import rules_dir
 from ..schema import ReturnSchema, load_schema
 from ..yamlio import load_yaml_with_nodes
 from ..years import SUPPORTED_YEARS, YearError, expand
-from .derived import derived_columns
+from .derived import child_columns, derived_columns
 from .expr import CONSTANTS, Compiled, ExpressionError, compile_expression
 from .functions import FUNCTIONS
 from .rule_schema import RULE_FILE
@@ -140,7 +140,10 @@ class _Builder:
         if base not in self.schema.tables:
             known = ", ".join(sorted(self.schema.tables))
             raise self.fail(key, f"unknown table '{table}' (tables of {self.schema.return_type}: {known})")
-        return set(self.schema.tables[base].columns) | set(derived_columns(self.schema.return_type, base))
+        columns = set(self.schema.tables[base].columns) | set(derived_columns(self.schema.return_type, base))
+        if self.schema.child_key in columns:
+            columns |= set(child_columns(self.schema.return_type))
+        return columns
 
     def compile(self, source: str, key: str, base_table: str | None, aliases: dict[str, str]) -> Compiled:
         try:
@@ -160,6 +163,7 @@ class _Builder:
                 raise self.fail(key, f"{fn}() sums over the whole table and is only for level: return rules")
         base_cols = self.columns_of(base_table, key) if base_table else set()
         derived = {c for t in self.schema.tables for c in derived_columns(self.schema.return_type, t)}
+        derived |= set(child_columns(self.schema.return_type))
         self.derived_used |= {ref.name for ref in compiled.references if ref.name in derived}
         for ref in compiled.references:
             if ref.alias is None:

@@ -17,7 +17,13 @@ from ..findings import Finding
 from ..ingest.coerce import RAW_SUFFIX
 from ..ingest.typed import empty_frame
 from .custom import CUSTOM_CHECKS
-from .derived import DerivationContext, DerivedDataUnavailable, derivations_for
+from .derived import (
+    DerivationContext,
+    DerivedDataUnavailable,
+    child_derivations_for,
+    derivations_for,
+    years_back_of,
+)
 from .expr import CONSTANTS, Compiled, Evaluator, ExpressionError, as_bool, column_name
 from .functions import FUNCTIONS
 from .model import Condition, Related, Rule
@@ -41,8 +47,15 @@ class TableStore:
         self.dataset = dataset
         self._frames: dict[str, pd.DataFrame] = {}
         self._derived: dict[tuple[str, str], pd.DataFrame] = {}
+        self._per_child: dict[tuple[str, int], pd.DataFrame] = {}
         ctx = dataset.context
-        self._derivation_context = DerivationContext(dataset.schema.child_key, ctx.la, dataset.postcodes)
+        self._derivation_context = DerivationContext(
+            dataset.schema.child_key,
+            ctx.la,
+            dataset.postcodes,
+            pd.Timestamp(ctx.collection_start),
+            pd.Timestamp(ctx.collection_end),
+        )
 
     def frame(self, name: str, derived: frozenset[str] = frozenset()) -> pd.DataFrame:
         """The table with the ``derived`` columns it has; a table that was not supplied has no records.
@@ -62,12 +75,29 @@ class TableStore:
             if key not in self._derived:
                 self._derived[key] = derivation.compute(df, self._derivation_context)
             parts.append(self._derived[key])
+        parts.extend(self._child_facts(name, df, derived))
         if parts:
             # A column the engine derives replaces a same-named extra column of the file (e.g. an extract's own
             # PL_LA): rules see one meaning of each name.
             derived_names = {c for part in parts for c in part.columns}
             return pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
         return df.copy(deep=False)
+
+    def _child_facts(self, name: str, df: pd.DataFrame, derived: frozenset[str]) -> list[pd.DataFrame]:
+        """The per-child derived columns ``derived`` names, each child's value on each of its records."""
+        child_key = self.dataset.schema.child_key
+        chosen = child_derivations_for(self.dataset.return_type, set(derived))
+        if not chosen or child_key not in df.columns:
+            return []
+        years_back = years_back_of(name)
+        parts = []
+        for derivation in chosen:
+            key = (derivation.name, years_back)
+            if key not in self._per_child:
+                self._per_child[key] = derivation.compute(self.frame, self._derivation_context, years_back)
+            facts = self._per_child[key].reindex(df[child_key].to_numpy())
+            parts.append(facts.eq(True).set_axis(df.index))
+        return parts
 
 
 class Sequence:
