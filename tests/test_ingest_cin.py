@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from validator import validate
 from validator.ingest.loader import load_return
 from validator.ingest.xml_cin import read_cin_xml
 
@@ -67,6 +68,27 @@ def test_tables_have_full_parent_keys_and_every_repeated_value(tmp_path: Path) -
     assert t["Section47"]["ICPCnotRequired"].tolist() == [True]
     assert len(t["CINplanDates"]) == 0  # present and empty: rules on it run and pass
     assert not [f for f in dataset.findings if f.severity == "error"]
+
+
+def test_a_repeated_child_keeps_its_episodes_apart(tmp_path: Path) -> None:
+    # C1 again, in a second <Child> block: its episode is numbered 3 (after C1's first two), so 1103 compares its
+    # assessment (2025-01-05) with its own referral (2025-01-02), not with the first block's (2024-04-20 and
+    # 2024-11-01); 8510 reports the repeated LAchildID.
+    again = """    <Child>
+      <ChildIdentifiers><LAchildID>C1</LAchildID><PersonBirthDate>2015-01-01</PersonBirthDate><Sex>M</Sex></ChildIdentifiers>
+      <ChildCharacteristics><Ethnicity>WBRI</Ethnicity></ChildCharacteristics>
+      <CINdetails><CINreferralDate>2025-01-02</CINreferralDate><ReferralSource>1A</ReferralSource><ReferralNFA>false</ReferralNFA>
+        <Assessments><AssessmentActualStartDate>2025-01-05</AssessmentActualStartDate></Assessments></CINdetails>
+    </Child>
+  </Children>"""
+    text = DOC.replace("{referral}", "2024-04-20").replace("  </Children>", again)
+    dataset = load_return([write(tmp_path, text=text)])
+    cin = dataset.tables["CINdetails"].df
+    assert cin[["LAchildID", "CINdetailsID"]].values.tolist() == [["C1", 1], ["C1", 2], ["C2", 1], ["C1", 3]]
+    assessments = dataset.tables["Assessments"].df
+    assert assessments[["LAchildID", "CINdetailsID"]].values.tolist() == [["C1", 1], ["C1", 3]]
+    result = validate([tmp_path / "cin.xml"], rules=["1103", "8510"])
+    assert sorted(f.code for f in result.findings if f.code in {"1103", "8510"}) == ["8510", "8510"]
 
 
 def test_schema_violations_have_lines_and_plain_words_and_rules_still_get_the_data(tmp_path: Path) -> None:

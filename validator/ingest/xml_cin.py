@@ -3,6 +3,10 @@
 Each <Child> is read and then cleared, so memory stays bounded however large the file. Every repeated value
 keeps its own row: each Disability, each AssessmentFactors code, each CPPreviewDate. CINdetailsID,
 AssessmentID and CPPID are the 1-based positions of the block within its parent.
+
+CINdetailsID counts on across <Child> blocks that share an LAchildID (a mistake DfE reports as 8510): the second
+block's first episode is numbered after the first block's last, so each episode's assessments, section 47
+enquiries and plans stay with their own episode instead of being paired with the other block's.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ def _children(parent: etree._Element, name: str) -> list[etree._Element]:
 class _CinTables:
     def __init__(self, file: str) -> None:
         self.tables = {name: RawTable(name=name, file=file) for name in TABLES}
+        self._episodes_read: dict[str | None, int] = {}  # LAchildID -> CINdetails blocks read so far
 
     def add(self, table: str, record: dict[str, str | None], line: int | None) -> None:
         self.tables[table].append(record, line or 0)
@@ -110,8 +115,11 @@ class _CinTables:
             for block in _children(chars, "Disabilities"):
                 for dis in _children(block, "Disability"):
                     self.add("Disabilities", {**key, "Disability": _text(dis)}, dis.sourceline)
-        for n, cin in enumerate(_children(child, "CINdetails"), start=1):
+        first = self._episodes_read.get(child_id, 0) + 1
+        episodes = _children(child, "CINdetails")
+        for n, cin in enumerate(episodes, start=first):
             self._read_cin_details(cin, {**key, "CINdetailsID": str(n)})
+        self._episodes_read[child_id] = first - 1 + len(episodes)
 
     def _read_cin_details(self, cin: etree._Element, key: dict[str, str | None]) -> None:
         values = _leaf_values(cin)
