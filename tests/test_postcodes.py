@@ -328,8 +328,8 @@ def test_derive_placement_fields(tmp_path: Path) -> None:
     homes = pd.Series(["ZZ1 1AA"] * 6 + ["ZZ1 1AA", "ZZ1 1AA", None], index=placements.index)
     got = derive_placement_fields(lookup.lookup(homes), lookup.lookup(placements), "E09000033")
     assert list(got.columns) == ["PL_LA", "PL_LOCATION", "PL_DISTANCE"]
-    assert got["PL_LA"].tolist()[:5] == ["E09000033", "E10000015", "WAL", "SCO", "NIR"]
-    assert got["PL_LA"].iloc[5:8].isna().all() and got["PL_LA"].iloc[8] == "E06000065"
+    assert got["PL_LA"].tolist()[:6] == ["E09000033", "E10000015", "WAL", "SCO", "NIR", "NUK"]  # ZZ5: Jersey
+    assert got["PL_LA"].iloc[6:8].isna().all() and got["PL_LA"].iloc[8] == "E06000065"
     assert got["PL_LOCATION"].tolist()[:6] == ["IN", "OUT", "OUT", "OUT", "OUT", "OUT"]
     assert got["PL_LOCATION"].iloc[6:8].isna().all() and got["PL_LOCATION"].iloc[8] == "OUT"
     # 3 km east and 4 km north: 5 km / 1.6093 = 3.107 miles -> 3.1

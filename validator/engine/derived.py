@@ -12,7 +12,8 @@ Episodes with a blank or invalid DECOM belong to no period (all three blank).
 
 and, from the ONS postcode data (validator/reference/postcodes.py; rules that need it are not run without it):
 - HOME_POST_FOUND, PL_POST_FOUND: the postcode is in the ONS data (blank when the field is blank);
-- PL_LA: the placement's upper-tier LA (ONS code), or WAL, SCO, NIR outside England;
+- PL_LA: the placement's upper-tier LA (ONS code), or WAL, SCO, NIR elsewhere in the UK, NUK in the Channel
+  Islands and the Isle of Man;
 - PL_LOCATION: IN when PL_LA is the submitting LA (--la), else OUT;
 - PL_DISTANCE: miles between the home and placement postcodes' grid references (metres / 1000 / 1.6093, to 0.1).
 

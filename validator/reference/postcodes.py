@@ -48,8 +48,15 @@ _COUNTRY_BY_LETTER: Final = {
     "L": CHANNEL_ISLANDS,
     "M": ISLE_OF_MAN,
 }
-#: PL_LA for a placement outside England, by country code.
-PL_LA_OUTSIDE_ENGLAND: Final = {WALES: "WAL", SCOTLAND: "SCO", NORTHERN_IRELAND: "NIR"}
+#: PL_LA for a placement outside England, by country code. The Channel Islands and the Isle of Man are Crown
+#: dependencies, not part of the UK: DfE's code for a placement outside the UK is NUK.
+PL_LA_OUTSIDE_ENGLAND: Final = {
+    WALES: "WAL",
+    SCOTLAND: "SCO",
+    NORTHERN_IRELAND: "NIR",
+    CHANNEL_ISLANDS: "NUK",
+    ISLE_OF_MAN: "NUK",
+}
 #: The DfE guidance's divisor: metres / 1000 / 1.6093 = miles.
 KM_PER_MILE: Final = 1.6093
 
@@ -518,8 +525,8 @@ def derive_placement_fields(
 ) -> pd.DataFrame:
     """PL_LA, PL_LOCATION and PL_DISTANCE from lookups of HOME_POST and PL_POST (same index).
 
-    PL_LA: the placement's upper-tier LA; WAL, SCO or NIR outside England; <NA> when the postcode is unknown
-    or has no LA (Channel Islands, Isle of Man). PL_LOCATION: <NA> when the placement postcode is unknown or
+    PL_LA: the placement's upper-tier LA; WAL, SCO or NIR elsewhere in the UK, NUK in the Channel Islands and
+    the Isle of Man; <NA> when the postcode is unknown or has no LA. PL_LOCATION: <NA> when the placement postcode is unknown or
     has no lower-tier LA, OUT outside England, IN when PL_LA is ``la_code``, else OUT. PL_DISTANCE: straight
     line between the two grid references in miles (metres / 1000 / 1.6093), rounded to 0.1; NaN when either
     is unknown. ``known_ltla``: if given, an English placement whose lower-tier code is not in it gets a blank
