@@ -18,6 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..findings import Finding, ingest_finding
+from ..schema import load_schema
 from .raw import RawTable
 from .xml_safety import open_safe_iterparse, unsafe_xml_reason
 from .xsd_check import SSDA903_SCHEMA, SSDA903_SW_SCHEMA, SchemaCheck, SchemaSpec
@@ -39,11 +40,19 @@ class Block:
     """
 
     table: str
-    columns: tuple[str, ...]
     fields: dict[str, str]
     element: str | None = None
     copied: tuple[str, ...] = ()
     triggers: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table's columns, as the data model (schemas/ssda903/tables.yaml) orders them."""
+        return table_columns(self.table)
+
+
+def table_columns(table: str) -> tuple[str, ...]:
+    return tuple(load_schema("ssda903").tables[table].columns)
 
 
 # The HEADER's own fields -> Header columns (UASC is the flag only the XML format carries).
@@ -57,26 +66,10 @@ HEADER_FIELDS: dict[str, str] = {
     "MOTHER": "MOTHER",
     "MC_DOB": "MC_DOB",
 }
-HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB", "UASC")
 
 EPISODES = Block(
     table="Episodes",
     element="EPISODE",
-    columns=(
-        "CHILD",
-        "DECOM",
-        "RNE",
-        "LS",
-        "CIN",
-        "PLACE",
-        "PLACE_PROVIDER",
-        "DEC",
-        "REC",
-        "REASON_PLACE_CHANGE",
-        "HOME_POST",
-        "PL_POST",
-        "URN",
-    ),
     fields={
         "DECOM": "DECOM",
         "RNE": "RNE",
@@ -96,20 +89,17 @@ EPISODES = Block(
 # Flat groups inside HEADER, in the order the writer emits them after UASC.
 UASC = Block(
     table="UASC",
-    columns=("CHILD", "SEX", "DOB", "DUC"),
     fields={"DUC": "DUC"},
     copied=("SEX", "DOB"),
     triggers=("UASC",),
 )
 AD1 = Block(
     table="AD1",
-    columns=("CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR"),
     fields={f: f for f in ("DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR")},
     copied=("DOB",),
 )
 OC3 = Block(
     table="OC3",
-    columns=("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
     fields={f: f for f in ("IN_TOUCH", "ACTIV", "ACCOM")},
     copied=("DOB",),
 )
@@ -119,21 +109,18 @@ FLAT_BLOCKS = (UASC, AD1, OC3)
 MISSING = Block(
     table="Missing",
     element="AMISSING",
-    columns=("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
     fields={f: f for f in ("MISSING", "MIS_START", "MIS_END")},
     copied=("DOB",),
 )
 REVIEWS = Block(
     table="Reviews",
     element="AREVIEW",
-    columns=("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
     fields={f: f for f in ("REVIEW", "REVIEW_CODE")},
     copied=("DOB",),
 )
 PREV_PERM = Block(
     table="PrevPerm",
     element="PERMANENCE",
-    columns=("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
     fields={f: f for f in ("PREV_PERM", "LA_PERM", "DATE_PERM")},
     copied=("DOB",),
 )
@@ -152,21 +139,18 @@ _OC2_FIELDS = (
 OC2 = Block(
     table="OC2",
     element="OC2",
-    columns=("CHILD", "DOB", *_OC2_FIELDS),
     fields={f: f for f in _OC2_FIELDS},
     copied=("DOB",),
 )
 PLACED_ADOPTION = Block(
     table="PlacedAdoption",
     element="AD_PLACED",
-    columns=("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
     fields={f: f for f in ("DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED")},
     copied=("DOB",),
 )
 DOLO = Block(
     table="DoLo",
     element="DOLO",
-    columns=("CHILD", "DOB", "DOLO_START", "DOLO_END"),
     fields={f: f for f in ("DOLO_START", "DOLO_END")},
     copied=("DOB",),
 )
@@ -177,7 +161,6 @@ SW_HEADER_FIELDS: dict[str, str] = {"CHILDID": "CHILD", "DOB": "DOB"}
 SW_EPISODES = Block(
     table="SWEpisodes",
     element="SW_EPISODE",
-    columns=("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
     fields={f: f for f in ("SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON")},
     copied=("DOB",),
 )
@@ -210,7 +193,7 @@ class Layout:
     def tables(self) -> dict[str, tuple[str, ...]]:
         """Every table this file can carry, with its columns."""
         blocks = (*self.child_blocks, *self.flat_blocks, *self.nested_blocks)
-        header = {self.header_table: HEADER_COLUMNS} if self.header_table else {}
+        header = {self.header_table: table_columns(self.header_table)} if self.header_table else {}
         return {**header, **{b.table: b.columns for b in blocks}}
 
 
@@ -241,7 +224,9 @@ SOCIAL_WORKER = Layout(
 LAYOUTS: dict[str, Layout] = {layout.root: layout for layout in (MAIN, SOCIAL_WORKER)}
 
 ALL_BLOCKS = (EPISODES, *FLAT_BLOCKS, *NESTED_BLOCKS, SW_EPISODES)
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {"Header": HEADER_COLUMNS, **{b.table: b.columns for b in ALL_BLOCKS}}
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    name: table_columns(name) for name in ("Header", *(b.table for b in ALL_BLOCKS))
+}
 ALWAYS_RETURNED = MAIN.always
 
 _NOTICE_NAMES = 20
