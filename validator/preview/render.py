@@ -45,12 +45,15 @@ def _change(conv: Convention, m: Measure) -> str:
     if change is None or change == SUPPRESSED:
         return "" if change is None else SUPPRESSED
     sign = "+" if change > 0 else ""  # type: ignore[operator]
+    change = f"{change:g}"
     if m.kind == "percent":
         return f"{sign}{change} pts"
     if m.kind == "mean_days":
         return f"{sign}{change} days"
     share = conv.change(m, percent=True)
-    return f"{sign}{change}" + (f" ({'+' if share > 0 else ''}{share}%)" if isinstance(share, int | float) else "")
+    if not isinstance(share, int | float):
+        return f"{sign}{change}"
+    return f"{sign}{change} ({'+' if share > 0 else ''}{share:g}%)"
 
 
 def print_preview(preview: Preview, conv: Convention, out: Console) -> None:
@@ -59,10 +62,12 @@ def print_preview(preview: Preview, conv: Convention, out: Console) -> None:
         title += f" for {preview.la}"
     comparing = preview.previous_year is not None
     table = Table(title=title, title_justify="left", show_lines=False)
-    table.add_column("Measure", overflow="fold", ratio=1, min_width=28)
-    for name in ("Value", "Num.", "Denom.", *((preview.previous_year or "", "Change") if comparing else ())):
-        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("Measure", overflow="fold", min_width=24)
+    table.add_column("Value", justify="right")
+    table.add_column("Num./Denom.", justify="right")
     if comparing:
+        table.add_column(preview.previous_year or "", justify="right")
+        table.add_column("Change", justify="right")
         table.add_column("Flag", no_wrap=True)
     group = None
     for m in preview.measures:
@@ -70,12 +75,15 @@ def print_preview(preview: Preview, conv: Convention, out: Console) -> None:
             group = m.group
             table.add_row(f"[bold]{group}[/]")
         value = _shown(conv.value(m), m.kind) if m.numerator is not None else "n/a"
-        row = [f"  {m.label}", value, _shown(conv.numerator(m), "count"), _shown(conv.count(m.denominator), "count")]
+        parts = _shown(conv.numerator(m), "count")
+        if m.kind != "count" and m.numerator is not None:
+            parts += f"/{_shown(conv.count(m.denominator), 'count')}"
+        row = [f"  {m.label}", value, parts]
         if comparing:
             flag = f"[bold yellow]{m.flag}[/]" if m.flag else ""
             row += [_shown(conv.previous(m), m.kind), _change(conv, m), flag]
         table.add_row(*row)
-    out.print(table)
+    out.print(table, width=max(out.width, 100), crop=False)  # a pipe or file: wide enough not to crop columns
     out.print(f"Shown by {convention_text(conv)}.")
     if comparing:
         flagged = sum(1 for m in preview.measures if m.flag)
