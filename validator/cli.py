@@ -1,4 +1,4 @@
-"""Command line: a thin layer over the library (validate, rules list/show, convert, samples)."""
+"""Command line: a thin layer over the library (validate, rules list/show, convert, samples, preview)."""
 
 from __future__ import annotations
 
@@ -154,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("convert", help="turn XML returns into one CSV file per table")
     c.add_argument("inputs", nargs="+", metavar="INPUT")
     c.add_argument("--output", "-o", type=Path, required=True, help="folder for the CSV files")
+
+    from .preview.command import add_parser as add_preview_parser
+
+    add_preview_parser(sub, _return_type, _year)
 
     s = sub.add_parser("samples", help="generate synthetic returns for demos and tests")
     s.add_argument("--return", dest="return_type", type=_return_type, default="ssda903")
@@ -494,6 +498,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_convert(args, err)
         if args.command == "samples":
             return cmd_samples(args, err)
+        if args.command == "preview":
+            from .preview.command import run as cmd_preview
+
+            return cmd_preview(args, out, err)
     except (InputError, YearError) as exc:
         err.print(f"[bold red]cannot validate:[/] {exc}")
         return EXIT_USAGE

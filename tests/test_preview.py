@@ -1,0 +1,397 @@
+"""The preview: each headline measure on a small hand-built return (expected values worked out by hand in the
+comments), the publication conventions, year-on-year flags, and the command line on the bundled samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from validator.cli import main
+from validator.ingest.loader import load_return
+from validator.preview import Convention, build_preview, previous_dataset
+from validator.preview.compare import compare
+from validator.preview.model import Measure, count, percent
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
+HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
+
+
+def write(folder: Path, files: dict[str, list[str]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, lines in files.items():
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def ep(child: str, decom: str, rne: str, ls: str, place: str, dec: str = "", rec: str = "") -> str:
+    """An episode row; provider, postcodes and URN do not matter to the measures."""
+    return f"{child},{decom},{rne},{ls},N1,{place},PR1,{dec},{rec},,,,"
+
+
+def preview_903(tmp_path: Path, files: dict[str, list[str]], previous: dict[str, list[str]] | None = None):
+    current = write(tmp_path / "2024_25", files)
+    prev = [[write(tmp_path / "2023_24", previous)]] if previous else []
+    dataset = load_return([current], return_type="ssda903", year="2024_25", previous=prev)
+    return build_preview(dataset, previous_dataset(dataset))
+
+
+def figures(preview, id: str) -> tuple[float | None, float | None]:
+    m = preview.measure(id)
+    return m.numerator, m.denominator
+
+
+# ------------------------------------------------------------------------------------------------- SSDA903
+
+
+def test_children_looked_after_started_ceased_and_reasons(tmp_path: Path) -> None:
+    # Year 2024_25: 01/04/2024 to 31/03/2025.
+    episodes = [
+        EPISODES,
+        ep("C1", "01/01/2024", "S", "C2", "U1"),  # open: looked after at 31 March; started before the year
+        ep("C2", "10/05/2024", "S", "C2", "U1", "31/03/2025", "E4A"),  # started; ceased ON 31 March: not at 31 March
+        ep("C3", "01/06/2024", "S", "V3", "U1"),  # a short break: left out of everything
+        ep("C4", "01/04/2024", "S", "C2", "U1", "01/07/2024", "X1"),  # started 01/04/2024 ...
+        ep("C4", "01/07/2024", "P", "C2", "U2", "01/09/2024", "E45"),  # ... ceased with an SGO ...
+        ep("C4", "01/12/2024", "S", "C2", "U1"),  # ... started again (counted once), open at 31 March
+        ep("C5", "01/02/2023", "S", "C1", "U1", "15/04/2024", "E17"),  # ceased in the year, aged 18 with carers
+        ep("C6", "01/03/2024", "S", "C2", "U1", "31/03/2024", "E8"),  # ended before the year: not counted
+    ]
+    p = preview_903(tmp_path, {"episodes.csv": episodes})
+    assert figures(p, "cla_31_march") == (2, None)  # C1, C4
+    assert figures(p, "cla_during_year") == (4, None)  # C1, C2, C4, C5
+    assert figures(p, "cla_started") == (2, None)  # C2, C4
+    assert figures(p, "cla_ceased") == (3, None)  # C2 (E4A), C4 (E45), C5 (E17)
+    assert figures(p, "ceased_home") == (1, 3)
+    assert figures(p, "ceased_sgo") == (1, 3)
+    assert figures(p, "ceased_carers18") == (1, 3)
+    assert figures(p, "ceased_adopted") == (0, 3)
+    assert figures(p, "ceased_other") == (0, 3)
+
+
+def test_three_or_more_placements(tmp_path: Path) -> None:
+    episodes = [
+        EPISODES,
+        # P1: the placement held on 1 April (1), P new carers (2), L legal status only, T same carers, U new carers (3)
+        ep("P1", "01/01/2024", "S", "C2", "U1", "01/06/2024", "X1"),
+        ep("P1", "01/06/2024", "P", "C2", "U2", "01/09/2024", "X1"),
+        ep("P1", "01/09/2024", "L", "C1", "U2", "01/11/2024", "X1"),
+        ep("P1", "01/11/2024", "T", "C1", "U3", "01/01/2025", "X1"),
+        ep("P1", "01/01/2025", "U", "C2", "U4"),
+        # P2: two placements
+        ep("P2", "01/04/2024", "S", "C2", "U1", "01/06/2024", "X1"),
+        ep("P2", "01/06/2024", "P", "C2", "U2"),
+        # P3: three periods of care in the year, one placement each: 3
+        ep("P3", "01/04/2024", "S", "C2", "U1", "01/05/2024", "E4A"),
+        ep("P3", "01/06/2024", "S", "C2", "U1", "01/07/2024", "E4A"),
+        ep("P3", "01/08/2024", "S", "C2", "U1"),
+    ]
+    p = preview_903(tmp_path, {"episodes.csv": episodes})
+    assert figures(p, "placements_3_plus") == (2, 3)  # P1 and P3 of the 3 looked after at 31 March
+
+
+def test_long_term_stability_uses_earlier_years(tmp_path: Path) -> None:
+    # 31/03/2025: looked after since 30/09/2022 or before (2.5 years), same placement since 31/03/2023 (2 years).
+    header = [HEADER, *[f"L{n},1,01/01/2012,WBRI,UN1,," for n in range(1, 7)]]
+    header[3] = "L3,1,01/01/2008,WBRI,UN1,,"  # L3 is 17: not in the cohort (under 16 only)
+    episodes = [
+        EPISODES,
+        ep("L1", "01/01/2022", "S", "C2", "U1"),  # in care since 2022, same placement: stable
+        ep("L2", "01/06/2023", "P", "C2", "U2"),  # moved 01/06/2023 (its first episode is in last year's return)
+        ep("L3", "01/01/2022", "S", "C2", "U1"),  # aged 17
+        ep("L4", "01/10/2022", "S", "C2", "U1"),  # in care since 01/10/2022: less than 2.5 years
+        ep("L5", "01/01/2022", "S", "C2", "U1", "01/01/2024", "X1"),
+        ep("L5", "01/01/2024", "T", "E1", "A5"),  # placed for adoption with the same carers (T): since 2022, stable
+        ep("L6", "01/01/2022", "S", "C2", "U1", "01/02/2023", "X1"),
+        ep("L6", "01/02/2023", "P", "C2", "U2", "01/06/2024", "X1"),
+        ep("L6", "01/06/2024", "P", "E1", "A6"),  # moved to adopters: counted from the placement before, 01/02/2023
+    ]
+    last_year = {"episodes.csv": [EPISODES, ep("L2", "01/01/2022", "S", "C2", "U1", "01/06/2023", "X1")]}
+    files = {"header.csv": header, "episodes.csv": episodes}
+    p = preview_903(tmp_path / "with", files, last_year)
+    assert figures(p, "long_term_stability") == (3, 4)  # cohort L1, L2, L5, L6; stable L1, L5, L6
+    # Without last year's return L2's care seems to start on 01/06/2023: not in the cohort.
+    alone = preview_903(tmp_path / "alone", files)
+    assert figures(alone, "long_term_stability") == (3, 3)
+    assert any("--previous" in note for note in alone.notes)
+
+
+def test_missing_and_away_incidents(tmp_path: Path) -> None:
+    episodes = [EPISODES, ep("M1", "01/01/2024", "S", "C2", "U1"), ep("M2", "01/01/2024", "S", "C2", "U1")]
+    episodes.append(ep("M3", "01/01/2024", "S", "C2", "U1"))
+    missing = [
+        "CHILD,DOB,MISSING,MIS_START,MIS_END",
+        "M1,01/01/2010,M,10/04/2024,11/04/2024",
+        "M1,01/01/2010,M,20/05/2024,21/05/2024",
+        "M2,01/01/2010,A,01/06/2024,01/06/2024",
+        "M3,01/01/2010,M,15/03/2024,16/03/2024",  # before the year
+        "X9,01/01/2010,M,01/05/2024,02/05/2024",  # not looked after this year
+    ]
+    p = preview_903(tmp_path, {"episodes.csv": episodes, "missing.csv": missing})
+    assert figures(p, "missing_children") == (1, 3)  # M1 of M1, M2, M3
+    assert figures(p, "missing_incidents") == (2, None)
+    assert figures(p, "away_children") == (1, 3)  # M2
+    assert figures(p, "away_incidents") == (1, None)
+
+
+def test_uasc_at_31_march(tmp_path: Path) -> None:
+    episodes = [EPISODES] + [ep(c, "01/01/2024", "S", "C2", "U1") for c in ("U1", "U2", "U3", "U4")]
+    episodes.append(ep("U5", "01/01/2024", "S", "C2", "U1", "01/02/2025", "E8"))
+    header = [HEADER] + [f"U{n},1,01/01/2009,WBRI,UN1,," for n in range(1, 6)]
+    uasc = [
+        "CHILD,SEX,DOB,DUC",
+        "U1,1,01/01/2009,01/01/2027",  # UASC at 31 March
+        "U2,1,01/01/2009,01/02/2025",  # status ended before 31 March
+        "U5,1,01/01/2009,01/01/2027",  # not looked after at 31 March
+    ]
+    p = preview_903(tmp_path, {"header.csv": header, "episodes.csv": episodes, "uasc.csv": uasc})
+    assert figures(p, "uasc_31_march") == (1, 4)  # U1 of U1-U4
+
+
+def test_adoption_timeliness_a1_a10_a2(tmp_path: Path) -> None:
+    episodes = [
+        EPISODES,
+        # A1: entered care 01/05/2022; placement order (E1) 01/01/2023; moved in with adopters (A6) 01/06/2023
+        ep("A1", "01/05/2022", "S", "C2", "U1", "01/01/2023", "X1"),
+        ep("A1", "01/01/2023", "L", "E1", "U1", "01/06/2023", "X1"),
+        ep("A1", "01/06/2023", "P", "E1", "A6", "15/02/2025", "E11"),
+        # A2: entered care 01/03/2023 with the carers who adopt; E1 on 01/09/2023; A5 (same carers, T) 01/12/2023
+        ep("A2", "01/03/2023", "S", "C2", "U1", "01/09/2023", "X1"),
+        ep("A2", "01/09/2023", "L", "E1", "U1", "01/12/2023", "X1"),
+        ep("A2", "01/12/2023", "T", "E1", "A5", "01/03/2025", "E12"),
+        # A3: adopted last year
+        ep("A3", "01/01/2023", "S", "E1", "A6", "01/03/2024", "E11"),
+    ]
+    ad1 = [
+        "CHILD,DOB,DATE_INT,DATE_MATCH,FOSTER_CARE,NB_ADOPTR,SEX_ADOPTR,LS_ADOPTR",
+        "A1,01/01/2021,01/12/2022,01/05/2023,0,2,MF,L0",
+        "A2,01/01/2022,01/08/2023,01/11/2023,1,2,MF,L0",
+    ]
+    p = preview_903(tmp_path, {"episodes.csv": episodes, "ad1.csv": ad1})
+    assert figures(p, "adopted") == (2, None)
+    # A1: A1 01/05/2022 -> 01/06/2023 = 365 + 31 = 396 days; A2 01/03/2023 -> 01/12/2023 = 275 days
+    assert figures(p, "adoption_a1") == (396 + 275, 2)
+    assert p.measure("adoption_a1").value == pytest.approx(335.5)
+    # A10: A2 was adopted by its foster carers, with them since entering care: 0 days; A1 unchanged, 396
+    assert figures(p, "adoption_a10") == (396, 2)
+    # A2: A1 01/01/2023 -> 01/05/2023 = 31 + 28 + 31 + 30 = 120; A2 01/09/2023 -> 01/11/2023 = 30 + 31 = 61
+    assert figures(p, "adoption_a2") == (181, 2)
+
+
+def test_care_leavers(tmp_path: Path) -> None:
+    oc3 = [
+        "CHILD,DOB,IN_TOUCH,ACTIV,ACCOM",
+        "CL1,10/06/2006,YES,F1,E1",  # 18: in touch, suitable (…1), in education (F)
+        "CL2,10/06/2004,YES,G5,E2",  # 20: in touch only
+        "CL3,10/06/2007,NO,P5,B1",  # 17: suitable, in part-time work (P)
+        "CL4,10/06/2003,DIED,0,0",  # 21: none
+        "CL5,10/06/2009,YES,F1,E1",  # 15: not a care leaver aged 17 to 21
+    ]
+    p = preview_903(tmp_path, {"episodes.csv": [EPISODES], "oc3.csv": oc3})
+    assert figures(p, "leavers_in_touch") == (2, 4)
+    assert figures(p, "leavers_suitable") == (2, 4)
+    assert figures(p, "leavers_eet") == (2, 4)
+
+
+def test_health_of_children_looked_after_12_months(tmp_path: Path) -> None:
+    cols = "CHILD,DOB,SDQ_SCORE,SDQ_REASON,CONVICTED,HEALTH_CHECK,IMMUNISATIONS,TEETH_CHECK,HEALTH_ASSESSMENT,"
+    cols += "SUBSTANCE_MISUSE,INTERVENTION_RECEIVED,INTERVENTION_OFFERED"
+    oc2 = [
+        cols,
+        "H1,01/01/2022,,,,1,1,1,1,0,,",  # aged 3: development check done
+        "H2,01/01/2019,12,,,,0,1,1,0,,",  # aged 6: SDQ received, immunisations not up to date
+        "H3,01/01/2012,,SDQ2,0,,1,0,0,0,,",  # aged 13: no SDQ, no teeth check, no health assessment
+        "H4,01/01/2008,20,,0,,1,1,1,0,,",  # aged 17: outside the SDQ ages
+    ]
+    p = preview_903(tmp_path, {"episodes.csv": [EPISODES], "oc2.csv": oc2})
+    assert figures(p, "health_assessment") == (3, 4)
+    assert figures(p, "teeth_check") == (3, 4)
+    assert figures(p, "immunisations") == (3, 4)
+    assert figures(p, "development_check") == (1, 1)  # H1, the only under-5
+    assert figures(p, "sdq_completed") == (1, 2)  # H2 of H2, H3
+
+
+def test_transformed_episodes_carry_the_derived_columns(tmp_path: Path) -> None:
+    header = [HEADER, "D1,1,15/06/2012,WBRI,UN1,,"]
+    episodes = [EPISODES, ep("D1", "01/01/2025", "S", "C2", "U1"), ep("D1", "31/02/2024", "S", "V3", "U1")]
+    p = preview_903(tmp_path, {"header.csv": header, "episodes.csv": episodes})
+    eps = p.tables["Episodes"]
+    first = eps.iloc[0]
+    assert first["POC_START"].strftime("%d/%m/%Y") == "01/01/2025" and first["LOOKED_AFTER_31_MARCH"] == "Y"
+    assert first["AGE_AT_DECOM"] == 12 and first["DAYS_IN_YEAR"] == 90  # 01/01/2025 to 31/03/2025: 31 + 28 + 31
+    assert eps.iloc[1]["DECOM"] == "31/02/2024"  # unreadable date kept as written
+    assert eps.iloc[1]["SHORT_BREAK"] == "Y"
+    assert p.tables["Header"].iloc[0]["AGE_31_MARCH"] == 12
+    assert {"PL_LA", "PL_LOCATION", "PL_DISTANCE"} <= set(eps.columns)
+    assert "_row" not in eps and "DECOM@raw" not in eps
+
+
+# ------------------------------------------------------------------------------------------------- CIN
+
+DETAILS = "LAchildID,CINdetailsID,CINreferralDate,ReferralSource,PrimaryNeedCode,CINclosureDate,ReasonForClosure,"
+DETAILS += "DateOfInitialCPC,ReferralNFA"
+
+
+def preview_cin(tmp_path: Path, files: dict[str, list[str]], previous: dict[str, list[str]] | None = None):
+    current = write(tmp_path / "now", files)
+    prev = [[write(tmp_path / "before", previous)]] if previous else []
+    dataset = load_return([current], return_type="cin", year="2024_25", previous=prev)
+    return build_preview(dataset, previous_dataset(dataset))
+
+
+def test_referrals_re_referrals_nfa_and_children_in_need(tmp_path: Path) -> None:
+    details = [
+        DETAILS,
+        "R1,1,2024-05-01,1A,N1,2024-05-01,RC8,,true",  # in year, no further action
+        "R1,2,2025-01-15,1A,N1,,,,false",  # within 12 months of 2024-05-01: a re-referral; open at 31 March
+        "R2,1,2024-06-10,1A,N1,2025-03-31,RC1,,false",  # 12 months to the day after last year's 2023-06-10
+        "R3,1,2023-06-30,1A,N1,2024-03-01,RC1,,false",  # last year's referral, still in this return
+        "R3,2,2024-07-01,1A,N1,,,,false",  # 12 months and a day after 2023-06-30: not a re-referral; open
+        "R4,1,2025-04-02,1A,N1,,,,false",  # after the year
+    ]
+    last_year = {"cin_details.csv": [DETAILS, "R2,1,2023-06-10,1A,N1,2023-08-01,RC1,,false"]}
+    p = preview_cin(tmp_path / "with", {"cin_details.csv": details}, last_year)
+    assert figures(p, "referrals") == (4, None)  # R1 x2, R2, R3 2024-07-01
+    assert figures(p, "re_referrals") == (2, 4)  # R1 2025-01-15, R2 (with last year's referral)
+    assert figures(p, "referrals_nfa") == (1, 4)
+    assert figures(p, "cin_31_march") == (2, None)  # R1 and R3 (R2 closed on 31 March)
+    alone = preview_cin(tmp_path / "alone", {"cin_details.csv": details})
+    assert figures(alone, "re_referrals") == (1, 4)
+
+
+def test_assessments_within_45_working_days(tmp_path: Path) -> None:
+    assessments = [
+        "LAchildID,CINdetailsID,AssessmentID,AssessmentActualStartDate,AssessmentInternalReviewDate,"
+        "AssessmentAuthorisationDate",
+        # Working days after Tue 02/04/2024 up to Tue 04/06/2024: April 3-30: 20; May: 23 weekdays less the bank
+        # holidays 6 and 27 May: 21; June 3, 4: 2. Total 43: within 45.
+        "A,1,1,2024-04-02,,2024-06-04",
+        "B,1,1,2024-04-02,,2024-06-07",  # 43 + 5, 6, 7 June = 46: not within
+        "C,1,1,2024-03-01,,2024-03-28",  # completed last year
+        "D,1,1,2025-03-01,,",  # not completed
+    ]
+    p = preview_cin(tmp_path, {"assessments.csv": assessments})
+    assert figures(p, "assessments") == (2, None)
+    assert figures(p, "assessments_45_days") == (1, 2)
+    assert list(p.tables["Assessments"]["WORKING_DAYS"].iloc[:2]) == [43, 46]
+
+
+def test_section_47_and_initial_conferences_within_15_working_days(tmp_path: Path) -> None:
+    s47 = [
+        "LAchildID,CINdetailsID,S47ActualStartDate,InitialCPCtarget,DateOfInitialCPC,ICPCnotRequired",
+        # After Wed 01/05/2024 to Wed 22/05/2024: 2, 3 May (2); 7-10 May (4, 6 May a bank holiday); 13-17 (5);
+        # 20-22 (3) = 14: within 15
+        "S1,1,2024-05-01,2024-05-22,2024-05-22,false",
+        "S2,1,2024-05-01,2024-05-22,2024-05-24,false",  # 14 + 23, 24 May = 16: not within
+        # After 20/03/2024 to 05/04/2024: 21, 22, 25-28 March (6; 29 March Good Friday), 2-5 April (4; 1 April
+        # Easter Monday) = 10: within; the conference is in the year, the enquiry started last year
+        "S3,1,2024-03-20,2024-04-10,2024-04-05,false",
+        "S4,1,2025-02-01,2025-02-21,,false",  # no conference yet
+    ]
+    p = preview_cin(tmp_path, {"section47.csv": s47})
+    assert figures(p, "s47_enquiries") == (3, None)  # S1, S2, S4
+    assert figures(p, "icpc_15_days") == (2, 3)  # S1, S3 of S1, S2, S3
+
+
+def test_child_protection_plans(tmp_path: Path) -> None:
+    cpp = [
+        "LAchildID,CINdetailsID,CPPID,CPPstartDate,CPPendDate,InitialCategoryOfAbuse,LatestCategoryOfAbuse,"
+        "NumberOfPreviousCPP",
+        "P1,1,1,2024-05-01,,NEG,NEG,0",  # started; open at 31 March
+        "P2,1,1,2024-06-01,2025-01-01,EMO,EMO,1",  # started, a second plan; ended after 7 months
+        "P3,1,1,2022-04-01,2024-04-01,PHY,PHY,0",  # ended in the year after exactly 2 years: counted
+        "P4,1,1,2022-05-01,2024-04-30,SAB,SAB,0",  # ended a day short of 2 years
+        "P5,1,1,2025-02-01,,NEG,NEG,2",  # started, a third plan; open at 31 March
+    ]
+    p = preview_cin(tmp_path, {"cpp.csv": cpp})
+    assert figures(p, "cpp_started") == (3, None)  # P1, P2, P5
+    assert figures(p, "cpp_second") == (2, 3)  # P2, P5
+    assert figures(p, "cpp_neg") == (2, 3)
+    assert figures(p, "cpp_emo") == (1, 3)
+    assert figures(p, "cpp_phy") == (0, 3)
+    assert figures(p, "cpp_ended_2_years") == (1, 3)  # P3 of P2, P3, P4
+    assert figures(p, "cpp_31_march") == (2, None)  # P1, P5
+
+
+# ------------------------------------------------------------------------------------------------- conventions
+
+
+def test_publication_conventions() -> None:
+    conv = Convention()
+    assert [conv.count(n) for n in (0, 1, 5, 6, 44)] == [0, "c", "c", 6, 44]
+    assert Convention(round_to=10).count(44) == 40 and Convention(round_to=10).count(45) == 50
+    assert Convention(raw=True).count(3) == 3
+    share = percent("x", "x", "g", 3, 40)  # 7.5%: its numerator is 3, so suppressed
+    assert conv.value(share) == "c" and Convention(raw=True).value(share) == 7.5
+    assert conv.value(percent("x", "x", "g", 7, 40)) == 18  # 17.5% rounds half up
+
+
+def test_year_on_year_flags() -> None:
+    now = [count("a", "a", "g", 30), count("b", "b", "g", 12), percent("p", "p", "g", 30, 50)]
+    now.append(percent("q", "q", "g", 5, 8))
+    before = [count("a", "a", "g", 24), count("b", "b", "g", 8), percent("p", "p", "g", 10, 50)]
+    before.append(percent("q", "q", "g", 1, 8))
+    compare(now, before)
+    flags = {m.id: m.flag for m in now}
+    # a: +6 is 25% of 24 and at least 5: flagged. b: +4 is 50% but under 5: not flagged.
+    # p: 60% - 20% = 40 points on bases of 50: flagged. q: +50 points but bases under 10: not flagged.
+    assert flags == {"a": "large increase", "b": "", "p": "large increase", "q": ""}
+    assert now[0].change == 6 and now[0].change_percent == pytest.approx(25.0)
+    fall: list[Measure] = [count("a", "a", "g", 10)]
+    compare(fall, [count("a", "a", "g", 20)])
+    assert fall[0].flag == "large decrease"
+
+
+# ------------------------------------------------------------------------------------------------- command line
+
+
+def test_cli_preview_on_the_samples_prints_measures_and_writes_tables(tmp_path: Path, capsys) -> None:
+    out_dir = tmp_path / "out"
+    args = ["preview", str(SAMPLES / "ssda903" / "2024_25"), "--la", "E09000027", "--format", "console,csv,xlsx"]
+    status = main([*args, "--output-dir", str(out_dir)])
+    out, _ = capsys.readouterr()
+    assert status == 0
+    assert "Children looked after at 31 March" in out and "Health assessment up to date" in out
+    names = {p.name for p in out_dir.iterdir()}
+    assert {"2024_25-preview-measures.csv", "2024_25-preview-Episodes.csv", "2024_25-preview.xlsx"} <= names
+    episodes = (out_dir / "2024_25-preview-Episodes.csv").read_text(encoding="utf-8").splitlines()
+    assert "POC_START" in episodes[0] and "PL_LOCATION" in episodes[0]
+    measures = (out_dir / "2024_25-preview-measures.csv").read_text(encoding="utf-8").splitlines()
+    assert measures[0].startswith("measure,value,numerator,denominator,previous,change,flag")
+    book = openpyxl.load_workbook(out_dir / "2024_25-preview.xlsx", read_only=True)
+    assert book.sheetnames[:2] == ["Measures", "About"] and "Episodes" in book.sheetnames
+
+
+def test_cli_preview_with_previous_year_prints_changes_and_flags(capsys) -> None:
+    status = main(
+        [
+            "preview",
+            str(SAMPLES / "ssda903" / "2024_25"),
+            "--previous",
+            str(SAMPLES / "ssda903" / "2023_24"),
+            "--raw",
+        ]
+    )
+    out, _ = capsys.readouterr()
+    assert status == 0
+    assert "2023_24" in out and "Change" in out and "large increase" in out
+    assert "flagged for a large change from 2023_24" in out
+
+
+def test_cli_preview_csv_to_stdout_and_cin(capsys) -> None:
+    status = main(["preview", str(SAMPLES / "cin" / "cin_2024_25.xml"), "--format", "csv", "--raw"])
+    out, _ = capsys.readouterr()
+    assert status == 0
+    rows = out.splitlines()
+    assert rows[0].startswith("measure,value,numerator,denominator")
+    assert any(r.startswith("referrals,") for r in rows) and any(r.startswith("cin_31_march,") for r in rows)
+
+
+def test_cli_preview_unusable_input_exits_2(tmp_path: Path, capsys) -> None:
+    status = main(["preview", str(tmp_path / "nothing-here")])
+    _, err = capsys.readouterr()
+    assert status == 2 and "cannot preview" in err
+    assert main(["preview", str(SAMPLES / "cin" / "cin_2024_25.xml"), "--format", "xlsx"]) == 2

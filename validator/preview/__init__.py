@@ -1,0 +1,77 @@
+"""Preview the DfE output of a return before submission: the tables DfE will hold, the headline measures it will
+publish, and, given last year's return, the change in each measure (docs/preview.md).
+
+    from validator.ingest.loader import load_return
+    from validator.preview import build_preview, previous_dataset
+
+    dataset = load_return(["extract/"], previous=[["last-year/"]])
+    preview = build_preview(dataset, previous_dataset(dataset))
+    preview.measures_frame()            # one row per measure
+    preview.tables["Episodes"]          # the episodes with the derived columns
+"""
+
+from __future__ import annotations
+
+from ..dataset import PREVIOUS, Context, Dataset
+from ..years import collection_end, collection_start
+from .compare import compare
+from .measures_903 import measures_903
+from .measures_cin import measures_cin
+from .model import Convention, Measure, Preview
+from .tables import transformed_tables
+
+
+def measures(dataset: Dataset) -> list[Measure]:
+    """The headline measures of one return (its own year)."""
+    return measures_903(dataset) if dataset.return_type == "ssda903" else measures_cin(dataset)
+
+
+def build_preview(dataset: Dataset, previous_dataset: Dataset | None = None) -> Preview:
+    """The preview of ``dataset``; with ``previous_dataset`` (last year's return) each measure gets last year's
+    figure, the change and a flag (validator.preview.compare)."""
+    notes: list[str] = []
+    tables = transformed_tables(dataset, notes)
+    found = measures(dataset)
+    ctx = dataset.context
+    if not any(name.startswith(f"Episodes{PREVIOUS}") for name in dataset.tables) and dataset.return_type == "ssda903":
+        notes.append(
+            "without last year's return (--previous) a period of care is known only from the episodes of this "
+            "return: start dates of care and placements before 1 April may be too late (stability, adoption times)"
+        )
+    preview = Preview(dataset.return_type, ctx.year, ctx.la, tables, found, notes)
+    if previous_dataset is not None:
+        compare(found, measures(previous_dataset))
+        preview.previous_year = previous_dataset.context.year
+    return preview
+
+
+def previous_dataset(dataset: Dataset, n: int = 1) -> Dataset | None:
+    """The ``n``-th previous year's return loaded with ``dataset`` (--previous), as a dataset of its own year whose
+    own previous years are the ones after it; None when it was not given."""
+    label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"
+    if not any(name.endswith(label) for name in dataset.tables):
+        return None
+    start = int(dataset.context.year[:4]) - n
+    year = f"{start}_{(start + 1) % 100:02d}"
+    tables = {}
+    for name, found in dataset.tables.items():
+        base, sep, tail = name.partition(PREVIOUS)
+        if not sep:
+            continue
+        later = int(tail or 1) - n  # this table's place relative to the previous year
+        if later < 0:
+            continue
+        key = base if later == 0 else f"{base}{PREVIOUS}{'' if later == 1 else later}"
+        tables[key] = found
+    ctx = dataset.context
+    reference = collection_end(year)
+    header = tables.get("Header")
+    if dataset.return_type == "cin" and header is not None and "ReferenceDate" in header.df and len(header.df):
+        value = header.df["ReferenceDate"].iloc[0]
+        if value == value and value is not None:  # not NaT
+            reference = value.date()
+    context = Context(ctx.return_type, year, ctx.la, collection_start(year), collection_end(year), reference)
+    return Dataset(schema=dataset.schema, context=context, tables=tables, postcodes=dataset.postcodes)
+
+
+__all__ = ["Convention", "Measure", "Preview", "build_preview", "measures", "previous_dataset"]

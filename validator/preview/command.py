@@ -1,0 +1,145 @@
+"""``python -m validator preview``: the command line over build_preview (validator/cli.py adds it)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from ..findings import Finding
+from ..ingest.loader import InputError, expand_paths, load_return
+from ..outputs import write_atomic
+from ..reference.postcodes import open_postcode_lookup
+from . import build_preview, previous_dataset
+from .model import Convention
+from .render import measures_csv, print_preview, render_workbook, table_csv
+
+FORMATS = ("console", "csv", "xlsx")
+EXIT_USAGE = 2
+
+
+def _formats(text: str) -> list[str]:
+    names = [p.strip().lower() for p in text.split(",") if p.strip()]
+    wrong = [n for n in names if n not in FORMATS]
+    if wrong or not names:
+        raise argparse.ArgumentTypeError(f"'{text}': use {', '.join(FORMATS)} (several, comma-separated)")
+    return list(dict.fromkeys(names))
+
+
+def add_parser(sub: argparse._SubParsersAction, return_type: Callable[[str], str], year: Callable[[str], str]) -> None:
+    p = sub.add_parser(
+        "preview",
+        help="preview DfE's output: the tables DfE will hold and the headline figures (docs/preview.md)",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders of this year's return")
+    p.add_argument("--return", dest="return_type", type=return_type, help="ssda903 or cin (default: detected)")
+    p.add_argument("--year", type=year, help="collection year, e.g. 2024_25 (default: worked out from the data)")
+    p.add_argument("--la", help="the submitting LA's code, e.g. E09000027 (for placements in or out of area)")
+    p.add_argument(
+        "--previous",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="last year's return, to compare each measure with; repeat for older years, most recent first",
+    )
+    p.add_argument(
+        "--format",
+        type=_formats,
+        default=["console"],
+        metavar="FORMAT[,FORMAT...]",
+        help="console (default), csv (measures, and one file per table with --output-dir), xlsx",
+    )
+    p.add_argument("--output", "-o", type=Path, help="write the one file format (csv: the measures; xlsx) here")
+    p.add_argument("--output-dir", type=Path, metavar="DIR", help="write the files (csv, xlsx) into DIR")
+    p.add_argument("--raw", action="store_true", help="exact figures: no suppression of small numbers (internal use)")
+    p.add_argument(
+        "--round-counts",
+        action="store_true",
+        help="round counts to the nearest 10, as DfE does for national figures",
+    )
+    p.add_argument("--postcodes", type=Path, metavar="FILE", help="ONS Postcode Directory or NSPL (CSV or zip)")
+
+
+def _problem(args: argparse.Namespace) -> str | None:
+    files = [f for f in args.format if f != "console"]
+    if args.output is not None and args.output_dir is not None:
+        return "give either --output FILE (one format) or --output-dir DIR, not both"
+    if args.output is not None and len(files) != 1:
+        return "--output FILE takes one file format: --format csv or --format xlsx"
+    if "xlsx" in files and args.output is None and args.output_dir is None:
+        return "the xlsx workbook is a file: give --output FILE or --output-dir DIR"
+    if args.raw and args.round_counts:
+        return "--raw shows exact figures: it cannot be used with --round-counts"
+    return None
+
+
+def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    problem = _problem(args)
+    if problem:
+        err.print(f"[bold red]cannot preview:[/] {problem}")
+        return EXIT_USAGE
+    try:
+        dataset = load_return(
+            list(args.inputs),
+            return_type=args.return_type,
+            year=args.year,
+            la=args.la,
+            previous=[[p] for p in args.previous],
+        )
+        dataset.postcodes = open_postcode_lookup(args.postcodes)
+        preview = build_preview(dataset, previous_dataset(dataset))
+        inputs = {p.resolve() for given in [*args.inputs, *args.previous] for p in expand_paths([given])}
+    except InputError as exc:
+        err.print(f"[bold red]cannot preview:[/] {exc}")
+        return EXIT_USAGE
+    problems = _reading_problems(dataset.findings)
+    if problems:
+        preview.notes.append(problems)
+    if args.previous and preview.previous_year is None:
+        preview.notes.append("the previous year's files held no table of this return: no comparison was made")
+    conv = Convention(raw=args.raw, round_to=10 if args.round_counts else 1)
+    targets: list[tuple[Path, bytes]] = []
+    stem = _stem(args.inputs)
+    if "csv" in args.format:
+        if args.output is not None:
+            targets.append((args.output, measures_csv(preview, conv)))
+        elif args.output_dir is not None:
+            targets.append((args.output_dir / f"{stem}-preview-measures.csv", measures_csv(preview, conv)))
+            for name, frame in preview.tables.items():
+                targets.append((args.output_dir / f"{stem}-preview-{name}.csv", table_csv(frame, preview.return_type)))
+    if "xlsx" in args.format:
+        path = args.output if args.output is not None else args.output_dir / f"{stem}-preview.xlsx"
+        targets.append((path, render_workbook(preview, conv)))
+    for path, _ in targets:
+        if path.resolve() in inputs:
+            err.print(f"[bold red]cannot preview:[/] {path} is one of the inputs; the preview never overwrites one")
+            return EXIT_USAGE
+    if "console" in args.format:
+        print_preview(preview, conv, out)
+    elif "csv" in args.format and args.output is None and args.output_dir is None:
+        sys.stdout.write(measures_csv(preview, conv).decode("utf-8"))
+    for path, data in targets:
+        write_atomic(path, data)
+    if targets:
+        err.print(f"wrote {len(targets)} file(s) to {targets[0][0].parent}")
+    return 0
+
+
+def _reading_problems(findings: list[Finding]) -> str | None:
+    errors = sum(1 for f in findings if f.severity == "error")
+    if not errors:
+        return None
+    return (
+        f"{errors} problem(s) were found reading the return (run validate to see them): figures built on the "
+        "values concerned may be wrong"
+    )
+
+
+def _stem(inputs: list[str]) -> str:
+    from ..cli import safe_name
+
+    first = Path(inputs[0])
+    return safe_name(first.stem if first.suffix.lower() in (".csv", ".xml", ".tsv", ".txt") else first.resolve().name)

@@ -1,0 +1,298 @@
+"""SSDA903 headline measures (definitions: docs/preview.md). Every figure is worked out on whole columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import Dataset
+from ..engine.derived import periods_of_care
+from .common import Window, ages_of, days_between, history, lookup, table, window
+from .model import Measure, count, mean_days, percent, unavailable
+
+SHORT_BREAKS = ("V3", "V4")  # legal status: an agreed series of short-term breaks
+SAME_CARERS = ("L", "T", "B")  # RNE: legal status only (L), placement changed with the same carers (T, B)
+ADOPTION_PLACEMENTS = ("A3", "A4", "A5", "A6")
+COURT_AUTHORITY = ("E1", "D1")  # placement order, freeing order
+ADOPTED = ("E11", "E12")
+CEASED_GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("adopted", "adopted", ADOPTED),
+    ("sgo", "special guardianship order", ("E45", "E46", "E47", "E48")),
+    ("cao", "child arrangements (residence) order", ("E41",)),
+    ("home", "returned home to parents or relatives", ("E4A", "E4B", "E13")),
+    ("independent", "moved into independent living", ("E5", "E6")),
+    ("carers18", "aged 18, stayed with carers", ("E17",)),
+]
+G_CLA, G_MOVES, G_MISSING, G_ADOPT, G_LEAVERS, G_HEALTH = (
+    "Children looked after",
+    "Placement stability",
+    "Missing and away from placement",
+    "Adoption",
+    "Care leavers",
+    "Health (OC2)",
+)
+
+
+def care_episodes(dataset: Dataset) -> pd.DataFrame:
+    """The episodes the measures use: this year's and earlier years' (--previous; an earlier year's copy of an
+    episode this year also holds, same CHILD and DECOM, is dropped), short breaks (LS V3, V4) and episodes
+    without a child or a valid DECOM left out. Added columns:
+
+    - ``_current``: the episode is in this year's return; ``_index``: its index in this year's Episodes table;
+    - POC_ID, POC_START, POC_END: periods of care (validator.engine.derived.periods_of_care);
+    - NEW_PLACEMENT: the episode starts a placement with new carers: the first episode of a period of care, or any
+      episode whose RNE is not L, T or B;
+    - CARERS_START: DECOM of the first episode with the same carers (the last NEW_PLACEMENT episode up to this one);
+    - PLACEMENT_START: CARERS_START, except that when those carers' first episode is an adoption placement
+      (PLACE A3-A6) it is the start of the carers before them in the same period of care.
+    """
+    current = table(dataset, "Episodes")
+    columns = ["CHILD", "DECOM", "DEC", "RNE", "LS", "PLACE", "REC"]
+    frames = []
+    if current is not None:
+        cur = current[columns].copy()
+        cur["_current"], cur["_index"] = True, current.index
+        frames.append(cur)
+    for earlier in history(dataset, "Episodes"):
+        prev = earlier[columns].copy()
+        prev["_current"], prev["_index"] = False, -1
+        frames.append(prev)
+    if not frames:
+        return pd.DataFrame(columns=[*columns, "_current", "_index"])
+    eps = pd.concat(frames, ignore_index=True)
+    eps = eps[eps["CHILD"].notna() & eps["DECOM"].notna() & ~eps["LS"].isin(SHORT_BREAKS)]
+    eps = eps.drop_duplicates(["CHILD", "DECOM"], keep="first")  # this year's copy first
+    eps = eps.sort_values(["CHILD", "DECOM", "DEC"], na_position="last", kind="stable").reset_index(drop=True)
+    eps = eps.join(periods_of_care(eps, "CHILD"))
+    child = eps["CHILD"]
+    first_of_period = ~child.eq(child.shift(1)) | eps["POC_ID"].ne(eps["POC_ID"].shift(1)).fillna(True)
+    eps["NEW_PLACEMENT"] = first_of_period | ~eps["RNE"].isin(SAME_CARERS)
+    block = eps["NEW_PLACEMENT"].astype("int64").groupby(child).cumsum()
+    keys = [child, block]
+    eps["CARERS_START"] = eps["DECOM"].groupby(keys).transform("first")
+    first_place = eps["PLACE"].groupby(keys).transform("first")
+    # the start of the carers before, when both are in the same period of care
+    starts = eps.loc[eps["NEW_PLACEMENT"], ["CHILD", "POC_ID", "CARERS_START"]]
+    same = starts["CHILD"].eq(starts["CHILD"].shift(1)) & starts["POC_ID"].eq(starts["POC_ID"].shift(1))
+    before = starts["CARERS_START"].shift(1).where(same.fillna(False).astype(bool))
+    eps["_before"] = pd.Series(before, index=eps.index).groupby(keys).transform("first")
+    adoptive = first_place.isin(ADOPTION_PLACEMENTS) & eps["_before"].notna()
+    eps["PLACEMENT_START"] = eps["_before"].where(adoptive, eps["CARERS_START"])
+    return eps.drop(columns=["_before"])
+
+
+def measures_903(dataset: Dataset) -> list[Measure]:
+    w = window(dataset)
+    eps = care_episodes(dataset)
+    cur = eps[eps["_current"]]
+    header = table(dataset, "Header")
+    out: list[Measure] = []
+    out += _looked_after(cur, w)
+    out += _stability(cur, header, w)
+    out += _adoption(cur, eps, table(dataset, "AD1"), w)
+    out += _uasc(cur, header, table(dataset, "UASC"), w)
+    out += _missing(cur, table(dataset, "Missing"), w)
+    if table(dataset, "Episodes") is None:  # nothing to count: every episode measure is unknown, not zero
+        for m in out:
+            m.numerator = m.denominator = None
+            m.note = "no Episodes table in the return"
+    out += _care_leavers(table(dataset, "OC3"), w)
+    out += _health(table(dataset, "OC2"), w)
+    order = {g: n for n, g in enumerate([G_CLA, G_MOVES, G_MISSING, G_ADOPT, G_LEAVERS, G_HEALTH])}
+    return sorted(out, key=lambda m: order.get(m.group, 99))
+
+
+def at_end(cur: pd.DataFrame, w: Window) -> pd.DataFrame:
+    """Each child's episode open at the end of 31 March (DECOM on or before it, DEC blank or after it)."""
+    open_ = cur[(cur["DECOM"] <= w.end) & (cur["DEC"].isna() | (cur["DEC"] > w.end))]
+    return open_.drop_duplicates("CHILD", keep="last")
+
+
+def during(cur: pd.DataFrame, w: Window) -> pd.DataFrame:
+    """Episodes open at some time in the year (DECOM on or before 31 March, DEC blank or on or after 1 April)."""
+    return cur[(cur["DECOM"] <= w.end) & (cur["DEC"].isna() | (cur["DEC"] >= w.start))]
+
+
+def ceased(cur: pd.DataFrame, w: Window) -> pd.DataFrame:
+    """Each child's last period of care that ended in the year: its last episode."""
+    last = cur[cur["DEC"].notna() & cur["DEC"].eq(cur["POC_END"]) & w.contains(cur["POC_END"])]
+    return last.sort_values(["CHILD", "DEC"], kind="stable").drop_duplicates("CHILD", keep="last")
+
+
+def _looked_after(cur: pd.DataFrame, w: Window) -> list[Measure]:
+    end = at_end(cur, w)
+    started = cur.loc[w.contains(cur["POC_START"]), "CHILD"].nunique()
+    gone = ceased(cur, w)
+    out = [
+        count("cla_31_march", "Children looked after at 31 March", G_CLA, len(end)),
+        count(
+            "cla_during_year",
+            "Children looked after at any time during the year",
+            G_CLA,
+            during(cur, w)["CHILD"].nunique(),
+        ),
+        count("cla_started", "Children who started to be looked after during the year", G_CLA, started),
+        count("cla_ceased", "Children who ceased to be looked after during the year", G_CLA, len(gone)),
+    ]
+    grouped: set[str] = set()
+    for key, words, codes in CEASED_GROUPS:
+        grouped.update(codes)
+        n = int(gone["REC"].isin(codes).sum())
+        out.append(percent(f"ceased_{key}", f"Ceased: {words}", G_CLA, n, len(gone)))
+    other = int((~gone["REC"].isin(grouped)).sum())
+    out.append(percent("ceased_other", "Ceased: any other reason", G_CLA, other, len(gone)))
+    return out
+
+
+def _stability(cur: pd.DataFrame, header: pd.DataFrame | None, w: Window) -> list[Measure]:
+    end = at_end(cur, w)
+    year = during(cur, w)
+    counted = ~year["CHILD"].duplicated() | year["NEW_PLACEMENT"]  # the first in the year, then each new carer
+    placements = counted.groupby(year["CHILD"]).sum()
+    three = int((placements.reindex(end["CHILD"].to_numpy()).fillna(0).to_numpy() >= 3).sum())
+    out = [
+        percent(
+            "placements_3_plus",
+            "Looked after at 31 March with 3 or more placements in the year",
+            G_MOVES,
+            three,
+            len(end),
+        )
+    ]
+    if header is None:
+        return [
+            *out,
+            unavailable("long_term_stability", LONG_TERM, G_MOVES, "percent", "no Header table (dates of birth)"),
+        ]
+    ages = ages_of(end["CHILD"], header, "CHILD", "DOB", w.end)
+    cohort = end[
+        (ages < 16).fillna(False).astype(bool) & (end["POC_START"] <= w.end - pd.DateOffset(years=2, months=6))
+    ]
+    stable = int((cohort["PLACEMENT_START"] <= w.end - pd.DateOffset(years=2)).sum())
+    return [*out, percent("long_term_stability", LONG_TERM, G_MOVES, stable, len(cohort))]
+
+
+LONG_TERM = "Under 16, looked after 2.5 years or more, in the same placement 2 years or more"
+
+
+def _adoption(cur: pd.DataFrame, eps: pd.DataFrame, ad1: pd.DataFrame | None, w: Window) -> list[Measure]:
+    adopted = ceased(cur, w)
+    adopted = adopted[adopted["REC"].isin(ADOPTED)][["CHILD", "POC_ID", "POC_START"]]
+    period = eps.merge(adopted[["CHILD", "POC_ID"]], on=["CHILD", "POC_ID"])
+    placed = period[period["PLACE"].isin(ADOPTION_PLACEMENTS)].drop_duplicates("CHILD", keep="first")
+    moved = lookup(adopted["CHILD"], placed, "DECOM")
+    carers = lookup(adopted["CHILD"], placed, "CARERS_START")
+    authority = period[period["LS"].isin(COURT_AUTHORITY)].drop_duplicates("CHILD", keep="first")
+    court = lookup(adopted["CHILD"], authority, "DECOM")
+    out = [count("adopted", "Children adopted during the year", G_ADOPT, len(adopted))]
+    out.append(mean_days("adoption_a1", A1, G_ADOPT, days_between(adopted["POC_START"], moved)))
+    if ad1 is None:
+        why = "no AD1 table in the return"
+        return [
+            *out,
+            unavailable("adoption_a10", A10, G_ADOPT, "mean_days", why),
+            unavailable("adoption_a2", A2, G_ADOPT, "mean_days", why),
+        ]
+    ad1 = ad1.dropna(subset=["CHILD"]).drop_duplicates("CHILD")
+    foster = lookup(adopted["CHILD"], ad1, "FOSTER_CARE").eq("1").fillna(False).astype(bool)
+    moved_a10 = carers.where(foster, moved)
+    match = lookup(adopted["CHILD"], ad1, "DATE_MATCH")
+    out.append(mean_days("adoption_a10", A10, G_ADOPT, days_between(adopted["POC_START"], moved_a10)))
+    out.append(mean_days("adoption_a2", A2, G_ADOPT, days_between(court, match)))
+    return out
+
+
+A1 = "A1: days from entering care to moving in with the adoptive family (mean)"
+A10 = "A10: as A1, from moving in with the foster carers for foster carer adoptions (mean)"
+A2 = "A2: days from court authority to place to the match with adopters (mean)"
+
+
+def _uasc(cur: pd.DataFrame, header: pd.DataFrame | None, uasc: pd.DataFrame | None, w: Window) -> list[Measure]:
+    label = "Unaccompanied asylum-seeking children looked after at 31 March"
+    end = at_end(cur, w)
+    if header is None or "UASC" not in header:
+        return [unavailable("uasc_31_march", label, G_CLA, "percent", "no Header table with a UASC flag")]
+    flagged = set(header.loc[header["UASC"].eq("1").fillna(False).astype(bool), "CHILD"].dropna())
+    if uasc is not None:
+        ended = uasc.loc[(uasc["DUC"] <= w.end).fillna(False).astype(bool), "CHILD"]
+        flagged -= set(ended.dropna())
+    return [percent("uasc_31_march", label, G_CLA, int(end["CHILD"].isin(flagged).sum()), len(end))]
+
+
+def _missing(cur: pd.DataFrame, missing: pd.DataFrame | None, w: Window) -> list[Measure]:
+    children = during(cur, w)["CHILD"].drop_duplicates()
+    specs = [("M", "missing", "went missing"), ("A", "away", "were away from placement without authorisation")]
+    out = []
+    for code, key, words in specs:
+        if missing is None:
+            why = "no Missing table in the return"
+            out.append(
+                unavailable(f"{key}_children", f"Children who {words} during the year", G_MISSING, "percent", why)
+            )
+            out.append(unavailable(f"{key}_incidents", f"Incidents: {key}", G_MISSING, "count", why))
+            continue
+        mask = missing["MISSING"].eq(code) & w.contains(missing["MIS_START"]) & missing["CHILD"].isin(children)
+        incidents = missing[mask.fillna(False).astype(bool)]
+        out.append(
+            percent(
+                f"{key}_children",
+                f"Children who {words} during the year",
+                G_MISSING,
+                incidents["CHILD"].nunique(),
+                len(children),
+            )
+        )
+        out.append(
+            count(
+                f"{key}_incidents",
+                f"{'Missing' if code == 'M' else 'Away from placement'} incidents during the year",
+                G_MISSING,
+                len(incidents),
+            )
+        )
+    return out
+
+
+def _care_leavers(oc3: pd.DataFrame | None, w: Window) -> list[Measure]:
+    specs = [
+        ("leavers_in_touch", "Care leavers aged 17 to 21 the LA is in touch with", "IN_TOUCH"),
+        ("leavers_suitable", "Care leavers aged 17 to 21 in suitable accommodation", "ACCOM"),
+        ("leavers_eet", "Care leavers aged 17 to 21 in education, employment or training", "ACTIV"),
+    ]
+    if oc3 is None:
+        return [unavailable(id, label, G_LEAVERS, "percent", "no OC3 table in the return") for id, label, _ in specs]
+    ages = ages_of(oc3["CHILD"], oc3, "CHILD", "DOB", w.end) if "DOB" in oc3 else None
+    cohort = oc3[oc3["CHILD"].notna() & (ages.between(17, 21).fillna(False).astype(bool) if ages is not None else True)]
+    tests = {
+        "IN_TOUCH": cohort["IN_TOUCH"].eq("YES"),
+        "ACCOM": cohort["ACCOM"].str.endswith("1"),  # the second character: 1 suitable, 2 not suitable
+        "ACTIV": cohort["ACTIV"].str[:1].isin(["F", "P"]),  # full-time or part-time education, training, work
+    }
+    return [
+        percent(id, label, G_LEAVERS, int(tests[col].fillna(False).astype(bool).sum()), len(cohort))
+        for id, label, col in specs
+    ]
+
+
+def _health(oc2: pd.DataFrame | None, w: Window) -> list[Measure]:
+    specs = [
+        ("health_assessment", "Health assessment up to date", "HEALTH_ASSESSMENT", None),
+        ("teeth_check", "Teeth checked by a dentist", "TEETH_CHECK", None),
+        ("immunisations", "Immunisations up to date", "IMMUNISATIONS", None),
+        ("development_check", "Under 5: development assessment up to date", "HEALTH_CHECK", (0, 4)),
+        ("sdq_completed", "Aged 5 to 16: SDQ score received", "SDQ_SCORE", (5, 16)),
+    ]
+    if oc2 is None:
+        return [unavailable(id, label, G_HEALTH, "percent", "no OC2 table in the return") for id, label, _, _ in specs]
+    oc2 = oc2[oc2["CHILD"].notna()]
+    ages = (
+        ages_of(oc2["CHILD"], oc2, "CHILD", "DOB", w.end)
+        if "DOB" in oc2
+        else pd.Series(pd.NA, index=oc2.index, dtype="Int64")
+    )
+    out = []
+    for id, label, col, span in specs:
+        cohort = oc2 if span is None else oc2[ages.between(*span).fillna(False).astype(bool)]
+        done = cohort[col].notna() if col == "SDQ_SCORE" else cohort[col].eq("1").fillna(False)
+        out.append(percent(id, label, G_HEALTH, int(np.asarray(done, dtype=bool).sum()), len(cohort)))
+    return out

@@ -1,0 +1,204 @@
+"""The preview's measures: one figure with its numerator and denominator, shown by DfE's publication conventions.
+
+Kinds of measure:
+- ``count``: a number of children, episodes or events; ``value`` and ``numerator`` are the count.
+- ``percent``: 100 * numerator / denominator (blank when the denominator is 0).
+- ``mean_days``: numerator (total days) / denominator (children); blank when there are no children.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+KINDS = ("count", "percent", "mean_days")
+SUPPRESSED = "c"  # DfE's symbol for a figure withheld to protect confidentiality
+SMALL = 5  # counts from 1 to SMALL are suppressed
+
+
+@dataclass
+class Measure:
+    id: str
+    label: str
+    group: str
+    kind: str
+    numerator: float | None = None
+    denominator: float | None = None
+    note: str = ""  # why the measure could not be worked out, or a caveat
+    # filled in by compare.compare() when a previous year is given
+    previous: float | None = None
+    previous_numerator: float | None = None
+    previous_denominator: float | None = None
+    change: float | None = None
+    change_percent: float | None = None
+    flag: str = ""
+
+    @property
+    def value(self) -> float | None:
+        return measure_value(self.kind, self.numerator, self.denominator)
+
+
+def measure_value(kind: str, numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None:
+        return None
+    if kind == "count":
+        return float(numerator)
+    if denominator is None or denominator == 0:
+        return None
+    if kind == "percent":
+        return 100.0 * numerator / denominator
+    return numerator / denominator
+
+
+def count(id: str, label: str, group: str, n: int | None, note: str = "") -> Measure:
+    return Measure(id, label, group, "count", None if n is None else float(n), None, note)
+
+
+def percent(id: str, label: str, group: str, num: int | None, den: int | None, note: str = "") -> Measure:
+    return Measure(
+        id, label, group, "percent", None if num is None else float(num), None if den is None else float(den), note
+    )
+
+
+def mean_days(id: str, label: str, group: str, days: pd.Series | None, note: str = "") -> Measure:
+    """The mean of ``days`` (one value per child; blanks left out)."""
+    if days is None:
+        return Measure(id, label, group, "mean_days", None, None, note)
+    known = days.dropna().astype("float64")
+    return Measure(id, label, group, "mean_days", float(known.sum()), float(len(known)), note)
+
+
+def unavailable(id: str, label: str, group: str, kind: str, why: str) -> Measure:
+    return Measure(id, label, group, kind, None, None, why)
+
+
+@dataclass(frozen=True)
+class Convention:
+    """How figures are shown. ``raw``: exact figures (internal use). Otherwise DfE's conventions: counts of 1 to 5
+    shown as c, percentages and averages whose numerator or denominator is 1 to 5 shown as c, percentages and
+    averages to whole numbers, and counts rounded to the nearest ``round_to`` (1: not rounded)."""
+
+    raw: bool = False
+    round_to: int = 1
+
+    def count(self, n: float | None) -> float | str | None:
+        if n is None or (isinstance(n, float) and math.isnan(n)):
+            return None
+        if self.raw:
+            return int(n) if float(n).is_integer() else n
+        if 0 < n <= SMALL:
+            return SUPPRESSED
+        return int(_round_half_up(n / self.round_to) * self.round_to)
+
+    def value(self, m: Measure) -> float | str | None:
+        v = m.value
+        if m.kind == "count":
+            return self.count(v)
+        if v is None:
+            return None
+        if self.raw:
+            return round(v, 1)
+        if _small(m.numerator) or _small(m.denominator):
+            return SUPPRESSED
+        return int(_round_half_up(v))
+
+    def numerator(self, m: Measure) -> float | str | None:
+        if m.kind == "mean_days":  # total days: a sum, not a count of children
+            return None if m.numerator is None else (m.numerator if self.raw else self._days(m))
+        return self.count(m.numerator)
+
+    def _days(self, m: Measure) -> float | str | None:
+        return SUPPRESSED if _small(m.denominator) else int(m.numerator or 0)
+
+    def change(self, m: Measure, percent: bool = False) -> float | str | None:
+        """The change from last year (percent: as a share of last year's figure); c where either year's figure
+        is suppressed."""
+        value = m.change_percent if percent else m.change
+        if value is None:
+            return None
+        if self.raw:
+            return round(value, 1)
+        if SUPPRESSED in (self.value(m), self.previous(m)):
+            return SUPPRESSED
+        return int(_round_half_up(value))
+
+    def previous(self, m: Measure) -> float | str | None:
+        shadow = Measure(m.id, m.label, m.group, m.kind, m.previous_numerator, m.previous_denominator)
+        return self.value(shadow)
+
+
+def _small(n: float | None) -> bool:
+    return n is not None and 0 < n <= SMALL
+
+
+def _round_half_up(x: float) -> float:
+    return math.floor(x + 0.5)
+
+
+@dataclass
+class Preview:
+    """A return as DfE will hold it (``tables``), the headline measures, and notes about what could not be done."""
+
+    return_type: str
+    year: str
+    la: str | None
+    tables: dict[str, pd.DataFrame]
+    measures: list[Measure]
+    notes: list[str] = field(default_factory=list)
+    previous_year: str | None = None
+
+    def measure(self, id: str) -> Measure:
+        for m in self.measures:
+            if m.id == id:
+                return m
+        raise KeyError(id)
+
+    def measures_frame(self, convention: Convention | None = None) -> pd.DataFrame:
+        """One row per measure (the tidy CSV): exact figures, or shown by ``convention``."""
+        conv = convention or Convention(raw=True)
+        rows = []
+        for m in self.measures:
+            rows.append(
+                {
+                    "measure": m.id,
+                    "value": conv.value(m),
+                    "numerator": conv.numerator(m),
+                    "denominator": conv.count(m.denominator),
+                    "previous": conv.previous(m) if self.previous_year else None,
+                    "change": conv.change(m),
+                    "flag": m.flag,
+                    "label": m.label,
+                    "group": m.group,
+                    "kind": m.kind,
+                    "previous_numerator": _prev_num(conv, m) if self.previous_year else None,
+                    "previous_denominator": conv.count(m.previous_denominator) if self.previous_year else None,
+                    "change_percent": conv.change(m, percent=True),
+                    "note": m.note,
+                }
+            )
+        return pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+
+
+def _prev_num(conv: Convention, m: Measure) -> float | str | None:
+    shadow = Measure(m.id, m.label, m.group, m.kind, m.previous_numerator, m.previous_denominator)
+    return conv.numerator(shadow)
+
+
+MEASURE_COLUMNS = [
+    "measure",
+    "value",
+    "numerator",
+    "denominator",
+    "previous",
+    "change",
+    "flag",
+    "label",
+    "group",
+    "kind",
+    "previous_numerator",
+    "previous_denominator",
+    "change_percent",
+    "note",
+]
