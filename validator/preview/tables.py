@@ -67,7 +67,7 @@ def _derive_903(dataset: Dataset, tables: dict[str, pd.DataFrame], notes: list[s
     open_end = (typed["DECOM"] <= w.end) & (typed["DEC"].isna() | (typed["DEC"] > w.end))
     eps["LOOKED_AFTER_31_MARCH"] = flag(open_end & ~typed["LS"].isin(SHORT_BREAKS)).where(typed["DECOM"].notna())
     eps["DAYS_IN_YEAR"] = _days_in_year(typed, w.start, w.end)
-    ctx = DerivationContext("CHILD", dataset.context.la, dataset.postcodes)
+    ctx = DerivationContext("CHILD", dataset.context.la, dataset.postcodes, w.start, w.end)
     try:
         geo = placement_geography(typed, ctx)
         for col in GEOGRAPHY:
