@@ -30,7 +30,8 @@ def layout(title: str, body: str, active: str = "") -> str:
             "<head>",
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            '<meta name="referrer" content="no-referrer">',
+            '<meta name="referrer" content="same-origin">',
+            '<link rel="icon" href="data:,">',
             f"<title>{_e(title)} — csc-validator</title>",
             '<link rel="stylesheet" href="/static/app.css">',
             '<script src="/static/app.js" defer></script>',
@@ -49,7 +50,7 @@ def layout(title: str, body: str, active: str = "") -> str:
 def message_page(title: str, message: str) -> str:
     """A bare page (no stylesheet: it may be shown to a browser that has no access)."""
     return (
-        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">'
+        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
         f"<title>{_e(title)}</title></head><body><h1>{_e(title)}</h1><p>{_e(message)}</p></body></html>"
     )
 
@@ -152,7 +153,7 @@ def result_page(job: Job) -> str:
     )
     downloads = "".join(
         f'<li><a class="button" href="/download/{_e(d.key)}" download="{_e(d.filename(result))}" '
-        f'data-download="{_e(d.key)}">{_e(d.label)}</a> <span class="hint">{_e(d.hint)}</span></li>'
+        f'data-download="{_e(d.key)}" title="{_e(d.hint)}">{_e(d.label)}</a></li>'
         for d in DOWNLOADS
     )
     rules_link = "/rules?" + urlencode({"return": result.return_type, "year": ctx.year})
@@ -160,7 +161,7 @@ def result_page(job: Job) -> str:
 <div class="result-head">
 <div><h1>{_e(title)}</h1><p class="counts">{counts} · {len(result.rules_run):,} rules run in {job.status()["seconds"]} s ·
 <a href="{_e(rules_link)}">the rules of {_e(ctx.year)}</a></p>{unusable}</div>
-<div class="downloads"><h2>Download</h2><ul id="downloads">{downloads}</ul>
+<div class="downloads"><h2 id="downloads-h">Download</h2><ul id="downloads" aria-labelledby="downloads-h">{downloads}</ul>
 <p><a href="/report" target="_blank" rel="noopener">Open the report in its own tab</a></p>
 <form method="post" action="/clear"><button type="submit">Clear session</button></form></div>
 </div>
