@@ -427,3 +427,12 @@ def test_the_command_serves_until_interrupted_then_deletes_the_uploads() -> None
     assert "Traceback" not in err
     assert "deleted" in out
     assert not Path(folder.group(1)).exists()
+
+
+def test_the_wheel_carries_the_apps_static_files(tmp_path: Path) -> None:
+    builder_module = pytest.importorskip("hatchling.builders.wheel")
+    import zipfile
+
+    (wheel,) = list(builder_module.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"validator/web/static/app.css", "validator/web/static/app.js", "validator/web/server.py"} <= names
