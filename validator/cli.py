@@ -1,4 +1,4 @@
-"""Command line: a thin layer over the library (validate, rules list/show, convert, samples, preview)."""
+"""Command line: a thin layer over the library (validate, rules list/show, convert, samples, preview, serve)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from rich.progress import TaskID
 
 from . import __version__
 from .api import Progress, validate
-from .engine.model import RuleLoadError, load_rules
+from .engine.model import RuleLoadError, find_rules, load_rules, rule_heading
 from .ingest.loader import InputError
 from .outputs import write_atomic
 from .outputs.console import print_summary
@@ -167,7 +167,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--errors", type=float, default=0.0, help="share of children given an injected error (0-1)")
     s.add_argument("--output", "-o", type=Path, required=True)
     s.add_argument("--no-previous", action="store_true", help="SSDA903: do not write last year's return")
+    w = sub.add_parser("serve", help="a web app on this computer: choose the files in a browser, read the report")
+    w.add_argument("--port", type=int, default=0, help="the port to listen on (default: a free one)")
+    w.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1, this computer)")
+    w.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than this computer's loopback address (other computers could then reach it)",
+    )
+    w.add_argument("--no-browser", action="store_true", help="do not open the browser")
+    w.add_argument("--max-upload-mb", type=int, default=500, help="the largest upload, in MB (default 500)")
     return parser
+
+
+def cmd_serve(args: argparse.Namespace, err: Console) -> int:
+    from .web.server import RemoteBindError, run
+
+    try:
+        return run(
+            args.host,
+            args.port,
+            allow_remote=args.allow_remote,
+            open_browser=not args.no_browser,
+            max_upload=args.max_upload_mb * 1024 * 1024,
+        )
+    except RemoteBindError as exc:
+        err.print(f"[bold red]cannot serve:[/] {exc}")
+    except OSError as exc:
+        err.print(f"[bold red]cannot serve on {args.host} port {args.port}:[/] {exc.strerror or exc}")
+    return EXIT_USAGE
 
 
 def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -443,17 +471,11 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    code = args.code.strip().upper()
-    shown = 0
-    for ret in [args.return_type] if args.return_type else list(RETURN_TYPES):
-        for rule in load_rules(ret):
-            if rule.code.upper() == code:
-                shown += 1
-                years = f"{rule.years[0]}..{rule.years[-1]}" if len(rule.years) > 1 else rule.years[0]
-                out.print(f"[bold]{ret} {rule.code}[/bold] {years} ({rule.severity}, {rule.level}) "
-                          f"— {Path(rule.source).name} line {rule.line}")  # fmt: skip
-                sys.stdout.flush()
-                out.file.write(rule.text + "\n\n")
+    shown = find_rules(args.code, args.return_type)
+    for rule in shown:
+        out.print(f"[bold]{rule.return_type} {rule.code}[/bold] {rule_heading(rule)}")
+        sys.stdout.flush()
+        out.file.write(rule.text + "\n\n")
     if not shown:
         out.print(f"no rule {args.code}")
         return EXIT_USAGE
@@ -502,6 +524,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .preview.command import run as cmd_preview
 
             return cmd_preview(args, out, err)
+        if args.command == "serve":
+            return cmd_serve(args, err)
     except (InputError, YearError) as exc:
         err.print(f"[bold red]cannot validate:[/] {exc}")
         return EXIT_USAGE

@@ -445,3 +445,16 @@ def load_rules(return_type: str) -> tuple[Rule, ...]:
 
 def rules_for(return_type: str, year: str) -> list[Rule]:
     return [r for r in load_rules(return_type) if year in r.years]
+
+
+def find_rules(code: str, return_type: str | None = None) -> list[Rule]:
+    """Every version of rule ``code`` (case-blind), of one return or of every return (`rules show`)."""
+    wanted = code.strip().upper()
+    returns = [return_type] if return_type else list(SUPPORTED_YEARS)
+    return [rule for ret in returns for rule in load_rules(ret) if rule.code.upper() == wanted]
+
+
+def rule_heading(rule: Rule) -> str:
+    """What `rules show` prints above a rule's YAML: its years, severity, level, file and line."""
+    years = f"{rule.years[0]}..{rule.years[-1]}" if len(rule.years) > 1 else rule.years[0]
+    return f"{years} ({rule.severity}, {rule.level}) — {Path(rule.source).name} line {rule.line}"

@@ -1,0 +1,209 @@
+"""The app's one session: a temporary folder for the uploads, and the validation run on them.
+
+Everything uploaded lives in one ``tempfile.TemporaryDirectory``; clearing the session or stopping the server
+deletes it. Nothing is written anywhere else.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..api import validate
+from ..engine.model import RuleLoadError
+from ..ingest.loader import InputError
+from ..outputs.formats import render
+from ..result import Result
+from ..years import SUPPORTED_YEARS, YearError, check_year
+from .downloads import Download
+from .multipart import Part, safe_filename
+
+# The file inputs of the upload form: field name -> sub-folder of the run's folder.
+FILE_FIELDS = {"current": "current", "previous1": "previous-1", "previous2": "previous-2", "providers": "providers"}
+STAGES = {
+    "read": "Reading the files",
+    "rules": "Running the rules",
+    "report": "Drawing the report",
+}
+
+
+class FormError(ValueError):
+    """A form that cannot start a run (shown on the upload page)."""
+
+
+@dataclass
+class Options:
+    return_type: str | None = None
+    year: str | None = None
+    la: str | None = None
+
+
+@dataclass
+class Job:
+    number: int
+    folder: Path
+    options: Options
+    files: dict[str, list[Path]]
+    state: str = "running"  # running | done | failed
+    stage: str = "read"
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    result: Result | None = None
+    report: bytes | None = None
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    _made: dict[str, bytes] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        self.stage, self.done, self.total = stage, done, total
+
+    def status(self) -> dict[str, object]:
+        label = STAGES.get(self.stage, self.stage)
+        if self.stage == "rules" and self.total:
+            label += f" ({self.done:,} of {self.total:,})"
+        elapsed = (self.finished or time.monotonic()) - self.started
+        return {
+            "state": self.state,
+            "stage": self.stage,
+            "label": label,
+            "done": self.done,
+            "total": self.total,
+            "message": self.message,
+            "seconds": round(elapsed, 1),
+        }
+
+    def download(self, item: Download) -> bytes:
+        """The file, made once and kept for the session."""
+        assert self.result is not None
+        with self._lock:
+            if item.key not in self._made:
+                self._made[item.key] = item.make(self.result)
+            return self._made[item.key]
+
+    def run(self) -> None:
+        try:
+            previous = [p for p in (self.files["previous1"], self.files["previous2"]) if p]
+            result = validate(
+                self.files["current"],
+                return_type=self.options.return_type,
+                year=self.options.year,
+                la=self.options.la,
+                previous=previous,
+                providers=self.files["providers"],
+                progress=self.progress,
+            )
+            self.progress("report", 0, 0)
+            self.report = render(result, "html")
+            self.result = result
+            self.state = "done"
+        except (InputError, YearError) as exc:
+            self._fail(f"The files could not be validated: {exc}")
+        except RuleLoadError as exc:
+            self._fail(f"A rule file is wrong: {exc}")
+        except Exception as exc:  # shown on the page, never a traceback
+            self._fail(f"Unexpected problem: {type(exc).__name__}: {exc}. Please report it.")
+        finally:
+            self.finished = time.monotonic()
+
+    def _fail(self, message: str) -> None:
+        self.message = message
+        self.state = "failed"
+
+
+class Session:
+    """The uploads' temporary folder and the latest run. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.job: Job | None = None
+        self._count = 0
+
+    @property
+    def folder(self) -> Path:
+        """The session's temporary folder (made on first use)."""
+        with self._lock:
+            return self._folder()
+
+    def _folder(self) -> Path:
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="cscvalidate-")
+        return Path(self._tmp.name)
+
+    def start(self, parts: list[Part]) -> Job:
+        """Save the uploaded files and start validating them in the background."""
+        fields = {p.name: p.text.strip() for p in parts if p.filename is None}
+        options = _options(fields)
+        with self._lock:
+            if self.job is not None and self.job.state == "running":
+                raise FormError("A validation is already running: wait for it to finish, then start another.")
+            files = {name: [p for p in parts if p.name == name and p.filename] for name in FILE_FIELDS}
+            if not files["current"]:
+                raise FormError("Choose this year's files (the CSV tables or the XML file) first.")
+            if files["previous2"] and not files["previous1"]:
+                raise FormError("You gave the return of two years ago but not last year's: give last year's too.")
+            if self.job is not None:
+                shutil.rmtree(self.job.folder, ignore_errors=True)  # only the latest run's files are kept
+            self._count += 1
+            folder = self._folder() / f"run-{self._count}"
+            saved = {name: _save(files[name], folder / sub) for name, sub in FILE_FIELDS.items()}
+            self.job = Job(self._count, folder, options, saved)
+        threading.Thread(target=self.job.run, name=f"validate-{self._count}", daemon=True).start()
+        return self.job
+
+    def clear(self) -> None:
+        """Forget the run and delete every uploaded file (the folder is made again on the next upload)."""
+        with self._lock:
+            self.job = None
+            if self._tmp is not None:
+                self._tmp.cleanup()
+                self._tmp = None
+
+    close = clear
+
+
+def _options(fields: dict[str, str]) -> Options:
+    return_type = fields.get("return_type") or None
+    if return_type not in (None, *SUPPORTED_YEARS):
+        raise FormError(f"'{return_type}' is not a return: choose SSDA903 or CIN census.")
+    year = fields.get("year") or None
+    if year is not None:
+        try:
+            year = check_year(year)
+        except YearError as exc:
+            raise FormError(str(exc)) from None
+    la = (fields.get("la") or "").strip().upper() or None
+    if la is not None and not (la.isascii() and la.isalnum() and len(la) <= 12):
+        raise FormError(f"'{la}' is not an LA code: write it like E09000027 (or leave it empty).")
+    return Options(return_type, year, la)
+
+
+def _save(parts: list[Part], folder: Path) -> list[Path]:
+    """Write each uploaded file into ``folder`` under a safe, unique name; the paths written."""
+    if not parts:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    root = folder.resolve()
+    written: list[Path] = []
+    taken: set[str] = set()
+    for part in parts:
+        name = safe_filename(part.filename or "")
+        stem, dot, ext = name.rpartition(".")
+        if not dot:
+            stem, ext = name, ""
+        unique, n = name, 2
+        while unique.lower() in taken:
+            unique, n = f"{stem}-{n}{dot}{ext}", n + 1
+        taken.add(unique.lower())
+        path = (folder / unique).resolve()
+        if path.parent != root:  # cannot happen after safe_filename; checked all the same
+            raise FormError(f"the file name {part.filename!r} cannot be used")
+        path.write_bytes(part.data)
+        written.append(path)
+    return written
