@@ -110,9 +110,9 @@ def xlsx_text(data: bytes) -> str:
 
 def test_workbook_has_real_tables_frozen_headers_and_the_findings(ssda903: Result) -> None:
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(ssda903)))
-    assert wb.sheetnames == ["Summary", "Rules", "Children", "Return-level"]
+    assert wb.sheetnames == ["Summary", "Figures", "Rules", "Children", "Return-level"]
     for ws in wb.worksheets:
-        assert ws.freeze_panes in ("A2", "B2"), ws.title
+        assert ws.freeze_panes in ("A2", "B2", "C2"), ws.title
         (table,) = ws.tables.values()
         assert table.ref.startswith("A1:") and table.autoFilter is not None
         header = next(ws.iter_rows(max_row=1, values_only=True))
@@ -300,10 +300,25 @@ def test_one_format_to_a_pipe_is_only_the_report(capsys) -> None:
     assert json.loads(out)["version"] == "2.1.0"
 
 
+def test_the_reports_carry_the_figures_dfe_will_derive(ssda903: Result) -> None:
+    from validator.preview import figures_of
+
+    wanted = figures_of(ssda903).measure("cla_31_march")  # worked out as `preview` does (tests/test_preview.py)
+    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(ssda903)))
+    rows = {r[1]: r for r in wb["Figures"].iter_rows(min_row=2, values_only=True)}
+    header = [c.value for c in wb["Figures"][1]]
+    assert header[5] == "2023_24"  # last year's figures beside this year's
+    row = rows["Children looked after at 31 March"]
+    assert row[2] == wanted.numerator and row[5] == wanted.previous_numerator
+    page = render(ssda903, "html").decode("utf-8")
+    assert 'id="figures"' in page and "Children looked after at 31 March" in page and "2023_24" in page
+
+
 def test_xlsx_to_a_pipe_is_the_workbook_bytes(capsysbinary) -> None:
     main(["validate", CIN, "--format", "xlsx"])
     out, _ = capsysbinary.readouterr()
-    assert openpyxl.load_workbook(io.BytesIO(out)).sheetnames == ["Summary", "Rules", "Children", "Return-level"]
+    sheets = ["Summary", "Figures", "Rules", "Children", "Return-level"]
+    assert openpyxl.load_workbook(io.BytesIO(out)).sheetnames == sheets
 
 
 def test_progress_is_drawn_on_a_terminal_and_not_elsewhere() -> None:

@@ -349,7 +349,8 @@ def test_a_run_from_upload_to_downloads_and_the_folder_is_gone_after_shutdown() 
         assert status == 200
         text = page.decode()
         assert "CIN census (children in need) 2024_25, LA E09000027" in text  # the year from the file
-        assert re.findall(r'data-download="(\w+)"', text) == ["xlsx", "csv", "html", "json"]
+        downloads = ["xlsx", "csv", "html", "json", "preview", "measures"]
+        assert re.findall(r'data-download="(\w+)"', text) == downloads
         status, headers, report = client.request("GET", "/report")
         assert status == 200 and b'id="report-data"' in report
         csp = headers["content-security-policy"]
@@ -359,6 +360,11 @@ def test_a_run_from_upload_to_downloads_and_the_folder_is_gone_after_shutdown() 
         assert headers["content-disposition"] == 'attachment; filename="cin_2024_25_E09000027-validation.json"'
         assert json.loads(data)["return"] == "cin"
         assert client.request("GET", "/download/nothing")[0] == 404
+        status, headers, data = client.request("GET", "/download/measures")
+        assert status == 200 and headers["content-disposition"].endswith('cin_2024_25_E09000027-measures.csv"')
+        assert data.decode().startswith("measure,value,numerator,denominator") and b"referrals" in data
+        status, headers, data = client.request("GET", "/download/preview")
+        assert status == 200 and data[:2] == b"PK"  # a workbook (zip)
 
         status, _, page = client.request("GET", "/rules?q=8675Q")
         assert status == 200 and b"1 of " in page and b"code: 8675Q" in page  # this run's return and year

@@ -72,6 +72,7 @@ def render_html(result: Result) -> str:
         _explorer(),
         _child_view(),
         _rules_not_run(result),
+        _figures(result),
         "</main>",
         f'<script type="application/json" id="report-data">{_json_for_script(data)}</script>',
         f"<script>{js}</script>",
@@ -91,6 +92,7 @@ def _nav() -> str:
         ("rules", "Rules with findings"),
         ("findings", "Findings"),
         ("not-run", "Not run / crashed"),
+        ("figures", "Figures"),
     ]
     items = "".join(f'<li><a href="#{a}">{_e(t)}</a></li>' for a, t in links)
     return f'<nav aria-label="Sections"><ul>{items}</ul></nav>'
@@ -322,6 +324,36 @@ def _rules_not_run(result: Result) -> str:
         f'<h3>Crashed <span class="count">({len(crashed):,})</span></h3>{crashed_html}'
         f'<h3>Not run <span class="count">({len(not_run):,})</span></h3>{not_run_html}'
         f"{passed_html}</section>"
+    )
+
+
+def _figures(result: Result) -> str:
+    """The headline measures DfE will derive from the return (as `preview` shows them), exact figures."""
+    from ..preview import Convention, figures_of
+    from ..preview.render import figure_rows
+
+    preview = figures_of(result)
+    head = '<section id="figures" aria-labelledby="figures-h"><h2 id="figures-h">Figures DfE will derive</h2>'
+    if preview is None:
+        return head + "<p>Not worked out for a part of a return (--split-by).</p></section>"
+    last = preview.previous_year
+    columns = ["Measure", "Value", "Numerator / denominator", *([last, "Change", "Flag"] if last else [])]
+    header = "".join(f'<th scope="col">{_e(c)}</th>' for c in columns)
+    body, group = [], None
+    for row in figure_rows(preview, Convention(raw=True)):
+        if row.group != group:
+            group = row.group
+            body.append(f'<tr><th scope="rowgroup" colspan="{len(columns)}">{_e(group)}</th></tr>')
+        cells = [row.label + (f" ({row.note})" if row.note and row.value == "n/a" else ""), row.value, row.parts]
+        if last:
+            cells += [row.previous, row.change, row.flag]
+        body.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
+    compared = f", beside {last}'s, with large changes flagged" if last else ""
+    return (
+        f"{head}<p>The headline measures of the return{compared}: exact figures, for your own checking; "
+        "<code>preview</code> shows them as DfE publishes them (definitions in docs/preview.md).</p>"
+        '<div class="scroll" role="region" aria-label="Figures" tabindex="0">'
+        f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table></div></section>"
     )
 
 

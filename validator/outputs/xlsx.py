@@ -53,7 +53,7 @@ class Column:
     width: float | None = None  # None: from the content
 
 
-class _Sheet:
+class Sheet:
     """Rows of one sheet, typed by column."""
 
     def __init__(self, title: str, table: str, columns: Sequence[Column], freeze: str = "A2") -> None:
@@ -119,7 +119,7 @@ def _width(column: Column, rows: list[list[Any]], index: int) -> float:
     return float(min(max(longest + 2, 8), 60))
 
 
-def _write(wb: Workbook, sheet: _Sheet) -> None:
+def write_sheet(wb: Workbook, sheet: Sheet) -> None:
     """The sheet through openpyxl: all its rows, or (streamed sheets) the header and one styled row."""
     ws = wb.create_sheet(sheet.title)
     for i, column in enumerate(sheet.columns, start=1):
@@ -143,10 +143,10 @@ def _write(wb: Workbook, sheet: _Sheet) -> None:
         ws.add_table(table)
 
 
-def _summary(result: Result, notes: Sequence[tuple[str, Any]]) -> _Sheet:
+def _summary(result: Result, notes: Sequence[tuple[str, Any]]) -> Sheet:
     ctx = result.context
     names = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census"}
-    sheet = _Sheet("Summary", "Summary", [Column("Item", width=28), Column("Value", "auto", width=90)])
+    sheet = Sheet("Summary", "Summary", [Column("Item", width=28), Column("Value", "auto", width=90)])
     rows: list[tuple[str, Any]] = [
         ("Return", names.get(result.return_type, result.return_type)),
         ("Year", ctx.year),
@@ -190,7 +190,7 @@ def render_xlsx(
 
     summary = _summary(result, notes)
 
-    rules = _Sheet(
+    rules = Sheet(
         "Rules",
         "Rules",
         [
@@ -212,7 +212,7 @@ def render_xlsx(
         status = {"not_run": "not run"}.get(info.status, info.status)
         rules.add([info.code, info.severity, status, info.count, info.message, "; ".join(info.fields), info.reason])
 
-    children = _Sheet(
+    children = Sheet(
         "Children",
         "Children",
         [
@@ -232,7 +232,7 @@ def render_xlsx(
         ],
         freeze="B2",
     )
-    returns = _Sheet(
+    returns = Sheet(
         "Return-level",
         "ReturnLevel",
         [
@@ -278,11 +278,45 @@ def render_xlsx(
             summary.add([f"{sheet.title} sheet", f"only the first {MAX_ROWS} of {MAX_ROWS + sheet.truncated} rows fit"])
 
     sheets = [summary, rules, children, returns]
+    figures = _figures(result)
+    if figures is not None:
+        sheets.insert(1, figures)
     for sheet in sheets:
-        _write(wb, sheet)
+        write_sheet(wb, sheet)
     buffer = io.BytesIO()
     wb.save(buffer)
-    return _finish(buffer.getvalue(), wb, sheets, timestamp)
+    return finish_workbook(buffer.getvalue(), wb, sheets, timestamp)
+
+
+def _figures(result: Result) -> Sheet | None:
+    """The headline measures DfE will derive (``preview``), exact: this report is for the LA's own use."""
+    from ..preview import Convention, figures_of
+
+    preview = figures_of(result)
+    if preview is None:
+        return None
+    frame = preview.measures_frame(Convention(raw=True))
+    last = preview.previous_year
+    sheet = Sheet(
+        "Figures",
+        "Figures",
+        [
+            Column("Group", width=30),
+            Column("Measure", width=70),
+            Column("Value", "auto"),
+            Column("Numerator", "auto"),
+            Column("Denominator", "auto"),
+            *([Column(f"{last}", "auto"), Column("Change", "auto"), Column("Flag", width=16)] if last else []),
+            Column("Note", width=60),
+        ],
+        freeze="C2",
+    )
+    for row in frame.itertuples(index=False):
+        cells = [row.group, row.label, row.value, row.numerator, row.denominator]
+        if last:
+            cells += [row.previous, row.change, row.flag]
+        sheet.add([None if v is None or v != v else v for v in [*cells, row.note]])  # v != v: NaN
+    return sheet
 
 
 def is_child_finding(f: Finding) -> bool:
@@ -301,7 +335,7 @@ _SHEET_DATA = re.compile(rb"<sheetData>.*</sheetData>", re.DOTALL)
 _CELL_STYLE = re.compile(rb'<c r="([A-Z]+)2"(?: s="(\d+)")?')
 
 
-def _sheet_data(sheet: _Sheet, xml: bytes) -> bytes:
+def _sheet_data(sheet: Sheet, xml: bytes) -> bytes:
     """The <sheetData> of a streamed sheet: its header as openpyxl wrote it, then every row, styled as
     openpyxl styled the first row's cells of each column."""
     # an empty cell without a style (a blank number) is not written: its column has the default style, 0
@@ -339,7 +373,7 @@ def _sheet_data(sheet: _Sheet, xml: bytes) -> bytes:
     return b"".join(parts)
 
 
-def _finish(data: bytes, wb: Workbook, sheets: list[_Sheet], timestamp: dt.datetime | None) -> bytes:
+def finish_workbook(data: bytes, wb: Workbook, sheets: list[Sheet], timestamp: dt.datetime | None) -> bytes:
     """The saved workbook with the streamed sheets' rows, fixed entry times, and the core properties without
     the time of saving (or with ``timestamp``)."""
     from openpyxl.xml.functions import tostring

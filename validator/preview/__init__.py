@@ -13,6 +13,7 @@ publish, and, given last year's return, the change in each measure (docs/preview
 from __future__ import annotations
 
 from ..dataset import PREVIOUS, Context, Dataset
+from ..result import Result
 from ..years import collection_end, collection_start
 from .compare import compare
 from .measures_903 import measures_903
@@ -74,4 +75,19 @@ def previous_dataset(dataset: Dataset, n: int = 1) -> Dataset | None:
     return Dataset(schema=dataset.schema, context=context, tables=tables, postcodes=dataset.postcodes)
 
 
-__all__ = ["Convention", "Measure", "Preview", "build_preview", "measures", "previous_dataset"]
+def figures_of(result: Result) -> Preview | None:
+    """The headline measures of a validation result's return (and last year's, when it was given), for the
+    Figures part of the Excel and HTML reports; None when the result carries no dataset (e.g. a --split-by part,
+    whose figures would not be the LA's)."""
+    dataset = result.dataset
+    if dataset is None:
+        return None
+    preview = Preview(dataset.return_type, dataset.context.year, dataset.context.la, {}, measures(dataset))
+    last_year = previous_dataset(dataset)
+    if last_year is not None:
+        compare(preview.measures, measures(last_year))
+        preview.previous_year = last_year.context.year
+    return preview
+
+
+__all__ = ["Convention", "Measure", "Preview", "build_preview", "figures_of", "measures", "previous_dataset"]

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..dataset import PREVIOUS, ROW, Dataset
 from ..engine.calendar import age
+from ..ingest.typed import empty_frame
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def window(dataset: Dataset) -> Window:
 def table(dataset: Dataset, name: str) -> pd.DataFrame | None:
     """The typed frame of a table of the current year, or None when the return has no such table."""
     found = dataset.tables.get(name)
-    return None if found is None else found.df
+    return None if found is None else _complete(dataset, name, found.df)
 
 
 def history(dataset: Dataset, name: str) -> list[pd.DataFrame]:
@@ -41,8 +42,18 @@ def history(dataset: Dataset, name: str) -> list[pd.DataFrame]:
     frames = []
     for key, found in dataset.tables.items():
         if key.startswith(f"{name}{PREVIOUS}"):
-            frames.append((key, found.df))
+            frames.append((key, _complete(dataset, name, found.df)))
     return [df for _, df in sorted(frames)]
+
+
+def _complete(dataset: Dataset, name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every column of the data model: a column the files lacked is there, blank and typed."""
+    model = empty_frame(dataset.schema.tables[name])
+    missing = [c for c in model.columns if c not in df.columns]
+    if not missing:
+        return df
+    blank = {c: pd.Series(pd.NA, index=df.index).astype(model[c].dtype) for c in missing}
+    return df.assign(**blank)
 
 
 def age_at(dob: pd.Series, day: pd.Timestamp) -> pd.Series:

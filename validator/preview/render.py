@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -56,6 +57,33 @@ def _change(conv: Convention, m: Measure) -> str:
     return f"{sign}{change} ({'+' if share > 0 else ''}{share:g}%)"
 
 
+@dataclass(frozen=True)
+class FigureRow:
+    """One measure as text, as the console, the HTML report and the Excel Figures sheet show it."""
+
+    group: str
+    label: str
+    value: str
+    parts: str  # numerator/denominator
+    previous: str
+    change: str
+    flag: str
+    note: str
+
+
+def figure_rows(preview: Preview, conv: Convention) -> list[FigureRow]:
+    rows = []
+    for m in preview.measures:
+        value = _shown(conv.value(m), m.kind) if m.numerator is not None else "n/a"
+        parts = _shown(conv.numerator(m), "count")
+        if m.kind != "count" and m.numerator is not None:
+            parts += f"/{_shown(conv.count(m.denominator), 'count')}"
+        previous = _shown(conv.previous(m), m.kind) if preview.previous_year else ""
+        change = _change(conv, m) if preview.previous_year else ""
+        rows.append(FigureRow(m.group, m.label, value, parts, previous, change, m.flag or "", m.note or ""))
+    return rows
+
+
 def print_preview(preview: Preview, conv: Convention, out: Console) -> None:
     title = f"{RETURN_NAMES.get(preview.return_type, preview.return_type)} {preview.year}: preview of DfE's figures"
     if preview.la:
@@ -70,19 +98,14 @@ def print_preview(preview: Preview, conv: Convention, out: Console) -> None:
         table.add_column("Change", justify="right")
         table.add_column("Flag", no_wrap=True)
     group = None
-    for m in preview.measures:
-        if m.group != group:
-            group = m.group
+    for row in figure_rows(preview, conv):
+        if row.group != group:
+            group = row.group
             table.add_row(f"[bold]{group}[/]")
-        value = _shown(conv.value(m), m.kind) if m.numerator is not None else "n/a"
-        parts = _shown(conv.numerator(m), "count")
-        if m.kind != "count" and m.numerator is not None:
-            parts += f"/{_shown(conv.count(m.denominator), 'count')}"
-        row = [f"  {m.label}", value, parts]
+        cells = [f"  {row.label}", row.value, row.parts]
         if comparing:
-            flag = f"[bold yellow]{m.flag}[/]" if m.flag else ""
-            row += [_shown(conv.previous(m), m.kind), _change(conv, m), flag]
-        table.add_row(*row)
+            cells += [row.previous, row.change, f"[bold yellow]{row.flag}[/]" if row.flag else ""]
+        table.add_row(*cells)
     out.print(table, width=max(out.width, 100), crop=False)  # a pipe or file: wide enough not to crop columns
     out.print(f"Shown by {convention_text(conv)}.")
     if comparing:
@@ -139,19 +162,19 @@ def _as_text(frame: pd.DataFrame, date_format: str) -> pd.DataFrame:
 def render_workbook(preview: Preview, conv: Convention) -> bytes:
     from openpyxl import Workbook
 
-    from ..outputs.xlsx import Column, _finish, _Sheet, _write
+    from ..outputs.xlsx import Column, Sheet, finish_workbook, write_sheet
 
     wb = Workbook(write_only=True)
     wb.properties.creator = "cscvalidate"
     wb.properties.title = f"{preview.return_type} {preview.year} preview"
     wb.properties.lastModifiedBy = None
     frame = preview.measures_frame(conv)
-    measures = _Sheet(
+    measures = Sheet(
         "Measures", "Measures", [Column(c, "auto", 60 if c in ("label", "note") else None) for c in frame.columns]
     )
     for row in frame.itertuples(index=False):
         measures.add([None if _blank(v) else v for v in row])
-    about = _Sheet("About", "About", [Column("Item", width=24), Column("Value", width=110)])
+    about = Sheet("About", "About", [Column("Item", width=24), Column("Value", width=110)])
     about.add(["Return", RETURN_NAMES.get(preview.return_type, preview.return_type)])
     about.add(["Year", preview.year])
     about.add(["LA", preview.la or ""])
@@ -163,12 +186,12 @@ def render_workbook(preview: Preview, conv: Convention) -> bytes:
     sheets = [measures, about]
     date_format = DATE_FORMATS.get(preview.return_type, "%Y-%m-%d")
     for name, df in preview.tables.items():
-        sheets.append(_table_sheet(name, df, date_format, Column, _Sheet))
+        sheets.append(_table_sheet(name, df, date_format, Column, Sheet))
     for sheet in sheets:
-        _write(wb, sheet)
+        write_sheet(wb, sheet)
     buffer = io.BytesIO()
     wb.save(buffer)
-    return _finish(buffer.getvalue(), wb, sheets, None)
+    return finish_workbook(buffer.getvalue(), wb, sheets, None)
 
 
 def _table_sheet(name: str, df: pd.DataFrame, date_format: str, column_type: Any, sheet_type: Any) -> Any:

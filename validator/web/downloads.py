@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..cli import safe_name
 from ..outputs.formats import render
 from ..result import Result
+
+if TYPE_CHECKING:
+    from ..preview import Preview
 
 
 @dataclass(frozen=True)
@@ -19,11 +23,34 @@ class Download:
     media_type: str
     make: Callable[[Result], bytes]
     hint: str = ""
+    stem: str = "validation"  # the file name's last part
 
     def filename(self, result: Result) -> str:
         """e.g. ssda903_2024_25_E09000027-validation.xlsx"""
         parts = [result.return_type, result.year, *([result.context.la] if result.context.la else [])]
-        return f"{safe_name('_'.join(parts))}-validation.{self.extension}"
+        return f"{safe_name('_'.join(parts))}-{self.stem}.{self.extension}"
+
+
+def _preview(result: Result) -> Preview:
+    from ..preview import build_preview, previous_dataset
+
+    if result.dataset is None:
+        raise ValueError("this result holds no return to preview")
+    return build_preview(result.dataset, previous_dataset(result.dataset))
+
+
+def _preview_workbook(result: Result) -> bytes:
+    from ..preview import Convention
+    from ..preview.render import render_workbook
+
+    return render_workbook(_preview(result), Convention())
+
+
+def _preview_measures(result: Result) -> bytes:
+    from ..preview import Convention
+    from ..preview.render import measures_csv
+
+    return measures_csv(_preview(result), Convention())
 
 
 DOWNLOADS: tuple[Download, ...] = (
@@ -58,6 +85,24 @@ DOWNLOADS: tuple[Download, ...] = (
         "application/json",
         lambda r: render(r, "json"),
         "for other programs",
+    ),
+    Download(
+        "preview",
+        "DfE's tables and figures (Excel)",
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _preview_workbook,
+        "the return as DfE will hold it, with the headline measures as DfE publishes them",
+        stem="preview",
+    ),
+    Download(
+        "measures",
+        "Headline measures (CSV)",
+        "csv",
+        "text/csv; charset=utf-8",
+        _preview_measures,
+        "one row per measure, beside last year's when given",
+        stem="measures",
     ),
 )
 

@@ -24,6 +24,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from http import HTTPStatus
@@ -235,6 +236,7 @@ class Handler(BaseHTTPRequestHandler):
                     "Start the app with --max-upload-mb to allow more.",
                 ),
             )
+            self._discard(length)
             return
         body = self._read(length)
         try:
@@ -247,6 +249,21 @@ class Handler(BaseHTTPRequestHandler):
             self._page(HTTPStatus.BAD_REQUEST, pages.upload_page(self.server.session.job, str(exc)))
             return
         self._redirect("/progress")
+
+    def _discard(self, length: int, seconds: float = 10.0) -> None:
+        """Read and drop a refused body (nothing is kept), so the browser gets the page rather than a reset
+        connection; gives up after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        left = length
+        self.connection.settimeout(1.0)
+        try:
+            while left > 0 and time.monotonic() < deadline:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            pass  # the client gave up sending: nothing more to do
 
     def _read(self, length: int) -> bytes:
         chunks: list[bytes] = []
