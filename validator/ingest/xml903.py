@@ -19,7 +19,7 @@ from lxml import etree
 
 from ..findings import Finding, ingest_finding
 from .raw import RawTable
-from .xml_safety import open_safe_iterparse, unsafe_xml_reason
+from .xml_safety import declared_doctype, open_safe_iterparse, unsafe_xml_reason
 from .xsd_check import SSDA903_SCHEMA, SSDA903_SW_SCHEMA, SchemaCheck, SchemaSpec
 
 ROOT = "EXPSSDA903"
@@ -505,13 +505,16 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
         reader = _Reader(name, layout, xsd, records)
         return None
 
-    events = open_safe_iterparse(path, events=("end",), tag=(RECORD, "{*}" + RECORD))
+    # "start" events too, so the document is checked (DOCTYPE, root) before the first record's content is parsed
+    events = open_safe_iterparse(path, events=("start", "end"), tag=(RECORD, "{*}" + RECORD))
     try:
-        for _, el in events:
+        for event, el in events:
             if root is None:
                 refusal = start(el.getroottree().getroot())
                 if refusal:
                     return reader, [refusal]
+            if event == "start":
+                continue
             parent = el.getparent()
             if parent is not root:
                 continue  # a <CHILD> nested deeper (the CSV spelling of CHILDID) is read with its HEADER
@@ -562,7 +565,7 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
 
 def _check_root(root: etree._Element, file: str) -> Finding | None:
     """A finding refusing the document for its DOCTYPE or its root element, or None when it may be read."""
-    if root.getroottree().docinfo.doctype:
+    if declared_doctype(root):
         return ingest_finding(
             "XML-UNSAFE",
             f"{file}: the document declares a DOCTYPE, which is refused for safety; an SSDA903 XML "

@@ -13,7 +13,7 @@ from lxml import etree
 
 from ..findings import Finding, ingest_finding
 from .raw import RawTable
-from .xml_safety import open_safe_iterparse, unsafe_xml_reason
+from .xml_safety import declared_doctype, open_safe_iterparse, unsafe_xml_reason
 from .xsd_check import CinSchemaCheck
 
 IDENTIFIER_FIELDS = (
@@ -171,6 +171,15 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
             if event == "start":
                 if not root_checked:
                     root_checked = True
+                    if declared_doctype(el):
+                        return {}, [
+                            ingest_finding(
+                                "XML-UNSAFE",
+                                f"{name}: it declares a DOCTYPE, which is refused for safety; the file was not read",
+                                file=name,
+                                line=el.sourceline,
+                            )
+                        ]
                     if tag != "Message":
                         findings.append(
                             ingest_finding(

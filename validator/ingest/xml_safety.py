@@ -30,6 +30,16 @@ def unsafe_xml_reason(path: Path) -> str | None:
     return None
 
 
+def declared_doctype(element: Any) -> bool:
+    """Whether the document an element belongs to declares a DOCTYPE (with or without an internal subset).
+
+    The readers ask this at the first element they meet, so a declaration placed beyond the prologue bytes that
+    :func:`unsafe_xml_reason` scans (or in an encoding it does not decode) is still refused before any entity in
+    the records is met. libxml2's own limits (entity amplification, depth 256) stay in force underneath."""
+    info = element.getroottree().docinfo
+    return bool(info.doctype) or info.internalDTD is not None or info.externalDTD is not None
+
+
 def open_safe_iterparse(path: Path, **kwargs: Any) -> Iterator[tuple[str, Any]]:
     """lxml iterparse configured so the document cannot reach the network or expand entities."""
     return etree.iterparse(
