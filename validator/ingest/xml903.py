@@ -19,7 +19,7 @@ from lxml import etree
 
 from ..findings import Finding, ingest_finding
 from .raw import RawTable
-from .xml_safety import declared_doctype, open_safe_iterparse, unsafe_xml_reason
+from .xml_safety import declared_doctype, open_safe_iterparse, syntax_error, unsafe_xml_reason
 from .xsd_check import SSDA903_SCHEMA, SSDA903_SW_SCHEMA, SchemaCheck, SchemaSpec
 
 ROOT = "EXPSSDA903"
@@ -534,7 +534,7 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
                 f"<{reader.layout.root}> holds no <{RECORD}>; the schema expects at least one", root.sourceline
             )
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno or None
+        line, msg = syntax_error(exc)
         kept = (
             (
                 f"the {reader.children} <{RECORD}> record(s) completed before this point were kept and the rest "
@@ -546,7 +546,7 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
         findings.append(
             ingest_finding(
                 "XML-MALFORMED",
-                f"{name} line {line}: the XML is not well formed ({exc.msg}); a complete, well-formed "
+                f"{name} line {line}: the XML is not well formed ({msg}); a complete, well-formed "
                 f"<{reader.layout.root}> document was expected, and {kept}",
                 file=name,
                 line=line,
