@@ -118,6 +118,11 @@ def read_csv_file(
         return None, None, [ingest_finding("FILE-UNREADABLE", f"{name}: {not_text}", file=name)]
     if not decoded.encoding.startswith("UTF-8"):
         findings.append(ingest_finding("FILE-ENCODING", f"{name}: read as {decoded.encoding}", file=name))
+    nuls = decoded.text.count("\x00")
+    if nuls:
+        findings.append(
+            ingest_finding("FILE-ENCODING", f"{name}: {nuls} NUL character(s) were removed from the text", file=name)
+        )
     text = decoded.text.replace("\x00", "")
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
@@ -133,7 +138,12 @@ def read_csv_file(
         findings.append(
             ingest_finding(
                 "FILE-UNKNOWN-TABLE",
-                f"{name}: the header row ({shown}) does not match any table of the SSDA903 or CIN census returns",
+                f"{name}: the header row ({shown}) does not match any table of the SSDA903 or CIN census returns"
+                + (
+                    "; the file seems to separate its cells with ';', but CSV files need ','"
+                    if ";" in first_line and len(header) == 1
+                    else ""
+                ),
                 file=name,
                 line=1,
             )
