@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -31,3 +32,17 @@ def make_rule(tmp_path: Path):
         return rule
 
     return make
+
+
+# Hypothesis budgets: "ci" (the default) keeps the property tests to seconds; "dev" runs far more examples
+# locally. Choose with HYPOTHESIS_PROFILE=dev.
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    )
+    settings.register_profile("dev", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # hypothesis is a test extra; the tests that need it skip without it
+    pass

@@ -31,6 +31,7 @@ INGEST_CODES: dict[str, tuple[Severity, str]] = {
     "COLUMN-DUPLICATE": ("error", "The header row names the same column twice; the later copy was ignored."),
     "ROW-RAGGED": ("error", "The row has a different number of cells from the header row."),
     "DATE-INVALID": ("error", "The value is not a valid date."),
+    "DATE-RANGE": ("error", "The date is outside the years the validator can hold (1678 to 2261); check its year."),
     "DATE-FORMAT": ("notice", "Dates in this column are not in DfE's dd/mm/yyyy form; they were read anyway."),
     "NUMBER-INVALID": ("error", "The value is not a whole number."),
     "FLAG-INVALID": ("error", "The value is not a yes/no flag (true, false, 1 or 0)."),

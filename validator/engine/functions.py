@@ -437,6 +437,8 @@ def upn_check_letter(scope: Any, x: Any) -> pd.Series:
     s = _series(x, scope.frame.index).astype("string")
     body = s.str.slice(1, 13)
     ok = s.str.len().eq(13).fillna(False) & body.str.fullmatch(r"\d{12}").fillna(False)
+    if s.empty:  # an empty table: str.split(expand=True) would give no columns at all
+        return pd.Series([], index=s.index, dtype="object")
     digits = body.where(ok, "000000000000").str.split("", expand=True).iloc[:, 1:13].astype("int64")
     weights = np.arange(2, 14)
     remainder = (digits.to_numpy() * weights).sum(axis=1) % 23

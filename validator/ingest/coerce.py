@@ -35,13 +35,31 @@ def blank_to_none(values: Sequence[str | None]) -> pd.Series:
     return stripped.where(stripped.ne("") & stripped.notna(), None)
 
 
+# Dates the validator can hold (pandas' nanosecond range, 1677-09-21 to 2262-04-11, in whole years). A date
+# outside them (a year 9999 placeholder, a mistyped 0202) is a DATE-RANGE finding, never an error of the run;
+# unlike DATE-INVALID it is reported for XML files too, whose schema accepts such dates.
+DATE_MIN = pd.Timestamp("1678-01-01")
+DATE_MAX = pd.Timestamp("2261-12-31")
+
+
 def parse_dates(text: pd.Series, standard: Sequence[str] = (DMY,)) -> tuple[pd.Series, dict[str, int], pd.Series]:
     """Parse a text column to dates (day precision).
 
-    Returns the dates, how many values used each non-standard form, and a mask of unparseable values.
+    Returns the dates, how many values used each non-standard form, and a mask of unparseable values (which
+    includes dates outside DATE_MIN..DATE_MAX: see :func:`parse_dates_in_range`).
     """
+    dates, other_forms, bad, _far = parse_dates_in_range(text, standard)
+    return dates, other_forms, bad
+
+
+def parse_dates_in_range(
+    text: pd.Series, standard: Sequence[str] = (DMY,)
+) -> tuple[pd.Series, dict[str, int], pd.Series, pd.Series]:
+    """:func:`parse_dates`, and also a mask of the values that are real dates outside DATE_MIN..DATE_MAX
+    (they are in the unparseable mask too)."""
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     todo = text.notna()
+    far = pd.Series(False, index=text.index)
     other_forms: dict[str, int] = {}
     forms = [(f, FORM_NAMES[f]) for f in standard]
     forms += [(f, FORM_NAMES[f]) for f in (DMY, ISO) if f not in standard]
@@ -50,14 +68,16 @@ def parse_dates(text: pd.Series, standard: Sequence[str] = (DMY,)) -> tuple[pd.S
         if not todo.any():
             break
         parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        ok = parsed.notna()
-        if ok.any():
-            hit = parsed[ok].index
-            result.loc[hit] = parsed[ok].dt.normalize()
+        found = parsed.notna()
+        inside = found & (parsed >= DATE_MIN) & (parsed <= DATE_MAX)
+        far.loc[parsed[found & ~inside].index] = True
+        if inside.any():
+            hit = parsed[inside].index
+            result.loc[hit] = parsed[inside].dt.normalize().astype("datetime64[ns]")
             todo.loc[hit] = False
             if fmt not in standard:
-                other_forms[label] = int(ok.sum())
-    return result, other_forms, todo
+                other_forms[label] = int(inside.sum())
+    return result, other_forms, todo, far & todo
 
 
 def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -105,9 +125,16 @@ class ColumnTyper:
             )
 
     def date(self, column: str, text: pd.Series, standard: Sequence[str]) -> pd.Series:
-        dates, other_forms, bad = parse_dates(text, standard)
+        dates, other_forms, bad, far = parse_dates_in_range(text, standard)
         expected = " or ".join(FORM_NAMES[f] for f in standard)
-        self._per_value("DATE-INVALID", column, text, bad, f"is not a valid date (expected {expected})")
+        self._per_value("DATE-INVALID", column, text, bad & ~far, f"is not a valid date (expected {expected})")
+        self._per_value(
+            "DATE-RANGE",
+            column,
+            text,
+            far,
+            f"is outside the dates the validator accepts (years {DATE_MIN.year} to {DATE_MAX.year}); check the year",
+        )
         for label, count in other_forms.items():
             self.findings.append(
                 ingest_finding(

@@ -41,6 +41,39 @@ def decode_bytes(data: bytes) -> Decoded:
         return Decoded(data.decode("cp1252", errors="replace"), "cp1252 (Windows)")
 
 
+# Signatures of files people give by mistake, and what to do instead.
+_BINARY_KINDS = (
+    (b"PK\x03\x04", "it is a zip file or an Excel workbook (.xlsx), not CSV or XML: save each table from Excel as "
+     "CSV (comma delimited) and validate those files"),
+    (b"\xd0\xcf\x11\xe0", "it is an old-style Excel workbook (.xls), not CSV or XML: save each table from Excel as "
+     "CSV (comma delimited) and validate those files"),
+    (b"%PDF", "it is a PDF document, not CSV or XML"),
+    (b"\x1f\x8b", "it is a compressed (gzip) file, not CSV or XML: decompress it first"),
+)  # fmt: skip
+_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\r\n"} | {"\ufffd"}
+
+
+def _not_text(data: bytes, text: str) -> str | None:
+    """Why a file is not a text table (a workbook, a PDF, binary junk), or None when it reads as text."""
+    for magic, why in _BINARY_KINDS:
+        if data.startswith(magic):
+            return why
+    sample = text[:4096]
+    odd = sum(1 for ch in sample if ch in _CONTROL)
+    if sample and odd > max(2, len(sample) // 50):
+        return (
+            f"it does not look like text (CSV or XML): {odd} of its first {len(sample)} characters are control "
+            "codes or bytes that no text encoding explains; is it a binary or damaged file?"
+        )
+    return None
+
+
+def _shown(cell: str, limit: int = 30) -> str:
+    """A header cell as it can be shown in a message: printable, short."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in cell.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def normalise_header(name: str) -> str:
     return name.strip().strip('"').strip().upper().replace(" ", "_")
 
@@ -80,8 +113,16 @@ def read_csv_file(
     if not data.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         return None, None, [ingest_finding("FILE-EMPTY", f"{name}: the file is empty", file=name)]
     decoded = decode_bytes(data)
+    not_text = _not_text(data, decoded.text)
+    if not_text:
+        return None, None, [ingest_finding("FILE-UNREADABLE", f"{name}: {not_text}", file=name)]
     if not decoded.encoding.startswith("UTF-8"):
         findings.append(ingest_finding("FILE-ENCODING", f"{name}: read as {decoded.encoding}", file=name))
+    nuls = decoded.text.count("\x00")
+    if nuls:
+        findings.append(
+            ingest_finding("FILE-ENCODING", f"{name}: {nuls} NUL character(s) were removed from the text", file=name)
+        )
     text = decoded.text.replace("\x00", "")
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
@@ -93,11 +134,16 @@ def read_csv_file(
         return None, None, [*findings, ingest_finding("FILE-UNREADABLE", f"{name}: no header row ({exc})", file=name)]
     found = identify_table(header, schemas)
     if found is None:
-        shown = ", ".join(h.strip() for h in header[:12])
+        shown = ", ".join(_shown(h) for h in header[:12]) + (", ..." if len(header) > 12 else "")
         findings.append(
             ingest_finding(
                 "FILE-UNKNOWN-TABLE",
-                f"{name}: the header row ({shown}) does not match any table of the SSDA903 or CIN census returns",
+                f"{name}: the header row ({shown}) does not match any table of the SSDA903 or CIN census returns"
+                + (
+                    "; the file seems to separate its cells with ';', but CSV files need ','"
+                    if ";" in first_line and len(header) == 1
+                    else ""
+                ),
                 file=name,
                 line=1,
             )

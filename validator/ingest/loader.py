@@ -36,6 +36,8 @@ XML_LAYOUTS = {
 }
 XML_ROOTS = {name.encode(): kind for name, (kind, _) in XML_LAYOUTS.items()}
 DATA_SUFFIXES = {".csv", ".xml", ".txt", ".tsv"}
+# Findings after which nothing of an XML file is read: the input counts as unusable (exit status 2).
+REFUSED_XML = {"XML-UNSAFE", "XML-ROOT", "FILE-EMPTY", "FILE-UNREADABLE"}
 # The first element's name in a file's opening bytes, past the declaration, comments, PIs and any DOCTYPE.
 _FIRST_ELEMENT = re.compile(rb"<(?![?!])(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 
@@ -136,6 +138,10 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
                     schema_checked.add(path.name)
             findings.extend(found)
             kinds_seen.add(kind)
+            if _xml_unread(tables, found):
+                # refused (unsafe, wrong root), empty, or broken before its first record: nothing of it is checked
+                inputs.append(InputFile(str(path), "xml", []))
+                continue
             date_forms[path.name] = forms
             _complete_xml_tables(tables, load_schema(kind), path.name, xml_file)
             for name, raw in tables.items():
@@ -155,6 +161,15 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
         raise InputError("the inputs mix SSDA903 and CIN census files; validate one return at a time")
     found_type = return_type or (next(iter(kinds_seen)) if kinds_seen else None)
     return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked, unchecked)
+
+
+def _xml_unread(tables: dict[str, RawTable], found: list[Finding]) -> bool:
+    """Whether an XML file gave nothing to check: it was refused (XML-UNSAFE, XML-ROOT), is empty or unreadable,
+    or broke (XML-MALFORMED) before a single record was read."""
+    codes = {f.code for f in found}
+    if codes & REFUSED_XML:
+        return True
+    return "XML-MALFORMED" in codes and not any(len(raw) for raw in tables.values())
 
 
 def _complete_xml_tables(tables: dict[str, RawTable], schema: ReturnSchema, file: str, xml_file: str = "main") -> None:
@@ -250,7 +265,11 @@ def load_return(
     read = _read_files(files, return_type, year and check_year(year))
     found_type, raws, findings, inputs = read.return_type, read.raws, read.findings, read.inputs
     if found_type is None:
-        raise InputError("none of the inputs could be recognised as an SSDA903 or CIN census file")
+        reasons = [f.message for f in findings if f.severity == "error"]
+        detail = ": " + "; ".join(reasons[:5]) if reasons else ""
+        if len(reasons) > 5:
+            detail += f"; and {len(reasons) - 5} more"
+        raise InputError(f"none of the inputs could be recognised as an SSDA903 or CIN census file{detail}")
     if return_type is None:
         findings.append(ingest_finding("RETURN-INFERRED", f"the files were recognised as a {found_type} return"))
     schema = load_schema(found_type)

@@ -20,7 +20,7 @@ from lxml import etree
 from ..findings import Finding, ingest_finding
 from ..schema import load_schema
 from .raw import RawTable
-from .xml_safety import open_safe_iterparse, unsafe_xml_reason
+from .xml_safety import declared_doctype, open_safe_iterparse, syntax_error, unsafe_xml_reason
 from .xsd_check import SSDA903_SCHEMA, SSDA903_SW_SCHEMA, SchemaCheck, SchemaSpec
 
 ROOT = "EXPSSDA903"
@@ -490,13 +490,16 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
         reader = _Reader(name, layout, xsd, records)
         return None
 
-    events = open_safe_iterparse(path, events=("end",), tag=(RECORD, "{*}" + RECORD))
+    # "start" events too, so the document is checked (DOCTYPE, root) before the first record's content is parsed
+    events = open_safe_iterparse(path, events=("start", "end"), tag=(RECORD, "{*}" + RECORD))
     try:
-        for _, el in events:
+        for event, el in events:
             if root is None:
                 refusal = start(el.getroottree().getroot())
                 if refusal:
                     return reader, [refusal]
+            if event == "start":
+                continue
             parent = el.getparent()
             if parent is not root:
                 continue  # a <CHILD> nested deeper (the CSV spelling of CHILDID) is read with its HEADER
@@ -516,7 +519,7 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
                 f"<{reader.layout.root}> holds no <{RECORD}>; the schema expects at least one", root.sourceline
             )
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno or None
+        line, msg = syntax_error(exc)
         kept = (
             (
                 f"the {reader.children} <{RECORD}> record(s) completed before this point were kept and the rest "
@@ -528,7 +531,7 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
         findings.append(
             ingest_finding(
                 "XML-MALFORMED",
-                f"{name} line {line}: the XML is not well formed ({exc.msg}); a complete, well-formed "
+                f"{name} line {line}: the XML is not well formed ({msg}); a complete, well-formed "
                 f"<{reader.layout.root}> document was expected, and {kept}",
                 file=name,
                 line=line,
@@ -547,7 +550,7 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
 
 def _check_root(root: etree._Element, file: str) -> Finding | None:
     """A finding refusing the document for its DOCTYPE or its root element, or None when it may be read."""
-    if root.getroottree().docinfo.doctype:
+    if declared_doctype(root):
         return ingest_finding(
             "XML-UNSAFE",
             f"{file}: the document declares a DOCTYPE, which is refused for safety; an SSDA903 XML "

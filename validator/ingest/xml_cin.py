@@ -17,7 +17,7 @@ from lxml import etree
 
 from ..findings import Finding, ingest_finding
 from .raw import RawTable
-from .xml_safety import open_safe_iterparse, unsafe_xml_reason
+from .xml_safety import declared_doctype, open_safe_iterparse, syntax_error, unsafe_xml_reason
 from .xsd_check import CinSchemaCheck
 
 IDENTIFIER_FIELDS = (
@@ -179,6 +179,15 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
             if event == "start":
                 if not root_checked:
                     root_checked = True
+                    if declared_doctype(el):
+                        return {}, [
+                            ingest_finding(
+                                "XML-UNSAFE",
+                                f"{name}: it declares a DOCTYPE, which is refused for safety; the file was not read",
+                                file=name,
+                                line=el.sourceline,
+                            )
+                        ]
                     if tag != "Message":
                         findings.append(
                             ingest_finding(
@@ -194,9 +203,20 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
             parent = el.getparent()
             parent_tag = _local(parent.tag) if parent is not None else ""
             if tag == "Header" and parent_tag == "Message":
-                if xsd:
-                    xsd.check(el)
-                out.read_header(el)
+                if len(out.tables["Header"]):
+                    findings.append(
+                        ingest_finding(
+                            "XML-SCHEMA",
+                            f"{name} line {el.sourceline}: a second <Header>; a CIN census file has one, so only "
+                            "the first was read",
+                            file=name,
+                            line=el.sourceline,
+                        )
+                    )
+                else:
+                    if xsd:
+                        xsd.check(el)
+                    out.read_header(el)
                 el.clear()
             elif tag == "Child" and parent_tag == "Children":
                 if xsd:
@@ -209,11 +229,11 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                 while el.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
+        line, msg = syntax_error(exc)
         findings.append(
             ingest_finding(
                 "XML-MALFORMED",
-                f"{name} line {line}: the XML is not well formed ({exc.msg}); records read before this point were kept",
+                f"{name} line {line}: the XML is not well formed ({msg}); records read before this point were kept",
                 file=name,
                 line=line,
             )

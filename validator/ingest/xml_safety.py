@@ -30,6 +30,26 @@ def unsafe_xml_reason(path: Path) -> str | None:
     return None
 
 
+def declared_doctype(element: Any) -> bool:
+    """Whether the document an element belongs to declares a DOCTYPE (with or without an internal subset).
+
+    The readers ask this at the first element they meet, so a declaration placed beyond the prologue bytes that
+    :func:`unsafe_xml_reason` scans (or in an encoding it does not decode) is still refused before any entity in
+    the records is met. libxml2's own limits (entity amplification, depth 256) stay in force underneath."""
+    info = element.getroottree().docinfo
+    return bool(info.doctype) or info.internalDTD is not None or info.externalDTD is not None
+
+
+def syntax_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str]:
+    """The line and message of a parse error. When lxml's own summary has no line (e.g. "no element found" after
+    an undefined entity), the first error libxml2 logged says what and where."""
+    if not exc.lineno:
+        for entry in exc.error_log:
+            if entry.line:
+                return entry.line, entry.message
+    return exc.lineno or None, exc.msg
+
+
 def open_safe_iterparse(path: Path, **kwargs: Any) -> Iterator[tuple[str, Any]]:
     """lxml iterparse configured so the document cannot reach the network or expand entities."""
     return etree.iterparse(

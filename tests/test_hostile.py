@@ -1,0 +1,251 @@
+"""Guarantees against hostile and broken input (docs/security.md): any bytes are findings, never a crash;
+no network; inputs never opened for writing; outputs atomic, private and byte-identical run to run; XML read
+as a stream."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from validator.cli import main
+from validator.ingest.csv_reader import read_csv_file
+from validator.ingest.loader import InputError, load_return
+from validator.ingest.xml903 import read_ssda903_xml
+from validator.ingest.xml_cin import read_cin_xml
+from validator.schema import RETURN_TYPES, load_schema
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "clean"
+CIN_XML = SAMPLES / "cin" / "cin_2024_25.xml"
+SSDA903_XML = SAMPLES / "ssda903" / "2024_25.xml"
+HEADER_CSV = SAMPLES / "ssda903" / "2024_25" / "header.csv"
+SCHEMAS = [load_schema(r) for r in RETURN_TYPES]
+
+
+# --------------------------------------------------------------------------- any bytes: findings, not exceptions
+
+
+def _write(tmp: Path, name: str, data: bytes) -> Path:
+    path = tmp / name
+    path.write_bytes(data)
+    return path
+
+
+def _mutated(base: bytes) -> st.SearchStrategy[bytes]:
+    """The base file cut short, with bytes replaced or inserted: truncations and damage of a real export."""
+
+    @st.composite
+    def build(draw: Any) -> bytes:
+        data = bytearray(base[: draw(st.integers(0, len(base)))])
+        for _ in range(draw(st.integers(0, 6))):
+            pos = draw(st.integers(0, len(data)))
+            junk = draw(st.binary(min_size=1, max_size=8))
+            if draw(st.booleans()) and pos < len(data):
+                data[pos : pos + len(junk)] = junk
+            else:
+                data[pos:pos] = junk
+        return bytes(data)
+
+    return build()
+
+
+ANY_BYTES = st.binary(max_size=2048)
+
+
+@given(data=st.one_of(ANY_BYTES, _mutated(HEADER_CSV.read_bytes()[:2000])))
+def test_any_bytes_as_a_csv_file_give_findings_or_a_table(tmp_path_factory, data: bytes) -> None:
+    path = _write(tmp_path_factory.mktemp("csv"), "x.csv", data)
+    schema, raw, findings = read_csv_file(path, SCHEMAS)
+    assert (schema is None) == (raw is None)
+    assert raw is not None or findings
+
+
+@given(data=st.one_of(ANY_BYTES, _mutated(CIN_XML.read_bytes()[:3000])))
+def test_any_bytes_as_a_cin_xml_file_give_findings_or_tables(tmp_path_factory, data: bytes) -> None:
+    path = _write(tmp_path_factory.mktemp("cin"), "x.xml", data)
+    tables, findings = read_cin_xml(path, schema_year="2024_25")
+    assert isinstance(tables, dict) and isinstance(findings, list)
+
+
+@given(data=st.one_of(ANY_BYTES, _mutated(SSDA903_XML.read_bytes()[:3000])))
+def test_any_bytes_as_an_ssda903_xml_file_give_findings_or_tables(tmp_path_factory, data: bytes) -> None:
+    path = _write(tmp_path_factory.mktemp("903"), "x.xml", data)
+    tables, findings = read_ssda903_xml(path, schema_year="2024_25")
+    assert isinstance(tables, dict) and isinstance(findings, list)
+
+
+@given(data=st.one_of(ANY_BYTES, _mutated(CIN_XML.read_bytes()[:3000]), _mutated(HEADER_CSV.read_bytes())))
+def test_any_bytes_through_the_whole_loader_give_a_dataset_or_an_input_error(tmp_path_factory, data: bytes) -> None:
+    folder = tmp_path_factory.mktemp("ret")
+    for name in ("a.csv", "b.xml"):
+        _write(folder, name, data)
+    for path in (folder / "a.csv", folder / "b.xml"):
+        try:
+            dataset = load_return([path], year="2024_25")
+        except InputError as exc:
+            assert str(exc)
+        else:
+            assert dataset.findings or dataset.tables
+
+
+# --------------------------------------------------------------------------- offline
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every way to open a connection raises, so a code path that tries one fails the test."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"a network connection was attempted: {args!r}")
+
+    class NoSocket(socket.socket):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            refuse(*args)
+
+    monkeypatch.setattr(socket, "socket", NoSocket)
+    for name in ("create_connection", "getaddrinfo", "gethostbyname", "socketpair", "create_server"):
+        monkeypatch.setattr(socket, name, refuse)
+
+
+ALL_FORMATS = "console,json,csv,xlsx,html,junit,sarif"
+
+
+def test_the_whole_command_line_runs_with_sockets_disabled(no_network, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "reports"
+    assert main(["validate", str(CIN_XML), "--format", ALL_FORMATS, "--output-dir", str(out)]) in (0, 1)
+    assert main(["validate", str(SAMPLES / "ssda903"), "--format", ALL_FORMATS, "--output-dir", str(out / "903")]) in (
+        0,
+        1,
+    )
+    assert main(["validate", str(CIN_XML), "--redact", "--format", "json", "--output", str(out / "r.json")]) in (0, 1)
+    assert main(["convert", str(SSDA903_XML), str(CIN_XML), "--output", str(tmp_path / "csv")]) == 0
+    assert main(["rules", "list", "--format", "json"]) == 0
+    assert main(["rules", "show", "8940"]) == 0
+    _, err = capsys.readouterr()
+    assert "unexpected problem" not in err and "network connection" not in err
+    assert len(list(out.glob("*"))) >= 7
+
+
+# --------------------------------------------------------------------------- read-only inputs, private atomic outputs
+
+_OPENS: list[tuple[str, Any, int]] | None = None
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if _OPENS is not None and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        path, mode, flags = [*args, None, 0][:3]
+        _OPENS.append((os.fsdecode(path), mode, flags or 0))
+
+
+sys.addaudithook(_audit)  # hooks cannot be removed: this one records only while a test sets _OPENS
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def _writes(opens: list[tuple[str, Any, int]]) -> list[str]:
+    return [
+        path
+        for path, mode, flags in opens
+        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (flags & _WRITE_FLAGS)
+    ]
+
+
+def test_inputs_are_never_opened_for_writing_and_reports_go_only_to_the_output(tmp_path: Path, capsys) -> None:
+    global _OPENS
+    inputs = sorted(p for p in SAMPLES.rglob("*") if p.is_file())
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in inputs}
+    out = tmp_path / "reports"
+    _OPENS = []
+    try:
+        main(["validate", str(SAMPLES / "ssda903"), "--previous", str(SAMPLES / "ssda903" / "2023_24"),
+              "--format", ALL_FORMATS, "--output-dir", str(out)])  # fmt: skip
+        main(["validate", str(CIN_XML), "--format", "json,csv,xlsx", "--output-dir", str(out)])
+        opens = list(_OPENS)
+    finally:
+        _OPENS = None
+    capsys.readouterr()
+    read = {Path(p).resolve() for p, _, _ in opens}
+    assert CIN_XML.resolve() in read and SSDA903_XML.resolve() in read  # the hook saw the inputs being read
+    written = {Path(p).resolve() for p in _writes(opens)}
+    assert written, "the hook saw no report being written"
+    # openpyxl's write-only workbook buffers each sheet in a private temporary file (mode 0600, deleted when the
+    # workbook is saved): the one write outside the output folder (docs/security.md)
+    temp = Path(tempfile.gettempdir()).resolve()
+    elsewhere = {p for p in written if out.resolve() not in p.parents}
+    assert all(p == temp or (p.parent == temp and p.name.startswith("openpyxl.")) for p in elsewhere), elsewhere
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in inputs} == before
+    for report in out.iterdir():
+        assert stat.S_IMODE(report.stat().st_mode) == 0o600, report  # private: owner read/write only
+    assert not list(out.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_json_reports_are_byte_identical_from_run_to_run(tmp_path: Path, capsys) -> None:
+    runs = []
+    for n in range(2):
+        out = tmp_path / f"run{n}"
+        main(["validate", str(SAMPLES / "ssda903"), "--format", "json,xlsx", "--output-dir", str(out)])
+        main(["validate", str(CIN_XML), "--format", "json", "--output-dir", str(out)])
+        runs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    capsys.readouterr()
+    assert len(runs[0]) == 3 and runs[0] == runs[1]
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def _child(n: int) -> str:
+    return (
+        f"<Child><ChildIdentifiers><LAchildID>C{n}</LAchildID><PersonBirthDate>2015-01-01</PersonBirthDate>"
+        "<Sex>F</Sex></ChildIdentifiers><CINdetails><CINreferralDate>2024-06-01</CINreferralDate>"
+        "<ReferralSource>1A</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode></CINdetails></Child>\n"
+    )
+
+
+def test_xml_is_streamed_record_by_record_never_held_whole(tmp_path: Path, monkeypatch) -> None:
+    """While the readers work, the document tree holds only the record being read and the few the parser has
+    read ahead (one buffer's worth): each is cleared and dropped once read, so the tree does not grow with the
+    number of records (docs/security.md has the measured peak for a large file)."""
+    from validator.ingest import xml903, xml_cin
+
+    cin = tmp_path / "big_cin.xml"
+    cin.write_text("<Message><Children>\n" + "".join(_child(n) for n in range(3000)) + "</Children></Message>\n")
+    held: list[int] = []
+    original = xml_cin._CinTables.read_child
+
+    def spy(self: Any, child: Any) -> None:
+        held.append(len(child.getparent()))
+        original(self, child)
+
+    monkeypatch.setattr(xml_cin._CinTables, "read_child", spy)
+    tables, _ = read_cin_xml(cin)
+    assert len(tables["ChildIdentifiers"]) == 3000
+    assert len(held) == 3000 and max(held) < 3000 // 5
+    assert max(held[-1000:]) <= max(held[:1000]) + 5  # no growth from the start of the file to its end
+
+    ssda = tmp_path / "big_903.xml"
+    record = (
+        "<CHILD><HEADER><CHILDID>{n}</CHILDID><SEX>1</SEX><DOB>01/01/2015</DOB></HEADER>"
+        "<EPISODE><DECOM>01/06/2024</DECOM></EPISODE></CHILD>\n"
+    )
+    ssda.write_text("<EXPSSDA903>\n" + "".join(record.format(n=n) for n in range(3000)) + "</EXPSSDA903>\n")
+    held.clear()
+    original_903 = xml903._Reader.child
+
+    def spy_903(self: Any, el: Any) -> None:
+        held.append(len(el.getparent()))
+        original_903(self, el)
+
+    monkeypatch.setattr(xml903._Reader, "child", spy_903)
+    tables, _ = read_ssda903_xml(ssda)
+    assert len(tables["Episodes"]) == 3000
+    assert len(held) == 3000 and max(held) < 3000 // 5
+    assert max(held[-1000:]) <= max(held[:1000]) + 5  # no growth from the start of the file to its end
