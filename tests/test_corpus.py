@@ -92,7 +92,20 @@ def _very_deep(tmp: Path) -> list[Path]:
     return [path]
 
 
+def _million_rows(tmp: Path) -> list[Path]:
+    """A reviews table of 1,000,000 rows (100,000 children, ten reviews each), two of them broken near the end."""
+    rows = [
+        f"{n // 10:07d},01/0{1 + n % 9}/2015,{1 + n % 28:02d}/0{1 + n % 9}/2024,PN{1 + n % 7}\n" for n in range(10**6)
+    ]
+    rows[999_990] = "0099999,01/01/2015,31/02/2024,PN1\n"  # an impossible date
+    rows[999_995] = "0099999,01/01/2015,01/05/2024,PN9\n"  # an unknown participation code
+    path = tmp / "reviews_million.csv"
+    path.write_text("CHILD,DOB,REVIEW,REVIEW_CODE\n" + "".join(rows), encoding="utf-8")
+    return [path]
+
+
 GENERATORS: dict[str, Callable[[Path], list[Path]]] = {
+    "million_rows": _million_rows,
     "ten_mb_cell": _ten_mb_cell,
     "field_over_limit": _field_over_limit,
     "ten_mb_xml_text": _ten_mb_xml_text,
