@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from validator import validate
 from validator.ingest.loader import load_return
@@ -139,3 +140,16 @@ def test_cin_as_flattened_csv_tables_gives_the_same_findings_as_the_xml(tmp_path
 
     assert rule_findings(from_xml) == rule_findings(from_csv)
     assert from_csv.rules_run == from_xml.rules_run
+
+
+def test_a_parse_error_names_this_files_problem_not_an_earlier_documents(tmp_path: Path) -> None:
+    from lxml import etree
+
+    with pytest.raises(etree.XMLSyntaxError):
+        etree.fromstring(b"\n<a>x</b>")  # an earlier parse leaves its error in libxml2's log
+    text = DOC.replace("{referral}", "2024-04-20").replace(
+        "<Ethnicity>WBRI</Ethnicity>", "<Ethnicity>&nbsp;</Ethnicity>"
+    )
+    _, findings = read_cin_xml(write(tmp_path, text=text))
+    (malformed,) = [f for f in findings if f.code == "XML-MALFORMED"]
+    assert "line 10: the XML is not well formed (Entity 'nbsp' not defined)" in malformed.message

@@ -40,12 +40,13 @@ def declared_doctype(element: Any) -> bool:
     return bool(info.doctype) or info.internalDTD is not None or info.externalDTD is not None
 
 
-def syntax_error(exc: etree.XMLSyntaxError) -> tuple[int | None, str]:
-    """The line and message of a parse error. When lxml's own summary has no line (e.g. "no element found" after
-    an undefined entity), the first error libxml2 logged says what and where."""
+def syntax_error(exc: etree.XMLSyntaxError, path: Path) -> tuple[int | None, str]:
+    """The line and message of a parse error in ``path``. When lxml's own summary has no line (e.g. "no element
+    found" after an undefined entity), the first error libxml2 logged for this file says what and where (the log
+    also holds earlier parses' errors: those of other files and documents are skipped)."""
     if not exc.lineno:
         for entry in exc.error_log:
-            if entry.line:
+            if entry.line and entry.filename == str(path) and entry.domain == etree.ErrorDomains.PARSER:
                 return entry.line, entry.message
     return exc.lineno or None, exc.msg
 
