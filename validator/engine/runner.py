@@ -41,6 +41,7 @@ class TableStore:
         self.dataset = dataset
         self._frames: dict[str, pd.DataFrame] = {}
         self._derived: dict[tuple[str, str], pd.DataFrame] = {}
+        self._with_derived: dict[tuple[str, frozenset[str]], pd.DataFrame] = {}
         ctx = dataset.context
         self._derivation_context = DerivationContext(dataset.schema.child_key, ctx.la, dataset.postcodes)
 
@@ -56,18 +57,24 @@ class TableStore:
                 self._frames[name] = empty_frame(self.dataset.schema.tables[name.split("@")[0]])
         df = self._frames[name]
         base = name.split("@")[0]
+        derivations = derivations_for(self.dataset.return_type, base, set(derived))
+        if not derivations:
+            return df.copy(deep=False)
+        combined_key = (name, frozenset(d.name for d in derivations))
+        if combined_key in self._with_derived:
+            return self._with_derived[combined_key].copy(deep=False)
         parts = []
-        for derivation in derivations_for(self.dataset.return_type, base, set(derived)):
+        for derivation in derivations:
             key = (name, derivation.name)
             if key not in self._derived:
                 self._derived[key] = derivation.compute(df, self._derivation_context)
             parts.append(self._derived[key])
-        if parts:
-            # A column the engine derives replaces a same-named extra column of the file (e.g. an extract's own
-            # PL_LA): rules see one meaning of each name.
-            derived_names = {c for part in parts for c in part.columns}
-            return pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
-        return df.copy(deep=False)
+        # A column the engine derives replaces a same-named extra column of the file (e.g. an extract's own
+        # PL_LA): rules see one meaning of each name.
+        derived_names = {c for part in parts for c in part.columns}
+        combined = pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
+        self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
+        return combined.copy(deep=False)
 
 
 class Sequence:
@@ -182,16 +189,26 @@ class RuleRun:
 
     # -- related tables -------------------------------------------------------------------------------------
 
-    def related_frame(self, rel: Related) -> pd.DataFrame:
+    def related_frame(self, rel: Related, wanted: set[str] | None = None) -> pd.DataFrame:
+        """The related table with its columns named ``alias.COLUMN``; only those in ``wanted`` when given."""
         other = self.store.frame(rel.table, self.rule.derived_used)
+        if wanted is not None:
+            other = other[[c for c in other.columns if f"{rel.alias}.{c}" in wanted]]
         return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
 
     def pairs(self, base: pd.DataFrame, rel: Related) -> pd.DataFrame:
-        """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record."""
-        left = base.assign(__pos=np.arange(len(base)))
-        right = self.related_frame(rel)
+        """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record.
+
+        Only the columns the relation's keys and expressions name are carried into the pairs, so the cost of the
+        merge does not grow with the width of either table.
+        """
         lk = [m for m, _ in rel.on]
         rk = [f"{rel.alias}.{t}" for _, t in rel.on]
+        wanted = referenced_columns(rel.where, rel.value) | set(lk) | set(rk)
+        if rel.exclude_self:
+            wanted |= {ROW, f"{rel.alias}.{ROW}"}
+        left = base[[c for c in base.columns if c in wanted]].assign(__pos=np.arange(len(base)))
+        right = self.related_frame(rel, wanted)
         left = left[left[lk].notna().all(axis=1)]
         right = right[right[rk].notna().all(axis=1)]
         merged = left.merge(right, left_on=lk, right_on=rk, how="inner", suffixes=("", "__r"))
@@ -261,7 +278,7 @@ class RuleRun:
 
     def whole_table(self, rel: Related, how: str) -> Any:
         """A return-level `let` without `on`: one value over all the related table's records."""
-        records = self.related_frame(rel).reset_index(drop=True)
+        records = self.related_frame(rel, referenced_columns(rel.where, rel.value)).reset_index(drop=True)
         if rel.where is not None and len(records):
             records = records[as_bool(self.evaluate(rel.where, Scope(records, self, False)), records.index).to_numpy()]
         if how == "count":
@@ -316,11 +333,25 @@ def _field_column(rule: Rule, frame: pd.DataFrame, name: str) -> str | None:
     return name if name in frame else None
 
 
+def referenced_columns(*exprs: Compiled | None) -> set[str]:
+    """The frame columns that expressions can read: each name they use, and its ``@raw`` text column."""
+    names: set[str] = set()
+    for compiled in exprs:
+        if compiled is None:
+            continue
+        for ref in compiled.references:
+            col = column_name(ref.alias, ref.name)
+            names |= {col, col + RAW_SUFFIX}
+    return names
+
+
 def make_findings(rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dataset) -> list[Finding]:
-    hits = frame[mask.to_numpy()]
     child_key = dataset.schema.child_key
     table = rule.table
     cols = [_field_column(rule, frame, f) for f in rule.fields]
+    shown_cols = {c for c in cols if c is not None} | {c + RAW_SUFFIX for c in cols if c is not None}
+    shown_cols |= {child_key, ROW, FILE, LINE}
+    hits = frame.loc[mask.to_numpy(), [c for c in frame.columns if c in shown_cols]]
     values: list[list[Any]] = []
     for col in cols:
         if col is None:
