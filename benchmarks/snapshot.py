@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from run import generate  # noqa: E402
+
 from validator.api import validate  # noqa: E402
 
 
@@ -28,8 +29,12 @@ def cases() -> list[tuple[str, list[str], list[str], list[str]]]:
     out = [
         ("903 sample", [str(s / "ssda903/2024_25")], [str(s / "ssda903/2023_24")], []),
         ("903 sample xml", [str(s / "ssda903/2024_25.xml")], [], []),
-        ("903 clean", [str(s / "clean/ssda903/2024_25")], [str(s / "clean/ssda903/2023_24")],
-         [str(s / "clean/ssda903/ofsted_providers_2024_25.csv")]),  # fmt: skip
+        (
+            "903 clean",
+            [str(s / "clean/ssda903/2024_25")],
+            [str(s / "clean/ssda903/2023_24")],
+            [str(s / "clean/ssda903/ofsted_providers_2024_25.csv")],
+        ),
         ("cin sample", [str(s / "cin/cin_2024_25.xml")], [], []),
         ("cin clean", [str(s / "clean/cin/cin_2024_25.xml")], [], []),
     ]

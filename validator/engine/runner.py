@@ -42,6 +42,7 @@ class TableStore:
         self._frames: dict[str, pd.DataFrame] = {}
         self._derived: dict[tuple[str, str], pd.DataFrame] = {}
         self._with_derived: dict[tuple[str, frozenset[str]], pd.DataFrame] = {}
+        self._orderings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
         ctx = dataset.context
         self._derivation_context = DerivationContext(dataset.schema.child_key, ctx.la, dataset.postcodes)
 
@@ -76,24 +77,69 @@ class TableStore:
         self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
         return combined.copy(deep=False)
 
+    def ordering(self, rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+        """The sequence order of a rule's base frame, sorted once per table and keys and shared between rules.
+
+        Shared only when every key is a column of the rule's own table (not of a join or a `let`), so that the
+        order depends on nothing but the table; the base frame holds the table's records in their order.
+        """
+        keys = (*rule.sequence_by, *rule.sequence_order)
+        table = self.dataset.tables.get(rule.table)
+        if table is None or len(frame) != len(table.df) or any("." in k or k in rule.lets for k in keys):
+            return None
+        cache_key = (rule.table, rule.sequence_by, rule.sequence_order)
+        if cache_key not in self._orderings:
+            self._orderings[cache_key] = Sequence.ordering(frame, rule.sequence_by, rule.sequence_order)
+        return self._orderings[cache_key]
+
+
+def group_reduce(values: pd.Series, groups: np.ndarray, how: str, transform: bool = False) -> pd.Series:
+    """``values.groupby(groups).agg(how)`` (or ``.transform(how)``), fast for min and max of text too.
+
+    pandas reduces text one group at a time in Python (seconds for a national return); here the text is turned
+    into its rank among the distinct values, the ranks are reduced in compiled code, and the ranks turned back
+    into text. The result is the same, dtype included.
+    """
+    if how not in ("min", "max") or not isinstance(values.dtype, pd.StringDtype):
+        grouped = values.groupby(groups)
+        return grouped.transform(how) if transform else grouped.agg(how)
+    codes, uniques = pd.factorize(values, sort=True)  # codes follow the sorted order; a missing value is -1
+    ranks = pd.Series(np.where(codes >= 0, codes, np.nan), index=values.index)
+    grouped = ranks.groupby(groups)
+    reduced = grouped.transform(how) if transform else grouped.agg(how)
+    picked = reduced.to_numpy()
+    positions = np.where(np.isnan(picked), -1, np.nan_to_num(picked, nan=-1)).astype("int64")
+    text = uniques.take(positions, allow_fill=True, fill_value=None)
+    return pd.Series(text.array, index=reduced.index, dtype=values.dtype)
+
 
 class Sequence:
     """A rule's per-group order (e.g. each child's episodes by DECOM): neighbours, positions, group values."""
 
-    def __init__(self, frame: pd.DataFrame, by: tuple[str, ...], order: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        by: tuple[str, ...],
+        order: tuple[str, ...],
+        known: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        self.order, self.groups_sorted = known if known is not None else self.ordering(frame, by, order)
+        self.index = frame.index
+        self.runs_sorted: np.ndarray | None = None
+
+    @staticmethod
+    def ordering(frame: pd.DataFrame, by: tuple[str, ...], order: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The frame's index labels in sequence order, and each one's group number."""
         keys = list(by) + list(order)
         if keys:
             ordered = frame.sort_values(keys, na_position="last", kind="stable") if len(frame) else frame
         else:
             ordered = frame
-        self.order = ordered.index.to_numpy()
         if by:
             groups = ordered.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()
         else:
             groups = np.zeros(len(ordered), dtype="int64")
-        self.groups_sorted = groups
-        self.index = frame.index
-        self.runs_sorted: np.ndarray | None = None
+        return ordered.index.to_numpy(), groups
 
     def set_runs(self, continues: pd.Series) -> None:
         """Split each group into runs: a record starts a new run unless ``continues`` is true for it."""
@@ -106,7 +152,7 @@ class Sequence:
         assert self.runs_sorted is not None
         ordered = x.reindex(self.order).reset_index(drop=True)
         keep = x.dtype if how in ("min", "max", "first", "last") else None
-        return self._back(ordered.groupby(self.runs_sorted, sort=False).transform(how), dtype=keep)
+        return self._back(group_reduce(ordered, self.runs_sorted, how, transform=True), dtype=keep)
 
     def _back(self, values: np.ndarray | pd.Series, dtype: Any = None) -> pd.Series:
         out = pd.Series(values.to_numpy() if isinstance(values, pd.Series) else values, index=self.order, dtype=dtype)
@@ -130,7 +176,7 @@ class Sequence:
     def transform(self, x: pd.Series, how: str) -> pd.Series:
         ordered = x.reindex(self.order).reset_index(drop=True)
         return self._back(
-            ordered.groupby(self.groups_sorted, sort=False).transform(how),
+            group_reduce(ordered, self.groups_sorted, how, transform=True),
             dtype=x.dtype if how in ("min", "max") else None,
         )
 
@@ -167,7 +213,8 @@ class Scope:
             raise ExpressionError("sequence functions cannot be used inside a related table's `where`")
         if self._sequence is None:
             rule = self.run.rule
-            self._sequence = Sequence(self.frame, rule.sequence_by, rule.sequence_order)
+            known = self.run.store.ordering(rule, self.frame)
+            self._sequence = Sequence(self.frame, rule.sequence_by, rule.sequence_order, known)
             if rule.sequence_run is not None:
                 continues = self.run.evaluate(rule.sequence_run, self)
                 self._sequence.set_runs(as_bool(continues, self.frame.index))
@@ -233,7 +280,7 @@ class RuleRun:
         assert rel.value is not None
         values = self.evaluate(rel.value, Scope(merged, self, sequence_allowed=False))
         values = values if isinstance(values, pd.Series) else pd.Series(values, index=merged.index)
-        agg = values.groupby(positions).agg(how)
+        agg = group_reduce(values, positions, how)
         out = pd.Series(agg, index=range(len(base))).reindex(range(len(base)))
         out.index = base.index
         return out if how != "sum" else out.fillna(0)
