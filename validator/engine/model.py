@@ -18,7 +18,7 @@ import yaml
 
 from .. import __version__
 from ..codelists import load_codelists
-from ..resources import rules_dir, schemas_dir
+from ..resources import rules_dir, schemas_dir, user_cache_dir
 from ..schema import ReturnSchema, load_schema
 from ..yamlio import load_yaml_with_nodes
 from ..years import SUPPORTED_YEARS, YearError, expand
@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # jsonschema is imported only to explain a rule file that fai
     import jsonschema
 
 NOT_RULE_FILES = {"codelists.yaml", "divergences.yaml"}  # data files beside the rules
-CACHE_ENV = "CSCVALIDATE_CACHE_DIR"  # where compiled rules are cached; "off" for no cache
 
 
 class RuleLoadError(ValueError):
@@ -456,17 +455,8 @@ def load_rules(return_type: str) -> tuple[Rule, ...]:
 
 
 def rules_cache_dir() -> Path | None:
-    """The folder for compiled rules: $CSCVALIDATE_CACHE_DIR, else the user's cache folder; None when "off"."""
-    setting = os.environ.get(CACHE_ENV)
-    if setting is not None:
-        return None if setting.strip().lower() in ("", "0", "off", "no", "none") else Path(setting)
-    if os.name == "nt":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "cscvalidate"
+    """Where compiled rules are kept (:func:`validator.resources.user_cache_dir`); None for no cache."""
+    return user_cache_dir()
 
 
 def _rules_fingerprint(return_type: str) -> str:
