@@ -58,9 +58,15 @@ def test() -> int:
     return lint or fmt or tests
 
 
+def bench() -> int:
+    """Speed and memory benchmarks (docs/performance.md); options go to benchmarks/run.py."""
+    ensure_venv("")
+    return run("benchmarks/run.py", *sys.argv[2:])
+
+
 if __name__ == "__main__":
     task = sys.argv[1] if len(sys.argv) > 1 else ""
-    tasks = {"demo": demo, "test": test}
+    tasks = {"demo": demo, "test": test, "bench": bench}
     if task not in tasks:
-        sys.exit("usage: python3 tasks.py demo | test [pytest options]")
+        sys.exit("usage: python3 tasks.py demo | test [pytest options] | bench [benchmark options]")
     sys.exit(tasks[task]())

@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
-"""Speed and memory benchmarks (run by hand, not by the test suite).
+"""Speed and memory benchmarks (run by hand, not by the test suite). See docs/performance.md.
 
-    .venv/bin/python benchmarks/run.py                       # typical and large sizes
-    .venv/bin/python benchmarks/run.py --sizes national      # national size (slow to generate)
+    python3 tasks.py bench                                   # typical and large sizes, both returns
+    .venv/bin/python benchmarks/run.py --sizes national --returns ssda903 --repeats 1
     .venv/bin/python benchmarks/run.py --json results.json   # also write the figures as JSON
 
 Each case generates a synthetic return with the project's sample generator at a fixed seed (cached under
-benchmarks/.data/), then validates it in a fresh process several times, keeping the best wall time. It prints
-the time split into ingest, rules (including derived data) and report, and the peak memory (max RSS).
+benchmarks/.data/, which git ignores), then validates it in a fresh process several times, keeping the best wall
+time (process start to JSON report written). It prints the time split into start-up (imports and loading the
+rules), ingest, derive (derived columns), rules (the rest of the rule run), report, and the peak memory (max RSS
+of the validating process). With two or more sizes of a return it also prints the scaling exponent: how the
+rule run's time grows with the number of children (1.0 = linear).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import platform
 import subprocess
 import sys
@@ -31,32 +36,44 @@ YEAR = {"ssda903": "2024_25", "cin": "2024_25"}
 SEED = 20240401
 
 CHILD_RUN = r"""
-import json, resource, sys, time
+import json, resource, sys, tempfile, time
 t0 = time.perf_counter()
+import validator.api as api
 from validator.ingest.loader import load_return
-from validator.api import run_rules
 from validator.engine.model import rules_for
+from validator.outputs import write_atomic
 from validator.outputs.json_out import render_json
-inputs, previous, year = json.loads(sys.argv[1])
+from validator.reference.postcodes import open_postcode_lookup
+stores = []
+class Store(api.TableStore):  # to read the time spent on derived columns
+    def __init__(self, dataset):
+        super().__init__(dataset)
+        stores.append(self)
+api.TableStore = Store
+inputs, previous, year, ret, out = json.loads(sys.argv[1])
 t1 = time.perf_counter()
-rules = rules_for("{ret}", year)
+rules = rules_for(ret, year)
 t2 = time.perf_counter()
 dataset = load_return(inputs, year=year, la="E09000027", previous=[[previous]] if previous else [])
+dataset.postcodes = open_postcode_lookup(None)  # as validate() does: the postcode packages when installed
 t3 = time.perf_counter()
-result = run_rules(dataset, rules)
+result = api.run_rules(dataset, rules)
 t4 = time.perf_counter()
-text = render_json(result)
+write_atomic(__import__("pathlib").Path(out), render_json(result).encode("utf-8"))
 t5 = time.perf_counter()
+derive = getattr(stores[0], "derive_seconds", 0.0)
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"import": t1 - t0, "load_rules": t2 - t1, "ingest": t3 - t2, "rules": t4 - t3,
-                  "report": t5 - t4, "total": t5 - t0, "peak_mb": peak_kb / 1024,
-                  "findings": len(result.findings), "crashed": len(result.rules_crashed)}}))
+print(json.dumps({"import": t1 - t0, "load_rules": t2 - t1, "ingest": t3 - t2, "derive": derive,
+                  "rules": t4 - t3 - derive, "report": t5 - t4, "total": t5 - t0, "peak_mb": peak_kb / 1024,
+                  "findings": len(result.findings), "rules_run": len(rules),
+                  "crashed": sum(1 for r in result.rules if r.status == "crashed")}))
 """
 
 
 def generate(ret: str, children: int) -> tuple[list[str], str | None]:
     folder = DATA / f"{ret}_{children}"
     if not folder.exists():
+        print(f"generating {ret} with {children} children (cached in {folder}) ...", file=sys.stderr, flush=True)
         subprocess.run([sys.executable, "-m", "validator", "samples", "--return", ret, "--year", YEAR[ret],
                         "--children", str(children), "--seed", str(SEED), "--errors", "0.05",
                         "--output", str(folder)], cwd=ROOT, check=True, capture_output=True)  # fmt: skip
@@ -66,13 +83,16 @@ def generate(ret: str, children: int) -> tuple[list[str], str | None]:
     return [str(folder / "ssda903" / YEAR[ret])], str(folder / "ssda903" / previous)
 
 
-def measure(ret: str, children: int, repeats: int) -> dict[str, float]:
+def measure(ret: str, children: int, repeats: int, source: Path = ROOT) -> dict[str, float]:
     inputs, previous = generate(ret, children)
+    report = DATA / f"report-{ret}-{children}.json"
     runs = []
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(source), os.environ.get("PYTHONPATH")]))}
     for _ in range(repeats):
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", CHILD_RUN.format(ret=ret), json.dumps([inputs, previous, YEAR[ret]])],
-                              cwd=ROOT, check=True, capture_output=True, text=True)  # fmt: skip
+        args = json.dumps([inputs, previous, YEAR[ret], ret, str(report)])
+        proc = subprocess.run([sys.executable, "-c", CHILD_RUN, args], cwd=source, env=env, check=True,
+                              capture_output=True, text=True)  # fmt: skip
         figures = json.loads(proc.stdout)
         figures["wall"] = time.perf_counter() - start
         runs.append(figures)
@@ -81,27 +101,74 @@ def measure(ret: str, children: int, repeats: int) -> dict[str, float]:
     return best
 
 
+def exponents(results: list[dict]) -> list[dict]:
+    """Per return, between its smallest and largest size measured: log(time ratio) / log(size ratio)."""
+    out = []
+    for ret in dict.fromkeys(r["return"] for r in results):
+        cases = sorted((r for r in results if r["return"] == ret), key=lambda r: r["children"])
+        if len(cases) < 2:
+            continue
+        small, big = cases[0], cases[-1]
+        size = math.log(big["children"] / small["children"])
+        engine_small = small["ingest"] + small["derive"] + small["rules"] + small["report"]
+        engine_big = big["ingest"] + big["derive"] + big["rules"] + big["report"]
+        out.append(
+            {
+                "return": ret,
+                "from": small["size"],
+                "to": big["size"],
+                "wall": math.log(big["wall"] / small["wall"]) / size,
+                "ingest_to_report": math.log(engine_big / engine_small) / size,
+            }
+        )
+    return out
+
+
+def machine() -> dict[str, object]:
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="typical,large")
+    parser.add_argument("--sizes", default="typical,large", help="typical, large, national (comma-separated)")
     parser.add_argument("--returns", default="ssda903,cin")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per case; the best wall time is kept")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=ROOT,
+        help="validate with the validator package of this checkout (e.g. an older commit, to compare)",
+    )
     args = parser.parse_args()
     results = []
-    header = f"{'case':<22}{'children':>9}{'wall s':>8}{'ingest':>8}{'rules':>8}{'report':>8}{'start':>8}{'peak MB':>9}"
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}")
-    print(header)
+    info = machine()
+    print(f"machine: {info['platform']}, {info['cpus']} CPUs, Python {info['python']}, load {info['load_average']}")
+    print(f"{'case':<18}{'children':>9}{'wall s':>8}{'start':>7}{'ingest':>8}{'derive':>8}{'rules':>8}"
+          f"{'report':>8}{'peak MB':>9}{'findings':>9}")  # fmt: skip
     for size in args.sizes.split(","):
         for ret in args.returns.split(","):
             children = SIZES[size][ret]
-            f = measure(ret, children, args.repeats)
+            f = measure(ret, children, args.repeats, args.source.resolve())
             start = f["import"] + f["load_rules"]
-            print(f"{size + ' ' + ret:<22}{children:>9}{f['wall']:>8.2f}{f['ingest']:>8.2f}{f['rules']:>8.2f}"
-                  f"{f['report']:>8.2f}{start:>8.2f}{f['peak_mb']:>9.0f}")  # fmt: skip
+            print(f"{size + ' ' + ret:<18}{children:>9}{f['wall']:>8.2f}{start:>7.2f}{f['ingest']:>8.2f}"
+                  f"{f['derive']:>8.2f}{f['rules']:>8.2f}{f['report']:>8.2f}{f['peak_mb']:>9.0f}"
+                  f"{f['findings']:>9}", flush=True)  # fmt: skip
             results.append({"size": size, "return": ret, "children": children, **f})
+    slopes = exponents(results)
+    for s in slopes:
+        print(f"scaling {s['return']} {s['from']}->{s['to']}: wall time ~ children^{s['wall']:.2f}, "
+              f"ingest to report ~ children^{s['ingest_to_report']:.2f}")  # fmt: skip
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        document = {"machine": info, "repeats": args.repeats, "source": str(args.source), "results": results,
+                    "scaling": slopes}  # fmt: skip
+        args.json.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

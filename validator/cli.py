@@ -65,6 +65,16 @@ def _formats(text: str) -> list[str]:
     return names
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("give 1 or more processes, or 0 for one per CPU")
+    return value or (os.cpu_count() or 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cscvalidate",
@@ -137,6 +147,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="an Ofsted provider list (xlsx or CSV) for the URN rules; repeat for several lists",
     )
 
+    v.add_argument(
+        "--each",
+        action="store_true",
+        help="many returns at once: every entry (sub-folder or file) of the INPUT folders is one return; one "
+        "report per return and a summary go into --output-dir (docs/performance.md)",
+    )
+    v.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="with --each: validate N returns at a time in separate processes (default 1; 0 = one per CPU)",
+    )
+
     r = sub.add_parser("rules", help="list or show the rules")
     rsub = r.add_subparsers(dest="rules_command", required=True)
     rl = rsub.add_parser("list", help="list the implemented rules")
@@ -199,6 +223,8 @@ def cmd_serve(args: argparse.Namespace, err: Console) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.each or args.jobs != 1:
+        return cmd_validate_each(args, out, err)
     formats: list[str] = args.format
     problem = _output_problem(args, formats)
     if problem:
@@ -245,6 +271,53 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
         else:
             sys.stdout.write(render(report.result, name, fail_on=args.fail_on, notes=report.notes).decode("utf-8"))
     return status
+
+
+def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """validate --each: one return per entry of the INPUT folders, --jobs at a time."""
+    from .batch import BatchOutcome, batch_status, jobs_for, returns_in, validate_many, write_summary
+
+    options = {
+        "--output": args.output,
+        "--previous": args.previous,
+        "--la": args.la,
+        "--split-by": args.split_by,
+        "--redact": args.redact or args.redact_key,
+    }
+    unsupported = [flag for flag, given in options.items() if given]
+    problem = None
+    if not args.each:
+        problem = "--jobs is for many returns at once: add --each"
+    elif unsupported:
+        problem = f"{', '.join(unsupported)} cannot be used with --each (each return is validated on its own)"
+    elif args.output_dir is None:
+        problem = "--each writes one report per return: give --output-dir DIR"
+    else:
+        problem = _output_problem(args, args.format)
+    if problem:
+        err.print(f"[bold red]cannot validate:[/] {problem}")
+        return EXIT_USAGE
+    jobs = jobs_for(
+        returns_in(args.inputs),
+        args.output_dir,
+        formats=tuple(args.format),
+        return_type=args.return_type,
+        year=args.year,
+        rules=tuple(c.strip() for c in args.rules.split(",")) if args.rules else None,
+        fail_on=args.fail_on,
+        postcodes=str(args.postcodes) if args.postcodes else None,
+        providers=tuple(str(p) for p in args.providers),
+    )
+    err.print(f"{len(jobs)} returns, {min(args.jobs, len(jobs))} at a time")
+
+    def done(o: BatchOutcome) -> None:
+        counts = o.problem or f"{o.errors} errors, {o.queries} queries"
+        err.print(f"  {o.name}: {counts}", markup=False, highlight=False)
+
+    outcomes = validate_many(jobs, args.jobs, done)
+    for path in write_summary(outcomes, args.output_dir):
+        err.print(f"summary written to {path}")
+    return batch_status(outcomes)
 
 
 @dataclass

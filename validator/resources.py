@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -23,3 +25,24 @@ def rules_dir(return_type: str) -> Path:
 
 def schemas_dir(return_type: str) -> Path:
     return data_dir("schemas") / return_type
+
+
+CACHE_ENV = "CSCVALIDATE_CACHE_DIR"  # where compiled rules and prepared reference data are kept; "off" for none
+
+
+def user_cache_dir() -> Path | None:
+    """$CSCVALIDATE_CACHE_DIR, else the user's cache folder (Linux ~/.cache/cscvalidate); None when "off".
+
+    What is kept there is rebuilt from the sources whenever they change, and is never needed: when the folder
+    cannot be written, the validator just works without it.
+    """
+    setting = os.environ.get(CACHE_ENV)
+    if setting is not None:
+        return None if setting.strip().lower() in ("", "0", "off", "no", "none") else Path(setting)
+    if os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "cscvalidate"

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
 import yaml
 
+from .. import __version__
 from ..codelists import load_codelists
-from ..resources import rules_dir
+from ..resources import rules_dir, schemas_dir, user_cache_dir
 from ..schema import ReturnSchema, load_schema
 from ..yamlio import load_yaml_with_nodes
 from ..years import SUPPORTED_YEARS, YearError, expand
@@ -20,6 +26,9 @@ from .derived import child_columns, derived_columns
 from .expr import CONSTANTS, Compiled, ExpressionError, compile_expression
 from .functions import FUNCTIONS
 from .rule_schema import RULE_FILE
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain a rule file that fails the fast check
+    import jsonschema
 
 NOT_RULE_FILES = {"codelists.yaml", "divergences.yaml"}  # data files beside the rules
 
@@ -368,6 +377,8 @@ def _rule_texts(text: str, root: Any) -> list[tuple[int, str]]:
 
 @cache
 def _rule_file_validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator(RULE_FILE)
 
 
@@ -425,7 +436,81 @@ def _short(err: jsonschema.ValidationError) -> str:
 
 @cache
 def load_rules(return_type: str) -> tuple[Rule, ...]:
-    """Every rule of a return, checked; versions of one code must not share a year."""
+    """Every rule of a return, checked; versions of one code must not share a year.
+
+    Reading, checking and compiling the rule files takes most of a second, so the compiled rules are kept in the
+    user's cache folder (see :func:`rules_cache_dir`), under a fingerprint of everything they are built from: the
+    rule files, code lists and table definitions, and the validator's own code. A change to any of them gives a
+    new fingerprint, so a stale cache is never used. A cache that cannot be read or written is passed over.
+    """
+    folder = rules_cache_dir()
+    if folder is None:
+        return _load_rules_from_files(return_type)
+    fingerprint = _rules_fingerprint(return_type)
+    # One file per installation (its rules folder) and return type; a newer fingerprint replaces the older file.
+    prefix = f"rules-{return_type}-{hashlib.sha256(str(rules_dir(return_type).resolve()).encode()).hexdigest()[:12]}-"
+    path = folder / f"{prefix}{fingerprint[:40]}.pickle"
+    cached = _read_rules_cache(path, fingerprint)
+    if cached is not None:
+        return cached
+    rules = _load_rules_from_files(return_type)
+    _write_rules_cache(folder, path, fingerprint, rules, prefix)
+    return rules
+
+
+def rules_cache_dir() -> Path | None:
+    """Where compiled rules are kept (:func:`validator.resources.user_cache_dir`); None for no cache."""
+    return user_cache_dir()
+
+
+def _rules_fingerprint(return_type: str) -> str:
+    """A hash of every file the compiled rules depend on, and of the Python and validator versions."""
+    digest = hashlib.sha256(f"{sys.version}|{__version__}|{pickle.HIGHEST_PROTOCOL}".encode())
+    package = Path(__file__).resolve().parent.parent
+    folder = rules_dir(return_type)
+    files = [*sorted(folder.glob("*.yaml")), schemas_dir(return_type) / "tables.yaml", *sorted(package.rglob("*.py"))]
+    for path in files:
+        digest.update(str(path.resolve()).encode() + b"\0")  # the rules remember their file's path
+        digest.update(path.read_bytes() if path.is_file() else b"(absent)")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _read_rules_cache(path: Path, fingerprint: str) -> tuple[Rule, ...] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    gc.disable()  # unpickling many small objects: the cycle collector would only slow it down
+    try:
+        stored, rules = pickle.loads(data)
+    except Exception:  # a damaged or foreign file: rebuilt from the rule files
+        return None
+    finally:
+        gc.enable()
+    if stored != fingerprint or not isinstance(rules, tuple) or not all(isinstance(r, Rule) for r in rules):
+        return None
+    return rules
+
+
+def _write_rules_cache(folder: Path, path: Path, fingerprint: str, rules: tuple[Rule, ...], prefix: str) -> None:
+    tmp: Path | None = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".rules-", suffix=".tmp", delete=False) as handle:
+            tmp = Path(handle.name)
+            handle.write(pickle.dumps((fingerprint, rules), protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)  # atomic: a run reading at the same time sees the old file or the new one
+        tmp = None
+        for old in folder.glob(f"{prefix}*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:  # a read-only home, a full disk: run without the cache
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def _load_rules_from_files(return_type: str) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for path in sorted(rules_dir(return_type).glob("*.yaml")):
         if path.name in NOT_RULE_FILES:

@@ -5,6 +5,7 @@ crashed (with the error); a crash never stops the other rules."""
 from __future__ import annotations
 
 import ast
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from ..ingest.coerce import RAW_SUFFIX
 from ..ingest.typed import empty_frame
 from .custom import CUSTOM_CHECKS
 from .derived import (
+    ChildDerivation,
     DerivationContext,
     DerivedDataUnavailable,
     child_derivations_for,
@@ -48,6 +50,9 @@ class TableStore:
         self._frames: dict[str, pd.DataFrame] = {}
         self._derived: dict[tuple[str, str], pd.DataFrame] = {}
         self._per_child: dict[tuple[str, int], pd.DataFrame] = {}
+        self._with_derived: dict[tuple[str, frozenset[str]], pd.DataFrame] = {}
+        self.derive_seconds = 0.0  # time spent computing derived columns (reported by benchmarks/run.py)
+        self._orderings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
         ctx = dataset.context
         self._derivation_context = DerivationContext(
             dataset.schema.child_key,
@@ -69,54 +74,113 @@ class TableStore:
                 self._frames[name] = empty_frame(self.dataset.schema.tables[name.split("@")[0]])
         df = self._frames[name]
         base = name.split("@")[0]
+        derivations = derivations_for(self.dataset.return_type, base, set(derived))
+        per_child = child_derivations_for(self.dataset.return_type, set(derived))
+        if self.dataset.schema.child_key not in df.columns:
+            per_child = []
+        if not derivations and not per_child:
+            return df.copy(deep=False)
+        combined_key = (name, frozenset(d.name for d in [*derivations, *per_child]))
+        if combined_key in self._with_derived:
+            return self._with_derived[combined_key].copy(deep=False)
         parts = []
-        for derivation in derivations_for(self.dataset.return_type, base, set(derived)):
+        for derivation in derivations:
             key = (name, derivation.name)
             if key not in self._derived:
-                self._derived[key] = derivation.compute(df, self._derivation_context)
+                started = time.perf_counter()
+                try:
+                    self._derived[key] = derivation.compute(df, self._derivation_context)
+                finally:
+                    self.derive_seconds += time.perf_counter() - started
             parts.append(self._derived[key])
-        parts.extend(self._child_facts(name, df, derived))
-        if parts:
-            # A column the engine derives replaces a same-named extra column of the file (e.g. an extract's own
-            # PL_LA): rules see one meaning of each name.
-            derived_names = {c for part in parts for c in part.columns}
-            return pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
-        return df.copy(deep=False)
+        parts.extend(self._child_facts(name, df, per_child))
+        # A column the engine derives replaces a same-named extra column of the file (e.g. an extract's own
+        # PL_LA): rules see one meaning of each name.
+        derived_names = {c for part in parts for c in part.columns}
+        combined = pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
+        self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
+        return combined.copy(deep=False)
 
-    def _child_facts(self, name: str, df: pd.DataFrame, derived: frozenset[str]) -> list[pd.DataFrame]:
-        """The per-child derived columns ``derived`` names, each child's value on each of its records."""
+    def ordering(self, rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+        """The sequence order of a rule's base frame, sorted once per table and keys and shared between rules.
+
+        Shared only when every key is a column of the rule's own table (not of a join or a `let`), so that the
+        order depends on nothing but the table; the base frame holds the table's records in their order.
+        """
+        keys = (*rule.sequence_by, *rule.sequence_order)
+        table = self.dataset.tables.get(rule.table)
+        if table is None or len(frame) != len(table.df) or any("." in k or k in rule.lets for k in keys):
+            return None
+        cache_key = (rule.table, rule.sequence_by, rule.sequence_order)
+        if cache_key not in self._orderings:
+            self._orderings[cache_key] = Sequence.ordering(frame, rule.sequence_by, rule.sequence_order)
+        return self._orderings[cache_key]
+
+    def _child_facts(self, name: str, df: pd.DataFrame, chosen: list[ChildDerivation]) -> list[pd.DataFrame]:
+        """The per-child derived columns of ``chosen``, each child's value on each of its records."""
         child_key = self.dataset.schema.child_key
-        chosen = child_derivations_for(self.dataset.return_type, set(derived))
-        if not chosen or child_key not in df.columns:
-            return []
         years_back = years_back_of(name)
         parts = []
         for derivation in chosen:
             key = (derivation.name, years_back)
             if key not in self._per_child:
-                self._per_child[key] = derivation.compute(self.frame, self._derivation_context, years_back)
+                started = time.perf_counter()
+                try:
+                    self._per_child[key] = derivation.compute(self.frame, self._derivation_context, years_back)
+                finally:
+                    self.derive_seconds += time.perf_counter() - started
             facts = self._per_child[key].reindex(df[child_key].to_numpy())
             parts.append(facts.eq(True).set_axis(df.index))
         return parts
 
 
+def group_reduce(values: pd.Series, groups: np.ndarray, how: str, transform: bool = False) -> pd.Series:
+    """``values.groupby(groups).agg(how)`` (or ``.transform(how)``), fast for min and max of text too.
+
+    pandas reduces text one group at a time in Python (seconds for a national return); here the text is turned
+    into its rank among the distinct values, the ranks are reduced in compiled code, and the ranks turned back
+    into text. The result is the same, dtype included.
+    """
+    if how not in ("min", "max") or not isinstance(values.dtype, pd.StringDtype):
+        grouped = values.groupby(groups)
+        return grouped.transform(how) if transform else grouped.agg(how)
+    codes, uniques = pd.factorize(values, sort=True)  # codes follow the sorted order; a missing value is -1
+    ranks = pd.Series(np.where(codes >= 0, codes, np.nan), index=values.index)
+    grouped = ranks.groupby(groups)
+    reduced = grouped.transform(how) if transform else grouped.agg(how)
+    picked = reduced.to_numpy()
+    positions = np.where(np.isnan(picked), -1, np.nan_to_num(picked, nan=-1)).astype("int64")
+    text = uniques.take(positions, allow_fill=True, fill_value=None)
+    return pd.Series(text.array, index=reduced.index, dtype=values.dtype)
+
+
 class Sequence:
     """A rule's per-group order (e.g. each child's episodes by DECOM): neighbours, positions, group values."""
 
-    def __init__(self, frame: pd.DataFrame, by: tuple[str, ...], order: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        by: tuple[str, ...],
+        order: tuple[str, ...],
+        known: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        self.order, self.groups_sorted = known if known is not None else self.ordering(frame, by, order)
+        self.index = frame.index
+        self.runs_sorted: np.ndarray | None = None
+
+    @staticmethod
+    def ordering(frame: pd.DataFrame, by: tuple[str, ...], order: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The frame's index labels in sequence order, and each one's group number."""
         keys = list(by) + list(order)
         if keys:
             ordered = frame.sort_values(keys, na_position="last", kind="stable") if len(frame) else frame
         else:
             ordered = frame
-        self.order = ordered.index.to_numpy()
         if by:
             groups = ordered.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()
         else:
             groups = np.zeros(len(ordered), dtype="int64")
-        self.groups_sorted = groups
-        self.index = frame.index
-        self.runs_sorted: np.ndarray | None = None
+        return ordered.index.to_numpy(), groups
 
     def set_runs(self, continues: pd.Series) -> None:
         """Split each group into runs: a record starts a new run unless ``continues`` is true for it."""
@@ -129,7 +193,7 @@ class Sequence:
         assert self.runs_sorted is not None
         ordered = x.reindex(self.order).reset_index(drop=True)
         keep = x.dtype if how in ("min", "max", "first", "last") else None
-        return self._back(ordered.groupby(self.runs_sorted, sort=False).transform(how), dtype=keep)
+        return self._back(group_reduce(ordered, self.runs_sorted, how, transform=True), dtype=keep)
 
     def _back(self, values: np.ndarray | pd.Series, dtype: Any = None) -> pd.Series:
         out = pd.Series(values.to_numpy() if isinstance(values, pd.Series) else values, index=self.order, dtype=dtype)
@@ -153,7 +217,7 @@ class Sequence:
     def transform(self, x: pd.Series, how: str) -> pd.Series:
         ordered = x.reindex(self.order).reset_index(drop=True)
         return self._back(
-            ordered.groupby(self.groups_sorted, sort=False).transform(how),
+            group_reduce(ordered, self.groups_sorted, how, transform=True),
             dtype=x.dtype if how in ("min", "max") else None,
         )
 
@@ -190,7 +254,8 @@ class Scope:
             raise ExpressionError("sequence functions cannot be used inside a related table's `where`")
         if self._sequence is None:
             rule = self.run.rule
-            self._sequence = Sequence(self.frame, rule.sequence_by, rule.sequence_order)
+            known = self.run.store.ordering(rule, self.frame)
+            self._sequence = Sequence(self.frame, rule.sequence_by, rule.sequence_order, known)
             if rule.sequence_run is not None:
                 continues = self.run.evaluate(rule.sequence_run, self)
                 self._sequence.set_runs(as_bool(continues, self.frame.index))
@@ -212,16 +277,26 @@ class RuleRun:
 
     # -- related tables -------------------------------------------------------------------------------------
 
-    def related_frame(self, rel: Related) -> pd.DataFrame:
+    def related_frame(self, rel: Related, wanted: set[str] | None = None) -> pd.DataFrame:
+        """The related table with its columns named ``alias.COLUMN``; only those in ``wanted`` when given."""
         other = self.store.frame(rel.table, self.rule.derived_used)
+        if wanted is not None:
+            other = other[[c for c in other.columns if f"{rel.alias}.{c}" in wanted]]
         return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
 
     def pairs(self, base: pd.DataFrame, rel: Related) -> pd.DataFrame:
-        """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record."""
-        left = base.assign(__pos=np.arange(len(base)))
-        right = self.related_frame(rel)
+        """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record.
+
+        Only the columns the relation's keys and expressions name are carried into the pairs, so the cost of the
+        merge does not grow with the width of either table.
+        """
         lk = [m for m, _ in rel.on]
         rk = [f"{rel.alias}.{t}" for _, t in rel.on]
+        wanted = referenced_columns(rel.where, rel.value) | set(lk) | set(rk)
+        if rel.exclude_self:
+            wanted |= {ROW, f"{rel.alias}.{ROW}"}
+        left = base[[c for c in base.columns if c in wanted]].assign(__pos=np.arange(len(base)))
+        right = self.related_frame(rel, wanted)
         left = left[left[lk].notna().all(axis=1)]
         right = right[right[rk].notna().all(axis=1)]
         merged = left.merge(right, left_on=lk, right_on=rk, how="inner", suffixes=("", "__r"))
@@ -246,7 +321,7 @@ class RuleRun:
         assert rel.value is not None
         values = self.evaluate(rel.value, Scope(merged, self, sequence_allowed=False))
         values = values if isinstance(values, pd.Series) else pd.Series(values, index=merged.index)
-        agg = values.groupby(positions).agg(how)
+        agg = group_reduce(values, positions, how)
         out = pd.Series(agg, index=range(len(base))).reindex(range(len(base)))
         out.index = base.index
         return out if how != "sum" else out.fillna(0)
@@ -291,7 +366,7 @@ class RuleRun:
 
     def whole_table(self, rel: Related, how: str) -> Any:
         """A return-level `let` without `on`: one value over all the related table's records."""
-        records = self.related_frame(rel).reset_index(drop=True)
+        records = self.related_frame(rel, referenced_columns(rel.where, rel.value)).reset_index(drop=True)
         if rel.where is not None and len(records):
             records = records[as_bool(self.evaluate(rel.where, Scope(records, self, False)), records.index).to_numpy()]
         if how == "count":
@@ -346,11 +421,25 @@ def _field_column(rule: Rule, frame: pd.DataFrame, name: str) -> str | None:
     return name if name in frame else None
 
 
+def referenced_columns(*exprs: Compiled | None) -> set[str]:
+    """The frame columns that expressions can read: each name they use, and its ``@raw`` text column."""
+    names: set[str] = set()
+    for compiled in exprs:
+        if compiled is None:
+            continue
+        for ref in compiled.references:
+            col = column_name(ref.alias, ref.name)
+            names |= {col, col + RAW_SUFFIX}
+    return names
+
+
 def make_findings(rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dataset) -> list[Finding]:
-    hits = frame[mask.to_numpy()]
     child_key = dataset.schema.child_key
     table = rule.table
     cols = [_field_column(rule, frame, f) for f in rule.fields]
+    shown_cols = {c for c in cols if c is not None} | {c + RAW_SUFFIX for c in cols if c is not None}
+    shown_cols |= {child_key, ROW, FILE, LINE}
+    hits = frame.loc[mask.to_numpy(), [c for c in frame.columns if c in shown_cols]]
     values: list[list[Any]] = []
     for col in cols:
         if col is None:

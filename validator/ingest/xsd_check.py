@@ -15,13 +15,15 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xmlschema
 from lxml import etree
 
 from ..findings import Finding, ingest_finding
 from ..resources import schemas_dir
+
+if TYPE_CHECKING:  # xmlschema is imported only when an element fails libxml2's check (it is slow to import and load)
+    import xmlschema
 
 MAX_SCHEMA_FINDINGS = 2000
 _LISTED_CODES = 15  # enumerations this short are spelt out in messages
@@ -71,6 +73,8 @@ _TYPE_WORDS = {
 
 @cache
 def load_xsd(spec: SchemaSpec, year: str) -> xmlschema.XMLSchema | None:
+    import xmlschema
+
     path = spec.path(year)
     return xmlschema.XMLSchema(str(path)) if path.exists() else None
 
@@ -139,6 +143,8 @@ def explain(error: xmlschema.XMLSchemaValidationError) -> str:
     tag = _local(elem.tag) if elem is not None else "element"
     validator = error.validator
     reason = (error.reason or "").strip().rstrip(".")
+    import xmlschema
+
     if isinstance(error, xmlschema.XMLSchemaChildrenValidationError):
         return _children_message(error, tag)
     if isinstance(validator, xmlschema.validators.XsdGroup) or "child" in reason.lower() or "tag" in reason.lower():
@@ -175,17 +181,23 @@ class SchemaCheck:
         self.spec = spec
         self.year = year
         self.file = file
-        self.schema = load_xsd(spec, year)
+        self._available = spec.path(year).exists()
         self.fast = load_fast_xsd(spec, year)
         self.findings: list[Finding] = []
         self.count = 0
-        self.decls: dict[str, Any] = {}
-        if self.schema is not None:
-            self.decls = {name: self.schema.find(path) for name, _, path in spec.elements}
+        self._names = {name for name, _, _ in spec.elements}
+        self._decls: dict[str, Any] | None = None  # the xmlschema declarations, loaded at the first invalid element
 
     @property
     def available(self) -> bool:
-        return self.schema is not None
+        return self._available
+
+    @property
+    def decls(self) -> dict[str, Any]:
+        if self._decls is None:
+            schema = load_xsd(self.spec, self.year)
+            self._decls = {name: schema.find(path) for name, _, path in self.spec.elements} if schema else {}
+        return self._decls
 
     def _add(self, message: str, line: int | None, child_id: str | None = None) -> None:
         self.count += 1
@@ -200,24 +212,27 @@ class SchemaCheck:
 
     def check(self, elem: etree._Element, child_id: str | None = None) -> None:
         """Check one record element (one named in the spec); others are passed over."""
-        if self.schema is None:
+        if not self._available:
             return
-        decl = self.decls.get(_local(elem.tag))
-        if decl is None:
+        tag = _local(elem.tag)
+        if tag not in self._names:
             return
         if self.fast is not None and self.fast.validate(elem):
+            return
+        decl = self.decls.get(tag)
+        if decl is None:
             return
         for error in decl.iter_errors(elem):
             self._add(explain(error), error_line(error, elem), child_id)
 
     def misplaced(self, tag: str, parent: str, allowed: str, line: int | None) -> None:
         """An element where the schema allows none of its kind, e.g. directly under the document root."""
-        if self.schema is not None:
+        if self._available:
             self._add(f"<{tag}> is not allowed inside <{parent}>; only {allowed} may appear there", line)
 
     def missing(self, message: str, line: int | None = None) -> None:
         """Something the schema requires is absent from the whole file (say, every record element)."""
-        if self.schema is not None:
+        if self._available:
             self._add(message, line)
 
     def finish(self) -> list[Finding]:
