@@ -37,7 +37,7 @@ Facts about each child, worked out once from several tables and offered on every
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,8 @@ class DerivationContext:
     postcodes: Any  # a validator.reference.postcodes.PostcodeLookup, opened lazily
     collection_start: pd.Timestamp
     collection_end: pd.Timestamp
+    # Work shared between derivations of one run (e.g. the postcode look-ups behind PL_LA and PL_LOCATION), by key.
+    shared: dict[tuple[str, int], pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -177,8 +179,19 @@ def _lookup(ctx: DerivationContext, postcodes: pd.Series) -> pd.DataFrame:
 
 
 def placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
-    home = _lookup(ctx, episodes["HOME_POST"])
-    placement = _lookup(ctx, episodes["PL_POST"])
+    """PL_LA, PL_LOCATION, PL_DISTANCE, HOME_POST_FOUND and PL_POST_FOUND, worked out once per table and run
+    (the frames a run derives from live as long as it, so the table's id is a safe key)."""
+    key = ("placement_geography", id(episodes))
+    if key not in ctx.shared:
+        ctx.shared[key] = _placement_geography(episodes, ctx)
+    return ctx.shared[key]
+
+
+def _placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+    # Both columns in one look-up: the postcode data for all their first letters is then loaded once.
+    both = _lookup(ctx, pd.concat([episodes["HOME_POST"], episodes["PL_POST"]], ignore_index=True))
+    home = both.iloc[: len(episodes)].set_axis(episodes.index)
+    placement = both.iloc[len(episodes) :].set_axis(episodes.index)
     out = derive_placement_fields(home, placement, ctx.la or "")
     if not ctx.la:
         out["PL_LOCATION"] = pd.Series(pd.NA, index=episodes.index, dtype="string")

@@ -434,6 +434,8 @@ def referenced_columns(*exprs: Compiled | None) -> set[str]:
 
 
 def make_findings(rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dataset) -> list[Finding]:
+    if not mask.any():  # most rules flag nothing: skip building the columns
+        return []
     child_key = dataset.schema.child_key
     table = rule.table
     cols = [_field_column(rule, frame, f) for f in rule.fields]
