@@ -56,11 +56,18 @@ TABLES = (
 )
 
 
+_LOCAL_NAMES: dict[object, str] = {}  # tag -> local name: a file has few distinct tags, each seen many times
+
+
 def _local(tag: object) -> str:
     """The tag without any namespace ("{uri}Child" -> "Child"); comments and the like give ""."""
-    if not isinstance(tag, str):
-        return ""
-    return tag.rpartition("}")[2]
+    try:
+        return _LOCAL_NAMES[tag]
+    except KeyError:
+        name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+        if len(_LOCAL_NAMES) < 10_000:  # a hostile file with millions of distinct tags does not grow it
+            _LOCAL_NAMES[tag] = name
+        return name
 
 
 def _text(el: etree._Element | None) -> str | None:
@@ -84,6 +91,14 @@ def _children(parent: etree._Element, name: str) -> list[etree._Element]:
     return [el for el in parent if _local(el.tag) == name]
 
 
+def _by_name(parent: etree._Element) -> dict[str, list[etree._Element]]:
+    """The parent's child elements grouped by local name, in document order (one pass over them)."""
+    groups: dict[str, list[etree._Element]] = {}
+    for el in parent:
+        groups.setdefault(_local(el.tag), []).append(el)
+    return groups
+
+
 class _CinTables:
     def __init__(self, file: str) -> None:
         self.tables = {name: RawTable(name=name, file=file) for name in TABLES}
@@ -101,7 +116,8 @@ class _CinTables:
         self.add("Header", record, header.sourceline)
 
     def read_child(self, child: etree._Element) -> None:
-        ident = (_children(child, "ChildIdentifiers") or [None])[0]
+        parts = _by_name(child)
+        ident = (parts.get("ChildIdentifiers") or [None])[0]
         ids = _leaf_values(ident) if ident is not None else {}
         child_id = ids.get("LAchildID")
         key = {"LAchildID": child_id}
@@ -110,13 +126,13 @@ class _CinTables:
             {**{f: None for f in IDENTIFIER_FIELDS}, **ids},
             (ident if ident is not None else child).sourceline,
         )
-        for chars in _children(child, "ChildCharacteristics"):
+        for chars in parts.get("ChildCharacteristics", ()):
             self.add("ChildCharacteristics", {**key, **_leaf_values(chars)}, chars.sourceline)
             for block in _children(chars, "Disabilities"):
                 for dis in _children(block, "Disability"):
                     self.add("Disabilities", {**key, "Disability": _text(dis)}, dis.sourceline)
         first = self._episodes_read.get(child_id, 0) + 1
-        episodes = _children(child, "CINdetails")
+        episodes = parts.get("CINdetails", [])
         for n, cin in enumerate(episodes, start=first):
             self._read_cin_details(cin, {**key, "CINdetailsID": str(n)})
         self._episodes_read[child_id] = first - 1 + len(episodes)
@@ -124,23 +140,24 @@ class _CinTables:
     def _read_cin_details(self, cin: etree._Element, key: dict[str, str | None]) -> None:
         values = _leaf_values(cin)
         self.add("CINdetails", {**key, **{f: values.get(f) for f in CIN_FIELDS}}, cin.sourceline)
-        for n, assess in enumerate(_children(cin, "Assessments"), start=1):
+        parts = _by_name(cin)
+        for n, assess in enumerate(parts.get("Assessments", ()), start=1):
             akey = {**key, "AssessmentID": str(n)}
             self.add("Assessments", {**akey, **_leaf_values(assess)}, assess.sourceline)
             for block in _children(assess, "FactorsIdentifiedAtAssessment"):
                 for factor in _children(block, "AssessmentFactors"):
                     self.add("AssessmentFactors", {**akey, "AssessmentFactor": _text(factor)}, factor.sourceline)
-        for plan in _children(cin, "CINPlanDates"):
+        for plan in parts.get("CINPlanDates", ()):
             self.add("CINplanDates", {**key, **_leaf_values(plan)}, plan.sourceline)
-        for s47 in _children(cin, "Section47"):
+        for s47 in parts.get("Section47", ()):
             self.add("Section47", {**key, **_leaf_values(s47)}, s47.sourceline)
-        for n, cpp in enumerate(_children(cin, "ChildProtectionPlans"), start=1):
+        for n, cpp in enumerate(parts.get("ChildProtectionPlans", ()), start=1):
             pkey = {**key, "CPPID": str(n)}
             self.add("ChildProtectionPlans", {**pkey, **_leaf_values(cpp)}, cpp.sourceline)
             for block in _children(cpp, "Reviews"):
                 for review in _children(block, "CPPreviewDate"):
                     self.add("Reviews", {**pkey, "CPPreviewDate": _text(review)}, review.sourceline)
-        for pre in _children(cin, "PreProceedingsandFGDM"):
+        for pre in parts.get("PreProceedingsandFGDM", ()):
             self.add("PreProceedings", {**key, **_leaf_values(pre)}, pre.sourceline)
 
 
@@ -160,6 +177,26 @@ def peek_reference_date(path: Path) -> str | None:
     return None
 
 
+def _refused_root(root: etree._Element, name: str) -> Finding | None:
+    """Why the document cannot be read as a CIN census: a DOCTYPE (refused for safety) or another root element."""
+    if declared_doctype(root):
+        return ingest_finding(
+            "XML-UNSAFE",
+            f"{name}: it declares a DOCTYPE, which is refused for safety; the file was not read",
+            file=name,
+            line=root.sourceline,
+        )
+    tag = _local(root.tag)
+    if tag != "Message":
+        return ingest_finding(
+            "XML-ROOT",
+            f"{name} line {root.sourceline}: the root element is <{tag}>, but a CIN census file starts with <Message>",
+            file=name,
+            line=root.sourceline,
+        )
+    return None
+
+
 def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, RawTable], list[Finding]]:
     """Read a CIN census XML file into raw tables; problems become findings, never exceptions.
 
@@ -174,32 +211,20 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
     findings: list[Finding] = []
     root_checked = False
     try:
-        for event, el in open_safe_iterparse(path, events=("start", "end")):
-            tag = _local(el.tag)
+        # Only the root's start and the ends of <Header> and <Child> are reported: the parser walks the rest
+        # without a Python call per element.
+        events = open_safe_iterparse(path, events=("start", "end"), tag=("{*}Message", "{*}Header", "{*}Child"))
+        for event, el in events:
+            if not root_checked:
+                root_checked = True
+                root = el.getroottree().getroot()
+                refused = _refused_root(root, name)
+                if refused is not None:
+                    findings.append(refused)
+                    return {}, findings
             if event == "start":
-                if not root_checked:
-                    root_checked = True
-                    if declared_doctype(el):
-                        return {}, [
-                            ingest_finding(
-                                "XML-UNSAFE",
-                                f"{name}: it declares a DOCTYPE, which is refused for safety; the file was not read",
-                                file=name,
-                                line=el.sourceline,
-                            )
-                        ]
-                    if tag != "Message":
-                        findings.append(
-                            ingest_finding(
-                                "XML-ROOT",
-                                f"{name} line {el.sourceline}: the root element is <{tag}>, "
-                                "but a CIN census file starts with <Message>",
-                                file=name,
-                                line=el.sourceline,
-                            )
-                        )
-                        return {}, findings
                 continue
+            tag = _local(el.tag)
             parent = el.getparent()
             parent_tag = _local(parent.tag) if parent is not None else ""
             if tag == "Header" and parent_tag == "Message":
@@ -241,6 +266,10 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
     except OSError as exc:
         findings.append(ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name))
     if not root_checked and not findings:
+        root = getattr(events, "root", None)  # no <Message>, <Header> or <Child> at all: what was there?
+        refused = _refused_root(root, name) if root is not None else None
+        if refused is not None:
+            return {}, [refused]
         findings.append(ingest_finding("FILE-EMPTY", f"{name}: the file has no XML content", file=name))
     if xsd:
         findings.extend(xsd.finish())
