@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,3 +49,53 @@ try:
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 except ImportError:  # hypothesis is a test extra; the tests that need it skip without it
     pass
+
+
+# --------------------------------------------------------------------------------- headless browser (shared)
+# The HTML report's and the web app's browser tests drive Debian's Chromium through Playwright. Outside CI they
+# are skipped when no browser is found; in CI (CI=true, set by .ci/run) they fail instead.
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def _find_chromium() -> str | None:
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; in CI the browser tests must run (.ci/run installs Debian's chromium)")
+    pytest.skip(f"{reason} (install Debian's chromium and the test extra; CI runs these tests)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed")
+    executable = _find_chromium()
+    if executable is None:
+        _unavailable("no Chromium found (looked for $CHROMIUM, /usr/bin/chromium, chromium, google-chrome)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
@@ -253,40 +242,6 @@ def test_the_wheel_carries_the_report_assets(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- browser
-
-
-def _find_chromium() -> str | None:
-    for candidate in (
-        os.environ.get("CHROMIUM"),
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        shutil.which("google-chrome"),
-    ):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; in CI the browser tests must run (.ci/run installs Debian's chromium)")
-    pytest.skip(f"{reason} (install Debian's chromium and the test extra; CI runs these tests)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright is not installed")
-    executable = _find_chromium()
-    if executable is None:
-        _unavailable("no Chromium found (looked for $CHROMIUM, /usr/bin/chromium, chromium, google-chrome)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Opened:
