@@ -75,6 +75,23 @@ def _jobs(text: str) -> int:
     return value or (os.cpu_count() or 1)
 
 
+def add_return_arguments(
+    p: argparse.ArgumentParser, *, la_help: str = "", previous_help: str = "last year's return"
+) -> None:
+    """The arguments that say which return to read: INPUT..., --return, --year, --la, --previous."""
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders of this year's return")
+    p.add_argument("--return", dest="return_type", type=_return_type, help="ssda903 or cin (default: detected)")
+    p.add_argument("--year", type=_year, help="collection year, e.g. 2024_25 (default: worked out from the data)")
+    p.add_argument("--la", help=f"the submitting LA's code, e.g. E09000027{la_help}")
+    p.add_argument(
+        "--previous",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help=f"{previous_help}; repeat for older years, most recent first",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cscvalidate",
@@ -84,17 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="validate a return (a folder or files of CSV, or XML)")
-    v.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders of this year's return")
-    v.add_argument("--return", dest="return_type", type=_return_type, help="ssda903 or cin (default: detected)")
-    v.add_argument("--year", type=_year, help="collection year, e.g. 2024_25 (default: worked out from the data)")
-    v.add_argument("--la", help="the submitting LA's code, e.g. E09000027")
-    v.add_argument(
-        "--previous",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="last year's return (file or folder); repeat for older years, most recent first",
-    )
+    add_return_arguments(v, previous_help="last year's return (file or folder)")
     v.add_argument(
         "--format",
         type=_formats,
@@ -181,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .preview.command import add_parser as add_preview_parser
 
-    add_preview_parser(sub, _return_type, _year)
+    add_preview_parser(sub, add_return_arguments)
 
     s = sub.add_parser("samples", help="generate synthetic returns for demos and tests")
     s.add_argument("--return", dest="return_type", type=_return_type, default="ssda903")

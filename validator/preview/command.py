@@ -29,21 +29,15 @@ def _formats(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def add_parser(sub: argparse._SubParsersAction, return_type: Callable[[str], str], year: Callable[[str], str]) -> None:
+def add_parser(sub: argparse._SubParsersAction, add_return_arguments: Callable[..., None]) -> None:
     p = sub.add_parser(
         "preview",
         help="preview DfE's output: the tables DfE will hold and the headline figures (docs/preview.md)",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders of this year's return")
-    p.add_argument("--return", dest="return_type", type=return_type, help="ssda903 or cin (default: detected)")
-    p.add_argument("--year", type=year, help="collection year, e.g. 2024_25 (default: worked out from the data)")
-    p.add_argument("--la", help="the submitting LA's code, e.g. E09000027 (for placements in or out of area)")
-    p.add_argument(
-        "--previous",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="last year's return, to compare each measure with; repeat for older years, most recent first",
+    add_return_arguments(
+        p,
+        la_help=" (for placements in or out of area)",
+        previous_help="last year's return, to compare each measure with",
     )
     p.add_argument(
         "--format",
