@@ -418,3 +418,12 @@ def test_uasc_status_comes_from_the_flag_or_a_record_over_three_years(make_rule)
         "UASC@previous2": [{"CHILD": "E"}],  # no Header that year: the record decides
     }
     assert flagged_rows(run_on(recent, tables)) == [0, 1, 3, 4]
+
+
+def test_in_area_placements_need_the_las_ons_code(make_rule) -> None:
+    rule = make_rule(rule_yaml(table="Episodes", fields="[PL_POST]", condition="\"PL_LOCATION == 'OUT'\""))
+    rows = [{"CHILD": "A", "HOME_POST": "ZZ1 1AA", "PL_POST": "ZZ1 1AA"}]
+    places = [{"postcode": "ZZ1 1AA", "ltla": "E09000027", "easting": 500000, "northing": 170000}]
+    old_number = run_on(rule, {"Episodes": rows}, context={"la": "318"}, postcodes=places)
+    assert old_number.status == "not_run" and "'318' is not one" in old_number.reason
+    assert flagged_rows(run_on(rule, {"Episodes": rows}, context={"la": "E09000027"}, postcodes=places)) == []

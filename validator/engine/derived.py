@@ -36,6 +36,7 @@ Facts about each child, worked out once from several tables and offered on every
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -210,9 +211,22 @@ def provider_geography(providers: pd.DataFrame, ctx: DerivationContext) -> pd.Da
     )
 
 
-def _provider_location(providers: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+_ONS_LA_CODE = re.compile(r"E(06|08|09|10)\d{6}")  # an English upper-tier LA: unitary, metropolitan, London, county
+
+
+def _check_la(ctx: DerivationContext, what: str) -> None:
+    """In or out of area compares ONS codes: without --la, or with a code of another kind, it cannot be told."""
     if not ctx.la:
-        raise DerivedDataUnavailable("needs the submitting LA's code to tell the provider's LA: give --la")
+        raise DerivedDataUnavailable(f"needs the submitting LA's code to tell {what}: give --la")
+    if not _ONS_LA_CODE.fullmatch(ctx.la):
+        raise DerivedDataUnavailable(
+            f"needs the submitting LA's ONS code (e.g. E09000027) to tell {what}; '{ctx.la}' is not one "
+            "(an old three-digit LA number is not accepted here)"
+        )
+
+
+def _provider_location(providers: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+    _check_la(ctx, "the provider's LA")
     return provider_geography(providers, ctx)[["PROVIDER_LOCATION"]]
 
 
@@ -220,8 +234,7 @@ def _needs_la(columns: tuple[str, ...]) -> Callable[[pd.DataFrame, DerivationCon
     """PL_LOCATION compares with the submitting LA: without --la it cannot be worked out."""
 
     def compute(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
-        if not ctx.la:
-            raise DerivedDataUnavailable("needs the submitting LA's code to tell in-area placements: give --la")
+        _check_la(ctx, "in-area placements")
         return placement_geography(episodes, ctx)[list(columns)]
 
     return compute

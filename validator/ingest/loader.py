@@ -299,6 +299,7 @@ def load_return(
         if prev.return_type is not None:
             tables.update(_type_tables(schema, prev, known or year, findings, suffix=label))
     reference = _reference_date(found_type, tables, year)
+    la = la.strip().upper() or None if la else None  # codes are upper case (e09000027 is E09000027)
     context = Context(found_type, year, la, collection_start(year), collection_end(year), reference)
     return Dataset(schema=schema, context=context, tables=tables, findings=findings, inputs=inputs)
 
