@@ -197,6 +197,9 @@ def test_care_leavers(tmp_path: Path) -> None:
 
 
 def test_health_of_children_looked_after_12_months(tmp_path: Path) -> None:
+    # The cohort comes from the episodes (looked after on 1 April 2024 with no break to 31 March 2025): H1 to H4
+    # and H6. H5 has an OC2 record but started care on 01/06/2024: left out. H6 is in the cohort without an OC2
+    # record: counted, as not done, in every measure its age (10, from the Header) puts it in.
     cols = "CHILD,DOB,SDQ_SCORE,SDQ_REASON,CONVICTED,HEALTH_CHECK,IMMUNISATIONS,TEETH_CHECK,HEALTH_ASSESSMENT,"
     cols += "SUBSTANCE_MISUSE,INTERVENTION_RECEIVED,INTERVENTION_OFFERED"
     oc2 = [
@@ -205,13 +208,17 @@ def test_health_of_children_looked_after_12_months(tmp_path: Path) -> None:
         "H2,01/01/2019,12,,,,0,1,1,0,,",  # aged 6: SDQ received, immunisations not up to date
         "H3,01/01/2012,,SDQ2,0,,1,0,0,0,,",  # aged 13: no SDQ, no teeth check, no health assessment
         "H4,01/01/2008,20,,0,,1,1,1,0,,",  # aged 17: outside the SDQ ages
+        "H5,01/01/2015,15,,,,1,1,1,0,,",  # not in the cohort
     ]
-    p = preview_903(tmp_path, {"episodes.csv": [EPISODES], "oc2.csv": oc2})
-    assert figures(p, "health_assessment") == (3, 4)
-    assert figures(p, "teeth_check") == (3, 4)
-    assert figures(p, "immunisations") == (3, 4)
+    episodes = [EPISODES, *[ep(c, "01/01/2023", "S", "C2", "U1") for c in ("H1", "H2", "H3", "H4", "H6")]]
+    episodes.append(ep("H5", "01/06/2024", "S", "C2", "U1"))
+    header = [HEADER, "H6,1,01/01/2015,WBRI,UN1,,"]
+    p = preview_903(tmp_path, {"episodes.csv": episodes, "oc2.csv": oc2, "header.csv": header})
+    assert figures(p, "health_assessment") == (3, 5)  # H1, H2, H4 of H1-H4 and H6
+    assert figures(p, "teeth_check") == (3, 5)  # H1, H2, H4
+    assert figures(p, "immunisations") == (3, 5)  # H1, H3, H4
     assert figures(p, "development_check") == (1, 1)  # H1, the only under-5
-    assert figures(p, "sdq_completed") == (1, 2)  # H2 of H2, H3
+    assert figures(p, "sdq_completed") == (1, 3)  # H2 of H2, H3 and H6 (aged 5 to 16)
 
 
 def test_transformed_episodes_carry_the_derived_columns(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
-from ..engine.derived import periods_of_care
-from .common import Window, ages_of, days_between, history, lookup, table, window
+from ..engine.derived import DerivationContext, continuously_looked_after, periods_of_care
+from .common import Window, age_at, ages_of, days_between, empty_table, history, lookup, table, window
 from .model import Measure, count, mean_days, percent, unavailable
 
 SHORT_BREAKS = ("V3", "V4")  # legal status: an agreed series of short-term breaks
@@ -97,7 +97,7 @@ def measures_903(dataset: Dataset) -> list[Measure]:
             m.numerator = m.denominator = None
             m.note = "no Episodes table in the return"
     out += _care_leavers(table(dataset, "OC3"), w)
-    out += _health(table(dataset, "OC2"), w)
+    out += _health(dataset, w)
     order = {g: n for n, g in enumerate([G_CLA, G_MOVES, G_MISSING, G_ADOPT, G_LEAVERS, G_HEALTH])}
     return sorted(out, key=lambda m: order.get(m.group, 99))
 
@@ -274,7 +274,21 @@ def _care_leavers(oc3: pd.DataFrame | None, w: Window) -> list[Measure]:
     ]
 
 
-def _health(oc2: pd.DataFrame | None, w: Window) -> list[Measure]:
+def twelve_months_cohort(dataset: Dataset) -> pd.Index:
+    """The children looked after continuously for 12 months at 31 March, worked out from the episodes as the
+    rules' CONTINUOUSLY_LOOKED_AFTER is (validator.engine.derived), not taken from who has an OC2 record."""
+    ctx = dataset.context
+    facts = continuously_looked_after(
+        lambda name: table(dataset, name) if name in dataset.tables else empty_table(dataset, name),
+        DerivationContext(
+            dataset.schema.child_key, ctx.la, None, pd.Timestamp(ctx.collection_start), pd.Timestamp(ctx.collection_end)
+        ),
+        0,
+    )["CONTINUOUSLY_LOOKED_AFTER"]
+    return pd.Index(facts[facts].index)
+
+
+def _health(dataset: Dataset, w: Window) -> list[Measure]:
     specs = [
         ("health_assessment", "Health assessment up to date", "HEALTH_ASSESSMENT", None),
         ("teeth_check", "Teeth checked by a dentist", "TEETH_CHECK", None),
@@ -282,17 +296,21 @@ def _health(oc2: pd.DataFrame | None, w: Window) -> list[Measure]:
         ("development_check", "Under 5: development assessment up to date", "HEALTH_CHECK", (0, 4)),
         ("sdq_completed", "Aged 5 to 16: SDQ score received", "SDQ_SCORE", (5, 16)),
     ]
+    oc2 = table(dataset, "OC2")
     if oc2 is None:
         return [unavailable(id, label, G_HEALTH, "percent", "no OC2 table in the return") for id, label, _, _ in specs]
-    oc2 = oc2[oc2["CHILD"].notna()]
-    ages = (
-        ages_of(oc2["CHILD"], oc2, "CHILD", "DOB", w.end)
-        if "DOB" in oc2
-        else pd.Series(pd.NA, index=oc2.index, dtype="Int64")
-    )
+    # One row per child of the cohort, with its OC2 record's values (blank when it has none: not done).
+    cohort = pd.Series(twelve_months_cohort(dataset), name="CHILD")
+    records = oc2[oc2["CHILD"].notna()].drop_duplicates("CHILD").set_index("CHILD")
+    children = records.reindex(cohort.to_numpy())
+    dob = children["DOB"]
+    header = table(dataset, "Header")
+    if header is not None:  # a child of the cohort without an OC2 record: its age from the Header
+        dob = dob.fillna(lookup(cohort, header, "DOB").set_axis(children.index))
+    ages = age_at(dob, w.end)
     out = []
     for id, label, col, span in specs:
-        cohort = oc2 if span is None else oc2[ages.between(*span).fillna(False).astype(bool)]
-        done = cohort[col].notna() if col == "SDQ_SCORE" else cohort[col].eq("1").fillna(False)
-        out.append(percent(id, label, G_HEALTH, int(np.asarray(done, dtype=bool).sum()), len(cohort)))
+        chosen = children if span is None else children[ages.between(*span).fillna(False).astype(bool).to_numpy()]
+        done = chosen[col].notna() if col == "SDQ_SCORE" else chosen[col].eq("1").fillna(False)
+        out.append(percent(id, label, G_HEALTH, int(np.asarray(done, dtype=bool).sum()), len(chosen)))
     return out
