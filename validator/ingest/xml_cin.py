@@ -281,4 +281,14 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                     file=name,
                 )
             )
+        if root_checked and not len(out.tables["ChildIdentifiers"]) and not any(
+            f.code == "XML-MALFORMED" for f in findings
+        ):
+            findings.append(
+                ingest_finding(
+                    "XML-SCHEMA",
+                    f"{name}: the file has no <Child> (in <Children>); DfE's schema requires at least one",
+                    file=name,
+                )
+            )
     return out.tables, findings
