@@ -506,6 +506,13 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
             while el.getprevious() is not None:  # earlier records, already read and cleared
                 reader.ignore_root_child(parent[0])
                 del parent[0]
+            foreign = etree.QName(el).namespace
+            if foreign and foreign != etree.QName(root).namespace and reader.xsd is not None:
+                reader.xsd.missing(
+                    f"this <{RECORD}> is in the namespace '{foreign}', which DfE's schema does not have; it was "
+                    "read as a record, but DfE would reject the file",
+                    el.sourceline,
+                )
             reader.child(el)
             el.clear()
         if root is None and events.root is not None:

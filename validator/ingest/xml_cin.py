@@ -244,6 +244,13 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                     out.read_header(el)
                 el.clear()
             elif tag == "Child" and parent_tag == "Children":
+                foreign = etree.QName(el).namespace
+                if xsd and foreign and foreign != etree.QName(parent).namespace:
+                    xsd.missing(
+                        f"this <Child> is in the namespace '{foreign}', which DfE's schema does not have; it was "
+                        "read as a child, but DfE would reject the file",
+                        el.sourceline,
+                    )
                 if xsd:
                     ids = _children(el, "ChildIdentifiers")
                     xsd.check(
