@@ -288,8 +288,10 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                     file=name,
                 )
             )
-        if root_checked and not len(out.tables["ChildIdentifiers"]) and not any(
-            f.code == "XML-MALFORMED" for f in findings
+        if (
+            root_checked
+            and not len(out.tables["ChildIdentifiers"])
+            and not any(f.code == "XML-MALFORMED" for f in findings)
         ):
             findings.append(
                 ingest_finding(
