@@ -53,6 +53,7 @@ class TableStore:
         self._with_derived: dict[tuple[str, frozenset[str]], pd.DataFrame] = {}
         self.derive_seconds = 0.0  # time spent computing derived columns (reported by benchmarks/run.py)
         self._orderings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
+        self._child_ids: pd.Index | None = None  # every child id of the run, in a fixed order (CHILD_CODE)
         ctx = dataset.context
         self._derivation_context = DerivationContext(
             dataset.schema.child_key,
@@ -69,9 +70,10 @@ class TableStore:
         """
         if name not in self._frames:
             if name in self.dataset.tables:
-                self._frames[name] = self.dataset.tables[name].df
+                found = self.dataset.tables[name].df
             else:
-                self._frames[name] = empty_frame(self.dataset.schema.tables[name.split("@")[0]])
+                found = empty_frame(self.dataset.schema.tables[name.split("@")[0]])
+            self._frames[name] = self._with_child_code(found)
         df = self._frames[name]
         base = name.split("@")[0]
         derivations = derivations_for(self.dataset.return_type, base, set(derived))
@@ -100,6 +102,17 @@ class TableStore:
         combined = pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
         self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
         return combined.copy(deep=False)
+
+    def _with_child_code(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The table with CHILD_CODE: the child's id as a number, the same in every table and year (-1 where the
+        id is blank), so that relations on the child id merge on integers rather than text."""
+        key = self.dataset.schema.child_key
+        if key not in df.columns:
+            return df
+        if self._child_ids is None:
+            ids = [t.df[key] for t in self.dataset.tables.values() if key in t.df.columns]
+            self._child_ids = pd.Index(pd.concat(ids, ignore_index=True).dropna().unique() if ids else [])
+        return df.assign(**{CHILD_CODE: self._child_ids.get_indexer(df[key])})
 
     def ordering(self, rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
         """The sequence order of a rule's base frame, sorted once per table and keys and shared between rules.
@@ -132,6 +145,18 @@ class TableStore:
             facts = self._per_child[key].reindex(df[child_key].to_numpy())
             parts.append(facts.eq(True).set_axis(df.index))
         return parts
+
+
+CHILD_CODE = "_child_code"
+
+
+def _keys_present(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Rows whose merge keys are all there: not blank, and not -1 for a child code (a blank id)."""
+    present = frame[keys].notna().all(axis=1).to_numpy().copy()
+    for key in keys:
+        if key.endswith(CHILD_CODE):
+            present &= frame[key].to_numpy() >= 0
+    return present
 
 
 def group_reduce(values: pd.Series, groups: np.ndarray, how: str, transform: bool = False) -> pd.Series:
@@ -290,15 +315,14 @@ class RuleRun:
         Only the columns the relation's keys and expressions name are carried into the pairs, so the cost of the
         merge does not grow with the width of either table.
         """
-        lk = [m for m, _ in rel.on]
-        rk = [f"{rel.alias}.{t}" for _, t in rel.on]
+        lk, rk = self.merge_keys(base, rel)
         wanted = referenced_columns(rel.where, rel.value) | set(lk) | set(rk)
         if rel.exclude_self:
             wanted |= {ROW, f"{rel.alias}.{ROW}"}
         left = base[[c for c in base.columns if c in wanted]].assign(__pos=np.arange(len(base)))
         right = self.related_frame(rel, wanted)
-        left = left[left[lk].notna().all(axis=1)]
-        right = right[right[rk].notna().all(axis=1)]
+        left = left[_keys_present(left, lk)]
+        right = right[_keys_present(right, rk)]
         merged = left.merge(right, left_on=lk, right_on=rk, how="inner", suffixes=("", "__r"))
         if rel.exclude_self:
             merged = merged[merged[f"{rel.alias}.{ROW}"] != merged[ROW]]
@@ -326,11 +350,19 @@ class RuleRun:
         out.index = base.index
         return out if how != "sum" else out.fillna(0)
 
+    def merge_keys(self, base: pd.DataFrame, rel: Related) -> tuple[list[str], list[str]]:
+        """The columns a relation merges on: its ``on`` pairs, with the child's id as its number (CHILD_CODE) where
+        both sides name the child's id."""
+        key = self.store.dataset.schema.child_key
+        by_code = CHILD_CODE in base.columns
+        pairs = [(CHILD_CODE, CHILD_CODE) if by_code and m == t == key else (m, t) for m, t in rel.on]
+        return [m for m, _ in pairs], [f"{rel.alias}.{t}" for _, t in pairs]
+
     def join(self, base: pd.DataFrame, alias: str, rel: Related) -> pd.DataFrame:
         right = self.related_frame(rel)
-        rk = [f"{alias}.{t}" for _, t in rel.on]
-        right = right[right[rk].notna().all(axis=1)].drop_duplicates(subset=rk, keep="first")
-        merged = base.merge(right, left_on=[m for m, _ in rel.on], right_on=rk, how="left", suffixes=("", "__r"))
+        lk, rk = self.merge_keys(base, rel)
+        right = right[_keys_present(right, rk)].drop_duplicates(subset=rk, keep="first")
+        merged = base.merge(right, left_on=lk, right_on=rk, how="left", suffixes=("", "__r"))
         merged.index = base.index
         return merged
 
