@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -86,84 +87,32 @@ EPISODES = Block(
     },
 )
 
+
+def same_named(table: str, element: str | None = None, copied: tuple[str, ...] = ("DOB",), **kw: Any) -> Block:
+    """A block whose elements are named as its table's columns: every column but CHILD and the ``copied`` ones,
+    in the data model's order (which is the order of the elements in the XSD)."""
+    fields = {c: c for c in table_columns(table) if c not in ("CHILD", *copied)}
+    return Block(table=table, fields=fields, element=element, copied=copied, **kw)
+
+
 # Flat groups inside HEADER, in the order the writer emits them after UASC.
-UASC = Block(
-    table="UASC",
-    fields={"DUC": "DUC"},
-    copied=("SEX", "DOB"),
-    triggers=("UASC",),
-)
-AD1 = Block(
-    table="AD1",
-    fields={f: f for f in ("DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR")},
-    copied=("DOB",),
-)
-OC3 = Block(
-    table="OC3",
-    fields={f: f for f in ("IN_TOUCH", "ACTIV", "ACCOM")},
-    copied=("DOB",),
-)
+UASC = same_named("UASC", copied=("SEX", "DOB"), triggers=("UASC",))
+AD1 = same_named("AD1")
+OC3 = same_named("OC3")
 FLAT_BLOCKS = (UASC, AD1, OC3)
 
 # Blocks nested in HEADER, one record per element.
-MISSING = Block(
-    table="Missing",
-    element="AMISSING",
-    fields={f: f for f in ("MISSING", "MIS_START", "MIS_END")},
-    copied=("DOB",),
-)
-REVIEWS = Block(
-    table="Reviews",
-    element="AREVIEW",
-    fields={f: f for f in ("REVIEW", "REVIEW_CODE")},
-    copied=("DOB",),
-)
-PREV_PERM = Block(
-    table="PrevPerm",
-    element="PERMANENCE",
-    fields={f: f for f in ("PREV_PERM", "LA_PERM", "DATE_PERM")},
-    copied=("DOB",),
-)
-_OC2_FIELDS = (
-    "SDQ_SCORE",
-    "SDQ_REASON",
-    "CONVICTED",
-    "HEALTH_CHECK",
-    "IMMUNISATIONS",
-    "TEETH_CHECK",
-    "HEALTH_ASSESSMENT",
-    "SUBSTANCE_MISUSE",
-    "INTERVENTION_RECEIVED",
-    "INTERVENTION_OFFERED",
-)
-OC2 = Block(
-    table="OC2",
-    element="OC2",
-    fields={f: f for f in _OC2_FIELDS},
-    copied=("DOB",),
-)
-PLACED_ADOPTION = Block(
-    table="PlacedAdoption",
-    element="AD_PLACED",
-    fields={f: f for f in ("DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED")},
-    copied=("DOB",),
-)
-DOLO = Block(
-    table="DoLo",
-    element="DOLO",
-    fields={f: f for f in ("DOLO_START", "DOLO_END")},
-    copied=("DOB",),
-)
+MISSING = same_named("Missing", "AMISSING")
+REVIEWS = same_named("Reviews", "AREVIEW")
+PREV_PERM = same_named("PrevPerm", "PERMANENCE")
+OC2 = same_named("OC2", "OC2")
+PLACED_ADOPTION = same_named("PlacedAdoption", "AD_PLACED")
+DOLO = same_named("DoLo", "DOLO")
 NESTED_BLOCKS = (MISSING, REVIEWS, PREV_PERM, OC2, PLACED_ADOPTION, DOLO)
 
 # The social worker file: HEADER holds the child's id and date of birth, SW_EPISODE one social worker episode.
 SW_HEADER_FIELDS: dict[str, str] = {"CHILDID": "CHILD", "DOB": "DOB"}
-SW_EPISODES = Block(
-    table="SWEpisodes",
-    element="SW_EPISODE",
-    fields={f: f for f in ("SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON")},
-    copied=("DOB",),
-)
+SW_EPISODES = same_named("SWEpisodes", "SW_EPISODE")
 
 # Spellings of the CSV column names accepted for the two renamed elements.
 ALIASES: dict[str, dict[str, str]] = {HEADER: {"CHILD": "CHILDID"}, "EPISODE": {"PLACE": "PL"}}
