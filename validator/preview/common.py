@@ -46,11 +46,6 @@ def history(dataset: Dataset, name: str) -> list[pd.DataFrame]:
     return [df for _, df in sorted(frames)]
 
 
-def empty_table(dataset: Dataset, name: str) -> pd.DataFrame:
-    """A table the return does not have: no records, every column typed."""
-    return empty_frame(dataset.schema.tables[name.split(PREVIOUS)[0]])
-
-
 def _complete(dataset: Dataset, name: str, df: pd.DataFrame) -> pd.DataFrame:
     """The frame with every column of the data model: a column the files lacked is there, blank and typed."""
     model = empty_frame(dataset.schema.tables[name])
@@ -96,7 +91,6 @@ __all__ = [
     "age_at",
     "ages_of",
     "days_between",
-    "empty_table",
     "flag",
     "history",
     "lookup",

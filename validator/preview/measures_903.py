@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
-from ..engine.derived import DerivationContext, continuously_looked_after, periods_of_care
-from .common import Window, age_at, ages_of, days_between, empty_table, history, lookup, table, window
+from ..engine.derived import periods_of_care
+from ..engine.runner import TableStore
+from .common import Window, age_at, ages_of, days_between, history, lookup, table, window
 from .model import Measure, count, mean_days, percent, unavailable
 
 SHORT_BREAKS = ("V3", "V4")  # legal status: an agreed series of short-term breaks
@@ -276,16 +277,9 @@ def _care_leavers(oc3: pd.DataFrame | None, w: Window) -> list[Measure]:
 
 def twelve_months_cohort(dataset: Dataset) -> pd.Index:
     """The children looked after continuously for 12 months at 31 March, worked out from the episodes as the
-    rules' CONTINUOUSLY_LOOKED_AFTER is (validator.engine.derived), not taken from who has an OC2 record."""
-    ctx = dataset.context
-    facts = continuously_looked_after(
-        lambda name: table(dataset, name) if name in dataset.tables else empty_table(dataset, name),
-        DerivationContext(
-            dataset.schema.child_key, ctx.la, None, pd.Timestamp(ctx.collection_start), pd.Timestamp(ctx.collection_end)
-        ),
-        0,
-    )["CONTINUOUSLY_LOOKED_AFTER"]
-    return pd.Index(facts[facts].index)
+    rules' CONTINUOUSLY_LOOKED_AFTER is (the engine's derived column), not taken from who has an OC2 record."""
+    episodes = TableStore(dataset).frame("Episodes", frozenset({"CONTINUOUSLY_LOOKED_AFTER"}))
+    return pd.Index(episodes.loc[episodes["CONTINUOUSLY_LOOKED_AFTER"], "CHILD"].dropna().unique())
 
 
 def _health(dataset: Dataset, w: Window) -> list[Measure]:
