@@ -545,7 +545,7 @@ def _columns_used(rule: Rule) -> dict[str, set[str]]:
             elif ref.alias in local:
                 used.setdefault(local[ref.alias], set()).add(ref.name)
         for node in ast.walk(compiled.tree):
-            if isinstance(node, ast.Call) and node.func.id in ("invalid", "raw") and node.args:  # type: ignore[union-attr]
+            if isinstance(node, ast.Call) and node.func.id in ("invalid", "raw", "filled") and node.args:  # type: ignore[union-attr]
                 arg = node.args[0]
                 if isinstance(arg, ast.Name):
                     used.setdefault(rule.table, set()).add(arg.id)
