@@ -216,3 +216,20 @@ def test_every_report_shows_unconfirmed_findings_apart() -> None:
     with zipfile.ZipFile(io.BytesIO(render(result, "xlsx"))) as book:
         text = " ".join(book.read(n).decode("utf-8", "replace") for n in book.namelist() if n.endswith(".xml"))
     assert "Unconfirmed" in text and "2019_20" in text
+
+
+def test_a_return_without_older_years_gets_unconfirmed_care_leaver_findings_and_exit_0() -> None:
+    from pathlib import Path
+
+    import validator
+
+    samples = Path(__file__).resolve().parent.parent / "samples" / "clean" / "ssda903"
+    alone = validator.validate([samples / "2024_25"], year="2024_25", la="E09000027", rules=["1001", "1002"])
+    assert alone.unconfirmed and {f.code for f in alone.unconfirmed} <= {"1001", "1002"}
+    assert alone.count("error") == 0 and alone.exit_status() == 0
+    assert all(f.note and "--previous" in f.note for f in alone.unconfirmed)
+    with_last = validator.validate(
+        [samples / "2024_25"], year="2024_25", la="E09000027", previous=[samples / "2023_24"], rules=["1001", "1002"]
+    )
+    # Last year's return brings the history a year further back: the notes now name it as given.
+    assert all("returns given back to 2023_24" in (f.note or "") for f in with_last.unconfirmed)
