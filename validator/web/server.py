@@ -420,6 +420,9 @@ def run(
     server = WebServer(host, port, allow_remote=allow_remote, max_upload=max_upload)
     try:
         if threading.current_thread() is threading.main_thread():
+            # Both set explicitly: a process started in the background by a shell inherits SIGINT ignored, and
+            # Python then never turns Ctrl+C (or kill -INT) into KeyboardInterrupt, so the app would not stop.
+            signal.signal(signal.SIGINT, _interrupt)
             signal.signal(signal.SIGTERM, _interrupt)
         say(f"The validator is running at {server.url}")
         say("Open that address in your browser (it holds the app's key); press Ctrl+C here to stop.")
