@@ -12,6 +12,11 @@ from typing import Any, Literal
 Severity = Literal["error", "query", "notice"]
 Level = Literal["return", "child", "record", "file"]
 
+# What a finding shows for a field of another table when no single record of it applies (a blank value means
+# the record's field is blank in the file).
+NO_RECORD = "[no record]"
+SEVERAL_RECORDS = "[several records]"
+
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "query": 1, "notice": 2}
 
 # The project's own finding codes for problems in the files themselves (not DfE rules).

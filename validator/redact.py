@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from .dataset import FILE, LINE, ROW, Dataset, Table
-from .findings import Finding
+from .findings import NO_RECORD, SEVERAL_RECORDS, Finding
 from .result import Result, RuleStatus
 from .schema import ReturnSchema, load_schema
 
@@ -161,7 +161,7 @@ class Redactor:
 
     def value(self, field: str | None, value: Any) -> Any:
         kind = self.kind(field)
-        if _blank(value):
+        if _blank(value) or value in (NO_RECORD, SEVERAL_RECORDS):  # not a value from the file
             return value
         if kind == "id":
             return self.child(value)
