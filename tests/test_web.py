@@ -359,6 +359,9 @@ def test_a_run_from_upload_to_downloads_and_the_folder_is_gone_after_shutdown() 
         assert status == 200
         assert headers["content-disposition"] == 'attachment; filename="cin_2024_25_E09000027-validation.json"'
         assert json.loads(data)["return"] == "cin"
+        # the files as uploaded, never the temporary paths they were saved to
+        assert [i["path"] for i in json.loads(data)["inputs"]] == ["cin.xml"]
+        assert str(folder) not in data.decode() and str(folder) not in report.decode()
         assert client.request("GET", "/download/nothing")[0] == 404
         status, headers, data = client.request("GET", "/download/measures")
         assert status == 200 and headers["content-disposition"].endswith('cin_2024_25_E09000027-measures.csv"')

@@ -260,7 +260,11 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
                 write_atomic(path, render(report.result, name, fail_on=args.fail_on, notes=report.notes))
                 written.append(path)
     status = result.exit_status(args.fail_on)
-    if status == 2:
+    if status == 2 and result.stopped:
+        err.print("[bold red]the run was stopped before the rules:[/]")
+        for finding in result.stopped:
+            err.print(f"  {finding.code}: {finding.message}", markup=False, highlight=False)
+    elif status == 2:
         err.print("[bold red]none of the inputs could be read as a table of the return[/]")
     for path in written:
         err.print(f"report written to {path}")

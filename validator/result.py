@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from . import __version__
-from .dataset import Context, Dataset, InputFile
-from .findings import SEVERITY_ORDER, Finding
+from .dataset import FILE, Context, Dataset, InputFile
+from .findings import SEVERITY_ORDER, STOPPING_CODES, Finding
 
 FINDING_COLUMNS = ["code", "severity", "level", "message", "table", "row", "child", "fields", "values", "file", "line"]
 
@@ -73,19 +73,52 @@ class Result:
         return sum(1 for f in self.findings if f.severity == severity)
 
     @property
+    def stopped(self) -> list[Finding]:
+        """The findings that stopped the run before the rules (YEAR-MISMATCH, YEARS-SWAPPED, YEARS-MIXED)."""
+        return [f for f in self.findings if f.code in STOPPING_CODES]
+
+    @property
     def input_unusable(self) -> bool:
         """True when nothing could be checked: no table of the return was read."""
         return not any(i.tables for i in self.inputs)
 
     def exit_status(self, fail_on: str = "error") -> int:
-        """0 clean (queries allowed unless fail_on='query'), 1 errors found, 2 unusable input."""
-        if self.input_unusable:
+        """0 clean (queries allowed unless fail_on='query'), 1 errors found, 2 unusable input (or a check before
+        the rules stopped the run: the data is not the return the options describe)."""
+        if self.input_unusable or self.stopped:
             return 2
         if self.count("error"):
             return 1
         if fail_on == "query" and self.count("query"):
             return 1
         return 0
+
+    def rename_files(self, names: dict[str, str]) -> None:
+        """Show each input file under another name (the web app's uploads under the names they were uploaded
+        with, not the temporary paths they were saved to): in findings, their messages, the inputs, the reasons
+        of rules not run and the records' file column."""
+        if not names:
+            return
+        order = sorted(names, key=len, reverse=True)  # a path that is a prefix of another is replaced last
+
+        def text(value: str) -> str:
+            for old in order:
+                value = value.replace(old, names[old])
+            return value
+
+        self.findings = [
+            replace(f, file=names.get(f.file, f.file) if f.file else f.file, message=text(f.message))
+            for f in self.findings
+        ]
+        for item in self.inputs:
+            item.path = names.get(item.path, item.path)
+        self.rules = [replace(r, reason=text(r.reason)) if r.reason else r for r in self.rules]
+        if self.dataset is not None:
+            for table in self.dataset.tables.values():
+                if FILE in table.df.columns:
+                    table.df = table.df.assign(**{FILE: table.df[FILE].map(lambda v: names.get(v, v))})
+                table.files = [names.get(f, f) for f in table.files]
+                table.missing_columns = {c: [names.get(f, f) for f in fs] for c, fs in table.missing_columns.items()}
 
     @property
     def findings_frame(self) -> pd.DataFrame:

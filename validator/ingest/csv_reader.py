@@ -104,7 +104,7 @@ def identify_table(header: list[str], schemas: list[ReturnSchema]) -> tuple[Retu
 def read_csv_file(
     path: Path, schemas: list[ReturnSchema], display_name: str | None = None
 ) -> tuple[ReturnSchema | None, RawTable | None, list[Finding]]:
-    name = display_name or path.name
+    name = display_name or str(path)  # the path as given: this year's and last year's files are told apart
     findings: list[Finding] = []
     try:
         data = path.read_bytes()

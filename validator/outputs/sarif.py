@@ -26,14 +26,6 @@ def _uri(path: str) -> str:
     return p.as_uri() if p.is_absolute() else PurePath(path).as_posix()
 
 
-def _files(result: Result) -> dict[str, str]:
-    """A finding's file name -> the input's path (this year's inputs win over earlier years')."""
-    out: dict[str, str] = {}
-    for item in sorted(result.inputs, key=lambda i: i.year != "current"):
-        out.setdefault(PurePath(item.path).name, item.path)
-    return out
-
-
 def _message(f: Finding) -> str:
     detail = finding_place(f, with_file=False)  # SARIF gives the file as the result's location
     return f"{f.message} ({detail})" if detail else f.message
@@ -56,7 +48,6 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
             rule["properties"]["kind"] = "file check"
         rules.append(rule)
 
-    files = _files(result)
     uris: dict[str, str] = {}
     artifacts: dict[str, int] = {}
     results = []
@@ -69,7 +60,7 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
         }
         if f.file:
             if f.file not in uris:
-                uris[f.file] = _uri(files.get(f.file, f.file))
+                uris[f.file] = _uri(f.file)  # the path as given
             uri = uris[f.file]
             artifacts.setdefault(uri, len(artifacts))
             physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "index": artifacts[uri]}}

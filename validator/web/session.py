@@ -48,6 +48,7 @@ class Job:
     folder: Path
     options: Options
     files: dict[str, list[Path]]
+    names: dict[str, str] = field(default_factory=dict)  # saved path -> the file's name as uploaded
     state: str = "running"  # running | done | failed
     stage: str = "read"
     done: int = 0
@@ -98,6 +99,7 @@ class Job:
                 providers=self.files["providers"],
                 progress=self.progress,
             )
+            result.rename_files(self.names)  # the files as uploaded, not where they were saved
             self.progress("report", 0, 0)
             self.report = render(result, "html")
             self.result = result
@@ -153,7 +155,9 @@ class Session:
             self._count += 1
             folder = self._folder() / f"run-{self._count}"
             saved = {name: _save(files[name], folder / sub) for name, sub in FILE_FIELDS.items()}
-            self.job = Job(self._count, folder, options, saved)
+            # saved as the uploaded name made safe (and unique within its year): reports show that name
+            names = {str(path): path.name for paths in saved.values() for path in paths}
+            self.job = Job(self._count, folder, options, saved, names)
         threading.Thread(target=self.job.run, name=f"validate-{self._count}", daemon=True).start()
         return self.job
 
