@@ -38,6 +38,40 @@ def sort_key(f: Finding) -> tuple[Any, ...]:
     )
 
 
+# Why rules were not run, in a summary's words: (words the reason has, command-line words, web-app words).
+NOT_RUN_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("stopped before the rules", "stopped by a check before the rules", "stopped by a check before the rules"),
+    ("--previous", "need last year's return", "need last year's return: add last year's files"),
+    ("--providers", "the Ofsted provider lists", "need the Ofsted provider lists: choose them"),
+    ("LA's", "need the LA's ONS code (--la)", "need your LA: choose it from the list"),
+    ("postcode", "need postcode data", "need postcode data"),
+    ("table", "need a table that was not supplied", "need a table that was not among the files"),
+    ("column", "need a column the files lack", "need a column the files lack"),
+)
+
+
+def completeness(result: Result, words: str = "cli") -> str:
+    """``checked 264 of 304 rules; 40 not run (33 need last year's return, 7 the Ofsted provider lists)``; with
+    crashed rules too. ``words``: "cli" or "web" (the reasons in the web page's own words)."""
+    total = len(result.rules)
+    run = len(result.rules_run)
+    line = f"checked {run:,} of {total:,} rules"
+    not_run = result.rules_not_run
+    if not_run:
+        counts: dict[str, int] = {}
+        for status in not_run:
+            label = next(
+                (cli if words == "cli" else web for key, cli, web in NOT_RUN_KINDS if key in status.reason),
+                "other reasons",
+            )
+            counts[label] = counts.get(label, 0) + 1
+        parts = ", ".join(f"{n:,} {label}" for label, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        line += f"; {len(not_run):,} not run ({parts})"
+    if result.rules_crashed:
+        line += f"; {len(result.rules_crashed):,} crashed"
+    return line
+
+
 @dataclass
 class Result:
     return_type: str
@@ -146,6 +180,7 @@ class Result:
                 "rules_run": len(self.rules_run),
                 "rules_not_run": len(self.rules_not_run),
                 "rules_crashed": len(self.rules_crashed),
+                "completeness": completeness(self),
             },
             "rules": {
                 "run": sorted(self.rules_run, key=_code_key),

@@ -23,7 +23,8 @@ import pandas as pd
 
 from ..dataset import FILE, LINE, PREVIOUS, ROW, Dataset
 from ..findings import INGEST_CODES, SEVERITY_ORDER, Finding
-from ..result import Result, RuleStatus, _code_key
+from ..reference.authorities import la_label
+from ..result import Result, RuleStatus, _code_key, completeness
 
 _ASSETS = Path(__file__).resolve().parent
 SEVERITIES = ("error", "query", "notice")
@@ -104,10 +105,11 @@ def _summary(result: Result) -> str:
     facts = [
         ("Return", RETURN_NAMES.get(result.return_type, result.return_type)),
         ("Collection year", ctx.year),
-        ("Local authority", ctx.la or "not given"),
+        ("Local authority", la_label(ctx.la) or "not given"),
         ("Collection period", f"{ctx.collection_start:%d/%m/%Y} to {ctx.collection_end:%d/%m/%Y}"),
         ("Reference date", f"{ctx.reference_date:%d/%m/%Y}"),
         ("Tool", f"{result.tool.get('name', '')} {result.tool.get('version', '')}"),
+        ("Completeness", completeness(result)),
     ]
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
     cards = "".join(
@@ -320,7 +322,7 @@ def _rules_not_run(result: Result) -> str:
     return (
         '<section id="not-run" aria-labelledby="not-run-h">'
         '<h2 id="not-run-h">Rules not run or crashed</h2>'
-        f"<p>{len(result.rules_run):,} rules ran, {len(not_run):,} could not run, {len(crashed):,} crashed.</p>"
+        f"<p>{_e(completeness(result).capitalize())}.</p>"
         f'<h3>Crashed <span class="count">({len(crashed):,})</span></h3>{crashed_html}'
         f'<h3>Not run <span class="count">({len(not_run):,})</span></h3>{not_run_html}'
         f"{passed_html}</section>"

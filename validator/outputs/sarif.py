@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..findings import INGEST_CODES, Finding
-from ..result import Result
+from ..result import Result, completeness
 from .details import code_key, display, finding_place, rule_catalogue, ruleset_label
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -126,6 +126,7 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
                 "rules_not_run": len(result.rules_not_run),
                 "rules_crashed": len(result.rules_crashed),
             },
+            "completeness": completeness(result),
             **({"notes": {label: text for label, text in notes}} if notes else {}),
         },
     }

@@ -9,6 +9,9 @@ from urllib.parse import urlencode
 from .. import __version__
 from ..engine.model import Rule, rule_heading
 from ..outputs.html import RETURN_NAMES
+from ..outputs.words import plural
+from ..reference.authorities import la_label
+from ..result import completeness
 from ..years import SUPPORTED_YEARS
 from .downloads import DOWNLOADS
 from .session import Job
@@ -139,11 +142,10 @@ def result_page(job: Job) -> str:
     result = job.result
     ctx = result.context
     title = f"{RETURN_NAMES.get(result.return_type, result.return_type)} {ctx.year}" + (
-        f", LA {ctx.la}" if ctx.la else ""
+        f", LA {la_label(ctx.la)}" if ctx.la else ""
     )
     counts = ", ".join(
-        f'<span class="sev-{s}">{result.count(s):,} {label}</span>'
-        for s, label in (("error", "errors"), ("query", "queries"), ("notice", "notices"))
+        f'<span class="sev-{s}">{plural(result.count(s), s)}</span>' for s in ("error", "query", "notice")
     )
     unusable = (
         '<div class="problem" role="alert"><p>None of the files could be read as a table of the return: '
@@ -159,7 +161,7 @@ def result_page(job: Job) -> str:
     rules_link = "/rules?" + urlencode({"return": result.return_type, "year": ctx.year})
     body = f"""
 <div class="result-head">
-<div><h1>{_e(title)}</h1><p class="counts">{counts} · {len(result.rules_run):,} rules run in {job.status()["seconds"]} s ·
+<div><h1>{_e(title)}</h1><p class="counts">{counts} · {_e(completeness(result, "web"))}, in {job.status()["seconds"]} s ·
 <a href="{_e(rules_link)}">the rules of {_e(ctx.year)}</a></p>{unusable}</div>
 <div class="downloads"><h2 id="downloads-h">Download</h2><ul id="downloads" aria-labelledby="downloads-h">{downloads}</ul>
 <p><a href="/report" target="_blank" rel="noopener">Open the report in its own tab</a></p>
