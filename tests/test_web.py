@@ -445,3 +445,26 @@ def test_the_wheel_carries_the_apps_static_files(tmp_path: Path) -> None:
     (wheel,) = list(builder_module.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"validator/web/static/app.css", "validator/web/static/app.js", "validator/web/server.py"} <= names
+
+
+def test_a_failed_run_keeps_the_files_for_another_try_with_la_by_name_and_a_rule_subset(app: WebServer) -> None:
+    client = Client(app)
+    client.upload({"return_type": "cin", "year": "2026_27"}, [("current", "cin.xml", CIN_XML.read_bytes())])
+    assert client.wait()["state"] == "failed"
+    page = client.request("GET", "/result")[2].decode()
+    assert "Try again with the same files" in page and "cin.xml" in page and 'name="reuse"' in page
+    assert 'list="la-list"' in page and "Richmond upon Thames (E09000027)" in page
+    fields = {"reuse": "1", "la": "Richmond upon Thames (E09000027)", "rules": "8675Q, 8520"}
+    status, headers, _ = client.upload(fields, [])
+    assert status == 303, headers
+    assert client.wait()["state"] == "done"
+    job = app.session.job
+    assert job is not None and job.result is not None
+    assert job.result.context.la == "E09000027" and sorted(r.code for r in job.result.rules) == ["8520", "8675Q"]
+    page = client.request("GET", "/result")[2].decode()
+    assert "E09000027 (Richmond upon Thames)" in page and "checked 2 of 2 rules" in page
+    # a code that no rule has: the run fails, naming it, and the files are still kept
+    client.upload({"reuse": "1", "rules": "9999"}, [])
+    assert client.wait()["state"] == "failed"
+    page = client.request("GET", "/result")[2].decode()
+    assert "9999" in page and "Try again with the same files" in page

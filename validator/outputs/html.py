@@ -34,6 +34,11 @@ TOP_CHILDREN = 20
 RETURN_LEVEL_SHOWN = 1000
 
 
+# Up to this many records in all, every child of the return has its records in the report (the child view works
+# for any child); a larger return embeds the records of the children with findings only.
+EVERY_CHILD_RECORDS = 200_000
+
+
 def render_html(result: Result) -> str:
     """The whole report as one HTML document."""
     css = (_ASSETS / "html_report.css").read_text(encoding="utf-8")
@@ -446,6 +451,9 @@ def _payload(result: Result) -> dict[str, Any]:
             group["tables"].append(f.table)
     ctx = result.context
     children = {f.child for f in result.findings if f.child}
+    every = _every_child(result.dataset)
+    if every is not None:
+        children |= every
     tables, records = _records(result.dataset, children, strings)
     return {
         "meta": {
@@ -454,6 +462,7 @@ def _payload(result: Result) -> dict[str, Any]:
             "la": ctx.la,
             "tool": dict(result.tool),
             "records": result.dataset is not None,
+            "every_child": every is not None,
         },
         "strings": strings.items,
         "fieldsets": fieldsets,
@@ -465,6 +474,18 @@ def _payload(result: Result) -> dict[str, Any]:
     }
 
 
+def _every_child(dataset: Dataset | None) -> set[str] | None:
+    """Every child id of the return's tables, so the child view works for a child without findings too; None
+    when the return is too large for every record to be embedded (then only children with findings are)."""
+    if dataset is None:
+        return None
+    key = dataset.schema.child_key
+    frames = [t.df[key] for t in dataset.tables.values() if key in t.df.columns]
+    if sum(len(f) for f in frames) > EVERY_CHILD_RECORDS:
+        return None
+    return {str(c) for f in frames for c in f.dropna().unique()}
+
+
 def _records(
     dataset: Dataset | None, children: set[str], strings: _Strings
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -473,7 +494,8 @@ def _records(
     ``file`` is an index into the interned strings; the child's id is left out of the values (it is the key).
 
     Values are the text the file had where it is kept (``COL@raw``), else the typed value (dates dd/mm/yyyy).
-    Only children with findings are embedded: the child view is reached from a finding.
+    Every child's records are embedded (``children``), up to EVERY_CHILD_RECORDS records in all; above that
+    only those of the children with findings.
     """
     if dataset is None or not children:
         return [], {}

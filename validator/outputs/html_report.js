@@ -207,7 +207,7 @@
     ev.preventDefault();
     var q = childInput.value.trim();
     if (!q) return;
-    var hits = byChild[q] ? [q] : childIds.filter(function (c) { return c.toLowerCase().indexOf(q.toLowerCase()) >= 0; });
+    var hits = byChild[q] || (data.records && data.records[q]) ? [q] : childIds.filter(function (c) { return c.toLowerCase().indexOf(q.toLowerCase()) >= 0; });
     if (hits.length === 1) location.hash = childHref(hits[0]);
     else applyFilters();
   });
@@ -304,7 +304,9 @@
     if (!data.meta.records) {
       parts.push(el("p", { text: "This report was made without the tables, so the records cannot be shown." }));
     } else if (!recs) {
-      parts.push(el("p", { text: "No record of this child in the tables read." }));
+      parts.push(el("p", { text: data.meta.every_child
+        ? "No record of this child in the tables read."
+        : "The return is too large for every child's records to be in this report: only those of children with findings are." }));
     } else {
       parts.push(el("p", { className: "legend" }, [
         el("span", { className: "hl sample", text: "flagged cell" }), " a value a finding names on this record; ",

@@ -17,6 +17,7 @@ from ..api import validate
 from ..engine.model import RuleLoadError
 from ..ingest.loader import InputError
 from ..outputs.formats import render
+from ..reference.authorities import english_las
 from ..result import Result
 from ..years import SUPPORTED_YEARS, YearError, check_year
 from .downloads import Download
@@ -40,6 +41,7 @@ class Options:
     return_type: str | None = None
     year: str | None = None
     la: str | None = None
+    rules: tuple[str, ...] | None = None  # only these rule codes
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Job:
     options: Options
     files: dict[str, list[Path]]
     names: dict[str, str] = field(default_factory=dict)  # saved path -> the file's name as uploaded
+    form: dict[str, str] = field(default_factory=dict)  # the options as given on the form, to offer them again
     state: str = "running"  # running | done | failed
     stage: str = "read"
     done: int = 0
@@ -97,6 +100,7 @@ class Job:
                 la=self.options.la,
                 previous=previous,
                 providers=self.files["providers"],
+                rules=self.options.rules,
                 progress=self.progress,
             )
             result.rename_files(self.names)  # the files as uploaded, not where they were saved
@@ -146,6 +150,13 @@ class Session:
             if self.job is not None and self.job.state == "running":
                 raise FormError("A validation is already running: wait for it to finish, then start another.")
             files = {name: [p for p in parts if p.name == name and p.filename] for name in FILE_FIELDS}
+            kept = self.job if fields.get("reuse") == "1" and self.job is not None else None
+            if kept is not None and not any(files.values()):
+                # again with the files of the last run (e.g. after it failed), with the options now given
+                self._count += 1
+                self.job = Job(self._count, kept.folder, options, kept.files, kept.names, fields)
+                threading.Thread(target=self.job.run, name=f"validate-{self._count}", daemon=True).start()
+                return self.job
             if not files["current"]:
                 raise FormError("Choose this year's files (the CSV tables or the XML file) first.")
             if files["previous2"] and not files["previous1"]:
@@ -157,7 +168,7 @@ class Session:
             saved = {name: _save(files[name], folder / sub) for name, sub in FILE_FIELDS.items()}
             # saved as the uploaded name made safe (and unique within its year): reports show that name
             names = {str(path): path.name for paths in saved.values() for path in paths}
-            self.job = Job(self._count, folder, options, saved, names)
+            self.job = Job(self._count, folder, options, saved, names, fields)
         threading.Thread(target=self.job.run, name=f"validate-{self._count}", daemon=True).start()
         return self.job
 
@@ -182,10 +193,26 @@ def _options(fields: dict[str, str]) -> Options:
             year = check_year(year)
         except YearError as exc:
             raise FormError(str(exc)) from None
-    la = (fields.get("la") or "").strip().upper() or None
-    if la is not None and not (la.isascii() and la.isalnum() and len(la) <= 12):
-        raise FormError(f"'{la}' is not an LA code: write it like E09000027 (or leave it empty).")
-    return Options(return_type, year, la)
+    la = _la_code(fields.get("la") or "")
+    codes = [c.strip() for c in (fields.get("rules") or "").replace(" ", ",").split(",") if c.strip()]
+    if any(not (c.isascii() and c.isalnum() and len(c) <= 12) for c in codes):
+        raise FormError("Write the rule codes separated by commas, e.g. 101, 8675Q (or leave it empty for all).")
+    return Options(return_type, year, la, tuple(codes) if codes else None)
+
+
+def _la_code(text: str) -> str | None:
+    """The LA's ONS code from the form: chosen from the list by name ("Richmond upon Thames (E09000027)"), a name
+    alone, or the code itself."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.endswith(")") and "(" in text:
+        text = text.rsplit("(", 1)[1].rstrip(")").strip()
+    by_name = {name.lower(): code for code, name in english_las().items()}
+    code = by_name.get(text.lower(), text.upper())
+    if not (code.isascii() and code.isalnum() and len(code) <= 12):
+        raise FormError(f"'{text}' is not an LA: choose it from the list, or write its code like E09000027.")
+    return code
 
 
 def _save(parts: list[Part], folder: Path) -> list[Path]:
