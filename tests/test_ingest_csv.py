@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from validator.ingest.csv_reader import read_csv_file
 from validator.ingest.loader import InputError, load_return
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
@@ -154,3 +155,13 @@ def test_csv_header_gets_the_uasc_flag_from_the_uasc_table(tmp_path: Path) -> No
     dataset = load_return([tmp_path], year="2023_24")
     assert list(dataset.tables["Header"].df["UASC"]) == ["0", "1"]
     assert "UASC" not in dataset.tables["Header"].missing_columns
+
+
+def test_a_table_of_the_other_return_is_named_as_such() -> None:
+    from validator.schema import load_schema
+
+    path = Path(__file__).resolve().parents[1] / "samples/ssda903/2024_25/episodes.csv"
+    _, raw, findings = read_csv_file(path, [load_schema("cin")])
+    (finding,) = findings
+    assert raw is None and finding.code == "FILE-UNKNOWN-TABLE"
+    assert "any table of the CIN census return (it is a table of the SSDA903 return)" in finding.message

@@ -602,3 +602,40 @@ def test_a_bad_value_in_last_years_file_is_reported_with_last_years_path_and_tab
 
     record = Records(result).record(bad.table, bad.row)
     assert record is not None and record["_line"] == 2 and str(record["CHILD"]) == bad.child == cells[0]
+
+
+def test_every_summary_says_how_complete_the_check_was() -> None:
+    from validator.result import completeness
+
+    result = validator.validate([ROOT / "samples/ssda903/2024_25"], year="2024_25", la="E09000027")
+    line = completeness(result)
+    match = re.fullmatch(
+        r"checked (\d+) of (\d+) rules; (\d+) not run \((\d+) need last year's return, (\d+) the Ofsted provider lists\)",
+        line,
+    )
+    assert match, line
+    run, total, not_run, previous, providers = map(int, match.groups())
+    assert run == len(result.rules_run) and total == run + not_run and not_run == previous + providers
+    assert json.loads(render(result, "json"))["summary"]["completeness"] == line
+    import html as html_lib
+
+    assert html_lib.escape(line) in render(result, "html").decode()
+    for fmt in ("junit", "sarif"):
+        assert line in render(result, fmt).decode().replace("&apos;", "'"), fmt
+    console = render(result, "console").decode()
+    assert re.sub(r"\s+", " ", line) in re.sub(r"\s+", " ", console)
+    book = openpyxl.load_workbook(io.BytesIO(render(result, "xlsx")), read_only=True)
+    assert ("Completeness", line) in [tuple(r[:2]) for r in book["Summary"].iter_rows(values_only=True)]
+    full = validator.validate(
+        [ROOT / "samples/ssda903/2024_25"], year="2024_25", la="E09000027", previous=[ROOT / "samples/ssda903/2023_24"]
+    )
+    assert "need last year's return" not in completeness(full)
+
+
+def test_the_console_shows_each_rules_first_findings_and_names_the_full_reports() -> None:
+    result = validator.validate([ROOT / "samples/ssda903/2024_25"], year="2024_25", la="E09000027")
+    text = re.sub(r"\s+", " ", render(result, "console").decode())
+    (f142,) = [f for f in result.findings if f.code == "142"]
+    assert f"142 child {f142.child}; Episodes row {f142.row}; {f142.file} line {f142.line}: DEC=" in text
+    assert "HTML or Excel report" in text
+    assert "1 errors" not in text and "1 queries" not in text

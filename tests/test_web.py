@@ -468,3 +468,18 @@ def test_a_failed_run_keeps_the_files_for_another_try_with_la_by_name_and_a_rule
     assert client.wait()["state"] == "failed"
     page = client.request("GET", "/result")[2].decode()
     assert "9999" in page and "Try again with the same files" in page
+
+
+def test_the_reasons_say_what_to_do_in_the_pages_words() -> None:
+    import validator
+    from validator.result import completeness
+    from validator.web.session import _in_page_words
+
+    samples = Path(__file__).resolve().parents[1] / "samples" / "ssda903" / "2024_25"
+    result = validator.validate([samples], year="2024_25", la="E09000027")
+    _in_page_words(result)
+    reasons = " ".join(r.reason for r in result.rules_not_run)
+    assert "add last year's files" in reasons and "choose the Ofsted provider lists" in reasons
+    assert "--previous" not in reasons and "--providers" not in reasons
+    line = completeness(result, "web")
+    assert "need last year's return: add last year's files" in line and "--" not in line

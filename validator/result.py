@@ -41,8 +41,9 @@ def sort_key(f: Finding) -> tuple[Any, ...]:
 # Why rules were not run, in a summary's words: (words the reason has, command-line words, web-app words).
 NOT_RUN_KINDS: tuple[tuple[str, str, str], ...] = (
     ("stopped before the rules", "stopped by a check before the rules", "stopped by a check before the rules"),
-    ("--previous", "need last year's return", "need last year's return: add last year's files"),
-    ("--providers", "the Ofsted provider lists", "need the Ofsted provider lists: choose them"),
+    ("previous year's", "need last year's return", "need last year's return: add last year's files"),
+    ("earlier year's", "need an earlier year's return", "need an earlier year's return: add its files"),
+    ("Ofsted provider", "the Ofsted provider lists", "need the Ofsted provider lists: choose them"),
     ("LA's", "need the LA's ONS code (--la)", "need your LA: choose it from the list"),
     ("postcode", "need postcode data", "need postcode data"),
     ("table", "need a table that was not supplied", "need a table that was not among the files"),

@@ -32,7 +32,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from ..findings import SEVERITY_ORDER, Finding
-from ..reference.authorities import la_label
+from ..reference.authorities import la_name
 from ..result import Result, completeness
 from .csv_out import safe_cell
 from .details import Records, code_key, display, rule_catalogue, ruleset_label
@@ -154,7 +154,8 @@ def _summary(result: Result, notes: Sequence[tuple[str, Any]]) -> Sheet:
         ("Collection start", ctx.collection_start),
         ("Collection end", ctx.collection_end),
         ("Reference date", ctx.reference_date),
-        ("LA", la_label(ctx.la)),
+        ("LA", ctx.la or ""),
+        ("LA name", la_name(ctx.la) or ""),
         ("Tool", f"{result.tool.get('name', '')} {result.tool.get('version', '')}".strip()),
         ("Ruleset", ruleset_label(result)),
         ("Errors", result.count("error")),

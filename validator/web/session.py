@@ -6,6 +6,7 @@ deletes it. Nothing is written anywhere else.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import threading
@@ -104,6 +105,7 @@ class Job:
                 progress=self.progress,
             )
             result.rename_files(self.names)  # the files as uploaded, not where they were saved
+            _in_page_words(result)
             self.progress("report", 0, 0)
             self.report = render(result, "html")
             self.result = result
@@ -181,6 +183,33 @@ class Session:
                 self._tmp = None
 
     close = clear
+
+
+# What to do, in the upload page's words rather than the command line's.
+PAGE_WORDS = {
+    "(give --previous)": "(add last year's files under Previous years on the upload page)",
+    "give --providers FILE": "choose the Ofsted provider lists on the upload page",
+    ": give --la": ": choose your LA on the upload page",
+    "; give --year to choose": "; choose the collection year on the upload page to change it",
+    "give --year ": "choose the collection year ",
+    "but --year ": "but the collection year ",
+    "(last year's with --previous)": "(last year's under Previous years)",
+    "the return given with --previous": "the return given as last year's",
+}
+
+
+def _in_page_words(result: Result) -> None:
+    """Reasons and messages that say what to do, reworded for the web app (PAGE_WORDS)."""
+
+    def reword(text: str) -> str:
+        for cli, page in PAGE_WORDS.items():
+            text = text.replace(cli, page)
+        return text
+
+    result.rules = [dataclasses.replace(r, reason=reword(r.reason)) if "--" in r.reason else r for r in result.rules]
+    result.findings = [
+        dataclasses.replace(f, message=reword(f.message)) if "--" in f.message else f for f in result.findings
+    ]
 
 
 def _options(fields: dict[str, str]) -> Options:
