@@ -26,6 +26,7 @@ from .outputs import write_atomic
 from .outputs.console import print_summary
 from .outputs.csv_out import safe_cell
 from .outputs.formats import FORMATS, FormatUnavailable, check_available, render
+from .outputs.words import plural
 from .redact import KEY_ENV, Redactor, redact_result, resolve_key
 from .result import Result
 from .schema import RETURN_TYPES, load_schema
@@ -322,7 +323,7 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
     err.print(f"{len(jobs)} returns, {min(args.jobs, len(jobs))} at a time")
 
     def done(o: BatchOutcome) -> None:
-        counts = o.problem or f"{o.errors} errors, {o.queries} queries"
+        counts = o.problem or f"{plural(o.errors, 'error')}, {plural(o.queries, 'query')}"
         err.print(f"  {o.name}: {counts}", markup=False, highlight=False)
 
     outcomes = validate_many(jobs, args.jobs, done)

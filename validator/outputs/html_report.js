@@ -34,6 +34,7 @@
   function str(i) { return i < 0 ? null : S[i]; }
   function sevName(f) { return SEV[f[SEVI]]; }
   function groupKey(f) { return f[SEVI] + "\u0000" + S[f[CODE]]; }
+  function plural(n, one, many) { return fmt(n) + " " + (n === 1 ? one : many); }
   function childHref(id) { return "#child=" + encodeURIComponent(id); }
 
   // ------------------------------------------------------------------------------------------ indexes
@@ -245,7 +246,8 @@
     var counts = [0, 0, 0];
     mine.forEach(function (i) { counts[F[i][SEVI]]++; });
     var parts = [el("p", { className: "child-sum", text: fmt(mine.length) + " finding" + (mine.length === 1 ? "" : "s") + ": " +
-      fmt(counts[0]) + " errors, " + fmt(counts[1]) + " queries, " + fmt(counts[2]) + " notices." })];
+      plural(counts[0], "error", "errors") + ", " + plural(counts[1], "query", "queries") + ", " +
+      plural(counts[2], "notice", "notices") + "." })];
 
     // Which records and cells the child's findings flag.
     var rowFlags = Object.create(null);   // "table\u0000row" -> {codes: [], cells: {col: [codes]}}
