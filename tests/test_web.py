@@ -154,7 +154,7 @@ def test_a_form_needs_this_years_files_and_a_proper_la_code() -> None:
     try:
         with pytest.raises(FormError, match="this year's files"):
             session.start([Part("la", None, "text/plain", b"E09000027")])
-        with pytest.raises(FormError, match="not an LA code"):
+        with pytest.raises(FormError, match="is not an LA: choose it from the list"):
             session.start([Part("la", None, "text/plain", b"../x"), Part("current", "a.csv", "", b"x")])
         with pytest.raises(FormError, match="not a collection year"):
             session.start([Part("year", None, "text/plain", b"2024"), Part("current", "a.csv", "", b"x")])
