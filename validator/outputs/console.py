@@ -36,7 +36,9 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
         console.print(f"  input{label}: {item.path} → {tables}")
     console.print(
         f"[bold red]{plural(result.count('error'), 'error')}[/]  [yellow]{plural(result.count('query'), 'query')}[/]  "
-        f"[cyan]{plural(result.count('notice'), 'notice')}[/]  — {escape(completeness(result))}"
+        f"[cyan]{plural(result.count('notice'), 'notice')}[/]  "
+        + (f"{len(result.unconfirmed)} unconfirmed  " if result.unconfirmed else "")
+        + f"— {escape(completeness(result))}"
     )
     return_level = [f for f in result.findings if f.level in ("return", "file")]
     if return_level:
@@ -73,6 +75,15 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
                 codes.setdefault(f.child, set()).add(f.code)
         for child, n in per_child.most_common(top):
             table.add_row(child, str(n), ", ".join(sorted(codes[child])))
+        console.print(table)
+    if result.unconfirmed:
+        table = Table(title="Unconfirmed: these rest on older returns that were not given, and are not counted above")
+        for col in ("code", "child", "what would confirm it"):
+            table.add_column(col)
+        for f in result.unconfirmed[:top]:
+            table.add_row(f.code, f.child or "", f.note or "")
+        if len(result.unconfirmed) > top:
+            table.caption = f"the first {top} of {len(result.unconfirmed)}; every one is in the other report formats"
         console.print(table)
     if result.rules_not_run:
         table = Table(title="Rules not run")
