@@ -149,10 +149,13 @@ class Result:
                 value = value.replace(old, names[old])
             return value
 
-        self.findings = [
-            replace(f, file=names.get(f.file, f.file) if f.file else f.file, message=text(f.message))
-            for f in self.findings
-        ]
+        def renamed(found: list[Finding]) -> list[Finding]:
+            return [
+                replace(f, file=names.get(f.file, f.file) if f.file else f.file, message=text(f.message)) for f in found
+            ]
+
+        self.findings = renamed(self.findings)
+        self.unconfirmed = renamed(self.unconfirmed)
         for item in self.inputs:
             item.path = names.get(item.path, item.path)
         self.rules = [replace(r, reason=text(r.reason)) if r.reason else r for r in self.rules]

@@ -194,6 +194,7 @@ PAGE_WORDS = {
     "give --year ": "choose the collection year ",
     "but --year ": "but the collection year ",
     "(last year's with --previous)": "(last year's under Previous years)",
+    "with --previous to confirm": "under Previous years to confirm",
     "the return given with --previous": "the return given as last year's",
 }
 
@@ -207,9 +208,16 @@ def _in_page_words(result: Result) -> None:
         return text
 
     result.rules = [dataclasses.replace(r, reason=reword(r.reason)) if "--" in r.reason else r for r in result.rules]
-    result.findings = [
-        dataclasses.replace(f, message=reword(f.message)) if "--" in f.message else f for f in result.findings
-    ]
+    for name in ("findings", "unconfirmed"):
+        found = getattr(result, name)
+        setattr(
+            result,
+            name,
+            [
+                dataclasses.replace(f, message=reword(f.message), note=reword(f.note) if f.note else f.note)
+                for f in found
+            ],
+        )
 
 
 def _options(fields: dict[str, str]) -> Options:
