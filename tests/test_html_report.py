@@ -460,3 +460,12 @@ def test_every_child_of_the_return_has_a_child_view(ssda_result: Result) -> None
     assert data["meta"]["every_child"] is True
     for child in without:
         assert child in data["records"], child
+
+
+def test_a_pseudonymised_report_holds_the_records_of_children_with_findings_only(ssda_result: Result) -> None:
+    from validator.redact import redact_result
+
+    redacted = redact_result(ssda_result, b"test key")
+    data = embedded_data(render_html(redacted))
+    assert data["meta"]["every_child"] is False
+    assert set(data["records"]) == {f.child for f in redacted.findings if f.child}

@@ -32,7 +32,6 @@ from validator.redact import (
     iter_personal_values,
     postcode_sector,
     redact_result,
-    redacted_columns,
     resolve_key,
 )
 from validator.result import Result, RuleStatus
@@ -484,22 +483,10 @@ def with_personal_findings(result: Result) -> Result:
 
 
 def personal_values(result: Result) -> list[tuple[str, str]]:
-    # A date of birth that is also another date of the return (an episode's start, a review) is shown as that
-    # date: the HTML report holds every child's records, so the search would find it there.
-    births = set(redacted_columns(result.dataset.schema).get("birth", []))
-    other_dates = {
-        day.strftime(form)
-        for table in result.dataset.tables.values()
-        for column in table.df.columns
-        if column not in births and str(table.df[column].dtype).startswith("datetime")
-        for day in table.df[column].dropna()
-        for form in ("%d/%m/%Y", "%Y-%m-%d")
-    }
     values = [
         (kind, text)
         for kind, text in iter_personal_values(result.dataset)
         if not (kind == "birth" and (text.startswith("01/") or text.endswith("-01")))  # already the 1st
-        and not (kind == "birth" and text in other_dates)
     ]
     for table in result.dataset.tables.values():
         for column in ("HOME_POST", "PL_POST"):

@@ -304,6 +304,7 @@ def redact_result(result: Result, key: bytes) -> Result:
     redactor = Redactor(key, load_schema(result.return_type), dataset)
     redactor.static_messages = {r.message for r in result.rules if r.message}
     changes: dict[str, Any] = {
+        "redacted": True,
         "findings": [redactor.finding(f) for f in result.findings],
         "unconfirmed": [redactor.finding(f) for f in result.unconfirmed],
         "rules": [redactor.rule_status(r) for r in result.rules],

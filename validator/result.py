@@ -84,6 +84,8 @@ class Result:
     # The typed tables the rules ran on, for views that show a child's records (the HTML report's child view).
     # Not part of to_dict(): the JSON report holds findings, never the records themselves.
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
+    # Pseudonymised (--redact): views then show the records of children with findings only (data minimisation).
+    redacted: bool = field(default=False, compare=False)
     # Findings that rest on care history older than the returns given (docs/output.md): kept apart from
     # `findings`, so they are not counted as errors or queries and never make the exit status 1.
     unconfirmed: list[Finding] = field(default_factory=list)

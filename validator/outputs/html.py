@@ -489,7 +489,7 @@ def _payload(result: Result) -> dict[str, Any]:
             group["tables"].append(f.table)
     ctx = result.context
     children = {f.child for f in result.findings if f.child}
-    every = _every_child(result.dataset)
+    every = None if result.redacted else _every_child(result.dataset)
     if every is not None:
         children |= every
     tables, records = _records(result.dataset, children, strings)
@@ -514,7 +514,8 @@ def _payload(result: Result) -> dict[str, Any]:
 
 def _every_child(dataset: Dataset | None) -> set[str] | None:
     """Every child id of the return's tables, so the child view works for a child without findings too; None
-    when the return is too large for every record to be embedded (then only children with findings are)."""
+    when the return is too large for every record to be embedded (then only children with findings are, as in a
+    pseudonymised report, which shares no more records than its findings need)."""
     if dataset is None:
         return None
     key = dataset.schema.child_key

@@ -308,7 +308,7 @@
     } else if (!recs) {
       parts.push(el("p", { text: data.meta.every_child
         ? "No record of this child in the tables read."
-        : "The return is too large for every child's records to be in this report: only those of children with findings are." }));
+        : "Only the records of children with findings are in this report (a pseudonymised report, or a very large return)." }));
     } else {
       parts.push(el("p", { className: "legend" }, [
         el("span", { className: "hl sample", text: "flagged cell" }), " a value a finding names on this record; ",
