@@ -46,3 +46,37 @@ def test_cin_codes_messages_and_severities_match_the_catalogue() -> None:
     for key, rule in ours.items():
         assert rule.severity == catalogue[key]["severity"], key
         assert rule.message.rstrip(".") == catalogue[key]["message"].strip().rstrip("."), key
+
+
+@pytest.mark.parametrize("return_type", ["ssda903", "cin"])
+def test_no_finding_shows_a_blank_for_a_related_value_its_record_has(tmp_path: Path, return_type: str) -> None:
+    """A field of another table (``Table.FIELD``) in a finding is blank only where the child has a record of that
+    table with the field blank (the CIN header: the header's field is blank); never a false blank."""
+    year = "2024_25"
+    generate_samples(return_type, year, 200, 5, 0.5, tmp_path)
+    if return_type == "cin":
+        result = validator.validate([tmp_path / "cin" / f"cin_{year}.xml"])
+    else:
+        base = tmp_path / "ssda903"
+        result = validator.validate([base / year], year=year, la="E09000027", previous=[base / "2023_24"])
+    assert result.dataset is not None
+    key = result.dataset.schema.child_key
+    checked = 0
+    for finding in result.findings:
+        if finding.level not in ("record", "child"):
+            continue
+        for name, value in zip(finding.fields, finding.values, strict=True):
+            owner, _, col = name.partition(".")
+            if not col or owner == finding.table:
+                continue
+            checked += 1
+            if value is not None:
+                continue
+            frames = [t.df for n, t in result.dataset.tables.items() if n.split("@")[0] == owner]
+            blanks = [
+                df[col].isna() & (df[key] == finding.child if key in df.columns else True)
+                for df in frames
+                if col in df.columns
+            ]
+            assert any(b.any() for b in blanks), (finding.code, finding.child, name)
+    assert checked > 10

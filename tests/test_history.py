@@ -201,7 +201,7 @@ def test_every_report_shows_unconfirmed_findings_apart() -> None:
     assert "2019_20" in rows[1]["note"]
 
     console = " ".join(render(result, "console").decode().split())
-    assert "1 errors" in console and "1 unconfirmed" in console and "Unconfirmed" in console
+    assert "1 error " in console and "1 unconfirmed" in console and "Unconfirmed" in console
 
     junit = render(result, "junit").decode()
     assert 'failures="1"' in junit and "unconfirmed error" in junit

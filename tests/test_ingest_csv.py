@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from validator.ingest.csv_reader import read_csv_file
 from validator.ingest.loader import InputError, load_return
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
@@ -43,7 +44,7 @@ def test_an_unparseable_date_is_a_finding_with_file_line_column_and_value(tmp_pa
     dataset = load_return([tmp_path], year="2023_24")
     (bad,) = [f for f in dataset.findings if f.code == "DATE-INVALID"]
     assert (bad.file, bad.line, bad.fields, bad.values, bad.row, bad.child) == (
-        "h.csv",
+        str(tmp_path / "h.csv"),  # the path as given
         2,
         ("DOB",),
         ("31/02/2015",),
@@ -85,7 +86,7 @@ def test_missing_column_is_a_finding_and_its_rules_do_not_run(tmp_path: Path) ->
     dataset = load_return([tmp_path], year="2023_24")
     missing = sorted(f.fields[0] for f in dataset.findings if f.code == "COLUMN-MISSING")
     assert missing == ["MC_DOB", "MOTHER", "SEX"]
-    assert dataset.tables["Header"].missing_columns["SEX"] == ["h.csv"]
+    assert dataset.tables["Header"].missing_columns["SEX"] == [str(tmp_path / "h.csv")]
 
 
 def test_whitespace_is_trimmed_and_blank_cells_are_missing(tmp_path: Path) -> None:
@@ -135,7 +136,7 @@ def test_rows_from_two_files_of_one_table_are_combined_in_order(tmp_path: Path) 
     df = dataset.tables["Header"].df
     assert list(df["CHILD"]) == ["C1", "C2"] and list(df["_row"]) == [0, 1]
     (bad,) = [f for f in dataset.findings if f.code == "DATE-INVALID"]
-    assert (bad.row, bad.file, bad.line) == (1, "b.csv", 2)
+    assert (bad.row, bad.file, bad.line) == (1, str(tmp_path / "b.csv"), 2)
     assert "FILE-DUPLICATE-TABLE" in codes(dataset)
 
 
@@ -154,3 +155,13 @@ def test_csv_header_gets_the_uasc_flag_from_the_uasc_table(tmp_path: Path) -> No
     dataset = load_return([tmp_path], year="2023_24")
     assert list(dataset.tables["Header"].df["UASC"]) == ["0", "1"]
     assert "UASC" not in dataset.tables["Header"].missing_columns
+
+
+def test_a_table_of_the_other_return_is_named_as_such() -> None:
+    from validator.schema import load_schema
+
+    path = Path(__file__).resolve().parents[1] / "samples/ssda903/2024_25/episodes.csv"
+    _, raw, findings = read_csv_file(path, [load_schema("cin")])
+    (finding,) = findings
+    assert raw is None and finding.code == "FILE-UNKNOWN-TABLE"
+    assert "any table of the CIN census return (it is a table of the SSDA903 return)" in finding.message

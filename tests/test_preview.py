@@ -402,3 +402,15 @@ def test_cli_preview_unusable_input_exits_2(tmp_path: Path, capsys) -> None:
     _, err = capsys.readouterr()
     assert status == 2 and "cannot preview" in err
     assert main(["preview", str(SAMPLES / "cin" / "cin_2024_25.xml"), "--format", "xlsx"]) == 2
+
+
+def test_cli_preview_output_dir_without_format_writes_csv(tmp_path: Path, capsys) -> None:
+    out_dir = tmp_path / "out"
+    status = main(["preview", str(SAMPLES / "cin" / "cin_2024_25.xml"), "--output-dir", str(out_dir)])
+    _, err = capsys.readouterr()
+    assert status == 0 and "cin_2024_25-preview-measures.csv" in {p.name for p in out_dir.iterdir()}
+    assert "wrote " in err and "file(s)" not in err
+    status = main(
+        ["preview", str(SAMPLES / "cin" / "cin_2024_25.xml"), "--format", "console", "--output-dir", str(out_dir)]
+    )
+    assert status == 0 and "nothing was written" in capsys.readouterr().err

@@ -26,7 +26,14 @@ from validator.outputs.formats import FORMATS, html_available, render
 from validator.outputs.junit import render_junit
 from validator.outputs.sarif import render_sarif
 from validator.outputs.xlsx import render_xlsx
-from validator.redact import KEY_ENV, birth_month, iter_personal_values, postcode_sector, redact_result, resolve_key
+from validator.redact import (
+    KEY_ENV,
+    birth_month,
+    iter_personal_values,
+    postcode_sector,
+    redact_result,
+    resolve_key,
+)
 from validator.result import Result, RuleStatus
 from validator.schema import load_schema
 from validator.split import split_result
@@ -134,7 +141,12 @@ def test_workbook_has_real_tables_frozen_headers_and_the_findings(ssda903: Resul
     children = sheet_rows(wb["Children"])
     assert len(children) == sum(1 for f in ssda903.findings if f.child is not None or f.level in ("record", "child"))
     (row,) = [r for r in children if r["Code"] == "142"]
-    assert (row["Child"], row["Table"], row["Line"], row["File"]) == ("4696526", "Episodes", 59, "episodes.csv")
+    assert (row["Child"], row["Table"], row["Line"], row["File"]) == (
+        "4696526",
+        "Episodes",
+        59,
+        "samples/ssda903/2024_25/episodes.csv",
+    )
     assert row["Values"] == "31/05/2024; " and "Query notes" in row
     assert row["Locator"].startswith("DECOM 13/11/2023")  # the episode's start date, from the record
     assert row["Record date"] == dt.datetime(2023, 11, 13)
@@ -199,7 +211,9 @@ def test_junit_follows_the_schema_one_case_per_rule(ssda903: Result) -> None:
     assert len(cases) == len(ssda903.rules) == int(rules_suite.get("tests"))
     (case,) = [c for c in cases if c.get("name").startswith("142 ")]
     (failure,) = case.findall("failure")
-    assert failure.get("message").startswith("1 of 1: child 4696526; Episodes row 57; episodes.csv line 59")
+    assert failure.get("message").startswith(
+        "1 of 1: child 4696526; Episodes row 57; samples/ssda903/2024_25/episodes.csv line 59"
+    )
     assert int(rules_suite.get("failures")) == len({f.code for f in ssda903.findings if f.severity == "error"})
     assert {c.get("name").split()[0] for c in files_suite.findall("testcase")} == {"DATE-FORMAT", "RETURN-INFERRED"}
     assert int(doc.get("tests")) == len(cases) + len(files_suite.findall("testcase"))
@@ -559,3 +573,76 @@ def test_redaction_knows_every_column_it_names() -> None:
 
     columns = {c for r in ("ssda903", "cin") for t in load_schema(r).tables.values() for c in t.columns}
     assert columns >= (BIRTH_DATES | KEEP_TEXT | UPN_FIELDS)
+
+
+def test_a_bad_value_in_last_years_file_is_reported_with_last_years_path_and_table(tmp_path: Path) -> None:
+    import shutil
+
+    current, previous = tmp_path / "2024_25", tmp_path / "2023_24"
+    shutil.copytree(ROOT / "samples/ssda903/2024_25", current)
+    shutil.copytree(ROOT / "samples/ssda903/2023_24", previous)
+    lines = (previous / "episodes.csv").read_text().splitlines()
+    cells = lines[1].split(",")
+    header = lines[0].split(",")
+    cells[header.index("DECOM")] = "31/02/2023"
+    lines[1] = ",".join(cells)
+    (previous / "episodes.csv").write_text("\n".join(lines) + "\n")
+    result = validator.validate([current], year="2024_25", la="E09000027", previous=[previous])
+    (bad,) = [f for f in result.findings if f.code == "DATE-INVALID"]
+    last_year = str(previous / "episodes.csv")
+    assert (bad.table, bad.file, bad.line, bad.values) == ("Episodes@previous", last_year, 2, ("31/02/2023",))
+    sarif = json.loads(render_sarif(result))
+    (item,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "DATE-INVALID"]
+    assert item["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (previous / "episodes.csv").as_uri()
+    rows = list(csv.DictReader(io.StringIO(render(result, "csv").decode("utf-8-sig"))))
+    (row,) = [r for r in rows if r["code"] == "DATE-INVALID"]
+    assert (row["table"], row["file"], row["line"]) == ("Episodes@previous", last_year, "2")
+    book = openpyxl.load_workbook(io.BytesIO(render(result, "xlsx")), read_only=True)
+    sheet_rows = [r for r in book["Children"].iter_rows(values_only=True)]
+    head = sheet_rows[0]
+    (xl,) = [dict(zip(head, r, strict=True)) for r in sheet_rows[1:] if r[head.index("Code")] == "DATE-INVALID"]
+    assert (xl["Table"], xl["File"], xl["Line"]) == ("Episodes@previous", last_year, 2)
+    html = render(result, "html").decode()
+    assert last_year in html and "Episodes@previous" in html
+    # the record it points at is last year's: its child is last year's child on line 2
+    from validator.outputs.details import Records
+
+    record = Records(result).record(bad.table, bad.row)
+    assert record is not None and record["_line"] == 2 and str(record["CHILD"]) == bad.child == cells[0]
+
+
+def test_every_summary_says_how_complete_the_check_was() -> None:
+    from validator.result import completeness
+
+    result = validator.validate([ROOT / "samples/ssda903/2024_25"], year="2024_25", la="E09000027")
+    line = completeness(result)
+    match = re.fullmatch(
+        r"checked (\d+) of (\d+) rules; (\d+) not run \((\d+) need last year's return, (\d+) the Ofsted provider lists\)",
+        line,
+    )
+    assert match, line
+    run, total, not_run, previous, providers = map(int, match.groups())
+    assert run == len(result.rules_run) and total == run + not_run and not_run == previous + providers
+    assert json.loads(render(result, "json"))["summary"]["completeness"] == line
+    import html as html_lib
+
+    assert html_lib.escape(line) in render(result, "html").decode()
+    for fmt in ("junit", "sarif"):
+        assert line in render(result, fmt).decode().replace("&apos;", "'"), fmt
+    console = render(result, "console").decode()
+    assert re.sub(r"\s+", " ", line) in re.sub(r"\s+", " ", console)
+    book = openpyxl.load_workbook(io.BytesIO(render(result, "xlsx")), read_only=True)
+    assert ("Completeness", line) in [tuple(r[:2]) for r in book["Summary"].iter_rows(values_only=True)]
+    full = validator.validate(
+        [ROOT / "samples/ssda903/2024_25"], year="2024_25", la="E09000027", previous=[ROOT / "samples/ssda903/2023_24"]
+    )
+    assert "need last year's return" not in completeness(full)
+
+
+def test_the_console_shows_each_rules_first_findings_and_names_the_full_reports() -> None:
+    result = validator.validate([ROOT / "samples/ssda903/2024_25"], year="2024_25", la="E09000027")
+    text = re.sub(r"\s+", " ", render(result, "console").decode())
+    (f142,) = [f for f in result.findings if f.code == "142"]
+    assert f"142 child {f142.child}; Episodes row {f142.row}; {f142.file} line {f142.line}: DEC=" in text
+    assert "HTML or Excel report" in text
+    assert "1 errors" not in text and "1 queries" not in text

@@ -154,7 +154,7 @@ def test_a_form_needs_this_years_files_and_a_proper_la_code() -> None:
     try:
         with pytest.raises(FormError, match="this year's files"):
             session.start([Part("la", None, "text/plain", b"E09000027")])
-        with pytest.raises(FormError, match="not an LA code"):
+        with pytest.raises(FormError, match="is not an LA: choose it from the list"):
             session.start([Part("la", None, "text/plain", b"../x"), Part("current", "a.csv", "", b"x")])
         with pytest.raises(FormError, match="not a collection year"):
             session.start([Part("year", None, "text/plain", b"2024"), Part("current", "a.csv", "", b"x")])
@@ -359,6 +359,9 @@ def test_a_run_from_upload_to_downloads_and_the_folder_is_gone_after_shutdown() 
         assert status == 200
         assert headers["content-disposition"] == 'attachment; filename="cin_2024_25_E09000027-validation.json"'
         assert json.loads(data)["return"] == "cin"
+        # the files as uploaded, never the temporary paths they were saved to
+        assert [i["path"] for i in json.loads(data)["inputs"]] == ["cin.xml"]
+        assert str(folder) not in data.decode() and str(folder) not in report.decode()
         assert client.request("GET", "/download/nothing")[0] == 404
         status, headers, data = client.request("GET", "/download/measures")
         assert status == 200 and headers["content-disposition"].endswith('cin_2024_25_E09000027-measures.csv"')
@@ -447,3 +450,41 @@ def test_the_wheel_carries_the_apps_static_files(tmp_path: Path) -> None:
     (wheel,) = list(builder_module.WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"validator/web/static/app.css", "validator/web/static/app.js", "validator/web/server.py"} <= names
+
+
+def test_a_failed_run_keeps_the_files_for_another_try_with_la_by_name_and_a_rule_subset(app: WebServer) -> None:
+    client = Client(app)
+    client.upload({"return_type": "cin", "year": "2026_27"}, [("current", "cin.xml", CIN_XML.read_bytes())])
+    assert client.wait()["state"] == "failed"
+    page = client.request("GET", "/result")[2].decode()
+    assert "Try again with the same files" in page and "cin.xml" in page and 'name="reuse"' in page
+    assert 'list="la-list"' in page and "Richmond upon Thames (E09000027)" in page
+    fields = {"reuse": "1", "la": "Richmond upon Thames (E09000027)", "rules": "8675Q, 8520"}
+    status, headers, _ = client.upload(fields, [])
+    assert status == 303, headers
+    assert client.wait()["state"] == "done"
+    job = app.session.job
+    assert job is not None and job.result is not None
+    assert job.result.context.la == "E09000027" and sorted(r.code for r in job.result.rules) == ["8520", "8675Q"]
+    page = client.request("GET", "/result")[2].decode()
+    assert "E09000027 (Richmond upon Thames)" in page and "checked 2 of 2 rules" in page
+    # a code that no rule has: the run fails, naming it, and the files are still kept
+    client.upload({"reuse": "1", "rules": "9999"}, [])
+    assert client.wait()["state"] == "failed"
+    page = client.request("GET", "/result")[2].decode()
+    assert "9999" in page and "Try again with the same files" in page
+
+
+def test_the_reasons_say_what_to_do_in_the_pages_words() -> None:
+    import validator
+    from validator.result import completeness
+    from validator.web.session import _in_page_words
+
+    samples = Path(__file__).resolve().parents[1] / "samples" / "ssda903" / "2024_25"
+    result = validator.validate([samples], year="2024_25", la="E09000027")
+    _in_page_words(result)
+    reasons = " ".join(r.reason for r in result.rules_not_run)
+    assert "add last year's files" in reasons and "choose the Ofsted provider lists" in reasons
+    assert "--previous" not in reasons and "--providers" not in reasons
+    line = completeness(result, "web")
+    assert "need last year's return: add last year's files" in line and "--" not in line

@@ -86,14 +86,16 @@ def test_browser_validates_the_ssda903_sample_and_downloads_the_workbook(
     page.click("details.more summary")
     page.set_input_files("#previous1", sorted((SAMPLES / "ssda903" / "2023_24").glob("*.csv")))
     page.select_option("#year", "2024_25")
-    page.fill("#la", "E09000027")
+    page.fill("#la", "Richmond upon Thames (E09000027)")  # as picked from the list of LAs by name
     page.click("button.primary")
     page.wait_for_url(f"{visit.base}/result", timeout=180_000)
     assert f"{visit.base}/progress" in visit.visited  # the progress page came first
 
     result = app.session.job.result  # type: ignore[union-attr]
     assert result is not None and result.context.la == "E09000027"
-    expect(page.locator("h1")).to_have_text("SSDA903 (children looked after) 2024_25, LA E09000027")
+    expect(page.locator("h1")).to_have_text(
+        "SSDA903 (children looked after) 2024_25, LA E09000027 (Richmond upon Thames)"
+    )
     assert f"{result.count('error'):,} errors" in page.inner_text(".counts")
     report = page.frame_locator("#report")
     expect(report.locator("html[data-ready=true]")).to_have_count(1, timeout=60_000)

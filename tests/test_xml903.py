@@ -264,7 +264,7 @@ def test_hand_written_document_gives_exact_records(tmp_path: Path) -> None:
     assert set(tables) == set(EXPECTED)
     for name, expected in EXPECTED.items():
         assert _records(tables[name]) == expected, name
-        assert tables[name].file == "return.xml"
+        assert tables[name].file == str(tmp_path / "return.xml")
 
 
 def test_empty_return_still_has_header_and_episodes(tmp_path: Path) -> None:
@@ -463,7 +463,7 @@ def test_truncated_document_keeps_complete_children(tmp_path: Path) -> None:
     tables, findings = read_ssda903_xml(_write(tmp_path, DOCUMENT[:cut]))
     assert [f.code for f in findings] == ["XML-MALFORMED"]
     finding = findings[0]
-    assert finding.severity == "error" and finding.file == "return.xml"
+    assert finding.severity == "error" and finding.file == str(tmp_path / "return.xml")
     assert finding.line is not None and finding.line >= 73
     assert "return.xml" in finding.message and "not well formed" in finding.message
     assert "Traceback" not in finding.message
@@ -530,7 +530,7 @@ def test_unknown_elements_give_one_notice(tmp_path: Path) -> None:
     tables, findings = read_ssda903_xml(_write(tmp_path, doc))
     assert [(f.code, f.severity) for f in findings] == [("COLUMN-EXTRA", "notice")]
     message = findings[0].message
-    assert message.startswith("return.xml: ")
+    assert message.startswith(f"{tmp_path / 'return.xml'}: ")
     for name in (
         "EXPSSDA903/CHILD/EPISODE/PL_LA",
         "EXPSSDA903/CHILD/EPISODE/RNE (repeated)",

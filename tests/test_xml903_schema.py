@@ -113,7 +113,7 @@ def test_each_violation_has_its_line_child_and_plain_words(
     found = schema_findings(findings)
     assert len(found) == 1, found
     assert found[0][:2] == (line, child)
-    assert words in found[0][2] and found[0][2].startswith(f"return.xml line {line}: ")
+    assert words in found[0][2] and found[0][2].startswith(f"{tmp_path / 'return.xml'} line {line}: ")
     assert len(tables["Header"]) == 2  # the records are kept; rules see the values
 
 

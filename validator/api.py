@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .dataset import Dataset
 from .engine.model import Rule, rules_for
-from .engine.runner import TableStore, run_rule
+from .engine.runner import RuleOutcome, TableStore, run_rule
+from .findings import STOPPING_CODES
 from .ingest.loader import InputError, load_return
 from .reference.postcodes import open_postcode_lookup
 from .reference.providers import TABLE as PROVIDERS_TABLE
@@ -26,8 +27,12 @@ def run_rules(dataset: Dataset, rules: Sequence[Rule] | None = None, *, progress
     store = TableStore(dataset)
     statuses: list[RuleStatus] = []
     findings = list(dataset.findings)
+    stopped = sorted({f.code for f in findings if f.code in STOPPING_CODES})
     for done, rule in enumerate(chosen, start=1):
-        outcome = run_rule(rule, store)
+        if stopped:  # the data is not the return the options describe: its findings would be noise
+            outcome = RuleOutcome(rule, "not_run", reason=f"the run was stopped before the rules: {', '.join(stopped)}")
+        else:
+            outcome = run_rule(rule, store)
         if progress is not None:
             progress("rules", done, len(chosen))
         findings.extend(outcome.findings)
@@ -74,11 +79,25 @@ def validate(
     dataset.postcodes = open_postcode_lookup(postcodes)
     if providers:
         add_providers(dataset, providers)
-    chosen = rules_for(dataset.return_type, dataset.context.year)
-    if rules is not None:
-        wanted = {c.upper() for c in rules}
-        chosen = [r for r in chosen if r.code.upper() in wanted]
+    chosen = choose_rules(dataset.return_type, dataset.context.year, rules)
     return run_rules(dataset, chosen, progress=progress)
+
+
+def choose_rules(return_type: str, year: str, codes: Sequence[str] | None) -> list[Rule]:
+    """The return's rules for the year; only those of ``codes`` when given. A code that no rule of the return
+    and year has is an InputError naming it: a typo must not give a run that checked nothing."""
+    chosen = rules_for(return_type, year)
+    if codes is None:
+        return chosen
+    wanted = {c.strip().upper(): c.strip() for c in codes if c.strip()}
+    unknown = [given for code, given in wanted.items() if code not in {r.code.upper() for r in chosen}]
+    if unknown or not wanted:
+        named = ", ".join(unknown) if unknown else "none"
+        raise InputError(
+            f"--rules: no {return_type} rule for {year} has the code(s) {named} "
+            f"(see: python -m validator rules list --return {return_type} --year {year})"
+        )
+    return [r for r in chosen if r.code.upper() in wanted]
 
 
 def add_providers(dataset: Dataset, paths: Sequence[str | Path]) -> None:

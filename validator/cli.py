@@ -26,6 +26,7 @@ from .outputs import write_atomic
 from .outputs.console import print_summary
 from .outputs.csv_out import safe_cell
 from .outputs.formats import FORMATS, FormatUnavailable, check_available, render
+from .outputs.words import plural
 from .redact import KEY_ENV, Redactor, redact_result, resolve_key
 from .result import Result
 from .schema import RETURN_TYPES, load_schema
@@ -260,7 +261,11 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
                 write_atomic(path, render(report.result, name, fail_on=args.fail_on, notes=report.notes))
                 written.append(path)
     status = result.exit_status(args.fail_on)
-    if status == 2:
+    if status == 2 and result.stopped:
+        err.print("[bold red]the run was stopped before the rules:[/]")
+        for finding in result.stopped:
+            err.print(f"  {finding.code}: {finding.message}", markup=False, highlight=False)
+    elif status == 2:
         err.print("[bold red]none of the inputs could be read as a table of the return[/]")
     for path in written:
         err.print(f"report written to {path}")
@@ -318,7 +323,7 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
     err.print(f"{len(jobs)} returns, {min(args.jobs, len(jobs))} at a time")
 
     def done(o: BatchOutcome) -> None:
-        counts = o.problem or f"{o.errors} errors, {o.queries} queries"
+        counts = o.problem or f"{plural(o.errors, 'error')}, {plural(o.queries, 'query')}"
         err.print(f"  {o.name}: {counts}", markup=False, highlight=False)
 
     outcomes = validate_many(jobs, args.jobs, done)

@@ -12,6 +12,15 @@ from typing import Any, Literal
 Severity = Literal["error", "query", "notice"]
 Level = Literal["return", "child", "record", "file"]
 
+# What a finding shows for a field of another table when no single record of it applies (a blank value means
+# the record's field is blank in the file).
+NO_RECORD = "[no record]"
+SEVERAL_RECORDS = "[several records]"
+
+# Checks before the rules that stop the run (no rule is run, exit status 2): the data is not the return the
+# options describe, and the rules would report errors that are not in it (docs/output.md).
+STOPPING_CODES = frozenset({"YEAR-MISMATCH", "YEARS-SWAPPED", "YEARS-MIXED"})
+
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "query": 1, "notice": 2}
 
 # A finding that rests on care history older than the returns given (docs/output.md): shown apart, and it does
@@ -41,6 +50,11 @@ INGEST_CODES: dict[str, tuple[Severity, str]] = {
     "NUMBER-INVALID": ("error", "The value is not a whole number."),
     "FLAG-INVALID": ("error", "The value is not a yes/no flag (true, false, 1 or 0)."),
     "CODE-CASE": ("notice", "The code is in the wrong letter case; DfE compares codes exactly."),
+    "YEAR-MISMATCH": ("error", "The data belongs to another collection year than the one given."),
+    "YEARS-SWAPPED": ("error", "The return given as last year's is of a later year than this year's."),
+    "YEARS-MIXED": ("error", "One input holds records of more than one collection year."),
+    "FILE-SKIPPED": ("notice", "A file in an input folder was not read."),
+    "LA-UNKNOWN": ("error", "The LA code is not the ONS code of an English local authority."),
     "YEAR-INFERRED": ("notice", "The collection year was not given; it was worked out from the data."),
     "RETURN-INFERRED": ("notice", "The return type was not given; it was worked out from the files."),
 }

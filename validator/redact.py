@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from .dataset import FILE, LINE, ROW, Dataset, Table
-from .findings import Finding
+from .findings import NO_RECORD, SEVERAL_RECORDS, Finding
 from .result import Result, RuleStatus
 from .schema import ReturnSchema, load_schema
 
@@ -161,7 +161,7 @@ class Redactor:
 
     def value(self, field: str | None, value: Any) -> Any:
         kind = self.kind(field)
-        if _blank(value):
+        if _blank(value) or value in (NO_RECORD, SEVERAL_RECORDS):  # not a value from the file
             return value
         if kind == "id":
             return self.child(value)
@@ -304,6 +304,7 @@ def redact_result(result: Result, key: bytes) -> Result:
     redactor = Redactor(key, load_schema(result.return_type), dataset)
     redactor.static_messages = {r.message for r in result.rules if r.message}
     changes: dict[str, Any] = {
+        "redacted": True,
         "findings": [redactor.finding(f) for f in result.findings],
         "unconfirmed": [redactor.finding(f) for f in result.unconfirmed],
         "rules": [redactor.rule_status(r) for r in result.rules],

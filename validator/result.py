@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from . import __version__
-from .dataset import Context, Dataset, InputFile
-from .findings import SEVERITY_ORDER, Finding
+from .dataset import FILE, Context, Dataset, InputFile
+from .findings import SEVERITY_ORDER, STOPPING_CODES, Finding
 
 FINDING_COLUMNS = ["code", "severity", "level", "message", "table", "row", "child", "fields", "values", "file", "line"]
 
@@ -38,6 +38,41 @@ def sort_key(f: Finding) -> tuple[Any, ...]:
     )
 
 
+# Why rules were not run, in a summary's words: (words the reason has, command-line words, web-app words).
+NOT_RUN_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("stopped before the rules", "stopped by a check before the rules", "stopped by a check before the rules"),
+    ("previous year's", "need last year's return", "need last year's return: add last year's files"),
+    ("earlier year's", "need an earlier year's return", "need an earlier year's return: add its files"),
+    ("Ofsted provider", "the Ofsted provider lists", "need the Ofsted provider lists: choose them"),
+    ("LA's", "need the LA's ONS code (--la)", "need your LA: choose it from the list"),
+    ("postcode", "need postcode data", "need postcode data"),
+    ("table", "need a table that was not supplied", "need a table that was not among the files"),
+    ("column", "need a column the files lack", "need a column the files lack"),
+)
+
+
+def completeness(result: Result, words: str = "cli") -> str:
+    """``checked 264 of 304 rules; 40 not run (33 need last year's return, 7 the Ofsted provider lists)``; with
+    crashed rules too. ``words``: "cli" or "web" (the reasons in the web page's own words)."""
+    total = len(result.rules)
+    run = len(result.rules_run)
+    line = f"checked {run:,} of {total:,} rules"
+    not_run = result.rules_not_run
+    if not_run:
+        counts: dict[str, int] = {}
+        for status in not_run:
+            label = next(
+                (cli if words == "cli" else web for key, cli, web in NOT_RUN_KINDS if key in status.reason),
+                "other reasons",
+            )
+            counts[label] = counts.get(label, 0) + 1
+        parts = ", ".join(f"{n:,} {label}" for label, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        line += f"; {len(not_run):,} not run ({parts})"
+    if result.rules_crashed:
+        line += f"; {len(result.rules_crashed):,} crashed"
+    return line
+
+
 @dataclass
 class Result:
     return_type: str
@@ -49,6 +84,8 @@ class Result:
     # The typed tables the rules ran on, for views that show a child's records (the HTML report's child view).
     # Not part of to_dict(): the JSON report holds findings, never the records themselves.
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
+    # Pseudonymised (--redact): views then show the records of children with findings only (data minimisation).
+    redacted: bool = field(default=False, compare=False)
     # Findings that rest on care history older than the returns given (docs/output.md): kept apart from
     # `findings`, so they are not counted as errors or queries and never make the exit status 1.
     unconfirmed: list[Finding] = field(default_factory=list)
@@ -81,19 +118,55 @@ class Result:
         return sum(1 for f in self.findings if f.severity == severity)
 
     @property
+    def stopped(self) -> list[Finding]:
+        """The findings that stopped the run before the rules (YEAR-MISMATCH, YEARS-SWAPPED, YEARS-MIXED)."""
+        return [f for f in self.findings if f.code in STOPPING_CODES]
+
+    @property
     def input_unusable(self) -> bool:
         """True when nothing could be checked: no table of the return was read."""
         return not any(i.tables for i in self.inputs)
 
     def exit_status(self, fail_on: str = "error") -> int:
-        """0 clean (queries allowed unless fail_on='query'), 1 errors found, 2 unusable input."""
-        if self.input_unusable:
+        """0 clean (queries allowed unless fail_on='query'), 1 errors found, 2 unusable input (or a check before
+        the rules stopped the run: the data is not the return the options describe)."""
+        if self.input_unusable or self.stopped:
             return 2
         if self.count("error"):
             return 1
         if fail_on == "query" and self.count("query"):
             return 1
         return 0
+
+    def rename_files(self, names: dict[str, str]) -> None:
+        """Show each input file under another name (the web app's uploads under the names they were uploaded
+        with, not the temporary paths they were saved to): in findings, their messages, the inputs, the reasons
+        of rules not run and the records' file column."""
+        if not names:
+            return
+        order = sorted(names, key=len, reverse=True)  # a path that is a prefix of another is replaced last
+
+        def text(value: str) -> str:
+            for old in order:
+                value = value.replace(old, names[old])
+            return value
+
+        def renamed(found: list[Finding]) -> list[Finding]:
+            return [
+                replace(f, file=names.get(f.file, f.file) if f.file else f.file, message=text(f.message)) for f in found
+            ]
+
+        self.findings = renamed(self.findings)
+        self.unconfirmed = renamed(self.unconfirmed)
+        for item in self.inputs:
+            item.path = names.get(item.path, item.path)
+        self.rules = [replace(r, reason=text(r.reason)) if r.reason else r for r in self.rules]
+        if self.dataset is not None:
+            for table in self.dataset.tables.values():
+                if FILE in table.df.columns:
+                    table.df = table.df.assign(**{FILE: table.df[FILE].map(lambda v: names.get(v, v))})
+                table.files = [names.get(f, f) for f in table.files]
+                table.missing_columns = {c: [names.get(f, f) for f in fs] for c, fs in table.missing_columns.items()}
 
     @property
     def findings_frame(self) -> pd.DataFrame:
@@ -122,6 +195,7 @@ class Result:
                 "rules_run": len(self.rules_run),
                 "rules_not_run": len(self.rules_not_run),
                 "rules_crashed": len(self.rules_crashed),
+                "completeness": completeness(self),
             },
             "rules": {
                 "run": sorted(self.rules_run, key=_code_key),

@@ -146,6 +146,19 @@ def _related_in(cond: Condition) -> list[Related]:
     return found
 
 
+def default_on(schema: ReturnSchema, table: str, other: str) -> str | list[str]:
+    """How ``table``'s records relate to ``other``'s by default: through the child; a CIN table to its parent
+    through the parent's keys."""
+    mine = table.split("@")[0]
+    theirs = other.split("@")[0]
+    tables = schema.tables
+    if tables[mine].parent == theirs or (theirs == mine and tables[mine].parent):
+        return list(schema.parent_keys(mine))
+    if tables[theirs].parent == mine:
+        return list(schema.parent_keys(theirs))
+    return schema.child_key
+
+
 class _Builder:
     """Turns one rule's YAML mapping into a Rule, checking every reference it makes."""
 
@@ -252,15 +265,7 @@ class _Builder:
         )
 
     def _default_on(self, table: str) -> str | list[str]:
-        """By default records relate through the child; a CIN table relates to its parent through its keys."""
-        mine = self.table.split("@")[0]
-        theirs = table.split("@")[0]
-        tables = self.schema.tables
-        if tables[mine].parent == theirs or (theirs == mine and tables[mine].parent):
-            return list(self.schema.parent_keys(mine))
-        if tables[theirs].parent == mine:
-            return list(self.schema.parent_keys(theirs))
-        return self.schema.child_key
+        return default_on(self.schema, self.table, table)
 
     def condition(self, spec: Any, key: str) -> Condition:
         if isinstance(spec, str):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..codelists import codes_for
 from ..dataset import FILE, LINE, PREVIOUS, ROW, Dataset
-from ..findings import UNCONFIRMED, Finding
+from ..findings import NO_RECORD, SEVERAL_RECORDS, UNCONFIRMED, Finding
 from ..ingest.coerce import RAW_SUFFIX
 from ..ingest.typed import empty_frame
 from ..years import year_containing
@@ -31,7 +31,7 @@ from .derived import (
 )
 from .expr import CONSTANTS, Compiled, Evaluator, ExpressionError, as_bool, column_name
 from .functions import FUNCTIONS
-from .model import ALL_YEARS, Condition, Related, Rule
+from .model import ALL_YEARS, Condition, Related, Rule, default_on
 
 # Why a rule is not run when a table given by an option (tables.yaml `supplied_by`) was not given.
 SUPPLIED_BY = {"providers": "needs the Ofsted provider list: give --providers FILE"}
@@ -346,14 +346,14 @@ class RuleRun:
             other = other[[c for c in other.columns if f"{rel.alias}.{c}" in wanted]]
         return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
 
-    def pairs(self, base: pd.DataFrame, rel: Related) -> pd.DataFrame:
+    def pairs(self, base: pd.DataFrame, rel: Related, extra: frozenset[str] = frozenset()) -> pd.DataFrame:
         """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record.
 
-        Only the columns the relation's keys and expressions name are carried into the pairs, so the cost of the
-        merge does not grow with the width of either table.
+        Only the columns the relation's keys and expressions name (and ``extra``) are carried into the pairs, so
+        the cost of the merge does not grow with the width of either table.
         """
         lk, rk = self.merge_keys(base, rel)
-        wanted = referenced_columns(rel.where, rel.value, rel.start, rel.end) | set(lk) | set(rk)
+        wanted = referenced_columns(rel.where, rel.value, rel.start, rel.end) | set(lk) | set(rk) | extra
         if rel.exclude_self:
             wanted |= {ROW, f"{rel.alias}.{ROW}"}
         left = base[[c for c in base.columns if c in wanted]].assign(__pos=np.arange(len(base)))
@@ -530,24 +530,138 @@ def referenced_columns(*exprs: Compiled | None) -> set[str]:
     return names
 
 
-def make_findings(rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dataset) -> list[Finding]:
+def _shown(frame: pd.DataFrame, col: str) -> pd.Series:
+    """A column's values as a finding shows them: an unreadable value as the text the file had."""
+    shown = frame[col]
+    if col + RAW_SUFFIX in frame:
+        shown = shown.astype("object").where(shown.notna(), frame[col + RAW_SUFFIX])
+    return shown
+
+
+def _join_of(rule: Rule, name: str) -> str | None:
+    """The alias of the join a ``Table.FIELD`` (or ``alias.FIELD``) field of the rule comes from."""
+    owner = name.split(".", 1)[0]
+    for alias, rel in rule.joins.items():
+        if owner in (alias, rel.table, rel.table.split("@")[0]):
+            return alias
+    return None
+
+
+def _one_per_record(pairs: pd.DataFrame, col: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``count`` records (``__pos``): its related records' value of ``col`` where they agree, and
+    how many related records it has; records whose related records disagree get SEVERAL_RECORDS."""
+    found = np.zeros(count, dtype="int64")
+    out = np.full(count, None, dtype=object)
+    if not len(pairs):
+        return out, found
+    positions = pairs["__pos"].to_numpy()
+    found = np.bincount(positions, minlength=count)
+    shown = _shown(pairs, col).astype("object")
+    text = shown.map(lambda v: None if v is None or v is pd.NA or v is pd.NaT or v != v else str(v))
+    grouped = pd.DataFrame({"pos": positions, "text": text.to_numpy(), "value": shown.to_numpy()}).groupby("pos")
+    distinct = grouped["text"].nunique(dropna=False)
+    first = grouped["value"].first() if shown.notna().any() else grouped["text"].first()
+    # `first` skips blanks: a record whose related records are all blank shows a blank.
+    blank_only = grouped["text"].count() == 0
+    for pos, n in distinct.items():
+        if n > 1:
+            out[pos] = SEVERAL_RECORDS
+        elif not blank_only[pos]:
+            out[pos] = _display(first[pos])
+    return out, found
+
+
+def related_values(run: RuleRun, hits: pd.DataFrame, name: str) -> list[Any]:
+    """The value of ``Table.FIELD`` that each flagged record was compared with, from the record the rule related
+    it to: a joined record; the records an `exists`/`none`/`let` relates it to (those its `where` matched, else
+    all its related records); the value of a `min`/`max` of that field; otherwise the owner table's records
+    related by default (the CIN header's one record). NO_RECORD where there is none, SEVERAL_RECORDS where
+    several disagree; a blank only where the record's field is blank in the file."""
+    rule = run.rule
+    owner, col = name.split(".", 1)
+    alias = _join_of(rule, name)
+    if alias is not None:
+        rel = rule.joins[alias]
+        _, rk = run.merge_keys(hits, rel)
+        values = [_display(v) for v in _shown(hits, f"{alias}.{col}").tolist()]
+        matched = hits[rk].notna().all(axis=1).tolist()
+        return [v if m else NO_RECORD for v, m in zip(values, matched, strict=True)]
+    for let_name, (how, rel) in rule.lets.items():
+        if (
+            how in ("min", "max")
+            and rel.table.split("@")[0] == owner
+            and rel.value is not None
+            and rel.value.source.strip() == f"{rel.alias}.{col}"
+            and let_name in hits
+        ):
+            return [v if v is not None else NO_RECORD for v in (_display(x) for x in hits[let_name].tolist())]
+    candidates = [r for r in rule.related if r.table.split("@")[0] == owner and not r.whole_table]
+    candidates.sort(key=lambda r: r.table != owner)  # this year's table before an earlier year's
+    base = hits.reset_index(drop=True)
+    if not candidates:
+        schema = run.dataset.schema
+        if owner not in schema.tables:
+            return [None] * len(hits)
+        on = default_on(schema, rule.table, owner)
+        keys = [on] if isinstance(on, str) else on
+        if all(k in base.columns for k in keys) and all(k in schema.tables[owner].columns for k in keys):
+            pairs_on = tuple((k, k) for k in keys)
+        else:
+            pairs_on = ()  # a table that does not relate to the record (the CIN header): its own records
+        candidates = [Related(owner, owner.lower(), pairs_on, None, False, None)]
+    count = len(base)
+    chosen = np.full(count, None, dtype=object)
+    decided = np.zeros(count, dtype=bool)
+    for use_where in (True, False):
+        for rel in candidates:
+            if rel.table not in run.dataset.tables:
+                continue
+            rel = rel if use_where else replace(rel, where=None)
+            column = f"{rel.alias}.{col}"
+            if rel.on:
+                pairs = run.pairs(base, rel, frozenset({column, column + RAW_SUFFIX}))
+            else:
+                records = run.related_frame(rel, {column, column + RAW_SUFFIX})
+                pairs = pd.DataFrame(
+                    {c: np.tile(records[c].to_numpy(), count) for c in records.columns}
+                    | {"__pos": np.repeat(np.arange(count), len(records))}
+                )
+            if column not in pairs:
+                continue
+            values, found = _one_per_record(pairs, column, count)
+            take = ~decided & (found > 0)
+            chosen[take] = values[take]
+            decided |= take
+    chosen[~decided] = NO_RECORD
+    return chosen.tolist()
+
+
+def make_findings(
+    rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dataset, run: RuleRun | None = None
+) -> list[Finding]:
     if not mask.any():  # most rules flag nothing: skip building the columns
         return []
     child_key = dataset.schema.child_key
     table = rule.table
     cols = [_field_column(rule, frame, f) for f in rule.fields]
-    shown_cols = {c for c in cols if c is not None} | {c + RAW_SUFFIX for c in cols if c is not None}
-    shown_cols |= {child_key, ROW, FILE, LINE}
-    hits = frame.loc[mask.to_numpy(), [c for c in frame.columns if c in shown_cols]]
+    related = run is not None and any(
+        "." in f and _field_column(rule, frame, f) != f.split(".", 1)[1] for f in rule.fields
+    )
+    if related:
+        hits = frame.loc[mask.to_numpy()]
+    else:
+        shown_cols = {c for c in cols if c is not None} | {c + RAW_SUFFIX for c in cols if c is not None}
+        shown_cols |= {child_key, ROW, FILE, LINE}
+        hits = frame.loc[mask.to_numpy(), [c for c in frame.columns if c in shown_cols]]
     values: list[list[Any]] = []
-    for col in cols:
+    for name, col in zip(rule.fields, cols, strict=True):
+        if run is not None and "." in name and col != name.split(".", 1)[1]:
+            values.append(related_values(run, hits, name))
+            continue
         if col is None:
             values.append([None] * len(hits))
             continue
-        shown = hits[col]
-        if col + RAW_SUFFIX in hits:  # an unreadable value is shown as the text the file had
-            shown = shown.astype("object").where(shown.notna(), hits[col + RAW_SUFFIX])
-        values.append([_display(v) for v in shown.tolist()])
+        values.append([_display(v) for v in _shown(hits, col).tolist()])
     children = hits[child_key].tolist() if child_key in hits else [None] * len(hits)
     rows = hits[ROW].tolist()
     files = hits[FILE].tolist()
@@ -678,7 +792,8 @@ def run_rule(rule: Rule, store: TableStore) -> RuleOutcome:
     if reason:
         return RuleOutcome(rule, "not_run", reason=reason)
     try:
-        frame, flagged = RuleRun(rule, store).flagged()
+        run = RuleRun(rule, store)
+        frame, flagged = run.flagged()
         if rule.level == "return":
             findings = []
             if flagged:
@@ -694,7 +809,7 @@ def run_rule(rule: Rule, store: TableStore) -> RuleOutcome:
                 ]
             return RuleOutcome(rule, "run", findings)
         assert isinstance(flagged, pd.Series)
-        findings = make_findings(rule, frame, flagged, store.dataset)
+        findings = make_findings(rule, frame, flagged, store.dataset, run)
         if rule.history is not None and findings:
             findings = confirm_history(rule, frame, flagged, findings, store)
         return RuleOutcome(rule, "run", findings)

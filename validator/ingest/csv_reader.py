@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..findings import Finding, ingest_finding
-from ..schema import ReturnSchema, TableDef
+from ..schema import RETURN_TYPES, ReturnSchema, TableDef, load_schema
 from .raw import RawTable
 
 MAX_FIELD = 16 * 1024 * 1024
@@ -101,10 +101,26 @@ def identify_table(header: list[str], schemas: list[ReturnSchema]) -> tuple[Retu
     return None if best is None else (best[1], best[2])
 
 
+def _returns_named(schemas: list[ReturnSchema]) -> str:
+    names = {"ssda903": "SSDA903", "cin": "CIN census"}
+    given = [names.get(s.return_type, s.return_type) for s in schemas]
+    return f"the {given[0]} return" if len(given) == 1 else f"the {' or '.join(given)} returns"
+
+
+def _other_return(header: list[str], schemas: list[ReturnSchema]) -> str | None:
+    """The other return whose table the header row matches, when the run was given one return type."""
+
+    given = {s.return_type for s in schemas}
+    others = [load_schema(r) for r in RETURN_TYPES if r not in given]
+    found = identify_table(header, others) if others else None
+    names = {"ssda903": "SSDA903", "cin": "CIN census"}
+    return names.get(found[0].return_type, found[0].return_type) if found else None
+
+
 def read_csv_file(
     path: Path, schemas: list[ReturnSchema], display_name: str | None = None
 ) -> tuple[ReturnSchema | None, RawTable | None, list[Finding]]:
-    name = display_name or path.name
+    name = display_name or str(path)  # the path as given: this year's and last year's files are told apart
     findings: list[Finding] = []
     try:
         data = path.read_bytes()
@@ -138,7 +154,8 @@ def read_csv_file(
         findings.append(
             ingest_finding(
                 "FILE-UNKNOWN-TABLE",
-                f"{name}: the header row ({shown}) does not match any table of the SSDA903 or CIN census returns"
+                f"{name}: the header row ({shown}) does not match any table of {_returns_named(schemas)}"
+                + (f" (it is a table of the {other} return)" if (other := _other_return(header, schemas)) else "")
                 + (
                     "; the file seems to separate its cells with ';', but CSV files need ','"
                     if ";" in first_line and len(header) == 1

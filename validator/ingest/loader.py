@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,11 +20,12 @@ from ..years import (
     collection_start,
     year_containing,
 )
-from .coerce import DMY, ISO, parse_dates
+from .coerce import DMY, ISO
 from .csv_reader import read_csv_file
 from .raw import RawTable
+from .sanity import data_year, la_unknown, mixed_years, skipped_files, year_mismatch, years_swapped
 from .typed import build_table
-from .xml_cin import peek_reference_date, read_cin_xml
+from .xml_cin import peek_header_year, read_cin_xml
 
 # In files the XSD already checked, value problems are not reported a second time by typing.
 VALUE_CODES = {"DATE-INVALID", "NUMBER-INVALID", "FLAG-INVALID"}
@@ -115,8 +116,8 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
                 findings.append(
                     ingest_finding(
                         "XML-ROOT",
-                        f"{path.name}: this is a {kind} file but the return was given as {return_type}",
-                        file=path.name,
+                        f"{path}: this is a {kind} file but the return was given as {return_type}",
+                        file=str(path),
                     )
                 )
                 continue
@@ -129,21 +130,21 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
                 if not year:
                     unchecked.append(path)
                 elif has_schema(xml_file, year):
-                    schema_checked.add(path.name)
+                    schema_checked.add(str(path))
             else:
                 schema_year = _cin_schema_year(path, year)
                 tables, found = read_cin_xml(path, schema_year=schema_year)
                 forms = (ISO,)
                 if schema_year:
-                    schema_checked.add(path.name)
+                    schema_checked.add(str(path))
             findings.extend(found)
             kinds_seen.add(kind)
             if _xml_unread(tables, found):
                 # refused (unsafe, wrong root), empty, or broken before its first record: nothing of it is checked
                 inputs.append(InputFile(str(path), "xml", []))
                 continue
-            date_forms[path.name] = forms
-            _complete_xml_tables(tables, load_schema(kind), path.name, xml_file)
+            date_forms[str(path)] = forms
+            _complete_xml_tables(tables, load_schema(kind), str(path), xml_file)
             for name, raw in tables.items():
                 raws[name].append(raw)
             inputs.append(InputFile(str(path), "xml", sorted(t for t, r in tables.items() if len(r) or t == "Header")))
@@ -154,7 +155,7 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
             inputs.append(InputFile(str(path), "csv", []))
             continue
         kinds_seen.add(schema.return_type)
-        date_forms[path.name] = (DMY,) if schema.return_type == "ssda903" else (ISO, DMY)
+        date_forms[str(path)] = (DMY,) if schema.return_type == "ssda903" else (ISO, DMY)
         raws[raw.name].append(raw)
         inputs.append(InputFile(str(path), "csv", [raw.name]))
     if len(kinds_seen) > 1:
@@ -195,50 +196,35 @@ def _check_xml_schema_late(read: FilesRead, year: str, findings: list[Finding]) 
         if layout is None or not has_schema(layout[1], year):
             continue
         found = check_ssda903_xml(path, year)
-        findings[:] = [f for f in findings if not (f.code == "XML-SCHEMA" and f.file == path.name)]
+        findings[:] = [f for f in findings if not (f.code == "XML-SCHEMA" and f.file == str(path))]
         findings.extend(found)
-        read.schema_checked.add(path.name)
+        read.schema_checked.add(str(path))
     read.unchecked_xml.clear()
 
 
 def _cin_schema_year(path: Path, year: str | None) -> str | None:
-    """The year whose XSD checks this CIN file: the one given, else the one its ReferenceDate falls in."""
+    """The year whose XSD checks this CIN file: the one given, else the header's (Year, else ReferenceDate),
+    else the last complete year; the schema check is never left out for want of a year."""
     if year:
         return year
-    text = peek_reference_date(path)
-    if not text:
-        return None
-    dates = parse_dates(pd.Series([text], dtype="object"), (ISO, DMY))[0].dropna()
-    if dates.empty:
-        return None
-    found = year_containing(dates.iloc[0].date())
-    return found if found in SUPPORTED_YEARS["cin"] else None
+    found = peek_header_year(path) or _last_complete(dt.date.today())
+    supported = SUPPORTED_YEARS["cin"]
+    if found in supported:
+        return found
+    return supported[-1] if found > supported[-1] else supported[0]
 
 
 def infer_year(return_type: str, raws: dict[str, list[RawTable]], today: dt.date) -> tuple[str, str]:
-    """A collection year from the data, and how it was found."""
-    if return_type == "cin":
-        for raw in raws.get("Header", []):
-            values = raw.columns.get("ReferenceDate") or []
-            dates, _, _ = parse_dates(pd.Series(values, dtype="object"), (ISO, DMY))
-            dates = dates.dropna()
-            if len(dates):
-                ref = dates.iloc[0].date()
-                return year_containing(ref), f"from the header's ReferenceDate {ref:%d/%m/%Y}"
-    else:
-        starts: list[pd.Series] = []
-        for raw in raws.get("Episodes", []):
-            for col in ("DECOM", "DEC"):
-                values = raw.columns.get(col) or []
-                starts.append(parse_dates(pd.Series(values, dtype="object"), (DMY, ISO))[0])
-        if starts:
-            dates = pd.concat(starts).dropna()
-            dates = dates[dates <= pd.Timestamp(today)]
-            if len(dates):
-                latest = dates.max().date()
-                return year_containing(latest), f"from the latest episode date, {latest:%d/%m/%Y}"
-    last_complete = year_containing(today - dt.timedelta(days=366))
-    return last_complete, "from today's date (the last complete collection year)"
+    """A collection year from the data (CIN: the header's Year, else its ReferenceDate; SSDA903: the latest
+    episode date), else the last complete year; and how it was found."""
+    found = data_year(return_type, raws, today)
+    if found is not None:
+        return found
+    return _last_complete(today), "from today's date (the last complete collection year)"
+
+
+def _last_complete(today: dt.date) -> str:
+    return year_containing(today - dt.timedelta(days=366))
 
 
 def _reference_date(return_type: str, tables: dict[str, Table], year: str) -> dt.date:
@@ -260,10 +246,16 @@ def load_return(
 ) -> Dataset:
     """Read every input (and previous years' inputs) into one typed Dataset."""
     files = expand_paths(paths)
+    skipped = skipped_files(list(paths), DATA_SUFFIXES)
     if not files:
-        raise InputError("no data files found in the inputs (expected .csv or .xml files)")
+        why = "; ".join(f.message for f in skipped[:5])
+        raise InputError(
+            "no data files found in the inputs (expected .csv or .xml files)" + (f": {why}" if why else "")
+        )
+    today = today or dt.date.today()
     read = _read_files(files, return_type, year and check_year(year))
     found_type, raws, findings, inputs = read.return_type, read.raws, read.findings, read.inputs
+    findings.extend(skipped)
     if found_type is None:
         reasons = [f.message for f in findings if f.severity == "error"]
         detail = ": " + "; ".join(reasons[:5]) if reasons else ""
@@ -274,10 +266,16 @@ def load_return(
         findings.append(ingest_finding("RETURN-INFERRED", f"the files were recognised as a {found_type} return"))
     schema = load_schema(found_type)
     if year is None:
-        year, how = infer_year(found_type, raws, today or dt.date.today())
+        year, how = infer_year(found_type, raws, today)
         findings.append(
             ingest_finding("YEAR-INFERRED", f"collection year {year} was used, {how}; give --year to choose")
         )
+    else:
+        mismatch = year_mismatch(found_type, raws, check_year(year), today)
+        if mismatch is not None:
+            findings.append(mismatch)
+    findings.extend(mixed_years(found_type, raws, today))
+    current_year = data_year(found_type, raws, today)
     year = check_year(year)
     if year not in SUPPORTED_YEARS[found_type]:
         raise InputError(
@@ -292,13 +290,25 @@ def load_return(
         prev_year = f"{int(year[:4]) - n}_{(int(year[:4]) - n + 1) % 100:02d}"
         known = prev_year if prev_year in SUPPORTED_YEARS[found_type] else None
         prev = _read_files(prev_files, found_type, known)
-        findings.extend(prev.findings)
+        findings.extend(_of_year(prev.findings, label))
+        findings.extend(_of_year(skipped_files(list(prev_paths), DATA_SUFFIXES), label))
+        findings.extend(mixed_years(found_type, prev.raws, today, f"the {label.lstrip('@')} year's"))
+        if n == 1:
+            found_prev = data_year(found_type, prev.raws, today)
+            swapped = years_swapped(
+                found_type, current_year[0] if current_year else None, found_prev[0] if found_prev else None
+            )
+            if swapped is not None:
+                findings.append(swapped)
         for item in prev.inputs:
             item.year = label.lstrip("@")
         inputs.extend(prev.inputs)
         if prev.return_type is not None:
             tables.update(_type_tables(schema, prev, known or year, findings, suffix=label))
     reference = _reference_date(found_type, tables, year)
+    unknown_la = la_unknown(la.strip() if la else None)
+    if unknown_la is not None:
+        findings.append(unknown_la)
     la = la.strip().upper() or None if la else None  # codes are upper case (e09000027 is E09000027)
     context = Context(found_type, year, la, collection_start(year), collection_end(year), reference)
     return Dataset(schema=schema, context=context, tables=tables, findings=findings, inputs=inputs)
@@ -316,12 +326,20 @@ def _type_tables(
         table, found = build_table(
             name, present, table_def, schema.return_type, year, schema.child_key, read.date_forms
         )
-        findings.extend(f for f in found if not (f.code in VALUE_CODES and f.file in read.schema_checked))
+        found = [f for f in found if not (f.code in VALUE_CODES and f.file in read.schema_checked)]
+        findings.extend(_of_year(found, suffix))
         table.name = name + suffix
         tables[name + suffix] = table
     if schema.return_type == "ssda903":
         derive_uasc_flag(tables, suffix)
     return tables
+
+
+def _of_year(findings: list[Finding], suffix: str) -> list[Finding]:
+    """Findings about an earlier year's files name that year's table (``Episodes@previous``)."""
+    if not suffix:
+        return findings
+    return [replace(f, table=f.table + suffix) if f.table and "@" not in f.table else f for f in findings]
 
 
 def derive_uasc_flag(tables: dict[str, Table], suffix: str) -> None:

@@ -394,7 +394,7 @@ def check_ssda903_xml(path: Path, schema_year: str) -> list[Finding]:
 
 
 def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader, list[Finding]]:
-    name = path.name
+    name = str(path)
     reader = _Reader(name, MAIN, records=records)
     findings: list[Finding] = []
     try:

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from lxml import etree
 
 from ..findings import Finding, ingest_finding
+from ..years import year_containing
+from .coerce import DMY, ISO, parse_dates
 from .raw import RawTable
 from .xml_safety import declared_doctype, open_safe_iterparse, syntax_error, unsafe_xml_reason
 from .xsd_check import CinSchemaCheck
@@ -177,6 +180,37 @@ def peek_reference_date(path: Path) -> str | None:
     return None
 
 
+def peek_header_year(path: Path) -> str | None:
+    """The collection year the header names: its <Year> (the year the census ends, 2025 for 2024_25), else the
+    year its <ReferenceDate> falls in; None when neither is usable. Read without going past the header."""
+    if unsafe_xml_reason(path):
+        return None
+    found: dict[str, str | None] = {}
+    try:
+        for _event, el in open_safe_iterparse(path, events=("end",)):
+            tag = _local(el.tag)
+            if tag in ("Year", "ReferenceDate"):
+                found.setdefault(tag, _text(el))
+            if tag in ("Header", "Child"):
+                break
+    except (etree.XMLSyntaxError, OSError):
+        pass
+    return year_of_header(found.get("Year"), found.get("ReferenceDate"))
+
+
+def year_of_header(year: object, reference_date: object) -> str | None:
+    """The collection year from the CIN header's Year (e.g. 2025), else from its ReferenceDate."""
+    text = str(year or "").strip()
+    if text.isdigit() and len(text) == 4:
+        return f"{int(text) - 1}_{int(text) % 100:02d}"
+    ref = str(reference_date or "").strip()
+    if ref:
+        dates = parse_dates(pd.Series([ref], dtype="object"), (ISO, DMY))[0].dropna()
+        if not dates.empty:
+            return year_containing(dates.iloc[0].date())
+    return None
+
+
 def _refused_root(root: etree._Element, name: str) -> Finding | None:
     """Why the document cannot be read as a CIN census: a DOCTYPE (refused for safety) or another root element."""
     if declared_doctype(root):
@@ -202,7 +236,7 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
 
     With ``schema_year``, each <Header> and <Child> is also checked against that year's XSD as it is read.
     """
-    name = path.name
+    name = str(path)
     xsd = CinSchemaCheck(schema_year, name) if schema_year else None
     reason = unsafe_xml_reason(path)
     if reason:
@@ -222,6 +256,21 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                 if refused is not None:
                     findings.append(refused)
                     return {}, findings
+                namespace = etree.QName(root).namespace
+                if namespace and xsd is not None:
+                    # said once, clearly: checking each child against a schema without namespace would say
+                    # every element is unexpected
+                    findings.append(
+                        ingest_finding(
+                            "XML-SCHEMA",
+                            f"{name} line {root.sourceline}: the elements are in the namespace '{namespace}', but "
+                            "CIN census XML elements have none (DfE would reject the file); the file was read but "
+                            "not checked against the schema",
+                            file=name,
+                            line=root.sourceline,
+                        )
+                    )
+                    xsd = None
             if event == "start":
                 continue
             tag = _local(el.tag)

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from ..findings import INGEST_CODES
-from ..result import Result
+from ..findings import INGEST_CODES, Finding
+from ..reference.authorities import la_label
+from ..result import Result, completeness
+from .details import finding_place
+from .words import plural
 
 SEVERITY_STYLE = {"error": "bold red", "query": "yellow", "notice": "cyan"}
 
 
-def print_summary(result: Result, console: Console, top: int = 10) -> None:
+FIRST = 3  # findings shown per rule
+
+
+def print_summary(result: Result, console: Console, top: int = 10, reports: Sequence[str] = ()) -> None:
+    """The summary; ``reports``: the report files written in the same run, named at the end."""
     ctx = result.context
     names = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census"}
     console.print(
         f"[bold]{names.get(result.return_type, result.return_type)}[/bold] {ctx.year}"
-        + (f", LA {ctx.la}" if ctx.la else "")
+        + (f", LA {escape(la_label(ctx.la))}" if ctx.la else "")
         + f" — collection {ctx.collection_start:%d/%m/%Y} to {ctx.collection_end:%d/%m/%Y}"
     )
     for item in result.inputs:
@@ -26,11 +35,10 @@ def print_summary(result: Result, console: Console, top: int = 10) -> None:
         label = "" if item.year == "current" else f" ({item.year} year)"
         console.print(f"  input{label}: {item.path} → {tables}")
     console.print(
-        f"[bold red]{result.count('error')} errors[/]  [yellow]{result.count('query')} queries[/]  "
-        f"[cyan]{result.count('notice')} notices[/]  "
+        f"[bold red]{plural(result.count('error'), 'error')}[/]  [yellow]{plural(result.count('query'), 'query')}[/]  "
+        f"[cyan]{plural(result.count('notice'), 'notice')}[/]  "
         + (f"{len(result.unconfirmed)} unconfirmed  " if result.unconfirmed else "")
-        + f"— rules run {len(result.rules_run)}, "
-        f"not run {len(result.rules_not_run)}, crashed {len(result.rules_crashed)}"
+        + f"— {escape(completeness(result))}"
     )
     return_level = [f for f in result.findings if f.level in ("return", "file")]
     if return_level:
@@ -52,6 +60,9 @@ def print_summary(result: Result, console: Console, top: int = 10) -> None:
         for (severity, code, message), n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0][1])):
             table.add_row(f"[{SEVERITY_STYLE.get(severity, '')}]{severity}[/]", code, str(n), message)
         console.print(table)
+        _first_findings(
+            result, console, [code for (_, code, _), _n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0][1]))]
+        )
     per_child = Counter(f.child for f in result.findings if f.child and f.severity != "notice")
     if per_child:
         table = Table(title=f"Children with most findings (top {top})")
@@ -83,3 +94,21 @@ def print_summary(result: Result, console: Console, top: int = 10) -> None:
         console.print(table)
     for r in result.rules_crashed:
         console.print(f"[bold red]rule {r.code} crashed:[/] {r.reason}")
+    if per_rule:
+        where = ", ".join(reports) if reports else "the HTML or Excel report (--format html,xlsx --output-dir DIR)"
+        console.print(f"Every finding, with the child's records: {escape(where)}")
+
+
+def _first_findings(result: Result, console: Console, codes: list[str], first: int = FIRST) -> None:
+    """Under the per-rule table: each rule's first findings, with child, file:line and field = value."""
+    by_code: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        if f.level not in ("return", "file"):
+            by_code.setdefault(f.code, []).append(f)
+    console.print(f"First findings of each rule (up to {first}):")
+    for code in codes:
+        found = by_code.get(code, [])
+        for f in found[:first]:
+            console.print(f"  {escape(code)}  {escape(finding_place(f))}", highlight=False)
+        if len(found) > first:
+            console.print(f"  {escape(code)}  … and {plural(len(found) - first, 'more finding')}", highlight=False)

@@ -23,7 +23,8 @@ import pandas as pd
 
 from ..dataset import FILE, LINE, PREVIOUS, ROW, Dataset
 from ..findings import INGEST_CODES, SEVERITY_ORDER, Finding
-from ..result import Result, RuleStatus, _code_key
+from ..reference.authorities import la_label
+from ..result import Result, RuleStatus, _code_key, completeness
 
 _ASSETS = Path(__file__).resolve().parent
 SEVERITIES = ("error", "query", "notice")
@@ -31,6 +32,11 @@ SEVERITY_LABEL = {"error": "Errors", "query": "Queries", "notice": "Notices"}
 RETURN_NAMES = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census (children in need)"}
 TOP_CHILDREN = 20
 RETURN_LEVEL_SHOWN = 1000
+
+
+# Up to this many records in all, every child of the return has its records in the report (the child view works
+# for any child); a larger return embeds the records of the children with findings only.
+EVERY_CHILD_RECORDS = 200_000
 
 
 def render_html(result: Result) -> str:
@@ -106,10 +112,11 @@ def _summary(result: Result) -> str:
     facts = [
         ("Return", RETURN_NAMES.get(result.return_type, result.return_type)),
         ("Collection year", ctx.year),
-        ("Local authority", ctx.la or "not given"),
+        ("Local authority", la_label(ctx.la) or "not given"),
         ("Collection period", f"{ctx.collection_start:%d/%m/%Y} to {ctx.collection_end:%d/%m/%Y}"),
         ("Reference date", f"{ctx.reference_date:%d/%m/%Y}"),
         ("Tool", f"{result.tool.get('name', '')} {result.tool.get('version', '')}"),
+        ("Completeness", completeness(result)),
     ]
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
     cards = "".join(
@@ -358,7 +365,7 @@ def _rules_not_run(result: Result) -> str:
     return (
         '<section id="not-run" aria-labelledby="not-run-h">'
         '<h2 id="not-run-h">Rules not run or crashed</h2>'
-        f"<p>{len(result.rules_run):,} rules ran, {len(not_run):,} could not run, {len(crashed):,} crashed.</p>"
+        f"<p>{_e(completeness(result).capitalize())}.</p>"
         f'<h3>Crashed <span class="count">({len(crashed):,})</span></h3>{crashed_html}'
         f'<h3>Not run <span class="count">({len(not_run):,})</span></h3>{not_run_html}'
         f"{passed_html}</section>"
@@ -482,6 +489,9 @@ def _payload(result: Result) -> dict[str, Any]:
             group["tables"].append(f.table)
     ctx = result.context
     children = {f.child for f in result.findings if f.child}
+    every = None if result.redacted else _every_child(result.dataset)
+    if every is not None:
+        children |= every
     tables, records = _records(result.dataset, children, strings)
     return {
         "meta": {
@@ -490,6 +500,7 @@ def _payload(result: Result) -> dict[str, Any]:
             "la": ctx.la,
             "tool": dict(result.tool),
             "records": result.dataset is not None,
+            "every_child": every is not None,
         },
         "strings": strings.items,
         "fieldsets": fieldsets,
@@ -501,6 +512,19 @@ def _payload(result: Result) -> dict[str, Any]:
     }
 
 
+def _every_child(dataset: Dataset | None) -> set[str] | None:
+    """Every child id of the return's tables, so the child view works for a child without findings too; None
+    when the return is too large for every record to be embedded (then only children with findings are, as in a
+    pseudonymised report, which shares no more records than its findings need)."""
+    if dataset is None:
+        return None
+    key = dataset.schema.child_key
+    frames = [t.df[key] for t in dataset.tables.values() if key in t.df.columns]
+    if sum(len(f) for f in frames) > EVERY_CHILD_RECORDS:
+        return None
+    return {str(c) for f in frames for c in f.dropna().unique()}
+
+
 def _records(
     dataset: Dataset | None, children: set[str], strings: _Strings
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -509,7 +533,8 @@ def _records(
     ``file`` is an index into the interned strings; the child's id is left out of the values (it is the key).
 
     Values are the text the file had where it is kept (``COL@raw``), else the typed value (dates dd/mm/yyyy).
-    Only children with findings are embedded: the child view is reached from a finding.
+    Every child's records are embedded (``children``), up to EVERY_CHILD_RECORDS records in all; above that
+    only those of the children with findings.
     """
     if dataset is None or not children:
         return [], {}

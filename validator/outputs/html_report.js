@@ -34,6 +34,7 @@
   function str(i) { return i < 0 ? null : S[i]; }
   function sevName(f) { return SEV[f[SEVI]]; }
   function groupKey(f) { return f[SEVI] + "\u0000" + S[f[CODE]]; }
+  function plural(n, one, many) { return fmt(n) + " " + (n === 1 ? one : many); }
   function childHref(id) { return "#child=" + encodeURIComponent(id); }
 
   // ------------------------------------------------------------------------------------------ indexes
@@ -207,7 +208,7 @@
     ev.preventDefault();
     var q = childInput.value.trim();
     if (!q) return;
-    var hits = byChild[q] ? [q] : childIds.filter(function (c) { return c.toLowerCase().indexOf(q.toLowerCase()) >= 0; });
+    var hits = byChild[q] || (data.records && data.records[q]) ? [q] : childIds.filter(function (c) { return c.toLowerCase().indexOf(q.toLowerCase()) >= 0; });
     if (hits.length === 1) location.hash = childHref(hits[0]);
     else applyFilters();
   });
@@ -245,7 +246,8 @@
     var counts = [0, 0, 0];
     mine.forEach(function (i) { counts[F[i][SEVI]]++; });
     var parts = [el("p", { className: "child-sum", text: fmt(mine.length) + " finding" + (mine.length === 1 ? "" : "s") + ": " +
-      fmt(counts[0]) + " errors, " + fmt(counts[1]) + " queries, " + fmt(counts[2]) + " notices." })];
+      plural(counts[0], "error", "errors") + ", " + plural(counts[1], "query", "queries") + ", " +
+      plural(counts[2], "notice", "notices") + "." })];
 
     // Which records and cells the child's findings flag.
     var rowFlags = Object.create(null);   // "table\u0000row" -> {codes: [], cells: {col: [codes]}}
@@ -304,7 +306,9 @@
     if (!data.meta.records) {
       parts.push(el("p", { text: "This report was made without the tables, so the records cannot be shown." }));
     } else if (!recs) {
-      parts.push(el("p", { text: "No record of this child in the tables read." }));
+      parts.push(el("p", { text: data.meta.every_child
+        ? "No record of this child in the tables read."
+        : "Only the records of children with findings are in this report (a pseudonymised report, or a very large return)." }));
     } else {
       parts.push(el("p", { className: "legend" }, [
         el("span", { className: "hl sample", text: "flagged cell" }), " a value a finding names on this record; ",

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
 from ..findings import INGEST_CODES, Finding
-from ..result import Result
+from ..result import Result, completeness
 from .details import code_key, finding_place, ruleset_label
 
 CAP = 100  # failures listed per test case; the count is always given
@@ -74,6 +74,7 @@ def render_junit(
         ("tool", f"{result.tool.get('name', '')} {result.tool.get('version', '')}".strip()),
         ("ruleset", ruleset_label(result)),
         ("fail_on", fail_on),
+        ("completeness", completeness(result)),
         *notes,
     ):
         ET.SubElement(props, "property", {"name": key, "value": value})

@@ -15,7 +15,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..findings import INGEST_CODES, Finding
-from ..result import Result
+from ..result import Result, completeness
 from .details import code_key, display, finding_place, rule_catalogue, ruleset_label
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -25,14 +25,6 @@ LEVELS = {"error": "error", "query": "warning", "notice": "note"}
 def _uri(path: str) -> str:
     p = Path(path)
     return p.as_uri() if p.is_absolute() else PurePath(path).as_posix()
-
-
-def _files(result: Result) -> dict[str, str]:
-    """A finding's file name -> the input's path (this year's inputs win over earlier years')."""
-    out: dict[str, str] = {}
-    for item in sorted(result.inputs, key=lambda i: i.year != "current"):
-        out.setdefault(PurePath(item.path).name, item.path)
-    return out
 
 
 def _message(f: Finding) -> str:
@@ -57,7 +49,6 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
             rule["properties"]["kind"] = "file check"
         rules.append(rule)
 
-    files = _files(result)
     uris: dict[str, str] = {}
     artifacts: dict[str, int] = {}
     results = []
@@ -70,7 +61,7 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
         }
         if f.file:
             if f.file not in uris:
-                uris[f.file] = _uri(files.get(f.file, f.file))
+                uris[f.file] = _uri(f.file)  # the path as given
             uri = uris[f.file]
             artifacts.setdefault(uri, len(artifacts))
             physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "index": artifacts[uri]}}
@@ -139,6 +130,7 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
                 "rules_not_run": len(result.rules_not_run),
                 "rules_crashed": len(result.rules_crashed),
             },
+            "completeness": completeness(result),
             **({"notes": {label: text for label, text in notes}} if notes else {}),
         },
     }

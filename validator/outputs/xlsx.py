@@ -32,7 +32,8 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from ..findings import SEVERITY_ORDER, Finding
-from ..result import Result
+from ..reference.authorities import la_name
+from ..result import Result, completeness
 from .csv_out import safe_cell
 from .details import Records, code_key, display, rule_catalogue, ruleset_label
 
@@ -154,6 +155,7 @@ def _summary(result: Result, notes: Sequence[tuple[str, Any]]) -> Sheet:
         ("Collection end", ctx.collection_end),
         ("Reference date", ctx.reference_date),
         ("LA", ctx.la or ""),
+        ("LA name", la_name(ctx.la) or ""),
         ("Tool", f"{result.tool.get('name', '')} {result.tool.get('version', '')}".strip()),
         ("Ruleset", ruleset_label(result)),
         ("Errors", result.count("error")),
@@ -163,6 +165,7 @@ def _summary(result: Result, notes: Sequence[tuple[str, Any]]) -> Sheet:
         ("Rules run", len(result.rules_run)),
         ("Rules not run", len(result.rules_not_run)),
         ("Rules crashed", len(result.rules_crashed)),
+        ("Completeness", completeness(result)),
         *notes,
     ]
     for n, item in enumerate(result.inputs, start=1):

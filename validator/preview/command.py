@@ -12,6 +12,7 @@ from rich.console import Console
 from ..findings import Finding
 from ..ingest.loader import InputError, expand_paths, load_return
 from ..outputs import write_atomic
+from ..outputs.words import plural
 from ..reference.postcodes import open_postcode_lookup
 from . import build_preview, previous_dataset
 from .model import Convention
@@ -42,9 +43,10 @@ def add_parser(sub: argparse._SubParsersAction, add_return_arguments: Callable[.
     p.add_argument(
         "--format",
         type=_formats,
-        default=["console"],
+        default=None,
         metavar="FORMAT[,FORMAT...]",
-        help="console (default), csv (measures, and one file per table with --output-dir), xlsx",
+        help="console (default; csv with --output-dir, csv or xlsx by the --output file's extension), "
+        "csv (measures, and one file per table with --output-dir), xlsx",
     )
     p.add_argument("--output", "-o", type=Path, help="write the one file format (csv: the measures; xlsx) here")
     p.add_argument("--output-dir", type=Path, metavar="DIR", help="write the files (csv, xlsx) into DIR")
@@ -57,7 +59,16 @@ def add_parser(sub: argparse._SubParsersAction, add_return_arguments: Callable[.
     p.add_argument("--postcodes", type=Path, metavar="FILE", help="ONS Postcode Directory or NSPL (CSV or zip)")
 
 
+def _default_format(args: argparse.Namespace) -> list[str]:
+    """Without --format: to the screen, or the files asked for (CSV into --output-dir; --output by extension)."""
+    if args.output is not None:
+        return ["xlsx"] if args.output.suffix.lower() == ".xlsx" else ["csv"]
+    return ["csv"] if args.output_dir is not None else ["console"]
+
+
 def _problem(args: argparse.Namespace) -> str | None:
+    if args.format is None:
+        args.format = _default_format(args)
     files = [f for f in args.format if f != "console"]
     if args.output is not None and args.output_dir is not None:
         return "give either --output FILE (one format) or --output-dir DIR, not both"
@@ -118,7 +129,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     for path, data in targets:
         write_atomic(path, data)
     if targets:
-        err.print(f"wrote {len(targets)} file(s) to {targets[0][0].parent}")
+        err.print(f"wrote {plural(len(targets), 'file')} to {targets[0][0].parent}")
+    elif args.output_dir is not None:
+        err.print(f"nothing was written to {args.output_dir}: --format console prints to the screen")
     return 0
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 from ..dataset import Dataset
 from ..engine.derived import periods_of_care
 from ..engine.runner import TableStore
+from ..ingest.typed import empty_frame
 from .common import Window, age_at, ages_of, days_between, history, lookup, table, window
 from .model import Measure, count, mean_days, percent, unavailable
 
@@ -58,8 +59,9 @@ def care_episodes(dataset: Dataset) -> pd.DataFrame:
         prev = earlier[columns].copy()
         prev["_current"], prev["_index"] = False, -1
         frames.append(prev)
-    if not frames:
-        return pd.DataFrame(columns=[*columns, "_current", "_index"])
+    if not frames:  # no Episodes table: the same steps on no episodes, so every column below is there
+        empty = empty_frame(dataset.schema.tables["Episodes"])[columns]
+        frames.append(empty.assign(_current=pd.Series([], dtype=bool), _index=pd.Series([], dtype="int64")))
     eps = pd.concat(frames, ignore_index=True)
     eps = eps[eps["CHILD"].notna() & eps["DECOM"].notna() & ~eps["LS"].isin(SHORT_BREAKS)]
     eps = eps.drop_duplicates(["CHILD", "DECOM"], keep="first")  # this year's copy first

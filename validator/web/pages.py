@@ -9,6 +9,9 @@ from urllib.parse import urlencode
 from .. import __version__
 from ..engine.model import Rule, rule_heading
 from ..outputs.html import RETURN_NAMES
+from ..outputs.words import plural
+from ..reference.authorities import english_las, la_label
+from ..result import completeness
 from ..years import SUPPORTED_YEARS
 from .downloads import DOWNLOADS
 from .session import Job
@@ -79,6 +82,24 @@ def _file_input(name: str, label: str, hint: str, accept: str, required: bool = 
     )
 
 
+def _options_fields(chosen: dict[str, str] | None = None) -> str:
+    """The return, year, LA (picked from the list of English LAs by name; a code is accepted too) and rule subset
+    fields of a validation form."""
+    chosen = chosen or {}
+    returns = [("", "Recognise it from the files"), *((k, RETURN_NAMES[k]) for k in SUPPORTED_YEARS)]
+    years = [("", "Work it out from the files"), *((y, y.replace("_", "-")) for y in reversed(_years()))]
+    las = "".join(f'<option value="{_e(f"{name} ({code})")}"></option>' for code, name in english_las().items())
+    return f"""<div class="row">
+{_select("return_type", "Return", returns, chosen.get("return_type", ""))}
+{_select("year", "Collection year", years, chosen.get("year", ""), hint="From the files: the CIN header's year, or the latest SSDA903 episode; failing that, the last complete year by today's date.")}
+<div class="field"><label for="la">Your LA</label><span class="hint" id="la-hint">Optional: start typing its name and choose it, or write its ONS code (e.g. E09000027)</span>
+<input type="text" id="la" name="la" list="la-list" maxlength="80" autocomplete="off" spellcheck="false" aria-describedby="la-hint" value="{_e(chosen.get("la", ""))}">
+<datalist id="la-list">{las}</datalist></div>
+<div class="field"><label for="rules">Only these rules</label><span class="hint" id="rules-hint">Optional: codes separated by commas, e.g. 101, 8675Q; empty for every rule</span>
+<input type="text" id="rules" name="rules" maxlength="2000" autocomplete="off" spellcheck="false" aria-describedby="rules-hint" value="{_e(chosen.get("rules", ""))}"></div>
+</div>"""
+
+
 def upload_page(job: Job | None, error: str = "") -> str:
     latest = ""
     if job is not None:
@@ -86,8 +107,6 @@ def upload_page(job: Job | None, error: str = "") -> str:
         href = "/progress" if job.state == "running" else "/result"
         latest = f'<p class="latest">Your last validation {what}: <a href="{href}">see it</a>.</p>'
     problem = f'<div class="problem" role="alert"><p>{_e(error)}</p></div>' if error else ""
-    returns = [("", "Recognise it from the files"), *((k, RETURN_NAMES[k]) for k in SUPPORTED_YEARS)]
-    years = [("", "Work it out from the files"), *((y, y.replace("_", "-")) for y in reversed(_years()))]
     data_types = ".csv,.xml,.tsv,.txt,text/csv,text/xml,application/xml"
     body = f"""
 <h1>Validate a return</h1>
@@ -96,12 +115,7 @@ and never leave it; they are kept in a temporary folder until you clear the sess
 {latest}{problem}
 <form id="upload" method="post" action="/validate" enctype="multipart/form-data">
 {_file_input("current", "This year's return", "The CSV tables (select them all) or the XML file. Drop them here or choose them.", data_types, required=True)}
-<div class="row">
-{_select("return_type", "Return", returns)}
-{_select("year", "Collection year", years, hint="From the files: the CIN header's reference date, or the latest SSDA903 episode; failing that, the last complete year by today's date.")}
-<div class="field"><label for="la">Your LA's code</label><span class="hint" id="la-hint">Optional, e.g. E09000027</span>
-<input type="text" id="la" name="la" maxlength="12" autocomplete="off" spellcheck="false" aria-describedby="la-hint"></div>
-</div>
+{_options_fields()}
 <details class="more"><summary>Previous years and reference files (optional)</summary>
 {_file_input("previous1", "Last year's return", "Some SSDA903 rules compare with last year; without it they are not run.", data_types)}
 {_file_input("previous2", "The year before last", "For the few rules that look back two years.", data_types)}
@@ -130,20 +144,28 @@ def progress_page(job: Job) -> str:
 
 def result_page(job: Job) -> str:
     if job.state == "failed" or job.result is None:
+        kept = "".join(f"<li>{_e(name)}</li>" for name in job.names.values())
+        again = (
+            f"""<h2>Try again with the same files</h2><p>The files you chose are kept:</p><ul class="chosen">{kept}</ul>
+<form method="post" action="/validate" enctype="multipart/form-data"><input type="hidden" name="reuse" value="1">
+{_options_fields(job.form)}<p><button type="submit" class="primary">Validate again</button></p></form>"""
+            if job.state == "failed" and kept
+            else ""
+        )
         body = f"""
 <h1>The validation did not finish</h1>
 <div class="problem" role="alert"><p>{_e(job.message or "It is still running.")}</p></div>
-<p><a href="/">Back to the files</a></p>
+{again}
+<p><a href="/">Choose other files</a></p>
 """
         return layout("Validation failed", body, "validate")
     result = job.result
     ctx = result.context
     title = f"{RETURN_NAMES.get(result.return_type, result.return_type)} {ctx.year}" + (
-        f", LA {ctx.la}" if ctx.la else ""
+        f", LA {la_label(ctx.la)}" if ctx.la else ""
     )
     counts = ", ".join(
-        f'<span class="sev-{s}">{result.count(s):,} {label}</span>'
-        for s, label in (("error", "errors"), ("query", "queries"), ("notice", "notices"))
+        f'<span class="sev-{s}">{plural(result.count(s), s)}</span>' for s in ("error", "query", "notice")
     )
     unusable = (
         '<div class="problem" role="alert"><p>None of the files could be read as a table of the return: '
@@ -159,7 +181,7 @@ def result_page(job: Job) -> str:
     rules_link = "/rules?" + urlencode({"return": result.return_type, "year": ctx.year})
     body = f"""
 <div class="result-head">
-<div><h1>{_e(title)}</h1><p class="counts">{counts} · {len(result.rules_run):,} rules run in {job.status()["seconds"]} s ·
+<div><h1>{_e(title)}</h1><p class="counts">{counts} · {_e(completeness(result, "web"))}, in {job.status()["seconds"]} s ·
 <a href="{_e(rules_link)}">the rules of {_e(ctx.year)}</a></p>{unusable}</div>
 <div class="downloads"><h2 id="downloads-h">Download</h2><ul id="downloads" aria-labelledby="downloads-h">{downloads}</ul>
 <p><a href="/report" target="_blank" rel="noopener">Open the report in its own tab</a></p>

@@ -6,6 +6,7 @@ deletes it. Nothing is written anywhere else.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import threading
@@ -17,6 +18,7 @@ from ..api import validate
 from ..engine.model import RuleLoadError
 from ..ingest.loader import InputError
 from ..outputs.formats import render
+from ..reference.authorities import english_las
 from ..result import Result
 from ..years import SUPPORTED_YEARS, YearError, check_year
 from .downloads import Download
@@ -40,6 +42,7 @@ class Options:
     return_type: str | None = None
     year: str | None = None
     la: str | None = None
+    rules: tuple[str, ...] | None = None  # only these rule codes
 
 
 @dataclass
@@ -48,6 +51,8 @@ class Job:
     folder: Path
     options: Options
     files: dict[str, list[Path]]
+    names: dict[str, str] = field(default_factory=dict)  # saved path -> the file's name as uploaded
+    form: dict[str, str] = field(default_factory=dict)  # the options as given on the form, to offer them again
     state: str = "running"  # running | done | failed
     stage: str = "read"
     done: int = 0
@@ -96,8 +101,11 @@ class Job:
                 la=self.options.la,
                 previous=previous,
                 providers=self.files["providers"],
+                rules=self.options.rules,
                 progress=self.progress,
             )
+            result.rename_files(self.names)  # the files as uploaded, not where they were saved
+            _in_page_words(result)
             self.progress("report", 0, 0)
             self.report = render(result, "html")
             self.result = result
@@ -144,6 +152,13 @@ class Session:
             if self.job is not None and self.job.state == "running":
                 raise FormError("A validation is already running: wait for it to finish, then start another.")
             files = {name: [p for p in parts if p.name == name and p.filename] for name in FILE_FIELDS}
+            kept = self.job if fields.get("reuse") == "1" and self.job is not None else None
+            if kept is not None and not any(files.values()):
+                # again with the files of the last run (e.g. after it failed), with the options now given
+                self._count += 1
+                self.job = Job(self._count, kept.folder, options, kept.files, kept.names, fields)
+                threading.Thread(target=self.job.run, name=f"validate-{self._count}", daemon=True).start()
+                return self.job
             if not files["current"]:
                 raise FormError("Choose this year's files (the CSV tables or the XML file) first.")
             if files["previous2"] and not files["previous1"]:
@@ -153,7 +168,9 @@ class Session:
             self._count += 1
             folder = self._folder() / f"run-{self._count}"
             saved = {name: _save(files[name], folder / sub) for name, sub in FILE_FIELDS.items()}
-            self.job = Job(self._count, folder, options, saved)
+            # saved as the uploaded name made safe (and unique within its year): reports show that name
+            names = {str(path): path.name for paths in saved.values() for path in paths}
+            self.job = Job(self._count, folder, options, saved, names, fields)
         threading.Thread(target=self.job.run, name=f"validate-{self._count}", daemon=True).start()
         return self.job
 
@@ -168,6 +185,41 @@ class Session:
     close = clear
 
 
+# What to do, in the upload page's words rather than the command line's.
+PAGE_WORDS = {
+    "(give --previous)": "(add last year's files under Previous years on the upload page)",
+    "give --providers FILE": "choose the Ofsted provider lists on the upload page",
+    ": give --la": ": choose your LA on the upload page",
+    "; give --year to choose": "; choose the collection year on the upload page to change it",
+    "give --year ": "choose the collection year ",
+    "but --year ": "but the collection year ",
+    "(last year's with --previous)": "(last year's under Previous years)",
+    "with --previous to confirm": "under Previous years to confirm",
+    "the return given with --previous": "the return given as last year's",
+}
+
+
+def _in_page_words(result: Result) -> None:
+    """Reasons and messages that say what to do, reworded for the web app (PAGE_WORDS)."""
+
+    def reword(text: str) -> str:
+        for cli, page in PAGE_WORDS.items():
+            text = text.replace(cli, page)
+        return text
+
+    result.rules = [dataclasses.replace(r, reason=reword(r.reason)) if "--" in r.reason else r for r in result.rules]
+    for name in ("findings", "unconfirmed"):
+        found = getattr(result, name)
+        setattr(
+            result,
+            name,
+            [
+                dataclasses.replace(f, message=reword(f.message), note=reword(f.note) if f.note else f.note)
+                for f in found
+            ],
+        )
+
+
 def _options(fields: dict[str, str]) -> Options:
     return_type = fields.get("return_type") or None
     if return_type not in (None, *SUPPORTED_YEARS):
@@ -178,10 +230,26 @@ def _options(fields: dict[str, str]) -> Options:
             year = check_year(year)
         except YearError as exc:
             raise FormError(str(exc)) from None
-    la = (fields.get("la") or "").strip().upper() or None
-    if la is not None and not (la.isascii() and la.isalnum() and len(la) <= 12):
-        raise FormError(f"'{la}' is not an LA code: write it like E09000027 (or leave it empty).")
-    return Options(return_type, year, la)
+    la = _la_code(fields.get("la") or "")
+    codes = [c.strip() for c in (fields.get("rules") or "").replace(" ", ",").split(",") if c.strip()]
+    if any(not (c.isascii() and c.isalnum() and len(c) <= 12) for c in codes):
+        raise FormError("Write the rule codes separated by commas, e.g. 101, 8675Q (or leave it empty for all).")
+    return Options(return_type, year, la, tuple(codes) if codes else None)
+
+
+def _la_code(text: str) -> str | None:
+    """The LA's ONS code from the form: chosen from the list by name ("Richmond upon Thames (E09000027)"), a name
+    alone, or the code itself."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.endswith(")") and "(" in text:
+        text = text.rsplit("(", 1)[1].rstrip(")").strip()
+    by_name = {name.lower(): code for code, name in english_las().items()}
+    code = by_name.get(text.lower(), text.upper())
+    if not (code.isascii() and code.isalnum() and len(code) <= 12):
+        raise FormError(f"'{text}' is not an LA: choose it from the list, or write its code like E09000027.")
+    return code
 
 
 def _save(parts: list[Part], folder: Path) -> list[Path]:

@@ -1,13 +1,20 @@
 // csc-validator's local web app: drop zones, the progress poll, the rules search. No network beyond this app.
 "use strict";
 
+// As validator/outputs/words.size_label: bytes below 1 KB, never "0 KB".
+function sizeLabel(bytes) {
+  if (bytes < 1024) return `${bytes.toLocaleString("en-GB")} byte${bytes === 1 ? "" : "s"}`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024).toLocaleString("en-GB")} KB`;
+  return `${(bytes / (1024 * 1024)).toLocaleString("en-GB", { maximumFractionDigits: 1 })} MB`;
+}
+
 function listChosen(input) {
   const list = input.parentElement.querySelector(".chosen");
   if (!list) return;
   list.replaceChildren();
   for (const file of input.files) {
     const li = document.createElement("li");
-    li.textContent = `${file.name} (${(file.size / 1024).toFixed(0)} KB)`;
+    li.textContent = `${file.name} (${sizeLabel(file.size)})`;
     list.append(li);
   }
 }
