@@ -9,9 +9,11 @@ import openpyxl
 import pytest
 
 from validator.cli import main
+from validator.codelists import codes_for
 from validator.ingest.loader import load_return
-from validator.preview import Convention, build_preview, previous_dataset
+from validator.preview import Convention, build_preview, groups, previous_dataset
 from validator.preview.compare import compare
+from validator.preview.groups import Breakdown, CodeGroup
 from validator.preview.model import Measure, count, percent
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,15 +77,19 @@ def test_children_looked_after_started_ceased_and_reasons(tmp_path: Path) -> Non
 def test_three_or_more_placements(tmp_path: Path) -> None:
     episodes = [
         EPISODES,
-        # P1: the placement held on 1 April (1), P new carers (2), L legal status only, T same carers, U new carers (3)
+        # P1: the placement held on 1 April (1), P new carers (2), L legal status only, T same carers, U legal
+        # status and placement changed with the same carers, B legal status, placement and carers changed (3)
         ep("P1", "01/01/2024", "S", "C2", "U1", "01/06/2024", "X1"),
         ep("P1", "01/06/2024", "P", "C2", "U2", "01/09/2024", "X1"),
         ep("P1", "01/09/2024", "L", "C1", "U2", "01/11/2024", "X1"),
-        ep("P1", "01/11/2024", "T", "C1", "U3", "01/01/2025", "X1"),
-        ep("P1", "01/01/2025", "U", "C2", "U4"),
-        # P2: two placements
+        ep("P1", "01/11/2024", "T", "C1", "U3", "01/12/2024", "X1"),
+        ep("P1", "01/12/2024", "U", "C2", "U4", "01/01/2025", "X1"),
+        ep("P1", "01/01/2025", "B", "E1", "A4"),
+        # P2: two placements: U and T keep the carers
         ep("P2", "01/04/2024", "S", "C2", "U1", "01/06/2024", "X1"),
-        ep("P2", "01/06/2024", "P", "C2", "U2"),
+        ep("P2", "01/06/2024", "P", "C2", "U2", "01/08/2024", "X1"),
+        ep("P2", "01/08/2024", "U", "C1", "U5", "01/10/2024", "X1"),
+        ep("P2", "01/10/2024", "T", "C1", "U4"),
         # P3: three periods of care in the year, one placement each: 3
         ep("P3", "01/04/2024", "S", "C2", "U1", "01/05/2024", "E4A"),
         ep("P3", "01/06/2024", "S", "C2", "U1", "01/07/2024", "E4A"),
@@ -321,6 +327,76 @@ def test_child_protection_plans(tmp_path: Path) -> None:
     assert figures(p, "cpp_phy") == (0, 3)
     assert figures(p, "cpp_ended_2_years") == (1, 3)  # P3 of P2, P3, P4
     assert figures(p, "cpp_31_march") == (2, None)  # P1, P5
+
+
+# ------------------------------------------------------------------------------------------------- code groups
+
+DOCS = (ROOT / "docs" / "preview.md").read_text(encoding="utf-8")
+DOCUMENTED = [groups.CEASED, groups.ABUSE]
+
+
+def _cases(breakdowns: list[Breakdown]) -> list[tuple[Breakdown, CodeGroup]]:
+    return [(b, g) for b in breakdowns for g in b.groups]
+
+
+def _outside(b: Breakdown, g: CodeGroup) -> str:
+    """A code of the breakdown in the next category (E13 for "returned home"): counted elsewhere, not in ``g``."""
+    n = b.groups.index(g)
+    return b.groups[(n + 1) % len(b.groups)].codes[0]
+
+
+@pytest.mark.parametrize(("b", "g"), _cases(DOCUMENTED), ids=lambda x: getattr(x, "id", ""))
+def test_docs_state_each_code_group_beside_dfes_table(b: Breakdown, g: CodeGroup) -> None:
+    rows = [line for line in DOCS.splitlines() if line.startswith(f"| `{g.id}` |")]
+    assert len(rows) == 1, f"docs/preview.md states {g.id} once"
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    assert cells[1] == g.label and cells[2] == ", ".join(g.codes)
+    assert f"**{b.name}** (`{b.field}`)" in DOCS
+
+
+def test_reason_for_new_episode_groups_u_keeps_the_carers_b_changes_them() -> None:
+    assert groups.SAME_CARERS == ("L", "T", "U") and groups.NEW_CARERS == ("P", "B")
+    assert "the carers stay the same with **L, T, U**" in DOCS and "new carers starts with **P, B**" in DOCS
+
+
+def test_each_rec_code_in_exactly_one_ceased_category() -> None:
+    codes = groups.CEASED.codes()
+    assert sorted(codes) == sorted(set(codes))
+    valid = codes_for("ssda903", "REC", "2024_25") - {"X1"}  # every REC that ends care (X1 does not)
+    assert sorted(codes) == sorted(valid)
+
+
+@pytest.mark.parametrize("g", groups.CEASED.groups, ids=lambda g: g.id)
+def test_ceased_category_counts_its_codes_only(tmp_path: Path, g: CodeGroup) -> None:
+    # One child ceasing with each code of the category, one with a code of the next category; the rest category
+    # also takes a blank REC.
+    codes = list(g.codes) + ([""] if g.id == groups.CEASED.rest else [])
+    episodes = [EPISODES]
+    for n, code in enumerate(codes):
+        episodes.append(ep(f"IN{n}", "01/01/2024", "S", "C2", "U1", "01/02/2025", code))
+    episodes.append(ep("OUT", "01/01/2024", "S", "C2", "U1", "01/02/2025", _outside(groups.CEASED, g)))
+    p = preview_903(tmp_path, {"episodes.csv": episodes})
+    assert figures(p, g.id) == (len(codes), len(codes) + 1)
+
+
+def test_e13_is_its_own_category_not_returned_home(tmp_path: Path) -> None:
+    episodes = [EPISODES, ep("H1", "01/01/2024", "S", "C2", "U1", "01/02/2025", "E4A")]
+    episodes += [ep(f"R{n}", "01/01/2024", "S", "C2", "U1", "01/02/2025", "E13") for n in range(3)]
+    p = preview_903(tmp_path, {"episodes.csv": episodes})
+    assert figures(p, "ceased_home") == (1, 4)
+    assert figures(p, "ceased_lived_with_relatives") == (3, 4)
+    assert p.measure("ceased_lived_with_relatives").label.startswith("Ceased: Left care to live with parents")
+
+
+@pytest.mark.parametrize("g", groups.ABUSE.groups, ids=lambda g: g.id)
+def test_abuse_category_counts_its_codes_only(tmp_path: Path, g: CodeGroup) -> None:
+    head = "LAchildID,CINdetailsID,CPPID,CPPstartDate,CPPendDate,InitialCategoryOfAbuse,LatestCategoryOfAbuse,"
+    cpp = [head + "NumberOfPreviousCPP"]
+    cpp += [f"P{n},1,1,2024-05-01,,{code},{code},0" for n, code in enumerate(g.codes)]
+    other = _outside(groups.ABUSE, g)
+    cpp.append(f"Q,1,1,2024-05-01,,{other},{other},0")
+    p = preview_cin(tmp_path, {"cpp.csv": cpp})
+    assert figures(p, g.id) == (len(g.codes), len(g.codes) + 1)
 
 
 # ------------------------------------------------------------------------------------------------- conventions

@@ -9,21 +9,17 @@ from ..dataset import Dataset
 from ..engine.derived import periods_of_care
 from ..engine.runner import TableStore
 from .common import Window, age_at, ages_of, days_between, history, lookup, table, window
+from .groups import (
+    ADOPTION_PLACEMENTS,
+    CEASED,
+    COURT_AUTHORITY,
+    SAME_CARERS,
+    SHORT_BREAKS,
+    Breakdown,
+)
 from .model import Measure, count, mean_days, percent, unavailable
 
-SHORT_BREAKS = ("V3", "V4")  # legal status: an agreed series of short-term breaks
-SAME_CARERS = ("L", "T", "B")  # RNE: legal status only (L), placement changed with the same carers (T, B)
-ADOPTION_PLACEMENTS = ("A3", "A4", "A5", "A6")
-COURT_AUTHORITY = ("E1", "D1")  # placement order, freeing order
-ADOPTED = ("E11", "E12")
-CEASED_GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("adopted", "adopted", ADOPTED),
-    ("sgo", "special guardianship order", ("E45", "E46", "E47", "E48")),
-    ("cao", "child arrangements (residence) order", ("E41",)),
-    ("home", "returned home to parents or relatives", ("E4A", "E4B", "E13")),
-    ("independent", "moved into independent living", ("E5", "E6")),
-    ("carers18", "aged 18, stayed with carers", ("E17",)),
-]
+ADOPTED = CEASED.group("ceased_adopted").codes
 G_CLA, G_MOVES, G_MISSING, G_ADOPT, G_LEAVERS, G_HEALTH = (
     "Children looked after",
     "Placement stability",
@@ -42,7 +38,7 @@ def care_episodes(dataset: Dataset) -> pd.DataFrame:
     - ``_current``: the episode is in this year's return; ``_index``: its index in this year's Episodes table;
     - POC_ID, POC_START, POC_END: periods of care (validator.engine.derived.periods_of_care);
     - NEW_PLACEMENT: the episode starts a placement with new carers: the first episode of a period of care, or any
-      episode whose RNE is not L, T or B;
+      episode whose RNE is not L, T or U (groups.SAME_CARERS);
     - CARERS_START: DECOM of the first episode with the same carers (the last NEW_PLACEMENT episode up to this one);
     - PLACEMENT_START: CARERS_START, except that when those carers' first episode is an adoption placement
       (PLACE A3-A6) it is the start of the carers before them in the same period of care.
@@ -135,13 +131,20 @@ def _looked_after(cur: pd.DataFrame, w: Window) -> list[Measure]:
         count("cla_started", "Children who started to be looked after during the year", G_CLA, started),
         count("cla_ceased", "Children who ceased to be looked after during the year", G_CLA, len(gone)),
     ]
-    grouped: set[str] = set()
-    for key, words, codes in CEASED_GROUPS:
-        grouped.update(codes)
-        n = int(gone["REC"].isin(codes).sum())
-        out.append(percent(f"ceased_{key}", f"Ceased: {words}", G_CLA, n, len(gone)))
-    other = int((~gone["REC"].isin(grouped)).sum())
-    out.append(percent("ceased_other", "Ceased: any other reason", G_CLA, other, len(gone)))
+    out += breakdown(CEASED, gone["REC"], G_CLA, "Ceased")
+    return out
+
+
+def breakdown(table: Breakdown, values: pd.Series, group: str, prefix: str) -> list[Measure]:
+    """One percentage per category of ``table``: the rows of ``values`` (one per child) whose code is in it, of
+    all the rows; a value in no category (blank, invalid) counts in the breakdown's ``rest`` category, if any."""
+    out = []
+    listed = values.isin(table.codes()).fillna(False).astype(bool)
+    for g in table.groups:
+        hit = values.isin(g.codes).fillna(False).astype(bool)
+        if g.id == table.rest:
+            hit |= ~listed
+        out.append(percent(g.id, f"{prefix}: {g.label}", group, int(hit.sum()), len(values)))
     return out
 
 

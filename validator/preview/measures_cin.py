@@ -7,15 +7,9 @@ import pandas as pd
 from ..dataset import Dataset
 from ..engine.calendar import working_days
 from .common import Window, history, table, window
+from .groups import ABUSE
 from .model import Measure, count, percent, unavailable
 
-CATEGORIES = [
-    ("NEG", "neglect"),
-    ("PHY", "physical abuse"),
-    ("SAB", "sexual abuse"),
-    ("EMO", "emotional abuse"),
-    ("MUL", "multiple categories"),
-]
 ASSESSMENT_DAYS = 45
 ICPC_DAYS = 15
 G_REF, G_ASS, G_CP, G_CIN = (
@@ -128,9 +122,7 @@ def _plans(cpp: pd.DataFrame | None, w: Window) -> list[Measure]:
         ("cpp_started", started_label, "count"),
         ("cpp_second", "Plans started that were a second or subsequent plan", "percent"),
     ]
-    specs += [
-        (f"cpp_{code.lower()}", f"Plans started: initial category {words}", "percent") for code, words in CATEGORIES
-    ]
+    specs += [(g.id, f"Plans started: initial category of abuse: {g.label}", "percent") for g in ABUSE.groups]
     specs += [("cpp_ended_2_years", "Plans ended during the year that lasted 2 years or more", "percent")]
     if cpp is None:
         return [
@@ -142,8 +134,9 @@ def _plans(cpp: pd.DataFrame | None, w: Window) -> list[Measure]:
     out = [count("cpp_started", started_label, G_CP, n)]
     second = int((started["NumberOfPreviousCPP"] >= 1).fillna(False).astype(bool).sum())
     out.append(percent("cpp_second", specs[1][1], G_CP, second, n))
-    for (code, _), (id, label, _) in zip(CATEGORIES, specs[2:-1], strict=True):
-        out.append(percent(id, label, G_CP, int(started["InitialCategoryOfAbuse"].eq(code).fillna(False).sum()), n))
+    for g, (id, label, _) in zip(ABUSE.groups, specs[2:-1], strict=True):
+        hit = started["InitialCategoryOfAbuse"].isin(g.codes).fillna(False).astype(bool)
+        out.append(percent(id, label, G_CP, int(hit.sum()), n))
     ended = cpp[w.contains(cpp["CPPendDate"])]
     long = int((ended["CPPendDate"] >= ended["CPPstartDate"] + pd.DateOffset(years=2)).sum())
     out.append(percent("cpp_ended_2_years", specs[-1][1], G_CP, long, len(ended)))

@@ -12,7 +12,8 @@ from ..dataset import PREVIOUS, Dataset
 from ..engine.calendar import age
 from ..engine.derived import DerivationContext, DerivedDataUnavailable, placement_geography
 from .common import ages_of, days_between, flag, lookup, table, window
-from .measures_903 import SHORT_BREAKS, care_episodes
+from .groups import SHORT_BREAKS
+from .measures_903 import care_episodes
 from .measures_cin import ASSESSMENT_DAYS, ICPC_DAYS, assessment_days, icpc_days, referrals
 
 GEOGRAPHY = ("PL_LA", "PL_LOCATION", "PL_DISTANCE")
