@@ -120,9 +120,36 @@ def test_long_term_stability_uses_earlier_years(tmp_path: Path) -> None:
     p = preview_903(tmp_path / "with", files, last_year)
     assert figures(p, "long_term_stability") == (3, 4)  # cohort L1, L2, L5, L6; stable L1, L5, L6
     # Without last year's return L2's care seems to start on 01/06/2023: not in the cohort.
+    assert p.measure("long_term_stability").history_unknown == 0
     alone = preview_903(tmp_path / "alone", files)
     assert figures(alone, "long_term_stability") == (3, 3)
     assert any("--previous" in note for note in alone.notes)
+    # ... and the figure says so: L2's first episode is not RNE S, so its care began earlier, date unknown.
+    # L4 (RNE S, 01/10/2022) is left out for certain; the children in the cohort are in it whatever came before.
+    measure = alone.measure("long_term_stability")
+    assert measure.history_unknown == 1
+    row = alone.measures_frame().set_index("measure").loc["long_term_stability"]
+    assert row["history_unknown"] == 1 and "earlier years' returns (--previous) would settle" in row["note"]
+    assert alone.measures_frame(Convention()).set_index("measure").loc["long_term_stability", "history_unknown"] == "c"
+    assert list(alone.tables["Episodes"].set_index("CHILD").loc[["L1", "L2"], "POC_START_KNOWN"]) == ["Y", "N"]
+
+
+def test_adoption_times_say_how_many_children_rest_on_earlier_history(tmp_path: Path) -> None:
+    episodes = [
+        EPISODES,
+        # K1's care began before the data: its first known episode is a move (P), so A1 counts too few days
+        ep("K1", "01/06/2023", "P", "E1", "A6", "15/02/2025", "E11"),
+        ep("K2", "01/05/2022", "S", "E1", "U1", "01/06/2023", "X1"),
+        ep("K2", "01/06/2023", "P", "E1", "A6", "15/02/2025", "E11"),
+    ]
+    ad1 = [
+        "CHILD,DOB,DATE_INT,DATE_MATCH,FOSTER_CARE,NB_ADOPTR,SEX_ADOPTR,LS_ADOPTR",
+        "K1,01/01/2021,01/12/2022,01/05/2023,0,2,MF,L0",
+        "K2,01/01/2021,01/12/2022,01/05/2023,0,2,MF,L0",
+    ]
+    p = preview_903(tmp_path, {"episodes.csv": episodes, "ad1.csv": ad1})
+    assert figures(p, "adopted") == (2, None)
+    assert [p.measure(m).history_unknown for m in ("adoption_a1", "adoption_a10", "adoption_a2")] == [1, 1, 1]
 
 
 def test_missing_and_away_incidents(tmp_path: Path) -> None:

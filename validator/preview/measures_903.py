@@ -41,7 +41,9 @@ def care_episodes(dataset: Dataset) -> pd.DataFrame:
       episode whose RNE is not L, T or U (groups.SAME_CARERS);
     - CARERS_START: DECOM of the first episode with the same carers (the last NEW_PLACEMENT episode up to this one);
     - PLACEMENT_START: CARERS_START, except that when those carers' first episode is an adoption placement
-      (PLACE A3-A6) it is the start of the carers before them in the same period of care.
+      (PLACE A3-A6) it is the start of the carers before them in the same period of care;
+    - MID_PERIOD: the period's first episode in the data supplied does not start care (RNE not S): the period
+      began earlier, on a date these returns do not hold, so POC_START is the earliest date known, not the start.
     """
     current = table(dataset, "Episodes")
     columns = ["CHILD", "DECOM", "DEC", "RNE", "LS", "PLACE", "REC"]
@@ -64,6 +66,9 @@ def care_episodes(dataset: Dataset) -> pd.DataFrame:
     child = eps["CHILD"]
     first_of_period = ~child.eq(child.shift(1)) | eps["POC_ID"].ne(eps["POC_ID"].shift(1)).fillna(True)
     eps["NEW_PLACEMENT"] = first_of_period | ~eps["RNE"].isin(SAME_CARERS)
+    starts_care = eps["RNE"].eq("S").fillna(False).astype(bool)
+    first_starts = starts_care.where(first_of_period).groupby([child, eps["POC_ID"]]).transform("first")
+    eps["MID_PERIOD"] = ~first_starts.astype(bool)
     block = eps["NEW_PLACEMENT"].astype("int64").groupby(child).cumsum()
     keys = [child, block]
     eps["CARERS_START"] = eps["DECOM"].groupby(keys).transform("first")
@@ -169,11 +174,15 @@ def _stability(cur: pd.DataFrame, header: pd.DataFrame | None, w: Window) -> lis
             unavailable("long_term_stability", LONG_TERM, G_MOVES, "percent", "no Header table (dates of birth)"),
         ]
     ages = ages_of(end["CHILD"], header, "CHILD", "DOB", w.end)
-    cohort = end[
-        (ages < 16).fillna(False).astype(bool) & (end["POC_START"] <= w.end - pd.DateOffset(years=2, months=6))
-    ]
+    under_16 = (ages < 16).fillna(False).astype(bool)
+    long_enough = end["POC_START"] <= w.end - pd.DateOffset(years=2, months=6)
+    cohort = end[under_16 & long_enough]
     stable = int((cohort["PLACEMENT_START"] <= w.end - pd.DateOffset(years=2)).sum())
-    return [*out, percent("long_term_stability", LONG_TERM, G_MOVES, stable, len(cohort))]
+    measure = percent("long_term_stability", LONG_TERM, G_MOVES, stable, len(cohort))
+    # Left out only because the known start is too late: an earlier, unknown start could put them in (and their
+    # carers may date from before it too). A child in the cohort is in it whatever the earlier history.
+    measure.history_unknown = int((under_16 & ~long_enough & end["MID_PERIOD"]).sum())
+    return [*out, measure]
 
 
 LONG_TERM = "Under 16, looked after 2.5 years or more, in the same placement 2 years or more"
@@ -181,7 +190,7 @@ LONG_TERM = "Under 16, looked after 2.5 years or more, in the same placement 2 y
 
 def _adoption(cur: pd.DataFrame, eps: pd.DataFrame, ad1: pd.DataFrame | None, w: Window) -> list[Measure]:
     adopted = ceased(cur, w)
-    adopted = adopted[adopted["REC"].isin(ADOPTED)][["CHILD", "POC_ID", "POC_START"]]
+    adopted = adopted[adopted["REC"].isin(ADOPTED)][["CHILD", "POC_ID", "POC_START", "MID_PERIOD"]]
     period = eps.merge(adopted[["CHILD", "POC_ID"]], on=["CHILD", "POC_ID"])
     placed = period[period["PLACE"].isin(ADOPTION_PLACEMENTS)].drop_duplicates("CHILD", keep="first")
     moved = lookup(adopted["CHILD"], placed, "DECOM")
@@ -190,6 +199,8 @@ def _adoption(cur: pd.DataFrame, eps: pd.DataFrame, ad1: pd.DataFrame | None, w:
     court = lookup(adopted["CHILD"], authority, "DECOM")
     out = [count("adopted", "Children adopted during the year", G_ADOPT, len(adopted))]
     out.append(mean_days("adoption_a1", A1, G_ADOPT, days_between(adopted["POC_START"], moved)))
+    # A period whose start is not in the data: its days are too few, or its move to the adopters is not known.
+    out[-1].history_unknown = int(adopted["MID_PERIOD"].sum())
     if ad1 is None:
         why = "no AD1 table in the return"
         return [
@@ -202,7 +213,11 @@ def _adoption(cur: pd.DataFrame, eps: pd.DataFrame, ad1: pd.DataFrame | None, w:
     moved_a10 = carers.where(foster, moved)
     match = lookup(adopted["CHILD"], ad1, "DATE_MATCH")
     out.append(mean_days("adoption_a10", A10, G_ADOPT, days_between(adopted["POC_START"], moved_a10)))
+    out[-1].history_unknown = int(adopted["MID_PERIOD"].sum())
     out.append(mean_days("adoption_a2", A2, G_ADOPT, days_between(court, match)))
+    # The court's authority may predate the data: unknown when the first E1/D1 episode is the first one known.
+    unsure = adopted["MID_PERIOD"] & match.notna() & (court.isna() | court.eq(adopted["POC_START"]).fillna(False))
+    out[-1].history_unknown = int(unsure.sum())
     return out
 
 

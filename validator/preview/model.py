@@ -27,6 +27,8 @@ class Measure:
     numerator: float | None = None
     denominator: float | None = None
     note: str = ""  # why the measure could not be worked out, or a caveat
+    # children whose place in the figure rests on history the return does not hold (see HISTORY_NOTE)
+    history_unknown: int | None = None
     # filled in by compare.compare() when a previous year is given
     previous: float | None = None
     previous_numerator: float | None = None
@@ -68,6 +70,12 @@ def mean_days(id: str, label: str, group: str, days: pd.Series | None, note: str
         return Measure(id, label, group, "mean_days", None, None, note)
     known = days.dropna().astype("float64")
     return Measure(id, label, group, "mean_days", float(known.sum()), float(len(known)), note)
+
+
+HISTORY_NOTE = (
+    "children whose care history starts before the data supplied (first episode not RNE S): "
+    "earlier years' returns (--previous) would settle whether and how they count"
+)
 
 
 def unavailable(id: str, label: str, group: str, kind: str, why: str) -> Measure:
@@ -175,10 +183,17 @@ class Preview:
                     "previous_numerator": _prev_num(conv, m) if self.previous_year else None,
                     "previous_denominator": conv.count(m.previous_denominator) if self.previous_year else None,
                     "change_percent": conv.change(m, percent=True),
-                    "note": m.note,
+                    "history_unknown": conv.count(m.history_unknown) if m.history_unknown else None,
+                    "note": _note(m),
                 }
             )
         return pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+
+
+def _note(m: Measure) -> str:
+    """The measure's note, with the caveat about unknown history when some children's inclusion rests on it."""
+    caveat = f"history_unknown: {HISTORY_NOTE}" if m.history_unknown else ""
+    return "; ".join(text for text in (m.note, caveat) if text)
 
 
 def _prev_num(conv: Convention, m: Measure) -> float | str | None:
@@ -200,5 +215,6 @@ MEASURE_COLUMNS = [
     "previous_numerator",
     "previous_denominator",
     "change_percent",
+    "history_unknown",
     "note",
 ]

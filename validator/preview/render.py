@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..outputs.csv_out import safe_cell
-from .model import SUPPRESSED, Convention, Measure, Preview
+from .model import HISTORY_NOTE, SUPPRESSED, Convention, Measure, Preview
 
 RETURN_NAMES = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census"}
 DATE_FORMATS = {"ssda903": "%d/%m/%Y", "cin": "%Y-%m-%d"}  # as each return writes its dates
@@ -69,6 +69,7 @@ class FigureRow:
     change: str
     flag: str
     note: str
+    history: str  # beside the figure: how many children rest on history the return lacks, and what settles it
 
 
 def figure_rows(preview: Preview, conv: Convention) -> list[FigureRow]:
@@ -80,7 +81,11 @@ def figure_rows(preview: Preview, conv: Convention) -> list[FigureRow]:
             parts += f"/{_shown(conv.count(m.denominator), 'count')}"
         previous = _shown(conv.previous(m), m.kind) if preview.previous_year else ""
         change = _change(conv, m) if preview.previous_year else ""
-        rows.append(FigureRow(m.group, m.label, value, parts, previous, change, m.flag or "", m.note or ""))
+        history = ""
+        if m.history_unknown:
+            history = f"{_shown(conv.count(m.history_unknown), 'count')} {HISTORY_NOTE}"
+        note = "; ".join(text for text in (m.note, history) if text)
+        rows.append(FigureRow(m.group, m.label, value, parts, previous, change, m.flag or "", note, history))
     return rows
 
 
@@ -102,7 +107,8 @@ def print_preview(preview: Preview, conv: Convention, out: Console) -> None:
         if row.group != group:
             group = row.group
             table.add_row(f"[bold]{group}[/]")
-        cells = [f"  {row.label}", row.value, row.parts]
+        label = f"  {row.label}" + (f"\n  [dim]({row.history})[/]" if row.history else "")
+        cells = [label, row.value, row.parts]
         if comparing:
             cells += [row.previous, row.change, f"[bold yellow]{row.flag}[/]" if row.flag else ""]
         table.add_row(*cells)

@@ -61,6 +61,7 @@ def _derive_903(dataset: Dataset, tables: dict[str, pd.DataFrame], notes: list[s
     for col in ("POC_ID", "POC_START", "POC_END", "PLACEMENT_START"):
         eps[col] = care[col].reindex(typed.index)
     eps["NEW_PLACEMENT"] = flag(care["NEW_PLACEMENT"].reindex(typed.index))
+    eps["POC_START_KNOWN"] = flag(~care["MID_PERIOD"].reindex(typed.index).astype("boolean"))
     if header is not None:
         eps["AGE_AT_DECOM"] = age(lookup(typed["CHILD"], header, "DOB"), typed["DECOM"])
     else:
