@@ -3,6 +3,8 @@ comments), the publication conventions, year-on-year flags, and the command line
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +17,7 @@ from validator.preview import Convention, build_preview, groups, previous_datase
 from validator.preview.compare import compare
 from validator.preview.groups import Breakdown, CodeGroup
 from validator.preview.model import Measure, count, percent
+from validator.reference.postcodes import open_postcode_lookup
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -44,6 +47,16 @@ def preview_903(tmp_path: Path, files: dict[str, list[str]], previous: dict[str,
 def figures(preview, id: str) -> tuple[float | None, float | None]:
     m = preview.measure(id)
     return m.numerator, m.denominator
+
+
+def _cases(breakdowns: list[Breakdown]) -> list[tuple[Breakdown, CodeGroup]]:
+    return [(b, g) for b in breakdowns for g in b.groups]
+
+
+def _outside(b: Breakdown, g: CodeGroup) -> str:
+    """A code of the breakdown in the next category (E13 for "returned home"): counted elsewhere, not in ``g``."""
+    n = b.groups.index(g)
+    return b.groups[(n + 1) % len(b.groups)].codes[0]
 
 
 # ------------------------------------------------------------------------------------------------- SSDA903
@@ -227,6 +240,13 @@ def test_care_leavers(tmp_path: Path) -> None:
     assert figures(p, "leavers_in_touch") == (2, 4)
     assert figures(p, "leavers_suitable") == (2, 4)
     assert figures(p, "leavers_eet") == (2, 4)
+    # DfE's bands: 17 and 18 (CL1, CL3), 19 to 21 (CL2, CL4)
+    assert figures(p, "leavers_in_touch_17_18") == (1, 2)  # CL1
+    assert figures(p, "leavers_suitable_17_18") == (2, 2)  # CL1, CL3
+    assert figures(p, "leavers_eet_17_18") == (2, 2)  # CL1 (F1), CL3 (P5)
+    assert figures(p, "leavers_in_touch_19_21") == (1, 2)  # CL2
+    assert figures(p, "leavers_suitable_19_21") == (0, 2)
+    assert figures(p, "leavers_eet_19_21") == (0, 2)
 
 
 def test_health_of_children_looked_after_12_months(tmp_path: Path) -> None:
@@ -252,6 +272,110 @@ def test_health_of_children_looked_after_12_months(tmp_path: Path) -> None:
     assert figures(p, "immunisations") == (3, 5)  # H1, H3, H4
     assert figures(p, "development_check") == (1, 1)  # H1, the only under-5
     assert figures(p, "sdq_completed") == (1, 3)  # H2 of H2, H3 and H6 (aged 5 to 16)
+
+
+def test_outcomes_of_children_looked_after_12_months(tmp_path: Path) -> None:
+    # Cohort (looked after since 01/01/2023): O1-O5. O6 started in the year: left out.
+    cols = "CHILD,DOB,SDQ_SCORE,SDQ_REASON,CONVICTED,HEALTH_CHECK,IMMUNISATIONS,TEETH_CHECK,HEALTH_ASSESSMENT,"
+    cols += "SUBSTANCE_MISUSE,INTERVENTION_RECEIVED,INTERVENTION_OFFERED"
+    oc2 = [
+        cols,
+        "O1,01/01/2018,13,,,,1,1,1,0,,",  # aged 7: SDQ 13 (normal); under 10
+        "O2,01/01/2013,17,,1,,1,1,1,1,1,1",  # aged 12: SDQ 17 (concern), convicted, substance misuse
+        "O3,01/01/2010,22,,0,,1,1,1,0,,",  # aged 15: SDQ 22 (concern)
+        "O4,01/01/2008,30,,1,,1,1,1,1,0,1",  # aged 17: SDQ outside 5-16; convicted; substance misuse
+        "O5,01/01/2014,,SDQ1,0,,1,1,1,0,,",  # aged 11: no SDQ score
+        "O6,01/01/2012,40,,1,,1,1,1,1,,",  # not in the cohort
+    ]
+    episodes = [EPISODES, *[ep(c, "01/01/2023", "S", "C2", "U1") for c in ("O1", "O2", "O3", "O4", "O5")]]
+    episodes.append(ep("O6", "01/06/2024", "S", "C2", "U1"))
+    p = preview_903(tmp_path, {"episodes.csv": episodes, "oc2.csv": oc2})
+    assert figures(p, "sdq_average") == (13 + 17 + 22, 3)  # O1, O2, O3
+    assert p.measure("sdq_average").value == pytest.approx(17.333, abs=0.001)
+    assert Convention().value(p.measure("sdq_average")) == "c"  # 3 children
+    assert Convention(raw=True).value(p.measure("sdq_average")) == 17.33
+    assert figures(p, "sdq_concern") == (2, 3)  # O2 (17), O3 (22)
+    assert figures(p, "convicted") == (2, 4)  # O2, O4 of the aged 10 or over: O2-O5
+    assert figures(p, "substance_misuse") == (2, 5)  # O2, O4 of the cohort
+
+
+def test_at_31_march_by_placement_legal_status_and_need_mothers_and_adoption(tmp_path: Path) -> None:
+    def row(child: str, ls: str, cin: str, place: str, dec: str = "", rec: str = "") -> str:
+        return f"{child},01/01/2024,S,{ls},{cin},{place},PR1,{dec},{rec},,,,"
+
+    episodes = [
+        EPISODES,
+        row("W1", "C2", "N1", "U1"),
+        row("W2", "C1", "N1", "U4"),
+        row("W3", "E1", "N2", "A4"),  # placed for adoption
+        row("W4", "V2", "N4", "K2"),
+        row("W5", "J2", "N6", "Z11"),  # a 2025_26 code in the other placements
+        row("W6", "C2", "N1", "U1", "31/03/2025", "E4A"),  # ceased on 31 March: not at 31 March
+        row("W7", "V3", "N2", "U1"),  # a short break: left out
+    ]
+    header = [
+        HEADER,
+        "W1,F,01/01/2008,WBRI,UN1,1,01/06/2024",
+        "W2,F,01/01/2008,WBRI,UN1,0,",
+        "W6,F,01/01/2008,WBRI,UN1,1,",
+    ]
+    p = preview_903(tmp_path, {"episodes.csv": episodes, "header.csv": header})
+    assert figures(p, "placement_foster") == (2, 5)  # W1, W2
+    assert figures(p, "placement_adoption") == (1, 5)
+    assert figures(p, "placement_homes") == (1, 5)
+    assert figures(p, "placement_other") == (1, 5)
+    assert figures(p, "ls_full_care_order") == (1, 5) and figures(p, "ls_interim_care_order") == (1, 5)
+    assert figures(p, "ls_placement_order") == (1, 5) and figures(p, "ls_section_20") == (1, 5)
+    assert figures(p, "ls_youth_justice") == (1, 5)
+    assert figures(p, "need_abuse_neglect") == (2, 5) and figures(p, "need_behaviour") == (1, 5)
+    assert figures(p, "placed_for_adoption") == (1, None)
+    assert figures(p, "looked_after_mothers") == (1, None)  # W1; W6 is not looked after at 31 March
+
+
+AT_END = [groups.PLACEMENT, groups.LEGAL_STATUS, groups.CATEGORY_OF_NEED]
+
+
+@pytest.mark.parametrize(("b", "g"), _cases(AT_END), ids=lambda x: getattr(x, "id", ""))
+def test_at_31_march_category_counts_its_codes_only(tmp_path: Path, b: Breakdown, g: CodeGroup) -> None:
+    column = b.field.split(".")[1]
+    base = {"LS": "C2", "CIN": "N1", "PLACE": "U1"}
+
+    def row(child: str, code: str) -> str:
+        values = {**base, column: code}
+        return f"{child},01/01/2024,S,{values['LS']},{values['CIN']},{values['PLACE']},PR1,,,,,,"
+
+    codes = list(g.codes) + ([""] if g.id == b.rest else [])
+    episodes = [EPISODES, *[row(f"IN{n}", code) for n, code in enumerate(codes)], row("OUT", _outside(b, g))]
+    p = preview_903(tmp_path, {"episodes.csv": episodes})
+    assert figures(p, g.id) == (len(codes), len(codes) + 1)
+
+
+def test_placed_outside_the_la_and_more_than_20_miles_from_home(tmp_path: Path) -> None:
+    def row(child: str, home: str, placed: str) -> str:
+        return f"{child},01/01/2024,S,C2,N1,U1,PR1,,,,{home},{placed},"
+
+    episodes = [
+        EPISODES,
+        row("G1", "SW13 0WA", "SW13 8QZ"),  # in Richmond (E09000027), 2 miles
+        row("G2", "SW13 0WA", "TW3 4EL"),  # Hounslow: outside, 4 miles
+        row("G3", "SW13 0WA", "B1 1BB"),  # Birmingham: outside, about 99 miles
+        row("G4", "SW13 0WA", "BN1 1AA"),  # Brighton: outside, about 45 miles
+        row("G5", "", "SW13 8QZ"),  # no home postcode: distance not known
+        row("G6", "SW13 0WA", "SW13 8QZ"),
+    ]
+    current = write(tmp_path / "2024_25", {"episodes.csv": episodes})
+    dataset = load_return([current], return_type="ssda903", year="2024_25", la="E09000027")
+    dataset.postcodes = open_postcode_lookup(None)  # the ONS data shipped with the tool
+    p = build_preview(dataset)
+    assert figures(p, "placed_outside_la") == (3, 6)  # G2, G3, G4
+    assert figures(p, "placed_over_20_miles") == (2, 6)  # G3, G4
+    assert figures(p, "placed_outside_over_20_miles") == (2, 6)
+    assert figures(p, "placed_distance_unknown") == (1, 6)  # G5
+    unknown = load_return([current], return_type="ssda903", year="2024_25")
+    unknown.postcodes = open_postcode_lookup(None)
+    no_la = build_preview(unknown)
+    assert no_la.measure("placed_outside_la").numerator is None and "--la" in no_la.measure("placed_outside_la").note
+    assert figures(no_la, "placed_over_20_miles") == (2, 6)
 
 
 def test_transformed_episodes_carry_the_derived_columns(tmp_path: Path) -> None:
@@ -359,17 +483,7 @@ def test_child_protection_plans(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------------- code groups
 
 DOCS = (ROOT / "docs" / "preview.md").read_text(encoding="utf-8")
-DOCUMENTED = [groups.CEASED, groups.ABUSE]
-
-
-def _cases(breakdowns: list[Breakdown]) -> list[tuple[Breakdown, CodeGroup]]:
-    return [(b, g) for b in breakdowns for g in b.groups]
-
-
-def _outside(b: Breakdown, g: CodeGroup) -> str:
-    """A code of the breakdown in the next category (E13 for "returned home"): counted elsewhere, not in ``g``."""
-    n = b.groups.index(g)
-    return b.groups[(n + 1) % len(b.groups)].codes[0]
+DOCUMENTED = list(groups.BREAKDOWNS)
 
 
 @pytest.mark.parametrize(("b", "g"), _cases(DOCUMENTED), ids=lambda x: getattr(x, "id", ""))
@@ -424,6 +538,93 @@ def test_abuse_category_counts_its_codes_only(tmp_path: Path, g: CodeGroup) -> N
     cpp.append(f"Q,1,1,2024-05-01,,{other},{other},0")
     p = preview_cin(tmp_path, {"cpp.csv": cpp})
     assert figures(p, g.id) == (len(g.codes), len(g.codes) + 1)
+
+
+def test_children_in_need_during_the_year_episodes_primary_need_and_plans(tmp_path: Path) -> None:
+    details = [
+        DETAILS,
+        "E1,1,2023-10-01,1A,N1,2024-06-01,RC1,,false",  # open in the year, ended in it
+        "E2,1,2024-05-01,1A,N4,,,,false",  # started; open at 31 March (N4)
+        "E2,2,2024-04-10,1A,N9,2024-04-20,RC1,,false",  # started and ended
+        "E3,1,2024-07-01,1A,N1,2024-07-01,RC8,,true",  # no further action: not an episode of need
+        "E4,1,2022-01-01,1A,,,,,false",  # open at 31 March, primary need blank: not stated
+        "E5,1,2023-01-01,1A,N1,2024-03-31,RC1,,false",  # closed before the year
+    ]
+    plans = ["LAchildID,CINdetailsID,CINPlanStartDate,CINPlanEndDate"]
+    plans += ["E2,1,2024-06-01,", "E4,1,2023-01-01,2025-03-31", "E1,1,2023-11-01,2024-06-01"]
+    p = preview_cin(tmp_path, {"cin_details.csv": details, "cin_plans.csv": plans})
+    assert figures(p, "cin_during_year") == (3, None)  # E1, E2, E4
+    assert figures(p, "cin_episodes_started") == (2, None)  # E2 x2
+    assert figures(p, "cin_episodes_ended") == (2, None)  # E1, E2 (2)
+    assert figures(p, "cin_31_march") == (2, None)  # E2, E4
+    assert figures(p, "primary_need_n4") == (1, 2) and figures(p, "primary_need_n0") == (1, 2)
+    assert figures(p, "primary_need_n1") == (0, 2)
+    assert figures(p, "cin_plan_31_march") == (1, None)  # E2 (E4's ended on 31 March)
+
+
+def test_factors_identified_at_assessment(tmp_path: Path) -> None:
+    assessments = [
+        "LAchildID,CINdetailsID,AssessmentID,AssessmentActualStartDate,AssessmentInternalReviewDate,"
+        "AssessmentAuthorisationDate",
+        "F1,1,1,2024-04-02,,2024-05-01",
+        "F2,1,1,2024-04-02,,2024-05-01",
+        "F3,1,1,2024-04-02,,2024-05-01",
+        "F4,1,1,2024-02-01,,2024-03-01",  # completed last year
+    ]
+    factors = ["LAchildID,CINdetailsID,AssessmentID,AssessmentFactor"]
+    factors += ["F1,1,1,3A", "F1,1,1,4B", "F2,1,1,3A", "F3,1,1,21", "F4,1,1,3A"]
+    p = preview_cin(tmp_path, {"assessments.csv": assessments, "factors.csv": factors})
+    assert figures(p, "factor_3a") == (2, 3)  # F1, F2 of the 3 completed in the year
+    assert figures(p, "factor_4b") == (1, 3)
+    assert figures(p, "factor_21") == (1, 3)
+    assert figures(p, "factor_1a") == (0, 3)
+
+
+@pytest.mark.parametrize("g", groups.PRIMARY_NEED.groups, ids=lambda g: g.id)
+def test_primary_need_category_counts_its_codes_only(tmp_path: Path, g: CodeGroup) -> None:
+    codes = list(g.codes) + ([""] if g.id == groups.PRIMARY_NEED.rest else [])
+    details = [DETAILS, *[f"N{n},1,2024-05-01,1A,{code},,,,false" for n, code in enumerate(codes)]]
+    details.append(f"OUT,1,2024-05-01,1A,{_outside(groups.PRIMARY_NEED, g)},,,,false")
+    p = preview_cin(tmp_path, {"cin_details.csv": details})
+    assert figures(p, g.id) == (len(codes), len(codes) + 1)
+
+
+@pytest.mark.parametrize("g", groups.FACTORS.groups, ids=lambda g: g.id)
+def test_assessment_factor_counts_its_code_only(tmp_path: Path, g: CodeGroup) -> None:
+    assessments = [
+        "LAchildID,CINdetailsID,AssessmentID,AssessmentActualStartDate,AssessmentInternalReviewDate,"
+        "AssessmentAuthorisationDate",
+        "A,1,1,2024-04-02,,2024-05-01",
+        "B,1,1,2024-04-02,,2024-05-01",
+    ]
+    factors = ["LAchildID,CINdetailsID,AssessmentID,AssessmentFactor", f"A,1,1,{g.codes[0]}"]
+    factors.append(f"B,1,1,{_outside(groups.FACTORS, g)}")
+    p = preview_cin(tmp_path, {"assessments.csv": assessments, "factors.csv": factors})
+    assert figures(p, g.id) == (1, 2)
+
+
+def test_initial_conferences_plans_ended_and_reviews_within_timescales(tmp_path: Path) -> None:
+    cpp = [
+        "LAchildID,CINdetailsID,CPPID,CPPstartDate,CPPendDate,InitialCategoryOfAbuse,LatestCategoryOfAbuse,"
+        "NumberOfPreviousCPP",
+        "V1,1,1,2024-01-10,2025-01-10,NEG,NEG,0",  # reviews 2024-04-10 (3 months), 2024-10-10 (6): on time
+        "V2,1,1,2024-01-10,2025-01-10,NEG,NEG,0",  # first review 2024-04-11: a day late
+        "V3,1,1,2024-01-10,2025-01-20,NEG,NEG,0",  # reviews on time, but none due 2025-01-10 before the end
+        "V4,1,1,2024-06-01,2024-08-15,NEG,NEG,0",  # under 3 months: not in the measure
+        "V5,1,1,2024-06-01,,NEG,NEG,0",  # open: not ended
+    ]
+    reviews = ["LAchildID,CINdetailsID,CPPID,CPPreviewDate"]
+    reviews += ["V1,1,1,2024-04-10", "V1,1,1,2024-10-10", "V2,1,1,2024-04-11", "V2,1,1,2024-10-01"]
+    reviews += ["V3,1,1,2024-04-01", "V3,1,1,2024-07-10"]
+    s47 = [
+        "LAchildID,CINdetailsID,S47ActualStartDate,InitialCPCtarget,DateOfInitialCPC,ICPCnotRequired",
+        "V5,1,2024-05-20,2024-06-10,2024-06-01,false",
+        "V6,1,2024-02-01,2024-02-20,2024-02-19,false",  # last year's conference
+    ]
+    p = preview_cin(tmp_path, {"cpp.csv": cpp, "reviews.csv": reviews, "s47.csv": s47})
+    assert figures(p, "cpp_ended") == (4, None)  # V1-V4
+    assert figures(p, "cpp_reviews_on_time") == (1, 3)  # V1 of V1, V2, V3
+    assert figures(p, "icpc") == (1, None)  # V5
 
 
 # ------------------------------------------------------------------------------------------------- conventions
@@ -498,6 +699,50 @@ def test_cli_preview_csv_to_stdout_and_cin(capsys) -> None:
     rows = out.splitlines()
     assert rows[0].startswith("measure,value,numerator,denominator")
     assert any(r.startswith("referrals,") for r in rows) and any(r.startswith("cin_31_march,") for r in rows)
+
+
+def test_breakdowns_compared_with_last_year(tmp_path: Path) -> None:
+    # This year: 8 in foster care of 10; last year 3 of 10 (a c), with the same rules of display.
+    def row(child: str, place: str) -> str:
+        return f"{child},01/01/2024,S,C2,N1,{place},PR1,,,,,,"
+
+    def last(child: str, place: str) -> str:
+        return f"{child},01/01/2023,S,C2,N1,{place},PR1,,,,,,"
+
+    now = [EPISODES, *[row(f"Y{n}", "U1" if n < 8 else "K2") for n in range(10)]]
+    before = [EPISODES, *[last(f"Y{n}", "U1" if n < 3 else "K2") for n in range(10)]]
+    p = preview_903(tmp_path, {"episodes.csv": now}, {"episodes.csv": before})
+    m = p.measure("placement_foster")
+    assert (m.value, m.previous, m.change) == (80.0, 30.0, 50.0) and m.flag == "large increase"
+    shown = p.measures_frame(Convention()).set_index("measure").loc["placement_foster"]
+    assert (shown["value"], shown["previous"], shown["change"]) == (80, "c", "c")  # last year's 3 is suppressed
+
+
+def test_suppression_is_the_same_in_console_csv_excel_and_the_web_downloads(tmp_path: Path, capsys) -> None:
+    from validator.api import validate
+    from validator.web.downloads import DOWNLOADS
+
+    current, last = SAMPLES / "ssda903" / "2024_25", SAMPLES / "ssda903" / "2023_24"
+    args = ["preview", str(current), "--previous", str(last), "--la", "E09000027"]
+    assert main([*args, "--format", "csv"]) == 0
+    csv_text = capsys.readouterr().out
+    assert main([*args, "--format", "xlsx", "--output", str(tmp_path / "p.xlsx")]) == 0
+    assert main(args) == 0
+    console = capsys.readouterr().out
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    book = openpyxl.load_workbook(tmp_path / "p.xlsx", read_only=True)
+    sheet = [["" if v is None else str(v) for v in r] for r in book["Measures"].iter_rows(values_only=True)]
+    shown = ["value", "numerator", "denominator", "previous", "change", "history_unknown"]
+    columns = [rows[0].index(c) for c in shown]
+    csv_cells = {r[0]: [r[c] for c in columns] for r in rows[1:]}
+    assert {r[0]: [r[c] for c in columns] for r in sheet[1:]} == csv_cells
+    values = [v for cells in csv_cells.values() for v in cells]
+    assert "c" in values  # the samples are small: some figures are withheld ...
+    assert not {"1", "2", "3", "4", "5"} & {cells[1] for cells in csv_cells.values()}  # ... every count of 1-5
+    assert "Ceased: Left care to" in console and "│     c │" in console
+    result = validate([current], previous=[last], la="E09000027", rules=["101"])
+    web = {d.key: d for d in DOWNLOADS}["measures"].make(result).decode("utf-8")
+    assert web == csv_text
 
 
 def test_cli_preview_unusable_input_exits_2(tmp_path: Path, capsys) -> None:

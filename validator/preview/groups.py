@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
+from .model import Measure, percent
+
 
 @dataclass(frozen=True)
 class CodeGroup:
@@ -34,6 +38,22 @@ class Breakdown:
             if group.id == id:
                 return group
         raise KeyError(id)
+
+
+def breakdown(table: Breakdown, values: pd.Series, group: str, prefix: str, total: int | None = None) -> list[Measure]:
+    """One percentage per category of ``table``: the rows of ``values`` (one code a row) in it, of ``total``
+    (default: one row per child, all the rows). A value in no category (blank, invalid) counts in the breakdown's
+    ``rest`` category, if it has one. When a record may hold several codes (assessment factors) give ``total``."""
+    listed = values.isin(table.codes()).fillna(False).astype(bool)
+    out = []
+    for g in table.groups:
+        hit = values.isin(g.codes).fillna(False).astype(bool)
+        if g.id == table.rest:
+            hit |= ~listed
+        out.append(
+            percent(g.id, f"{prefix}: {g.label}", group, int(hit.sum()), len(values) if total is None else total)
+        )
+    return out
 
 
 # --- SSDA903 ----------------------------------------------------------------------------------------------------

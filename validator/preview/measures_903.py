@@ -6,18 +6,21 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
-from ..engine.derived import periods_of_care
+from ..engine.derived import DerivationContext, DerivedDataUnavailable, periods_of_care, placement_geography
 from ..engine.runner import TableStore
 from .common import Window, age_at, ages_of, days_between, history, lookup, table, window
 from .groups import (
     ADOPTION_PLACEMENTS,
+    CATEGORY_OF_NEED,
     CEASED,
     COURT_AUTHORITY,
+    LEGAL_STATUS,
+    PLACEMENT,
     SAME_CARERS,
     SHORT_BREAKS,
-    Breakdown,
+    breakdown,
 )
-from .model import Measure, count, mean_days, percent, unavailable
+from .model import Measure, count, mean, mean_days, percent, unavailable
 
 ADOPTED = CEASED.group("ceased_adopted").codes
 G_CLA, G_MOVES, G_MISSING, G_ADOPT, G_LEAVERS, G_HEALTH = (
@@ -28,6 +31,13 @@ G_CLA, G_MOVES, G_MISSING, G_ADOPT, G_LEAVERS, G_HEALTH = (
     "Care leavers",
     "Health (OC2)",
 )
+G_PLACE, G_LS, G_NEED = PLACEMENT.name, LEGAL_STATUS.name, CATEGORY_OF_NEED.name
+G_LOCALITY = "Children looked after at 31 March by locality of placement and distance between home and placement"
+G_OUTCOMES = "Children looked after for at least 12 months at 31 March: outcomes (OC2)"
+GROUP_ORDER = [G_CLA, G_PLACE, G_LS, G_NEED, G_LOCALITY, G_MOVES, G_MISSING, G_ADOPT, G_LEAVERS, G_HEALTH, G_OUTCOMES]
+FAR = 20  # miles: DfE's "placed more than 20 miles from home"
+SDQ_AGES, SDQ_CONCERN = (5, 16), 17  # SDQ: 0-13 normal, 14-16 borderline, 17-40 a cause for concern
+CONVICTION_AGE = 10  # the age of criminal responsibility
 
 
 def care_episodes(dataset: Dataset) -> pd.DataFrame:
@@ -46,7 +56,7 @@ def care_episodes(dataset: Dataset) -> pd.DataFrame:
       began earlier, on a date these returns do not hold, so POC_START is the earliest date known, not the start.
     """
     current = table(dataset, "Episodes")
-    columns = ["CHILD", "DECOM", "DEC", "RNE", "LS", "PLACE", "REC"]
+    columns = ["CHILD", "DECOM", "DEC", "RNE", "LS", "CIN", "PLACE", "REC"]
     frames = []
     if current is not None:
         cur = current[columns].copy()
@@ -90,6 +100,8 @@ def measures_903(dataset: Dataset) -> list[Measure]:
     header = table(dataset, "Header")
     out: list[Measure] = []
     out += _looked_after(cur, w)
+    out += _at_31_march(cur, header, w)
+    out += _locality(dataset, cur, w)
     out += _stability(cur, header, w)
     out += _adoption(cur, eps, table(dataset, "AD1"), w)
     out += _uasc(cur, header, table(dataset, "UASC"), w)
@@ -100,7 +112,7 @@ def measures_903(dataset: Dataset) -> list[Measure]:
             m.note = "no Episodes table in the return"
     out += _care_leavers(table(dataset, "OC3"), w)
     out += _health(dataset, w)
-    order = {g: n for n, g in enumerate([G_CLA, G_MOVES, G_MISSING, G_ADOPT, G_LEAVERS, G_HEALTH])}
+    order = {g: n for n, g in enumerate(GROUP_ORDER)}
     return sorted(out, key=lambda m: order.get(m.group, 99))
 
 
@@ -140,16 +152,60 @@ def _looked_after(cur: pd.DataFrame, w: Window) -> list[Measure]:
     return out
 
 
-def breakdown(table: Breakdown, values: pd.Series, group: str, prefix: str) -> list[Measure]:
-    """One percentage per category of ``table``: the rows of ``values`` (one per child) whose code is in it, of
-    all the rows; a value in no category (blank, invalid) counts in the breakdown's ``rest`` category, if any."""
+def _at_31_march(cur: pd.DataFrame, header: pd.DataFrame | None, w: Window) -> list[Measure]:
+    """Children looked after at 31 March by placement, legal status and category of need (of the episode open at
+    the end of 31 March), placed for adoption, and looked-after mothers."""
+    end = at_end(cur, w)
+    out = breakdown(PLACEMENT, end["PLACE"], G_PLACE, "Placement")
+    out += breakdown(LEGAL_STATUS, end["LS"], G_LS, "Legal status")
+    out += breakdown(CATEGORY_OF_NEED, end["CIN"], G_NEED, "Category of need")
+    adoptive = int(end["PLACE"].isin(PLACEMENT.group("placement_adoption").codes).fillna(False).sum())
+    out.append(count("placed_for_adoption", "Children placed for adoption at 31 March", G_ADOPT, adoptive))
+    label = "Looked after mothers at 31 March"
+    if header is None or "MOTHER" not in header:
+        out.append(unavailable("looked_after_mothers", label, G_CLA, "count", "no Header table (MOTHER)"))
+    else:
+        mothers = lookup(end["CHILD"], header, "MOTHER").eq("1").fillna(False).astype(bool)
+        out.append(count("looked_after_mothers", label, G_CLA, int(mothers.sum())))
+    return out
+
+
+def _locality(dataset: Dataset, cur: pd.DataFrame, w: Window) -> list[Measure]:
+    """Where the children looked after at 31 March are placed: outside the LA, more than 20 miles from home."""
+    specs = [
+        ("placed_outside_la", "Placed outside the local authority boundary"),
+        ("placed_over_20_miles", f"Placed more than {FAR} miles from home"),
+        (
+            "placed_outside_over_20_miles",
+            f"Placed outside the local authority boundary and more than {FAR} miles from home",
+        ),
+        ("placed_distance_unknown", "Distance between home and placement not known"),
+    ]
+    end = at_end(cur, w)
+    typed = table(dataset, "Episodes")
+    if typed is None or not len(end):
+        return [percent(id, label, G_LOCALITY, 0, len(end)) for id, label in specs]
+    ctx = DerivationContext("CHILD", dataset.context.la, dataset.postcodes, w.start, w.end)
+    try:
+        geo = placement_geography(typed, ctx).reindex(end["_index"].to_numpy())
+    except DerivedDataUnavailable as exc:
+        return [unavailable(id, label, G_LOCALITY, "percent", exc.reason) for id, label in specs]
+    miles = geo["PL_DISTANCE"].astype("float64").to_numpy()
+    far = np.nan_to_num(miles, nan=0.0) > FAR
+    unknown = np.isnan(miles)
+    if not dataset.context.la:
+        why = "needs the submitting LA's code: give --la"
+        outside = None
+    else:
+        outside = geo["PL_LOCATION"].eq("OUT").fillna(False).to_numpy(dtype=bool)
     out = []
-    listed = values.isin(table.codes()).fillna(False).astype(bool)
-    for g in table.groups:
-        hit = values.isin(g.codes).fillna(False).astype(bool)
-        if g.id == table.rest:
-            hit |= ~listed
-        out.append(percent(g.id, f"{prefix}: {g.label}", group, int(hit.sum()), len(values)))
+    for (id, label), hit in zip(
+        specs, [outside, far, None if outside is None else outside & far, unknown], strict=True
+    ):
+        if hit is None:
+            out.append(unavailable(id, label, G_LOCALITY, "percent", why))
+        else:
+            out.append(percent(id, label, G_LOCALITY, int(hit.sum()), len(end)))
     return out
 
 
@@ -272,25 +328,44 @@ def _missing(cur: pd.DataFrame, missing: pd.DataFrame | None, w: Window) -> list
     return out
 
 
+LEAVER_BANDS = [((17, 21), "", "17 to 21"), ((17, 18), "_17_18", "17 and 18"), ((19, 21), "_19_21", "19 to 21")]
+
+
 def _care_leavers(oc3: pd.DataFrame | None, w: Window) -> list[Measure]:
+    """In touch, suitable accommodation and education, employment or training: of all care leavers aged 17 to 21,
+    and in DfE's bands, 17 and 18 and 19 to 21 (age at 31 March: the age reached on the birthday in the year)."""
     specs = [
-        ("leavers_in_touch", "Care leavers aged 17 to 21 the LA is in touch with", "IN_TOUCH"),
-        ("leavers_suitable", "Care leavers aged 17 to 21 in suitable accommodation", "ACCOM"),
-        ("leavers_eet", "Care leavers aged 17 to 21 in education, employment or training", "ACTIV"),
+        ("leavers_in_touch", "Care leavers aged {} the LA is in touch with", "IN_TOUCH"),
+        ("leavers_suitable", "Care leavers aged {} in suitable accommodation", "ACCOM"),
+        ("leavers_eet", "Care leavers aged {} in education, employment or training", "ACTIV"),
     ]
-    if oc3 is None:
-        return [unavailable(id, label, G_LEAVERS, "percent", "no OC3 table in the return") for id, label, _ in specs]
-    ages = ages_of(oc3["CHILD"], oc3, "CHILD", "DOB", w.end) if "DOB" in oc3 else None
-    cohort = oc3[oc3["CHILD"].notna() & (ages.between(17, 21).fillna(False).astype(bool) if ages is not None else True)]
-    tests = {
-        "IN_TOUCH": cohort["IN_TOUCH"].eq("YES"),
-        "ACCOM": cohort["ACCOM"].str.endswith("1"),  # the second character: 1 suitable, 2 not suitable
-        "ACTIV": cohort["ACTIV"].str[:1].isin(["F", "P"]),  # full-time or part-time education, training, work
-    }
-    return [
-        percent(id, label, G_LEAVERS, int(tests[col].fillna(False).astype(bool).sum()), len(cohort))
+    measures = [
+        (f"{id}{tail}", label.format(words), col, band)
+        for band, tail, words in LEAVER_BANDS
         for id, label, col in specs
     ]
+    if oc3 is None:
+        return [
+            unavailable(id, label, G_LEAVERS, "percent", "no OC3 table in the return") for id, label, _, _ in measures
+        ]
+    ages = ages_of(oc3["CHILD"], oc3, "CHILD", "DOB", w.end) if "DOB" in oc3 else None
+    known = oc3["CHILD"].notna()
+    tests = {
+        "IN_TOUCH": oc3["IN_TOUCH"].eq("YES"),
+        "ACCOM": oc3["ACCOM"].str.endswith("1"),  # the second character: 1 suitable, 2 not suitable
+        "ACTIV": oc3["ACTIV"].str[:1].isin(["F", "P"]),  # full-time or part-time education, training, work
+    }
+    out = []
+    for id, label, col, band in measures:
+        in_band = (
+            ages.between(*band).fillna(False).astype(bool)
+            if ages is not None
+            else pd.Series(band[0] == 17, index=oc3.index)
+        )
+        cohort = known & in_band
+        hit = tests[col].fillna(False).astype(bool) & cohort
+        out.append(percent(id, label, G_LEAVERS, int(hit.sum()), int(cohort.sum())))
+    return out
 
 
 def twelve_months_cohort(dataset: Dataset) -> pd.Index:
@@ -310,7 +385,12 @@ def _health(dataset: Dataset, w: Window) -> list[Measure]:
     ]
     oc2 = table(dataset, "OC2")
     if oc2 is None:
-        return [unavailable(id, label, G_HEALTH, "percent", "no OC2 table in the return") for id, label, _, _ in specs]
+        why = "no OC2 table in the return"
+        out = [unavailable(id, label, G_HEALTH, "percent", why) for id, label, _, _ in specs]
+        outcomes = _outcomes(
+            pd.DataFrame(columns=["SDQ_SCORE", "CONVICTED", "SUBSTANCE_MISUSE"]), pd.Series(dtype="Int64")
+        )
+        return out + [unavailable(m.id, m.label, m.group, m.kind, why) for m in outcomes]
     # One row per child of the cohort, with its OC2 record's values (blank when it has none: not done).
     cohort = pd.Series(twelve_months_cohort(dataset), name="CHILD")
     records = oc2[oc2["CHILD"].notna()].drop_duplicates("CHILD").set_index("CHILD")
@@ -325,4 +405,34 @@ def _health(dataset: Dataset, w: Window) -> list[Measure]:
         chosen = children if span is None else children[ages.between(*span).fillna(False).astype(bool).to_numpy()]
         done = chosen[col].notna() if col == "SDQ_SCORE" else chosen[col].eq("1").fillna(False)
         out.append(percent(id, label, G_HEALTH, int(np.asarray(done, dtype=bool).sum()), len(chosen)))
-    return out
+    return out + _outcomes(children, ages)
+
+
+def _outcomes(children: pd.DataFrame, ages: pd.Series) -> list[Measure]:
+    """The 12-month cohort's SDQ (average score and share of concern, of those aged 5 to 16 with a score),
+    convictions (aged 10 or over) and substance misuse (all ages)."""
+    scored = children.loc[ages.between(*SDQ_AGES).fillna(False).astype(bool).to_numpy(), "SDQ_SCORE"].dropna()
+    scores = pd.to_numeric(scored, errors="coerce").dropna()
+    older = children[(ages >= CONVICTION_AGE).fillna(False).astype(bool).to_numpy()]
+    convicted = int(older["CONVICTED"].eq("1").fillna(False).sum())
+    misuse = int(children["SUBSTANCE_MISUSE"].eq("1").fillna(False).sum())
+    return [
+        mean("sdq_average", "Aged 5 to 16 with an SDQ score: average score", G_OUTCOMES, scores),
+        percent(
+            "sdq_concern",
+            f"Aged 5 to 16 with an SDQ score: score a cause for concern ({SDQ_CONCERN} or more)",
+            G_OUTCOMES,
+            int((scores >= SDQ_CONCERN).sum()),
+            len(scores),
+        ),
+        percent(
+            "convicted",
+            f"Aged {CONVICTION_AGE} or over: convicted or subject to a youth caution or youth conditional caution during the year",
+            G_OUTCOMES,
+            convicted,
+            len(older),
+        ),
+        percent(
+            "substance_misuse", "Identified as having a substance misuse problem", G_OUTCOMES, misuse, len(children)
+        ),
+    ]

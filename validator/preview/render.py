@@ -38,6 +38,8 @@ def _shown(value: Any, kind: str, suffix: bool = True) -> str:
         return f"{value}%"
     if kind == "mean_days" and suffix:
         return f"{value} days"
+    if kind == "rate" and suffix:
+        return f"{value} per 10,000"
     return str(value)
 
 
@@ -51,6 +53,8 @@ def _change(conv: Convention, m: Measure) -> str:
         return f"{sign}{change} pts"
     if m.kind == "mean_days":
         return f"{sign}{change} days"
+    if m.kind in ("mean", "rate"):
+        return f"{sign}{change}"
     share = conv.change(m, percent=True)
     if not isinstance(share, int | float):
         return f"{sign}{change}"
@@ -78,7 +82,7 @@ def figure_rows(preview: Preview, conv: Convention) -> list[FigureRow]:
         value = _shown(conv.value(m), m.kind) if m.numerator is not None else "n/a"
         parts = _shown(conv.numerator(m), "count")
         if m.kind != "count" and m.numerator is not None:
-            parts += f"/{_shown(conv.count(m.denominator), 'count')}"
+            parts += f"/{_shown(conv.denominator(m), 'count')}"
         previous = _shown(conv.previous(m), m.kind) if preview.previous_year else ""
         change = _change(conv, m) if preview.previous_year else ""
         history = ""
