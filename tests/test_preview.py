@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import openpyxl
@@ -12,8 +13,8 @@ import pytest
 
 from validator.cli import main
 from validator.codelists import codes_for
-from validator.ingest.loader import load_return
-from validator.preview import Convention, build_preview, groups, previous_dataset
+from validator.ingest.loader import InputError, load_return
+from validator.preview import Convention, build_preview, groups, load_population, previous_dataset
 from validator.preview.compare import compare
 from validator.preview.groups import Breakdown, CodeGroup
 from validator.preview.model import Measure, count, percent
@@ -743,6 +744,82 @@ def test_suppression_is_the_same_in_console_csv_excel_and_the_web_downloads(tmp_
     result = validate([current], previous=[last], la="E09000027", rules=["101"])
     web = {d.key: d for d in DOWNLOADS}["measures"].make(result).decode("utf-8")
     assert web == csv_text
+
+
+def _population_long(folder: Path) -> Path:
+    """ONS long layout: two areas, M and F rows, ages 0 to 90, mid-2023 and mid-2024. E09000027's children aged 0
+    to 17: 18 ages x (M 1,000 + F 1,000) = 36,000 in mid-2024 and 18 x (900 + 900) = 32,400 in mid-2023."""
+    lines = ["ladcode23,laname23,sex,age,population_2023,population_2024"]
+    for area, size in (("E09000027", 1), ("E09000018", 3)):
+        for sex in ("M", "F"):
+            lines += [f"{area},Somewhere,{sex},{age},{900 * size},{1000 * size}" for age in range(91)]
+    path = folder / "mye.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_rates_per_10000_children_from_ons_estimates(tmp_path: Path, capsys) -> None:
+    current = write(
+        tmp_path / "2024_25",
+        {"episodes.csv": [EPISODES, *[ep(f"K{n}", "01/01/2024", "S", "C2", "U1") for n in range(90)]]},
+    )
+    last = write(
+        tmp_path / "2023_24",
+        {"episodes.csv": [EPISODES, *[ep(f"K{n}", "01/01/2024", "S", "C2", "U1") for n in range(60)]]},
+    )
+    population = _population_long(tmp_path)
+    dataset = load_return([current], return_type="ssda903", year="2024_25", la="E09000027", previous=[[last]])
+    p = build_preview(dataset, previous_dataset(dataset), load_population(population, "E09000027", "2024_25"))
+    m = p.measure("cla_31_march_rate")
+    assert (m.numerator, m.denominator) == (90, 36_000)  # 90 / 36,000 x 10,000 = 25 per 10,000
+    assert m.value == pytest.approx(25.0) and m.previous == pytest.approx(60 / 32_400 * 10_000)  # 18.5
+    assert Convention().value(m) == 25 and Convention().previous(m) == 19 and m.flag == "large increase"
+    assert [x.id for x in p.measures][:2] == ["cla_31_march", "cla_31_march_rate"]
+    status = main(["preview", str(current), "--year", "2024_25", "--la", "E09000027", "--population", str(population)])
+    out, _ = capsys.readouterr()
+    assert status == 0 and "25 per 10,000" in out
+    # without --population: no rates
+    assert not any(m.kind == "rate" for m in build_preview(dataset).measures)
+
+
+def test_population_wide_layout_single_figure_and_suppressed_rate(tmp_path: Path) -> None:
+    wide = tmp_path / "mye2.csv"
+    ages = ",".join(str(a) for a in range(91))
+    wide.write_text(
+        f"Code,Name,Geography,All ages,{ages}\nE09000027,Richmond,London Borough,99,{','.join(['500'] * 91)}\n"
+    )
+    population = load_population(wide, None, "2024_25")  # one area: --la not needed
+    assert population.area == "E09000027" and population.children == {2024: 9000.0}
+    current = write(tmp_path / "now", {"episodes.csv": [EPISODES, ep("K1", "01/01/2024", "S", "C2", "U1")]})
+    p = build_preview(load_return([current], return_type="ssda903", year="2024_25"), None, population)
+    assert Convention().value(p.measure("cla_31_march_rate")) == "c"  # 1 child
+    assert Convention().denominator(p.measure("cla_31_march_rate")) == 9000  # the population is not suppressed
+
+
+@pytest.mark.parametrize(
+    ("text", "la", "message"),
+    [
+        ("name,age,population\nX,0,1\n", None, "no area code column; name it code, area_code or ladcode"),
+        ("code,age,population\n" + "".join(f"E09000027,{a},10\n" for a in range(10)), None, "no figure for age 10"),
+        ("code,age,population\nE09000027,0,many\n", None, "line 2: 'many' is not a number of people"),
+        ("code,age,population\nE09000027,0,-3\n", None, "line 2: '-3' is not a number of people"),
+        ("code,age,population\nE09000027,baby,3\n", None, "line 2: age 'baby' is not 0 to 90"),
+        ("code,age,population\nE09000027,0,1\nE09000018,0,1\n", None, "2 areas in the file: give --la"),
+        ("code,age,population\nE09000018,0,1\n", "E09000027", "no rows for E09000027 (--la)"),
+        ("code,age,people\nE09000027,0,1\n", None, "no population column"),
+        ("code,name\nE09000027,Richmond\n", None, "neither an age column (long layout) nor columns 0 to 90"),
+        ("code,age,population\n", None, "no rows"),
+    ],
+)
+def test_population_file_problems_are_named(tmp_path: Path, capsys, text: str, la: str | None, message: str) -> None:
+    path = tmp_path / "pop.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_population(path, la, "2024_25")
+    args = ["preview", str(SAMPLES / "ssda903" / "2024_25"), "--population", str(path), *(["--la", la] if la else [])]
+    assert main(args) == 2
+    err = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+    assert err.startswith("cannot preview: --population") and message in err and "Traceback" not in err
 
 
 def test_cli_preview_unusable_input_exits_2(tmp_path: Path, capsys) -> None:
