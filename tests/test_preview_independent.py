@@ -126,9 +126,9 @@ def expected_measures(current: Path, last: Path) -> dict[str, tuple[float | None
     for r in rows:
         r["decom"], r["dec"] = day(r["DECOM"]), day(r["DEC"])
         by_child[r["CHILD"]].append(r)
-    for child, eps in by_child.items():
+    for eps in by_child.values():
         eps.sort(key=lambda r: (r["decom"], r["dec"] or dt.date.max))
-        period, carers, carers_start, carers_place, previous_carers = 0, 0, None, "", None
+        period, carers_start, carers_place, previous_carers = 0, None, "", None
         for n, r in enumerate(eps):
             first = n == 0 or (eps[n - 1]["dec"] is not None and r["decom"] > eps[n - 1]["dec"])
             if first:
@@ -138,7 +138,6 @@ def expected_measures(current: Path, last: Path) -> dict[str, tuple[float | None
             if new_carers:
                 if not first:
                     previous_carers = carers_start
-                carers += 1
                 carers_start, carers_place = r["decom"], r["PLACE"]
             r["period"], r["carers_start"], r["new_carers"] = period, carers_start, new_carers
             adoptive = carers_place in ("A3", "A4", "A5", "A6")
@@ -160,10 +159,10 @@ def expected_measures(current: Path, last: Path) -> dict[str, tuple[float | None
     out["cla_during_year"] = (len(during), None)
     out["cla_started"] = (len({r["CHILD"] for r in cur if S <= r["poc_start"] <= E}), None)
     ceased: dict[str, dict] = {}
-    for r in cur:
-        if r["dec"] is not None and r["dec"] == r["poc_end"] and S <= r["dec"] <= E:
-            if r["CHILD"] not in ceased or r["dec"] >= ceased[r["CHILD"]]["dec"]:
-                ceased[r["CHILD"]] = r
+    for r in cur:  # each child's last period ending in the year: its last episode
+        ends = r["dec"] is not None and r["dec"] == r["poc_end"] and S <= r["dec"] <= E
+        if ends and (r["CHILD"] not in ceased or r["dec"] >= ceased[r["CHILD"]]["dec"]):
+            ceased[r["CHILD"]] = r
     out["cla_ceased"] = (len(ceased), None)
     for id, codes in CEASED.items():
         out[id] = (sum(r["REC"] in codes for r in ceased.values()), len(ceased))
