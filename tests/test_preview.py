@@ -778,6 +778,7 @@ def test_rates_per_10000_children_from_ons_estimates(tmp_path: Path, capsys) -> 
     status = main(["preview", str(current), "--year", "2024_25", "--la", "E09000027", "--population", str(population)])
     out, _ = capsys.readouterr()
     assert status == 0 and "25 per 10,000" in out
+    assert "rates per 10,000 children from mye.csv: E09000027, children aged 0 to 17, mid-2023, mid-2024" in p.notes
     # without --population: no rates
     assert not any(m.kind == "rate" for m in build_preview(dataset).measures)
 

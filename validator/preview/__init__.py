@@ -72,6 +72,7 @@ def build_preview(
     found = measures(dataset)
     if population is not None:
         found = rates(found, population, dataset)
+        notes.append(f"rates per 10,000 children from {population.describe()}")
         if population.for_year(dataset.context.year) is None:
             notes.append(f"no rates: {population.describe()} has no estimate for mid-{dataset.context.year[:4]}")
     ctx = dataset.context

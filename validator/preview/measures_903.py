@@ -387,10 +387,7 @@ def _health(dataset: Dataset, w: Window) -> list[Measure]:
     if oc2 is None:
         why = "no OC2 table in the return"
         out = [unavailable(id, label, G_HEALTH, "percent", why) for id, label, _, _ in specs]
-        outcomes = _outcomes(
-            pd.DataFrame(columns=["SDQ_SCORE", "CONVICTED", "SUBSTANCE_MISUSE"]), pd.Series(dtype="Int64")
-        )
-        return out + [unavailable(m.id, m.label, m.group, m.kind, why) for m in outcomes]
+        return out + [unavailable(id, label, G_OUTCOMES, kind, why) for id, kind, label in OUTCOMES]
     # One row per child of the cohort, with its OC2 record's values (blank when it has none: not done).
     cohort = pd.Series(twelve_months_cohort(dataset), name="CHILD")
     records = oc2[oc2["CHILD"].notna()].drop_duplicates("CHILD").set_index("CHILD")
@@ -408,6 +405,19 @@ def _health(dataset: Dataset, w: Window) -> list[Measure]:
     return out + _outcomes(children, ages)
 
 
+OUTCOMES = [
+    ("sdq_average", "mean", "Aged 5 to 16 with an SDQ score: average score"),
+    ("sdq_concern", "percent", f"Aged 5 to 16 with an SDQ score: score a cause for concern ({SDQ_CONCERN} or more)"),
+    (
+        "convicted",
+        "percent",
+        f"Aged {CONVICTION_AGE} or over: convicted or subject to a youth caution or youth conditional caution during "
+        "the year",
+    ),
+    ("substance_misuse", "percent", "Identified as having a substance misuse problem"),
+]
+
+
 def _outcomes(children: pd.DataFrame, ages: pd.Series) -> list[Measure]:
     """The 12-month cohort's SDQ (average score and share of concern, of those aged 5 to 16 with a score),
     convictions (aged 10 or over) and substance misuse (all ages)."""
@@ -416,23 +426,10 @@ def _outcomes(children: pd.DataFrame, ages: pd.Series) -> list[Measure]:
     older = children[(ages >= CONVICTION_AGE).fillna(False).astype(bool).to_numpy()]
     convicted = int(older["CONVICTED"].eq("1").fillna(False).sum())
     misuse = int(children["SUBSTANCE_MISUSE"].eq("1").fillna(False).sum())
+    (sdq, _, sdq_label), (concern, _, concern_label), (conv, _, conv_label), (drugs, _, drugs_label) = OUTCOMES
     return [
-        mean("sdq_average", "Aged 5 to 16 with an SDQ score: average score", G_OUTCOMES, scores),
-        percent(
-            "sdq_concern",
-            f"Aged 5 to 16 with an SDQ score: score a cause for concern ({SDQ_CONCERN} or more)",
-            G_OUTCOMES,
-            int((scores >= SDQ_CONCERN).sum()),
-            len(scores),
-        ),
-        percent(
-            "convicted",
-            f"Aged {CONVICTION_AGE} or over: convicted or subject to a youth caution or youth conditional caution during the year",
-            G_OUTCOMES,
-            convicted,
-            len(older),
-        ),
-        percent(
-            "substance_misuse", "Identified as having a substance misuse problem", G_OUTCOMES, misuse, len(children)
-        ),
+        mean(sdq, sdq_label, G_OUTCOMES, scores),
+        percent(concern, concern_label, G_OUTCOMES, int((scores >= SDQ_CONCERN).sum()), len(scores)),
+        percent(conv, conv_label, G_OUTCOMES, convicted, len(older)),
+        percent(drugs, drugs_label, G_OUTCOMES, misuse, len(children)),
     ]
