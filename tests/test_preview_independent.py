@@ -6,6 +6,9 @@ Nothing here calls the preview's code: the code groups, periods of care, placeme
 12-month cohort are restated, so that a mistake in the preview (a code in the wrong group, U and B the wrong
 way round) shows as a difference. The generator makes every code DfE uses except the rarest reasons a period
 ends; the test gives the periods that end in the year each REC in turn, so every code is counted.
+
+The CIN census measures are checked the same way on a generated CIN return ("Characteristics of children in need"
+definitions), read from its XML with lxml, working days counted over gov.uk's bank holidays restated here.
 """
 
 from __future__ import annotations
@@ -288,3 +291,158 @@ def test_every_measure_equals_dfes_definition_computed_independently(generated: 
     assert preview.measure("long_term_stability").history_unknown == history[0]
     # the return is big enough for the figures to mean something: most measures are not empty
     assert sum(1 for n, d in expected.values() if n) >= 0.7 * len(expected)
+
+
+# --- CIN census ---------------------------------------------------------------------------------------------------
+
+# England and Wales bank holidays (gov.uk), for working days: the day after the start up to and including the end
+BANK_HOLIDAYS = {
+    dt.date(*d)
+    for d in [
+        (2022, 1, 3), (2022, 4, 15), (2022, 4, 18), (2022, 5, 2), (2022, 6, 2), (2022, 6, 3), (2022, 8, 29),
+        (2022, 9, 19), (2022, 12, 26), (2022, 12, 27),
+        (2023, 1, 2), (2023, 4, 7), (2023, 4, 10), (2023, 5, 1), (2023, 5, 8), (2023, 5, 29), (2023, 8, 28),
+        (2023, 12, 25), (2023, 12, 26),
+        (2024, 1, 1), (2024, 3, 29), (2024, 4, 1), (2024, 5, 6), (2024, 5, 27), (2024, 8, 26), (2024, 12, 25),
+        (2024, 12, 26),
+        (2025, 1, 1), (2025, 4, 18), (2025, 4, 21), (2025, 5, 5), (2025, 5, 26), (2025, 8, 25), (2025, 12, 25),
+        (2025, 12, 26),
+    ]
+}  # fmt: skip
+ABUSE = {"cpp_neg": "NEG", "cpp_phy": "PHY", "cpp_sab": "SAB", "cpp_emo": "EMO", "cpp_mul": "MUL"}
+PRIMARY_NEEDS = ["N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "N9", "N0"]
+FACTOR_CODES = [
+    "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C", "6A", "6B", "6C",
+    "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A", "14A", "15A", "16A", "17A", "18B",
+    "18C", "19B", "19C", "20", "21", "22A", "23A", "24A",
+]  # fmt: skip
+
+
+def working_days(start: dt.date | None, end: dt.date | None) -> int | None:
+    if start is None or end is None:
+        return None
+    days = (start + dt.timedelta(n) for n in range(1, (end - start).days + 1))
+    return sum(1 for d in days if d.weekday() < 5 and d not in BANK_HOLIDAYS)
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, the month's last day when it has no such day (31 May + 6 months: 30 Nov)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, min(d.day, (following - dt.timedelta(1)).day))
+
+
+def iso(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def expected_cin(path: Path) -> dict[str, tuple[float | None, float | None]]:
+    from lxml import etree
+
+    def text(node, name: str) -> str | None:  # type: ignore[no-untyped-def]
+        found = node.find(name)
+        return found.text.strip() if found is not None and found.text else None
+
+    episodes, assessments, s47s, plans, plan_periods = [], [], [], [], []
+    for child in etree.parse(str(path)).getroot().iter("Child"):
+        id = text(child.find("ChildIdentifiers"), "LAchildID")
+        for ep in child.iter("CINdetails"):
+            nfa = text(ep, "ReferralNFA") in ("true", "1")
+            episodes.append(
+                {"child": id, "ref": iso(text(ep, "CINreferralDate")), "close": iso(text(ep, "CINclosureDate")),
+                 "need": text(ep, "PrimaryNeedCode"), "nfa": nfa}
+            )  # fmt: skip
+            for a in ep.iter("Assessments"):
+                factors = {f.text.strip() for f in a.iter("AssessmentFactors") if f.text}
+                assessments.append(
+                    {"start": iso(text(a, "AssessmentActualStartDate")),
+                     "done": iso(text(a, "AssessmentAuthorisationDate")), "factors": factors}
+                )  # fmt: skip
+            for s in ep.iter("Section47"):
+                s47s.append({"start": iso(text(s, "S47ActualStartDate")), "icpc": iso(text(s, "DateOfInitialCPC"))})
+            for c in ep.iter("CINPlanDates"):
+                plan_periods.append(
+                    {"child": id, "start": iso(text(c, "CINPlanStartDate")), "end": iso(text(c, "CINPlanEndDate"))}
+                )
+            for p in ep.iter("ChildProtectionPlans"):
+                plans.append(
+                    {"child": id, "start": iso(text(p, "CPPstartDate")), "end": iso(text(p, "CPPendDate")),
+                     "category": text(p, "InitialCategoryOfAbuse"), "previous": int(text(p, "NumberOfPreviousCPP") or 0),
+                     "reviews": sorted(iso(r.text.strip()) for r in p.iter("CPPreviewDate") if r.text)}
+                )  # fmt: skip
+
+    def in_year(d: dt.date | None) -> bool:
+        return d is not None and S <= d <= E
+
+    out: dict[str, tuple[float | None, float | None]] = {}
+    referred = [e for e in episodes if in_year(e["ref"]) and e["child"]]
+    dates = {(e["child"], e["ref"]) for e in episodes if e["child"] and e["ref"]}
+    again = [
+        e for e in referred
+        if any(c == e["child"] and add_months(e["ref"], -12) <= d < e["ref"] for c, d in dates)
+    ]  # fmt: skip
+    out["referrals"] = (len(referred), None)
+    out["re_referrals"] = (len(again), len(referred))
+    out["referrals_nfa"] = (sum(e["nfa"] for e in referred), len(referred))
+    done = [a for a in assessments if in_year(a["done"])]
+    out["assessments"] = (len(done), None)
+    out["assessments_45_days"] = (sum((working_days(a["start"], a["done"]) or 99) <= 45 for a in done), len(done))
+    for code in FACTOR_CODES:
+        out[f"factor_{code.lower()}"] = (sum(code in a["factors"] for a in done), len(done))
+    out["s47_enquiries"] = (sum(in_year(s["start"]) for s in s47s), None)
+    held = [s for s in s47s if in_year(s["icpc"])]
+    out["icpc"] = (len(held), None)
+    out["icpc_15_days"] = (sum((working_days(s["start"], s["icpc"]) or 99) <= 15 for s in held), len(held))
+    started = [p for p in plans if in_year(p["start"])]
+    out["cpp_started"] = (len(started), None)
+    out["cpp_second"] = (sum(p["previous"] >= 1 for p in started), len(started))
+    for id, code in ABUSE.items():
+        out[id] = (sum(p["category"] == code for p in started), len(started))
+    ended = [p for p in plans if in_year(p["end"])]
+    out["cpp_ended"] = (len(ended), None)
+    out["cpp_ended_2_years"] = (sum(p["end"] >= add_months(p["start"], 24) for p in ended), len(ended))
+    reviewed = on_time = 0
+    for p in ended:
+        if p["end"] < add_months(p["start"], 3):
+            continue
+        reviewed += 1
+        due, ok = add_months(p["start"], 3), True
+        for r in [r for r in p["reviews"] if p["start"] <= r <= p["end"]]:
+            ok &= r <= due
+            due = add_months(r, 6)
+        on_time += ok and p["end"] <= due
+    out["cpp_reviews_on_time"] = (on_time, reviewed)
+    open_end = [e for e in episodes if e["ref"] and e["ref"] <= E and (e["close"] is None or e["close"] > E)]
+    open_end = [e for e in open_end if not e["nfa"] and e["child"]]
+    out["cin_31_march"] = (len({e["child"] for e in open_end}), None)
+    out["cpp_31_march"] = (
+        len({p["child"] for p in plans if p["start"] and p["start"] <= E and (p["end"] is None or p["end"] > E)}),
+        None,
+    )
+    during = [e for e in episodes if e["ref"] and e["ref"] <= E and (e["close"] is None or e["close"] >= S)]
+    out["cin_during_year"] = (len({e["child"] for e in during if not e["nfa"] and e["child"]}), None)
+    out["cin_episodes_started"] = (sum(in_year(e["ref"]) and not e["nfa"] for e in episodes if e["child"]), None)
+    out["cin_episodes_ended"] = (sum(in_year(e["close"]) and not e["nfa"] for e in episodes if e["child"]), None)
+    latest: dict[str, dict] = {}
+    for e in sorted(open_end, key=lambda e: e["ref"]):
+        latest[e["child"]] = e
+    for code in PRIMARY_NEEDS:
+        hit = sum((e["need"] if e["need"] in PRIMARY_NEEDS else "N0") == code for e in latest.values())
+        out[f"primary_need_{code.lower()}"] = (hit, len(latest))
+    cin_plans = {
+        c["child"] for c in plan_periods if c["start"] and c["start"] <= E and (c["end"] is None or c["end"] > E)
+    }
+    out["cin_plan_31_march"] = (len(cin_plans), None)
+    return out
+
+
+def test_every_cin_measure_equals_dfes_definition_computed_independently(tmp_path: Path) -> None:
+    generate_samples("cin", YEAR, 900, 5, 0.0, tmp_path)
+    path = tmp_path / "cin" / f"cin_{YEAR}.xml"
+    preview = build_preview(load_return([path], return_type="cin"))
+    expected = expected_cin(path)
+    got = {m.id: (m.numerator, m.denominator) for m in preview.measures}
+    assert set(got) == set(expected)
+    assert {id: (got[id], want) for id, want in expected.items() if got[id] != want} == {}
+    assert sum(1 for n, _ in expected.values() if n) >= 0.6 * len(expected)
