@@ -37,6 +37,23 @@ def make_rule(tmp_path: Path):
     return make
 
 
+# The everyday loop is `python3 tasks.py test -m "not slow"`; CI runs everything. Slow are whole modules that run
+# the hostile-input corpus, property tests, generated whole returns or a browser, and any test using the browser.
+SLOW_MODULES = {
+    "test_corpus.py",
+    "test_hostile.py",
+    "test_generated_returns.py",
+    "test_web_browser.py",
+    "test_batch.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SLOW_MODULES or "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 # Hypothesis budgets: "ci" (the default) keeps the property tests to seconds; "dev" runs far more examples
 # locally. Choose with HYPOTHESIS_PROFILE=dev.
 try:
