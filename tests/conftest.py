@@ -55,6 +55,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The compiled-rules and prepared-postcode cache in a folder of this test session's own, so no test depends on
+    (or changes) what earlier runs, other checkouts or other versions left in the user's cache folder. Processes
+    the tests start inherit it."""
+    from validator.resources import CACHE_ENV
+
+    folder = tmp_path_factory.mktemp("cache")
+    folder.chmod(0o700)
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
+
+
 # Hypothesis budgets: "ci" (the default) keeps the property tests to seconds; "dev" runs far more examples
 # locally. Choose with HYPOTHESIS_PROFILE=dev.
 try:
