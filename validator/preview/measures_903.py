@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..dataset import Dataset
 from ..engine.derived import DerivationContext, DerivedDataUnavailable, periods_of_care, placement_geography
-from ..engine.runner import TableStore
+from ..engine.runner import TableStore, history_note
 from .common import Window, age_at, ages_of, days_between, history, lookup, table, window
 from .groups import (
     ADOPTION_PLACEMENTS,
@@ -104,6 +104,11 @@ def measures_903(dataset: Dataset) -> list[Measure]:
     out += _locality(dataset, cur, w)
     out += _stability(cur, header, w)
     out += _adoption(cur, eps, table(dataset, "AD1"), w)
+    first = TableStore(dataset).history_start("Episodes")
+    for m in out:
+        if m.history_unknown:  # the long-term stability cohort needs the care history back to its start date
+            since = w.end - LONG_TERM_CARE if m.id == "long_term_stability" else None
+            m.history_note = history_note("Episodes", first, since, dataset.context.year)
     out += _uasc(cur, header, table(dataset, "UASC"), w)
     out += _missing(cur, table(dataset, "Missing"), w)
     if table(dataset, "Episodes") is None:  # nothing to count: every episode measure is unknown, not zero
@@ -231,7 +236,7 @@ def _stability(cur: pd.DataFrame, header: pd.DataFrame | None, w: Window) -> lis
         ]
     ages = ages_of(end["CHILD"], header, "CHILD", "DOB", w.end)
     under_16 = (ages < 16).fillna(False).astype(bool)
-    long_enough = end["POC_START"] <= w.end - pd.DateOffset(years=2, months=6)
+    long_enough = end["POC_START"] <= w.end - LONG_TERM_CARE
     cohort = end[under_16 & long_enough]
     stable = int((cohort["PLACEMENT_START"] <= w.end - pd.DateOffset(years=2)).sum())
     measure = percent("long_term_stability", LONG_TERM, G_MOVES, stable, len(cohort))
@@ -242,6 +247,7 @@ def _stability(cur: pd.DataFrame, header: pd.DataFrame | None, w: Window) -> lis
 
 
 LONG_TERM = "Under 16, looked after 2.5 years or more, in the same placement 2 years or more"
+LONG_TERM_CARE = pd.DateOffset(years=2, months=6)
 
 
 def _adoption(cur: pd.DataFrame, eps: pd.DataFrame, ad1: pd.DataFrame | None, w: Window) -> list[Measure]:

@@ -35,6 +35,7 @@ class Measure:
     note: str = ""  # why the measure could not be worked out, or a caveat
     # children whose place in the figure rests on history the return does not hold (see HISTORY_NOTE)
     history_unknown: int | None = None
+    history_note: str = ""  # the returns that would settle it, in the words of unconfirmed findings
     decimals: int = 0
     # filled in by compare.compare() when a previous year is given
     previous: float | None = None
@@ -83,7 +84,7 @@ def mean_days(id: str, label: str, group: str, days: pd.Series | None, note: str
 
 HISTORY_NOTE = (
     "children whose care history starts before the data supplied (first episode not RNE S): "
-    "earlier years' returns (--previous) would settle whether and how they count"
+    "earlier years' returns would settle whether and how they count"
 )
 
 
@@ -237,8 +238,13 @@ class Preview:
 
 def _note(m: Measure) -> str:
     """The measure's note, with the caveat about unknown history when some children's inclusion rests on it."""
-    caveat = f"history_unknown: {HISTORY_NOTE}" if m.history_unknown else ""
+    caveat = f"history_unknown: {history_text(m)}" if m.history_unknown else ""
     return "; ".join(text for text in (m.note, caveat) if text)
+
+
+def history_text(m: Measure) -> str:
+    """The caveat about children whose history is unknown (their number is shown apart, by the convention)."""
+    return f"{HISTORY_NOTE}. {m.history_note}" if m.history_note else HISTORY_NOTE
 
 
 def _prev_num(conv: Convention, m: Measure) -> float | str | None:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..outputs.csv_out import safe_cell
-from .model import HISTORY_NOTE, SUPPRESSED, Convention, Measure, Preview
+from .model import SUPPRESSED, Convention, Measure, Preview, history_text
 
 RETURN_NAMES = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census"}
 DATE_FORMATS = {"ssda903": "%d/%m/%Y", "cin": "%Y-%m-%d"}  # as each return writes its dates
@@ -87,7 +87,7 @@ def figure_rows(preview: Preview, conv: Convention) -> list[FigureRow]:
         change = _change(conv, m) if preview.previous_year else ""
         history = ""
         if m.history_unknown:
-            history = f"{_shown(conv.count(m.history_unknown), 'count')} {HISTORY_NOTE}"
+            history = f"{_shown(conv.count(m.history_unknown), 'count')} {history_text(m)}"
         note = "; ".join(text for text in (m.note, history) if text)
         rows.append(FigureRow(m.group, m.label, value, parts, previous, change, m.flag or "", note, history))
     return rows
