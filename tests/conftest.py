@@ -43,6 +43,7 @@ SLOW_MODULES = {
     "test_corpus.py",
     "test_hostile.py",
     "test_generated_returns.py",
+    "test_preview_independent.py",
     "test_web_browser.py",
     "test_batch.py",
 }

@@ -706,23 +706,26 @@ def confirm_history(
         else pd.Series(True, index=needed_from.index)
     )
     first = store.history_start(history.table)
-    oldest = year_containing(first.date())
-    given = (
-        "only this year's return was given"
-        if oldest == store.dataset.context.year
-        else f"returns given back to {oldest}"
-    )
     out = []
     for finding, since, rests in zip(findings, needed_from.tolist(), applies.tolist(), strict=True):
         if not rests or (not pd.isna(since) and since >= first):
             out.append(finding)
             continue
-        need = (
-            "every earlier year's return" if pd.isna(since) else f"the returns back to {year_containing(since.date())}"
-        )
-        note = f"Rests on {history.table} before {first:%d/%m/%Y} ({given}): give {need} with --previous to confirm."
+        note = history_note(history.table, first, since, store.dataset.context.year)
         out.append(dataclasses.replace(finding, confidence=UNCONFIRMED, note=note))
     return out
+
+
+def history_note(table: str, first: pd.Timestamp, since: pd.Timestamp | None, year: str) -> str:
+    """Why an answer resting on ``table`` before ``first`` (1 April of the oldest year given with ``year``'s return)
+    is not settled, and the returns that would settle it: back to the year of ``since`` (blank: every earlier one).
+    Unconfirmed findings and the preview's figures say it in these same words."""
+    oldest = year_containing(first.date())
+    given = "only this year's return was given" if oldest == year else f"returns given back to {oldest}"
+    need = "every earlier year's return"
+    if since is not None and not pd.isna(since):
+        need = f"the returns back to {year_containing(since.date())}"
+    return f"Rests on {table} before {first:%d/%m/%Y} ({given}): give {need} with --previous to confirm."
 
 
 def missing_requirement(rule: Rule, dataset: Dataset) -> str | None:

@@ -389,7 +389,8 @@ def _figures(result: Result) -> str:
         if row.group != group:
             group = row.group
             body.append(f'<tr><th scope="rowgroup" colspan="{len(columns)}">{_e(group)}</th></tr>')
-        cells = [row.label + (f" ({row.note})" if row.note and row.value == "n/a" else ""), row.value, row.parts]
+        aside = row.note if row.note and row.value == "n/a" else row.history
+        cells = [row.label + (f" ({aside})" if aside else ""), row.value, row.parts]
         if last:
             cells += [row.previous, row.change, row.flag]
         body.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")

@@ -18,7 +18,8 @@ from ..years import collection_end, collection_start
 from .compare import compare
 from .measures_903 import measures_903
 from .measures_cin import measures_cin
-from .model import Convention, Measure, Preview
+from .model import Convention, Measure, Preview, rate
+from .population import Population, load_population
 from .tables import transformed_tables
 
 
@@ -27,12 +28,53 @@ def measures(dataset: Dataset) -> list[Measure]:
     return measures_903(dataset) if dataset.return_type == "ssda903" else measures_cin(dataset)
 
 
-def build_preview(dataset: Dataset, previous_dataset: Dataset | None = None) -> Preview:
+# The counts DfE also publishes as a rate per 10,000 children aged 0 to 17, and the places it gives them to.
+RATED = {
+    "ssda903": (("cla_31_march", "cla_started", "cla_ceased"), 0),
+    "cin": (
+        (
+            "referrals",
+            "assessments",
+            "cin_31_march",
+            "cin_during_year",
+            "s47_enquiries",
+            "icpc",
+            "cpp_started",
+            "cpp_31_march",
+        ),
+        1,
+    ),
+}
+
+
+def rates(found: list[Measure], population: Population, dataset: Dataset) -> list[Measure]:
+    """Each rated count of ``found`` per 10,000 children of ``population`` in the dataset's year (none when the
+    file has no estimate for that year), placed after its count."""
+    children = population.for_year(dataset.context.year)
+    ids, decimals = RATED[dataset.return_type]
+    out: list[Measure] = []
+    for m in found:
+        out.append(m)
+        if m.id in ids and children is not None and m.numerator is not None:
+            label = f"{m.label}: rate per 10,000 children aged under 18"
+            out.append(rate(f"{m.id}_rate", label, m.group, int(m.numerator), children, decimals))
+    return out
+
+
+def build_preview(
+    dataset: Dataset, previous_dataset: Dataset | None = None, population: Population | None = None
+) -> Preview:
     """The preview of ``dataset``; with ``previous_dataset`` (last year's return) each measure gets last year's
-    figure, the change and a flag (validator.preview.compare)."""
+    figure, the change and a flag (validator.preview.compare); with ``population`` (--population) the rates per
+    10,000 children."""
     notes: list[str] = []
     tables = transformed_tables(dataset, notes)
     found = measures(dataset)
+    if population is not None:
+        found = rates(found, population, dataset)
+        notes.append(f"rates per 10,000 children from {population.describe()}")
+        if population.for_year(dataset.context.year) is None:
+            notes.append(f"no rates: {population.describe()} has no estimate for mid-{dataset.context.year[:4]}")
     ctx = dataset.context
     if not any(name.startswith(f"Episodes{PREVIOUS}") for name in dataset.tables) and dataset.return_type == "ssda903":
         notes.append(
@@ -41,7 +83,15 @@ def build_preview(dataset: Dataset, previous_dataset: Dataset | None = None) -> 
         )
     preview = Preview(dataset.return_type, ctx.year, ctx.la, tables, found, notes)
     if previous_dataset is not None:
-        compare(found, measures(previous_dataset))
+        before = measures(previous_dataset)
+        if population is not None:
+            before = rates(before, population, previous_dataset)
+            if population.for_year(previous_dataset.context.year) is None and any(m.kind == "rate" for m in found):
+                notes.append(
+                    f"last year's rates are not shown: {population.describe()} has no estimate for "
+                    f"mid-{previous_dataset.context.year[:4]} (give population_YYYY columns for both years)"
+                )
+        compare(found, before)
         preview.previous_year = previous_dataset.context.year
     return preview
 
@@ -90,4 +140,14 @@ def figures_of(result: Result) -> Preview | None:
     return preview
 
 
-__all__ = ["Convention", "Measure", "Preview", "build_preview", "figures_of", "measures", "previous_dataset"]
+__all__ = [
+    "Convention",
+    "Measure",
+    "Population",
+    "Preview",
+    "build_preview",
+    "figures_of",
+    "load_population",
+    "measures",
+    "previous_dataset",
+]

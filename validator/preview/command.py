@@ -14,7 +14,7 @@ from ..ingest.loader import InputError, expand_paths, load_return
 from ..outputs import write_atomic
 from ..outputs.words import plural
 from ..reference.postcodes import open_postcode_lookup
-from . import build_preview, previous_dataset
+from . import build_preview, load_population, previous_dataset
 from .model import Convention
 from .render import measures_csv, print_preview, render_workbook, table_csv
 
@@ -57,6 +57,12 @@ def add_parser(sub: argparse._SubParsersAction, add_return_arguments: Callable[.
         help="round counts to the nearest 10, as DfE does for national figures",
     )
     p.add_argument("--postcodes", type=Path, metavar="FILE", help="ONS Postcode Directory or NSPL (CSV or zip)")
+    p.add_argument(
+        "--population",
+        type=Path,
+        metavar="FILE",
+        help="ONS mid-year population estimates (CSV) for rates per 10,000 children (docs/preview.md)",
+    )
 
 
 def _default_format(args: argparse.Namespace) -> list[str]:
@@ -95,8 +101,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             previous=[[p] for p in args.previous],
         )
         dataset.postcodes = open_postcode_lookup(args.postcodes)
-        preview = build_preview(dataset, previous_dataset(dataset))
-        inputs = {p.resolve() for given in [*args.inputs, *args.previous] for p in expand_paths([given])}
+        population = None
+        if args.population is not None:
+            population = load_population(args.population, dataset.context.la, dataset.context.year)
+        preview = build_preview(dataset, previous_dataset(dataset), population)
+        given_files = [*args.inputs, *args.previous, *([args.population] if args.population else [])]
+        inputs = {p.resolve() for given in given_files for p in expand_paths([given])}
     except InputError as exc:
         err.print(f"[bold red]cannot preview:[/] {exc}")
         return EXIT_USAGE

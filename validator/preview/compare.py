@@ -4,7 +4,9 @@ The thresholds (also in docs/preview.md) follow the spirit of DfE's plausibility
 explain large changes from its previous return; they are the tool's, not DfE's published figures:
 - counts: flagged when the change is at least 20% of last year's figure and at least 5 in absolute terms;
 - percentages: flagged when the change is at least 10 percentage points, if both years' denominators are 10 or more;
-- average days: flagged when the change is at least 20% and at least 30 days, if both years have 5 or more children.
+- average days: flagged when the change is at least 20% and at least 30 days, if both years have 5 or more children;
+- average scores: flagged when the change is at least 10% of last year's, if both years have 10 or more children;
+- rates per 10,000: flagged when the change is at least 20% of last year's rate, if both years count 10 or more.
 Flags are worked out on exact figures, whatever convention the figures are shown by.
 """
 
@@ -15,6 +17,8 @@ from .model import Measure, measure_value
 COUNT_SHARE, COUNT_MIN = 0.20, 5
 PERCENT_POINTS, PERCENT_MIN_BASE = 10.0, 10
 DAYS_SHARE, DAYS_MIN, DAYS_MIN_BASE = 0.20, 30.0, 5
+MEAN_SHARE, MEAN_MIN_BASE = 0.10, 10
+RATE_SHARE, RATE_MIN_COUNT = 0.20, 10
 
 
 def compare(current: list[Measure], previous: list[Measure]) -> None:
@@ -50,6 +54,12 @@ def flag_for(m: Measure) -> str:
             and abs(m.change) >= DAYS_MIN
             and (m.previous == 0 or abs(m.change) >= DAYS_SHARE * abs(m.previous))
         )
+    elif m.kind == "mean":
+        bases = (m.denominator or 0, m.previous_denominator or 0)
+        big = min(bases) >= MEAN_MIN_BASE and abs(m.change) >= MEAN_SHARE * abs(m.previous) and m.change != 0
+    elif m.kind == "rate":
+        counts = (m.numerator or 0, m.previous_numerator or 0)
+        big = min(counts) >= RATE_MIN_COUNT and abs(m.change) >= RATE_SHARE * abs(m.previous)
     if not big:
         return ""
     return "large increase" if m.change > 0 else "large decrease"

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..outputs.csv_out import safe_cell
-from .model import SUPPRESSED, Convention, Measure, Preview
+from .model import SUPPRESSED, Convention, Measure, Preview, history_text
 
 RETURN_NAMES = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census"}
 DATE_FORMATS = {"ssda903": "%d/%m/%Y", "cin": "%Y-%m-%d"}  # as each return writes its dates
@@ -38,6 +38,8 @@ def _shown(value: Any, kind: str, suffix: bool = True) -> str:
         return f"{value}%"
     if kind == "mean_days" and suffix:
         return f"{value} days"
+    if kind == "rate" and suffix:
+        return f"{value} per 10,000"
     return str(value)
 
 
@@ -51,6 +53,8 @@ def _change(conv: Convention, m: Measure) -> str:
         return f"{sign}{change} pts"
     if m.kind == "mean_days":
         return f"{sign}{change} days"
+    if m.kind in ("mean", "rate"):
+        return f"{sign}{change}"
     share = conv.change(m, percent=True)
     if not isinstance(share, int | float):
         return f"{sign}{change}"
@@ -69,6 +73,7 @@ class FigureRow:
     change: str
     flag: str
     note: str
+    history: str  # beside the figure: how many children rest on history the return lacks, and what settles it
 
 
 def figure_rows(preview: Preview, conv: Convention) -> list[FigureRow]:
@@ -77,10 +82,14 @@ def figure_rows(preview: Preview, conv: Convention) -> list[FigureRow]:
         value = _shown(conv.value(m), m.kind) if m.numerator is not None else "n/a"
         parts = _shown(conv.numerator(m), "count")
         if m.kind != "count" and m.numerator is not None:
-            parts += f"/{_shown(conv.count(m.denominator), 'count')}"
+            parts += f"/{_shown(conv.denominator(m), 'count')}"
         previous = _shown(conv.previous(m), m.kind) if preview.previous_year else ""
         change = _change(conv, m) if preview.previous_year else ""
-        rows.append(FigureRow(m.group, m.label, value, parts, previous, change, m.flag or "", m.note or ""))
+        history = ""
+        if m.history_unknown:
+            history = f"{_shown(conv.count(m.history_unknown), 'count')} {history_text(m)}"
+        note = "; ".join(text for text in (m.note, history) if text)
+        rows.append(FigureRow(m.group, m.label, value, parts, previous, change, m.flag or "", note, history))
     return rows
 
 
@@ -102,7 +111,8 @@ def print_preview(preview: Preview, conv: Convention, out: Console) -> None:
         if row.group != group:
             group = row.group
             table.add_row(f"[bold]{group}[/]")
-        cells = [f"  {row.label}", row.value, row.parts]
+        label = f"  {row.label}" + (f"\n  [dim]({row.history})[/]" if row.history else "")
+        cells = [label, row.value, row.parts]
         if comparing:
             cells += [row.previous, row.change, f"[bold yellow]{row.flag}[/]" if row.flag else ""]
         table.add_row(*cells)

@@ -12,8 +12,9 @@ from ..dataset import PREVIOUS, Dataset
 from ..engine.calendar import age
 from ..engine.derived import DerivationContext, DerivedDataUnavailable, placement_geography
 from .common import ages_of, days_between, flag, lookup, table, window
-from .measures_903 import SHORT_BREAKS, care_episodes
-from .measures_cin import ASSESSMENT_DAYS, ICPC_DAYS, assessment_days, icpc_days, referrals
+from .groups import SHORT_BREAKS
+from .measures_903 import care_episodes
+from .measures_cin import ASSESSMENT_DAYS, ICPC_DAYS, assessment_days, icpc_days, open_at, referrals
 
 GEOGRAPHY = ("PL_LA", "PL_LOCATION", "PL_DISTANCE")
 
@@ -60,6 +61,7 @@ def _derive_903(dataset: Dataset, tables: dict[str, pd.DataFrame], notes: list[s
     for col in ("POC_ID", "POC_START", "POC_END", "PLACEMENT_START"):
         eps[col] = care[col].reindex(typed.index)
     eps["NEW_PLACEMENT"] = flag(care["NEW_PLACEMENT"].reindex(typed.index))
+    eps["POC_START_KNOWN"] = flag(~care["MID_PERIOD"].reindex(typed.index).astype("boolean"))
     if header is not None:
         eps["AGE_AT_DECOM"] = age(lookup(typed["CHILD"], header, "DOB"), typed["DECOM"])
     else:
@@ -102,11 +104,7 @@ def _derive_cin(dataset: Dataset, tables: dict[str, pd.DataFrame]) -> None:
         out = tables["CINdetails"]
         out["REFERRAL_IN_YEAR"] = flag(w.contains(details["CINreferralDate"])).where(details["CINreferralDate"].notna())
         out["RE_REFERRAL_12_MONTHS"] = flag(details["RE_REFERRAL"])
-        open_ = (details["CINreferralDate"] <= w.reference) & (
-            details["CINclosureDate"].isna() | (details["CINclosureDate"] > w.reference)
-        )
-        nfa = details["ReferralNFA"].astype("boolean").fillna(False).astype(bool)
-        out["CIN_31_MARCH"] = flag(open_ & ~nfa).where(details["CINreferralDate"].notna())
+        out["CIN_31_MARCH"] = flag(open_at(details, w.reference)).where(details["CINreferralDate"].notna())
         out["EPISODE_DAYS"] = days_between(details["CINreferralDate"], details["CINclosureDate"])
     if "Assessments" in tables:
         typed = dataset.tables["Assessments"].df
