@@ -1,9 +1,11 @@
-"""Many returns at once (``validate --each``): one LA's return per entry of a folder, validated in worker processes.
+"""Many returns at once (``validate --each``): one LA's return per entry of a folder (validator.regional says which
+is which), validated in worker processes or on a Dask cluster.
 
-:func:`validate_one` is the whole job for one return: it validates, writes that return's reports and gives back a
-small summary (plain data, so it crosses process boundaries). :func:`validate_many` runs it for every return on a
-pool of processes; any other engine that can call a Python function on each item of a list (Dask, Ray, a job
-queue) can run :func:`validate_one` the same way (docs/performance.md).
+:func:`validate_one` is the whole job for one return: it validates (with the LA's code and last year's return when
+the layout gives them), writes that return's reports and gives back a small summary (plain data, so it crosses
+process and machine boundaries). :func:`validate_many` runs it for every return on a pool of processes or on Dask;
+any other engine that can call a Python function on each item of a list can run :func:`validate_one` the same way
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,10 +25,26 @@ from .ingest.loader import InputError
 from .outputs import write_atomic
 from .outputs.csv_out import safe_cell
 from .outputs.formats import FORMATS, render
+from .regional import LAReturn
+from .result import Result
 from .years import YearError
 
 SUMMARY_STEM = "summary"
-SUMMARY_COLUMNS = ["return", "status", "errors", "queries", "notices", "rules_crashed", "problem", "reports"]
+SUMMARY_COLUMNS = [
+    "return",
+    "status",
+    "errors",
+    "queries",
+    "notices",
+    "rules_crashed",
+    "problem",
+    "reports",
+    "la",
+    "return_type",
+    "year",
+]
+RULE_COLUMNS = ["return", "la", "rule", "severity", "count"]
+SCHEDULERS = ("processes", "dask")
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,8 @@ class BatchJob:
     fail_on: str = "error"
     postcodes: str | None = None
     providers: tuple[str, ...] = ()
+    la: str | None = None  # the submitting LA's ONS code, as --la
+    previous: tuple[tuple[str, ...], ...] = ()  # last year's return, then older years, as --previous
 
 
 @dataclass
@@ -56,6 +77,13 @@ class BatchOutcome:
     rules_crashed: int = 0
     problem: str = ""  # why the return could not be validated at all
     reports: list[str] = field(default_factory=list)
+    la: str | None = None
+    return_type: str = ""
+    year: str = ""
+    # findings by rule and severity: {"rule", "severity", "count"}, by rule code
+    rules: list[dict[str, object]] = field(default_factory=list)
+    # the preview's headline figures: {"id", "label", "group", "value" (a number or None), "shown" (as reports show it)}
+    figures: list[dict[str, object]] = field(default_factory=list)
 
 
 def validate_one(job: BatchJob) -> BatchOutcome:
@@ -66,14 +94,16 @@ def validate_one(job: BatchJob) -> BatchOutcome:
             list(job.inputs),
             return_type=job.return_type,
             year=job.year,
+            la=job.la,
+            previous=[list(p) for p in job.previous],
             rules=list(job.rules) if job.rules is not None else None,
             postcodes=job.postcodes,
             providers=list(job.providers),
         )
     except (InputError, YearError, RuleLoadError) as exc:
-        return BatchOutcome(name, 2, problem=str(exc))
+        return BatchOutcome(name, 2, problem=str(exc), la=job.la)
     except Exception as exc:  # one return's failure never stops the others
-        return BatchOutcome(name, 2, problem=f"unexpected problem: {type(exc).__name__}: {exc}")
+        return BatchOutcome(name, 2, problem=f"unexpected problem: {type(exc).__name__}: {exc}", la=job.la)
     written = []
     for fmt in job.formats:
         path = Path(job.output_dir) / f"{job.stem}.{FORMATS[fmt].extension}"
@@ -87,7 +117,33 @@ def validate_one(job: BatchJob) -> BatchOutcome:
         notices=result.count("notice"),
         rules_crashed=sum(1 for r in result.rules if r.status == "crashed"),
         reports=written,
+        la=job.la,
+        return_type=result.return_type or "",
+        year=result.context.year or "",
+        rules=rule_counts(result),
+        figures=headline_figures(result),
     )
+
+
+def rule_counts(result: Result) -> list[dict[str, object]]:
+    """The confirmed findings counted by rule and severity, by rule code."""
+    counts = Counter((f.code, f.severity) for f in result.findings)
+    return [{"rule": code, "severity": sev, "count": n} for (code, sev), n in sorted(counts.items())]
+
+
+def headline_figures(result: Result) -> list[dict[str, object]]:
+    """The preview's headline measures of the return, exact (as the Figures part of the reports shows them)."""
+    from .preview import Convention, figures_of
+    from .preview.render import figure_rows
+
+    preview = figures_of(result)
+    if preview is None:
+        return []
+    rows = figure_rows(preview, Convention(raw=True))
+    return [
+        {"id": m.id, "label": m.label, "group": m.group, "value": m.value, "shown": row.value}
+        for m, row in zip(preview.measures, rows, strict=True)
+    ]
 
 
 def returns_in(folders: Iterable[str | Path]) -> list[Path]:
@@ -106,26 +162,63 @@ def returns_in(folders: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def jobs_for(returns: Sequence[Path], output_dir: Path, **options: object) -> list[BatchJob]:
-    """One job per return, with report names made from the return's name (made unique when two clash)."""
+def jobs_for(returns: Sequence[Path | LAReturn], output_dir: Path, **options: object) -> list[BatchJob]:
+    """One job per return, with report names made from the LA's code, else the return's name (made unique when
+    two clash). A path is a return without an LA code or last year's return."""
     from .cli import report_stem  # the same names as for one return
 
     jobs = []
     seen: set[str] = set()
-    for path in returns:
-        stem, n = report_stem([str(path)]), 2
+    for entry in returns:
+        found = entry if isinstance(entry, LAReturn) else LAReturn(None, (str(entry),))
+        stem, n = f"{found.la}-validation" if found.la else report_stem(list(found.current)), 2
         base = stem
         while stem.lower() in seen:
             stem, n = f"{base}-{n}", n + 1
         seen.add(stem.lower())
-        jobs.append(BatchJob(inputs=(str(path),), output_dir=str(output_dir), stem=stem, **options))  # type: ignore[arg-type]
+        job = BatchJob(
+            inputs=found.current,
+            output_dir=str(output_dir),
+            stem=stem,
+            la=found.la,
+            previous=found.previous,
+            **options,  # type: ignore[arg-type]
+        )
+        jobs.append(job)
     return jobs
 
 
+def parse_scheduler(text: str) -> tuple[str, str | None]:
+    """``processes``, ``dask`` (a local cluster) or ``dask:ADDRESS`` (a running scheduler) as (kind, address)."""
+    kind, sep, address = text.strip().partition(":")
+    kind = kind.lower()
+    if kind not in SCHEDULERS or (sep and (kind != "dask" or not address.strip())):
+        raise ValueError(
+            f"'{text}' is not a scheduler: use processes, dask, or dask:ADDRESS (e.g. dask:tcp://host:8786)"
+        )
+    return kind, address.strip() or None
+
+
 def validate_many(
-    jobs: Sequence[BatchJob], workers: int = 1, done: Callable[[BatchOutcome], None] | None = None
+    jobs: Sequence[BatchJob],
+    workers: int = 1,
+    done: Callable[[BatchOutcome], None] | None = None,
+    scheduler: str = "processes",
+    address: str | None = None,
+    *,
+    dask_processes: bool = True,
+    timeout: float | None = None,
 ) -> list[BatchOutcome]:
-    """Run :func:`validate_one` for every job, on ``workers`` processes (1: in this process); results in job order."""
+    """Run :func:`validate_one` for every job; results in job order.
+
+    ``scheduler`` "processes": on ``workers`` local processes (1: in this process). "dask": on the Dask scheduler at
+    ``address``, or on a local cluster of ``workers`` workers (``dask_processes=False``: threads of this process, one
+    each). ``timeout``: the longest wait for any one return, in seconds (None: no limit).
+    """
+    if scheduler == "dask":
+        return _on_dask(jobs, workers, done, address, dask_processes, timeout)
+    if scheduler != "processes":
+        raise ValueError(f"unknown scheduler {scheduler!r}")
     if workers <= 1 or len(jobs) <= 1:
         outcomes = []
         for job in jobs:
@@ -134,29 +227,101 @@ def validate_many(
                 done(outcomes[-1])
         return outcomes
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        futures = [pool.submit(validate_one, job) for job in jobs]
-        outcomes = []
-        for future in futures:
-            outcomes.append(future.result())
-            if done is not None:
-                done(outcomes[-1])
-        return outcomes
+        return _collect(jobs, [pool.submit(validate_one, job) for job in jobs], done, timeout)
+
+
+def _collect(
+    jobs: Sequence[BatchJob],
+    futures: Sequence[Future[BatchOutcome]] | Sequence[object],
+    done: Callable[[BatchOutcome], None] | None,
+    timeout: float | None,
+) -> list[BatchOutcome]:
+    """The futures' outcomes in job order; a worker that died gives its return status 2, not the batch a crash."""
+    outcomes = []
+    for job, future in zip(jobs, futures, strict=True):
+        try:
+            outcome = future.result(timeout=timeout)  # type: ignore[union-attr]
+        except Exception as exc:
+            problem = f"the worker validating it failed: {type(exc).__name__}: {exc}"
+            outcome = BatchOutcome(" ".join(job.inputs), 2, problem=problem, la=job.la)
+        outcomes.append(outcome)
+        if done is not None:
+            done(outcome)
+    return outcomes
+
+
+def _on_dask(
+    jobs: Sequence[BatchJob],
+    workers: int,
+    done: Callable[[BatchOutcome], None] | None,
+    address: str | None,
+    processes: bool,
+    timeout: float | None,
+) -> list[BatchOutcome]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--scheduler dask needs Dask: pip install 'csc-validator[dask]'") from None
+    if address is not None:
+        try:
+            client = Client(address, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        with client:
+            return _collect(jobs, client.map(validate_one, list(jobs), pure=False), done, timeout)
+    # Loopback only, no dashboard: a local cluster is reachable from this computer alone.
+    with (
+        LocalCluster(
+            n_workers=max(1, min(workers, len(jobs))),
+            threads_per_worker=1,
+            processes=processes,
+            host="127.0.0.1" if processes else None,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        return _collect(jobs, client.map(validate_one, list(jobs), pure=False), done, timeout)
 
 
 def write_summary(outcomes: Sequence[BatchOutcome], output_dir: Path) -> list[Path]:
-    """summary.json and summary.csv in the output folder: one line per return."""
-    rows = [asdict(o) for o in outcomes]
+    """The summary across returns, in the output folder: summary.json (everything), summary.csv (one line per
+    return, its headline figures side by side as ``figure:ID`` columns), summary-rules.csv (findings by return, rule
+    and severity) and summary.html (all of it on one page)."""
+    from .outputs.batch_html import render_summary_html
+
     json_path = output_dir / f"{SUMMARY_STEM}.json"
-    write_atomic(json_path, (json.dumps({"returns": rows}, indent=1) + "\n").encode("utf-8"))
+    write_atomic(json_path, (json.dumps({"returns": [asdict(o) for o in outcomes]}, indent=1) + "\n").encode("utf-8"))
+    figure_ids = list(dict.fromkeys(str(f["id"]) for o in outcomes for f in o.figures))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(SUMMARY_COLUMNS)
+    writer.writerow(SUMMARY_COLUMNS + [f"figure:{i}" for i in figure_ids])
     for o in outcomes:
+        values = {str(f["id"]): f["value"] for f in o.figures}
         cells = [o.name, o.status, o.errors, o.queries, o.notices, o.rules_crashed, o.problem, ";".join(o.reports)]
+        cells += [o.la or "", o.return_type, o.year, *(_number(values.get(i)) for i in figure_ids)]
         writer.writerow([safe_cell(c) for c in cells])
     csv_path = output_dir / f"{SUMMARY_STEM}.csv"
     write_atomic(csv_path, buffer.getvalue().encode("utf-8"))
-    return [json_path, csv_path]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(RULE_COLUMNS)
+    for o in outcomes:
+        for r in o.rules:
+            writer.writerow([safe_cell(c) for c in (o.name, o.la or "", r["rule"], r["severity"], r["count"])])
+    rules_path = output_dir / f"{SUMMARY_STEM}-rules.csv"
+    write_atomic(rules_path, buffer.getvalue().encode("utf-8"))
+    html_path = output_dir / f"{SUMMARY_STEM}.html"
+    write_atomic(html_path, render_summary_html(outcomes).encode("utf-8"))
+    return [json_path, csv_path, rules_path, html_path]
+
+
+def _number(value: object) -> object:
+    """A figure for the CSV: whole numbers without ".0", nothing for a figure that could not be worked out."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def batch_status(outcomes: Sequence[BatchOutcome]) -> int:

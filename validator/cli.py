@@ -76,6 +76,15 @@ def _jobs(text: str) -> int:
     return value or (os.cpu_count() or 1)
 
 
+def _scheduler(text: str) -> tuple[str, str | None]:
+    from .batch import parse_scheduler
+
+    try:
+        return parse_scheduler(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_return_arguments(
     p: argparse.ArgumentParser, *, la_help: str = "", previous_help: str = "last year's return"
 ) -> None:
@@ -168,6 +177,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --each: validate N returns at a time in separate processes (default 1; 0 = one per CPU)",
     )
+    v.add_argument(
+        "--manifest",
+        type=Path,
+        metavar="FILE",
+        help="with --each: a CSV of the returns (columns la, current, previous) for a layout other than one folder "
+        "per LA named by its ONS code (default: manifest.csv in the INPUT folder, when there is one)",
+    )
+    v.add_argument(
+        "--scheduler",
+        type=_scheduler,
+        metavar="processes|dask[:ADDRESS]",
+        help="with --each: run on local processes (default) or on Dask, a local cluster of --jobs workers or the "
+        "scheduler at ADDRESS (needs the 'dask' extra)",
+    )
 
     r = sub.add_parser("rules", help="list or show the rules")
     rsub = r.add_subparsers(dest="rules_command", required=True)
@@ -231,7 +254,7 @@ def cmd_serve(args: argparse.Namespace, err: Console) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
-    if args.each or args.jobs != 1:
+    if args.each or args.jobs != 1 or args.manifest or args.scheduler:
         return cmd_validate_each(args, out, err)
     formats: list[str] = args.format
     problem = _output_problem(args, formats)
@@ -286,8 +309,9 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> int:
-    """validate --each: one return per entry of the INPUT folders, --jobs at a time."""
-    from .batch import BatchOutcome, batch_status, jobs_for, returns_in, validate_many, write_summary
+    """validate --each: one return per LA folder (or entry, or manifest line) of the INPUT folders, --jobs at a time."""
+    from .batch import BatchOutcome, batch_status, jobs_for, validate_many, write_summary
+    from .regional import region_returns
 
     options = {
         "--output": args.output,
@@ -299,9 +323,12 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
     unsupported = [flag for flag, given in options.items() if given]
     problem = None
     if not args.each:
-        problem = "--jobs is for many returns at once: add --each"
+        problem = "--jobs, --manifest and --scheduler are for many returns at once: add --each"
     elif unsupported:
-        problem = f"{', '.join(unsupported)} cannot be used with --each (each return is validated on its own)"
+        problem = (
+            f"{', '.join(unsupported)} cannot be used with --each (each LA's code and last year's return come from "
+            "its folder or the manifest)"
+        )
     elif args.output_dir is None:
         problem = "--each writes one report per return: give --output-dir DIR"
     else:
@@ -309,8 +336,9 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
     if problem:
         err.print(f"[bold red]cannot validate:[/] {problem}")
         return EXIT_USAGE
+    scheduler, address = args.scheduler or ("processes", None)
     jobs = jobs_for(
-        returns_in(args.inputs),
+        region_returns(args.inputs, args.manifest, skip=[args.output_dir]),
         args.output_dir,
         formats=tuple(args.format),
         return_type=args.return_type,
@@ -320,13 +348,16 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
         postcodes=str(args.postcodes) if args.postcodes else None,
         providers=tuple(str(p) for p in args.providers),
     )
-    err.print(f"{len(jobs)} returns, {min(args.jobs, len(jobs))} at a time")
+    where = f"on the Dask scheduler at {address}" if address else f"{min(args.jobs, len(jobs))} at a time"
+    err.print(
+        f"{len(jobs)} returns, {where}" + (" on a local Dask cluster" if scheduler == "dask" and not address else "")
+    )
 
     def done(o: BatchOutcome) -> None:
         counts = o.problem or f"{plural(o.errors, 'error')}, {plural(o.queries, 'query')}"
-        err.print(f"  {o.name}: {counts}", markup=False, highlight=False)
+        err.print(f"  {o.la or o.name}: {counts}", markup=False, highlight=False)
 
-    outcomes = validate_many(jobs, args.jobs, done)
+    outcomes = validate_many(jobs, args.jobs, done, scheduler, address)
     for path in write_summary(outcomes, args.output_dir):
         err.print(f"summary written to {path}")
     return batch_status(outcomes)
