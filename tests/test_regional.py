@@ -235,3 +235,20 @@ def test_scheduler_names(text: str, capsys) -> None:
 def test_scheduler_without_each_is_refused(capsys) -> None:
     assert main(["validate", "x", "--scheduler", "dask"]) == 2
     assert "add --each" in capsys.readouterr().err
+
+
+def test_a_worker_that_fails_loses_only_its_return(tmp_path: Path) -> None:
+    """A worker process or Dask worker that dies gives its return status 2 with the reason; the others carry on."""
+    from concurrent.futures import Future
+
+    from validator.batch import BatchJob, BatchOutcome, _collect
+
+    jobs = [BatchJob(inputs=(f"r{n}",), output_dir=str(tmp_path), stem=f"r{n}", la=f"E0900000{n}") for n in (1, 2)]
+    lost: Future[BatchOutcome] = Future()
+    lost.set_exception(RuntimeError("worker killed"))
+    fine: Future[BatchOutcome] = Future()
+    fine.set_result(BatchOutcome("r2", 0, la="E09000002"))
+    outcomes = _collect(jobs, [lost, fine], None, timeout=5)
+    assert outcomes[0].status == 2 and outcomes[0].la == "E09000001"
+    assert outcomes[0].problem == "the worker validating it failed: RuntimeError: worker killed"
+    assert outcomes[1] == BatchOutcome("r2", 0, la="E09000002")
