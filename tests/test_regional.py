@@ -252,3 +252,25 @@ def test_a_worker_that_fails_loses_only_its_return(tmp_path: Path) -> None:
     assert outcomes[0].status == 2 and outcomes[0].la == "E09000001"
     assert outcomes[0].problem == "the worker validating it failed: RuntimeError: worker killed"
     assert outcomes[1] == BatchOutcome("r2", 0, la="E09000002")
+
+
+def test_dask_missing_is_a_clear_message(region: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if the dask extra were not installed
+    argv = ["validate", str(region), "--each", "--scheduler", "dask", "--output-dir", str(tmp_path / "out")]
+    assert main(argv) == 2
+    assert "pip install 'csc-validator[dask]'" in capsys.readouterr().err.replace("\n", "")
+
+
+def test_a_figure_that_cannot_be_worked_out_is_none_never_nan() -> None:
+    from validator.batch import _finite
+
+    assert _finite(float("nan")) is None and _finite(None) is None and _finite(2.5) == 2.5
+
+
+def test_a_message_with_brackets_is_shown_whole(tmp_path: Path, capsys) -> None:
+    """Messages are text, not console markup: a folder named like [b] or [red] is named as it is."""
+    folder = tmp_path / "[red]returns"
+    assert main(["validate", str(folder), "--each", "--output-dir", str(tmp_path / "out")]) == 2
+    assert "[red]returns: --each needs folders" in capsys.readouterr().err.replace("\n", "")

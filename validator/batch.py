@@ -13,11 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from .api import validate
 from .engine.model import RuleLoadError
@@ -141,9 +143,14 @@ def headline_figures(result: Result) -> list[dict[str, object]]:
         return []
     rows = figure_rows(preview, Convention(raw=True))
     return [
-        {"id": m.id, "label": m.label, "group": m.group, "value": m.value, "shown": row.value}
+        {"id": m.id, "label": m.label, "group": m.group, "value": _finite(m.value), "shown": row.value}
         for m, row in zip(preview.measures, rows, strict=True)
     ]
+
+
+def _finite(value: float | None) -> float | None:
+    """A figure for JSON and CSV: None for one that could not be worked out (never NaN, which JSON cannot hold)."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def returns_in(folders: Iterable[str | Path]) -> list[Path]:
@@ -230,9 +237,15 @@ def validate_many(
         return _collect(jobs, [pool.submit(validate_one, job) for job in jobs], done, timeout)
 
 
+class _Pending(Protocol):
+    """A job's outcome to come: a concurrent.futures or a Dask future."""
+
+    def result(self, timeout: float | None = None) -> BatchOutcome: ...
+
+
 def _collect(
     jobs: Sequence[BatchJob],
-    futures: Sequence[Future[BatchOutcome]] | Sequence[object],
+    futures: Sequence[_Pending],
     done: Callable[[BatchOutcome], None] | None,
     timeout: float | None,
 ) -> list[BatchOutcome]:
@@ -240,7 +253,7 @@ def _collect(
     outcomes = []
     for job, future in zip(jobs, futures, strict=True):
         try:
-            outcome = future.result(timeout=timeout)  # type: ignore[union-attr]
+            outcome = future.result(timeout=timeout)
         except Exception as exc:
             problem = f"the worker validating it failed: {type(exc).__name__}: {exc}"
             outcome = BatchOutcome(" ".join(job.inputs), 2, problem=problem, la=job.la)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress as RichProgress
 from rich.progress import TaskID
 
@@ -642,17 +643,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_preview(args, out, err)
         if args.command == "serve":
             return cmd_serve(args, err)
-    except (InputError, YearError) as exc:
-        err.print(f"[bold red]cannot validate:[/] {exc}")
+    except (InputError, YearError) as exc:  # the message as text: a path or hint with [brackets] is not markup
+        err.print(f"[bold red]cannot validate:[/] {escape(str(exc))}")
         return EXIT_USAGE
     except RuleLoadError as exc:
-        err.print(f"[bold red]a rule file is wrong:[/] {exc}")
+        err.print(f"[bold red]a rule file is wrong:[/] {escape(str(exc))}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: a plain message, never a traceback
         err.print(
-            f"[bold red]unexpected problem:[/] {type(exc).__name__}: {exc}. Please report it with the command you ran."
+            f"[bold red]unexpected problem:[/] {type(exc).__name__}: {escape(str(exc))}. "
+            "Please report it with the command you ran."
         )
         return EXIT_USAGE
     return EXIT_USAGE
