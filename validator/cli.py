@@ -335,7 +335,7 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
     else:
         problem = _output_problem(args, args.format)
     if problem:
-        err.print(f"[bold red]cannot validate:[/] {problem}")
+        err.print(f"[bold red]cannot validate:[/] {escape(problem)}")
         return EXIT_USAGE
     scheduler, address = args.scheduler or ("processes", None)
     jobs = jobs_for(
@@ -360,7 +360,7 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
 
     outcomes = validate_many(jobs, args.jobs, done, scheduler, address)
     for path in write_summary(outcomes, args.output_dir):
-        err.print(f"summary written to {path}")
+        err.print(f"summary written to {path}", markup=False, highlight=False)
     return batch_status(outcomes)
 
 
