@@ -30,7 +30,7 @@ from .redact import KEY_ENV, Redactor, redact_result, resolve_key
 from .result import Result
 from .schema import RETURN_TYPES, load_schema
 from .split import SplitError, split_result
-from .years import YearError, check_year
+from .years import SUPPORTED_YEARS, YearError, check_year
 
 EXIT_USAGE = 2
 
@@ -177,6 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
     rs = rsub.add_parser("show", help="show one rule: message, years, condition, examples")
     rs.add_argument("code")
     rs.add_argument("--return", dest="return_type", type=_return_type)
+
+    rdiff = rsub.add_parser(
+        "diff", help="the rules added, removed and changed between two collection years (docs/rules.md)"
+    )
+    rdiff.add_argument("year_from", type=_year, metavar="FROM", help="the earlier year, e.g. 2024_25")
+    rdiff.add_argument("year_to", type=_year, metavar="TO", help="the later year, e.g. 2025_26")
+    rdiff.add_argument("--return", dest="return_type", type=_return_type, help="one return (default: every return)")
+    rdiff.add_argument("--format", choices=["console", "json", "markdown"], default="console")
+    rdiff.add_argument("--output", type=Path, help="write the report to this file instead of the screen")
 
     rd = rsub.add_parser("divergences", help="where rules deliberately differ from the community tool (YAML)")
     rd.add_argument("--return", dest="return_type", type=_return_type, required=True)
@@ -542,6 +551,8 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
             out.print(table)
         return 0
 
+    if args.rules_command == "diff":
+        return cmd_rules_diff(args, out)
     if args.rules_command == "divergences":
         from .engine.divergences import divergences_path, render_divergences
 
@@ -559,6 +570,32 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
     if not shown:
         out.print(f"no rule {args.code}")
         return EXIT_USAGE
+    return 0
+
+
+def cmd_rules_diff(args: argparse.Namespace, out: Console) -> int:
+    from .engine.diff import diff_years, render_console, render_json, render_markdown
+
+    candidates = [args.return_type] if args.return_type else list(RETURN_TYPES)
+    both = (args.year_from, args.year_to)
+    returns = [r for r in candidates if all(y in SUPPORTED_YEARS[r] for y in both)]
+    if not returns:
+        supported = "; ".join(f"{r} {', '.join(SUPPORTED_YEARS[r])}" for r in candidates)
+        raise YearError(f"no rules for both {args.year_from} and {args.year_to} (years with rules: {supported})")
+    diffs = [diff_years(r, args.year_from, args.year_to) for r in returns]
+    if args.format == "console" and not args.output:
+        render_console(diffs, out)
+        return 0
+    if args.format == "console":
+        buffer = io.StringIO()
+        render_console(diffs, Console(file=buffer, width=120, no_color=True, highlight=False))
+        text = buffer.getvalue()
+    else:
+        text = render_json(diffs) if args.format == "json" else render_markdown(diffs)
+    if args.output:
+        write_atomic(args.output, text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
     return 0
 
 
