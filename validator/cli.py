@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress as RichProgress
 from rich.progress import TaskID
 
@@ -63,6 +64,14 @@ def _formats(text: str) -> list[str]:
     if not names:
         raise argparse.ArgumentTypeError(f"give at least one format: {', '.join(FORMATS)}")
     return names
+
+
+def _page_formats(text: str) -> list[str]:
+    chosen = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in ("html", "markdown")]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"'{text}': choose html, markdown or html,markdown")
+    return list(dict.fromkeys(chosen))
 
 
 def _jobs(text: str) -> int:
@@ -177,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     rs = rsub.add_parser("show", help="show one rule: message, years, condition, examples")
     rs.add_argument("code")
     rs.add_argument("--return", dest="return_type", type=_return_type)
+    rs.add_argument("--yaml", action="store_true", help="only the rule's YAML as written")
+    rp = rsub.add_parser("pages", help="write the rule reference pages: one per return and year (HTML, Markdown)")
+    rp.add_argument("--output-dir", type=Path, required=True, help="the folder for the pages (and an index)")
+    rp.add_argument("--format", type=_page_formats, default="html,markdown", help="html, markdown or html,markdown")
+    rp.add_argument("--return", dest="return_type", type=_return_type, help="one return (default: every return)")
+    rp.add_argument("--year", type=_year, action="append", help="only this year; repeat for several")
 
     rdiff = rsub.add_parser(
         "diff", help="the rules added, removed and changed between two collection years (docs/rules.md)"
@@ -514,7 +529,7 @@ def rule_listing(return_type: str | None, year: str | None) -> list[dict[str, ob
     return listing
 
 
-def cmd_rules(args: argparse.Namespace, out: Console) -> int:
+def cmd_rules(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.rules_command == "list":
         listing = rule_listing(args.return_type, args.year)
         if args.format == "json":
@@ -552,7 +567,7 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
         return 0
 
     if args.rules_command == "diff":
-        return cmd_rules_diff(args, out)
+        return cmd_rules_diff(args, out, err)
     if args.rules_command == "divergences":
         from .engine.divergences import divergences_path, render_divergences
 
@@ -562,18 +577,43 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
         else:
             sys.stdout.write(text)
         return 0
+    if args.rules_command == "pages":
+        return cmd_rules_pages(args, err)
     shown = find_rules(args.code, args.return_type)
     for rule in shown:
-        out.print(f"[bold]{rule.return_type} {rule.code}[/bold] {rule_heading(rule)}")
+        out.print(f"[bold]{escape(rule.return_type)} {escape(rule.code)}[/bold] {escape(rule_heading(rule))}")
         sys.stdout.flush()
-        out.file.write(rule.text + "\n\n")
+        if args.yaml:
+            out.file.write(rule.text + "\n\n")
+        else:
+            from .outputs.rule_doc import rule_markdown
+
+            out.file.write(rule_markdown(rule) + "\n")
     if not shown:
         out.print(f"no rule {args.code}")
         return EXIT_USAGE
     return 0
 
 
-def cmd_rules_diff(args: argparse.Namespace, out: Console) -> int:
+def cmd_rules_pages(args: argparse.Namespace, err: Console) -> int:
+    from .outputs.rule_doc import write_pages
+
+    returns = [args.return_type] if args.return_type else list(RETURN_TYPES)
+    for year in args.year or []:
+        if not any(year in SUPPORTED_YEARS[r] for r in returns):
+            supported = "; ".join(f"{r} {', '.join(SUPPORTED_YEARS[r])}" for r in returns)
+            err.print(f"[bold red]cannot write the pages:[/] no rules for {year} (years with rules: {supported})")
+            return EXIT_USAGE
+    try:
+        written = write_pages(args.output_dir, args.format, returns, args.year)
+    except OSError as exc:
+        err.print(f"[bold red]cannot write the pages:[/] {escape(str(exc))}")
+        return EXIT_USAGE
+    err.print(f"wrote {len(written)} files to {escape(str(args.output_dir))}")
+    return 0
+
+
+def cmd_rules_diff(args: argparse.Namespace, out: Console, err: Console) -> int:
     from .engine.diff import diff_years, render_console, render_json, render_markdown
 
     candidates = [args.return_type] if args.return_type else list(RETURN_TYPES)
@@ -581,7 +621,11 @@ def cmd_rules_diff(args: argparse.Namespace, out: Console) -> int:
     returns = [r for r in candidates if all(y in SUPPORTED_YEARS[r] for y in both)]
     if not returns:
         supported = "; ".join(f"{r} {', '.join(SUPPORTED_YEARS[r])}" for r in candidates)
-        raise YearError(f"no rules for both {args.year_from} and {args.year_to} (years with rules: {supported})")
+        err.print(
+            f"[bold red]cannot compare:[/] no rules for both {args.year_from} and {args.year_to} "
+            f"(years with rules: {supported})"
+        )
+        return EXIT_USAGE
     diffs = [diff_years(r, args.year_from, args.year_to) for r in returns]
     if args.format == "console" and not args.output:
         render_console(diffs, out)
@@ -632,7 +676,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "validate":
             return cmd_validate(args, out, err)
         if args.command == "rules":
-            return cmd_rules(args, out)
+            return cmd_rules(args, out, err)
         if args.command == "convert":
             return cmd_convert(args, err)
         if args.command == "samples":
