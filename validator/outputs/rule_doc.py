@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.diff import codelists_used, dump_yaml, logic_of
-from ..engine.model import Example, Rule, rules_for
+from ..engine.model import Example, Rule, divergence_blocks, rules_for
 from ..years import SUPPORTED_YEARS
 from . import write_atomic
 from .details import code_key
@@ -91,6 +91,25 @@ def example_facts(rule: Rule, example: Example) -> list[str]:
     if example.absent:
         facts.append("not supplied: " + ", ".join(example.absent))
     return facts
+
+
+def divergences_of(rule: Rule) -> list[list[tuple[str, str]]]:
+    """The rule's own divergence blocks, then the file-level divergences that change its findings, as
+    (label, text) pairs."""
+    from ..engine.divergences import file_divergences_for
+
+    found = []
+    for block in divergence_blocks(rule.spec):
+        found.append([(label, block[key]) for key, label in DIVERGENCE_PARTS] + [("Example", block["example"])])
+    for entry in file_divergences_for(rule.return_type, rule.code):
+        example = entry["example"]
+        shown = f"rule {example['rule']}: {example['name']}" if "rule" in example else f"test {example['test']}"
+        found.append(
+            [("File-level divergence", entry["id"]), ("Rules it changes", ", ".join(entry["codes"]))]
+            + [(label, entry[key]) for key, label in DIVERGENCE_PARTS]
+            + [("Example", shown)]
+        )
+    return found
 
 
 def outcome_text(example: Example) -> str:
@@ -166,11 +185,11 @@ def rule_markdown(rule: Rule, level: int = 2, source: bool = True) -> str:
         md_block(logic_yaml(rule), "yaml"),
         "",
     ]
-    divergence = rule.spec.get("divergence")
-    if divergence:
+    blocks = divergences_of(rule)
+    if blocks:
         out += [f"{h}# Where it differs from the community tool", ""]
-        out += [f"- **{label}:** {md_text(divergence[key])}" for key, label in DIVERGENCE_PARTS]
-        out += [f"- **Example:** {md_text(divergence['example'])}", ""]
+    for block in blocks:
+        out += [f"- **{label}:** {md_text(value)}" for label, value in block] + [""]
     out += [f"{h}# Examples", ""]
     for example in rule.examples:
         mark = "✗" if example.expect == "fail" else "✓"
@@ -266,13 +285,13 @@ def rule_html(rule: Rule, level: int = 2, source: bool = True) -> str:
         '<p class="rd-hint">True for a record that fails the rule. Written out in full (shared YAML parts '
         f'included):</p><pre class="rd-logic">{_e(logic_yaml(rule))}</pre>'
     )
-    divergence = rule.spec.get("divergence")
-    if divergence:
+    blocks = divergences_of(rule)
+    if blocks:
         parts.append(f"<{h2}>Where it differs from the community tool</{h2}>")
-        items = [(label, divergence[key]) for key, label in DIVERGENCE_PARTS] + [("Example", divergence["example"])]
+    for block in blocks:
         parts.append(
             '<dl class="rd-facts rd-divergence">'
-            + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)
+            + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in block)
             + "</dl>"
         )
     parts.append(f"<{h2}>Examples</{h2}>")
