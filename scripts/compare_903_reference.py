@@ -221,7 +221,9 @@ def _inject(kind: str, child: str, tables: dict[str, tuple[list[str], list[list[
     if kind == "duplicate_row":
         if not names:
             return False
-        name = rng.choice(names)
+        # A UASC child's UASC row half the time: few children have one, and a repeated one is what shifts the
+        # reference's Header UASC flag (the file-level divergence uasc-flag-row-shift).
+        name = "uasc.csv" if "uasc.csv" in names and rng.random() < 0.5 else rng.choice(names)
         rows = tables[name][1]
         at = rng.choice(rows_of(name))
         rows.insert(at + 1, list(rows[at]))
