@@ -101,7 +101,7 @@ def test_file_level_divergences_apply_only_where_their_cause_is(tmp_path: Path, 
         [["CHILD", "SEX", "DOB", "DUC"], ["2", "F", "01/01/2011", ""], ["2", "F", "01/01/2011", ""]],
     )
     assert c903.triggered_codes(clean, "2024_25", False) == dict.fromkeys(
-        ["303", "205C", "205D"], "uasc-flag-row-shift"
+        ["303", "205A", "205B", "205C", "205D"], "uasc-flag-row-shift"
     )
 
 
