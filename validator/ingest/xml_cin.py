@@ -261,7 +261,7 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                 while el.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as exc:
-        line, msg = syntax_error(exc, path)
+        line, msg = syntax_error(exc)
         findings.append(
             ingest_finding(
                 "XML-MALFORMED",
