@@ -201,10 +201,11 @@ LIST_ITEMS = ["Disability", "AssessmentFactors", "CPPreviewDate"]
 # Blocks that may gain an element another child's block of the same kind has.
 GRAFT_INTO = ["ChildIdentifiers", "CINdetails", "Assessments", "Section47", "ChildProtectionPlans", "CINPlanDates"]
 UPN_TAGS = ["UPN", "FormerUPN"]
+BIRTH_TAGS = {"PersonBirthDate", "ExpectedPersonBirthDate"}
 FLAGS = {"true": "false", "false": "true", "1": "0", "0": "1"}
 DATE_STEPS = [-400, -365, -40, -30, -10, -3, -1, 1, 3, 10, 30, 40, 365, 400]
 KINDS = ["shift", "shift", "same_date", "boundary", "drop", "drop_block", "copy_block", "copy_item", "graft", "code"]
-KINDS += ["birth", "copy_child"]
+KINDS += ["birth", "copy_child", "repeat_child"]
 
 
 class Mutator:
@@ -215,7 +216,7 @@ class Mutator:
     review date); add an element that another child's block of the same kind has; flip a yes/no flag; swap a code
     for one another child has in the same element, for a made-up code or for lower case; spoil a UPN; move the
     date of birth near an age boundary (25th birthday, unborn, born on the reference date); copy the whole child
-    (a duplicate LAchildID). The child's LAchildID is never changed, so both tools' findings stay attached to
+    (a duplicate LAchildID), as it is or with its other dates moved (a repeated child with different episodes). The child's LAchildID is never changed, so both tools' findings stay attached to
     the same child.
     """
 
@@ -255,6 +256,17 @@ class Mutator:
             parent = self.parents[child]
             parent.insert(list(parent).index(child) + 1, ET.fromstring(ET.tostring(child)))
             return "whole child copied"
+        if kind == "repeat_child" and child in self.parents:
+            # The child again in a second <Child> block with the same LAchildID, its episode dates moved: the
+            # blocks now describe different episodes, which the reference pairs up (repeated-child-merged).
+            parent = self.parents[child]
+            again = ET.fromstring(ET.tostring(child))
+            step = rng.choice([-90, -45, 45, 90])
+            for el in again.iter():
+                if el.tag not in BIRTH_TAGS and len(el) == 0 and el.text and ISO_DATE.fullmatch(el.text):
+                    el.text = (dt.date.fromisoformat(el.text) + dt.timedelta(days=step)).isoformat()
+            parent.insert(list(parent).index(child) + 1, again)
+            return f"child repeated with its other dates moved {step:+d} days"
         if kind in ("shift", "same_date", "boundary") and dates:
             el = rng.choice(dates)
             old = el.text or ""
