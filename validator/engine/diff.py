@@ -260,7 +260,9 @@ def render_console(diffs: Sequence[RulesDiff], console: Any) -> None:
         console.print(f"[bold]{d.return_type} rules {d.year_from} → {d.year_to}[/bold]: {_counts(d)}")
         for label, rules, colour in (("added", d.added, "green"), ("removed", d.removed, "red")):
             for r in rules:
-                console.print(f"  [{colour}]{label:8}[/{colour}] {escape(r.code):10} {escape(r.message)}")
+                console.print(
+                    f"  [{colour}]{label:8}[/{colour}] {escape(r.code):10} {escape(r.message)}", soft_wrap=True
+                )
         for c in d.changed:
             aspects = ", ".join(x.aspect for x in c.changes)
             console.print(f"  [yellow]changed [/yellow] {escape(c.code):10} {escape(aspects)}")
