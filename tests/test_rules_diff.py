@@ -18,6 +18,14 @@ EXAMPLES = """
 """
 
 
+DIVERGENCE = """    divergence:
+      reference: Flags it too.
+      ours: We do not.
+      why: DfE says so.
+      example: example 1
+"""
+
+
 def rule_yaml(
     code: str,
     years: str,
@@ -69,10 +77,15 @@ def test_each_aspect_of_a_changed_rule_is_reported(tmp_path: Path) -> None:
         rule_yaml("103", "2025_26+", condition="DEC <= DECOM"),
         rule_yaml("104", "2024_25", extra="    notes: only the notes differ\n"),
         rule_yaml("104", "2025_26+", extra="    notes: another note\n"),
+        rule_yaml("110", "2024_25"),
+        rule_yaml("110", "2025_26+", extra=DIVERGENCE),
     )
     diff = diff_rule_sets("ssda903", "2024_25", "2025_26", *split(rules))
     by_code = {c.code: {x.aspect: x for x in c.changes} for c in diff.changed}
-    assert set(by_code) == {"101", "102", "103"}  # notes and examples do not change what a rule finds
+    assert set(by_code) == {"101", "102", "103", "110"}  # notes and examples do not change what a rule finds
+    assert list(by_code["110"]) == ["divergence"]  # the reference changed beside an unchanged rule
+    assert by_code["110"]["divergence"].before == "(none)"
+    assert "+- reference: Flags it too." in by_code["110"]["divergence"].detail
     assert by_code["101"]["message"].before == "Old text." and by_code["101"]["message"].after == "New text."
     assert by_code["101"]["severity"].after == "query" and "logic" not in by_code["101"]
     assert by_code["102"]["fields"].after == "DECOM, DEC"

@@ -3,7 +3,8 @@
 A rule is *added* when its code runs in the later year only, *removed* when it runs in the earlier year only, and
 *changed* when the version that runs in each year differs in what it checks or reports: message, severity, level,
 the table it flags, the fields it shows, the tables it reads, its logic (condition, function, joins, lets,
-sequence: compared with YAML anchors resolved), or the code lists it uses. A code list counts as changed when
+sequence: compared with YAML anchors resolved), or the code lists it uses; a change in its recorded divergence
+from the community tool is shown too (the reference changed beside it). A code list counts as changed when
 the rule uses it in both years and its codes differ between them, even when the rule itself is the same entry.
 Examples, notes and descriptions are not compared: they explain a rule, they do not change what it finds.
 """
@@ -21,7 +22,7 @@ import yaml
 
 from ..codelists import load_codelists
 from ..outputs.details import code_key as _code_key
-from .model import Rule, rules_for
+from .model import Rule, divergence_blocks, rules_for
 
 LOGIC_KEYS = ("join", "let", "sequence", "condition", "function")
 
@@ -68,7 +69,7 @@ def codelists_used(rule: Rule) -> list[str]:
 class Change:
     """One aspect of a rule that differs between the two years."""
 
-    aspect: str  # message | severity | level | table | fields | tables | logic | codelists | codelist NAME
+    aspect: str  # message | severity | level | table | fields | tables | logic | divergence | codelists | codelist NAME
     before: str
     after: str
     detail: tuple[str, ...] = ()  # a unified diff of the logic; the codes added and removed from a code list
@@ -149,6 +150,12 @@ def compare_rules(before: Rule, after: Rule, year_from: str, year_to: str) -> tu
             old_logic.splitlines(), new_logic.splitlines(), year_from, year_to, n=2, lineterm=""
         )
         changes.append(Change("logic", old_logic, new_logic, tuple(diff)))
+    old_div, new_div = (
+        dump_yaml(divergence_blocks(r.spec)) if r.spec.get("divergence") else "(none)" for r in (before, after)
+    )
+    if old_div != new_div:  # what it finds is the same, but the reference tool's behaviour beside it changed
+        diff = difflib.unified_diff(old_div.splitlines(), new_div.splitlines(), year_from, year_to, n=1, lineterm="")
+        changes.append(Change("divergence", old_div, new_div, tuple(diff)))
     old_lists, new_lists = codelists_used(before), codelists_used(after)
     if old_lists != new_lists:
         changes.append(Change("codelists", _joined(old_lists), _joined(new_lists)))
@@ -242,8 +249,8 @@ def render_markdown(diffs: Sequence[RulesDiff]) -> str:
         for c in d.changed:
             out += [f"### {c.code}", "", _md_cell(c.after.message), ""]
             for x in c.changes:
-                if x.aspect == "logic":
-                    out += ["- logic:", "", "  ```diff", *(f"  {line}" for line in x.detail), "  ```"]
+                if x.aspect in ("logic", "divergence"):
+                    out += [f"- {x.aspect}:", "", "  ```diff", *(f"  {line}" for line in x.detail), "  ```"]
                 elif x.aspect.startswith("codelist "):
                     out.append(f"- {_md_code(x.aspect)} codes changed: " + "; ".join(x.detail))
                 else:
@@ -267,7 +274,7 @@ def render_console(diffs: Sequence[RulesDiff], console: Any) -> None:
             aspects = ", ".join(x.aspect for x in c.changes)
             console.print(f"  [yellow]changed [/yellow] {escape(c.code):10} {escape(aspects)}")
             for x in c.changes:
-                if x.aspect == "logic":
+                if x.aspect in ("logic", "divergence"):
                     for line in x.detail[2:]:  # the two header lines only repeat the years
                         style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
                         console.print(f"      [{style}]{escape(line)}[/{style}]", soft_wrap=True)
