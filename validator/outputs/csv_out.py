@@ -29,17 +29,22 @@ def _is_number(text: str) -> bool:
     return True
 
 
+CSV_COLUMNS = [*FINDING_COLUMNS, "confidence", "note"]
+
+
 def render_csv(result: Result) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(FINDING_COLUMNS)
-    for f in result.findings:
+    writer.writerow(CSV_COLUMNS)
+    # Confirmed findings first, then those resting on older returns not given (confidence "unconfirmed").
+    for f in (*result.findings, *result.unconfirmed):
         d = f.to_dict()
         d["fields"] = ";".join(d["fields"])
         d["values"] = ";".join("" if v is None else str(v) for v in d["values"])
-        writer.writerow([safe_cell(d[c]) for c in FINDING_COLUMNS])
+        d["confidence"] = f.confidence
+        writer.writerow([safe_cell(d.get(c)) for c in CSV_COLUMNS])
     for status in (*result.rules_not_run, *result.rules_crashed):
         # Rules that could not give an answer are listed too, so nobody reads their silence as a pass.
         row = {"code": status.code, "severity": status.status, "level": "rule", "message": status.reason}
-        writer.writerow([safe_cell(row.get(c)) for c in FINDING_COLUMNS])
+        writer.writerow([safe_cell(row.get(c)) for c in CSV_COLUMNS])
     return buffer.getvalue()
