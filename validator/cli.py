@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress as RichProgress
 from rich.progress import TaskID
 
@@ -31,7 +32,7 @@ from .redact import KEY_ENV, Redactor, redact_result, resolve_key
 from .result import Result
 from .schema import RETURN_TYPES, load_schema
 from .split import SplitError, split_result
-from .years import YearError, check_year
+from .years import SUPPORTED_YEARS, YearError, check_year
 
 EXIT_USAGE = 2
 
@@ -64,6 +65,14 @@ def _formats(text: str) -> list[str]:
     if not names:
         raise argparse.ArgumentTypeError(f"give at least one format: {', '.join(FORMATS)}")
     return names
+
+
+def _page_formats(text: str) -> list[str]:
+    chosen = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in ("html", "markdown")]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"'{text}': choose html, markdown or html,markdown")
+    return list(dict.fromkeys(chosen))
 
 
 def _jobs(text: str) -> int:
@@ -178,6 +187,21 @@ def build_parser() -> argparse.ArgumentParser:
     rs = rsub.add_parser("show", help="show one rule: message, years, condition, examples")
     rs.add_argument("code")
     rs.add_argument("--return", dest="return_type", type=_return_type)
+    rs.add_argument("--yaml", action="store_true", help="only the rule's YAML as written")
+    rp = rsub.add_parser("pages", help="write the rule reference pages: one per return and year (HTML, Markdown)")
+    rp.add_argument("--output-dir", type=Path, required=True, help="the folder for the pages (and an index)")
+    rp.add_argument("--format", type=_page_formats, default="html,markdown", help="html, markdown or html,markdown")
+    rp.add_argument("--return", dest="return_type", type=_return_type, help="one return (default: every return)")
+    rp.add_argument("--year", type=_year, action="append", help="only this year; repeat for several")
+
+    rdiff = rsub.add_parser(
+        "diff", help="the rules added, removed and changed between two collection years (docs/rules.md)"
+    )
+    rdiff.add_argument("year_from", type=_year, metavar="FROM", help="the earlier year, e.g. 2024_25")
+    rdiff.add_argument("year_to", type=_year, metavar="TO", help="the later year, e.g. 2025_26")
+    rdiff.add_argument("--return", dest="return_type", type=_return_type, help="one return (default: every return)")
+    rdiff.add_argument("--format", choices=["console", "json", "markdown"], default="console")
+    rdiff.add_argument("--output", type=Path, help="write the report to this file instead of the screen")
 
     rd = rsub.add_parser("divergences", help="where rules deliberately differ from the community tool (YAML)")
     rd.add_argument("--return", dest="return_type", type=_return_type, required=True)
@@ -510,7 +534,7 @@ def rule_listing(return_type: str | None, year: str | None) -> list[dict[str, ob
     return listing
 
 
-def cmd_rules(args: argparse.Namespace, out: Console) -> int:
+def cmd_rules(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.rules_command == "list":
         listing = rule_listing(args.return_type, args.year)
         if args.format == "json":
@@ -547,6 +571,8 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
             out.print(table)
         return 0
 
+    if args.rules_command == "diff":
+        return cmd_rules_diff(args, out, err)
     if args.rules_command == "divergences":
         from .engine.divergences import divergences_path, render_divergences
 
@@ -556,14 +582,69 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
         else:
             sys.stdout.write(text)
         return 0
+    if args.rules_command == "pages":
+        return cmd_rules_pages(args, err)
     shown = find_rules(args.code, args.return_type)
     for rule in shown:
-        out.print(f"[bold]{rule.return_type} {rule.code}[/bold] {rule_heading(rule)}")
+        out.print(f"[bold]{escape(rule.return_type)} {escape(rule.code)}[/bold] {escape(rule_heading(rule))}")
         sys.stdout.flush()
-        out.file.write(rule.text + "\n\n")
+        if args.yaml:
+            out.file.write(rule.text + "\n\n")
+        else:
+            from .outputs.rule_doc import rule_markdown
+
+            out.file.write(rule_markdown(rule) + "\n")
     if not shown:
         out.print(f"no rule {args.code}")
         return EXIT_USAGE
+    return 0
+
+
+def cmd_rules_pages(args: argparse.Namespace, err: Console) -> int:
+    from .outputs.rule_doc import write_pages
+
+    returns = [args.return_type] if args.return_type else list(RETURN_TYPES)
+    for year in args.year or []:
+        if not any(year in SUPPORTED_YEARS[r] for r in returns):
+            supported = "; ".join(f"{r} {', '.join(SUPPORTED_YEARS[r])}" for r in returns)
+            err.print(f"[bold red]cannot write the pages:[/] no rules for {year} (years with rules: {supported})")
+            return EXIT_USAGE
+    try:
+        written = write_pages(args.output_dir, args.format, returns, args.year)
+    except OSError as exc:
+        err.print(f"[bold red]cannot write the pages:[/] {escape(str(exc))}")
+        return EXIT_USAGE
+    err.print(f"wrote {len(written)} files to {escape(str(args.output_dir))}")
+    return 0
+
+
+def cmd_rules_diff(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from .engine.diff import diff_years, render_console, render_json, render_markdown
+
+    candidates = [args.return_type] if args.return_type else list(RETURN_TYPES)
+    both = (args.year_from, args.year_to)
+    returns = [r for r in candidates if all(y in SUPPORTED_YEARS[r] for y in both)]
+    if not returns:
+        supported = "; ".join(f"{r} {', '.join(SUPPORTED_YEARS[r])}" for r in candidates)
+        err.print(
+            f"[bold red]cannot compare:[/] no rules for both {args.year_from} and {args.year_to} "
+            f"(years with rules: {supported})"
+        )
+        return EXIT_USAGE
+    diffs = [diff_years(r, args.year_from, args.year_to) for r in returns]
+    if args.format == "console" and not args.output:
+        render_console(diffs, out)
+        return 0
+    if args.format == "console":
+        buffer = io.StringIO()
+        render_console(diffs, Console(file=buffer, width=120, no_color=True, highlight=False))
+        text = buffer.getvalue()
+    else:
+        text = render_json(diffs) if args.format == "json" else render_markdown(diffs)
+    if args.output:
+        write_atomic(args.output, text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -600,7 +681,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "validate":
             return cmd_validate(args, out, err)
         if args.command == "rules":
-            return cmd_rules(args, out)
+            return cmd_rules(args, out, err)
         if args.command == "convert":
             return cmd_convert(args, err)
         if args.command == "samples":

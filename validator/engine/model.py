@@ -30,7 +30,7 @@ from .rule_schema import RULE_FILE
 if TYPE_CHECKING:  # jsonschema is imported only to explain a rule file that fails the fast check
     import jsonschema
 
-NOT_RULE_FILES = {"codelists.yaml", "divergences.yaml"}  # data files beside the rules
+NOT_RULE_FILES = {"codelists.yaml", "divergences.yaml", "file_divergences.yaml"}  # data files beside the rules
 
 
 class RuleLoadError(ValueError):
@@ -349,9 +349,9 @@ class _Builder:
                 if missing_years:
                     raise self.fail("codes", f"code list {list_name} has no codes for {', '.join(missing_years)}")
         examples = tuple(self.example(i, e) for i, e in enumerate(spec["examples"]))
-        divergence = spec.get("divergence")
-        if divergence and divergence["example"] not in {e.name for e in examples}:
-            raise self.fail("divergence.example", f"no example is named '{divergence['example']}'")
+        for block in divergence_blocks(spec):
+            if block["example"] not in {e.name for e in examples}:
+                raise self.fail("divergence.example", f"no example is named '{block['example']}'")
         if not any(e.expect == "fail" for e in examples) or not any(e.expect == "pass" for e in examples):
             raise self.fail("examples", "needs at least one failing and one passing example")
         return Rule(
@@ -394,6 +394,14 @@ class _Builder:
             unconfirmed=tuple(spec["unconfirmed"]) if "unconfirmed" in spec else None,
             postcodes=tuple(spec["postcodes"]) if "postcodes" in spec else None,
         )
+
+
+def divergence_blocks(spec: dict[str, Any]) -> list[dict[str, str]]:
+    """A rule's `divergence:` blocks: none, one, or a list of them."""
+    block = spec.get("divergence")
+    if not block:
+        return []
+    return list(block) if isinstance(block, list) else [block]
 
 
 def joins_columns(joins: dict[str, Related], builder: _Builder) -> set[str]:

@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..engine.model import find_rules, rules_for
+from ..outputs.rule_doc import RULE_DOC_CSS
 from ..years import SUPPORTED_YEARS, year_containing
 from . import pages
 from .downloads import find_download
@@ -47,7 +48,11 @@ PAGE_CSP = (
     "frame-ancestors 'none'"
 )
 STATIC = Path(__file__).resolve().parent / "static"
-STATIC_TYPES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
+STATIC_FILES = {  # a fixed list: no path from the address reaches the disk
+    "app.css": (STATIC / "app.css", "text/css; charset=utf-8"),
+    "app.js": (STATIC / "app.js", "text/javascript; charset=utf-8"),
+    "rule_doc.css": (RULE_DOC_CSS, "text/css; charset=utf-8"),  # the rule pages' style, shared with `rules pages`
+}
 _REPORT_CSP = re.compile(rb'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
 
 
@@ -351,10 +356,11 @@ class Handler(BaseHTTPRequestHandler):
         self._redirect("/")
 
     def _static(self, name: str) -> None:
-        if name not in STATIC_TYPES:  # a fixed list: no path from the address reaches the disk
+        if name not in STATIC_FILES:
             self._page(HTTPStatus.NOT_FOUND, pages.message_page("Not found", "No such file."))
             return
-        self._send(HTTPStatus.OK, (STATIC / name).read_bytes(), STATIC_TYPES[name])
+        path, content_type = STATIC_FILES[name]
+        self._send(HTTPStatus.OK, path.read_bytes(), content_type)
 
     # ------------------------------------------------------------------------------------------ responses
 
