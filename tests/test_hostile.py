@@ -249,3 +249,64 @@ def test_xml_is_streamed_record_by_record_never_held_whole(tmp_path: Path, monke
     assert len(tables["Episodes"]) == 3000
     assert len(held) == 3000 and max(held) < 3000 // 5
     assert max(held[-1000:]) <= max(held[:1000]) + 5  # no growth from the start of the file to its end
+
+
+# --------------------------------------------------------------------------- terminal text (issue 14, defect 5)
+
+CORPUS_903 = Path(__file__).resolve().parent / "corpus" / "ssda903"
+MARKUP = "[/x]"
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9b31m"  # set the window title, clear the screen, a C1 CSI
+
+
+def _hostile_header(tmp: Path) -> Path:
+    """The corpus header table with a child id holding console markup and terminal escape sequences."""
+    text = (CORPUS_903 / "base_header.csv").read_text(encoding="utf-8")
+    path = tmp / "header.csv"
+    path.write_text(text.replace("5729176", f"57{MARKUP}{ESCAPES}91", 1), encoding="utf-8")
+    return path
+
+
+def _assert_inert(text: str) -> None:
+    assert "Traceback" not in text and "unexpected problem" not in text, text
+    assert "\x1b]0;" not in text and "\x1b[2J" not in text and "\x9b" not in text and "\x07" not in text
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        ["--la", MARKUP + ESCAPES],
+        ["--split-by", MARKUP + ESCAPES, "--output-dir", "OUT"],
+        ["--output", f"OUT/{MARKUP}{ESCAPES}.json", "--format", "json"],
+        ["--rules", MARKUP],
+    ],
+)
+def test_markup_and_escape_sequences_from_data_paths_and_arguments_reach_the_terminal_inert(
+    extra: list[str], tmp_path: Path, capsys
+) -> None:
+    header = _hostile_header(tmp_path)
+    args = ["validate", str(header), str(CORPUS_903 / "base_episodes.csv"), "--year", "2024_25"]
+    status = main([*args, *(a.replace("OUT", str(tmp_path / "out")) for a in extra)])
+    out, err = capsys.readouterr()
+    _assert_inert(out + err)
+    assert status in (0, 1, 2)
+    if not extra:  # the child id is shown, with the markup as text and the escapes made visible
+        assert f"57{MARKUP}\\x1b]0;pwned\\x07" in out
+
+
+def test_rules_show_and_the_last_resort_handler_print_markup_as_text(tmp_path: Path, capsys, monkeypatch) -> None:
+    assert main(["rules", "show", MARKUP + ESCAPES]) == 2
+    out, err = capsys.readouterr()
+    _assert_inert(out + err)
+    assert f"no rule {MARKUP}" in out
+
+    import validator.cli as cli
+
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"boom {MARKUP}{ESCAPES}")
+
+    monkeypatch.setattr(cli, "validate", explode)
+    assert main(["validate", str(_hostile_header(tmp_path))]) == 2
+    _, err = capsys.readouterr()
+    assert "Traceback" not in err and "\x1b]0;" not in err
+    assert f"RuntimeError: boom {MARKUP}" in " ".join(err.split())

@@ -26,6 +26,7 @@ from .outputs import write_atomic
 from .outputs.console import print_summary
 from .outputs.csv_out import safe_cell
 from .outputs.formats import FORMATS, FormatUnavailable, check_available, render
+from .outputs.terminal import term
 from .redact import KEY_ENV, Redactor, redact_result, resolve_key
 from .result import Result
 from .schema import RETURN_TYPES, load_schema
@@ -223,9 +224,9 @@ def cmd_serve(args: argparse.Namespace, err: Console) -> int:
             max_upload=args.max_upload_mb * 1024 * 1024,
         )
     except RemoteBindError as exc:
-        err.print(f"[bold red]cannot serve:[/] {exc}")
+        err.print(f"[bold red]cannot serve:[/] {term(exc)}")
     except OSError as exc:
-        err.print(f"[bold red]cannot serve on {args.host} port {args.port}:[/] {exc.strerror or exc}")
+        err.print(f"[bold red]cannot serve on {term(args.host)} port {args.port}:[/] {term(exc.strerror or exc)}")
     return EXIT_USAGE
 
 
@@ -235,7 +236,7 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     formats: list[str] = args.format
     problem = _output_problem(args, formats)
     if problem:
-        err.print(f"[bold red]cannot validate:[/] {problem}")
+        err.print(f"[bold red]cannot validate:[/] {term(problem)}")
         return EXIT_USAGE
     rules = [c.strip() for c in args.rules.split(",")] if args.rules else None
     written: list[Path] = []
@@ -263,14 +264,14 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     if status == 2:
         err.print("[bold red]none of the inputs could be read as a table of the return[/]")
     for path in written:
-        err.print(f"report written to {path}")
+        err.print(f"report written to {term(path)}")
     if not written:  # one format, to the screen or a pipe
         (name,) = formats
         (report,) = reports
         if name == "console":
             print_summary(report.result, out)
             for label, text in report.notes:
-                out.print(f"{label}: {text}")
+                out.print(f"{term(label)}: {term(text)}")
         elif FORMATS[name].binary:
             sys.stdout.flush()
             sys.stdout.buffer.write(render(report.result, name, fail_on=args.fail_on, notes=report.notes))
@@ -302,7 +303,7 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
     else:
         problem = _output_problem(args, args.format)
     if problem:
-        err.print(f"[bold red]cannot validate:[/] {problem}")
+        err.print(f"[bold red]cannot validate:[/] {term(problem)}")
         return EXIT_USAGE
     jobs = jobs_for(
         returns_in(args.inputs),
@@ -319,11 +320,11 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
 
     def done(o: BatchOutcome) -> None:
         counts = o.problem or f"{o.errors} errors, {o.queries} queries"
-        err.print(f"  {o.name}: {counts}", markup=False, highlight=False)
+        err.print(f"  {term(o.name)}: {term(counts)}", highlight=False)
 
     outcomes = validate_many(jobs, args.jobs, done)
     for path in write_summary(outcomes, args.output_dir):
-        err.print(f"summary written to {path}")
+        err.print(f"summary written to {term(path)}")
     return batch_status(outcomes)
 
 
@@ -378,7 +379,7 @@ def _reports(result: Result, args: argparse.Namespace, err: Console) -> list[_Re
             raise InputError(str(exc)) from None
         column = parts[0].column if parts else args.split_by
         err.print(
-            f"{len(parts)} reports by {column}; findings about the whole return or a file, and records "
+            f"{len(parts)} reports by {term(column)}; findings about the whole return or a file, and records "
             "without a child id, are in every report"
         )
         reports = []
@@ -537,7 +538,9 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
                 years = r["years"]
                 span = f"{years[0]}..{years[-1]}" if len(years) > 1 else years[0]  # type: ignore[index]
                 table.add_row(
-                    str(r["return"]), str(r["code"]), str(span), str(r["severity"]), str(r["level"]), str(r["message"])
+                    *(term(r[k]) for k in ("return", "code")),
+                    term(span),
+                    *(term(r[k]) for k in ("severity", "level", "message")),
                 )
             out.print(table)
         return 0
@@ -553,11 +556,11 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
         return 0
     shown = find_rules(args.code, args.return_type)
     for rule in shown:
-        out.print(f"[bold]{rule.return_type} {rule.code}[/bold] {rule_heading(rule)}")
+        out.print(f"[bold]{term(rule.return_type)} {term(rule.code)}[/bold] {term(rule_heading(rule))}")
         sys.stdout.flush()
         out.file.write(rule.text + "\n\n")
     if not shown:
-        out.print(f"no rule {args.code}")
+        out.print(f"no rule {term(args.code)}")
         return EXIT_USAGE
     return 0
 
@@ -567,7 +570,7 @@ def cmd_convert(args: argparse.Namespace, err: Console) -> int:
 
     written = convert_xml([Path(p) for p in args.inputs], args.output)
     for path in written:
-        err.print(f"wrote {path}")
+        err.print(f"wrote {term(path)}")
     return 0 if written else EXIT_USAGE
 
 
@@ -579,10 +582,10 @@ def cmd_samples(args: argparse.Namespace, err: Console) -> int:
             args.return_type, args.year, args.children, args.seed, args.errors, args.output, not args.no_previous
         )
     except ValueError as exc:
-        err.print(f"[bold red]cannot make samples:[/] {exc}")
+        err.print(f"[bold red]cannot make samples:[/] {term(exc)}")
         return EXIT_USAGE
     for path in written:
-        err.print(f"wrote {path}")
+        err.print(f"wrote {term(path)}")
     return 0
 
 
@@ -607,16 +610,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return cmd_serve(args, err)
     except (InputError, YearError) as exc:
-        err.print(f"[bold red]cannot validate:[/] {exc}")
+        err.print(f"[bold red]cannot validate:[/] {term(exc)}")
         return EXIT_USAGE
     except RuleLoadError as exc:
-        err.print(f"[bold red]a rule file is wrong:[/] {exc}")
+        err.print(f"[bold red]a rule file is wrong:[/] {term(exc)}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: a plain message, never a traceback
         err.print(
-            f"[bold red]unexpected problem:[/] {type(exc).__name__}: {exc}. Please report it with the command you ran."
+            f"[bold red]unexpected problem:[/] {term(type(exc).__name__)}: {term(exc)}. "
+            "Please report it with the command you ran."
         )
         return EXIT_USAGE
     return EXIT_USAGE

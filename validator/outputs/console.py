@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..findings import INGEST_CODES
 from ..result import Result
+from .terminal import term
 
 SEVERITY_STYLE = {"error": "bold red", "query": "yellow", "notice": "cyan"}
 
@@ -18,13 +19,13 @@ def print_summary(result: Result, console: Console, top: int = 10) -> None:
     names = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census"}
     console.print(
         f"[bold]{names.get(result.return_type, result.return_type)}[/bold] {ctx.year}"
-        + (f", LA {ctx.la}" if ctx.la else "")
+        + (f", LA {term(ctx.la)}" if ctx.la else "")
         + f" — collection {ctx.collection_start:%d/%m/%Y} to {ctx.collection_end:%d/%m/%Y}"
     )
     for item in result.inputs:
-        tables = ", ".join(item.tables) if item.tables else "not recognised"
+        tables = term(", ".join(item.tables)) if item.tables else "not recognised"
         label = "" if item.year == "current" else f" ({item.year} year)"
-        console.print(f"  input{label}: {item.path} → {tables}")
+        console.print(f"  input{label}: {term(item.path)} → {tables}")
     console.print(
         f"[bold red]{result.count('error')} errors[/]  [yellow]{result.count('query')} queries[/]  "
         f"[cyan]{result.count('notice')} notices[/]  — rules run {len(result.rules_run)}, "
@@ -36,7 +37,7 @@ def print_summary(result: Result, console: Console, top: int = 10) -> None:
         for col in ("severity", "code", "message"):
             table.add_column(col)
         for f in return_level:
-            table.add_row(f"[{SEVERITY_STYLE.get(f.severity, '')}]{f.severity}[/]", f.code, f.message)
+            table.add_row(f"[{SEVERITY_STYLE.get(f.severity, '')}]{term(f.severity)}[/]", term(f.code), term(f.message))
         console.print(table)
     per_rule = Counter(
         (f.severity, f.code, INGEST_CODES[f.code][1] if f.code in INGEST_CODES else f.message)
@@ -48,7 +49,7 @@ def print_summary(result: Result, console: Console, top: int = 10) -> None:
         for col, kw in (("severity", {}), ("code", {}), ("count", {"justify": "right"}), ("message", {})):
             table.add_column(col, **kw)
         for (severity, code, message), n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0][1])):
-            table.add_row(f"[{SEVERITY_STYLE.get(severity, '')}]{severity}[/]", code, str(n), message)
+            table.add_row(f"[{SEVERITY_STYLE.get(severity, '')}]{term(severity)}[/]", term(code), str(n), term(message))
         console.print(table)
     per_child = Counter(f.child for f in result.findings if f.child and f.severity != "notice")
     if per_child:
@@ -61,14 +62,14 @@ def print_summary(result: Result, console: Console, top: int = 10) -> None:
             if f.child and f.severity != "notice":
                 codes.setdefault(f.child, set()).add(f.code)
         for child, n in per_child.most_common(top):
-            table.add_row(child, str(n), ", ".join(sorted(codes[child])))
+            table.add_row(term(child), str(n), term(", ".join(sorted(codes[child]))))
         console.print(table)
     if result.rules_not_run:
         table = Table(title="Rules not run")
         table.add_column("code")
         table.add_column("reason")
         for r in result.rules_not_run:
-            table.add_row(r.code, r.reason)
+            table.add_row(term(r.code), term(r.reason))
         console.print(table)
     for r in result.rules_crashed:
-        console.print(f"[bold red]rule {r.code} crashed:[/] {r.reason}")
+        console.print(f"[bold red]rule {term(r.code)} crashed:[/] {term(r.reason)}")

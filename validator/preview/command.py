@@ -12,6 +12,7 @@ from rich.console import Console
 from ..findings import Finding
 from ..ingest.loader import InputError, expand_paths, load_return
 from ..outputs import write_atomic
+from ..outputs.terminal import term
 from ..reference.postcodes import open_postcode_lookup
 from . import build_preview, previous_dataset
 from .model import Convention
@@ -73,7 +74,7 @@ def _problem(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     problem = _problem(args)
     if problem:
-        err.print(f"[bold red]cannot preview:[/] {problem}")
+        err.print(f"[bold red]cannot preview:[/] {term(problem)}")
         return EXIT_USAGE
     try:
         dataset = load_return(
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         preview = build_preview(dataset, previous_dataset(dataset))
         inputs = {p.resolve() for given in [*args.inputs, *args.previous] for p in expand_paths([given])}
     except InputError as exc:
-        err.print(f"[bold red]cannot preview:[/] {exc}")
+        err.print(f"[bold red]cannot preview:[/] {term(exc)}")
         return EXIT_USAGE
     problems = _reading_problems(dataset.findings)
     if problems:
@@ -109,7 +110,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         targets.append((path, render_workbook(preview, conv)))
     for path, _ in targets:
         if path.resolve() in inputs:
-            err.print(f"[bold red]cannot preview:[/] {path} is one of the inputs; the preview never overwrites one")
+            err.print(
+                f"[bold red]cannot preview:[/] {term(path)} is one of the inputs; the preview never overwrites one"
+            )
             return EXIT_USAGE
     if "console" in args.format:
         print_preview(preview, conv, out)
@@ -118,7 +121,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     for path, data in targets:
         write_atomic(path, data)
     if targets:
-        err.print(f"wrote {len(targets)} file(s) to {targets[0][0].parent}")
+        err.print(f"wrote {len(targets)} file(s) to {term(targets[0][0].parent)}")
     return 0
 
 
