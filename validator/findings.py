@@ -57,10 +57,15 @@ class Finding:
     file: str | None = None
     line: int | None = None
     rule_version: str | None = field(default=None, compare=False)
+    # Text the message quotes verbatim from a file where its meaning is not known (e.g. the first row of a file
+    # whose header row was not recognised, which may be a child's record): --redact removes it from the message.
+    # Not part of any report.
+    quoted: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("rule_version")
+        data.pop("quoted")
         data["fields"] = list(self.fields)
         data["values"] = [_jsonable(v) for v in self.values]
         return data
@@ -78,8 +83,10 @@ def ingest_finding(
     file: str | None = None,
     line: int | None = None,
     severity: Severity | None = None,
+    quoted: tuple[str, ...] = (),
 ) -> Finding:
-    """A finding about the files themselves; ``detail`` says exactly what was wrong and where."""
+    """A finding about the files themselves; ``detail`` says exactly what was wrong and where. ``quoted``: the
+    parts of ``detail`` taken verbatim from the file whose meaning is unknown (redaction removes them)."""
     default_severity, _title = INGEST_CODES[code]
     level: Level = "record" if row is not None else "file"
     return Finding(
@@ -94,6 +101,7 @@ def ingest_finding(
         values=values,
         file=file,
         line=line,
+        quoted=quoted,
     )
 
 
