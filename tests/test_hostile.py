@@ -310,3 +310,57 @@ def test_rules_show_and_the_last_resort_handler_print_markup_as_text(tmp_path: P
     _, err = capsys.readouterr()
     assert "Traceback" not in err and "\x1b]0;" not in err
     assert f"RuntimeError: boom {MARKUP}" in " ".join(err.split())
+
+
+# --------------------------------------------------------------------------- spreadsheet cells (issue 14, defect 4)
+
+FORMULAS = ['=HYPERLINK("http://example.invalid","x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "-inf"]
+
+
+def _formula(cell: str) -> bool:
+    from tests.test_corpus import is_formula
+
+    return is_formula(cell) or cell.strip().lower() in ("-inf", "+inf", "-nan", "+nan")
+
+
+def test_no_cell_or_field_of_any_spreadsheet_or_csv_runs_as_a_formula_column_names_included(
+    tmp_path: Path, capsys
+) -> None:
+    """Extra columns named like formulas, with formula-like values, through the preview (workbook and CSVs, the
+    web app's "DfE's tables and figures" download too) and validate's CSV and xlsx reports."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    rows = list(csv.reader((CORPUS_903 / "base_header.csv").open(encoding="utf-8")))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with (folder / "header.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(rows[0] + FORMULAS)
+        writer.writerows(r + FORMULAS[::-1] for r in rows[1:])
+    (folder / "episodes.csv").write_bytes((CORPUS_903 / "base_episodes.csv").read_bytes())
+    out = tmp_path / "out"
+    assert main(["preview", str(folder), "--year", "2024_25", "--format", "csv,xlsx", "--output-dir", str(out)]) == 0
+    assert main(["validate", str(folder), "--year", "2024_25", "--format", "csv,xlsx", "--output-dir", str(out)]) in (
+        0,
+        1,
+    )
+    capsys.readouterr()
+    checked = 0
+    for path in out.glob("*.csv"):
+        for row in csv.reader(path.open(encoding="utf-8")):
+            assert not [c for c in row if _formula(c)], (path.name, row)
+            checked += 1
+    for path in out.glob("*.xlsx"):
+        book = load_workbook(path)
+        for ws in book.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (path.name, ws.title, cell.coordinate, cell.value)
+                    if isinstance(cell.value, str):
+                        assert not _formula(cell.value), (path.name, ws.title, cell.coordinate, cell.value)
+                        checked += 1
+    header = next(csv.reader((out / "in-preview-Header.csv").open(encoding="utf-8")))
+    assert "'" + FORMULAS[0] in header  # the column is kept, shown as text
+    assert checked > 100

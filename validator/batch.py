@@ -8,8 +8,6 @@ queue) can run :func:`validate_one` the same way (docs/performance.md).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -20,7 +18,7 @@ from .api import validate
 from .engine.model import RuleLoadError
 from .ingest.loader import InputError
 from .outputs import write_atomic
-from .outputs.csv_out import safe_cell
+from .outputs.csv_out import csv_text
 from .outputs.formats import FORMATS, render
 from .years import YearError
 
@@ -148,14 +146,12 @@ def write_summary(outcomes: Sequence[BatchOutcome], output_dir: Path) -> list[Pa
     rows = [asdict(o) for o in outcomes]
     json_path = output_dir / f"{SUMMARY_STEM}.json"
     write_atomic(json_path, (json.dumps({"returns": rows}, indent=1) + "\n").encode("utf-8"))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(SUMMARY_COLUMNS)
-    for o in outcomes:
-        cells = [o.name, o.status, o.errors, o.queries, o.notices, o.rules_crashed, o.problem, ";".join(o.reports)]
-        writer.writerow([safe_cell(c) for c in cells])
+    lines = [
+        [o.name, o.status, o.errors, o.queries, o.notices, o.rules_crashed, o.problem, ";".join(o.reports)]
+        for o in outcomes
+    ]
     csv_path = output_dir / f"{SUMMARY_STEM}.csv"
-    write_atomic(csv_path, buffer.getvalue().encode("utf-8"))
+    write_atomic(csv_path, csv_text([SUMMARY_COLUMNS, *lines]).encode("utf-8"))
     return [json_path, csv_path]
 
 

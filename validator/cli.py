@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import re
@@ -24,7 +22,7 @@ from .engine.model import RuleLoadError, find_rules, load_rules, rule_heading
 from .ingest.loader import InputError
 from .outputs import write_atomic
 from .outputs.console import print_summary
-from .outputs.csv_out import safe_cell
+from .outputs.csv_out import csv_text
 from .outputs.formats import FORMATS, FormatUnavailable, check_available, render
 from .outputs.terminal import term
 from .redact import KEY_ENV, Redactor, redact_result, resolve_key
@@ -512,22 +510,9 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
         if args.format == "json":
             sys.stdout.write(json.dumps(listing, indent=1, ensure_ascii=False) + "\n")
         elif args.format == "csv":
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(["return", "code", "years", "severity", "level", "table", "message"])
-            for r in listing:
-                writer.writerow(
-                    [
-                        r["return"],
-                        r["code"],
-                        " ".join(r["years"]),
-                        r["severity"],
-                        r["level"],  # type: ignore[arg-type]
-                        r["table"],
-                        safe_cell(r["message"]),
-                    ]
-                )
-            sys.stdout.write(buffer.getvalue())
+            header = ["return", "code", "years", "severity", "level", "table", "message"]
+            rows = [[r[k] if k != "years" else " ".join(r["years"]) for k in header] for r in listing]  # type: ignore[arg-type]
+            sys.stdout.write(csv_text([header, *rows]))
         else:
             from rich.table import Table
 

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from .ingest.loader import InputError, expand_paths, sniff_xml_root
 from .ingest.raw import RawTable
 from .ingest.xml_cin import read_cin_xml
 from .outputs import write_atomic
-from .outputs.csv_out import safe_cell
+from .outputs.csv_out import csv_text
 from .schema import load_schema
 
 
 def _table_csv(raw: RawTable, columns: list[str]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
     data = [raw.columns.get(c, [None] * len(raw)) for c in columns]
-    for i in range(len(raw)):
-        writer.writerow([safe_cell(col[i]) for col in data])
-    return buffer.getvalue().encode("utf-8")
+    rows = [columns, *([col[i] for col in data] for i in range(len(raw)))]
+    return csv_text(rows, lineterminator="\r\n").encode("utf-8")
 
 
 def convert_xml(inputs: list[Path], output: Path) -> list[Path]:

@@ -3,7 +3,6 @@ Excel workbook (a Measures sheet, an About sheet, then one sheet per table)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from ..outputs.csv_out import safe_cell
+from ..outputs.csv_out import csv_text
 from ..outputs.terminal import term
 from .model import SUPPRESSED, Convention, Measure, Preview
 
@@ -132,12 +131,7 @@ def table_csv(frame: pd.DataFrame, return_type: str) -> bytes:
 
 
 def _csv(columns: Any, rows: Any) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(list(columns))
-    for row in rows:
-        writer.writerow([safe_cell(None if _blank(v) else v) for v in row])
-    return buffer.getvalue().encode("utf-8")
+    return csv_text([list(columns), *([None if _blank(v) else v for v in row] for row in rows)]).encode("utf-8")
 
 
 def _blank(value: Any) -> bool:
