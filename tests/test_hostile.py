@@ -364,3 +364,50 @@ def test_no_cell_or_field_of_any_spreadsheet_or_csv_runs_as_a_formula_column_nam
     header = next(csv.reader((out / "in-preview-Header.csv").open(encoding="utf-8")))
     assert "'" + FORMULAS[0] in header  # the column is kept, shown as text
     assert checked > 100
+
+
+# --------------------------------------------------------------------------- input names vs internal names (defect 8)
+
+HOSTILE_NAMES = ["Worker", "Worker", "worker", "DOB@raw", "_row", "_file", "_line", "CHILD@previous", "UASC_THIS_YEAR"]
+
+
+def _with_extra_columns(tmp: Path, source: str) -> Path:
+    import csv
+
+    rows = list(csv.reader((CORPUS_903 / source).open(encoding="utf-8")))
+    path = tmp / source
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(rows[0] + HOSTILE_NAMES)
+        writer.writerows(r + [f"X{n}-{i}" for n in range(len(HOSTILE_NAMES))] for i, r in enumerate(rows[1:]))
+    return path
+
+
+def test_extra_column_names_never_stand_for_internal_ones_and_duplicates_are_kept_apart(tmp_path: Path, capsys) -> None:
+    """Extra columns named like the program's own columns (``DOB@raw``, ``_row``, a derived column) or like each
+    other (``Worker,Worker,worker``) are kept under names of their own: the records, their count and their typed
+    values are those of the file, and every rule runs (none crashes)."""
+    import json
+
+    header = _with_extra_columns(tmp_path, "base_header.csv")
+    episodes = _with_extra_columns(tmp_path, "base_episodes.csv")
+    dataset = load_return([header, episodes], return_type="ssda903", year="2024_25")
+    for name, source in (("Header", header), ("Episodes", episodes)):
+        df = dataset.tables[name].df
+        n = len(source.read_text(encoding="utf-8").splitlines()) - 1
+        assert len(df) == n and list(df["_row"]) == list(range(n)) and list(df["_line"]) == list(range(2, n + 2))
+        assert set(df["_file"]) == {source.name}
+        extras = [c for c in df.columns if str(c).startswith(("Worker", "worker", "DOB-at-raw", "row", "file", "line"))]
+        assert len(extras) == 7 and len(set(extras)) == 7  # every extra column kept, each under its own name
+        assert df.columns.is_unique
+        values = {v for c in extras for v in df[c]}
+        assert {f"X{k}-0" for k in range(7)} <= values
+    assert dataset.tables["Header"].df["DOB@raw"].iloc[0] == "08/02/2023"  # the file's DOB, not the extra column
+    message = next(f.message for f in dataset.findings if f.code == "COLUMN-EXTRA")
+    assert "DOB@raw (kept as DOB-at-raw (column 11))" in message and "Worker (kept as Worker (column" in message
+
+    out = tmp_path / "out.json"
+    main(["validate", str(header), str(episodes), "--year", "2024_25", "--format", "json", "--output", str(out)])
+    capsys.readouterr()
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["rules"]["crashed"] == []

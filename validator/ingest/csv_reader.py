@@ -85,6 +85,35 @@ def match_columns(header: list[str], table: TableDef) -> dict[int, str]:
     return {i: canon[normalise_header(h)] for i, h in enumerate(header) if normalise_header(h) in canon}
 
 
+def reserved_names(schema: ReturnSchema) -> set[str]:
+    """Column names (upper case) an extra column may not take: every column of the return's tables, their
+    aliases, and the columns the engine derives."""
+    from ..engine.derived import child_columns, derived_columns
+
+    names = {c for t in schema.tables.values() for c in (*t.columns, *t.aliases)}
+    names |= {c for t in schema.tables for c in derived_columns(schema.return_type, t)}
+    names |= set(child_columns(schema.return_type))
+    return {normalise_header(n) for n in names}
+
+
+def extra_column_names(extras: list[tuple[int, str]], reserved: set[str]) -> list[tuple[int, str, str]]:
+    """(position, header text, name kept under) for each extra column. The name is the header text unless that
+    could be taken for one of the program's own columns (bookkeeping ``_row``, ``_file``, ``_line``, typed
+    copies ``COL@raw``, ``@previous`` tables: a leading ``_`` or any ``@``), a column of the return or a derived
+    one, or an earlier extra column (letter case aside, as Excel's tables compare): then it is kept as
+    "``text`` (column N)", with ``@`` written ``-at-`` and leading underscores dropped, so an input's name can never
+    stand for an internal one."""
+    taken = set(reserved)
+    named: list[tuple[int, str, str]] = []
+    for pos, text in extras:
+        key = text
+        if key.startswith("_") or "@" in key or normalise_header(key) in taken:
+            key = f"{text.replace('@', '-at-').lstrip('_') or 'column'} (column {pos + 1})"
+        taken.add(normalise_header(key))
+        named.append((pos, text, key))
+    return named
+
+
 def identify_table(header: list[str], schemas: list[ReturnSchema]) -> tuple[ReturnSchema, TableDef] | None:
     """The table whose signature columns the header contains, preferring the most columns in common."""
     best: tuple[tuple[int, int], ReturnSchema, TableDef] | None = None
@@ -168,13 +197,15 @@ def read_csv_file(
             )
         else:
             seen[col] = pos
-    extras = [(i, h.strip()) for i, h in enumerate(header) if i not in positions and h.strip()]
+    extras = extra_column_names(
+        [(i, h.strip()) for i, h in enumerate(header) if i not in positions and h.strip()], reserved_names(schema)
+    )
     if extras:
+        shown = ", ".join(h if key == h else f"{h} (kept as {key})" for _, h, key in extras)
         findings.append(
             ingest_finding(
                 "COLUMN-EXTRA",
-                f"{name}: column(s) {', '.join(h for _, h in extras)} are not part of the "
-                f"{table.name} table; they were kept but not checked",
+                f"{name}: column(s) {shown} are not part of the {table.name} table; they were kept but not checked",
                 table=table.name,
                 file=name,
                 line=1,
@@ -182,7 +213,7 @@ def read_csv_file(
         )
     raw = RawTable(name=table.name, file=name)
     columns: dict[str, list[str | None]] = {col: [] for col in seen}
-    extra_cols: dict[str, list[str | None]] = {h: [] for _, h in extras}
+    extra_cols: dict[str, list[str | None]] = {key: [] for _, _, key in extras}
     width = len(header)
     try:
         for cells in reader:
@@ -202,8 +233,8 @@ def read_csv_file(
                 )
             for col, pos in seen.items():
                 columns[col].append(cells[pos] if pos < len(cells) else None)
-            for pos, head in extras:
-                extra_cols[head].append(cells[pos] if pos < len(cells) else None)
+            for pos, _, key in extras:
+                extra_cols[key].append(cells[pos] if pos < len(cells) else None)
             raw.lines.append(line)
     except csv.Error as exc:
         findings.append(
@@ -218,6 +249,6 @@ def read_csv_file(
         n = len(raw.lines)
         for values in (*columns.values(), *extra_cols.values()):
             del values[n:]
-    raw.extra_columns = [h for h in extra_cols if h not in columns]
+    raw.extra_columns = list(extra_cols)
     raw.columns = {**extra_cols, **columns}
     return schema, raw, findings
