@@ -180,12 +180,13 @@ def test_inputs_are_never_opened_for_writing_and_reports_go_only_to_the_output(t
     # openpyxl's write-only workbook buffers each sheet in a private temporary file (mode 0600, deleted when the
     # workbook is saved): the one write outside the output folder (docs/security.md)
     temp = Path(tempfile.gettempdir()).resolve()
-    elsewhere = {p for p in written if out.resolve() not in p.parents}
+    # the output folder itself: the check before the run makes an unnamed file in it (O_TMPFILE), then drops it
+    elsewhere = {p for p in written if out.resolve() not in p.parents and p != out.resolve()}
     assert all(p == temp or (p.parent == temp and p.name.startswith("openpyxl.")) for p in elsewhere), elsewhere
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in inputs} == before
     for report in out.iterdir():
         assert stat.S_IMODE(report.stat().st_mode) == 0o600, report  # private: owner read/write only
-    assert not list(out.glob(".*.tmp")), "a temporary file was left behind"
+    assert not list(out.glob(".*tmp")), "a temporary file was left behind"
 
 
 def test_json_reports_are_byte_identical_from_run_to_run(tmp_path: Path, capsys) -> None:
@@ -411,3 +412,111 @@ def test_extra_column_names_never_stand_for_internal_ones_and_duplicates_are_kep
     capsys.readouterr()
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["rules"]["crashed"] == []
+
+
+# --------------------------------------------------------------------------- where reports go (defects 9 and 12)
+
+
+def _return_folder(tmp: Path) -> Path:
+    folder = tmp / "return"
+    folder.mkdir()
+    for name in ("base_header.csv", "base_episodes.csv"):
+        (folder / name).write_bytes((CORPUS_903 / name).read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize(
+    "where, words",
+    [
+        (lambda t: ["--output", str(t)], "is a folder"),
+        (lambda t: ["--output-dir", str(t / "return" / "base_header.csv")], "is a file, not a folder"),
+        (lambda t: ["--output-dir", str(t / "return" / "base_header.csv" / "sub")], "is not a folder"),
+        (lambda t: ["--output", str(t / "pc.csv"), "--postcodes", str(t / "pc.csv")], "reference files"),
+        (lambda t: ["--output", str(t / "p.csv"), "--providers", str(t / "p.csv")], "reference files"),
+        (lambda t: ["--output", str(t / "return" / "base_header.csv")], "one of the inputs"),
+    ],
+)
+def test_output_places_that_cannot_work_are_refused_before_the_run(
+    where: Any, words: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import validator.cli as cli
+
+    folder = _return_folder(tmp_path)
+    for name in ("pc.csv", "p.csv"):
+        (tmp_path / name).write_text("pcds,oslaua\nTW1 4HG,E09000027\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in [*folder.iterdir(), tmp_path / "pc.csv", tmp_path / "p.csv"]}
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the return was read before the output place was checked")
+
+    monkeypatch.setattr(cli, "validate", never)
+    status = main(["validate", str(folder), "--year", "2024_25", "--format", "json", *where(tmp_path)])
+    _, err = capsys.readouterr()
+    assert status == 2 and words in " ".join(err.split()), err
+    assert "unexpected problem" not in err and "Traceback" not in err
+    assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_a_read_only_output_folder_is_refused_before_the_run(tmp_path: Path, capsys) -> None:
+    folder = _return_folder(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        status = main(["validate", str(folder), "--year", "2024_25", "--format", "json", "--output-dir", str(locked)])
+    finally:
+        locked.chmod(0o700)
+    _, err = capsys.readouterr()
+    assert status == 2 and "cannot be written to" in err and "unexpected problem" not in err
+
+
+def test_a_full_disk_is_a_clear_message_not_an_unexpected_problem(tmp_path: Path, capsys, monkeypatch) -> None:
+    import errno
+
+    import validator.cli as cli
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(cli, "write_atomic", full)
+    out = tmp_path / "out"
+    status = main(["validate", str(_return_folder(tmp_path)), "--year", "2024_25", "--output-dir", str(out)])
+    _, err = capsys.readouterr()
+    assert status == 2 and "No space left on device" in err and "unexpected problem" not in err, err
+
+
+def test_stale_temporary_files_of_a_killed_run_are_removed_at_the_start(tmp_path: Path, capsys) -> None:
+    import subprocess
+
+    out = tmp_path / "out"
+    out.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = out / f".return-validation.json.{int(gone.stdout)}.k3yx.cscvalidate-tmp"
+    stale.write_text("half a report")
+    alive = out / f".other-validation.json.{os.getppid()}.abcd.cscvalidate-tmp"  # a run still writing
+    alive.write_text("being written")
+    status = main(["validate", str(_return_folder(tmp_path)), "--year", "2024_25", "--output-dir", str(out)])
+    capsys.readouterr()
+    assert status in (0, 1)
+    assert not stale.exists() and alive.exists()
+
+
+def test_reports_written_into_the_input_folder_are_never_read_back_as_inputs(tmp_path: Path, capsys) -> None:
+    import json
+
+    folder = _return_folder(tmp_path)
+    formats = "json,csv,console,junit,sarif,html,xlsx"
+    runs = []
+    for _ in range(2):
+        status = main(["validate", str(folder), "--year", "2024_25", "--format", formats, "--output-dir", str(folder)])
+        assert status in (0, 1)
+        assert (
+            main(["preview", str(folder), "--year", "2024_25", "--format", "csv,xlsx", "--output-dir", str(folder)])
+            == 0
+        )
+        report = json.loads((folder / "return-validation.json").read_text(encoding="utf-8"))
+        runs.append(([Path(i["path"]).name for i in report["inputs"]], report["findings"]))
+    capsys.readouterr()
+    assert runs[0] == runs[1]
+    assert sorted(runs[1][0]) == ["base_episodes.csv", "base_header.csv"]

@@ -19,8 +19,8 @@ from rich.progress import TaskID
 from . import __version__
 from .api import Progress, validate
 from .engine.model import RuleLoadError, find_rules, load_rules, rule_heading
-from .ingest.loader import InputError
-from .outputs import write_atomic
+from .ingest.loader import InputError, expand_paths
+from .outputs import output_problem, remove_stale_temp_files, write_atomic
 from .outputs.console import print_summary
 from .outputs.csv_out import csv_text
 from .outputs.formats import FORMATS, FormatUnavailable, check_available, render
@@ -350,7 +350,18 @@ def _output_problem(args: argparse.Namespace, formats: list[str]) -> str | None:
         binary = [n for n in formats if FORMATS[n].binary]
         if binary and sys.stdout.isatty():
             return f"the {binary[0]} report is a binary file: give --output FILE or --output-dir DIR"
-    return None
+        return None
+    problem = output_problem(file=args.output, folder=args.output_dir, protected=_protected(args))
+    if problem is None:
+        remove_stale_temp_files(args.output.parent if args.output is not None else args.output_dir)
+    return problem
+
+
+def _protected(args: argparse.Namespace) -> list[Path]:
+    """The files a report must never overwrite: the inputs, previous years' and the reference files."""
+    files = expand_paths([*args.inputs, *getattr(args, "previous", [])])
+    refs = [getattr(args, "postcodes", None), *getattr(args, "providers", [])]
+    return [*files, *(Path(r) for r in refs if r is not None)]
 
 
 def _reports(result: Result, args: argparse.Namespace, err: Console) -> list[_Report]:
@@ -426,10 +437,12 @@ def _targets(
                 name_stem = f"{stem}-{safe_name(args.split_by)}-{unique}"
             for name in formats:
                 targets.append((args.output_dir / f"{name_stem}.{FORMATS[name].extension}", name, report))
-    inputs = {Path(i.path).resolve() for i in result.inputs}
+    inputs = {Path(i.path).resolve() for i in result.inputs} | {p.resolve() for p in _protected(args)}
     for path, *_ in targets:
         if path.resolve() in inputs:
-            raise InputError(f"{path} is one of the inputs; a report never overwrites an input")
+            raise InputError(f"{path} is one of the inputs or reference files; a report never overwrites one")
+        if path.is_dir():
+            raise InputError(f"{path} is a folder; the report cannot be written there")
     return targets
 
 
@@ -553,6 +566,11 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
 def cmd_convert(args: argparse.Namespace, err: Console) -> int:
     from .convert import convert_xml
 
+    problem = output_problem(folder=args.output, protected=_protected(args))
+    if problem:
+        err.print(f"[bold red]cannot convert:[/] {term(problem.replace('--output-dir', '--output'))}")
+        return EXIT_USAGE
+    remove_stale_temp_files(args.output)
     written = convert_xml([Path(p) for p in args.inputs], args.output)
     for path in written:
         err.print(f"wrote {term(path)}")
@@ -602,6 +620,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # the machine's doing, not a bug: a full disk, a folder made read-only meanwhile, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[bold red]cannot read or write a file:[/] {term(where)}{term(exc.strerror or exc)}")
+        return EXIT_USAGE
     except Exception as exc:  # the last line of defence: a plain message, never a traceback
         err.print(
             f"[bold red]unexpected problem:[/] {term(type(exc).__name__)}: {term(exc)}. "

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from ..findings import Finding
 from ..ingest.loader import InputError, expand_paths, load_return
-from ..outputs import write_atomic
+from ..outputs import output_problem, remove_stale_temp_files, write_atomic
 from ..outputs.terminal import term
 from ..reference.postcodes import open_postcode_lookup
 from . import build_preview, previous_dataset
@@ -68,11 +68,21 @@ def _problem(args: argparse.Namespace) -> str | None:
         return "the xlsx workbook is a file: give --output FILE or --output-dir DIR"
     if args.raw and args.round_counts:
         return "--raw shows exact figures: it cannot be used with --round-counts"
-    return None
+    if args.output is None and args.output_dir is None:
+        return None
+    from ..cli import _protected
+
+    problem = output_problem(file=args.output, folder=args.output_dir, protected=_protected(args))
+    if problem is None:
+        remove_stale_temp_files(args.output.parent if args.output is not None else args.output_dir)
+    return problem
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    problem = _problem(args)
+    try:
+        problem = _problem(args)
+    except InputError as exc:
+        problem = str(exc)
     if problem:
         err.print(f"[bold red]cannot preview:[/] {term(problem)}")
         return EXIT_USAGE
