@@ -520,3 +520,66 @@ def test_reports_written_into_the_input_folder_are_never_read_back_as_inputs(tmp
     capsys.readouterr()
     assert runs[0] == runs[1]
     assert sorted(runs[1][0]) == ["base_episodes.csv", "base_header.csv"]
+
+
+# --------------------------------------------------------------------------- the cache cannot run code (defect 11)
+
+
+class _Planted:
+    """A pickle that, when loaded, creates the file ``marker``: what an attacker would plant in a cache folder."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> Any:
+        return (Path.touch, (self.marker,))
+
+
+def _plant(path: Path, marker: Path, key: bytes | None = None) -> None:
+    import hashlib
+    import hmac
+    import pickle
+
+    body = pickle.dumps(_Planted(marker))
+    path.write_bytes((hmac.new(key, body, hashlib.sha256).digest() if key else b"") + body)
+
+
+def test_a_planted_cache_file_is_never_loaded(tmp_path: Path, monkeypatch) -> None:
+    """A file put in the cache folder under the name of the compiled rules (or of a postcode table), signed with
+    another key or not at all, is never unpickled: the rules are compiled again and no code runs."""
+    from validator.engine.model import load_rules
+    from validator.reference import postcodes
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CSCVALIDATE_CACHE_DIR", str(cache))
+    load_rules.cache_clear()
+    first = load_rules("cin")
+    (written,) = cache.glob("rules-cin-*.pickle")
+    marker = tmp_path / "code-ran"
+    for key in (None, b"another user's key of 32 bytes!!"):
+        _plant(written, marker, key)
+        _plant(cache / postcodes._letter_cache("B"), marker, key)
+        load_rules.cache_clear()
+        assert [r.code for r in load_rules("cin")] == [r.code for r in first]
+        assert postcodes._read_cached_letter("B") is None
+        assert not marker.exists(), "a planted cache file was unpickled"
+    load_rules.cache_clear()
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700  # made private
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX ownership and modes")
+def test_a_cache_folder_others_may_write_to_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    from validator.engine.model import load_rules
+
+    cache = tmp_path / "shared"
+    monkeypatch.setenv("CSCVALIDATE_CACHE_DIR", str(cache))
+    load_rules.cache_clear()
+    load_rules("cin")
+    (written,) = cache.glob("rules-cin-*.pickle")
+    cache.chmod(0o777)  # a shared folder: anyone could have replaced the key and the file
+    marker = tmp_path / "code-ran"
+    _plant(written, marker, (cache / "key").read_bytes())  # signed with the key in that folder
+    load_rules.cache_clear()
+    assert load_rules("cin")
+    assert not marker.exists(), "a file in a folder others may write to was unpickled"
+    load_rules.cache_clear()
