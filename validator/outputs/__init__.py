@@ -41,7 +41,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (True when that cannot be told)."""
     if pid == os.getpid():
         return True
     try:
@@ -62,7 +63,7 @@ def remove_stale_temp_files(folder: Path) -> list[Path]:
         return removed
     for path in entries:
         m = _TEMP.match(path.name)
-        if m and not _running(int(m.group(1))):
+        if m and not process_running(int(m.group(1))):
             try:
                 path.unlink()
             except OSError:
