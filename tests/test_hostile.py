@@ -583,3 +583,27 @@ def test_a_cache_folder_others_may_write_to_is_not_used(tmp_path: Path, monkeypa
     assert load_rules("cin")
     assert not marker.exists(), "a file in a folder others may write to was unpickled"
     load_rules.cache_clear()
+
+
+# --------------------------------------------------------------------------- convert tells what it could not read (6)
+
+CORPUS_CIN = Path(__file__).resolve().parent / "corpus" / "cin"
+
+
+@pytest.mark.parametrize(
+    "name, status, words",
+    [
+        ("truncated_mid_child.xml", 1, "XML-MALFORMED"),  # partial CSVs: said so, exit 1
+        ("billion_laughs.xml", 2, "XML-UNSAFE"),  # refused: said so, nothing written, exit 2
+        ("xxe.xml", 2, "XML-UNSAFE"),
+    ],
+)
+def test_convert_reports_reading_problems_and_refusals_with_a_non_zero_exit(
+    name: str, status: int, words: str, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "csv"
+    assert main(["convert", str(CORPUS_CIN / name), "--output", str(out)]) == status
+    _, err = capsys.readouterr()
+    assert words in err and "Traceback" not in err
+    if status == 2:
+        assert not list(out.glob("*.csv"))

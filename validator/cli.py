@@ -571,10 +571,19 @@ def cmd_convert(args: argparse.Namespace, err: Console) -> int:
         err.print(f"[bold red]cannot convert:[/] {term(problem.replace('--output-dir', '--output'))}")
         return EXIT_USAGE
     remove_stale_temp_files(args.output)
-    written = convert_xml([Path(p) for p in args.inputs], args.output)
-    for path in written:
+    done = convert_xml([Path(p) for p in args.inputs], args.output)
+    for path in done.written:
         err.print(f"wrote {term(path)}")
-    return 0 if written else EXIT_USAGE
+    for finding in done.problems:  # a refused or broken file: never partial CSVs that look complete
+        err.print(f"[bold red]{term(finding.code)}:[/] {term(finding.message)}")
+    for path in done.failed:
+        err.print(f"[bold red]nothing converted from {term(path)}[/]")
+    if done.failed or not done.written:
+        return EXIT_USAGE
+    if done.problems:
+        err.print("[bold red]the CSV files hold only what was read before the problems above[/]")
+        return 1
+    return 0
 
 
 def cmd_samples(args: argparse.Namespace, err: Console) -> int:
