@@ -607,3 +607,68 @@ def test_convert_reports_reading_problems_and_refusals_with_a_non_zero_exit(
     assert words in err and "Traceback" not in err
     if status == 2:
         assert not list(out.glob("*.csv"))
+
+
+# --------------------------------------------------------------------------- zip members checked first (defect 9)
+
+_POSTCODES_CSV = b"pcds,oslaua,oseast1m,osnrth1m,ctry\nTW1 4HG,E09000027,516000,173000,E92000001\n"
+
+
+def _patched_zip(path: Path, *, flag: int = 0, method: int | None = None) -> Path:
+    """A one-member stored zip with its header fields rewritten as an encrypted or a Deflate64 member has them."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("Data/ONSPD_NOV_2025_UK.csv", _POSTCODES_CSV)
+    data = bytearray(path.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    for offset, at in ((0, 6), (central, 8)):  # general purpose flags, then the method, in both headers
+        flags = struct.unpack_from("<H", data, offset + at)[0] | flag
+        struct.pack_into("<H", data, offset + at, flags)
+        if method is not None:
+            struct.pack_into("<H", data, offset + at + 2, method)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _bomb(path: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Data/ONSPD_NOV_2025_UK.csv", _POSTCODES_CSV + b"0" * (64 * 2**20))
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda p: _patched_zip(p, flag=0x1), "is encrypted"),
+        (lambda p: _patched_zip(p, method=9), "compressed with method 9"),
+        (_bomb, "would expand"),
+    ],
+)
+def test_postcode_zips_are_checked_member_by_member_before_reading(make: Any, words: str, tmp_path: Path) -> None:
+    import json
+
+    zipped = make(tmp_path / "onspd.zip")
+    out = tmp_path / "r.json"
+    episodes = CORPUS_903 / "base_episodes.csv"
+    args = ["validate", str(CORPUS_903 / "base_header.csv"), str(episodes), "--year", "2024_25", "--rules", "164"]
+    main([*args, "--postcodes", str(zipped), "--format", "json", "--output", str(out)])
+    rules = json.loads(out.read_text(encoding="utf-8"))["rules"]
+    assert rules["crashed"] == []
+    (not_run,) = [r for r in rules["not_run"] if r["code"] == "164"]
+    assert words in not_run["reason"], not_run
+
+
+def test_a_workbook_that_would_expand_too_far_is_not_opened(tmp_path: Path) -> None:
+    import zipfile
+
+    from validator.reference.providers import read_providers
+
+    book = tmp_path / "providers.xlsx"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * (64 * 2**20))
+    found = read_providers([book], "2024_25")
+    assert any("would expand" in f.message for f in found.findings), found.findings

@@ -34,6 +34,7 @@ from typing import IO, Final, Protocol
 import numpy as np
 import pandas as pd
 
+from ..archives import UnsafeArchive, check_archive
 from ..cache import read_signed, write_signed
 
 LOOKUP_COLUMNS: Final = ("exists", "utla", "easting", "northing", "country", "ltla", "terminated")
@@ -207,6 +208,9 @@ def resolve_columns(header: Collection[str]) -> dict[str, str]:
     return found
 
 
+MAX_POSTCODE_CSV = 4 * 2**30  # the whole ONSPD CSV is about 1.4 GB
+
+
 def _pick_zip_member(names: list[str]) -> str:
     csvs = [
         n
@@ -274,6 +278,10 @@ class FilePostcodes:
 
     def _read(self) -> pd.DataFrame:
         if zipfile.is_zipfile(self.path):
+            try:  # every member checked (method, encryption, size, ratio) before one is read
+                check_archive(self.path, max_size=MAX_POSTCODE_CSV)
+            except UnsafeArchive as exc:
+                raise PostcodeDataUnavailable(f"the postcode file {self.path} is not read: {exc}") from None
             with zipfile.ZipFile(self.path) as archive:
                 self._member = _pick_zip_member(archive.namelist())
         with self._open() as source:
