@@ -58,15 +58,16 @@ def cache_folder() -> Path | None:
 def _key(folder: Path) -> bytes | None:
     path = folder / KEY_FILE
     nofollow = getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
-    except FileExistsError:
-        pass
-    except OSError:
-        return None
-    else:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(KEY_BYTES))
+    if not os.path.lexists(path):  # made once, never rewritten
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
+        except FileExistsError:  # another run made it meanwhile
+            pass
+        except OSError:
+            return None
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(KEY_BYTES))
     try:
         fd = os.open(path, os.O_RDONLY | nofollow)
     except OSError:
