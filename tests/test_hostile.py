@@ -713,3 +713,26 @@ def test_a_csv_line_over_the_limit_is_reported_without_reading_it_whole(tmp_path
     assert "line 4: a line of more than 33,554,432 characters" in problem.message
     assert "rows before it were kept" in problem.message
     assert peak < 3 * csv_reader.MAX_LINE + 16 * 2**20, peak  # the line's limit in text, not the file
+
+
+def test_cin_markup_outside_records_is_freed_as_it_is_passed(tmp_path: Path, monkeypatch) -> None:
+    """Elements that are not records (before <Header>, between <Header> and <Children>) are dropped once passed:
+    at the last child the document's root holds only the path to it, not the thousands of elements before."""
+    from validator.ingest import xml_cin
+
+    junk = "".join(f"<Note{n % 7}>{'x' * 50}</Note{n % 7}>" for n in range(3000))
+    cin = tmp_path / "junk_cin.xml"
+    header = "<Header><CollectionDetails><Collection>CIN</Collection></CollectionDetails></Header>"
+    children = "".join(_child(n) for n in range(500))
+    cin.write_text(f"<Message>{junk}{header}{junk}<Children>{children}</Children></Message>\n")
+    sizes: list[int] = []
+    original = xml_cin._CinTables.read_child
+
+    def spy(self: Any, child: Any) -> None:
+        sizes.append(len(child.getroottree().getroot()))  # the root's children: passed markup, then <Children>
+        original(self, child)
+
+    monkeypatch.setattr(xml_cin._CinTables, "read_child", spy)
+    tables, _ = read_cin_xml(cin)
+    assert len(tables["ChildIdentifiers"]) == 500
+    assert sizes[0] <= 3002 and max(sizes[1:]) <= 2, sizes[:3]  # not the 6,000 notes passed before
