@@ -30,7 +30,6 @@ block for that year, and a verdict:
     ref-lacks     the reference has no rule of that code for the year
     ours-lacks    we do not implement the code for the year, and the reference flagged nobody
     OURS-LACKS    the reference flagged children for a code we do not implement for the year: this fails
-    uncatalogued  a rule the reference added after our catalogue was taken (UNCATALOGUED), which we lack
     reader        they differ only on children whose one injected mistake is a matter of how the data is
                   presented and read, not of the rule (see PRESENTATION), in a field our rule looks at; counted in the "reader" column
 
@@ -41,7 +40,7 @@ written yyyy-mm-dd (with a DATE-FORMAT notice), which the reference treats as no
 
 Rules needing postcode or Ofsted provider reference data, which the project does not have yet, are excluded
 (EXCLUDED below). Exit status: 0 when every difference is on a rule with a divergence block, an excluded rule,
-an uncatalogued rule, or a code the reference lacks; 1 otherwise; 2 for a usage problem.
+or a code the reference lacks; 1 otherwise; 2 for a usage problem.
 
 This is a development tool, not part of the test suite. See scripts/README.md for how to set it up and run it:
 
@@ -73,14 +72,9 @@ from validator.engine.model import load_rules  # noqa: E402
 YEARS = ["2022_23", "2023_24", "2024_25", "2025_26", "2026_27"]
 # Rules that need postcode look-ups or Ofsted provider lists (children's homes, social care providers).
 EXCLUDED = {
-    "164", "169", "179", "218", "219", "221", "224", "227", "228", "229", "230", "392a", "392c", "406", "411",
-    "420", "452", "453", "454", "503G", "503H", "503J", "1008", "1015",
+    "164", "169", "179", "218", "219", "221", "224", "227", "228", "229", "230", "241", "243", "392a", "392c",
+    "406", "411", "420", "452", "453", "454", "503G", "503H", "503J", "1008", "1015",
 }  # fmt: skip
-# Rules the reference added for 2025_26 in its May 2026 update, after the catalogue our rules follow was taken
-# (it also dropped SW01aSTG1 and SW01bSTG1 then). Shown, but a rule of ours for them is new work, not a fix:
-# 241 (placement LA not one where the provider has premises: needs the Ofsted URN look-up), 242, 243, SW10aSTG2,
-# SW10bSTG2, SW18STG2, SW19STG2.
-UNCATALOGUED = {"241", "242", "243", "SW10aSTG2", "SW10bSTG2", "SW18STG2", "SW19STG2"}
 RUNNER = Path(__file__).resolve().parent / "ref903_runner.py"
 RETURN_CHILD = "<return>"
 PRESENTATION = {
@@ -238,10 +232,7 @@ def compare_run(
             continue
         theirs = set(r["children"])
         if code not in ours:
-            if code in UNCATALOGUED:
-                t.notes.add("uncatalogued")
-                t.ref_only |= {(run, c) for c in theirs}
-            elif theirs:
+            if theirs:
                 t.notes.add("OURS-LACKS")
                 t.ref_only |= {(run, c) for c in theirs}
             else:
@@ -269,8 +260,6 @@ def verdict(t: CodeTally, has_divergence: bool) -> tuple[str, bool]:
         return "OURS-CRASHED", True
     if "OURS-LACKS" in t.notes:
         return "OURS-LACKS", True
-    if "uncatalogued" in t.notes:
-        return "uncatalogued", False
     differs = bool(t.ours_only or t.ref_only)
     if differs:
         return ("divergence", False) if has_divergence else ("DIFFERENT", True)

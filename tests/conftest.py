@@ -37,6 +37,41 @@ def make_rule(tmp_path: Path):
     return make
 
 
+# The everyday loop is `python3 tasks.py test -m "not slow"`; CI runs everything. Slow are whole modules that run
+# the hostile-input corpus, property tests, generated whole returns or a browser, and any test using the browser.
+SLOW_MODULES = {
+    "test_corpus.py",
+    "test_hostile.py",
+    "test_generated_returns.py",
+    "test_web_browser.py",
+    "test_batch.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SLOW_MODULES or "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The compiled-rules and prepared-postcode cache in a folder of this test session's own, so no test depends on
+    (or changes) what earlier runs, other checkouts or other versions left in the user's cache folder. Processes
+    the tests start inherit it."""
+    from validator.resources import CACHE_ENV
+
+    folder = tmp_path_factory.mktemp("cache")
+    folder.chmod(0o700)
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
+
+
 # Hypothesis budgets: "ci" (the default) keeps the property tests to seconds; "dev" runs far more examples
 # locally. Choose with HYPOTHESIS_PROFILE=dev.
 try:

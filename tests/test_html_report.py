@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -223,11 +222,10 @@ def test_a_report_without_records_still_renders() -> None:
     assert data["meta"]["records"] is False and data["records"] == {}
 
 
-def test_fifty_thousand_findings_render_quickly() -> None:
+def test_fifty_thousand_findings_render_into_a_bounded_page() -> None:
+    # How fast is measured in benchmarks, never in a timed test (it would fail on a busy machine).
     result = synthetic_result()
-    start = time.perf_counter()
     page = render_html(result)
-    assert time.perf_counter() - start < 30
     assert len(page) < 20_000_000
     assert len(embedded_data(page)["findings"]) == 50_000
 
@@ -430,16 +428,12 @@ def test_browser_never_runs_markup_from_the_data(browser: Any, hostile_result: R
 def test_browser_fifty_thousand_findings(browser: Any, tmp_path: Path) -> None:
     result = synthetic_result()
     path = _write(tmp_path, "big.html", result)
-    start = time.perf_counter()
-    opened = Opened(browser, path)
+    opened = Opened(browser, path)  # waits (bounded) for the page to say it is ready
     page = opened.page
-    loaded = time.perf_counter() - start
-    assert loaded < 20, f"the 50,000-finding report took {loaded:.1f}s to load"
     assert "of 50,000 findings" in page.inner_text("#f-status")
     # Only one page of findings is in the DOM.
     assert page.evaluate("document.querySelectorAll('#f-body tr').length") <= 200
 
-    start = time.perf_counter()
     page.select_option("#f-rule", "105")
     assert "of 1,250 findings (filtered from 50,000)" in page.inner_text("#f-status")
     page.select_option("#f-rule", "")
@@ -453,5 +447,4 @@ def test_browser_fifty_thousand_findings(browser: Any, tmp_path: Path) -> None:
     assert "page 500 of 500" in page.inner_text("#f-status")
     page.locator("#f-body a.child-link").first.click()
     page.wait_for_selector("#child:not([hidden]) td.hl")
-    assert time.perf_counter() - start < 20
     opened.check_clean()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -506,9 +505,7 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 
 
 def test_entity_declarations_are_refused_without_expansion(tmp_path: Path) -> None:
-    started = time.perf_counter()
     tables, findings = read_ssda903_xml(_write(tmp_path, BILLION_LAUGHS))
-    assert time.perf_counter() - started < 2
     assert [f.code for f in findings] == ["XML-UNSAFE"]
     assert "return.xml" in findings[0].message and "DOCTYPE" in findings[0].message
     assert len(tables["Header"]) == 0

@@ -475,7 +475,7 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
                 f"<{reader.layout.root}> holds no <{RECORD}>; the schema expects at least one", root.sourceline
             )
     except etree.XMLSyntaxError as exc:
-        line, msg = syntax_error(exc, path)
+        line, msg = syntax_error(exc)
         kept = (
             (
                 f"the {reader.children} <{RECORD}> record(s) completed before this point were kept and the rest "

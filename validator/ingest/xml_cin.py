@@ -274,7 +274,7 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
             elif event == "end" and tag == "Child":  # a <Child> outside <Children> is not read: not kept either
                 el.clear()
     except etree.XMLSyntaxError as exc:
-        line, msg = syntax_error(exc, path)
+        line, msg = syntax_error(exc)
         findings.append(
             ingest_finding(
                 "XML-MALFORMED",
