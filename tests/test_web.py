@@ -579,3 +579,16 @@ def test_uploads_left_by_a_killed_app_are_removed_at_the_next_start(tmp_path: Pa
     finally:
         shutil.rmtree(stale, ignore_errors=True)
         shutil.rmtree(alive, ignore_errors=True)
+
+
+def test_the_sessions_temporary_folder_has_a_size_limit(tmp_path: Path) -> None:
+    session = Session(max_total=len(CIN_XML.read_bytes()) + 100)
+    try:
+        (session.folder / "left-over.bin").write_bytes(b"x" * 200)  # e.g. what a failed deletion left
+        with pytest.raises(FormError, match="too big to keep"):
+            session.start([Part("current", "cin.xml", "text/xml", CIN_XML.read_bytes())])
+        (session.folder / "left-over.bin").unlink()
+        job = session.start([Part("current", "cin.xml", "text/xml", CIN_XML.read_bytes())])
+        assert job.ended.wait(120)
+    finally:
+        session.close()

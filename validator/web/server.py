@@ -113,7 +113,7 @@ class WebServer(ThreadingHTTPServer):
         self.max_upload = max_upload
         self.today = today
         self.extra_hosts = {host.lower().strip("[]")} if allow_remote else set()
-        self.session = Session()
+        self.session = Session(max_total=max_upload)  # the uploads on disk: one run's, never more than one upload
 
     def _address(self, code: str) -> str:
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host

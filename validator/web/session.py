@@ -165,7 +165,8 @@ class Job:
 class Session:
     """The uploads' temporary folder and the latest run. Thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_total: int | None = None) -> None:
+        self.max_total = max_total  # bytes the session's temporary folder may hold, uploads included
         self._lock = threading.Lock()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.job: Job | None = None
@@ -196,6 +197,15 @@ class Session:
                 raise FormError("You gave the return of two years ago but not last year's: give last year's too.")
             if self.job is not None:
                 shutil.rmtree(self.job.folder, ignore_errors=True)  # only the latest run's files are kept
+            if self.max_total is not None:
+                held = sum(p.stat().st_size for p in self._folder().rglob("*") if p.is_file())
+                incoming = sum(len(p.data) for parts_ in files.values() for p in parts_)
+                if held + incoming > self.max_total:
+                    raise FormError(
+                        f"The files are too big to keep ({(held + incoming) / 2**20:,.0f} MB with what the session "
+                        f"holds; the limit is {self.max_total / 2**20:,.0f} MB): clear the session, or start the app "
+                        "with a larger --max-upload-mb."
+                    )
             self._count += 1
             folder = self._folder() / f"run-{self._count}"
             saved = {name: _save(files[name], folder / sub) for name, sub in FILE_FIELDS.items()}
