@@ -17,7 +17,7 @@ from pathlib import Path
 from .api import validate
 from .engine.model import RuleLoadError
 from .ingest.loader import InputError
-from .outputs import write_atomic
+from .outputs import is_report_name, write_atomic
 from .outputs.csv_out import csv_text
 from .outputs.formats import FORMATS, render
 from .years import YearError
@@ -88,17 +88,25 @@ def validate_one(job: BatchJob) -> BatchOutcome:
     )
 
 
-def returns_in(folders: Iterable[str | Path]) -> list[Path]:
+def returns_in(folders: Iterable[str | Path], output_dir: Path | None = None) -> list[Path]:
     """Each entry of the folders is one return: a sub-folder (of CSV or XML files) or a single file.
 
-    Hidden entries (a leading dot) are passed over; the order is by name, so runs are repeatable.
+    Hidden entries (a leading dot), the output folder and the tool's own reports (an earlier run's, written into
+    an input folder) are passed over; the order is by name, so runs are repeatable.
     """
     found: list[Path] = []
+    skip = output_dir.resolve() if output_dir is not None else None
     for folder in folders:
         path = Path(folder)
         if not path.is_dir():
             raise InputError(f"{path}: --each needs folders whose entries are returns; this is not a folder")
-        found.extend(sorted(p for p in path.iterdir() if not p.name.startswith(".")))
+        found.extend(
+            sorted(
+                p
+                for p in path.iterdir()
+                if not p.name.startswith(".") and p.resolve() != skip and not (p.is_file() and is_report_name(p.name))
+            )
+        )
     if not found:
         raise InputError("--each: the folders given hold no returns")
     return found

@@ -304,7 +304,7 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
         err.print(f"[bold red]cannot validate:[/] {term(problem)}")
         return EXIT_USAGE
     jobs = jobs_for(
-        returns_in(args.inputs),
+        returns_in(args.inputs, args.output_dir),
         args.output_dir,
         formats=tuple(args.format),
         return_type=args.return_type,
