@@ -195,7 +195,9 @@ def run_ours(year: str, la: str, current: Path, previous: Path) -> tuple[dict[st
     result = validator.validate([current], year=year, la=la, previous=[previous])
     codes = {r.code for r in result.rules}
     flagged: dict[str, set[str]] = {code: set() for code in codes}
-    for f in result.findings:
+    # Unconfirmed findings (resting on years of care history not given, docs/output.md) count as flagged: the
+    # reference reports the same young people as plain errors.
+    for f in (*result.findings, *result.unconfirmed):
         if f.code in codes:
             flagged[f.code].add(RETURN_CHILD if f.child in (None, "") else str(f.child).strip())
     statuses = {r.code: f"{r.status}: {r.reason}" for r in result.rules if r.status != "run"}

@@ -103,6 +103,14 @@ def test_invalid_and_raw_see_unreadable_dates(make_rule) -> None:
     assert outcome.findings[0].values == ("31/02/2015",)
 
 
+def test_filled_counts_unreadable_values_as_filled(make_rule) -> None:
+    rule = make_rule(rule_yaml(table="Header", fields="[DOB]", condition='"filled(DOB)"'))
+    rows = [{"CHILD": "1", "DOB": "1st June 2015"}, {"CHILD": "2", "DOB": ""}, {"CHILD": "3", "DOB": "01/02/2015"}]
+    assert flagged_rows(run_on(rule, {"Header": rows})) == [0, 2]
+    text = make_rule(rule_yaml(table="Header", fields="[SEX]", condition='"filled(SEX)"'))
+    assert flagged_rows(run_on(text, {"Header": [{"CHILD": "1", "SEX": "M"}, {"CHILD": "2", "SEX": ""}]})) == [0]
+
+
 def test_exists_none_and_let_over_related_records(make_rule) -> None:
     rule = make_rule(
         rule_yaml(

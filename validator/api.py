@@ -32,7 +32,14 @@ def run_rules(dataset: Dataset, rules: Sequence[Rule] | None = None, *, progress
             progress("rules", done, len(chosen))
         findings.extend(outcome.findings)
         statuses.append(
-            RuleStatus(rule.code, outcome.status, outcome.reason, len(outcome.findings), rule.severity, rule.message)
+            RuleStatus(
+                rule.code,
+                outcome.status,
+                outcome.reason,
+                sum(not f.unconfirmed for f in outcome.findings),
+                rule.severity,
+                rule.message,
+            )
         )
     return Result(dataset.return_type, dataset.context, dataset.inputs, statuses, findings, dataset=dataset)
 

@@ -14,6 +14,11 @@ Level = Literal["return", "child", "record", "file"]
 
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "query": 1, "notice": 2}
 
+# A finding that rests on care history older than the returns given (docs/output.md): shown apart, and it does
+# not make the run fail. Every other finding is confirmed.
+CONFIRMED = "confirmed"
+UNCONFIRMED = "unconfirmed"
+
 # The project's own finding codes for problems in the files themselves (not DfE rules).
 INGEST_CODES: dict[str, tuple[Severity, str]] = {
     "FILE-UNREADABLE": ("error", "The file could not be read."),
@@ -57,15 +62,24 @@ class Finding:
     file: str | None = None
     line: int | None = None
     rule_version: str | None = field(default=None, compare=False)
+    confidence: str = CONFIRMED  # or UNCONFIRMED
+    note: str | None = None  # for an unconfirmed finding: the history it would need
     # Text the message quotes verbatim from a file where its meaning is not known (e.g. the first row of a file
     # whose header row was not recognised, which may be a child's record): --redact removes it from the message.
     # Not part of any report.
     quoted: tuple[str, ...] = field(default=(), compare=False)
 
+    @property
+    def unconfirmed(self) -> bool:
+        return self.confidence == UNCONFIRMED
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("rule_version")
         data.pop("quoted")
+        if not self.unconfirmed:  # "confidence" and "note" are given only for unconfirmed findings
+            data.pop("confidence")
+            data.pop("note")
         data["fields"] = list(self.fields)
         data["values"] = [_jsonable(v) for v in self.values]
         return data

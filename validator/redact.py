@@ -312,6 +312,7 @@ def redact_result(result: Result, key: bytes) -> Result:
     redactor.static_messages = {r.message for r in result.rules if r.message}
     changes: dict[str, Any] = {
         "findings": [redactor.finding(f) for f in result.findings],
+        "unconfirmed": [redactor.finding(f) for f in result.unconfirmed],
         "rules": [redactor.rule_status(r) for r in result.rules],
     }
     if dataset is not None:

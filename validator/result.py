@@ -49,8 +49,15 @@ class Result:
     # The typed tables the rules ran on, for views that show a child's records (the HTML report's child view).
     # Not part of to_dict(): the JSON report holds findings, never the records themselves.
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
+    # Findings that rest on care history older than the returns given (docs/output.md): kept apart from
+    # `findings`, so they are not counted as errors or queries and never make the exit status 1.
+    unconfirmed: list[Finding] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        moved = [f for f in self.findings if f.unconfirmed]
+        if moved:
+            self.findings = [f for f in self.findings if not f.unconfirmed]
+        self.unconfirmed = sorted([*self.unconfirmed, *moved], key=sort_key)
         self.findings = sorted(self.findings, key=sort_key)
 
     @property
@@ -70,6 +77,7 @@ class Result:
         return [r for r in self.rules if r.status == "crashed"]
 
     def count(self, severity: str) -> int:
+        """Confirmed findings of ``severity`` (unconfirmed ones are counted apart: ``len(result.unconfirmed)``)."""
         return sum(1 for f in self.findings if f.severity == severity)
 
     @property
@@ -110,6 +118,7 @@ class Result:
                 "errors": self.count("error"),
                 "queries": self.count("query"),
                 "notices": self.count("notice"),
+                "unconfirmed": len(self.unconfirmed),
                 "rules_run": len(self.rules_run),
                 "rules_not_run": len(self.rules_not_run),
                 "rules_crashed": len(self.rules_crashed),
@@ -126,6 +135,7 @@ class Result:
                 ],
             },
             "findings": [f.to_dict() for f in self.findings],
+            "unconfirmed": [f.to_dict() for f in self.unconfirmed],
         }
 
 

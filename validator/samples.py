@@ -914,6 +914,10 @@ class _Gen903:
             return
         period = next(p for p in child.periods if p.start <= ends[0] and (p.end is None or p.end > ends[0]))
         when = period.start - rng.randint(0, 150) * DAY
+        # Known to a social worker since before the year of that 31 March too (SW12STG2 asks for the whole year,
+        # even before care), but not before birth: the first social worker's episode reaches back that far.
+        year_start = self.prev.start if ends[0] == self.prev.end else self.cur.start
+        known_from = max(min(when, year_start - (period.start - when)), child.dob)
         reason = "FCONTA"
         while when <= self.cur.end:
             until: dt.date | None = when + rng.randint(90, 600) * DAY
@@ -926,6 +930,8 @@ class _Gen903:
             if until is None:
                 break
             when, reason = until, rng.pick(_SW_REASONS)
+        first_id, _, first_until, first_reason = child.social_workers[0]
+        child.social_workers[0] = (first_id, known_from, first_until, first_reason)
 
     def _reviews(self, child: _Child, period: _Period) -> None:
         """Statutory reviews: within 20 working days of entry, 3 months later, then every 6 months."""

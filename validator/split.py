@@ -78,7 +78,10 @@ def split_result(result: Result, column: str) -> list[Part]:
         per_child[child] |= everyone
     for child in all_children - set(per_child):
         per_child[child] = set(everyone)
-    for finding in result.findings:  # children known only from findings (e.g. a child missing from Header)
+    for finding in [
+        *result.findings,
+        *result.unconfirmed,
+    ]:  # children known only from findings (e.g. a child missing from Header)
         if finding.child is not None and finding.child not in per_child:
             per_child[finding.child] = set(everyone)
     values = sorted({v for vs in per_child.values() for v in vs} | everyone)
@@ -105,4 +108,5 @@ def _part(result: Result, dataset: Dataset, children: set[str]) -> Result:
         tables=tables,
         findings=[f for f in dataset.findings if f.child is None or f.child in children],
     )
-    return dataclasses.replace(result, findings=findings, rules=rules, dataset=part_dataset)
+    unconfirmed = [f for f in result.unconfirmed if f.child is None or f.child in children]
+    return dataclasses.replace(result, findings=findings, rules=rules, dataset=part_dataset, unconfirmed=unconfirmed)

@@ -11,7 +11,7 @@ from ..ingest.typed import build_table, empty_frame
 from ..reference.postcodes import PostcodeLookup, StaticPostcodes
 from ..schema import load_schema
 from ..years import collection_end, collection_start
-from .model import Example, Rule
+from .model import ALL_YEARS, Example, Rule
 from .runner import TableStore, run_rule
 
 
@@ -37,6 +37,8 @@ def example_dataset(rule: Rule, example: Example) -> Dataset:
         table.missing_columns = {}
         tables[name] = table
     for name in rule.tables_used:
+        if name.endswith(ALL_YEARS):  # every year's records, built by the engine from the years' own tables
+            continue
         if name not in tables and name not in example.absent:
             tables[name] = Table(name=name, df=empty_frame(schema.tables[name.split("@")[0]]))
     for name in example.absent:
@@ -72,4 +74,9 @@ def run_example(rule: Rule, example: Example) -> ExampleOutcome:
         return ExampleOutcome(False, "expected a finding, got none")
     if example.flagged is not None and rows != sorted(example.flagged):
         return ExampleOutcome(False, f"expected rows {sorted(example.flagged)} flagged, got {rows}")
+    unconfirmed = sorted({f.row for f in outcome.findings if f.unconfirmed and f.row is not None})
+    if unconfirmed != sorted(example.unconfirmed or ()):
+        return ExampleOutcome(
+            False, f"expected rows {sorted(example.unconfirmed or ())} unconfirmed, got {unconfirmed}"
+        )
     return ExampleOutcome(True, "ok")

@@ -97,6 +97,16 @@ def raw(scope: Any, node: ast.AST) -> pd.Series:
     return scope.frame[name]
 
 
+@function("filled(FIELD)", raw_args=True)
+def filled(scope: Any, node: ast.AST) -> pd.Series:
+    """True where the file had something in FIELD, whether or not it could be read (for "was it completed?")."""
+    name = _field_name(node)
+    value = scope.frame[name]
+    if name + RAW_SUFFIX in scope.frame:
+        return value.notna() | scope.frame[name + RAW_SUFFIX].notna()
+    return value.notna()
+
+
 @function("codes(NAME)")
 def codes(scope: Any, name: str) -> frozenset[str]:
     """The code list NAME (rules/<return>/codelists.yaml) as it stands in the collection year."""

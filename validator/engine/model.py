@@ -48,6 +48,25 @@ class Related:
     value: Compiled | None
     optional: bool = False  # an absent table counts as one with no records
     whole_table: bool = False  # return-level `let` without `on`: one value over all the table's records
+    start: Compiled | None = None  # `covered`: where each related record's period starts
+    end: Compiled | None = None  # `covered`: where it ends (that day not counted)
+
+
+ALL_YEARS = "@all"  # Episodes@all: this year's records and those of every earlier year's return given
+RETURN_COLUMNS = ("RETURN_START", "RETURN_END")  # on a Table@all record: the collection year it was returned in
+
+
+@dataclass(frozen=True)
+class History:
+    """The care history a rule's findings rest on (`history:`): ``table`` in earlier years, from ``start``.
+
+    A finding for which ``when`` holds (always, without it) and ``start`` is before the first collection year given
+    of ``table`` (or is missing) is unconfirmed: it may be wrong for want of older returns.
+    """
+
+    table: str
+    start: Compiled
+    when: Compiled | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,7 @@ class Example:
     context: dict[str, str] = field(default_factory=dict)
     absent: tuple[str, ...] = ()
     flagged: tuple[int, ...] | None = None
+    unconfirmed: tuple[int, ...] | None = None  # rows whose findings must be unconfirmed (others confirmed)
     postcodes: tuple[dict[str, Any], ...] | None = None  # ONS postcode data the example brings
 
 
@@ -96,6 +116,7 @@ class Rule:
     derived_used: frozenset[str] = frozenset()  # derived columns (e.g. POC_START, PL_LA) its expressions name
     line: int = 0  # where the rule starts in its file
     text: str = field(default="", compare=False, repr=False)  # the rule's YAML as written
+    history: History | None = None  # the care history its findings rest on
 
     @property
     def related(self) -> list[Related]:
@@ -109,7 +130,8 @@ class Rule:
         """Tables the rule cannot run without (optional related tables are not among them)."""
         optional = {r.table for r in self.related if r.optional} - {r.table for r in self.related if not r.optional}
         needed = [self.table] + [r.table for r in self.related if r.table not in optional]
-        return list(dict.fromkeys(needed))
+        # Table@all needs this year's table; the earlier years' are used when given.
+        return list(dict.fromkeys(t.removesuffix(ALL_YEARS) for t in needed))
 
     @property
     def tables_used(self) -> list[str]:
@@ -143,11 +165,13 @@ class _Builder:
 
     def columns_of(self, table: str, key: str) -> set[str]:
         base = table.split("@", 1)[0]
-        if table.count("@") and not table.split("@", 1)[1].startswith("previous"):
-            raise self.fail(key, f"'{table}': only @previous (and @previous2, ...) may follow a table name")
+        if table.count("@") and not table.endswith(ALL_YEARS) and not table.split("@", 1)[1].startswith("previous"):
+            raise self.fail(key, f"'{table}': only @previous (and @previous2, ...) or @all may follow a table name")
         if base not in self.schema.tables:
             known = ", ".join(sorted(self.schema.tables))
             raise self.fail(key, f"unknown table '{table}' (tables of {self.schema.return_type}: {known})")
+        if table.endswith(ALL_YEARS):  # every year's records: no derived columns, which are worked out per year
+            return set(self.schema.tables[base].columns) | set(RETURN_COLUMNS)
         columns = set(self.schema.tables[base].columns) | set(derived_columns(self.schema.return_type, base))
         if self.schema.child_key in columns:
             columns |= set(child_columns(self.schema.return_type))
@@ -210,9 +234,20 @@ class _Builder:
         aliases = {**self.aliases, alias: table}
         where = self.compile(spec["where"], key + ".where", self.table, aliases) if "where" in spec else None
         value = self.compile(spec["value"], key + ".value", self.table, aliases) if "value" in spec else None
+        start = self.compile(spec["start"], key + ".start", self.table, aliases) if "start" in spec else None
+        end = self.compile(spec["end"], key + ".end", self.table, aliases) if "end" in spec else None
         whole = key.startswith("let.") and self.spec["level"] == "return" and "on" not in spec
         return Related(
-            table, alias, pairs, where, bool(spec.get("exclude_self")), value, bool(spec.get("optional")), whole
+            table,
+            alias,
+            pairs,
+            where,
+            bool(spec.get("exclude_self")),
+            value,
+            bool(spec.get("optional")),
+            whole,
+            start,
+            end,
         )
 
     def _default_on(self, table: str) -> str | list[str]:
@@ -263,9 +298,26 @@ class _Builder:
             ((kind, rspec),) = lspec.items()
             if kind in ("min", "max", "sum") and "value" not in rspec:
                 raise self.fail(f"let.{name}", f"{kind} needs a `value` expression")
+            if (kind == "covered") != ("start" in rspec and "end" in rspec) or (
+                kind != "covered" and ("start" in rspec or "end" in rspec)
+            ):
+                raise self.fail(f"let.{name}", "`start` and `end` go together, and only with covered")
+            if kind == "covered" and self.spec["level"] == "return" and "on" not in rspec:
+                raise self.fail(f"let.{name}", "covered counts days per record: give `on`")
             lets[name] = (kind, self.related(rspec, f"let.{name}"))
             self.lets.add(name)
         condition = self.condition(spec["condition"], "condition") if "condition" in spec else None
+        history = None
+        if "history" in spec:
+            hspec = spec["history"]
+            if hspec["table"] not in self.schema.tables:
+                raise self.fail("history.table", f"unknown table '{hspec['table']}' (give a table's plain name)")
+            when = hspec.get("when")
+            history = History(
+                hspec["table"],
+                self.compile(hspec["from"], "history.from", self.table, self.aliases),
+                self.compile(when, "history.when", self.table, self.aliases) if when else None,
+            )
         function = spec.get("function")
         if function is not None:
             from .custom import CUSTOM_CHECKS
@@ -315,6 +367,7 @@ class _Builder:
             has_sequence=self.has_sequence,
             derived_used=frozenset(self.derived_used),
             examples=examples,
+            history=history,
             description=str(spec.get("description", "")).strip(),
             notes=str(spec.get("notes", "")).strip(),
             source=self.source,
@@ -332,6 +385,7 @@ class _Builder:
             context=dict(spec.get("context") or {}),
             absent=tuple(spec.get("absent", ())),
             flagged=tuple(spec["flagged"]) if "flagged" in spec else None,
+            unconfirmed=tuple(spec["unconfirmed"]) if "unconfirmed" in spec else None,
             postcodes=tuple(spec["postcodes"]) if "postcodes" in spec else None,
         )
 

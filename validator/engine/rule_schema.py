@@ -28,6 +28,20 @@ _RELATED: dict[str, Any] = {
             "description": "Run even when this table was not supplied, treating it as having no records.",
         },
         "value": {"type": "string", "description": "Expression aggregated by min / max / sum."},
+        "start": {"type": "string", "description": "covered: the date each related record's period starts."},
+        "end": {"type": "string", "description": "covered: the date it ends (the day itself not counted)."},
+    },
+}
+
+_HISTORY: dict[str, Any] = {
+    "description": "The care history a finding rests on; findings needing years not supplied are unconfirmed.",
+    "type": "object",
+    "required": ["table", "from"],
+    "additionalProperties": False,
+    "properties": {
+        "table": {"type": "string", "description": "The table whose earlier years matter, e.g. Episodes."},
+        "from": {"type": "string", "description": "The date from which the finding needs that history."},
+        "when": {"type": "string", "description": "Only findings for which this is true rest on the history."},
     },
 }
 
@@ -55,7 +69,7 @@ _LET: dict[str, Any] = {
     "additionalProperties": False,
     "minProperties": 1,
     "maxProperties": 1,
-    "properties": {k: {"$ref": "#/$defs/related"} for k in ("count", "exists", "min", "max", "sum")},
+    "properties": {k: {"$ref": "#/$defs/related"} for k in ("count", "exists", "min", "max", "sum", "covered")},
 }
 
 _EXAMPLE: dict[str, Any] = {
@@ -96,6 +110,11 @@ _EXAMPLE: dict[str, Any] = {
             },
         },
         "flagged": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+        "unconfirmed": {
+            "description": "Rows whose findings are unconfirmed (rest on history not given); others confirmed.",
+            "type": "array",
+            "items": {"type": "integer", "minimum": 0},
+        },
     },
 }
 
@@ -142,6 +161,7 @@ RULE: dict[str, Any] = {
             },
         },
         "condition": {"$ref": "#/$defs/condition"},
+        "history": _HISTORY,
         "function": {"type": "string"},
         "examples": {"type": "array", "items": {"$ref": "#/$defs/example"}, "minItems": 2},
     },

@@ -5,6 +5,7 @@ crashed (with the error); a crash never stops the other rules."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,9 +15,10 @@ import pandas as pd
 
 from ..codelists import codes_for
 from ..dataset import FILE, LINE, PREVIOUS, ROW, Dataset
-from ..findings import Finding
+from ..findings import UNCONFIRMED, Finding
 from ..ingest.coerce import RAW_SUFFIX
 from ..ingest.typed import empty_frame
+from ..years import year_containing
 from .custom import CUSTOM_CHECKS
 from .derived import (
     ChildDerivation,
@@ -24,11 +26,12 @@ from .derived import (
     DerivedDataUnavailable,
     child_derivations_for,
     derivations_for,
+    year_table,
     years_back_of,
 )
 from .expr import CONSTANTS, Compiled, Evaluator, ExpressionError, as_bool, column_name
 from .functions import FUNCTIONS
-from .model import Condition, Related, Rule
+from .model import ALL_YEARS, Condition, Related, Rule
 
 # Why a rule is not run when a table given by an option (tables.yaml `supplied_by`) was not given.
 SUPPLIED_BY = {"providers": "needs the Ofsted provider list: give --providers FILE"}
@@ -69,6 +72,9 @@ class TableStore:
         Raises DerivedDataUnavailable when a derived column needs data the run does not have.
         """
         if name not in self._frames:
+            if name.endswith(ALL_YEARS):
+                self._frames[name] = self._with_child_code(self._all_years(name.removesuffix(ALL_YEARS)))
+                return self._frames[name].copy(deep=False)  # no derived columns: those are worked out per year
             if name in self.dataset.tables:
                 found = self.dataset.tables[name].df
             else:
@@ -102,6 +108,37 @@ class TableStore:
         combined = pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
         self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
         return combined.copy(deep=False)
+
+    def years_given(self, base: str) -> int:
+        """How many earlier years' ``base`` tables were given, without a gap (``--previous``, most recent first)."""
+        n = 0
+        while year_table(base, n + 1) in self.dataset.tables:
+            n += 1
+        return n
+
+    def history_start(self, base: str) -> pd.Timestamp:
+        """1 April of the oldest year whose ``base`` table was given: the care history before it is unseen."""
+        return pd.Timestamp(self.dataset.context.collection_start) - pd.DateOffset(years=self.years_given(base))
+
+    def _all_years(self, base: str) -> pd.DataFrame:
+        """``base`` of this year and of each earlier year given, each record with its return's collection year."""
+        start = pd.Timestamp(self.dataset.context.collection_start)
+        end = pd.Timestamp(self.dataset.context.collection_end)
+        parts = []
+        for back in range(self.years_given(base) + 1):
+            name = year_table(base, back)
+            df = (
+                self.dataset.tables[name].df
+                if name in self.dataset.tables
+                else empty_frame(self.dataset.schema.tables[base])
+            )
+            parts.append(
+                df.assign(
+                    RETURN_START=start - pd.DateOffset(years=back),
+                    RETURN_END=end - pd.DateOffset(years=back),
+                )
+            )
+        return pd.concat(parts, ignore_index=True)
 
     def _with_child_code(self, df: pd.DataFrame) -> pd.DataFrame:
         """The table with CHILD_CODE: the child's id as a number, the same in every table and year (-1 where the
@@ -316,7 +353,7 @@ class RuleRun:
         merge does not grow with the width of either table.
         """
         lk, rk = self.merge_keys(base, rel)
-        wanted = referenced_columns(rel.where, rel.value) | set(lk) | set(rk)
+        wanted = referenced_columns(rel.where, rel.value, rel.start, rel.end) | set(lk) | set(rk)
         if rel.exclude_self:
             wanted |= {ROW, f"{rel.alias}.{ROW}"}
         left = base[[c for c in base.columns if c in wanted]].assign(__pos=np.arange(len(base)))
@@ -342,6 +379,8 @@ class RuleRun:
         if how == "count":
             counts = np.bincount(positions, minlength=len(base)) if len(positions) else np.zeros(len(base), "int64")
             return pd.Series(counts, index=base.index, dtype="Int64")
+        if how == "covered":
+            return self.covered(base, merged, rel)
         assert rel.value is not None
         values = self.evaluate(rel.value, Scope(merged, self, sequence_allowed=False))
         values = values if isinstance(values, pd.Series) else pd.Series(values, index=merged.index)
@@ -349,6 +388,32 @@ class RuleRun:
         out = pd.Series(agg, index=range(len(base))).reindex(range(len(base)))
         out.index = base.index
         return out if how != "sum" else out.fillna(0)
+
+    def covered(self, base: pd.DataFrame, merged: pd.DataFrame, rel: Related) -> pd.Series:
+        """Days covered by the related records' periods [start, end), a day covered twice counted once.
+
+        Periods whose start or end is missing, or that end on or before they start, cover nothing.
+        """
+        assert rel.start is not None and rel.end is not None
+        scope = Scope(merged, self, sequence_allowed=False)
+        periods = pd.DataFrame(
+            {
+                "pos": merged["__pos"].to_numpy(),
+                "start": pd.to_datetime(pd.Series(self.evaluate(rel.start, scope), index=merged.index)),
+                "end": pd.to_datetime(pd.Series(self.evaluate(rel.end, scope), index=merged.index)),
+            }
+        )
+        periods = periods[periods["start"].notna() & periods["end"].notna() & (periods["end"] > periods["start"])]
+        periods = periods.sort_values(["pos", "start", "end"], kind="stable")
+        # Each period counts only the part after the latest end of the periods before it (same record).
+        periods["reached"] = periods.groupby("pos", sort=False)["end"].cummax()
+        reached = periods.groupby("pos", sort=False)["reached"].shift()
+        begin = periods["start"].where(reached.isna() | (reached < periods["start"]), reached)
+        days = (periods["end"] - begin).dt.days.clip(lower=0)
+        total = days.groupby(periods["pos"]).sum()
+        out = np.zeros(len(base), dtype="int64")
+        out[total.index.to_numpy(dtype="int64")] = total.to_numpy(dtype="int64")
+        return pd.Series(out, index=base.index, dtype="Int64")
 
     def merge_keys(self, base: pd.DataFrame, rel: Related) -> tuple[list[str], list[str]]:
         """The columns a relation merges on: its ``on`` pairs, with the child's id as its number (CHILD_CODE) where
@@ -508,6 +573,44 @@ def make_findings(rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dat
     return findings
 
 
+def confirm_history(
+    rule: Rule, frame: pd.DataFrame, flagged: pd.Series, findings: list[Finding], store: TableStore
+) -> list[Finding]:
+    """Marks unconfirmed the findings that rest on history older than the returns given (the rule's `history:`).
+
+    ``findings`` are those of ``frame``'s flagged records, in frame order (as :func:`make_findings` makes them).
+    """
+    history = rule.history
+    assert history is not None
+    run = RuleRun(rule, store)
+    scope = Scope(frame, run)
+    mask = flagged.to_numpy(dtype=bool)
+    needed_from = pd.to_datetime(pd.Series(run.evaluate(history.start, scope), index=frame.index))[mask]
+    applies = (
+        as_bool(run.evaluate(history.when, scope), frame.index)[mask]
+        if history.when is not None
+        else pd.Series(True, index=needed_from.index)
+    )
+    first = store.history_start(history.table)
+    oldest = year_containing(first.date())
+    given = (
+        "only this year's return was given"
+        if oldest == store.dataset.context.year
+        else f"returns given back to {oldest}"
+    )
+    out = []
+    for finding, since, rests in zip(findings, needed_from.tolist(), applies.tolist(), strict=True):
+        if not rests or (not pd.isna(since) and since >= first):
+            out.append(finding)
+            continue
+        need = (
+            "every earlier year's return" if pd.isna(since) else f"the returns back to {year_containing(since.date())}"
+        )
+        note = f"Rests on {history.table} before {first:%d/%m/%Y} ({given}): give {need} with --previous to confirm."
+        out.append(dataclasses.replace(finding, confidence=UNCONFIRMED, note=note))
+    return out
+
+
 def missing_requirement(rule: Rule, dataset: Dataset) -> str | None:
     """Why the rule cannot run on this dataset, or None."""
     for table in rule.tables_needed:
@@ -545,7 +648,7 @@ def _columns_used(rule: Rule) -> dict[str, set[str]]:
             elif ref.alias in local:
                 used.setdefault(local[ref.alias], set()).add(ref.name)
         for node in ast.walk(compiled.tree):
-            if isinstance(node, ast.Call) and node.func.id in ("invalid", "raw") and node.args:  # type: ignore[union-attr]
+            if isinstance(node, ast.Call) and node.func.id in ("invalid", "raw", "filled") and node.args:  # type: ignore[union-attr]
                 arg = node.args[0]
                 if isinstance(arg, ast.Name):
                     used.setdefault(rule.table, set()).add(arg.id)
@@ -565,8 +668,8 @@ def _columns_used(rule: Rule) -> dict[str, set[str]]:
     add(rule.sequence_run, aliases)
     for _, rel in rule.lets.values():
         local = {**aliases, rel.alias: rel.table}
-        add(rel.where, local)
-        add(rel.value, local)
+        for compiled in (rel.where, rel.value, rel.start, rel.end):
+            add(compiled, local)
     return used
 
 
@@ -591,7 +694,10 @@ def run_rule(rule: Rule, store: TableStore) -> RuleOutcome:
                 ]
             return RuleOutcome(rule, "run", findings)
         assert isinstance(flagged, pd.Series)
-        return RuleOutcome(rule, "run", make_findings(rule, frame, flagged, store.dataset))
+        findings = make_findings(rule, frame, flagged, store.dataset)
+        if rule.history is not None and findings:
+            findings = confirm_history(rule, frame, flagged, findings, store)
+        return RuleOutcome(rule, "run", findings)
     except DerivedDataUnavailable as exc:
         return RuleOutcome(rule, "not_run", reason=exc.reason)
     except Exception as exc:  # a rule that raises is reported as crashed; the run carries on

@@ -28,7 +28,9 @@ def print_summary(result: Result, console: Console, top: int = 10) -> None:
         console.print(f"  input{label}: {term(item.path)} → {tables}")
     console.print(
         f"[bold red]{result.count('error')} errors[/]  [yellow]{result.count('query')} queries[/]  "
-        f"[cyan]{result.count('notice')} notices[/]  — rules run {len(result.rules_run)}, "
+        f"[cyan]{result.count('notice')} notices[/]  "
+        + (f"{len(result.unconfirmed)} unconfirmed  " if result.unconfirmed else "")
+        + f"— rules run {len(result.rules_run)}, "
         f"not run {len(result.rules_not_run)}, crashed {len(result.rules_crashed)}"
     )
     return_level = [f for f in result.findings if f.level in ("return", "file")]
@@ -63,6 +65,15 @@ def print_summary(result: Result, console: Console, top: int = 10) -> None:
                 codes.setdefault(f.child, set()).add(f.code)
         for child, n in per_child.most_common(top):
             table.add_row(term(child), str(n), term(", ".join(sorted(codes[child]))))
+        console.print(table)
+    if result.unconfirmed:
+        table = Table(title="Unconfirmed: these rest on older returns that were not given, and are not counted above")
+        for col in ("code", "child", "what would confirm it"):
+            table.add_column(col)
+        for f in result.unconfirmed[:top]:
+            table.add_row(term(f.code), term(f.child), term(f.note))
+        if len(result.unconfirmed) > top:
+            table.caption = f"the first {top} of {len(result.unconfirmed)}; every one is in the other report formats"
         console.print(table)
     if result.rules_not_run:
         table = Table(title="Rules not run")

@@ -41,17 +41,22 @@ def csv_text(rows: Iterable[Sequence[Any]], *, lineterminator: str = "\n") -> st
     return buffer.getvalue()
 
 
+CSV_COLUMNS = [*FINDING_COLUMNS, "confidence", "note"]
+
+
 def render_csv(result: Result) -> str:
     def rows() -> Iterable[Sequence[Any]]:
-        yield FINDING_COLUMNS
-        for f in result.findings:
+        yield CSV_COLUMNS
+        # Confirmed findings first, then those resting on older returns not given (confidence "unconfirmed").
+        for f in (*result.findings, *result.unconfirmed):
             d = f.to_dict()
             d["fields"] = ";".join(d["fields"])
             d["values"] = ";".join("" if v is None else str(v) for v in d["values"])
-            yield [d[c] for c in FINDING_COLUMNS]
+            d["confidence"] = f.confidence
+            yield [d.get(c) for c in CSV_COLUMNS]
         for status in (*result.rules_not_run, *result.rules_crashed):
             # Rules that could not give an answer are listed too, so nobody reads their silence as a pass.
             row = {"code": status.code, "severity": status.status, "level": "rule", "message": status.reason}
-            yield [row.get(c) for c in FINDING_COLUMNS]
+            yield [row.get(c) for c in CSV_COLUMNS]
 
     return csv_text(rows())

@@ -69,6 +69,7 @@ def render_html(result: Result) -> str:
         _summary(result),
         _return_level(result),
         _rules_with_findings(data["groups"]),
+        _unconfirmed(result),
         _explorer(),
         _child_view(),
         _rules_not_run(result),
@@ -90,6 +91,7 @@ def _nav() -> str:
         ("summary", "Summary"),
         ("return-level", "Return-level"),
         ("rules", "Rules with findings"),
+        ("unconfirmed", "Unconfirmed"),
         ("findings", "Findings"),
         ("not-run", "Not run / crashed"),
         ("figures", "Figures"),
@@ -129,6 +131,11 @@ def _summary(result: Result) -> str:
         if counts["error"]
         else "No errors." + (" Queries need fixing or an explanation to DfE." if counts["query"] else "")
     )
+    if result.unconfirmed:
+        n = len(result.unconfirmed)
+        verdict += (
+            f" {n:,} unconfirmed finding{'s' if n != 1 else ''} (resting on older returns not given) not counted."
+        )
     inputs = "".join(
         "<tr>"
         f"<td>{_e(i.path)}</td><td>{_e(i.kind)}</td>"
@@ -239,6 +246,37 @@ def _rules_with_findings(groups: list[dict[str, Any]]) -> str:
         '<section id="rules" aria-labelledby="rules-h"><h2 id="rules-h">Rules with findings</h2>'
         "<p>Errors first (must be fixed before submission), then queries (fix, or explain to DfE), "
         f"then notices (information).</p>{''.join(blocks)}</section>"
+    )
+
+
+def _unconfirmed(result: Result) -> str:
+    """Findings that rest on care history older than the returns given: apart, and not counted above."""
+    found = result.unconfirmed
+    if not found:
+        body = "<p>None: every finding rests on the returns given.</p>"
+    else:
+        rows = "".join(
+            f"<tr><td>{_e(f.code)}</td><td>{_e(f.severity)}</td><td>{_e(f.child or '')}</td>"
+            f"<td>{_e(f.table or '')}</td><td>{_e(f.message)}</td><td>{_e(f.note or '')}</td></tr>"
+            for f in found[:RETURN_LEVEL_SHOWN]
+        )
+        more = (
+            f"<p>Showing the first {RETURN_LEVEL_SHOWN:,} of {len(found):,}.</p>"
+            if len(found) > RETURN_LEVEL_SHOWN
+            else ""
+        )
+        body = (
+            f"<p>{len(found):,} finding{'s' if len(found) != 1 else ''} may be wrong for want of older returns: "
+            "each rests on care history before the first year given. They are not counted as errors or queries; "
+            "give the returns named to confirm them.</p>"
+            '<div class="scroll" role="region" aria-label="Unconfirmed findings" tabindex="0">'
+            '<table class="findings"><thead><tr><th scope="col">Code</th><th scope="col">Severity</th>'
+            '<th scope="col">Child</th><th scope="col">Table</th><th scope="col">Message</th>'
+            f'<th scope="col">What would confirm it</th></tr></thead><tbody>{rows}</tbody></table></div>{more}'
+        )
+    return (
+        '<section id="unconfirmed" aria-labelledby="unconfirmed-h">'
+        f'<h2 id="unconfirmed-h">Unconfirmed findings</h2>{body}</section>'
     )
 
 

@@ -5,6 +5,8 @@
   are failures (errors; queries too with ``fail_on="query"``); the others are listed in ``<system-out>``.
 - A rule not run: ``<skipped>`` with the reason. A rule that crashed: ``<error>`` with the error.
 - Problems in the files (the project's own codes) are a second suite, one test case per code found.
+- Unconfirmed findings (resting on older returns not given) are never failures: ``<system-out>`` lists them,
+  each with what would confirm it.
 """
 
 from __future__ import annotations
@@ -90,6 +92,11 @@ def render_junit(
             counts["errors"] += 1
             continue
         failed, out = _add_findings(case, by_code.pop(status.code, []), fail_on, cap)
+        out += [
+            _clean(f"unconfirmed {f.severity}: {finding_place(f)} — {f.note}")
+            for f in result.unconfirmed
+            if f.code == status.code
+        ]
         counts["failures"] += failed
         if out:
             ET.SubElement(case, "system-out").text = "\n".join(out)

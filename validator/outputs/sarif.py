@@ -1,6 +1,7 @@
 """SARIF 2.1.0: one rule per code (with DfE's message), one result per finding, so code-scanning views show them.
 
-Levels: error -> ``error``, query -> ``warning``, notice -> ``note``. A finding with a file gets that file (the
+Levels: error -> ``error``, query -> ``warning``, notice -> ``note``; an unconfirmed finding (resting on older
+returns not given) is a ``note`` whatever its severity, with ``confidence`` and ``note`` among its properties. A finding with a file gets that file (the
 input's path as given) and line as its physicalLocation. Rules not run are tool configuration notifications;
 crashed rules are tool execution notifications (and the invocation is then not successful).
 """
@@ -60,12 +61,12 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
     uris: dict[str, str] = {}
     artifacts: dict[str, int] = {}
     results = []
-    for f in result.findings:
+    for f in (*result.findings, *result.unconfirmed):
         item: dict[str, Any] = {
             "ruleId": f.code,
             "ruleIndex": index[f.code],
-            "level": LEVELS.get(f.severity, "warning"),
-            "message": {"text": _message(f)},
+            "level": "note" if f.unconfirmed else LEVELS.get(f.severity, "warning"),
+            "message": {"text": f"{_message(f)} Unconfirmed: {f.note}" if f.unconfirmed else _message(f)},
         }
         if f.file:
             if f.file not in uris:
@@ -86,6 +87,8 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
             "child": f.child,
             "fields": list(f.fields),
             "values": [display(v) if v is not None else None for v in f.values],
+            "confidence": f.confidence if f.unconfirmed else None,
+            "note": f.note,
         }
         item["properties"] = {k: v for k, v in props.items() if v not in (None, [])}
         results.append(item)
@@ -131,6 +134,7 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
                 "errors": result.count("error"),
                 "queries": result.count("query"),
                 "notices": result.count("notice"),
+                "unconfirmed": len(result.unconfirmed),
                 "rules_run": len(result.rules_run),
                 "rules_not_run": len(result.rules_not_run),
                 "rules_crashed": len(result.rules_crashed),

@@ -163,6 +163,7 @@ def _summary(result: Result, notes: Sequence[tuple[str, Any]]) -> Sheet:
         ("Errors", result.count("error")),
         ("Queries", result.count("query")),
         ("Notices", result.count("notice")),
+        ("Unconfirmed (need older returns; not counted)", len(result.unconfirmed)),
         ("Rules run", len(result.rules_run)),
         ("Rules not run", len(result.rules_not_run)),
         ("Rules crashed", len(result.rules_crashed)),
@@ -282,6 +283,8 @@ def render_xlsx(
             summary.add([f"{sheet.title} sheet", f"only the first {MAX_ROWS} of {MAX_ROWS + sheet.truncated} rows fit"])
 
     sheets = [summary, rules, children, returns]
+    if result.unconfirmed:
+        sheets.append(_unconfirmed(result))
     figures = _figures(result)
     if figures is not None:
         sheets.insert(1, figures)
@@ -290,6 +293,30 @@ def render_xlsx(
     buffer = io.BytesIO()
     wb.save(buffer)
     return finish_workbook(buffer.getvalue(), wb, sheets, timestamp)
+
+
+def _unconfirmed(result: Result) -> Sheet:
+    """The findings that rest on care history older than the returns given, apart from the others."""
+    sheet = Sheet(
+        "Unconfirmed",
+        "Unconfirmed",
+        [
+            Column("Child"),
+            Column("Code"),
+            Column("Severity"),
+            Column("Message", width=70),
+            Column("Table"),
+            Column("Row", "number"),
+            Column("Line", "number"),
+            Column("File"),
+            Column("Values", width=30),
+            Column("What would confirm it", width=90),
+        ],
+        freeze="B2",
+    )
+    for f in result.unconfirmed:
+        sheet.add([f.child, f.code, f.severity, f.message, f.table, f.row, f.line, f.file, _values(f), f.note])
+    return sheet
 
 
 def _figures(result: Result) -> Sheet | None:
