@@ -188,7 +188,7 @@ def test_browser_without_the_key_is_refused(browser: Any, app: WebServer) -> Non
     context = browser.new_context()
     page = context.new_page()
     base = f"http://127.0.0.1:{app.port}"
-    for path in ("/", "/rules", "/?token=wrong"):
+    for path in ("/", "/rules", "/?code=wrong"):
         response = page.goto(base + path)
         assert response is not None and response.status == 403, path
         assert "Not allowed" in page.inner_text("h1")
