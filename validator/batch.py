@@ -10,8 +10,6 @@ any other engine that can call a Python function on each item of a list can run 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections import Counter
@@ -24,8 +22,8 @@ from typing import Protocol
 from .api import validate
 from .engine.model import RuleLoadError
 from .ingest.loader import InputError
-from .outputs import write_atomic
-from .outputs.csv_out import safe_cell
+from .outputs import is_report_name, write_atomic
+from .outputs.csv_out import csv_text
 from .outputs.formats import FORMATS, render
 from .regional import LAReturn
 from .result import Result
@@ -153,17 +151,25 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def returns_in(folders: Iterable[str | Path]) -> list[Path]:
+def returns_in(folders: Iterable[str | Path], output_dir: Path | None = None) -> list[Path]:
     """Each entry of the folders is one return: a sub-folder (of CSV or XML files) or a single file.
 
-    Hidden entries (a leading dot) are passed over; the order is by name, so runs are repeatable.
+    Hidden entries (a leading dot), the output folder and the tool's own reports (an earlier run's, written into
+    an input folder) are passed over; the order is by name, so runs are repeatable.
     """
     found: list[Path] = []
+    skip = output_dir.resolve() if output_dir is not None else None
     for folder in folders:
         path = Path(folder)
         if not path.is_dir():
             raise InputError(f"{path}: --each needs folders whose entries are returns; this is not a folder")
-        found.extend(sorted(p for p in path.iterdir() if not p.name.startswith(".")))
+        found.extend(
+            sorted(
+                p
+                for p in path.iterdir()
+                if not p.name.startswith(".") and p.resolve() != skip and not (p.is_file() and is_report_name(p.name))
+            )
+        )
     if not found:
         raise InputError("--each: the folders given hold no returns")
     return found
@@ -305,24 +311,17 @@ def write_summary(outcomes: Sequence[BatchOutcome], output_dir: Path) -> list[Pa
     json_path = output_dir / f"{SUMMARY_STEM}.json"
     write_atomic(json_path, (json.dumps({"returns": [asdict(o) for o in outcomes]}, indent=1) + "\n").encode("utf-8"))
     figure_ids = list(dict.fromkeys(str(f["id"]) for o in outcomes for f in o.figures))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(SUMMARY_COLUMNS + [f"figure:{i}" for i in figure_ids])
+    lines: list[list[object]] = []
     for o in outcomes:
         values = {str(f["id"]): f["value"] for f in o.figures}
         cells = [o.name, o.status, o.errors, o.queries, o.notices, o.rules_crashed, o.problem, ";".join(o.reports)]
-        cells += [o.la or "", o.return_type, o.year, *(_number(values.get(i)) for i in figure_ids)]
-        writer.writerow([safe_cell(c) for c in cells])
+        lines.append([*cells, o.la or "", o.return_type, o.year, *(_number(values.get(i)) for i in figure_ids)])
     csv_path = output_dir / f"{SUMMARY_STEM}.csv"
-    write_atomic(csv_path, buffer.getvalue().encode("utf-8"))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(RULE_COLUMNS)
-    for o in outcomes:
-        for r in o.rules:
-            writer.writerow([safe_cell(c) for c in (o.name, o.la or "", r["rule"], r["severity"], r["count"])])
+    header = SUMMARY_COLUMNS + [f"figure:{i}" for i in figure_ids]
+    write_atomic(csv_path, csv_text([header, *lines]).encode("utf-8"))
+    by_rule = [[o.name, o.la or "", r["rule"], r["severity"], r["count"]] for o in outcomes for r in o.rules]
     rules_path = output_dir / f"{SUMMARY_STEM}-rules.csv"
-    write_atomic(rules_path, buffer.getvalue().encode("utf-8"))
+    write_atomic(rules_path, csv_text([RULE_COLUMNS, *by_rule]).encode("utf-8"))
     html_path = output_dir / f"{SUMMARY_STEM}.html"
     write_atomic(html_path, render_summary_html(outcomes).encode("utf-8"))
     return [json_path, csv_path, rules_path, html_path]

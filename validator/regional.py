@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .ingest.loader import InputError
+from .outputs import is_report_name
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = ("la", "current", "previous")
@@ -66,11 +67,16 @@ def previous_years(folder: Path) -> tuple[tuple[str, ...], ...]:
     return tuple((str(found[n]),) for n in years)
 
 
-def la_folders(folder: Path, skip: Sequence[Path] = ()) -> list[LAReturn] | None:
+def la_folders(folder: Path, output_dir: Path | None = None) -> list[LAReturn] | None:
     """The LA folders of a regional folder, by name; None when the folder is not laid out by ONS code (no entry is
-    named by one and none has a ``previous/`` folder). Once it is, every entry must be an LA's folder."""
-    skipped = {p.resolve() for p in skip}
-    entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.resolve() not in skipped)
+    named by one and none has a ``previous/`` folder). Once it is, every entry must be an LA's folder; hidden
+    entries, the output folder and the tool's own reports (an earlier run's) are passed over."""
+    skip = output_dir.resolve() if output_dir is not None else None
+    entries = sorted(
+        p
+        for p in folder.iterdir()
+        if not p.name.startswith(".") and p.resolve() != skip and not (p.is_file() and is_report_name(p.name))
+    )
 
     def regional(p: Path) -> bool:
         return p.is_dir() and (is_ons_code(p.name) or (p / "previous").is_dir())
@@ -152,12 +158,13 @@ def _paths(manifest: Path, line: int, column: str, cell: str, base: Path) -> tup
     return tuple(paths)
 
 
-def region_returns(folders: Sequence[str | Path], manifest: Path | None, skip: Sequence[Path] = ()) -> list[LAReturn]:
+def region_returns(
+    folders: Sequence[str | Path], manifest: Path | None, output_dir: Path | None = None
+) -> list[LAReturn]:
     """The returns of ``validate --each``: from ``manifest``, else from a ``manifest.csv`` or the LA folders in each
     folder, else each entry of the folder as one return without an LA code (the layout before regional batches)."""
     if manifest is not None:
         return read_manifest(manifest)
-    skipped = {p.resolve() for p in skip}
     found: list[LAReturn] = []
     for folder in folders:
         path = Path(folder)
@@ -166,13 +173,13 @@ def region_returns(folders: Sequence[str | Path], manifest: Path | None, skip: S
         if (path / MANIFEST_NAME).is_file():
             found.extend(read_manifest(path / MANIFEST_NAME))
             continue
-        by_la = la_folders(path, skip)
+        by_la = la_folders(path, output_dir)
         if by_la is not None:
             found.extend(by_la)
             continue
         from .batch import returns_in
 
-        found.extend(LAReturn(None, (str(p),)) for p in returns_in([path]) if p.resolve() not in skipped)
+        found.extend(LAReturn(None, (str(p),)) for p in returns_in([path], output_dir))
     codes = [r.la for r in found if r.la is not None]
     twice = sorted({c for c in codes if codes.count(c) > 1})
     if twice:

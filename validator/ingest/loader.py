@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..dataset import PREVIOUS, Context, Dataset, InputFile, Table
 from ..findings import Finding, ingest_finding
+from ..outputs import is_report_name
 from ..schema import RETURN_TYPES, ReturnSchema, load_schema
 from ..years import (
     SUPPORTED_YEARS,
@@ -52,7 +53,14 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES))
+            # the tool's own reports, written into an input folder by an earlier run, are not part of the return
+            files.extend(
+                sorted(
+                    p
+                    for p in path.iterdir()
+                    if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not is_report_name(p.name)
+                )
+            )
         elif path.is_file():
             files.append(path)
         else:
