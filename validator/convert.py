@@ -1,4 +1,8 @@
-"""XML returns -> one CSV file per table in the CSV layout (SSDA903: DfE's file names and columns), values as read."""
+"""XML returns -> one CSV file per table in the CSV layout (SSDA903: DfE's file names and columns), values as read.
+
+Every table the XML file can carry is written, with its header row, even when the file has no records of it:
+an absent table and an empty one are not the same to the rules (a missing table leaves its rules not run).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import csv
 import io
 from pathlib import Path
 
-from .ingest.loader import InputError, expand_paths, sniff_xml_root
+from .ingest.loader import InputError, complete_xml_tables, expand_paths, sniff_xml_layout
 from .ingest.raw import RawTable
 from .ingest.xml_cin import read_cin_xml
 from .outputs import write_atomic
@@ -27,7 +31,8 @@ def _table_csv(raw: RawTable, columns: list[str]) -> bytes:
 def convert_xml(inputs: list[Path], output: Path) -> list[Path]:
     written: list[Path] = []
     for path in expand_paths(inputs):
-        kind = sniff_xml_root(path)
+        layout = sniff_xml_layout(path)
+        kind, xml_file = layout if layout else (None, "main")
         if kind not in ("ssda903", "cin"):
             raise InputError(f"{path}: not an SSDA903 or CIN census XML file")
         if kind == "ssda903":
@@ -37,6 +42,7 @@ def convert_xml(inputs: list[Path], output: Path) -> list[Path]:
         else:
             tables, _ = read_cin_xml(path)
         schema = load_schema(kind)
+        complete_xml_tables(tables, schema, str(path), xml_file)
         for name, raw in tables.items():
             if name not in schema.tables:
                 continue

@@ -144,7 +144,7 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
                 inputs.append(InputFile(str(path), "xml", []))
                 continue
             date_forms[str(path)] = forms
-            _complete_xml_tables(tables, load_schema(kind), str(path), xml_file)
+            complete_xml_tables(tables, load_schema(kind), str(path), xml_file)
             for name, raw in tables.items():
                 raws[name].append(raw)
             inputs.append(InputFile(str(path), "xml", sorted(t for t, r in tables.items() if len(r) or t == "Header")))
@@ -173,7 +173,7 @@ def _xml_unread(tables: dict[str, RawTable], found: list[Finding]) -> bool:
     return "XML-MALFORMED" in codes and not any(len(raw) for raw in tables.values())
 
 
-def _complete_xml_tables(tables: dict[str, RawTable], schema: ReturnSchema, file: str, xml_file: str = "main") -> None:
+def complete_xml_tables(tables: dict[str, RawTable], schema: ReturnSchema, file: str, xml_file: str = "main") -> None:
     """In XML an absent element is a blank value and an absent block an empty table: fill both in, for the tables
     this kind of XML file carries (tables.yaml ``in_xml``)."""
     for name, table_def in schema.tables.items():
