@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,6 +168,43 @@ def read_csv_file(
         )
         return None, None, findings
     schema, table = found
+
+    def rows() -> Iterator[tuple[int, list[str | None]]]:
+        try:
+            for cells in reader:
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    continue
+                yield reader.line_num, list(cells)
+        except csv.Error as exc:
+            at = reader.line_num
+            findings.append(
+                ingest_finding(
+                    "FILE-UNREADABLE",
+                    f"{name} line {at}: {exc}; rows before it were kept",
+                    table=table.name,
+                    file=name,
+                    line=at,
+                )
+            )
+
+    raw, more = rows_to_table(name, header, rows(), table)
+    findings.extend(more)
+    return schema, raw, findings
+
+
+def rows_to_table(
+    name: str,
+    header: list[str],
+    rows: Iterable[tuple[int, list[str | None]]],
+    table: TableDef,
+    header_line: int = 1,
+    *,
+    ragged: bool = True,
+) -> tuple[RawTable, list[Finding]]:
+    """A recognised header row and the (line, cells) rows under it -> the table's records, with the findings
+    about its columns and rows. Shared by every reader of row-shaped files (CSV, workbook sheets);
+    ``ragged``: whether a row with another number of cells than the header is a finding (CSV)."""
+    findings: list[Finding] = []
     positions = match_columns(header, table)
     seen: dict[str, int] = {}
     for pos, col in sorted(positions.items()):
@@ -179,7 +217,7 @@ def read_csv_file(
                     table=table.name,
                     fields=(col,),
                     file=name,
-                    line=1,
+                    line=header_line,
                 )
             )
         else:
@@ -193,47 +231,30 @@ def read_csv_file(
                 f"{table.name} table; they were kept but not checked",
                 table=table.name,
                 file=name,
-                line=1,
+                line=header_line,
             )
         )
     raw = RawTable(name=table.name, file=name)
     columns: dict[str, list[str | None]] = {col: [] for col in seen}
     extra_cols: dict[str, list[str | None]] = {h: [] for _, h in extras}
     width = len(header)
-    try:
-        for cells in reader:
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
-                continue
-            line = reader.line_num
-            if len(cells) != width:
-                findings.append(
-                    ingest_finding(
-                        "ROW-RAGGED",
-                        f"{name} line {line}: {len(cells)} cells where the header has {width}",
-                        table=table.name,
-                        row=len(raw.lines),
-                        file=name,
-                        line=line,
-                    )
+    for line, cells in rows:
+        if ragged and len(cells) != width:
+            findings.append(
+                ingest_finding(
+                    "ROW-RAGGED",
+                    f"{name} line {line}: {len(cells)} cells where the header has {width}",
+                    table=table.name,
+                    row=len(raw.lines),
+                    file=name,
+                    line=line,
                 )
-            for col, pos in seen.items():
-                columns[col].append(cells[pos] if pos < len(cells) else None)
-            for pos, head in extras:
-                extra_cols[head].append(cells[pos] if pos < len(cells) else None)
-            raw.lines.append(line)
-    except csv.Error as exc:
-        findings.append(
-            ingest_finding(
-                "FILE-UNREADABLE",
-                f"{name} line {reader.line_num}: {exc}; rows before it were kept",
-                table=table.name,
-                file=name,
-                line=reader.line_num,
             )
-        )
-        n = len(raw.lines)
-        for values in (*columns.values(), *extra_cols.values()):
-            del values[n:]
+        for col, pos in seen.items():
+            columns[col].append(cells[pos] if pos < len(cells) else None)
+        for pos, head in extras:
+            extra_cols[head].append(cells[pos] if pos < len(cells) else None)
+        raw.lines.append(line)
     raw.extra_columns = [h for h in extra_cols if h not in columns]
     raw.columns = {**extra_cols, **columns}
-    return schema, raw, findings
+    return raw, findings
