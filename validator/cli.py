@@ -22,6 +22,7 @@ from . import __version__
 from .api import Progress, validate
 from .engine.model import RuleLoadError, find_rules, load_rules, rule_heading
 from .ingest.loader import InputError
+from .ingest.xlsx_reader import NO_DATA_TOKENS
 from .outputs import write_atomic
 from .outputs.console import print_summary
 from .outputs.csv_out import safe_cell
@@ -76,6 +77,10 @@ def _jobs(text: str) -> int:
     return value or (os.cpu_count() or 1)
 
 
+def _no_data(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def add_return_arguments(
     p: argparse.ArgumentParser, *, la_help: str = "", previous_help: str = "last year's return"
 ) -> None:
@@ -90,6 +95,14 @@ def add_return_arguments(
         default=[],
         metavar="PATH",
         help=f"{previous_help}; repeat for older years, most recent first",
+    )
+    p.add_argument(
+        "--no-data",
+        type=_no_data,
+        default=None,
+        metavar="TOKENS",
+        help="comma-separated cell texts that mean 'no data' in Excel workbooks, read as blank "
+        f"(default: {', '.join(NO_DATA_TOKENS)}; give '' for none)",
     )
 
 
@@ -251,6 +264,7 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
             progress=progress,
             postcodes=args.postcodes,
             providers=args.providers,
+            no_data=args.no_data,
         )
         reports = _reports(result, args, err)
         if args.output is not None or args.output_dir is not None:

@@ -44,10 +44,9 @@ def decode_bytes(data: bytes) -> Decoded:
 
 # Signatures of files people give by mistake, and what to do instead.
 _BINARY_KINDS = (
-    (b"PK\x03\x04", "it is a zip file or an Excel workbook (.xlsx), not CSV or XML: save each table from Excel as "
-     "CSV (comma delimited) and validate those files"),
-    (b"\xd0\xcf\x11\xe0", "it is an old-style Excel workbook (.xls), not CSV or XML: save each table from Excel as "
-     "CSV (comma delimited) and validate those files"),
+    (b"PK\x03\x04", "it is a zip file, not CSV, XML or an Excel workbook (.xlsx): unzip it first"),
+    (b"\xd0\xcf\x11\xe0", "it is an old-style Excel workbook (.xls), which is not read: save it from Excel as an "
+     "Excel Workbook (.xlsx), or each table as CSV (comma delimited)"),
     (b"%PDF", "it is a PDF document, not CSV or XML"),
     (b"\x1f\x8b", "it is a compressed (gzip) file, not CSV or XML: decompress it first"),
 )  # fmt: skip
