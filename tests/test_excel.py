@@ -195,3 +195,13 @@ def test_the_cli_reads_a_workbook_and_takes_no_data_tokens(tmp_path: Path, capsy
     status = main(["validate", str(path), "--year", "2024_25", "--no-data", "NA,-", "--format", "json"])
     out = capsys.readouterr().out
     assert status in (0, 1) and "column E (UPN) has cells that mean 'no data', read as blank: 'NA' x1" in out
+
+
+def test_the_web_apps_renaming_shows_a_sheet_under_the_uploaded_name(tmp_path: Path) -> None:
+    path, book = header_book(tmp_path, [["C1", "1", "01/01/2015", "WBRI", "-", None, None]], "saved-upload.xlsx")
+    book.save(path)
+    result = validator.validate([path], year="2024_25", la="E09000027", rules=["101"])
+    result.rename_files({str(path): "Children 2024.xlsx"})
+    files = {f.file for f in result.findings if f.code == "CELL-NO-DATA"}
+    assert files == {"Children 2024.xlsx [Children]"}
+    assert set(result.dataset.tables["Header"].df["_file"]) == {"Children 2024.xlsx [Children]"}
