@@ -134,6 +134,21 @@ def header_book(tmp_path: Path, rows: list[list[object]], name: str = "header.xl
     return tmp_path / name, book
 
 
+def test_numbers_stored_as_text_are_read_as_numbers_with_a_notice(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "OC2"
+    book.active.append(["CHILD", "DOB", "SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS",
+                        "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED",
+                        "INTERVENTION_OFFERED"])  # fmt: skip
+    book.active.append(["C1", "01/01/2015", "23", None, 0, 1, 1, 1, 1, 0, None, None])
+    book.save(tmp_path / "oc2.xlsx")
+    result = validator.validate([tmp_path / "oc2.xlsx"], year="2024_25", la="E09000027", rules=["101"])
+    assert result.dataset.tables["OC2"].df["SDQ_SCORE"].iloc[0] == 23
+    assert "column C (SDQ_SCORE) has 1 number(s) stored as text (rows 2); read as numbers" in " ".join(
+        codes(result, "CELL-TYPE")
+    )
+
+
 def test_codes_stored_as_numbers_keep_every_digit_and_serial_dates_are_dates(tmp_path: Path) -> None:
     path, book = header_book(tmp_path, [["C1", "1", 42005, "WBRI", 123456789012, None, None]])
     book.save(path)

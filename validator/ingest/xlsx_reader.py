@@ -34,6 +34,7 @@ REPORT_TITLE = "validation report"  # the title outputs/xlsx.py gives the report
 # non-breaking spaces; a cell of only spaces is always blank). "NA" is left out: it can be a real code. The
 # command line's --no-data option replaces the list.
 NO_DATA_TOKENS: tuple[str, ...] = ("-", "–", "—", "N/A", "NULL", "#N/A", "not known")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
 # How far down a sheet the header row is looked for (title rows and notes above it are reported and skipped).
 HEADER_SEARCH_ROWS = 50
 # Below the data, a row whose child identifier is blank, or that starts like this, is a notes or totals row.
@@ -335,6 +336,7 @@ class _CellText:
         self.serial_dates: dict[int, list[int]] = defaultdict(list)
         self.numbers_as_codes: dict[int, list[int]] = defaultdict(list)
         self.dates_elsewhere: dict[int, list[int]] = defaultdict(list)
+        self.numbers_as_text: dict[int, list[int]] = defaultdict(list)
         self.errors: list[Finding] = []
 
     def text(self, cell: Any, pos: int, kind: str, row: int) -> str | None:
@@ -386,6 +388,8 @@ class _CellText:
         if stripped.casefold() in self.tokens:
             self.no_data[pos][stripped] += 1
             return None
+        if kind == "int" and _NUMBER.fullmatch(stripped):
+            self.numbers_as_text[pos].append(row)
         return text
 
     def findings(self) -> list[Finding]:
@@ -415,6 +419,8 @@ class _CellText:
                 f"has {len(rows)} code(s) stored as numbers (rows {_spans(rows)}); read as whole numbers: a code "
                 "with leading zeros has lost them in Excel, so store the column as text",
             )
+        for pos, rows in sorted(self.numbers_as_text.items()):
+            notice(pos, f"has {len(rows)} number(s) stored as text (rows {_spans(rows)}); read as numbers")
         for pos, rows in sorted(self.dates_elsewhere.items()):
             notice(
                 pos, f"has {len(rows)} value(s) stored as dates (rows {_spans(rows)}) in a column that is not a date"
