@@ -38,6 +38,17 @@ mistake): the reference upper-cases every value it reads, so a code typed in low
 rules, while ours compares codes exactly (the reader adds a CODE-CASE notice); and our reader reads a date
 written yyyy-mm-dd (with a DATE-FORMAT notice), which the reference treats as no date at all.
 
+A fourth return per seed (--inject, a share of the children; 0 for none) is a copy of the clean one with the edits
+that find faults at the edges: a duplicated row in one of the child's tables, the child's Header row repeated,
+two episodes (or social worker episodes) starting on the same day, and a missing period (or social worker
+episode) nested inside another.
+
+Differences that come from how the reference reads the files or shares data between its rules are recorded once,
+as file-level divergences (rules/ssda903/file_divergences.yaml), each naming the rules it changes. A difference on
+one of those rules is put down to the divergence (the "file" column, verdict `file-divergence`) only in a run
+where its cause is present (TRIGGERS below): a child with two rows in this year's or last year's UASC table for
+`uasc-flag-row-shift`; --shared-store for `rule-365-fills-blank-dec`.
+
 Rules needing postcode or Ofsted provider reference data, which the project does not have yet, are excluded
 (EXCLUDED below). Exit status: 0 when every difference is on a rule with a divergence block, an excluded rule,
 or a code the reference lacks; 1 otherwise; 2 for a usage problem.
@@ -52,6 +63,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import random
 import re
@@ -67,7 +79,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import validator  # noqa: E402
-from validator.engine.model import load_rules  # noqa: E402
+from validator.engine.divergences import file_divergences  # noqa: E402
+from validator.engine.model import divergence_blocks, load_rules  # noqa: E402
 
 YEARS = ["2022_23", "2023_24", "2024_25", "2025_26", "2026_27"]
 # Rules that need postcode look-ups or Ofsted provider lists (children's homes, social care providers).
@@ -91,6 +104,9 @@ class CodeTally:
     ref_only: set[tuple[str, str]] = field(default_factory=set)
     both: set[tuple[str, str]] = field(default_factory=set)
     reader: set[tuple[str, str]] = field(default_factory=set)  # differences on children with a PRESENTATION mistake
+    file_level: set[tuple[str, str]] = field(
+        default_factory=set
+    )  # differences a triggered file-level divergence explains
     notes: set[str] = field(default_factory=set)  # ref-crashed, ref-skipped, ours-not-run, OURS-CRASHED, ...
     errors: list[str] = field(default_factory=list)
 
@@ -129,6 +145,138 @@ def shuffle_return(clean: Path, year: str, seed: int, rate: float) -> Path:
         with (out / year / path.name).open("w", newline="", encoding="utf-8") as fh:
             csv.writer(fh, lineterminator="\n").writerows([header, *body])
     return out
+
+
+INJECTIONS = ("duplicate_row", "repeated_child", "same_day_tie", "nested_period")
+# This year's tables a row may be duplicated in (the Header is repeated_child).
+DUPLICABLE = (
+    "episodes.csv", "uasc.csv", "reviews.csv", "missing.csv", "oc2.csv", "oc3.csv", "ad1.csv",
+    "placed_for_adoption.csv", "previous_permanence.csv", "sw_episodes.csv",
+)  # fmt: skip
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1:]
+
+
+def _shift_date(text: str, days: int) -> str | None:
+    try:
+        day = dt.datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        return None
+    return (day + dt.timedelta(days=days)).strftime("%d/%m/%Y")
+
+
+def inject_return(clean: Path, year: str, seed: int, rate: float) -> tuple[Path, dict[str, str]]:
+    """A copy of a clean generated return in which a share `rate` of the children get one edit at an edge the
+    rules must get right (INJECTIONS): a row of one of their tables duplicated, their Header row repeated, two of
+    their episodes (or social worker episodes) starting on the same day, or a missing period (or social worker
+    episode) nested inside another. Last year's return is left as it was. Returns the folder and, per child, the
+    edit made (written to injected_edges.csv beside the return)."""
+    out = clean.parent.parent / f"{year}_s{seed}_i{rate:g}" / "ssda903"
+    log = out / "injected_edges.csv"
+    if (out / year).is_dir() and log.exists():
+        with log.open(newline="", encoding="utf-8") as fh:
+            return out, {row["child"]: row["edit"] for row in csv.DictReader(fh)}
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(clean / previous_year(year), out / previous_year(year))
+    tables = {path.name: _read_csv(path) for path in sorted((clean / year).glob("*.csv"))}
+    rng = random.Random(f"{year}/{seed}/{rate}/inject")
+    children = [row[0] for row in tables["header.csv"][1]]
+    edits: dict[str, str] = {}
+    for child in children:
+        if rng.random() >= rate:
+            continue
+        for kind in rng.sample(INJECTIONS, len(INJECTIONS)):  # the first kind that applies to the child
+            if _inject(kind, child, tables, rng):
+                edits[child] = kind
+                break
+    (out / year).mkdir(parents=True)
+    for name, (columns, rows) in tables.items():
+        with (out / year / name).open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, lineterminator="\n").writerows([columns, *rows])
+    with log.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([["child", "edit"], *sorted(edits.items())])
+    return out, edits
+
+
+def _inject(kind: str, child: str, tables: dict[str, tuple[list[str], list[list[str]]]], rng: random.Random) -> bool:
+    """One edit of `kind` to `child`'s rows, in place; False when the child has nothing it applies to."""
+
+    def rows_of(name: str) -> list[int]:
+        return [i for i, row in enumerate(tables[name][1]) if row[0] == child] if name in tables else []
+
+    if kind == "repeated_child":
+        kind, names = "duplicate_row", ["header.csv"]
+    else:
+        names = [n for n in DUPLICABLE if rows_of(n)]
+    if kind == "duplicate_row":
+        if not names:
+            return False
+        # A UASC child's UASC row half the time: few children have one, and a repeated one is what shifts the
+        # reference's Header UASC flag (the file-level divergence uasc-flag-row-shift).
+        name = "uasc.csv" if "uasc.csv" in names and rng.random() < 0.5 else rng.choice(names)
+        rows = tables[name][1]
+        at = rng.choice(rows_of(name))
+        rows.insert(at + 1, list(rows[at]))
+        return True
+    if kind == "same_day_tie":
+        for name, start in (("episodes.csv", "DECOM"), ("sw_episodes.csv", "SW_DECOM")):
+            columns, rows = tables.get(name, ([], []))
+            mine = rows_of(name)
+            if len(mine) >= 2:
+                col = columns.index(start)
+                first, second = sorted(mine[:2])
+                rows[second][col] = rows[first][col]
+                return True
+        return False
+    # nested_period: a copy of a period that starts a day later and ends a day earlier than it
+    for name, start, end in (("missing.csv", "MIS_START", "MIS_END"), ("sw_episodes.csv", "SW_DECOM", "SW_DEC")):
+        columns, rows = tables.get(name, ([], []))
+        for at in rows_of(name):
+            begin = _shift_date(rows[at][columns.index(start)], 1)
+            finish = _shift_date(rows[at][columns.index(end)], -1)
+            if begin and finish and _dmy(begin) <= _dmy(finish):
+                inner = list(rows[at])
+                inner[columns.index(start)], inner[columns.index(end)] = begin, finish
+                rows.insert(at + 1, inner)
+                return True
+    return False
+
+
+def _dmy(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%d/%m/%Y").date()
+
+
+def _duplicated_uasc(folder: Path, year: str) -> bool:
+    """A child with two rows in this year's or last year's UASC table (the cause of uasc-flag-row-shift)."""
+    for path in (folder / year / "uasc.csv", folder / previous_year(year) / "uasc.csv"):
+        if path.exists():
+            children = [row[0] for row in _read_csv(path)[1]]
+            if len(children) != len(set(children)):
+                return True
+    return False
+
+
+# File-level divergence id -> whether its cause is present in a run (folder, year, --shared-store).
+TRIGGERS = {
+    "uasc-flag-row-shift": lambda folder, year, shared: _duplicated_uasc(folder, year),
+    "rule-365-fills-blank-dec": lambda folder, year, shared: shared,
+}
+
+
+def triggered_codes(folder: Path, year: str, shared: bool) -> dict[str, str]:
+    """Rule code -> the id of a file-level divergence whose cause is present in this run."""
+    found: dict[str, str] = {}
+    for entry in file_divergences("ssda903"):
+        trigger = TRIGGERS.get(entry["id"])
+        if trigger is None:
+            raise SystemExit(f"file-level divergence {entry['id']} has no trigger in TRIGGERS: add one")
+        if trigger(folder, year, shared):
+            found.update(dict.fromkeys(entry["codes"], entry["id"]))
+    return found
 
 
 def presentation_children(folder: Path, year: str) -> dict[str, str]:
@@ -205,7 +353,7 @@ def run_ours(year: str, la: str, current: Path, previous: Path) -> tuple[dict[st
 
 
 def divergent_codes(year: str) -> set[str]:
-    return {r.code for r in load_rules("ssda903") if year in r.years and r.spec.get("divergence")}
+    return {r.code for r in load_rules("ssda903") if year in r.years and divergence_blocks(r.spec)}
 
 
 def compare_run(
@@ -216,6 +364,7 @@ def compare_run(
     ref: dict,
     presentation: dict[str, str],
     words: dict[str, set[str]],
+    triggered: dict[str, str] | None = None,
 ) -> None:
     for code in sorted(set(ours) | set(ref)):
         if code in EXCLUDED:
@@ -249,6 +398,11 @@ def compare_run(
             t.notes.add("ours-not-run")
             continue
         mine = ours[code]
+        if triggered and code in triggered and mine != theirs:
+            t.notes.add(f"file:{triggered[code]}")
+            t.file_level |= {(run, c) for c in mine ^ theirs}
+            t.both |= {(run, c) for c in mine & theirs}
+            continue
         explained = {c for c in mine ^ theirs if presentation.get(c) in words.get(code, ())}
         t.reader |= {(run, c) for c in explained}
         t.ours_only |= {(run, c) for c in mine - theirs - explained}
@@ -265,6 +419,8 @@ def verdict(t: CodeTally, has_divergence: bool) -> tuple[str, bool]:
     differs = bool(t.ours_only or t.ref_only)
     if differs:
         return ("divergence", False) if has_divergence else ("DIFFERENT", True)
+    if t.file_level:
+        return "file-divergence", False
     if t.reader:
         return "reader", False
     for note in ("ref-crashed", "ref-skipped", "ours-not-run", "ref-lacks", "ours-lacks"):
@@ -273,8 +429,14 @@ def verdict(t: CodeTally, has_divergence: bool) -> tuple[str, bool]:
     return "same", False
 
 
-def sample(pairs: set[tuple[str, str]], n: int) -> str:
-    return ", ".join(f"{child} ({run})" for run, child in sorted(pairs)[:n])
+def sample(pairs: set[tuple[str, str]], n: int, edges: dict[str, dict[str, str]] | None = None) -> str:
+    """Up to n (run, child) pairs, each with the edge edit --inject made to the child, if any."""
+
+    def edit(run: str, child: str) -> str:
+        made = (edges or {}).get(run, {}).get(child)
+        return f", {made}" if made else ""
+
+    return ", ".join(f"{child} ({run}{edit(run, child)})" for run, child in sorted(pairs)[:n])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,6 +447,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--children", type=int, default=500)
     ap.add_argument("--errors", type=float, default=0.3, help="error rate of the second return of each seed")
     ap.add_argument("--shuffle", type=float, default=0.05, help="share of cells shuffled in the third return (0: none)")
+    ap.add_argument(
+        "--inject",
+        type=float,
+        default=0.3,
+        help="share of children given an edge edit (duplicated row, repeated child, same-day tie, nested period) "
+        "in the fourth return (0: none)",
+    )
     ap.add_argument(
         "--shared-store",
         action="store_true",
@@ -320,25 +489,33 @@ def main(argv: list[str] | None = None) -> int:
         for year in years:
             tallies: dict[str, CodeTally] = defaultdict(CodeTally)
             runs = []
+            edges: dict[str, dict[str, str]] = {}  # run -> child -> the edge edit --inject made
             words = rule_words(year)
             for seed in seeds:
-                variants = [(f"s{seed}e{e:g}", e, 0.0) for e in sorted({0.0, args.errors})]
+                variants = [(f"s{seed}e{e:g}", e, 0.0, 0.0) for e in sorted({0.0, args.errors})]
                 if args.shuffle:
-                    variants.append((f"s{seed}m{args.shuffle:g}", 0.0, args.shuffle))
-                for run, errors, shuffle in variants:
+                    variants.append((f"s{seed}m{args.shuffle:g}", 0.0, args.shuffle, 0.0))
+                if args.inject:
+                    variants.append((f"s{seed}i{args.inject:g}", 0.0, 0.0, args.inject))
+                for run, errors, shuffle, inject in variants:
                     runs.append(run)
                     folder = generate(workdir, year, seed, errors, args.children)
                     if shuffle:
                         folder = shuffle_return(folder, year, seed, shuffle)
+                    if inject:
+                        folder, edges[run] = inject_return(folder, year, seed, inject)
                     current, previous = folder / year, folder / previous_year(year)
                     proc = start_reference(args.reference_python, year, args.la, current, previous, args.shared_store)
                     ours, statuses = run_ours(year, args.la, current, previous)  # meanwhile the reference runs
                     presentation = presentation_children(folder, year)
-                    compare_run(run, tallies, ours, statuses, finish_reference(proc), presentation, words)
+                    triggered = triggered_codes(folder, year, args.shared_store)
+                    ref = finish_reference(proc)
+                    compare_run(run, tallies, ours, statuses, ref, presentation, words, triggered)
             divergent = divergent_codes(year)
             print(f"\n== {year}: runs {', '.join(runs)} ({args.children} children each) ==")
             print(
-                f"{'code':<8} {'ours only':>9} {'ref only':>9} {'both':>6} {'reader':>6}  {'divergence':<10}  verdict"
+                f"{'code':<8} {'ours only':>9} {'ref only':>9} {'both':>6} {'reader':>6} {'file':>5}  "
+                f"{'divergence':<10}  verdict"
             )
             counts: dict[str, int] = defaultdict(int)
             for code in sorted(tallies, key=code_key):
@@ -348,17 +525,18 @@ def main(argv: list[str] | None = None) -> int:
                 word, fails = verdict(t, code in divergent)
                 counts[word] += 1
                 failed |= fails
-                flagged = t.ours_only or t.ref_only or t.both or t.reader
+                flagged = t.ours_only or t.ref_only or t.both or t.reader or t.file_level
                 if not (args.all or flagged or fails or word in ("ref-crashed", "OURS-CRASHED")):
                     continue
                 div = "yes" if code in divergent else "-"
                 row = f"{code:<8} {len(t.ours_only):>9} {len(t.ref_only):>9} {len(t.both):>6} {len(t.reader):>6}"
-                print(f"{row}  {div:<10}  {word}")
+                ids = sorted(n.removeprefix("file:") for n in t.notes if n.startswith("file:"))
+                print(f"{row} {len(t.file_level):>5}  {div:<10}  {word}" + (f" ({', '.join(ids)})" if ids else ""))
                 if args.show and (t.ours_only or t.ref_only):
                     if t.ours_only:
-                        print(f"          ours only: {sample(t.ours_only, args.show)}")
+                        print(f"          ours only: {sample(t.ours_only, args.show, edges)}")
                     if t.ref_only:
-                        print(f"          ref only:  {sample(t.ref_only, args.show)}")
+                        print(f"          ref only:  {sample(t.ref_only, args.show, edges)}")
                 if args.show and t.errors:
                     print(f"          {t.errors[0][:200]}")
                 if t.ours_only or t.ref_only or t.reader or t.errors:
@@ -367,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
                         "ours_only": sorted(t.ours_only),
                         "ref_only": sorted(t.ref_only),
                         "reader": sorted(t.reader),
+                        "file_level": sorted(t.file_level),
                         "errors": t.errors,
                     }
             print("summary: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

@@ -15,15 +15,19 @@ count as one pseudo-child, ``(return)``.
 
 It prints one table per year, with only the codes where the tools disagree unless ``--all`` is given:
 
-    code | ours only | ref only | both | input | divergence
+    code | ours only | ref only | both | input | file | divergence
 
 The counts are children summed over the year's returns. ``input`` counts differences that come from how the
 input presents the data rather than from a rule, and are not held against the rule:
 - a date the generator wrote as dd/mm/yyyy (its ``bad_date_text`` mistake) on a rule using that field: our
   reader reports the schema error and reads it day first; the reference's pandas reads it month first;
-- a child whose LAchildID another child of the return shares (rule 8510): both tools key the child's records by
-  LAchildID and position, so two such children's records cannot be told apart, and each tool pairs them up
-  differently.
+- a child whose LAchildID another child of the return shares (rule 8510), on a rule that no file-level divergence
+  names: both tools report such children under the one LAchildID, so a comparison by LAchildID cannot tell
+  which child a finding is about.
+``file`` counts differences explained by a file-level divergence (rules/cin/file_divergences.yaml) whose cause is
+present for that child (``TRIGGERS``): ``repeated-child-merged``, a child whose LAchildID another <Child> block
+carries, on one of the rules it names (1103, 2889, 2990, 4015): the reference merges the two blocks' records,
+ours keeps each block's episodes apart.
 ``divergence`` is ``yes`` when our rule for that year has a ``divergence:`` block (a deliberate, documented
 difference), ``no ref`` when the reference has no such rule, ``no ours`` when we have none. Below each table
 come the codes no tool flagged in any return (not exercised), then, for each unexplained code (and each code
@@ -64,6 +68,7 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +77,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import validator  # noqa: E402
-from validator.engine.model import rules_for  # noqa: E402
+from validator.engine.divergences import file_divergences  # noqa: E402
+from validator.engine.model import divergence_blocks, rules_for  # noqa: E402
 from validator.samples import generate_samples  # noqa: E402
 
 YEARS = ["2022_23", "2023_24", "2024_25", "2025_26"]
@@ -168,10 +174,10 @@ def odd_dates(injected_csv: Path) -> dict[str, set[str]]:
 def shared_ids(xml: Path) -> set[str]:
     """LAchildIDs carried by more than one child of the return (rule 8510's finding).
 
-    Both tools key a child's episodes, assessments and plans by LAchildID and position (CINdetailsID, ...), so
-    the records of two children sharing an ID cannot be told apart: our joins take the first child's episode,
-    the reference's merges pair every record of one with every record of the other. Differences on such a
-    child come from that ambiguity in the input, not from a rule.
+    The reference keys a child's episodes, assessments and plans by LAchildID and position, so it pairs one
+    block's records with the other's (the file-level divergence repeated-child-merged); ours numbers the second
+    block's episodes on after the first's and keeps them apart. Findings of both tools about two such children
+    are reported under the one LAchildID, so a comparison by LAchildID cannot tell them apart.
     """
     ids = [el.text for el in ET.parse(xml).getroot().iterfind("Children/Child/ChildIdentifiers/LAchildID")]
     return {i for i in ids if i is not None and ids.count(i) > 1}
@@ -195,10 +201,11 @@ LIST_ITEMS = ["Disability", "AssessmentFactors", "CPPreviewDate"]
 # Blocks that may gain an element another child's block of the same kind has.
 GRAFT_INTO = ["ChildIdentifiers", "CINdetails", "Assessments", "Section47", "ChildProtectionPlans", "CINPlanDates"]
 UPN_TAGS = ["UPN", "FormerUPN"]
+BIRTH_TAGS = {"PersonBirthDate", "ExpectedPersonBirthDate"}
 FLAGS = {"true": "false", "false": "true", "1": "0", "0": "1"}
 DATE_STEPS = [-400, -365, -40, -30, -10, -3, -1, 1, 3, 10, 30, 40, 365, 400]
 KINDS = ["shift", "shift", "same_date", "boundary", "drop", "drop_block", "copy_block", "copy_item", "graft", "code"]
-KINDS += ["birth", "copy_child"]
+KINDS += ["birth", "copy_child", "repeat_child"]
 
 
 class Mutator:
@@ -209,7 +216,7 @@ class Mutator:
     review date); add an element that another child's block of the same kind has; flip a yes/no flag; swap a code
     for one another child has in the same element, for a made-up code or for lower case; spoil a UPN; move the
     date of birth near an age boundary (25th birthday, unborn, born on the reference date); copy the whole child
-    (a duplicate LAchildID). The child's LAchildID is never changed, so both tools' findings stay attached to
+    (a duplicate LAchildID), as it is or with its other dates moved (a repeated child with different episodes). The child's LAchildID is never changed, so both tools' findings stay attached to
     the same child.
     """
 
@@ -249,6 +256,17 @@ class Mutator:
             parent = self.parents[child]
             parent.insert(list(parent).index(child) + 1, ET.fromstring(ET.tostring(child)))
             return "whole child copied"
+        if kind == "repeat_child" and child in self.parents:
+            # The child again in a second <Child> block with the same LAchildID, its episode dates moved: the
+            # blocks now describe different episodes, which the reference pairs up (repeated-child-merged).
+            parent = self.parents[child]
+            again = ET.fromstring(ET.tostring(child))
+            step = rng.choice([-90, -45, 45, 90])
+            for el in again.iter():
+                if el.tag not in BIRTH_TAGS and len(el) == 0 and el.text and ISO_DATE.fullmatch(el.text):
+                    el.text = (dt.date.fromisoformat(el.text) + dt.timedelta(days=step)).isoformat()
+            parent.insert(list(parent).index(child) + 1, again)
+            return f"child repeated with its other dates moved {step:+d} days"
         if kind in ("shift", "same_date", "boundary") and dates:
             el = rng.choice(dates)
             old = el.text or ""
@@ -377,6 +395,23 @@ def run_reference(run: Run, python: str) -> None:
     run.ref_crashed = dict(out["crashed"])
 
 
+# File-level divergence id -> whether its cause is present for a child of a run.
+TRIGGERS: dict[str, Callable[[Run, str], bool]] = {
+    "repeated-child-merged": lambda run, child: child in run.shared_ids,
+}
+
+
+def file_level_codes() -> dict[str, list[tuple[str, Callable[[Run, str], bool]]]]:
+    """Rule code -> the file-level divergences (id, trigger) that name it."""
+    found: dict[str, list[tuple[str, Callable[[Run, str], bool]]]] = defaultdict(list)
+    for entry in file_divergences("cin"):
+        if entry["id"] not in TRIGGERS:
+            raise SystemExit(f"file-level divergence {entry['id']} has no trigger in TRIGGERS: add one")
+        for code in entry["codes"]:
+            found[code].append((entry["id"], TRIGGERS[entry["id"]]))
+    return found
+
+
 def code_key(code: str) -> tuple[int, str]:
     digits = "".join(ch for ch in code if ch.isdigit())
     return (int(digits) if digits else 10**9, code)
@@ -387,18 +422,25 @@ def report_year(year: str, runs: list[Run], show_all: bool, examples: int, show:
     our_rules = {r.code: r for r in rules_for("cin", year)}
     ref_rules = set().union(*(r.ref_rules for r in runs))
     codes = sorted(set(our_rules) | ref_rules, key=code_key)
+    file_level = file_level_codes()
     rows = []
     samples: dict[str, list[str]] = {}
     clean = True
     for code in codes:
         rule = our_rules.get(code)
-        ours_only = ref_only = both = explained = 0
+        ours_only = ref_only = both = explained = by_file = 0
+        ids: set[str] = set()
         shown: list[str] = []
         for run in runs:
             mine, theirs = run.ours.get(code, set()), run.ref.get(code, set())
             both += len(mine & theirs)
             for side, children in (("ours only", mine - theirs), ("ref only", theirs - mine)):
                 for child in sorted(children):
+                    causes = [name for name, present in file_level.get(code, []) if present(run, child)]
+                    if causes:
+                        by_file += 1
+                        ids.update(causes)
+                        continue
                     if child in run.shared_ids or any(uses_field(rule, f) for f in run.odd_dates.get(child, ())):
                         explained += 1
                         continue
@@ -413,7 +455,7 @@ def report_year(year: str, runs: list[Run], show_all: bool, examples: int, show:
             status = "no ref"
         elif rule is None:
             status = "no ours"
-        elif rule.spec.get("divergence"):
+        elif divergence_blocks(rule.spec):
             status = "yes"
         else:
             status = "no"
@@ -422,13 +464,16 @@ def report_year(year: str, runs: list[Run], show_all: bool, examples: int, show:
             clean = False
         if (unexplained or code in show) and shown:
             samples[code] = shown
-        if ours_only or ref_only or explained or show_all:
-            rows.append((code, ours_only, ref_only, both, explained, status, unexplained))
+        if ids:
+            status += f" ({', '.join(sorted(ids))})"
+        if ours_only or ref_only or explained or by_file or show_all:
+            rows.append((code, ours_only, ref_only, both, explained, by_file, status, unexplained))
 
     print(f"\n=== {year}: {len(runs)} returns ({'; '.join(r.label for r in runs)})")
-    print(f"{'code':<8} {'ours only':>9} {'ref only':>9} {'both':>6} {'input':>6}  divergence")
-    for code, o, r, b, d, status, unexplained in rows:
-        print(f"{code:<8} {o:>9} {r:>9} {b:>6} {d:>6}  {status}{'  <-- unexplained' if unexplained else ''}")
+    print(f"{'code':<8} {'ours only':>9} {'ref only':>9} {'both':>6} {'input':>6} {'file':>5}  divergence")
+    for code, o, r, b, d, f, status, unexplained in rows:
+        line = f"{code:<8} {o:>9} {r:>9} {b:>6} {d:>6} {f:>5}  {status}"
+        print(line + ("  <-- unexplained" if unexplained else ""))
     if not rows:
         print("(no differences)")
     silent = [c for c in codes if not any(run.ours.get(c) or run.ref.get(c) for run in runs)]

@@ -106,3 +106,13 @@ def test_cli_each_needs_a_folder(tmp_path: Path, capsys) -> None:
     file.write_text("<a/>", encoding="utf-8")
     assert main(["validate", str(file), "--each", "--output-dir", str(tmp_path / "out")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_reports_written_into_the_batch_folder_are_not_taken_for_returns(returns: Path) -> None:
+    """--output-dir inside the folder of returns: the next run takes neither the folder nor the summary for a
+    return (issue 14: reports are never read back as inputs)."""
+    out = returns / "reports"
+    out.mkdir()
+    (returns / "summary.csv").write_text("name,status\n", encoding="utf-8")
+    (returns / "la_b-validation.json").write_text("{}", encoding="utf-8")
+    assert sorted(p.name for p in returns_in([returns], out)) == ["la_a", "la_b.xml", "la_c.xml", "la_d.csv"]

@@ -48,7 +48,7 @@ def test_tables_the_xml_leaves_empty_are_written_with_their_header(tmp_path: Pat
         "<CIN>N1</CIN><PL>U1</PL></EPISODE></CHILD></EXPSSDA903>",
         encoding="utf-8",
     )
-    written = {p.name: p for p in convert_xml([xml], tmp_path / "csv")}
+    written = {p.name: p for p in convert_xml([xml], tmp_path / "csv").written}
     schema = load_schema("ssda903")
     main_tables = [t for t in schema.tables.values() if t.xml_file == "main"]
     assert len(written) == len(main_tables)

@@ -131,7 +131,16 @@ def _args(case: dict[str, Any], inputs: list[Path], out: Path) -> list[str]:
     if rules != "all":
         args += ["--rules", rules]
     formats = ["json", "csv", *case.get("formats", [])]
-    return [*args, "--format", ",".join(formats), "--output-dir", str(out)]
+    extra = [a.replace("{corpus}", str(CORPUS)) for a in case.get("args", [])]
+    return [*args, *extra, "--format", ",".join(formats), "--output-dir", str(out)]
+
+
+def _report_bytes(path: Path) -> bytes:
+    """A report's bytes; a workbook's are the XML of its parts."""
+    if path.suffix != ".xlsx":
+        return path.read_bytes()
+    with zipfile.ZipFile(path) as book:
+        return b"".join(book.read(n) for n in book.namelist())
 
 
 def _digest(paths: list[Path]) -> dict[Path, tuple[str, float]]:
@@ -162,6 +171,9 @@ def test_corpus_case(case: dict[str, Any], tmp_path: Path, capsys) -> None:
     if "stderr" in case:
         assert case["stderr"] in " ".join(err.split()), err
     reports = {p.suffix: p for p in out.glob("*")} if out.exists() else {}
+    for text in case.get("absent", []):
+        for path in reports.values():
+            assert text.encode("utf-8") not in _report_bytes(path), (text, path.name)
     if not case["expect"] and not reports:
         return
     report = json.loads(reports[".json"].read_text(encoding="utf-8"))

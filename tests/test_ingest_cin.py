@@ -130,7 +130,7 @@ def test_cin_as_flattened_csv_tables_gives_the_same_findings_as_the_xml(tmp_path
 
     xml = write(tmp_path, referral="2024-06-15")  # after the assessment started: 1103 fires
     csv_dir = tmp_path / "csv"
-    written = convert_xml([xml], csv_dir)
+    written = convert_xml([xml], csv_dir).written
     assert {p.name for p in written} >= {"cin_ChildIdentifiers.csv", "cin_CINdetails.csv", "cin_Reviews.csv"}
     from_xml = validate([xml])
     from_csv = validate([csv_dir], year="2024_25")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,7 +182,7 @@ def test_the_server_binds_to_loopback_by_default() -> None:
         server = WebServer(host, 0)
         try:
             assert server.server_address[0] == "127.0.0.1"
-            assert server.url.startswith(f"http://127.0.0.1:{server.port}/?token=")
+            assert server.url.startswith(f"http://127.0.0.1:{server.port}/?code=")
         finally:
             server.close()
 
@@ -206,7 +209,7 @@ class Client:
 
     def __init__(self, server: WebServer) -> None:
         self.server = server
-        self.cookie = f"{server.cookie_name}={server.token}"
+        self.cookie = f"{server.cookie_name}={server.session_key}"
 
     def request(
         self,
@@ -264,19 +267,20 @@ def test_every_request_needs_the_key(app: WebServer) -> None:
         assert status == 403, path
         assert b"key" in body
     assert client.request("GET", "/", cookie=f"{app.cookie_name}=wrong")[0] == 403
-    assert client.request("GET", "/", cookie=f"cscvalidate_1={app.token}")[0] == 403  # another port's cookie
-    assert client.request("GET", "/?token=wrong", cookie=None)[0] == 403
+    assert client.request("GET", "/", cookie=f"cscvalidate_1={app.session_key}")[0] == 403  # another app's name
+    assert client.request("GET", "/?code=wrong", cookie=None)[0] == 403
     status, _, _ = client.request("POST", "/clear", b"", cookie=None)
     assert status == 403
 
 
 def test_the_key_in_the_address_sets_a_strict_cookie_and_leaves_the_address(app: WebServer) -> None:
     client = Client(app)
-    status, headers, _ = client.request("GET", f"/rules?year=2024_25&token={app.token}", cookie=None)
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(app.url).query)["code"][0]
+    status, headers, _ = client.request("GET", f"/rules?year=2024_25&code={code}", cookie=None)
     assert status == 303
     assert headers["location"] == "/rules?year=2024_25"
     cookie = headers["set-cookie"]
-    assert cookie.startswith(f"{app.cookie_name}={app.token};")
+    assert cookie.startswith(f"{app.cookie_name}={app.session_key};") and code not in cookie
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     status, headers, body = client.request("GET", "/")
     assert status == 200 and b"Validate a return" in body
@@ -420,12 +424,15 @@ def test_the_command_serves_until_interrupted_then_deletes_the_uploads() -> None
         assert url and folder, lines
         parsed = urllib.parse.urlsplit(url.group(0))
         assert parsed.hostname == "127.0.0.1"
-        server = WebServer.__new__(WebServer)  # only for Client's port, name and key
+        server = WebServer.__new__(WebServer)  # only for Client's port, cookie name and key
         server.port = parsed.port  # type: ignore[misc]
-        server.token = urllib.parse.parse_qs(parsed.query)["token"][0]
-        server.cookie_name = f"cscvalidate_{parsed.port}"
+        code = urllib.parse.parse_qs(parsed.query)["code"][0]
+        server.cookie_name, server.session_key = "none", "none"
         client = Client(server)
         assert client.request("GET", "/", cookie=None)[0] == 403
+        status, headers, _ = client.request("GET", f"/?code={code}", cookie=None)  # the one-time code, exchanged
+        assert status == 303
+        client.cookie = headers["set-cookie"].split(";")[0]
         client.upload({}, [("current", "cin.xml", CIN_XML.read_bytes())])
         client.wait()
         assert any(Path(folder.group(1)).rglob("cin.xml"))
@@ -488,3 +495,144 @@ def test_the_reasons_say_what_to_do_in_the_pages_words() -> None:
     assert "--previous" not in reasons and "--providers" not in reasons
     line = completeness(result, "web")
     assert "need last year's return: add last year's files" in line and "--" not in line
+
+
+# ---------------------------------------------------------------------------------------------- issue 14
+
+
+def _code(server: WebServer) -> str:
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(server.url).query)["code"][0]
+
+
+def test_the_browser_is_opened_without_the_code_on_any_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """webbrowser starts a browser process with its argument on the command line (/proc/*/cmdline, ps): it gets
+    the name of a private page that redirects, never the address with the code."""
+    import stat as stat_module
+    import webbrowser
+
+    from validator.web import server as server_module
+
+    opened: list[str] = []
+    said: list[str] = []
+
+    def fake_open(url: str) -> bool:
+        opened.append(url)
+        path = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path))
+        code = re.search(r"code=([\w-]+)", said[0])
+        assert code and code.group(1) not in url
+        assert code.group(1) in path.read_text(encoding="utf-8")  # the page sends the browser on
+        assert stat_module.S_IMODE(path.stat().st_mode) == 0o600
+        raise KeyboardInterrupt  # stops the app, as Ctrl+C would
+
+    monkeypatch.setattr(webbrowser, "open", fake_open)
+    assert server_module.run(open_browser=True, say=said.append) == 0
+    assert len(opened) == 1 and opened[0].startswith("file://")
+
+
+def test_the_code_works_once_and_the_cookie_is_neither_the_code_nor_named_after_the_port(app: WebServer) -> None:
+    client = Client(app)
+    code = _code(app)
+    status, headers, _ = client.request("GET", f"/?code={code}", cookie=None)
+    assert status == 303
+    name, value = headers["set-cookie"].split(";")[0].split("=", 1)
+    assert name == app.cookie_name and str(app.port) not in name and value != code
+    assert client.request("GET", "/", cookie=f"{name}={value}")[0] == 200
+    assert client.request("GET", f"/?code={code}", cookie=None)[0] == 403  # used: void
+    other = WebServer("127.0.0.1", 0)
+    try:
+        assert other.cookie_name != app.cookie_name and other.session_key != app.session_key
+    finally:
+        other.close()
+
+
+def test_other_apps_cookies_on_127_0_0_1_do_not_lock_the_user_out(app: WebServer) -> None:
+    client = Client(app)
+    jar = f'theme=dark mode; prefs={{"a": [1, 2]}}; bad"quote=1; {client.cookie}; x=y z'
+    assert client.request("GET", "/", cookie=jar)[0] == 200
+
+
+def test_idle_connections_time_out_and_cannot_lock_the_user_out(app: WebServer) -> None:
+    import socket
+
+    app.idle_timeout = 1.0
+    app.max_connections = 4
+    idle = [socket.create_connection(("127.0.0.1", app.port)) for _ in range(20)]
+    try:
+        assert Client(app).request("GET", "/")[0] == 200  # at the cap, idle connections give way
+        assert app.connections <= 4
+        idle[-1].settimeout(60)
+        assert idle[-1].recv(1) == b""  # closed by the server (timed out or dropped), not held for ever
+    finally:
+        for sock in idle:
+            sock.close()
+
+
+def test_an_upload_name_over_255_bytes_is_saved_shortened(app: WebServer) -> None:
+    client = Client(app)
+    name = "日" * 110 + ".xml"  # 114 characters, 334 bytes
+    status, _, page = client.upload({}, [("current", name, CIN_XML.read_bytes())])
+    assert status == 303, page[:500]
+    assert client.wait()["state"] == "done"
+    (saved,) = app.session.folder.rglob("*.xml")
+    assert len(saved.name.encode()) <= 200 and saved.name.endswith(".xml")
+    assert str(app.session.folder).encode() not in page
+
+
+def test_clear_session_stops_a_running_validation(app: WebServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from validator.web import session as session_module
+
+    started, stopped = threading.Event(), threading.Event()
+
+    def slow_validate(*args: Any, progress: Any, **kwargs: Any) -> Any:
+        started.set()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                progress("rules", 1, 1000)
+            except session_module.Cancelled:
+                stopped.set()
+                raise
+            time.sleep(0.05)
+        raise AssertionError("the validation was not stopped")
+
+    monkeypatch.setattr(session_module, "validate", slow_validate)
+    client = Client(app)
+    client.upload({}, [("current", "cin.xml", CIN_XML.read_bytes())])
+    assert started.wait(60)
+    folder = app.session.folder
+    assert client.request("POST", "/clear", b"")[0] == 303
+    assert stopped.wait(60)
+    assert app.session.job is None and not folder.exists()
+
+
+def test_uploads_left_by_a_killed_app_are_removed_at_the_next_start(tmp_path: Path) -> None:
+    import tempfile
+
+    from validator.web.session import remove_stale_upload_folders
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    root = Path(tempfile.gettempdir())
+    stale = root / f"cscvalidate-{int(gone.stdout)}-test"
+    alive = root / f"cscvalidate-{os.getpid()}-test"
+    for folder in (stale, alive):
+        (folder / "run-1" / "current").mkdir(parents=True, exist_ok=True)
+        (folder / "run-1" / "current" / "header.csv").write_text("CHILD\n1\n")
+    try:
+        remove_stale_upload_folders()
+        assert not stale.exists() and alive.exists()
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(alive, ignore_errors=True)
+
+
+def test_the_sessions_temporary_folder_has_a_size_limit(tmp_path: Path) -> None:
+    session = Session(max_total=len(CIN_XML.read_bytes()) + 100)
+    try:
+        (session.folder / "left-over.bin").write_bytes(b"x" * 200)  # e.g. what a failed deletion left
+        with pytest.raises(FormError, match="too big to keep"):
+            session.start([Part("current", "cin.xml", "text/xml", CIN_XML.read_bytes())])
+        (session.folder / "left-over.bin").unlink()
+        job = session.start([Part("current", "cin.xml", "text/xml", CIN_XML.read_bytes())])
+        assert job.ended.wait(120)
+    finally:
+        session.close()

@@ -170,8 +170,12 @@ def test_browser_rules_page_searches_the_rules_and_shows_their_yaml(browser: Any
     expect(count).to_have_text(f"1 of {total:,} rules")
     row = page.locator("#rules-table tbody tr:visible")
     expect(row).to_have_count(1)
-    row.locator("summary").click()
-    assert "code: 8675Q" in row.locator("pre").inner_text()
+    row.locator("summary").first.click()  # the rule, rendered as `rules show` and the reference pages show it
+    rendered = row.locator(".rd-rule")
+    expect(rendered.locator("h3").first).to_contain_text("8675Q")
+    expect(rendered.locator(".rd-example")).not_to_have_count(0)
+    rendered.locator("details summary").click()  # and its YAML as written
+    assert "code: 8675Q" in rendered.locator("details pre").inner_text()
     # Changing the year reloads the page with that year's rules.
     page.select_option("#year", "2023_24")
     page.wait_for_url("**/rules?return=cin&year=2023_24&q=8675Q")
@@ -184,7 +188,7 @@ def test_browser_without_the_key_is_refused(browser: Any, app: WebServer) -> Non
     context = browser.new_context()
     page = context.new_page()
     base = f"http://127.0.0.1:{app.port}"
-    for path in ("/", "/rules", "/?token=wrong"):
+    for path in ("/", "/rules", "/?code=wrong"):
         response = page.goto(base + path)
         assert response is not None and response.status == 403, path
         assert "Not allowed" in page.inner_text("h1")

@@ -8,8 +8,6 @@ queue) can run :func:`validate_one` the same way (docs/performance.md).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -19,8 +17,8 @@ from pathlib import Path
 from .api import validate
 from .engine.model import RuleLoadError
 from .ingest.loader import InputError
-from .outputs import write_atomic
-from .outputs.csv_out import safe_cell
+from .outputs import is_report_name, write_atomic
+from .outputs.csv_out import csv_text
 from .outputs.formats import FORMATS, render
 from .years import YearError
 
@@ -90,17 +88,25 @@ def validate_one(job: BatchJob) -> BatchOutcome:
     )
 
 
-def returns_in(folders: Iterable[str | Path]) -> list[Path]:
+def returns_in(folders: Iterable[str | Path], output_dir: Path | None = None) -> list[Path]:
     """Each entry of the folders is one return: a sub-folder (of CSV or XML files) or a single file.
 
-    Hidden entries (a leading dot) are passed over; the order is by name, so runs are repeatable.
+    Hidden entries (a leading dot), the output folder and the tool's own reports (an earlier run's, written into
+    an input folder) are passed over; the order is by name, so runs are repeatable.
     """
     found: list[Path] = []
+    skip = output_dir.resolve() if output_dir is not None else None
     for folder in folders:
         path = Path(folder)
         if not path.is_dir():
             raise InputError(f"{path}: --each needs folders whose entries are returns; this is not a folder")
-        found.extend(sorted(p for p in path.iterdir() if not p.name.startswith(".")))
+        found.extend(
+            sorted(
+                p
+                for p in path.iterdir()
+                if not p.name.startswith(".") and p.resolve() != skip and not (p.is_file() and is_report_name(p.name))
+            )
+        )
     if not found:
         raise InputError("--each: the folders given hold no returns")
     return found
@@ -148,14 +154,12 @@ def write_summary(outcomes: Sequence[BatchOutcome], output_dir: Path) -> list[Pa
     rows = [asdict(o) for o in outcomes]
     json_path = output_dir / f"{SUMMARY_STEM}.json"
     write_atomic(json_path, (json.dumps({"returns": rows}, indent=1) + "\n").encode("utf-8"))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(SUMMARY_COLUMNS)
-    for o in outcomes:
-        cells = [o.name, o.status, o.errors, o.queries, o.notices, o.rules_crashed, o.problem, ";".join(o.reports)]
-        writer.writerow([safe_cell(c) for c in cells])
+    lines = [
+        [o.name, o.status, o.errors, o.queries, o.notices, o.rules_crashed, o.problem, ";".join(o.reports)]
+        for o in outcomes
+    ]
     csv_path = output_dir / f"{SUMMARY_STEM}.csv"
-    write_atomic(csv_path, buffer.getvalue().encode("utf-8"))
+    write_atomic(csv_path, csv_text([SUMMARY_COLUMNS, *lines]).encode("utf-8"))
     return [json_path, csv_path]
 
 

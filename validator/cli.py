@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
@@ -21,18 +20,19 @@ from rich.progress import TaskID
 from . import __version__
 from .api import Progress, validate
 from .engine.model import RuleLoadError, find_rules, load_rules, rule_heading
-from .ingest.loader import InputError
+from .ingest.loader import InputError, expand_paths
 from .ingest.xlsx_reader import NO_DATA_TOKENS
-from .outputs import write_atomic
+from .outputs import output_problem, remove_stale_temp_files, write_atomic
 from .outputs.console import print_summary
-from .outputs.csv_out import safe_cell
+from .outputs.csv_out import csv_text
 from .outputs.formats import FORMATS, FormatUnavailable, check_available, render
+from .outputs.terminal import term
 from .outputs.words import plural
 from .redact import KEY_ENV, Redactor, redact_result, resolve_key
 from .result import Result
 from .schema import RETURN_TYPES, load_schema
 from .split import SplitError, split_result
-from .years import YearError, check_year
+from .years import SUPPORTED_YEARS, YearError, check_year
 
 EXIT_USAGE = 2
 
@@ -65,6 +65,14 @@ def _formats(text: str) -> list[str]:
     if not names:
         raise argparse.ArgumentTypeError(f"give at least one format: {', '.join(FORMATS)}")
     return names
+
+
+def _page_formats(text: str) -> list[str]:
+    chosen = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in ("html", "markdown")]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"'{text}': choose html, markdown or html,markdown")
+    return list(dict.fromkeys(chosen))
 
 
 def _jobs(text: str) -> int:
@@ -191,6 +199,21 @@ def build_parser() -> argparse.ArgumentParser:
     rs = rsub.add_parser("show", help="show one rule: message, years, condition, examples")
     rs.add_argument("code")
     rs.add_argument("--return", dest="return_type", type=_return_type)
+    rs.add_argument("--yaml", action="store_true", help="only the rule's YAML as written")
+    rp = rsub.add_parser("pages", help="write the rule reference pages: one per return and year (HTML, Markdown)")
+    rp.add_argument("--output-dir", type=Path, required=True, help="the folder for the pages (and an index)")
+    rp.add_argument("--format", type=_page_formats, default="html,markdown", help="html, markdown or html,markdown")
+    rp.add_argument("--return", dest="return_type", type=_return_type, help="one return (default: every return)")
+    rp.add_argument("--year", type=_year, action="append", help="only this year; repeat for several")
+
+    rdiff = rsub.add_parser(
+        "diff", help="the rules added, removed and changed between two collection years (docs/rules.md)"
+    )
+    rdiff.add_argument("year_from", type=_year, metavar="FROM", help="the earlier year, e.g. 2024_25")
+    rdiff.add_argument("year_to", type=_year, metavar="TO", help="the later year, e.g. 2025_26")
+    rdiff.add_argument("--return", dest="return_type", type=_return_type, help="one return (default: every return)")
+    rdiff.add_argument("--format", choices=["console", "json", "markdown"], default="console")
+    rdiff.add_argument("--output", type=Path, help="write the report to this file instead of the screen")
 
     rd = rsub.add_parser("divergences", help="where rules deliberately differ from the community tool (YAML)")
     rd.add_argument("--return", dest="return_type", type=_return_type, required=True)
@@ -237,9 +260,9 @@ def cmd_serve(args: argparse.Namespace, err: Console) -> int:
             max_upload=args.max_upload_mb * 1024 * 1024,
         )
     except RemoteBindError as exc:
-        err.print(f"[bold red]cannot serve:[/] {exc}")
+        err.print(f"[bold red]cannot serve:[/] {term(exc)}")
     except OSError as exc:
-        err.print(f"[bold red]cannot serve on {args.host} port {args.port}:[/] {exc.strerror or exc}")
+        err.print(f"[bold red]cannot serve on {term(args.host)} port {args.port}:[/] {term(exc.strerror or exc)}")
     return EXIT_USAGE
 
 
@@ -249,7 +272,7 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     formats: list[str] = args.format
     problem = _output_problem(args, formats)
     if problem:
-        err.print(f"[bold red]cannot validate:[/] {problem}")
+        err.print(f"[bold red]cannot validate:[/] {term(problem)}")
         return EXIT_USAGE
     rules = [c.strip() for c in args.rules.split(",")] if args.rules else None
     written: list[Path] = []
@@ -282,14 +305,14 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     elif status == 2:
         err.print("[bold red]none of the inputs could be read as a table of the return[/]")
     for path in written:
-        err.print(f"report written to {path}")
+        err.print(f"report written to {term(path)}")
     if not written:  # one format, to the screen or a pipe
         (name,) = formats
         (report,) = reports
         if name == "console":
             print_summary(report.result, out)
             for label, text in report.notes:
-                out.print(f"{label}: {text}")
+                out.print(f"{term(label)}: {term(text)}")
         elif FORMATS[name].binary:
             sys.stdout.flush()
             sys.stdout.buffer.write(render(report.result, name, fail_on=args.fail_on, notes=report.notes))
@@ -321,10 +344,10 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
     else:
         problem = _output_problem(args, args.format)
     if problem:
-        err.print(f"[bold red]cannot validate:[/] {problem}")
+        err.print(f"[bold red]cannot validate:[/] {term(problem)}")
         return EXIT_USAGE
     jobs = jobs_for(
-        returns_in(args.inputs),
+        returns_in(args.inputs, args.output_dir),
         args.output_dir,
         formats=tuple(args.format),
         return_type=args.return_type,
@@ -338,11 +361,11 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
 
     def done(o: BatchOutcome) -> None:
         counts = o.problem or f"{plural(o.errors, 'error')}, {plural(o.queries, 'query')}"
-        err.print(f"  {o.name}: {counts}", markup=False, highlight=False)
+        err.print(f"  {term(o.name)}: {term(counts)}", highlight=False)
 
     outcomes = validate_many(jobs, args.jobs, done)
     for path in write_summary(outcomes, args.output_dir):
-        err.print(f"summary written to {path}")
+        err.print(f"summary written to {term(path)}")
     return batch_status(outcomes)
 
 
@@ -370,7 +393,18 @@ def _output_problem(args: argparse.Namespace, formats: list[str]) -> str | None:
         binary = [n for n in formats if FORMATS[n].binary]
         if binary and sys.stdout.isatty():
             return f"the {binary[0]} report is a binary file: give --output FILE or --output-dir DIR"
-    return None
+        return None
+    problem = output_problem(file=args.output, folder=args.output_dir, protected=_protected(args))
+    if problem is None:
+        remove_stale_temp_files(args.output.parent if args.output is not None else args.output_dir)
+    return problem
+
+
+def _protected(args: argparse.Namespace) -> list[Path]:
+    """The files a report must never overwrite: the inputs, previous years' and the reference files."""
+    files = expand_paths([*args.inputs, *getattr(args, "previous", [])])
+    refs = [getattr(args, "postcodes", None), *getattr(args, "providers", [])]
+    return [*files, *(Path(r) for r in refs if r is not None)]
 
 
 def _reports(result: Result, args: argparse.Namespace, err: Console) -> list[_Report]:
@@ -397,7 +431,7 @@ def _reports(result: Result, args: argparse.Namespace, err: Console) -> list[_Re
             raise InputError(str(exc)) from None
         column = parts[0].column if parts else args.split_by
         err.print(
-            f"{len(parts)} reports by {column}; findings about the whole return or a file, and records "
+            f"{len(parts)} reports by {term(column)}; findings about the whole return or a file, and records "
             "without a child id, are in every report"
         )
         reports = []
@@ -446,10 +480,12 @@ def _targets(
                 name_stem = f"{stem}-{safe_name(args.split_by)}-{unique}"
             for name in formats:
                 targets.append((args.output_dir / f"{name_stem}.{FORMATS[name].extension}", name, report))
-    inputs = {Path(i.path).resolve() for i in result.inputs}
+    inputs = {Path(i.path).resolve() for i in result.inputs} | {p.resolve() for p in _protected(args)}
     for path, *_ in targets:
         if path.resolve() in inputs:
-            raise InputError(f"{path} is one of the inputs; a report never overwrites an input")
+            raise InputError(f"{path} is one of the inputs or reference files; a report never overwrites one")
+        if path.is_dir():
+            raise InputError(f"{path} is a folder; the report cannot be written there")
     return targets
 
 
@@ -524,28 +560,15 @@ def rule_listing(return_type: str | None, year: str | None) -> list[dict[str, ob
     return listing
 
 
-def cmd_rules(args: argparse.Namespace, out: Console) -> int:
+def cmd_rules(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.rules_command == "list":
         listing = rule_listing(args.return_type, args.year)
         if args.format == "json":
             sys.stdout.write(json.dumps(listing, indent=1, ensure_ascii=False) + "\n")
         elif args.format == "csv":
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(["return", "code", "years", "severity", "level", "table", "message"])
-            for r in listing:
-                writer.writerow(
-                    [
-                        r["return"],
-                        r["code"],
-                        " ".join(r["years"]),
-                        r["severity"],
-                        r["level"],  # type: ignore[arg-type]
-                        r["table"],
-                        safe_cell(r["message"]),
-                    ]
-                )
-            sys.stdout.write(buffer.getvalue())
+            header = ["return", "code", "years", "severity", "level", "table", "message"]
+            rows = [[r[k] if k != "years" else " ".join(r["years"]) for k in header] for r in listing]  # type: ignore[arg-type]
+            sys.stdout.write(csv_text([header, *rows]))
         else:
             from rich.table import Table
 
@@ -556,11 +579,15 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
                 years = r["years"]
                 span = f"{years[0]}..{years[-1]}" if len(years) > 1 else years[0]  # type: ignore[index]
                 table.add_row(
-                    str(r["return"]), str(r["code"]), str(span), str(r["severity"]), str(r["level"]), str(r["message"])
+                    *(term(r[k]) for k in ("return", "code")),
+                    term(span),
+                    *(term(r[k]) for k in ("severity", "level", "message")),
                 )
             out.print(table)
         return 0
 
+    if args.rules_command == "diff":
+        return cmd_rules_diff(args, out, err)
     if args.rules_command == "divergences":
         from .engine.divergences import divergences_path, render_divergences
 
@@ -570,24 +597,93 @@ def cmd_rules(args: argparse.Namespace, out: Console) -> int:
         else:
             sys.stdout.write(text)
         return 0
+    if args.rules_command == "pages":
+        return cmd_rules_pages(args, err)
     shown = find_rules(args.code, args.return_type)
     for rule in shown:
-        out.print(f"[bold]{rule.return_type} {rule.code}[/bold] {rule_heading(rule)}")
+        out.print(f"[bold]{term(rule.return_type)} {term(rule.code)}[/bold] {term(rule_heading(rule))}")
         sys.stdout.flush()
-        out.file.write(rule.text + "\n\n")
+        if args.yaml:
+            out.file.write(rule.text + "\n\n")
+        else:
+            from .outputs.rule_doc import rule_markdown
+
+            out.file.write(rule_markdown(rule) + "\n")
     if not shown:
-        out.print(f"no rule {args.code}")
+        out.print(f"no rule {term(args.code)}")
         return EXIT_USAGE
+    return 0
+
+
+def cmd_rules_pages(args: argparse.Namespace, err: Console) -> int:
+    from .outputs.rule_doc import write_pages
+
+    returns = [args.return_type] if args.return_type else list(RETURN_TYPES)
+    for year in args.year or []:
+        if not any(year in SUPPORTED_YEARS[r] for r in returns):
+            supported = "; ".join(f"{r} {', '.join(SUPPORTED_YEARS[r])}" for r in returns)
+            err.print(f"[bold red]cannot write the pages:[/] no rules for {year} (years with rules: {supported})")
+            return EXIT_USAGE
+    try:
+        written = write_pages(args.output_dir, args.format, returns, args.year)
+    except OSError as exc:
+        err.print(f"[bold red]cannot write the pages:[/] {term(exc)}")
+        return EXIT_USAGE
+    err.print(f"wrote {len(written)} files to {term(args.output_dir)}")
+    return 0
+
+
+def cmd_rules_diff(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from .engine.diff import diff_years, render_console, render_json, render_markdown
+
+    candidates = [args.return_type] if args.return_type else list(RETURN_TYPES)
+    both = (args.year_from, args.year_to)
+    returns = [r for r in candidates if all(y in SUPPORTED_YEARS[r] for y in both)]
+    if not returns:
+        supported = "; ".join(f"{r} {', '.join(SUPPORTED_YEARS[r])}" for r in candidates)
+        err.print(
+            f"[bold red]cannot compare:[/] no rules for both {args.year_from} and {args.year_to} "
+            f"(years with rules: {supported})"
+        )
+        return EXIT_USAGE
+    diffs = [diff_years(r, args.year_from, args.year_to) for r in returns]
+    if args.format == "console" and not args.output:
+        render_console(diffs, out)
+        return 0
+    if args.format == "console":
+        buffer = io.StringIO()
+        render_console(diffs, Console(file=buffer, width=120, no_color=True, highlight=False))
+        text = buffer.getvalue()
+    else:
+        text = render_json(diffs) if args.format == "json" else render_markdown(diffs)
+    if args.output:
+        write_atomic(args.output, text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
     return 0
 
 
 def cmd_convert(args: argparse.Namespace, err: Console) -> int:
     from .convert import convert_xml
 
-    written = convert_xml([Path(p) for p in args.inputs], args.output)
-    for path in written:
-        err.print(f"wrote {path}")
-    return 0 if written else EXIT_USAGE
+    problem = output_problem(folder=args.output, protected=_protected(args))
+    if problem:
+        err.print(f"[bold red]cannot convert:[/] {term(problem.replace('--output-dir', '--output'))}")
+        return EXIT_USAGE
+    remove_stale_temp_files(args.output)
+    done = convert_xml([Path(p) for p in args.inputs], args.output)
+    for path in done.written:
+        err.print(f"wrote {term(path)}")
+    for finding in done.problems:  # a refused or broken file: never partial CSVs that look complete
+        err.print(f"[bold red]{term(finding.code)}:[/] {term(finding.message)}")
+    for path in done.failed:
+        err.print(f"[bold red]nothing converted from {term(path)}[/]")
+    if done.failed or not done.written:
+        return EXIT_USAGE
+    if done.problems:
+        err.print("[bold red]the CSV files hold only what was read before the problems above[/]")
+        return 1
+    return 0
 
 
 def cmd_samples(args: argparse.Namespace, err: Console) -> int:
@@ -598,10 +694,10 @@ def cmd_samples(args: argparse.Namespace, err: Console) -> int:
             args.return_type, args.year, args.children, args.seed, args.errors, args.output, not args.no_previous
         )
     except ValueError as exc:
-        err.print(f"[bold red]cannot make samples:[/] {exc}")
+        err.print(f"[bold red]cannot make samples:[/] {term(exc)}")
         return EXIT_USAGE
     for path in written:
-        err.print(f"wrote {path}")
+        err.print(f"wrote {term(path)}")
     return 0
 
 
@@ -614,7 +710,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "validate":
             return cmd_validate(args, out, err)
         if args.command == "rules":
-            return cmd_rules(args, out)
+            return cmd_rules(args, out, err)
         if args.command == "convert":
             return cmd_convert(args, err)
         if args.command == "samples":
@@ -626,16 +722,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return cmd_serve(args, err)
     except (InputError, YearError) as exc:
-        err.print(f"[bold red]cannot validate:[/] {exc}")
+        err.print(f"[bold red]cannot validate:[/] {term(exc)}")
         return EXIT_USAGE
     except RuleLoadError as exc:
-        err.print(f"[bold red]a rule file is wrong:[/] {exc}")
+        err.print(f"[bold red]a rule file is wrong:[/] {term(exc)}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # the machine's doing, not a bug: a full disk, a folder made read-only meanwhile, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[bold red]cannot read or write a file:[/] {term(where)}{term(exc.strerror or exc)}")
+        return EXIT_USAGE
     except Exception as exc:  # the last line of defence: a plain message, never a traceback
         err.print(
-            f"[bold red]unexpected problem:[/] {type(exc).__name__}: {exc}. Please report it with the command you ran."
+            f"[bold red]unexpected problem:[/] {term(type(exc).__name__)}: {term(exc)}. "
+            "Please report it with the command you ran."
         )
         return EXIT_USAGE
     return EXIT_USAGE

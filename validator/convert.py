@@ -6,30 +6,35 @@ an absent table and an empty one are not the same to the rules (a missing table 
 
 from __future__ import annotations
 
-import csv
-import io
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ingest.loader import InputError, complete_xml_tables, expand_paths, sniff_xml_layout
+from .findings import Finding
+from .ingest.loader import InputError, complete_xml_tables, expand_paths, sniff_xml_layout, xml_unread
 from .ingest.raw import RawTable
 from .ingest.xml_cin import read_cin_xml
 from .outputs import write_atomic
-from .outputs.csv_out import safe_cell
+from .outputs.csv_out import csv_text
 from .schema import load_schema
 
 
 def _table_csv(raw: RawTable, columns: list[str]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
     data = [raw.columns.get(c, [None] * len(raw)) for c in columns]
-    for i in range(len(raw)):
-        writer.writerow([safe_cell(col[i]) for col in data])
-    return buffer.getvalue().encode("utf-8")
+    rows = [columns, *([col[i] for col in data] for i in range(len(raw)))]
+    return csv_text(rows, lineterminator="\r\n").encode("utf-8")
 
 
-def convert_xml(inputs: list[Path], output: Path) -> list[Path]:
-    written: list[Path] = []
+@dataclass
+class Converted:
+    """What ``convert`` did: the files written, and the reading problems (error findings) of each input."""
+
+    written: list[Path] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
+    failed: list[Path] = field(default_factory=list)  # inputs of which no table could be written
+
+
+def convert_xml(inputs: list[Path], output: Path) -> Converted:
+    done = Converted()
     for path in expand_paths(inputs):
         layout = sniff_xml_layout(path)
         kind, xml_file = layout if layout else (None, "main")
@@ -38,17 +43,23 @@ def convert_xml(inputs: list[Path], output: Path) -> list[Path]:
         if kind == "ssda903":
             from .ingest.xml903 import read_ssda903_xml
 
-            tables, _ = read_ssda903_xml(path)
+            tables, findings = read_ssda903_xml(path)
         else:
-            tables, _ = read_cin_xml(path)
+            tables, findings = read_cin_xml(path)
+        # a refused (unsafe) or broken file: its tables are what was read before the problem, or nothing
+        done.problems += [f for f in findings if f.severity == "error"]
         schema = load_schema(kind)
-        complete_xml_tables(tables, schema, str(path), xml_file)
+        if not xml_unread(tables, findings):
+            complete_xml_tables(tables, schema, str(path), xml_file)
+        before = len(done.written)
         for name, raw in tables.items():
-            if name not in schema.tables:
+            if name not in schema.tables or (not len(raw) and any(f.code == "XML-UNSAFE" for f in findings)):
                 continue
             table = schema.tables[name]
             stem = table.file.removesuffix(".csv") if table.file else name
             target = output / f"{path.stem}_{stem}.csv"
             write_atomic(target, _table_csv(raw, list(table.csv_columns if kind == "ssda903" else table.columns)))
-            written.append(target)
-    return written
+            done.written.append(target)
+        if len(done.written) == before:
+            done.failed.append(path)
+    return done

@@ -86,6 +86,10 @@ class Finding:
     rule_version: str | None = field(default=None, compare=False)
     confidence: str = CONFIRMED  # or UNCONFIRMED
     note: str | None = None  # for an unconfirmed finding: the history it would need
+    # Text the message quotes verbatim from a file where its meaning is not known (e.g. the first row of a file
+    # whose header row was not recognised, which may be a child's record): --redact removes it from the message.
+    # Not part of any report.
+    quoted: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def unconfirmed(self) -> bool:
@@ -94,6 +98,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("rule_version")
+        data.pop("quoted")
         if not self.unconfirmed:  # "confidence" and "note" are given only for unconfirmed findings
             data.pop("confidence")
             data.pop("note")
@@ -114,8 +119,10 @@ def ingest_finding(
     file: str | None = None,
     line: int | None = None,
     severity: Severity | None = None,
+    quoted: tuple[str, ...] = (),
 ) -> Finding:
-    """A finding about the files themselves; ``detail`` says exactly what was wrong and where."""
+    """A finding about the files themselves; ``detail`` says exactly what was wrong and where. ``quoted``: the
+    parts of ``detail`` taken verbatim from the file whose meaning is unknown (redaction removes them)."""
     default_severity, _title = INGEST_CODES[code]
     level: Level = "record" if row is not None else "file"
     return Finding(
@@ -130,6 +137,7 @@ def ingest_finding(
         values=values,
         file=file,
         line=line,
+        quoted=quoted,
     )
 
 

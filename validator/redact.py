@@ -10,7 +10,9 @@ What changes (docs/output.md, "Pseudonymised reports", documents the same list):
 - free text and other people's identifiers are removed: UPN and FormerUPN (DfE's UN1-UN10 codes are kept),
   URN, SW_ID, and every column the LA added that the return does not define;
 - messages (file findings quote the values they found) and crash reasons get the same treatment for the
-  values they quote, and any child id, date of birth, postcode or removed value found in them is replaced.
+  values they quote, and any child id, date of birth, postcode or removed value found in them is replaced;
+  text a message quotes from a file without knowing what it is (``Finding.quoted``, e.g. the first row of a
+  file whose header row was not recognised) is removed, whether or not its values were seen in a table.
 
 Everything else (codes, other dates, counts, file names and lines) is kept. The Result's records (its dataset)
 are redacted the same way, so a view that shows a child's records (the HTML report) shows redacted records.
@@ -214,8 +216,13 @@ class Redactor:
     # -- whole objects --------------------------------------------------------------------------------------
     def finding(self, f: Finding) -> Finding:
         values = tuple(self.value(f.fields[i] if i < len(f.fields) else None, v) for i, v in enumerate(f.values))
-        message = f.message if f.message in self.static_messages else (self.text(f.message) or f.message)
-        return dataclasses.replace(f, child=self.child(f.child), values=values, message=message)
+        message = f.message
+        for quoted in sorted(set(f.quoted), key=len, reverse=True):  # file content of unknown meaning: removed
+            if quoted:
+                message = message.replace(quoted, REMOVED)
+        if message not in self.static_messages:
+            message = self.text(message) or message
+        return dataclasses.replace(f, child=self.child(f.child), values=values, message=message, quoted=())
 
     def rule_status(self, status: RuleStatus) -> RuleStatus:
         return dataclasses.replace(status, reason=self.text(status.reason) or status.reason)

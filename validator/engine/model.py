@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -17,6 +15,7 @@ import fastjsonschema
 import yaml
 
 from .. import __version__
+from ..cache import read_signed, write_signed
 from ..codelists import load_codelists
 from ..resources import rules_dir, schemas_dir, user_cache_dir
 from ..schema import ReturnSchema, load_schema
@@ -30,7 +29,7 @@ from .rule_schema import RULE_FILE
 if TYPE_CHECKING:  # jsonschema is imported only to explain a rule file that fails the fast check
     import jsonschema
 
-NOT_RULE_FILES = {"codelists.yaml", "divergences.yaml"}  # data files beside the rules
+NOT_RULE_FILES = {"codelists.yaml", "divergences.yaml", "file_divergences.yaml"}  # data files beside the rules
 
 
 class RuleLoadError(ValueError):
@@ -349,9 +348,9 @@ class _Builder:
                 if missing_years:
                     raise self.fail("codes", f"code list {list_name} has no codes for {', '.join(missing_years)}")
         examples = tuple(self.example(i, e) for i, e in enumerate(spec["examples"]))
-        divergence = spec.get("divergence")
-        if divergence and divergence["example"] not in {e.name for e in examples}:
-            raise self.fail("divergence.example", f"no example is named '{divergence['example']}'")
+        for block in divergence_blocks(spec):
+            if block["example"] not in {e.name for e in examples}:
+                raise self.fail("divergence.example", f"no example is named '{block['example']}'")
         if not any(e.expect == "fail" for e in examples) or not any(e.expect == "pass" for e in examples):
             raise self.fail("examples", "needs at least one failing and one passing example")
         return Rule(
@@ -394,6 +393,14 @@ class _Builder:
             unconfirmed=tuple(spec["unconfirmed"]) if "unconfirmed" in spec else None,
             postcodes=tuple(spec["postcodes"]) if "postcodes" in spec else None,
         )
+
+
+def divergence_blocks(spec: dict[str, Any]) -> list[dict[str, str]]:
+    """A rule's `divergence:` blocks: none, one, or a list of them."""
+    block = spec.get("divergence")
+    if not block:
+        return []
+    return list(block) if isinstance(block, list) else [block]
 
 
 def joins_columns(joins: dict[str, Related], builder: _Builder) -> set[str]:
@@ -502,18 +509,19 @@ def load_rules(return_type: str) -> tuple[Rule, ...]:
     rule files, code lists and table definitions, and the validator's own code. A change to any of them gives a
     new fingerprint, so a stale cache is never used. A cache that cannot be read or written is passed over.
     """
-    folder = rules_cache_dir()
-    if folder is None:
+    if rules_cache_dir() is None:
         return _load_rules_from_files(return_type)
     fingerprint = _rules_fingerprint(return_type)
     # One file per installation (its rules folder) and return type; a newer fingerprint replaces the older file.
     prefix = f"rules-{return_type}-{hashlib.sha256(str(rules_dir(return_type).resolve()).encode()).hexdigest()[:12]}-"
-    path = folder / f"{prefix}{fingerprint[:40]}.pickle"
-    cached = _read_rules_cache(path, fingerprint)
+    name = f"{prefix}{fingerprint[:40]}.pickle"
+    cached = _read_rules_cache(name, fingerprint)
     if cached is not None:
         return cached
     rules = _load_rules_from_files(return_type)
-    _write_rules_cache(folder, path, fingerprint, rules, prefix)
+    write_signed(
+        name, pickle.dumps((fingerprint, rules), protocol=pickle.HIGHEST_PROTOCOL), replaces=f"{prefix}*.pickle"
+    )
     return rules
 
 
@@ -535,38 +543,20 @@ def _rules_fingerprint(return_type: str) -> str:
     return digest.hexdigest()
 
 
-def _read_rules_cache(path: Path, fingerprint: str) -> tuple[Rule, ...] | None:
-    try:
-        data = path.read_bytes()
-    except OSError:
+def _read_rules_cache(name: str, fingerprint: str) -> tuple[Rule, ...] | None:
+    data = read_signed(name)  # None unless the file is signed with the user's key: never unpickle a planted file
+    if data is None:
         return None
     gc.disable()  # unpickling many small objects: the cycle collector would only slow it down
     try:
         stored, rules = pickle.loads(data)
-    except Exception:  # a damaged or foreign file: rebuilt from the rule files
+    except Exception:  # a file of another version of the validator: rebuilt from the rule files
         return None
     finally:
         gc.enable()
     if stored != fingerprint or not isinstance(rules, tuple) or not all(isinstance(r, Rule) for r in rules):
         return None
     return rules
-
-
-def _write_rules_cache(folder: Path, path: Path, fingerprint: str, rules: tuple[Rule, ...], prefix: str) -> None:
-    tmp: Path | None = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".rules-", suffix=".tmp", delete=False) as handle:
-            tmp = Path(handle.name)
-            handle.write(pickle.dumps((fingerprint, rules), protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)  # atomic: a run reading at the same time sees the old file or the new one
-        tmp = None
-        for old in folder.glob(f"{prefix}*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError:  # a read-only home, a full disk: run without the cache
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
 
 
 def _load_rules_from_files(return_type: str) -> tuple[Rule, ...]:

@@ -118,6 +118,18 @@ _EXAMPLE: dict[str, Any] = {
     },
 }
 
+DIVERGENCE: dict[str, Any] = {
+    "type": "object",
+    "required": ["reference", "ours", "why", "example"],
+    "additionalProperties": False,
+    "properties": {
+        "reference": {"type": "string", "description": "What the reference implementation does."},
+        "ours": {"type": "string", "description": "What this rule does instead."},
+        "why": {"type": "string", "description": "Why: normally DfE's rule text says so."},
+        "example": {"type": "string", "description": "Name of the example that shows the difference."},
+    },
+}
+
 RULE: dict[str, Any] = {
     "type": "object",
     "required": ["code", "message", "severity", "level", "table", "fields", "years", "examples"],
@@ -134,16 +146,12 @@ RULE: dict[str, Any] = {
         "description": {"type": "string"},
         "notes": {"type": "string"},
         "divergence": {
-            "description": "Where this rule deliberately differs from the community reference implementation.",
-            "type": "object",
-            "required": ["reference", "ours", "why", "example"],
-            "additionalProperties": False,
-            "properties": {
-                "reference": {"type": "string", "description": "What the reference implementation does."},
-                "ours": {"type": "string", "description": "What this rule does instead."},
-                "why": {"type": "string", "description": "Why: normally DfE's rule text says so."},
-                "example": {"type": "string", "description": "Name of the example that shows the difference."},
-            },
+            "description": "Where this rule deliberately differs from the community reference implementation: "
+            "one block, or a list of blocks for several separate differences.",
+            "oneOf": [
+                {"$ref": "#/$defs/divergence"},
+                {"type": "array", "items": {"$ref": "#/$defs/divergence"}, "minItems": 1},
+            ],
         },
         "join": {"type": "object", "additionalProperties": {"$ref": "#/$defs/related"}},
         "let": {"type": "object", "additionalProperties": {"$ref": "#/$defs/let"}},
@@ -173,5 +181,57 @@ RULE_FILE: dict[str, Any] = {
     "required": ["rules"],
     "additionalProperties": False,
     "properties": {"rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}}},
-    "$defs": {"rule": RULE, "condition": _CONDITION, "related": _RELATED, "let": _LET, "example": _EXAMPLE},
+    "$defs": {
+        "rule": RULE,
+        "condition": _CONDITION,
+        "related": _RELATED,
+        "let": _LET,
+        "example": _EXAMPLE,
+        "divergence": DIVERGENCE,
+    },
+}
+
+
+# rules/<return>/file_divergences.yaml: differences from the reference that lie outside any one rule's logic (how
+# it reads the files, or data its rules share), each naming the rules whose findings it changes.
+FILE_DIVERGENCES: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["divergences"],
+    "additionalProperties": False,
+    "properties": {
+        "divergences": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "codes", "reference", "ours", "why", "example"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
+                    "codes": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "reference": {"type": "string"},
+                    "ours": {"type": "string"},
+                    "why": {"type": "string"},
+                    "example": {
+                        "description": "A rule example (rule code and example name) or a test (path::name) that "
+                        "shows what we do.",
+                        "oneOf": [
+                            {
+                                "type": "object",
+                                "required": ["rule", "name"],
+                                "additionalProperties": False,
+                                "properties": {"rule": {"type": "string"}, "name": {"type": "string"}},
+                            },
+                            {
+                                "type": "object",
+                                "required": ["test"],
+                                "additionalProperties": False,
+                                "properties": {"test": {"type": "string", "pattern": "^tests/[^:]+\\.py::test_\\w+$"}},
+                            },
+                        ],
+                    },
+                },
+            },
+        }
+    },
 }

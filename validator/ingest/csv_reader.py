@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,46 @@ def match_columns(header: list[str], table: TableDef) -> dict[int, str]:
     return {i: canon[normalise_header(h)] for i, h in enumerate(header) if normalise_header(h) in canon}
 
 
+def _too_long(name: str, exc: _TooLong, table: str | None) -> Finding:
+    return ingest_finding(
+        "FILE-UNREADABLE",
+        f"{name} line {exc.line}: {exc} (the most read); "
+        + ("rows before it were kept" if table else "no header row could be read"),
+        table=table,
+        file=name,
+        line=exc.line,
+    )
+
+
+def reserved_names(schema: ReturnSchema) -> set[str]:
+    """Column names (upper case) an extra column may not take: every column of the return's tables, their
+    aliases, and the columns the engine derives."""
+    from ..engine.derived import child_columns, derived_columns
+
+    names = {c for t in schema.tables.values() for c in (*t.columns, *t.aliases)}
+    names |= {c for t in schema.tables for c in derived_columns(schema.return_type, t)}
+    names |= set(child_columns(schema.return_type))
+    return {normalise_header(n) for n in names}
+
+
+def extra_column_names(extras: list[tuple[int, str]], reserved: set[str]) -> list[tuple[int, str, str]]:
+    """(position, header text, name kept under) for each extra column. The name is the header text unless that
+    could be taken for one of the program's own columns (bookkeeping ``_row``, ``_file``, ``_line``, typed
+    copies ``COL@raw``, ``@previous`` tables: a leading ``_`` or any ``@``), a column of the return or a derived
+    one, or an earlier extra column (letter case aside, as Excel's tables compare): then it is kept as
+    "``text`` (column N)", with ``@`` written ``-at-`` and leading underscores dropped, so an input's name can never
+    stand for an internal one."""
+    taken = set(reserved)
+    named: list[tuple[int, str, str]] = []
+    for pos, text in extras:
+        key = text
+        if key.startswith("_") or "@" in key or normalise_header(key) in taken:
+            key = f"{text.replace('@', '-at-').lstrip('_') or 'column'} (column {pos + 1})"
+        taken.add(normalise_header(key))
+        named.append((pos, text, key))
+    return named
+
+
 def identify_table(header: list[str], schemas: list[ReturnSchema]) -> tuple[ReturnSchema, TableDef] | None:
     """The table whose signature columns the header contains, preferring the most columns in common."""
     best: tuple[tuple[int, int], ReturnSchema, TableDef] | None = None
@@ -117,37 +158,139 @@ def _other_return(header: list[str], schemas: list[ReturnSchema]) -> str | None:
     return names.get(found[0].return_type, found[0].return_type) if found else None
 
 
+MAX_LINE = 32 * 1024 * 1024  # characters in one line of a file
+MAX_RECORD = 64 * 1024 * 1024  # characters in one record (a quoted cell may run over several lines)
+_CHUNK = 1 << 20
+_HEAD = 64 * 1024
+_BLANK = b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"
+
+
+class _TooLong(Exception):
+    """A line or record over its limit: reading stops there (memory stays bounded whatever the file)."""
+
+    def __init__(self, line: int, what: str) -> None:
+        super().__init__(what)
+        self.line = line
+
+
+@dataclass
+class _Sniffed:
+    codec: str  # for open()
+    label: str  # for the FILE-ENCODING notice
+    head: bytes  # the first bytes, for the binary-file check
+    empty: bool
+
+
+def _sniff(path: Path) -> _Sniffed:
+    """Encoding (as decode_bytes decides it) and emptiness, in one pass of bounded memory over the file."""
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD)
+        empty = not head.strip(_BLANK)
+        if head.startswith(codecs.BOM_UTF8):
+            codec, label = "utf-8-sig", "UTF-8 with BOM"
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            codec, label = "utf-16", "UTF-16"
+        else:
+            codec, label = "", ""
+            sample = head[:4096]
+            if len(sample) >= 4:
+                even_nul, odd_nul = sample[0::2].count(0), sample[1::2].count(0)
+                if odd_nul > len(sample) // 4 and even_nul == 0:
+                    codec, label = "utf-16-le", "UTF-16 (little-endian, no BOM)"
+                elif even_nul > len(sample) // 4 and odd_nul == 0:
+                    codec, label = "utf-16-be", "UTF-16 (big-endian, no BOM)"
+        utf8 = codecs.getincrementaldecoder("utf-8")() if not codec else None
+        chunk = head
+        while chunk:
+            if utf8 is not None:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8, codec, label = None, "cp1252", "cp1252 (Windows)"
+            empty = empty and not chunk.strip(_BLANK)
+            if not empty and utf8 is None:
+                break  # the encoding is settled and the file has content: no need to read on
+            chunk = fh.read(_CHUNK)
+        if utf8 is not None:  # valid UTF-8 to the end (unless it ends inside a character)
+            try:
+                utf8.decode(b"", final=True)
+                codec, label = "utf-8", "UTF-8"
+            except UnicodeDecodeError:
+                codec, label = "cp1252", "cp1252 (Windows)"
+    return _Sniffed(codec, label, head, empty)
+
+
+class _Lines:
+    """The file's lines for csv.reader, read one at a time with a limit: a line over MAX_LINE characters or a
+    record over MAX_RECORD stops the reading (_TooLong); NUL characters are dropped and counted."""
+
+    def __init__(self, handle: io.TextIOBase) -> None:
+        self.handle = handle
+        self.read = 0  # lines read
+        self.record = 0  # characters of the record being read (the caller resets it after each record)
+        self.nuls = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline(MAX_LINE + 1)
+        if not line:
+            raise StopIteration
+        self.read += 1
+        if len(line) > MAX_LINE:
+            raise _TooLong(self.read, f"a line of more than {MAX_LINE:,} characters")
+        self.record += len(line)
+        if self.record > MAX_RECORD:
+            raise _TooLong(self.read, f"a record of more than {MAX_RECORD:,} characters")
+        if "\x00" in line:
+            self.nuls += line.count("\x00")
+            line = line.replace("\x00", "")
+        return line
+
+
 def read_csv_file(
     path: Path, schemas: list[ReturnSchema], display_name: str | None = None
 ) -> tuple[ReturnSchema | None, RawTable | None, list[Finding]]:
+    """One CSV file as a raw table. The file is read as a stream, a line at a time, with a limit on each line,
+    record and cell (MAX_LINE, MAX_RECORD, MAX_FIELD): memory grows with the data kept, never with one line."""
     name = display_name or str(path)  # the path as given: this year's and last year's files are told apart
     findings: list[Finding] = []
     try:
-        data = path.read_bytes()
+        sniffed = _sniff(path)
+        handle = path.open(encoding=sniffed.codec, errors="replace", newline="")
     except OSError as exc:
         return None, None, [ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name)]
-    if not data.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
+    with handle:
+        return _read_csv(handle, sniffed, schemas, name, findings)
+
+
+def _read_csv(
+    handle: io.TextIOBase, sniffed: _Sniffed, schemas: list[ReturnSchema], name: str, findings: list[Finding]
+) -> tuple[ReturnSchema | None, RawTable | None, list[Finding]]:
+    if sniffed.empty:
         return None, None, [ingest_finding("FILE-EMPTY", f"{name}: the file is empty", file=name)]
-    decoded = decode_bytes(data)
-    not_text = _not_text(data, decoded.text)
+    not_text = _not_text(sniffed.head, sniffed.head.decode(sniffed.codec, errors="replace"))
     if not_text:
         return None, None, [ingest_finding("FILE-UNREADABLE", f"{name}: {not_text}", file=name)]
-    if not decoded.encoding.startswith("UTF-8"):
-        findings.append(ingest_finding("FILE-ENCODING", f"{name}: read as {decoded.encoding}", file=name))
-    nuls = decoded.text.count("\x00")
-    if nuls:
-        findings.append(
-            ingest_finding("FILE-ENCODING", f"{name}: {nuls} NUL character(s) were removed from the text", file=name)
-        )
-    text = decoded.text.replace("\x00", "")
-    first_line = text.split("\n", 1)[0]
+    if not sniffed.label.startswith("UTF-8"):
+        findings.append(ingest_finding("FILE-ENCODING", f"{name}: read as {sniffed.label}", file=name))
+    nul_at = len(findings)
+    lines = _Lines(handle)
+    try:
+        first_line = next(lines, "")
+    except _TooLong as exc:
+        return None, None, [*findings, _too_long(name, exc, None)]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     csv.field_size_limit(MAX_FIELD)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(itertools.chain([first_line], lines), delimiter=delimiter)
     try:
         header = next(reader)
-    except (StopIteration, csv.Error) as exc:
+    except (StopIteration, csv.Error, _TooLong) as exc:
+        if isinstance(exc, _TooLong):
+            return None, None, [*findings, _too_long(name, exc, None)]
         return None, None, [*findings, ingest_finding("FILE-UNREADABLE", f"{name}: no header row ({exc})", file=name)]
+    lines.record = 0
     found = identify_table(header, schemas)
     if found is None:
         shown = ", ".join(_shown(h) for h in header[:12]) + (", ..." if len(header) > 12 else "")
@@ -163,31 +306,43 @@ def read_csv_file(
                 ),
                 file=name,
                 line=1,
+                quoted=(shown,),  # with no header row, the first row is a record: personal data
             )
         )
         return None, None, findings
     schema, table = found
+    late: list[Finding] = []  # a stop in the reading, reported after the header's findings
 
     def rows() -> Iterator[tuple[int, list[str | None]]]:
         try:
             for cells in reader:
+                lines.record = 0
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue
                 yield reader.line_num, list(cells)
+        except _TooLong as exc:
+            late.append(_too_long(name, exc, table.name))
         except csv.Error as exc:
-            at = reader.line_num
-            findings.append(
+            late.append(
                 ingest_finding(
                     "FILE-UNREADABLE",
-                    f"{name} line {at}: {exc}; rows before it were kept",
+                    f"{name} line {reader.line_num}: {exc}; rows before it were kept",
                     table=table.name,
                     file=name,
-                    line=at,
+                    line=reader.line_num,
                 )
             )
 
-    raw, more = rows_to_table(name, header, rows(), table)
+    raw, more = rows_to_table(name, header, rows(), schema, table)
     findings.extend(more)
+    findings.extend(late)
+    if lines.nuls:
+        findings.insert(
+            nul_at,
+            ingest_finding(
+                "FILE-ENCODING", f"{name}: {lines.nuls} NUL character(s) were removed from the text", file=name
+            ),
+        )
     return schema, raw, findings
 
 
@@ -195,6 +350,7 @@ def rows_to_table(
     name: str,
     header: list[str],
     rows: Iterable[tuple[int, list[str | None]]],
+    schema: ReturnSchema,
     table: TableDef,
     header_line: int = 1,
     *,
@@ -221,13 +377,15 @@ def rows_to_table(
             )
         else:
             seen[col] = pos
-    extras = [(i, h.strip()) for i, h in enumerate(header) if i not in positions and h.strip()]
+    extras = extra_column_names(
+        [(i, h.strip()) for i, h in enumerate(header) if i not in positions and h.strip()], reserved_names(schema)
+    )
     if extras:
+        shown = ", ".join(h if key == h else f"{h} (kept as {key})" for _, h, key in extras)
         findings.append(
             ingest_finding(
                 "COLUMN-EXTRA",
-                f"{name}: column(s) {', '.join(h for _, h in extras)} are not part of the "
-                f"{table.name} table; they were kept but not checked",
+                f"{name}: column(s) {shown} are not part of the {table.name} table; they were kept but not checked",
                 table=table.name,
                 file=name,
                 line=header_line,
@@ -235,7 +393,7 @@ def rows_to_table(
         )
     raw = RawTable(name=table.name, file=name)
     columns: dict[str, list[str | None]] = {col: [] for col in seen}
-    extra_cols: dict[str, list[str | None]] = {h: [] for _, h in extras}
+    extra_cols: dict[str, list[str | None]] = {key: [] for _, _, key in extras}
     width = len(header)
     for line, cells in rows:
         if ragged and len(cells) != width:
@@ -251,9 +409,9 @@ def rows_to_table(
             )
         for col, pos in seen.items():
             columns[col].append(cells[pos] if pos < len(cells) else None)
-        for pos, head in extras:
-            extra_cols[head].append(cells[pos] if pos < len(cells) else None)
+        for pos, _, key in extras:
+            extra_cols[key].append(cells[pos] if pos < len(cells) else None)
         raw.lines.append(line)
-    raw.extra_columns = [h for h in extra_cols if h not in columns]
+    raw.extra_columns = list(extra_cols)
     raw.columns = {**extra_cols, **columns}
     return raw, findings

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..dataset import PREVIOUS, Context, Dataset, InputFile, Table
 from ..findings import Finding, ingest_finding
+from ..outputs import is_report_name
 from ..schema import RETURN_TYPES, ReturnSchema, load_schema
 from ..years import (
     SUPPORTED_YEARS,
@@ -54,7 +55,14 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES))
+            # the tool's own reports, written into an input folder by an earlier run, are not part of the return
+            files.extend(
+                sorted(
+                    p
+                    for p in path.iterdir()
+                    if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not is_report_name(p.name)
+                )
+            )
         elif path.is_file():
             files.append(path)
         else:
@@ -152,7 +160,7 @@ def _read_files(
                     schema_checked.add(str(path))
             findings.extend(found)
             kinds_seen.add(kind)
-            if _xml_unread(tables, found):
+            if xml_unread(tables, found):
                 # refused (unsafe, wrong root), empty, or broken before its first record: nothing of it is checked
                 inputs.append(InputFile(str(path), "xml", []))
                 continue
@@ -177,7 +185,7 @@ def _read_files(
     return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked, unchecked)
 
 
-def _xml_unread(tables: dict[str, RawTable], found: list[Finding]) -> bool:
+def xml_unread(tables: dict[str, RawTable], found: list[Finding]) -> bool:
     """Whether an XML file gave nothing to check: it was refused (XML-UNSAFE, XML-ROOT), is empty or unreadable,
     or broke (XML-MALFORMED) before a single record was read."""
     codes = {f.code for f in found}

@@ -287,7 +287,7 @@ def _read_sheet(
     typer = _CellText(schema, label, table.name, names, tokens)
     converted = [(n, [typer.text(c, pos, column_of.get(pos, "text"), n) for pos, c in enumerate(cells[:width])])
                  for n, cells in data]  # fmt: skip
-    raw, more = rows_to_table(label, header, converted, table, header_line=header_at, ragged=False)
+    raw, more = rows_to_table(label, header, converted, schema, table, header_line=header_at, ragged=False)
     findings.extend(typer.findings())
     findings.extend(more)
     return schema, raw, findings

@@ -231,6 +231,17 @@ def _refused_root(root: etree._Element, name: str) -> Finding | None:
     return None
 
 
+def _free_passed(el: etree._Element) -> None:
+    """Drop what the parser has passed before ``el``: its earlier siblings and those of each of its ancestors
+    (other records, and markup outside records such as elements before <Children>), so the tree holds only the
+    path to the current record whatever the file holds besides records."""
+    node = el
+    while (parent := node.getparent()) is not None:
+        while node.getprevious() is not None:
+            del parent[0]
+        node = parent
+
+
 def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, RawTable], list[Finding]]:
     """Read a CIN census XML file into raw tables; problems become findings, never exceptions.
 
@@ -292,6 +303,7 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                         xsd.check(el)
                     out.read_header(el)
                 el.clear()
+                _free_passed(el)
             elif tag == "Child" and parent_tag == "Children":
                 foreign = etree.QName(el).namespace
                 if xsd and foreign and foreign != etree.QName(parent).namespace:
@@ -307,8 +319,9 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                     )
                 out.read_child(el)
                 el.clear()
-                while el.getprevious() is not None:
-                    del parent[0]
+                _free_passed(el)
+            elif event == "end" and tag == "Child":  # a <Child> outside <Children> is not read: not kept either
+                el.clear()
     except etree.XMLSyntaxError as exc:
         line, msg = syntax_error(exc)
         findings.append(

@@ -6,13 +6,13 @@ from collections import Counter
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from ..findings import INGEST_CODES, Finding
 from ..reference.authorities import la_label
 from ..result import Result, completeness
 from .details import finding_place
+from .terminal import term
 from .words import plural
 
 SEVERITY_STYLE = {"error": "bold red", "query": "yellow", "notice": "cyan"}
@@ -27,18 +27,18 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
     names = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census"}
     console.print(
         f"[bold]{names.get(result.return_type, result.return_type)}[/bold] {ctx.year}"
-        + (f", LA {escape(la_label(ctx.la))}" if ctx.la else "")
+        + (f", LA {term(la_label(ctx.la))}" if ctx.la else "")
         + f" — collection {ctx.collection_start:%d/%m/%Y} to {ctx.collection_end:%d/%m/%Y}"
     )
     for item in result.inputs:
-        tables = ", ".join(item.tables) if item.tables else "not recognised"
+        tables = term(", ".join(item.tables)) if item.tables else "not recognised"
         label = "" if item.year == "current" else f" ({item.year} year)"
-        console.print(f"  input{label}: {item.path} → {tables}")
+        console.print(f"  input{label}: {term(item.path)} → {tables}")
     console.print(
         f"[bold red]{plural(result.count('error'), 'error')}[/]  [yellow]{plural(result.count('query'), 'query')}[/]  "
         f"[cyan]{plural(result.count('notice'), 'notice')}[/]  "
         + (f"{len(result.unconfirmed)} unconfirmed  " if result.unconfirmed else "")
-        + f"— {escape(completeness(result))}"
+        + f"— {term(completeness(result))}"
     )
     return_level = [f for f in result.findings if f.level in ("return", "file")]
     if return_level:
@@ -46,7 +46,7 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
         for col in ("severity", "code", "message"):
             table.add_column(col)
         for f in return_level:
-            table.add_row(f"[{SEVERITY_STYLE.get(f.severity, '')}]{f.severity}[/]", f.code, f.message)
+            table.add_row(f"[{SEVERITY_STYLE.get(f.severity, '')}]{term(f.severity)}[/]", term(f.code), term(f.message))
         console.print(table)
     per_rule = Counter(
         (f.severity, f.code, INGEST_CODES[f.code][1] if f.code in INGEST_CODES else f.message)
@@ -58,7 +58,7 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
         for col, kw in (("severity", {}), ("code", {}), ("count", {"justify": "right"}), ("message", {})):
             table.add_column(col, **kw)
         for (severity, code, message), n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0][1])):
-            table.add_row(f"[{SEVERITY_STYLE.get(severity, '')}]{severity}[/]", code, str(n), message)
+            table.add_row(f"[{SEVERITY_STYLE.get(severity, '')}]{term(severity)}[/]", term(code), str(n), term(message))
         console.print(table)
         _first_findings(
             result, console, [code for (_, code, _), _n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0][1]))]
@@ -74,14 +74,14 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
             if f.child and f.severity != "notice":
                 codes.setdefault(f.child, set()).add(f.code)
         for child, n in per_child.most_common(top):
-            table.add_row(child, str(n), ", ".join(sorted(codes[child])))
+            table.add_row(term(child), str(n), term(", ".join(sorted(codes[child]))))
         console.print(table)
     if result.unconfirmed:
         table = Table(title="Unconfirmed: these rest on older returns that were not given, and are not counted above")
         for col in ("code", "child", "what would confirm it"):
             table.add_column(col)
         for f in result.unconfirmed[:top]:
-            table.add_row(f.code, f.child or "", f.note or "")
+            table.add_row(term(f.code), term(f.child), term(f.note))
         if len(result.unconfirmed) > top:
             table.caption = f"the first {top} of {len(result.unconfirmed)}; every one is in the other report formats"
         console.print(table)
@@ -90,13 +90,13 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
         table.add_column("code")
         table.add_column("reason")
         for r in result.rules_not_run:
-            table.add_row(r.code, r.reason)
+            table.add_row(term(r.code), term(r.reason))
         console.print(table)
     for r in result.rules_crashed:
-        console.print(f"[bold red]rule {r.code} crashed:[/] {r.reason}")
+        console.print(f"[bold red]rule {term(r.code)} crashed:[/] {term(r.reason)}")
     if per_rule:
         where = ", ".join(reports) if reports else "the HTML or Excel report (--format html,xlsx --output-dir DIR)"
-        console.print(f"Every finding, with the child's records: {escape(where)}")
+        console.print(f"Every finding, with the child's records: {term(where)}")
 
 
 def _first_findings(result: Result, console: Console, codes: list[str], first: int = FIRST) -> None:
@@ -109,6 +109,6 @@ def _first_findings(result: Result, console: Console, codes: list[str], first: i
     for code in codes:
         found = by_code.get(code, [])
         for f in found[:first]:
-            console.print(f"  {escape(code)}  {escape(finding_place(f))}", highlight=False)
+            console.print(f"  {term(code)}  {term(finding_place(f))}", highlight=False)
         if len(found) > first:
-            console.print(f"  {escape(code)}  … and {plural(len(found) - first, 'more finding')}", highlight=False)
+            console.print(f"  {term(code)}  … and {plural(len(found) - first, 'more finding')}", highlight=False)

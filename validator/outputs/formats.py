@@ -54,12 +54,13 @@ def render(result: Result, name: str, *, fail_on: str = "error", notes: Sequence
     """The report in format ``name``, as the bytes of its file (text formats are UTF-8)."""
     if name == "console":
         from .console import print_summary
+        from .terminal import term
 
         buffer = io.StringIO()
         console = Console(file=buffer, width=140, no_color=True)
         print_summary(result, console)
         for label, text in notes:
-            console.print(f"{label}: {text}")
+            console.print(f"{term(label)}: {term(text)}")
         return buffer.getvalue().encode("utf-8")
     if name == "json":
         from .json_out import render_json

@@ -13,6 +13,7 @@ findings, this about 2.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -59,7 +60,9 @@ class Sheet:
     """Rows of one sheet, typed by column."""
 
     def __init__(self, title: str, table: str, columns: Sequence[Column], freeze: str = "A2") -> None:
-        self.title, self.table, self.columns, self.freeze = title, table, list(columns), freeze
+        # Column names can come from an input (an extra column's header): neutralised like every other cell.
+        named = [dataclasses.replace(c, name=_text(c.name)) for c in columns]
+        self.title, self.table, self.columns, self.freeze = title, table, named, freeze
         self.rows: list[list[Any]] = []
         self.truncated = 0
 
@@ -130,6 +133,7 @@ def write_sheet(wb: Workbook, sheet: Sheet) -> None:
     header = []
     for column in sheet.columns:
         cell = WriteOnlyCell(ws, value=column.name)
+        cell.data_type = "s"  # never a formula
         cell.font = Font(bold=True)
         header.append(cell)
     ws.append(header)

@@ -11,7 +11,8 @@ from rich.console import Console
 
 from ..findings import Finding
 from ..ingest.loader import InputError, expand_paths, load_return
-from ..outputs import write_atomic
+from ..outputs import output_problem, remove_stale_temp_files, write_atomic
+from ..outputs.terminal import term
 from ..outputs.words import plural
 from ..reference.postcodes import open_postcode_lookup
 from . import build_preview, load_population, previous_dataset
@@ -84,13 +85,23 @@ def _problem(args: argparse.Namespace) -> str | None:
         return "the xlsx workbook is a file: give --output FILE or --output-dir DIR"
     if args.raw and args.round_counts:
         return "--raw shows exact figures: it cannot be used with --round-counts"
-    return None
+    if args.output is None and args.output_dir is None:
+        return None
+    from ..cli import _protected
+
+    problem = output_problem(file=args.output, folder=args.output_dir, protected=_protected(args))
+    if problem is None:
+        remove_stale_temp_files(args.output.parent if args.output is not None else args.output_dir)
+    return problem
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    problem = _problem(args)
+    try:
+        problem = _problem(args)
+    except InputError as exc:
+        problem = str(exc)
     if problem:
-        err.print(f"[bold red]cannot preview:[/] {problem}")
+        err.print(f"[bold red]cannot preview:[/] {term(problem)}")
         return EXIT_USAGE
     try:
         dataset = load_return(
@@ -109,7 +120,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         given_files = [*args.inputs, *args.previous, *([args.population] if args.population else [])]
         inputs = {p.resolve() for given in given_files for p in expand_paths([given])}
     except InputError as exc:
-        err.print(f"[bold red]cannot preview:[/] {exc}")
+        err.print(f"[bold red]cannot preview:[/] {term(exc)}")
         return EXIT_USAGE
     problems = _reading_problems(dataset.findings)
     if problems:
@@ -131,7 +142,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         targets.append((path, render_workbook(preview, conv)))
     for path, _ in targets:
         if path.resolve() in inputs:
-            err.print(f"[bold red]cannot preview:[/] {path} is one of the inputs; the preview never overwrites one")
+            err.print(
+                f"[bold red]cannot preview:[/] {term(path)} is one of the inputs; the preview never overwrites one"
+            )
             return EXIT_USAGE
     if "console" in args.format:
         print_preview(preview, conv, out)
@@ -140,9 +153,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     for path, data in targets:
         write_atomic(path, data)
     if targets:
-        err.print(f"wrote {plural(len(targets), 'file')} to {targets[0][0].parent}")
+        err.print(f"wrote {plural(len(targets), 'file')} to {term(targets[0][0].parent)}")
     elif args.output_dir is not None:
-        err.print(f"nothing was written to {args.output_dir}: --format console prints to the screen")
+        err.print(f"nothing was written to {term(args.output_dir)}: --format console prints to the screen")
     return 0
 
 

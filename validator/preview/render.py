@@ -3,7 +3,6 @@ Excel workbook (a Measures sheet, an About sheet, then one sheet per table)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from ..outputs.csv_out import safe_cell
+from ..outputs.csv_out import csv_text
+from ..outputs.terminal import term
 from .model import SUPPRESSED, Convention, Measure, Preview, history_text
 
 RETURN_NAMES = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census"}
@@ -96,36 +96,38 @@ def figure_rows(preview: Preview, conv: Convention) -> list[FigureRow]:
 def print_preview(preview: Preview, conv: Convention, out: Console) -> None:
     title = f"{RETURN_NAMES.get(preview.return_type, preview.return_type)} {preview.year}: preview of DfE's figures"
     if preview.la:
-        title += f" for {preview.la}"
+        title += f" for {term(preview.la)}"
     comparing = preview.previous_year is not None
-    table = Table(title=title, title_justify="left", show_lines=False)
+    table = Table(title=term(title), title_justify="left", show_lines=False)
     table.add_column("Measure", overflow="fold", min_width=24)
     table.add_column("Value", justify="right")
     table.add_column("Num./Denom.", justify="right")
     if comparing:
-        table.add_column(preview.previous_year or "", justify="right")
+        table.add_column(term(preview.previous_year or ""), justify="right")
         table.add_column("Change", justify="right")
         table.add_column("Flag", no_wrap=True)
     group = None
     for row in figure_rows(preview, conv):
         if row.group != group:
             group = row.group
-            table.add_row(f"[bold]{group}[/]")
-        label = f"  {row.label}" + (f"\n  [dim]({row.history})[/]" if row.history else "")
-        cells = [label, row.value, row.parts]
+            table.add_row(f"[bold]{term(group)}[/]")
+        label = f"  {term(row.label)}" + (f"\n  [dim]({term(row.history)})[/]" if row.history else "")
+        cells = [label, term(row.value), term(row.parts)]
         if comparing:
-            cells += [row.previous, row.change, f"[bold yellow]{row.flag}[/]" if row.flag else ""]
+            cells += [term(row.previous), term(row.change), f"[bold yellow]{term(row.flag)}[/]" if row.flag else ""]
         table.add_row(*cells)
     out.print(table, width=max(out.width, 100), crop=False)  # a pipe or file: wide enough not to crop columns
     out.print(f"Shown by {convention_text(conv)}.")
     if comparing:
         flagged = sum(1 for m in preview.measures if m.flag)
-        out.print(f"{flagged} measure(s) flagged for a large change from {preview.previous_year} (docs/preview.md).")
+        out.print(
+            f"{flagged} measure(s) flagged for a large change from {term(preview.previous_year)} (docs/preview.md)."
+        )
     for m in preview.measures:
         if m.numerator is None and m.note:
-            out.print(f"n/a: {m.label}: {m.note}")
+            out.print(f"n/a: {term(m.label)}: {term(m.note)}")
     for note in preview.notes:
-        out.print(f"Note: {note}")
+        out.print(f"Note: {term(note)}")
 
 
 def measures_csv(preview: Preview, conv: Convention) -> bytes:
@@ -139,12 +141,7 @@ def table_csv(frame: pd.DataFrame, return_type: str) -> bytes:
 
 
 def _csv(columns: Any, rows: Any) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(list(columns))
-    for row in rows:
-        writer.writerow([safe_cell(None if _blank(v) else v) for v in row])
-    return buffer.getvalue().encode("utf-8")
+    return csv_text([list(columns), *([None if _blank(v) else v for v in row] for row in rows)]).encode("utf-8")
 
 
 def _blank(value: Any) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import io
 import os
 import re
 import warnings
@@ -32,6 +33,9 @@ from typing import IO, Final, Protocol
 
 import numpy as np
 import pandas as pd
+
+from ..archives import UnsafeArchive, check_archive
+from ..cache import read_signed, write_signed
 
 LOOKUP_COLUMNS: Final = ("exists", "utla", "easting", "northing", "country", "ltla", "terminated")
 
@@ -204,6 +208,9 @@ def resolve_columns(header: Collection[str]) -> dict[str, str]:
     return found
 
 
+MAX_POSTCODE_CSV = 4 * 2**30  # the whole ONSPD CSV is about 1.4 GB
+
+
 def _pick_zip_member(names: list[str]) -> str:
     csvs = [
         n
@@ -271,6 +278,10 @@ class FilePostcodes:
 
     def _read(self) -> pd.DataFrame:
         if zipfile.is_zipfile(self.path):
+            try:  # every member checked (method, encryption, size, ratio) before one is read
+                check_archive(self.path, max_size=MAX_POSTCODE_CSV)
+            except UnsafeArchive as exc:
+                raise PostcodeDataUnavailable(f"the postcode file {self.path} is not read: {exc}") from None
             with zipfile.ZipFile(self.path) as archive:
                 self._member = _pick_zip_member(archive.namelist())
         with self._open() as source:
@@ -417,25 +428,21 @@ class PackagePostcodes:
 # of the packages' versions and of this module, so a new package or a change here is never served stale data.
 
 
-def _letter_cache(letter: str) -> Path | None:
-    from ..resources import user_cache_dir
-
-    folder = user_cache_dir()
-    if folder is None:
-        return None
+def _letter_cache(letter: str) -> str:
+    """The cache file name of one letter's prepared postcodes."""
     source = Path(__file__).read_bytes()
     stamp = f"{_package_version(PACKAGE)}|{_package_version(AUTHORITIES_PACKAGE)}|{pd.__version__}|"
     digest = hashlib.sha256(stamp.encode() + source).hexdigest()[:24]
-    return folder / f"postcodes-{digest}-{letter}.pickle"
+    return f"postcodes-{digest}-{letter}.pickle"
 
 
 def _read_cached_letter(letter: str) -> pd.DataFrame | None:
-    path = _letter_cache(letter)
-    if path is None or not path.is_file():
+    data = read_signed(_letter_cache(letter))  # None unless signed with the user's key: never unpickle a planted file
+    if data is None:
         return None
     try:
-        table = pd.read_pickle(path)
-    except Exception:  # a damaged file: read the package again
+        table = pd.read_pickle(io.BytesIO(data))
+    except Exception:  # a file of another version: read the package again
         return None
     return table if isinstance(table, pd.DataFrame) else None
 
@@ -443,22 +450,10 @@ def _read_cached_letter(letter: str) -> pd.DataFrame | None:
 def _write_cached_letters(table: pd.DataFrame, letters: list[str]) -> None:
     first = table.index.str[:1]
     for letter in letters:
-        path = _letter_cache(letter)
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            for stale in path.parent.glob(f"postcodes-*-{letter}.pickle"):
-                if stale != path:
-                    stale.unlink(missing_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            try:
-                table[first == letter].to_pickle(tmp)
-                os.replace(tmp, path)  # atomic: another run reading it sees the whole file or none
-            finally:
-                tmp.unlink(missing_ok=True)
-        except OSError:  # not writable: work without the cache
-            return
+        buffer = io.BytesIO()
+        table[first == letter].to_pickle(buffer)
+        if not write_signed(_letter_cache(letter), buffer.getvalue(), replaces=f"postcodes-*-{letter}.pickle"):
+            return  # no usable cache: work without it
 
 
 class StaticPostcodes:

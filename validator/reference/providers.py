@@ -154,9 +154,15 @@ def _read_rows(rows: Iterable[Sequence[object]], label: str) -> tuple[Sheet | No
     return sheet, header
 
 
+MAX_WORKBOOK_PART = 512 * 2**20  # an Ofsted list's sheet XML is a few MB
+
+
 def _xlsx_sheets(path: Path) -> Iterator[tuple[Sheet | None, str]]:
     import openpyxl
 
+    from ..archives import check_archive
+
+    check_archive(path, max_size=MAX_WORKBOOK_PART, max_total=4 * MAX_WORKBOOK_PART)  # before openpyxl reads it
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         for worksheet in book.worksheets:

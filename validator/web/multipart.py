@@ -113,15 +113,23 @@ def _headers(raw: bytes) -> Message:
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; room is left for "-2" and the like
+
+
 def safe_filename(name: str, default: str = "upload") -> str:
     """A file name safe to create inside a folder: the last path component only, letters (any script), digits,
-    space, dot, dash, underscore and brackets; no leading dot, no device names; at most 120 characters."""
+    space, dot, dash, underscore and brackets; no leading dot, no device names; at most 120 characters and
+    200 bytes in UTF-8 (a name of 120 letters of another script can be 480 bytes; file systems take 255)."""
     base = re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1]
     cleaned = re.sub(r"[^\w .()-]+", "_", base, flags=re.UNICODE)
     cleaned = re.sub(r"_+", "_", cleaned).strip(" ._")
-    if len(cleaned) > 120:
-        stem, dot, ext = cleaned.rpartition(".")
-        cleaned = (stem[: 119 - len(ext)] + dot + ext) if dot and len(ext) <= 10 else cleaned[:120]
+    stem, dot, ext = cleaned.rpartition(".")
+    if not (dot and len(ext) <= 10 and ext.isascii()):
+        stem, dot, ext = cleaned, "", ""
+    if len(cleaned) > 120 or len(cleaned.encode()) > MAX_NAME_BYTES:
+        while stem and (len(stem) + len(dot + ext) > 120 or len((stem + dot + ext).encode()) > MAX_NAME_BYTES):
+            stem = stem[:-1]
+        cleaned = (stem + dot + ext).strip(" ._")
     if not cleaned or cleaned.split(".")[0].lower() in _WINDOWS_RESERVED:
         cleaned = f"{default}-{cleaned}" if cleaned else default
     return cleaned

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from .. import __version__
 from ..engine.model import Rule, rule_heading
 from ..outputs.html import RETURN_NAMES
+from ..outputs.rule_doc import rule_html
 from ..outputs.words import plural
 from ..reference.authorities import english_las, la_label
 from ..result import completeness
@@ -37,6 +38,7 @@ def layout(title: str, body: str, active: str = "") -> str:
             '<link rel="icon" href="data:,">',
             f"<title>{_e(title)} — csc-validator</title>",
             '<link rel="stylesheet" href="/static/app.css">',
+            *(['<link rel="stylesheet" href="/static/rule_doc.css">'] if active == "rules" else []),
             '<script src="/static/app.js" defer></script>',
             "</head>",
             "<body>",
@@ -206,7 +208,7 @@ def rules_page(return_type: str, year: str, query: str, rules: Sequence[Rule]) -
             f'<td class="code"><a href="/rules/{_e(rule.code)}?return={_e(return_type)}">{_e(rule.code)}</a></td>'
             f'<td><span class="sev sev-{_e(rule.severity)}">{_e(rule.severity)}</span></td>'
             f"<td>{_e(rule.level)}</td>"
-            f"<td>{_e(rule.message)}<details><summary>YAML</summary><pre>{_e(rule.text)}</pre></details></td></tr>"
+            f"<td>{_e(rule.message)}<details><summary>The rule</summary>{rule_html(rule, level=3)}</details></td></tr>"
         )
     body = f"""
 <h1>Rules</h1>
@@ -226,15 +228,12 @@ def rules_page(return_type: str, year: str, query: str, rules: Sequence[Rule]) -
 
 
 def rule_page(code: str, rules: Sequence[Rule]) -> str:
-    """Every version of one rule, as `rules show` prints them."""
+    """Every version of one rule, rendered as `rules show` and the reference pages render it."""
     if not rules:
         body = f'<h1>Rule {_e(code)}</h1><div class="problem"><p>There is no rule {_e(code)}.</p></div>'
     else:
-        parts = [f"<h1>Rule {_e(rules[0].code)}</h1><p>{_e(rules[0].message)}</p>"]
+        parts = [f"<h1>Rule {_e(rules[0].code)}</h1>"]
         for rule in rules:
-            parts.append(
-                f"<h2>{_e(RETURN_NAMES.get(rule.return_type, rule.return_type))} {_e(rule.code)}</h2>"
-                f'<p class="hint">{_e(rule_heading(rule))}</p><pre>{_e(rule.text)}</pre>'
-            )
+            parts.append(f'<p class="hint">{_e(rule_heading(rule))}</p>{rule_html(rule, level=2)}')
         body = "".join(parts)
     return layout(f"Rule {code}", body + '<p><a href="/rules">All rules</a></p>', "rules")

@@ -2,11 +2,19 @@
 
 Who can drive it:
 - it listens on the loopback interface only, unless both ``--host`` and ``--allow-remote`` are given;
-- every request needs the random key printed at start: ``?token=`` on the first visit, which sets a cookie
-  (HttpOnly, SameSite=Strict) and redirects to the same address without the key; anything else gets 403;
+- the address printed at start (and opened in the browser) carries a one-time code, ``?code=``: the first visit
+  exchanges it for a session cookie and redirects to the same address without it; the code then no longer
+  works. The cookie's name is random per run (cookies for 127.0.0.1 go to every port, so another local app's
+  cookies never collide with it) and its value is a separate random session key, never the code. Every other
+  request needs the cookie; anything else gets 403. The browser is opened through a private launch file
+  (mode 0600) that redirects to the address, so the code is never on a command line (``/proc/*/cmdline``);
 - the Host header must be an IP address, ``localhost`` or the ``--host`` name, with the app's port, so a web
   page on another site cannot reach the app by pointing its own name at 127.0.0.1 (DNS rebinding);
 - a form sent from another origin is refused.
+
+Connections: each socket times out after ``IDLE_TIMEOUT`` seconds without data, and at most
+``MAX_CONNECTIONS`` are served at once; at the cap, the oldest connection that has not yet sent its request
+headers is closed, so idle connections from anyone local cannot lock the user out.
 
 Pages load nothing from elsewhere (Content-Security-Policy ``default-src 'self'``). Uploads live in the
 session's temporary folder (see session.py), deleted when the session is cleared or the server stops.
@@ -14,10 +22,12 @@ session's temporary folder (see session.py), deleted when the session is cleared
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import ipaddress
 import json
+import os
 import re
 import secrets
 import signal
@@ -28,26 +38,32 @@ import time
 import webbrowser
 from collections.abc import Callable
 from http import HTTPStatus
-from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..engine.model import find_rules, rules_for
+from ..outputs.rule_doc import RULE_DOC_CSS
 from ..years import SUPPORTED_YEARS, year_containing
 from . import pages
 from .downloads import find_download
 from .multipart import MultipartError, parse_multipart
-from .session import FormError, Session
+from .session import FormError, Session, remove_stale_upload_folders
 
 DEFAULT_MAX_UPLOAD = 500 * 1024 * 1024
+IDLE_TIMEOUT = 20.0  # seconds a connection may send nothing
+MAX_CONNECTIONS = 32
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
 STATIC = Path(__file__).resolve().parent / "static"
-STATIC_TYPES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
+STATIC_FILES = {  # a fixed list: no path from the address reaches the disk
+    "app.css": (STATIC / "app.css", "text/css; charset=utf-8"),
+    "app.js": (STATIC / "app.js", "text/javascript; charset=utf-8"),
+    "rule_doc.css": (RULE_DOC_CSS, "text/css; charset=utf-8"),  # the rule pages' style, shared with `rules pages`
+}
 _REPORT_CSP = re.compile(rb'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
 
 
@@ -75,7 +91,7 @@ class WebServer(ThreadingHTTPServer):
         port: int = 0,
         *,
         allow_remote: bool = False,
-        token: str | None = None,
+        code: str | None = None,
         max_upload: int = DEFAULT_MAX_UPLOAD,
         today: dt.date | None = None,
     ) -> None:
@@ -90,20 +106,68 @@ class WebServer(ThreadingHTTPServer):
         super().__init__((bind, port), Handler)
         self.host = bind
         self.port: int = self.server_address[1]
-        self.token = token or secrets.token_urlsafe(32)
-        self.cookie_name = f"cscvalidate_{self.port}"  # cookies ignore ports: one name per app
+        self.code: str | None = code or secrets.token_urlsafe(32)  # one-time: exchanged for the cookie
+        self.address = self._address(self.code)
+        self.session_key = secrets.token_urlsafe(32)  # the cookie's value: not the code
+        self.cookie_name = f"cscvalidate_{secrets.token_hex(8)}"  # cookies ignore ports: a name of this run's own
+        self.idle_timeout = IDLE_TIMEOUT
+        self.max_connections = MAX_CONNECTIONS
+        self._connections: dict[socket.socket, bool] = {}  # open connection -> has sent its request headers
+        self._connections_lock = threading.Lock()
+        self._code_lock = threading.Lock()
         self.max_upload = max_upload
         self.today = today
         self.extra_hosts = {host.lower().strip("[]")} if allow_remote else set()
-        self.session = Session()
+        self.session = Session(max_total=max_upload)  # the uploads on disk: one run's, never more than one upload
 
-    @property
-    def url(self) -> str:
-        """The address to open, key included."""
+    def _address(self, code: str) -> str:
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         if ":" in shown:
             shown = f"[{shown}]"
-        return f"http://{shown}:{self.port}/?{urlencode({'token': self.token})}"
+        return f"http://{shown}:{self.port}/?{urlencode({'code': code})}"
+
+    @property
+    def url(self) -> str:
+        """The address to open, with the one-time code (it works once)."""
+        return self.address
+
+    def redeem(self, code: str) -> bool:
+        """Whether ``code`` is the one-time code, not used before; using it makes it void."""
+        with self._code_lock:
+            if self.code is None or not secrets.compare_digest(code.encode(), self.code.encode()):
+                return False
+            self.code = None
+            return True
+
+    # -- connections: a timeout on each, a cap on how many, idle ones dropped first at the cap -----------------
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            if len(self._connections) >= self.max_connections:
+                idle = [c for c, busy in self._connections.items() if not busy]
+                if not idle:
+                    self.shutdown_request(request)
+                    return
+                _drop(idle[0])  # the oldest (dicts keep insertion order)
+                del self._connections[idle[0]]
+            self._connections[request] = False
+        super().process_request(request, client_address)
+
+    def started(self, request: Any) -> None:
+        """A connection has sent its request headers."""
+        with self._connections_lock:
+            if request in self._connections:
+                self._connections[request] = True
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.pop(request, None)
+        super().shutdown_request(request)
+
+    @property
+    def connections(self) -> int:
+        with self._connections_lock:
+            return len(self._connections)
 
     def close(self) -> None:
         """Stop listening and delete every uploaded file."""
@@ -111,10 +175,19 @@ class WebServer(ThreadingHTTPServer):
         self.session.close()
 
 
+def _drop(connection: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)
+
+
 class Handler(BaseHTTPRequestHandler):
     server: WebServer
     server_version = "cscvalidate"
     sys_version = ""
+
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout  # applied to the socket by StreamRequestHandler.setup
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: nothing is logged (the first request's address holds the key)."""
@@ -128,25 +201,28 @@ class Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------------------------------ gatekeeping
 
     def _handle(self, method: str) -> None:
+        self.server.started(self.request)
         try:
             url = urlsplit(self.path)
             if not self._host_ok():
                 self._refuse("This address is not the app's: open the address printed when it started.")
                 return
             query = parse_qs(url.query)
-            given = query.pop("token", [None])[0]
-            if given is not None:
-                if not secrets.compare_digest(given.encode(), self.server.token.encode()):
-                    self._refuse("The key in the address is wrong: open the address printed when the app started.")
+            given = query.pop("code", [None])[0]
+            if given is not None and method == "GET" and not self._cookie_ok():
+                if not self.server.redeem(given):
+                    self._refuse(
+                        "This start address has been used already, or is wrong: it works once. Stop the app "
+                        "(Ctrl+C) and start it again for a new one."
+                    )
                     return
-                if method == "GET":  # keep the key out of the address bar and the history
-                    rest = urlencode(query, doseq=True)
-                    self._redirect(url.path + (f"?{rest}" if rest else ""), cookie=True)
-                    return
-            elif not self._cookie_ok():
+                rest = urlencode(query, doseq=True)  # keep the code out of the address bar and the history
+                self._redirect(url.path + (f"?{rest}" if rest else ""), cookie=True)
+                return
+            if not self._cookie_ok():
                 self._refuse(
                     "This page needs the app's key: open the address printed when `python -m validator serve` "
-                    "started (it ends with ?token=...)."
+                    "started (it ends with ?code=...); it works once."
                 )
                 return
             if method == "POST" and not self._origin_ok():
@@ -155,10 +231,12 @@ class Handler(BaseHTTPRequestHandler):
             self._route(method, url.path, {k: v[-1] for k, v in query.items()})
         except (BrokenPipeError, ConnectionResetError):
             pass
-        except Exception as exc:  # a plain page, never a traceback
+        except TimeoutError:
+            self.close_connection = True
+        except Exception as exc:  # a plain page, never a traceback, nor a message that may name a folder
             self._page(
                 HTTPStatus.INTERNAL_SERVER_ERROR,
-                pages.message_page("Unexpected problem", f"{type(exc).__name__}: {exc}. Please report it."),
+                pages.message_page("Unexpected problem", f"{type(exc).__name__}. Please report it."),
             )
 
     def _host_ok(self) -> bool:
@@ -181,12 +259,20 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def _cookie_ok(self) -> bool:
-        try:
-            jar = SimpleCookie(self.headers.get("Cookie") or "")
-        except CookieError:
-            return False
-        morsel = jar.get(self.server.cookie_name)
-        return morsel is not None and secrets.compare_digest(morsel.value.encode(), self.server.token.encode())
+        """Whether the request carries this run's session cookie. The header is split by hand: other apps on
+        127.0.0.1 set cookies too (with spaces, quotes, JSON), and one the standard parser refuses must not lock
+        the user out."""
+        want = self.server.session_key.encode()
+        for header in self.headers.get_all("Cookie") or []:
+            for pair in header.split(";"):
+                name, eq, value = pair.strip().partition("=")
+                if (
+                    eq
+                    and name.strip() == self.server.cookie_name
+                    and secrets.compare_digest(value.strip().encode(), want)
+                ):
+                    return True
+        return False
 
     def _origin_ok(self) -> bool:
         origin = self.headers.get("Origin")
@@ -351,10 +437,11 @@ class Handler(BaseHTTPRequestHandler):
         self._redirect("/")
 
     def _static(self, name: str) -> None:
-        if name not in STATIC_TYPES:  # a fixed list: no path from the address reaches the disk
+        if name not in STATIC_FILES:
             self._page(HTTPStatus.NOT_FOUND, pages.message_page("Not found", "No such file."))
             return
-        self._send(HTTPStatus.OK, (STATIC / name).read_bytes(), STATIC_TYPES[name])
+        path, content_type = STATIC_FILES[name]
+        self._send(HTTPStatus.OK, path.read_bytes(), content_type)
 
     # ------------------------------------------------------------------------------------------ responses
 
@@ -397,7 +484,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Referrer-Policy", "no-referrer")
         if cookie:
             self.send_header(
-                "Set-Cookie", f"{self.server.cookie_name}={self.server.token}; Path=/; HttpOnly; SameSite=Strict"
+                "Set-Cookie",
+                f"{self.server.cookie_name}={self.server.session_key}; Path=/; HttpOnly; SameSite=Strict",
             )
         self.end_headers()
 
@@ -417,6 +505,7 @@ def run(
     say: Callable[[str], None] = print,
 ) -> int:
     """Serve until Ctrl+C (or SIGTERM), then delete the uploads. Raises RemoteBindError, OSError."""
+    remove_stale_upload_folders()  # of an app that was killed
     server = WebServer(host, port, allow_remote=allow_remote, max_upload=max_upload)
     try:
         if threading.current_thread() is threading.main_thread():
@@ -425,11 +514,11 @@ def run(
             signal.signal(signal.SIGINT, _interrupt)
             signal.signal(signal.SIGTERM, _interrupt)
         say(f"The validator is running at {server.url}")
-        say("Open that address in your browser (it holds the app's key); press Ctrl+C here to stop.")
+        say("Open that address in your browser (it works once: it holds a one-time code); press Ctrl+C here to stop.")
         say(f"Uploaded files are kept in {server.session.folder} until you clear the session or stop the app.")
         sys.stdout.flush()
         if open_browser:
-            webbrowser.open(server.url)
+            webbrowser.open(launch_file(server).as_uri())
         server.serve_forever()
     except KeyboardInterrupt:
         pass
@@ -437,6 +526,21 @@ def run(
         server.close()
     say("Stopped; the uploaded files were deleted.")
     return 0
+
+
+def launch_file(server: WebServer) -> Path:
+    """A page in the session's private folder (0700; the page 0600) that sends the browser to the app's address:
+    the browser is started with this file's name, so the code never appears on a command line."""
+    path = server.session.folder / "open-app.html"
+    target = html.escape(server.url, quote=True)
+    page = (
+        f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={target}">'
+        f'<title>csc-validator</title><a href="{target}">Open the validator</a>'
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(page)
+    return path
 
 
 def _interrupt(signum: int, frame: Any) -> None:

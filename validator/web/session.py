@@ -7,7 +7,10 @@ deletes it. Nothing is written anywhere else.
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -17,6 +20,7 @@ from pathlib import Path
 from ..api import validate
 from ..engine.model import RuleLoadError
 from ..ingest.loader import InputError
+from ..outputs import process_running
 from ..outputs.formats import render
 from ..reference.authorities import english_las
 from ..result import Result
@@ -35,6 +39,38 @@ STAGES = {
 
 class FormError(ValueError):
     """A form that cannot start a run (shown on the upload page)."""
+
+
+class Cancelled(Exception):
+    """The session was cleared while its validation ran."""
+
+
+FOLDER_PREFIX = "cscvalidate-"
+_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-")
+
+
+def remove_stale_upload_folders() -> list[Path]:
+    """Delete the upload folders an app that was killed left in the temporary folder (the user's own folders
+    whose app process is gone), so a killed `serve` does not leave a return's files behind for good."""
+    removed: list[Path] = []
+    root = Path(tempfile.gettempdir())
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        m = _FOLDER.match(path.name)
+        if not m or process_running(int(m.group(1))):
+            continue
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 @dataclass
@@ -64,8 +100,13 @@ class Job:
     finished: float | None = None
     _made: dict[str, bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
 
     def progress(self, stage: str, done: int, total: int) -> None:
+        """The validation reports its progress here (after each file and rule): where a cleared session stops it."""
+        if self.cancelled.is_set():
+            raise Cancelled
         self.stage, self.done, self.total = stage, done, total
 
     def status(self) -> dict[str, object]:
@@ -107,9 +148,13 @@ class Job:
             result.rename_files(self.names)  # the files as uploaded, not where they were saved
             _in_page_words(result)
             self.progress("report", 0, 0)
-            self.report = render(result, "html")
+            report = render(result, "html")
+            self.progress("report", 1, 1)
+            self.report = report
             self.result = result
             self.state = "done"
+        except Cancelled:
+            self._fail("The session was cleared: the validation was stopped.")
         except (InputError, YearError) as exc:
             self._fail(f"The files could not be validated: {exc}")
         except RuleLoadError as exc:
@@ -118,6 +163,7 @@ class Job:
             self._fail(f"Unexpected problem: {type(exc).__name__}: {exc}. Please report it.")
         finally:
             self.finished = time.monotonic()
+            self.ended.set()
 
     def _fail(self, message: str) -> None:
         self.message = message
@@ -127,7 +173,8 @@ class Job:
 class Session:
     """The uploads' temporary folder and the latest run. Thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_total: int | None = None) -> None:
+        self.max_total = max_total  # bytes the session's temporary folder may hold, uploads included
         self._lock = threading.Lock()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.job: Job | None = None
@@ -141,7 +188,7 @@ class Session:
 
     def _folder(self) -> Path:
         if self._tmp is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="cscvalidate-")
+            self._tmp = tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
         return Path(self._tmp.name)
 
     def start(self, parts: list[Part]) -> Job:
@@ -165,6 +212,15 @@ class Session:
                 raise FormError("You gave the return of two years ago but not last year's: give last year's too.")
             if self.job is not None:
                 shutil.rmtree(self.job.folder, ignore_errors=True)  # only the latest run's files are kept
+            if self.max_total is not None:
+                held = sum(p.stat().st_size for p in self._folder().rglob("*") if p.is_file())
+                incoming = sum(len(p.data) for parts_ in files.values() for p in parts_)
+                if held + incoming > self.max_total:
+                    raise FormError(
+                        f"The files are too big to keep ({(held + incoming) / 2**20:,.0f} MB with what the session "
+                        f"holds; the limit is {self.max_total / 2**20:,.0f} MB): clear the session, or start the app "
+                        "with a larger --max-upload-mb."
+                    )
             self._count += 1
             folder = self._folder() / f"run-{self._count}"
             saved = {name: _save(files[name], folder / sub) for name, sub in FILE_FIELDS.items()}
@@ -174,8 +230,14 @@ class Session:
         threading.Thread(target=self.job.run, name=f"validate-{self._count}", daemon=True).start()
         return self.job
 
-    def clear(self) -> None:
-        """Forget the run and delete every uploaded file (the folder is made again on the next upload)."""
+    def clear(self, wait: float = 60.0) -> None:
+        """Stop a running validation (it stops at its next file or rule, waited for up to ``wait`` seconds),
+        forget the run and delete every uploaded file (the folder is made again on the next upload)."""
+        job = self.job
+        if job is not None:
+            job.cancelled.set()
+            if job.state == "running":
+                job.ended.wait(wait)
         with self._lock:
             self.job = None
             if self._tmp is not None:
