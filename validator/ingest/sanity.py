@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..findings import Finding, ingest_finding
+from ..outputs import is_report_name
 from ..reference.authorities import la_problem
 from ..years import collection_end, collection_start, year_containing
 from .coerce import DMY, ISO, parse_dates
@@ -27,8 +28,8 @@ LATER_SHARE = 0.1
 
 
 def skipped_files(paths: list[str | Path], data_suffixes: set[str]) -> list[Finding]:
-    """FILE-SKIPPED for each file in an input folder that is not read (hidden files and Office lock files
-    aside); a spreadsheet is an error: it most likely holds a table of the return."""
+    """FILE-SKIPPED for each file in an input folder that is not read (hidden files, Office lock files and the
+    tool's own reports aside); a spreadsheet is an error: it most likely holds a table of the return."""
     found: list[Finding] = []
     for given in paths:
         folder = Path(given)
@@ -36,8 +37,8 @@ def skipped_files(paths: list[str | Path], data_suffixes: set[str]) -> list[Find
             continue
         for path in sorted(p for p in folder.iterdir() if p.is_file()):
             suffix = path.suffix.lower()
-            if suffix in data_suffixes or path.name.startswith((".", "~$")):
-                continue
+            if suffix in data_suffixes or path.name.startswith((".", "~$")) or is_report_name(path.name):
+                continue  # read, hidden, an Office lock file, or one of the tool's own reports
             if suffix in SPREADSHEETS:
                 why = "it is an old-style (.xls) or OpenDocument (.ods) workbook, which is not read: save it as .xlsx"
                 severity = "error"
