@@ -45,7 +45,8 @@ def decode_bytes(data: bytes) -> Decoded:
 
 # Signatures of files people give by mistake, and what to do instead.
 _BINARY_KINDS = (
-    (b"PK\x03\x04", "it is a zip file, not CSV, XML or an Excel workbook (.xlsx): unzip it first"),
+    (b"PK\x03\x04", "it is a zip file but not a readable Excel workbook (.xlsx), nor CSV or XML: a damaged "
+     "workbook, or a zip file to unzip first?"),
     (b"\xd0\xcf\x11\xe0", "it is an old-style Excel workbook (.xls), which is not read: save it from Excel as an "
      "Excel Workbook (.xlsx), or each table as CSV (comma delimited)"),
     (b"%PDF", "it is a PDF document, not CSV or XML"),
