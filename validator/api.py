@@ -61,6 +61,7 @@ def validate(
     progress: Progress | None = None,
     postcodes: str | Path | None = None,
     providers: Sequence[str | Path] = (),
+    no_data: Sequence[str] | None = None,
 ) -> Result:
     """Validate one return.
 
@@ -70,12 +71,22 @@ def validate(
     postcodes; without it the postcode packages are used when installed (see docs/postcodes.md).
     ``providers``: Ofsted provider lists (children's homes, social care providers, or the combined list; xlsx
     or CSV) for the rules about URNs (SSDA903 219, 221, 224, 227, 228, 229, 1008); see docs/providers.md.
+    ``no_data``: the cell texts that mean "no data" in Excel workbooks, read as blank (default:
+    ``validator.ingest.xlsx_reader.NO_DATA_TOKENS``; see docs/excel.md).
     Raises :class:`validator.ingest.loader.InputError` when the inputs cannot be used at all.
     """
     if progress is not None:
         progress("read", 0, 0)
     prev = [[p] if isinstance(p, (str, Path)) else list(p) for p in previous]
-    dataset = load_return(list(paths), return_type=return_type, year=year, la=la, previous=prev, today=today)
+    dataset = load_return(
+        list(paths),
+        return_type=return_type,
+        year=year,
+        la=la,
+        previous=prev,
+        today=today,
+        no_data=no_data,
+    )
     dataset.postcodes = open_postcode_lookup(postcodes)
     if providers:
         add_providers(dataset, providers)

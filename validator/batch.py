@@ -63,6 +63,7 @@ class BatchJob:
     providers: tuple[str, ...] = ()
     la: str | None = None  # the submitting LA's ONS code, as --la
     previous: tuple[tuple[str, ...], ...] = ()  # last year's return, then older years, as --previous
+    no_data: tuple[str, ...] | None = None  # --no-data: the cells read as blank in Excel workbooks (None: default)
 
 
 @dataclass
@@ -99,6 +100,7 @@ def validate_one(job: BatchJob) -> BatchOutcome:
             rules=list(job.rules) if job.rules is not None else None,
             postcodes=job.postcodes,
             providers=list(job.providers),
+            no_data=list(job.no_data) if job.no_data is not None else None,
         )
     except (InputError, YearError, RuleLoadError) as exc:
         return BatchOutcome(name, 2, problem=str(exc), la=job.la)

@@ -21,6 +21,7 @@ from . import __version__
 from .api import Progress, validate
 from .engine.model import RuleLoadError, find_rules, load_rules, rule_heading
 from .ingest.loader import InputError, expand_paths
+from .ingest.xlsx_reader import NO_DATA_TOKENS
 from .outputs import output_problem, remove_stale_temp_files, write_atomic
 from .outputs.console import print_summary
 from .outputs.csv_out import csv_text
@@ -93,6 +94,10 @@ def _scheduler(text: str) -> tuple[str, str | None]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _no_data(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def add_return_arguments(
     p: argparse.ArgumentParser, *, la_help: str = "", previous_help: str = "last year's return"
 ) -> None:
@@ -107,6 +112,14 @@ def add_return_arguments(
         default=[],
         metavar="PATH",
         help=f"{previous_help}; repeat for older years, most recent first",
+    )
+    p.add_argument(
+        "--no-data",
+        type=_no_data,
+        default=None,
+        metavar="TOKENS",
+        help="comma-separated cell texts that mean 'no data' in Excel workbooks, read as blank "
+        f"(default: {', '.join(NO_DATA_TOKENS)}; give '' for none)",
     )
 
 
@@ -297,6 +310,7 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
             progress=progress,
             postcodes=args.postcodes,
             providers=args.providers,
+            no_data=args.no_data,
         )
         reports = _reports(result, args, err)
         if args.output is not None or args.output_dir is not None:
@@ -370,6 +384,7 @@ def cmd_validate_each(args: argparse.Namespace, out: Console, err: Console) -> i
         fail_on=args.fail_on,
         postcodes=str(args.postcodes) if args.postcodes else None,
         providers=tuple(str(p) for p in args.providers),
+        no_data=tuple(args.no_data) if args.no_data is not None else None,
     )
     where = f"on the Dask scheduler at {term(address)}" if address else f"{min(args.jobs, len(jobs))} at a time"
     err.print(

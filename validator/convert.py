@@ -1,4 +1,8 @@
-"""XML returns -> one CSV file per table in the CSV layout (SSDA903: DfE's file names and columns), values as read."""
+"""XML returns -> one CSV file per table in the CSV layout (SSDA903: DfE's file names and columns), values as read.
+
+Every table the XML file can carry is written, with its header row, even when the file has no records of it:
+an absent table and an empty one are not the same to the rules (a missing table leaves its rules not run).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import Finding
-from .ingest.loader import InputError, expand_paths, sniff_xml_root
+from .ingest.loader import InputError, complete_xml_tables, expand_paths, sniff_xml_layout, xml_unread
 from .ingest.raw import RawTable
 from .ingest.xml_cin import read_cin_xml
 from .outputs import write_atomic
@@ -32,7 +36,8 @@ class Converted:
 def convert_xml(inputs: list[Path], output: Path) -> Converted:
     done = Converted()
     for path in expand_paths(inputs):
-        kind = sniff_xml_root(path)
+        layout = sniff_xml_layout(path)
+        kind, xml_file = layout if layout else (None, "main")
         if kind not in ("ssda903", "cin"):
             raise InputError(f"{path}: not an SSDA903 or CIN census XML file")
         if kind == "ssda903":
@@ -44,6 +49,8 @@ def convert_xml(inputs: list[Path], output: Path) -> Converted:
         # a refused (unsafe) or broken file: its tables are what was read before the problem, or nothing
         done.problems += [f for f in findings if f.severity == "error"]
         schema = load_schema(kind)
+        if not xml_unread(tables, findings):
+            complete_xml_tables(tables, schema, str(path), xml_file)
         before = len(done.written)
         for name, raw in tables.items():
             if name not in schema.tables or (not len(raw) and any(f.code == "XML-UNSAFE" for f in findings)):

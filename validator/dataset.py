@@ -53,7 +53,7 @@ class Table:
 @dataclass
 class InputFile:
     path: str
-    kind: str  # "csv" | "xml"
+    kind: str  # "csv" | "xml" | "xlsx"
     tables: list[str]
     year: str = "current"  # "current", "previous", "previous2", ...
 

@@ -151,10 +151,16 @@ class Result:
                 value = value.replace(old, names[old])
             return value
 
+        def file(value: str) -> str:  # a file, or a workbook's sheet: "file.xlsx [Episodes]"
+            if not isinstance(value, str):
+                return value
+            for old in order:
+                if value == old or value.startswith(old + " ["):
+                    return names[old] + value[len(old) :]
+            return value
+
         def renamed(found: list[Finding]) -> list[Finding]:
-            return [
-                replace(f, file=names.get(f.file, f.file) if f.file else f.file, message=text(f.message)) for f in found
-            ]
+            return [replace(f, file=file(f.file) if f.file else f.file, message=text(f.message)) for f in found]
 
         self.findings = renamed(self.findings)
         self.unconfirmed = renamed(self.unconfirmed)
@@ -164,9 +170,9 @@ class Result:
         if self.dataset is not None:
             for table in self.dataset.tables.values():
                 if FILE in table.df.columns:
-                    table.df = table.df.assign(**{FILE: table.df[FILE].map(lambda v: names.get(v, v))})
-                table.files = [names.get(f, f) for f in table.files]
-                table.missing_columns = {c: [names.get(f, f) for f in fs] for c, fs in table.missing_columns.items()}
+                    table.df = table.df.assign(**{FILE: table.df[FILE].map(file)})
+                table.files = [file(f) for f in table.files]
+                table.missing_columns = {c: [file(f) for f in fs] for c, fs in table.missing_columns.items()}
 
     @property
     def findings_frame(self) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +45,10 @@ def decode_bytes(data: bytes) -> Decoded:
 
 # Signatures of files people give by mistake, and what to do instead.
 _BINARY_KINDS = (
-    (b"PK\x03\x04", "it is a zip file or an Excel workbook (.xlsx), not CSV or XML: save each table from Excel as "
-     "CSV (comma delimited) and validate those files"),
-    (b"\xd0\xcf\x11\xe0", "it is an old-style Excel workbook (.xls), not CSV or XML: save each table from Excel as "
-     "CSV (comma delimited) and validate those files"),
+    (b"PK\x03\x04", "it is a zip file but not a readable Excel workbook (.xlsx), nor CSV or XML: a damaged "
+     "workbook, or a zip file to unzip first?"),
+    (b"\xd0\xcf\x11\xe0", "it is an old-style Excel workbook (.xls), which is not read: save it from Excel as an "
+     "Excel Workbook (.xlsx), or each table as CSV (comma delimited)"),
     (b"%PDF", "it is a PDF document, not CSV or XML"),
     (b"\x1f\x8b", "it is a compressed (gzip) file, not CSV or XML: decompress it first"),
 )  # fmt: skip
@@ -311,6 +312,55 @@ def _read_csv(
         )
         return None, None, findings
     schema, table = found
+    late: list[Finding] = []  # a stop in the reading, reported after the header's findings
+
+    def rows() -> Iterator[tuple[int, list[str | None]]]:
+        try:
+            for cells in reader:
+                lines.record = 0
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    continue
+                yield reader.line_num, list(cells)
+        except _TooLong as exc:
+            late.append(_too_long(name, exc, table.name))
+        except csv.Error as exc:
+            late.append(
+                ingest_finding(
+                    "FILE-UNREADABLE",
+                    f"{name} line {reader.line_num}: {exc}; rows before it were kept",
+                    table=table.name,
+                    file=name,
+                    line=reader.line_num,
+                )
+            )
+
+    raw, more = rows_to_table(name, header, rows(), schema, table)
+    findings.extend(more)
+    findings.extend(late)
+    if lines.nuls:
+        findings.insert(
+            nul_at,
+            ingest_finding(
+                "FILE-ENCODING", f"{name}: {lines.nuls} NUL character(s) were removed from the text", file=name
+            ),
+        )
+    return schema, raw, findings
+
+
+def rows_to_table(
+    name: str,
+    header: list[str],
+    rows: Iterable[tuple[int, list[str | None]]],
+    schema: ReturnSchema,
+    table: TableDef,
+    header_line: int = 1,
+    *,
+    ragged: bool = True,
+) -> tuple[RawTable, list[Finding]]:
+    """A recognised header row and the (line, cells) rows under it -> the table's records, with the findings
+    about its columns and rows. Shared by every reader of row-shaped files (CSV, workbook sheets);
+    ``ragged``: whether a row with another number of cells than the header is a finding (CSV)."""
+    findings: list[Finding] = []
     positions = match_columns(header, table)
     seen: dict[str, int] = {}
     for pos, col in sorted(positions.items()):
@@ -323,7 +373,7 @@ def _read_csv(
                     table=table.name,
                     fields=(col,),
                     file=name,
-                    line=1,
+                    line=header_line,
                 )
             )
         else:
@@ -339,60 +389,30 @@ def _read_csv(
                 f"{name}: column(s) {shown} are not part of the {table.name} table; they were kept but not checked",
                 table=table.name,
                 file=name,
-                line=1,
+                line=header_line,
             )
         )
     raw = RawTable(name=table.name, file=name)
     columns: dict[str, list[str | None]] = {col: [] for col in seen}
     extra_cols: dict[str, list[str | None]] = {key: [] for _, _, key in extras}
     width = len(header)
-    too_long: _TooLong | None = None
-    try:
-        for cells in reader:
-            lines.record = 0
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
-                continue
-            line = reader.line_num
-            if len(cells) != width:
-                findings.append(
-                    ingest_finding(
-                        "ROW-RAGGED",
-                        f"{name} line {line}: {len(cells)} cells where the header has {width}",
-                        table=table.name,
-                        row=len(raw.lines),
-                        file=name,
-                        line=line,
-                    )
+    for line, cells in rows:
+        if ragged and len(cells) != width:
+            findings.append(
+                ingest_finding(
+                    "ROW-RAGGED",
+                    f"{name} line {line}: {len(cells)} cells where the header has {width}",
+                    table=table.name,
+                    row=len(raw.lines),
+                    file=name,
+                    line=line,
                 )
-            for col, pos in seen.items():
-                columns[col].append(cells[pos] if pos < len(cells) else None)
-            for pos, _, key in extras:
-                extra_cols[key].append(cells[pos] if pos < len(cells) else None)
-            raw.lines.append(line)
-    except _TooLong as exc:
-        too_long = exc
-        findings.append(_too_long(name, exc, table.name))
-    except csv.Error as exc:
-        findings.append(
-            ingest_finding(
-                "FILE-UNREADABLE",
-                f"{name} line {reader.line_num}: {exc}; rows before it were kept",
-                table=table.name,
-                file=name,
-                line=reader.line_num,
             )
-        )
-    if too_long is not None or (findings and findings[-1].code == "FILE-UNREADABLE"):  # rows before it were kept
-        n = len(raw.lines)
-        for values in (*columns.values(), *extra_cols.values()):
-            del values[n:]
-    if lines.nuls:
-        findings.insert(
-            nul_at,
-            ingest_finding(
-                "FILE-ENCODING", f"{name}: {lines.nuls} NUL character(s) were removed from the text", file=name
-            ),
-        )
+        for col, pos in seen.items():
+            columns[col].append(cells[pos] if pos < len(cells) else None)
+        for pos, _, key in extras:
+            extra_cols[key].append(cells[pos] if pos < len(cells) else None)
+        raw.lines.append(line)
     raw.extra_columns = list(extra_cols)
     raw.columns = {**extra_cols, **columns}
-    return schema, raw, findings
+    return raw, findings

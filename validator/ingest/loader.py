@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from .csv_reader import read_csv_file
 from .raw import RawTable
 from .sanity import data_year, la_unknown, mixed_years, skipped_files, year_mismatch, years_swapped
 from .typed import build_table
+from .xlsx_reader import NO_DATA_TOKENS, WORKBOOK_SUFFIXES, is_workbook, read_workbook
 from .xml_cin import peek_header_year, read_cin_xml
 
 # In files the XSD already checked, value problems are not reported a second time by typing.
@@ -37,7 +39,7 @@ XML_LAYOUTS = {
     "Message": ("cin", "main"),
 }
 XML_ROOTS = {name.encode(): kind for name, (kind, _) in XML_LAYOUTS.items()}
-DATA_SUFFIXES = {".csv", ".xml", ".txt", ".tsv"}
+DATA_SUFFIXES = {".csv", ".xml", ".txt", ".tsv", *WORKBOOK_SUFFIXES}
 # Findings after which nothing of an XML file is read: the input counts as unusable (exit status 2).
 REFUSED_XML = {"XML-UNSAFE", "XML-ROOT", "FILE-EMPTY", "FILE-UNREADABLE"}
 # The first element's name in a file's opening bytes, past the declaration, comments, PIs and any DOCTYPE.
@@ -106,7 +108,9 @@ class FilesRead:
     unchecked_xml: list[Path] = field(default_factory=list)  # SSDA903 XML read before its year was known
 
 
-def _read_files(files: list[Path], return_type: str | None, year: str | None = None) -> FilesRead:
+def _read_files(
+    files: list[Path], return_type: str | None, year: str | None = None, no_data: Sequence[str] = NO_DATA_TOKENS
+) -> FilesRead:
     schema_checked: set[str] = set()
     schemas = [load_schema(r) for r in ([return_type] if return_type else RETURN_TYPES)]
     raws: dict[str, list[RawTable]] = defaultdict(list)
@@ -116,6 +120,15 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
     kinds_seen: set[str] = set()
     unchecked: list[Path] = []
     for path in files:
+        if is_workbook(path):  # by content: a workbook whatever its name, a CSV file named .xlsx is read as CSV
+            book = read_workbook(path, schemas, no_data=no_data)
+            findings.extend(book.findings)
+            for schema, raw in book.tables:
+                kinds_seen.add(schema.return_type)
+                date_forms[raw.file] = (DMY,) if schema.return_type == "ssda903" else (ISO, DMY)
+                raws[raw.name].append(raw)
+            inputs.append(InputFile(str(path), "xlsx", [raw.name for _, raw in book.tables]))
+            continue
         layout = sniff_xml_layout(path) if path.suffix.lower() != ".csv" else None
         if layout is not None:
             root, xml_file = layout
@@ -147,12 +160,12 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
                     schema_checked.add(str(path))
             findings.extend(found)
             kinds_seen.add(kind)
-            if _xml_unread(tables, found):
+            if xml_unread(tables, found):
                 # refused (unsafe, wrong root), empty, or broken before its first record: nothing of it is checked
                 inputs.append(InputFile(str(path), "xml", []))
                 continue
             date_forms[str(path)] = forms
-            _complete_xml_tables(tables, load_schema(kind), str(path), xml_file)
+            complete_xml_tables(tables, load_schema(kind), str(path), xml_file)
             for name, raw in tables.items():
                 raws[name].append(raw)
             inputs.append(InputFile(str(path), "xml", sorted(t for t, r in tables.items() if len(r) or t == "Header")))
@@ -172,7 +185,7 @@ def _read_files(files: list[Path], return_type: str | None, year: str | None = N
     return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked, unchecked)
 
 
-def _xml_unread(tables: dict[str, RawTable], found: list[Finding]) -> bool:
+def xml_unread(tables: dict[str, RawTable], found: list[Finding]) -> bool:
     """Whether an XML file gave nothing to check: it was refused (XML-UNSAFE, XML-ROOT), is empty or unreadable,
     or broke (XML-MALFORMED) before a single record was read."""
     codes = {f.code for f in found}
@@ -181,7 +194,7 @@ def _xml_unread(tables: dict[str, RawTable], found: list[Finding]) -> bool:
     return "XML-MALFORMED" in codes and not any(len(raw) for raw in tables.values())
 
 
-def _complete_xml_tables(tables: dict[str, RawTable], schema: ReturnSchema, file: str, xml_file: str = "main") -> None:
+def complete_xml_tables(tables: dict[str, RawTable], schema: ReturnSchema, file: str, xml_file: str = "main") -> None:
     """In XML an absent element is a blank value and an absent block an empty table: fill both in, for the tables
     this kind of XML file carries (tables.yaml ``in_xml``)."""
     for name, table_def in schema.tables.items():
@@ -251,17 +264,20 @@ def load_return(
     la: str | None = None,
     previous: list[list[str | Path]] | None = None,
     today: dt.date | None = None,
+    no_data: Sequence[str] | None = None,
 ) -> Dataset:
-    """Read every input (and previous years' inputs) into one typed Dataset."""
+    """Read every input (and previous years' inputs) into one typed Dataset. ``no_data``: the cell texts a
+    workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given)."""
+    no_data = NO_DATA_TOKENS if no_data is None else no_data
     files = expand_paths(paths)
     skipped = skipped_files(list(paths), DATA_SUFFIXES)
     if not files:
         why = "; ".join(f.message for f in skipped[:5])
         raise InputError(
-            "no data files found in the inputs (expected .csv or .xml files)" + (f": {why}" if why else "")
+            "no data files found in the inputs (expected .csv, .xml or .xlsx files)" + (f": {why}" if why else "")
         )
     today = today or dt.date.today()
-    read = _read_files(files, return_type, year and check_year(year))
+    read = _read_files(files, return_type, year and check_year(year), no_data)
     found_type, raws, findings, inputs = read.return_type, read.raws, read.findings, read.inputs
     findings.extend(skipped)
     if found_type is None:
@@ -297,7 +313,7 @@ def load_return(
         prev_files = expand_paths(prev_paths)
         prev_year = f"{int(year[:4]) - n}_{(int(year[:4]) - n + 1) % 100:02d}"
         known = prev_year if prev_year in SUPPORTED_YEARS[found_type] else None
-        prev = _read_files(prev_files, found_type, known)
+        prev = _read_files(prev_files, found_type, known, no_data)
         findings.extend(_of_year(prev.findings, label))
         findings.extend(_of_year(skipped_files(list(prev_paths), DATA_SUFFIXES), label))
         findings.extend(mixed_years(found_type, prev.raws, today, f"the {label.lstrip('@')} year's"))

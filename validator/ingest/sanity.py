@@ -21,7 +21,7 @@ from .coerce import DMY, ISO, parse_dates
 from .raw import RawTable
 from .xml_cin import year_of_header
 
-SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".ods"}
+SPREADSHEETS = {".xls", ".ods"}  # workbooks that are not read (.xlsx and .xlsm are)
 # More than this share of the episodes starting after the year's end means the data is of a later year (a
 # few such episodes are mistakes in the return, which rules report).
 LATER_SHARE = 0.1
@@ -40,7 +40,7 @@ def skipped_files(paths: list[str | Path], data_suffixes: set[str]) -> list[Find
             if suffix in data_suffixes or path.name.startswith((".", "~$")) or is_report_name(path.name):
                 continue  # read, hidden, an Office lock file, or one of the tool's own reports
             if suffix in SPREADSHEETS:
-                why = "it is a spreadsheet workbook, which is not read: save each table as a CSV file"
+                why = "it is an old-style (.xls) or OpenDocument (.ods) workbook, which is not read: save it as .xlsx"
                 severity = "error"
             else:
                 why = f"only {', '.join(sorted(data_suffixes))} files are read"

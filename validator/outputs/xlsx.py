@@ -33,6 +33,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from ..findings import SEVERITY_ORDER, Finding
+from ..ingest.xlsx_reader import REPORT_TITLE
 from ..reference.authorities import la_name
 from ..result import Result, completeness
 from .csv_out import safe_cell
@@ -193,7 +194,7 @@ def render_xlsx(
     records = Records(result)
     wb = Workbook(write_only=True)
     wb.properties.creator = str(result.tool.get("name", "cscvalidate"))
-    wb.properties.title = f"{result.return_type} {result.year} validation report"
+    wb.properties.title = f"{result.return_type} {result.year} {REPORT_TITLE}"
     wb.properties.lastModifiedBy = None
 
     summary = _summary(result, notes)

@@ -110,6 +110,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             year=args.year,
             la=args.la,
             previous=[[p] for p in args.previous],
+            no_data=args.no_data,
         )
         dataset.postcodes = open_postcode_lookup(args.postcodes)
         population = None
