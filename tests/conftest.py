@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ROOT
 
 from validator.engine.model import Rule, load_rule_file
+from validator.result import Result
 
 PASS_FAIL = """
     examples:
@@ -35,6 +37,29 @@ def make_rule(tmp_path: Path):
         return rule
 
     return make
+
+
+@pytest.fixture(scope="session")
+def ssda903_sample() -> Result:
+    """The bundled SSDA903 sample (2024_25 with 2023_24 before it) validated once per session, its inputs named from
+    the project folder as the README runs it. Shared: a test must not change it."""
+    import validator
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        return validator.validate(
+            ["samples/ssda903/2024_25"], year="2024_25", la="E09000027", previous=["samples/ssda903/2023_24"]
+        )
+
+
+@pytest.fixture(scope="session")
+def cin_sample() -> Result:
+    """The bundled CIN census sample validated once per session (named as ssda903_sample's inputs are)."""
+    import validator
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        return validator.validate(["samples/cin/cin_2024_25.xml"])
 
 
 # The everyday loop is `python3 tasks.py test -m "not slow"`; CI runs everything. Slow are whole modules that run

@@ -8,12 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import SAMPLES
 
 from validator.api import validate
 from validator.batch import BatchJob, batch_status, jobs_for, returns_in, validate_many, validate_one
 from validator.cli import main
-
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 
 import pytest
+from helpers import SAMPLES
 
 import validator
-
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 def errors(result) -> list[tuple[str, str | None]]:

@@ -10,12 +10,12 @@ import copy
 import re
 import xml.etree.ElementTree as ET
 from functools import cache
-from pathlib import Path
 
 import pytest
 import xmlschema
+from helpers import ROOT
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas" / "cin"
+SCHEMA_DIR = ROOT / "schemas" / "cin"
 YEARS = ["2022_23", "2023_24", "2024_25", "2025_26"]
 GENDER_YEARS = ["2022_23", "2023_24"]  # GenderCurrent (1, 2, 0, 9)
 SEX_YEARS = ["2024_25", "2025_26"]  # Sex (M, F, U) in the same position

@@ -13,8 +13,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from helpers import ROOT, write_csv
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+SCRIPTS = ROOT / "scripts"
 
 
 def load_script(name: str) -> ModuleType:
@@ -31,31 +32,33 @@ def c903() -> ModuleType:
     return load_script("compare_903_reference")
 
 
-def write(folder: Path, name: str, rows: list[list[str]]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / name).open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-
-
 def clean_return(root: Path) -> Path:
     base = root / "2024_25_s1_e0" / "ssda903"
     for year in ("2024_25", "2023_24"):
-        write(base / year, "header.csv", [["CHILD", "SEX", "DOB"], ["1", "M", "01/01/2010"], ["2", "F", "01/01/2011"]])
-        write(
-            base / year,
-            "episodes.csv",
+        write_csv(
+            base / year / "header.csv",
+            [["CHILD", "SEX", "DOB"], ["1", "M", "01/01/2010"], ["2", "F", "01/01/2011"]],
+            lineterminator="\n",
+        )
+        write_csv(
+            base / year / "episodes.csv",
             [
                 ["CHILD", "DECOM", "DEC"],
                 ["1", "01/05/2024", "01/06/2024"],
                 ["1", "01/06/2024", ""],
                 ["2", "01/05/2024", ""],
             ],
+            lineterminator="\n",
         )
-        write(base / year, "uasc.csv", [["CHILD", "SEX", "DOB", "DUC"], ["2", "F", "01/01/2011", "01/01/2029"]])
-        write(
-            base / year,
-            "missing.csv",
+        write_csv(
+            base / year / "uasc.csv",
+            [["CHILD", "SEX", "DOB", "DUC"], ["2", "F", "01/01/2011", "01/01/2029"]],
+            lineterminator="\n",
+        )
+        write_csv(
+            base / year / "missing.csv",
             [["CHILD", "MISSING", "MIS_START", "MIS_END"], ["1", "M", "01/05/2024", "10/05/2024"]],
+            lineterminator="\n",
         )
     return base
 
@@ -95,10 +98,10 @@ def test_file_level_divergences_apply_only_where_their_cause_is(tmp_path: Path, 
     assert c903.triggered_codes(clean, "2024_25", False) == {}
     shared = c903.triggered_codes(clean, "2024_25", True)
     assert shared["359"] == "rule-365-fills-blank-dec" and "303" not in shared
-    write(
-        clean / "2023_24",
-        "uasc.csv",
+    write_csv(
+        clean / "2023_24" / "uasc.csv",
         [["CHILD", "SEX", "DOB", "DUC"], ["2", "F", "01/01/2011", ""], ["2", "F", "01/01/2011", ""]],
+        lineterminator="\n",
     )
     assert c903.triggered_codes(clean, "2024_25", False) == dict.fromkeys(
         ["303", "205A", "205B", "205C", "205D"], "uasc-flag-row-shift"

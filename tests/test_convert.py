@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import SAMPLES
 
 import validator
 from validator.convert import convert_xml
 from validator.schema import load_schema
-
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 def rule_findings(result: validator.Result) -> list[tuple[str, str | None, str | None, tuple[str, ...]]]:

@@ -20,17 +20,17 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import ROOT
 
 from validator.cli import main
 from validator.findings import INGEST_CODES
 from validator.outputs.csv_out import FORMULA_START
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = ROOT / "tests" / "corpus"
 MANIFEST = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
 CASES: list[dict[str, Any]] = MANIFEST["cases"]
 # Reading findings the manifest must list; the two notices about what was inferred come with most runs.
 READING_CODES = set(INGEST_CODES) - {"RETURN-INFERRED", "YEAR-INFERRED"}
-REPO = Path(__file__).resolve().parents[1]
 
 
 # --------------------------------------------------------------------------- cases generated at run time
@@ -214,7 +214,7 @@ SUBPROCESS_CASES = ["cin/billion_laughs", "ssda903/binary_junk", "ssda903/dob_ye
 def test_corpus_case_in_a_real_process_has_no_traceback(case_id: str, tmp_path: Path) -> None:
     case = next(c for c in CASES if c["id"] == case_id)
     inputs = _inputs(case, tmp_path)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run(
         [sys.executable, "-m", "validator", *_args(case, inputs, tmp_path / "out")],
         capture_output=True,

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import SAMPLES
 
 from validator.engine import model
 from validator.engine.runner import TableStore, group_reduce, run_rule
@@ -102,7 +103,7 @@ def test_rules_with_the_same_sequence_share_one_sort(monkeypatch: pytest.MonkeyP
     from validator.api import validate
     from validator.engine.runner import Sequence
 
-    samples = Path(__file__).resolve().parent.parent / "samples" / "ssda903"
+    samples = SAMPLES / "ssda903"
     dataset = validate([samples / "2024_25"], previous=[samples / "2023_24"], rules=["302"]).dataset
     assert dataset is not None
     sorts: list[tuple[str, ...]] = []

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers import SAMPLES
 from openpyxl.utils import get_column_letter
 
 import validator
@@ -20,7 +21,6 @@ from validator.ingest.csv_reader import identify_table, match_columns
 from validator.ingest.loader import InputError
 from validator.schema import load_schema
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 S903 = SAMPLES / "ssda903"
 HEADER = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
 

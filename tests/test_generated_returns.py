@@ -7,13 +7,14 @@ import csv
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 import validator
 from validator.engine.model import load_rules
 from validator.samples import generate_samples
 from validator.years import SUPPORTED_YEARS
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec"
+SPEC = ROOT.parent / "shared" / "spec"
 
 
 @pytest.mark.parametrize("year", SUPPORTED_YEARS["ssda903"])

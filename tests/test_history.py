@@ -9,7 +9,7 @@ import json
 import zipfile
 
 import pytest
-from helpers import flagged_rows, run_on
+from helpers import SAMPLES, flagged_rows, run_on
 
 from validator.dataset import Context, InputFile
 from validator.engine.model import RuleLoadError
@@ -219,11 +219,10 @@ def test_every_report_shows_unconfirmed_findings_apart() -> None:
 
 
 def test_a_return_without_older_years_gets_unconfirmed_care_leaver_findings_and_exit_0() -> None:
-    from pathlib import Path
 
     import validator
 
-    samples = Path(__file__).resolve().parent.parent / "samples" / "clean" / "ssda903"
+    samples = SAMPLES / "clean" / "ssda903"
     alone = validator.validate([samples / "2024_25"], year="2024_25", la="E09000027", rules=["1001", "1002"])
     assert alone.unconfirmed and {f.code for f in alone.unconfirmed} <= {"1001", "1002"}
     assert alone.count("error") == 0 and alone.exit_status() == 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ROOT, SAMPLES, write
 
 from validator.cli import main
 from validator.ingest.csv_reader import read_csv_file
@@ -26,20 +27,14 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "clean"
-CIN_XML = SAMPLES / "cin" / "cin_2024_25.xml"
-SSDA903_XML = SAMPLES / "ssda903" / "2024_25.xml"
-HEADER_CSV = SAMPLES / "ssda903" / "2024_25" / "header.csv"
+CLEAN = SAMPLES / "clean"
+CIN_XML = CLEAN / "cin" / "cin_2024_25.xml"
+SSDA903_XML = CLEAN / "ssda903" / "2024_25.xml"
+HEADER_CSV = CLEAN / "ssda903" / "2024_25" / "header.csv"
 SCHEMAS = [load_schema(r) for r in RETURN_TYPES]
 
 
 # --------------------------------------------------------------------------- any bytes: findings, not exceptions
-
-
-def _write(tmp: Path, name: str, data: bytes) -> Path:
-    path = tmp / name
-    path.write_bytes(data)
-    return path
 
 
 def _mutated(base: bytes) -> st.SearchStrategy[bytes]:
@@ -65,7 +60,7 @@ ANY_BYTES = st.binary(max_size=2048)
 
 @given(data=st.one_of(ANY_BYTES, _mutated(HEADER_CSV.read_bytes()[:2000])))
 def test_any_bytes_as_a_csv_file_give_findings_or_a_table(tmp_path_factory, data: bytes) -> None:
-    path = _write(tmp_path_factory.mktemp("csv"), "x.csv", data)
+    path = write(tmp_path_factory.mktemp("csv"), "x.csv", data)
     schema, raw, findings = read_csv_file(path, SCHEMAS)
     assert (schema is None) == (raw is None)
     assert raw is not None or findings
@@ -73,14 +68,14 @@ def test_any_bytes_as_a_csv_file_give_findings_or_a_table(tmp_path_factory, data
 
 @given(data=st.one_of(ANY_BYTES, _mutated(CIN_XML.read_bytes()[:3000])))
 def test_any_bytes_as_a_cin_xml_file_give_findings_or_tables(tmp_path_factory, data: bytes) -> None:
-    path = _write(tmp_path_factory.mktemp("cin"), "x.xml", data)
+    path = write(tmp_path_factory.mktemp("cin"), "x.xml", data)
     tables, findings = read_cin_xml(path, schema_year="2024_25")
     assert isinstance(tables, dict) and isinstance(findings, list)
 
 
 @given(data=st.one_of(ANY_BYTES, _mutated(SSDA903_XML.read_bytes()[:3000])))
 def test_any_bytes_as_an_ssda903_xml_file_give_findings_or_tables(tmp_path_factory, data: bytes) -> None:
-    path = _write(tmp_path_factory.mktemp("903"), "x.xml", data)
+    path = write(tmp_path_factory.mktemp("903"), "x.xml", data)
     tables, findings = read_ssda903_xml(path, schema_year="2024_25")
     assert isinstance(tables, dict) and isinstance(findings, list)
 
@@ -89,7 +84,7 @@ def test_any_bytes_as_an_ssda903_xml_file_give_findings_or_tables(tmp_path_facto
 def test_any_bytes_through_the_whole_loader_give_a_dataset_or_an_input_error(tmp_path_factory, data: bytes) -> None:
     folder = tmp_path_factory.mktemp("ret")
     for name in ("a.csv", "b.xml"):
-        _write(folder, name, data)
+        write(folder, name, data)
     for path in (folder / "a.csv", folder / "b.xml"):
         try:
             dataset = load_return([path], year="2024_25")
@@ -124,7 +119,7 @@ ALL_FORMATS = "console,json,csv,xlsx,html,junit,sarif"
 def test_the_whole_command_line_runs_with_sockets_disabled(no_network, tmp_path: Path, capsys) -> None:
     out = tmp_path / "reports"
     assert main(["validate", str(CIN_XML), "--format", ALL_FORMATS, "--output-dir", str(out)]) in (0, 1)
-    assert main(["validate", str(SAMPLES / "ssda903"), "--format", ALL_FORMATS, "--output-dir", str(out / "903")]) in (
+    assert main(["validate", str(CLEAN / "ssda903"), "--format", ALL_FORMATS, "--output-dir", str(out / "903")]) in (
         0,
         1,
     )
@@ -162,12 +157,12 @@ def _writes(opens: list[tuple[str, Any, int]]) -> list[str]:
 
 def test_inputs_are_never_opened_for_writing_and_reports_go_only_to_the_output(tmp_path: Path, capsys) -> None:
     global _OPENS
-    inputs = sorted(p for p in SAMPLES.rglob("*") if p.is_file())
+    inputs = sorted(p for p in CLEAN.rglob("*") if p.is_file())
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in inputs}
     out = tmp_path / "reports"
     _OPENS = []
     try:
-        main(["validate", str(SAMPLES / "ssda903"), "--previous", str(SAMPLES / "ssda903" / "2023_24"),
+        main(["validate", str(CLEAN / "ssda903"), "--previous", str(CLEAN / "ssda903" / "2023_24"),
               "--format", ALL_FORMATS, "--output-dir", str(out)])  # fmt: skip
         main(["validate", str(CIN_XML), "--format", "json,csv,xlsx", "--output-dir", str(out)])
         opens = list(_OPENS)
@@ -200,7 +195,7 @@ def test_json_reports_are_byte_identical_from_run_to_run(tmp_path: Path, capsys)
     runs = []
     for n in range(2):
         out = tmp_path / f"run{n}"
-        main(["validate", str(SAMPLES / "ssda903"), "--format", "json,xlsx", "--output-dir", str(out)])
+        main(["validate", str(CLEAN / "ssda903"), "--format", "json,xlsx", "--output-dir", str(out)])
         main(["validate", str(CIN_XML), "--format", "json", "--output-dir", str(out)])
         runs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     capsys.readouterr()
@@ -261,7 +256,7 @@ def test_xml_is_streamed_record_by_record_never_held_whole(tmp_path: Path, monke
 
 # --------------------------------------------------------------------------- terminal text (issue 14, defect 5)
 
-CORPUS_903 = Path(__file__).resolve().parent / "corpus" / "ssda903"
+CORPUS_903 = ROOT / "tests" / "corpus" / "ssda903"
 MARKUP = "[/x]"
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9b31m"  # set the window title, clear the screen, a C1 CSI
 
@@ -594,7 +589,7 @@ def test_a_cache_folder_others_may_write_to_is_not_used(tmp_path: Path, monkeypa
 
 # --------------------------------------------------------------------------- convert tells what it could not read (6)
 
-CORPUS_CIN = Path(__file__).resolve().parent / "corpus" / "cin"
+CORPUS_CIN = ROOT / "tests" / "corpus" / "cin"
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from helpers import ROOT, SAMPLES
 
 import validator
 from validator.dataset import Context, Dataset, Table
@@ -27,28 +28,11 @@ from validator.outputs.html import render_html
 from validator.result import Result, RuleStatus
 from validator.schema import load_schema
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def ssda_result() -> Result:
-    return validator.validate(
-        [SAMPLES / "ssda903" / "2024_25"],
-        year="2024_25",
-        la="E09000027",
-        previous=[SAMPLES / "ssda903" / "2023_24"],
-    )
-
-
-@pytest.fixture(scope="module")
-def cin_result() -> Result:
-    return validator.validate([SAMPLES / "cin" / "cin_2024_25.xml"])
 
 
 @pytest.fixture(scope="module")
@@ -149,27 +133,33 @@ def embedded_data(page: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- content
 
 
-def test_the_page_holds_the_summary_and_the_data(ssda_result: Result) -> None:
-    page = render_html(ssda_result)
+def test_the_page_holds_the_summary_and_the_data(ssda903_sample: Result) -> None:
+    page = render_html(ssda903_sample)
     assert page.startswith("<!DOCTYPE html>")
-    for text in ("2024_25", "E09000027", "SSDA903", ssda_result.tool["version"], "samples/ssda903/2023_24/header.csv"):
+    for text in (
+        "2024_25",
+        "E09000027",
+        "SSDA903",
+        ssda903_sample.tool["version"],
+        "samples/ssda903/2023_24/header.csv",
+    ):
         assert text in page
     for severity in ("error", "query", "notice"):
-        assert f'data-count="{severity}">{ssda_result.count(severity):,}<' in page
-    assert f'data-count="rules_run">{len(ssda_result.rules_run):,}<' in page
+        assert f'data-count="{severity}">{ssda903_sample.count(severity):,}<' in page
+    assert f'data-count="rules_run">{len(ssda903_sample.rules_run):,}<' in page
     data = embedded_data(page)
-    assert len(data["findings"]) == len(ssda_result.findings)
+    assert len(data["findings"]) == len(ssda903_sample.findings)
     strings = data["strings"]
-    assert sorted(strings[f[0]] for f in data["findings"]) == sorted(f.code for f in ssda_result.findings)
-    assert sum(g["count"] for g in data["groups"]) == len(ssda_result.findings)
+    assert sorted(strings[f[0]] for f in data["findings"]) == sorted(f.code for f in ssda903_sample.findings)
+    assert sum(g["count"] for g in data["groups"]) == len(ssda903_sample.findings)
     # Groups lead with errors, then queries, then notices.
     order = [g["severity"] for g in data["groups"]]
     assert order == sorted(order, key=["error", "query", "notice"].index)
     # Every child with a finding has its records embedded (and, the return being small, every other child too).
-    children = {f.child for f in ssda_result.findings if f.child}
+    children = {f.child for f in ssda903_sample.findings if f.child}
     assert children <= set(data["records"])
     episodes = next(i for i, t in enumerate(data["tables"]) if t["name"] == "Episodes")
-    flagged = next(f for f in ssda_result.findings if f.code == "142")
+    flagged = next(f for f in ssda903_sample.findings if f.code == "142")
     rows = data["records"][flagged.child][str(episodes)]
     record = next(r for r in rows if r[0] == flagged.row)
     assert record[2] == flagged.line
@@ -188,8 +178,8 @@ def test_the_page_shows_return_level_not_run_and_crashed_sections() -> None:
     assert "ValueError: boom" in page
 
 
-def test_the_page_is_self_contained(ssda_result: Result, cin_result: Result) -> None:
-    for result in (ssda_result, cin_result):
+def test_the_page_is_self_contained(ssda903_sample: Result, cin_sample: Result) -> None:
+    for result in (ssda903_sample, cin_sample):
         page = render_html(result)
         links = re.findall(r"""\b(?:src|href|action)\s*=\s*["']?([^"'\s>]*)""", page, re.I)
         assert links, "expected in-page links"
@@ -210,10 +200,10 @@ def test_values_are_escaped(hostile_result: Result) -> None:
     assert any(SCRIPT in (f[8] or []) for f in data["findings"])
 
 
-def test_to_dict_leaves_the_dataset_out(ssda_result: Result) -> None:
-    assert ssda_result.dataset is not None
-    assert "dataset" not in ssda_result.to_dict()
-    json.dumps(ssda_result.to_dict())
+def test_to_dict_leaves_the_dataset_out(ssda903_sample: Result) -> None:
+    assert ssda903_sample.dataset is not None
+    assert "dataset" not in ssda903_sample.to_dict()
+    json.dumps(ssda903_sample.to_dict())
 
 
 def test_a_report_without_records_still_renders() -> None:
@@ -295,17 +285,17 @@ def _cell_column(page: Any, cell: Any) -> str:
     )
 
 
-def test_browser_shows_the_counts_and_filters_to_one_rule(browser: Any, ssda_result: Result, tmp_path: Path) -> None:
-    opened = Opened(browser, _write(tmp_path, "ssda903.html", ssda_result))
+def test_browser_shows_the_counts_and_filters_to_one_rule(browser: Any, ssda903_sample: Result, tmp_path: Path) -> None:
+    opened = Opened(browser, _write(tmp_path, "ssda903.html", ssda903_sample))
     page = opened.page
     for severity in ("error", "query", "notice"):
-        assert page.inner_text(f'[data-count="{severity}"]') == f"{ssda_result.count(severity):,}"
-    total = len(ssda_result.findings)
+        assert page.inner_text(f'[data-count="{severity}"]') == f"{ssda903_sample.count(severity):,}"
+    total = len(ssda903_sample.findings)
     assert f"of {total:,} findings" in page.inner_text("#f-status")
     assert len(_finding_rows(page)) == total
 
     page.select_option("#f-rule", "142")
-    expected = sum(1 for f in ssda_result.findings if f.code == "142")
+    expected = sum(1 for f in ssda903_sample.findings if f.code == "142")
     assert f"of {expected:,} findings (filtered from {total:,})" in page.inner_text("#f-status")
     rows = _finding_rows(page)
     assert len(rows) == expected and {r["code"] for r in rows} == {"142"}
@@ -313,7 +303,7 @@ def test_browser_shows_the_counts_and_filters_to_one_rule(browser: Any, ssda_res
     # Clear, then filter by child through the search box, using the keyboard only.
     page.click("#f-clear")
     expect(page.locator("#f-status")).to_contain_text(f"of {total:,} findings")
-    child = next(f.child for f in ssda_result.findings if f.code == "302")
+    child = next(f.child for f in ssda903_sample.findings if f.code == "302")
     page.focus("#f-child")
     page.keyboard.type(child)
     expect(page.locator("#f-status")).to_contain_text("filtered")
@@ -323,7 +313,9 @@ def test_browser_shows_the_counts_and_filters_to_one_rule(browser: Any, ssda_res
     # The severity boxes filter too.
     page.click("#f-clear")
     page.uncheck("input[name=severity][value=error]")
-    assert {r["code"] for r in _finding_rows(page)} <= {f.code for f in ssda_result.findings if f.severity != "error"}
+    assert {r["code"] for r in _finding_rows(page)} <= {
+        f.code for f in ssda903_sample.findings if f.severity != "error"
+    }
 
     # "Show" beside a rule filters to it.
     page.click("button.show-rule[data-code='388']")
@@ -333,11 +325,11 @@ def test_browser_shows_the_counts_and_filters_to_one_rule(browser: Any, ssda_res
     assert (tmp_path / "report.png").stat().st_size > 10_000
 
 
-def test_browser_child_view_highlights_the_offending_cell(browser: Any, ssda_result: Result, tmp_path: Path) -> None:
-    opened = Opened(browser, _write(tmp_path, "ssda903.html", ssda_result))
+def test_browser_child_view_highlights_the_offending_cell(browser: Any, ssda903_sample: Result, tmp_path: Path) -> None:
+    opened = Opened(browser, _write(tmp_path, "ssda903.html", ssda903_sample))
     page = opened.page
     page.select_option("#f-rule", "142")
-    flagged = next(f for f in ssda_result.findings if f.code == "142")
+    flagged = next(f for f in ssda903_sample.findings if f.code == "142")
     link = page.locator("#f-body a.child-link").first
     assert link.inner_text() == flagged.child
     link.focus()
@@ -358,7 +350,7 @@ def test_browser_child_view_highlights_the_offending_cell(browser: Any, ssda_res
     assert others.count() == 0
 
     # A cross-table field (302 compares DECOM with Header.DOB) marks the other table's column as related.
-    child_302 = next(f for f in ssda_result.findings if f.code == "302")
+    child_302 = next(f for f in ssda903_sample.findings if f.code == "302")
     page.evaluate(f"location.hash = '#child={child_302.child}'")
     expect(page.locator("#child-h")).to_have_text(f"Child {child_302.child}")
     related = page.locator("#child .records:has(h4:text-matches('^Header \\\\(')) td.rel")
@@ -387,16 +379,16 @@ def _docs_screenshots(page: Any, child: str) -> None:
     page.locator("#child").screenshot(path=str(out / "html-report-child.png"))
 
 
-def test_browser_cin_child_view(browser: Any, cin_result: Result, tmp_path: Path) -> None:
-    flagged = next(f for f in cin_result.findings if f.code == "8866")
-    opened = Opened(browser, _write(tmp_path, "cin.html", cin_result), f"#child={flagged.child}")
+def test_browser_cin_child_view(browser: Any, cin_sample: Result, tmp_path: Path) -> None:
+    flagged = next(f for f in cin_sample.findings if f.code == "8866")
+    opened = Opened(browser, _write(tmp_path, "cin.html", cin_sample), f"#child={flagged.child}")
     page = opened.page
     page.wait_for_selector("#child:not([hidden])")
     row = page.locator("#child tr.flagged:has(th.flags:text-is('8866'))")
     assert row.count() == 1
     cells = row.locator("td.hl")
     assert {_cell_column(page, cells.nth(i)) for i in range(cells.count())} == set(flagged.fields)
-    assert f"of {len(cin_result.findings):,} findings" in page.inner_text("#f-status")
+    assert f"of {len(cin_sample.findings):,} findings" in page.inner_text("#f-status")
     opened.check_clean()
 
 
@@ -450,11 +442,11 @@ def test_browser_fifty_thousand_findings(browser: Any, tmp_path: Path) -> None:
     opened.check_clean()
 
 
-def test_every_child_of_the_return_has_a_child_view(ssda_result: Result) -> None:
-    data = embedded_data(render_html(ssda_result))
-    assert ssda_result.dataset is not None
-    with_findings = {f.child for f in ssda_result.findings if f.child}
-    header = ssda_result.dataset.tables["Header"].df
+def test_every_child_of_the_return_has_a_child_view(ssda903_sample: Result) -> None:
+    data = embedded_data(render_html(ssda903_sample))
+    assert ssda903_sample.dataset is not None
+    with_findings = {f.child for f in ssda903_sample.findings if f.child}
+    header = ssda903_sample.dataset.tables["Header"].df
     without = sorted(set(header["CHILD"].dropna().astype(str)) - with_findings)
     assert without, "the samples should have children without findings"
     assert data["meta"]["every_child"] is True
@@ -462,10 +454,10 @@ def test_every_child_of_the_return_has_a_child_view(ssda_result: Result) -> None
         assert child in data["records"], child
 
 
-def test_a_pseudonymised_report_holds_the_records_of_children_with_findings_only(ssda_result: Result) -> None:
+def test_a_pseudonymised_report_holds_the_records_of_children_with_findings_only(ssda903_sample: Result) -> None:
     from validator.redact import redact_result
 
-    redacted = redact_result(ssda_result, b"test key")
+    redacted = redact_result(ssda903_sample, b"test key")
     data = embedded_data(render_html(redacted))
     assert data["meta"]["every_child"] is False
     assert set(data["records"]) == {f.child for f in redacted.findings if f.child}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import write
 
 from validator import validate
 from validator.ingest.loader import load_return
@@ -46,14 +47,13 @@ DOC = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def write(tmp_path: Path, referral: str = "2024-04-20", text: str | None = None) -> Path:
-    path = tmp_path / "cin.xml"
-    path.write_text(text if text is not None else DOC.replace("{referral}", referral), encoding="utf-8")
-    return path
+def write_doc(tmp_path: Path, referral: str = "2024-04-20", text: str | None = None) -> Path:
+    """DOC with the referral date given (or the text given) as cin.xml."""
+    return write(tmp_path, "cin.xml", text if text is not None else DOC.replace("{referral}", referral))
 
 
 def test_tables_have_full_parent_keys_and_every_repeated_value(tmp_path: Path) -> None:
-    dataset = load_return([write(tmp_path)])
+    dataset = load_return([write_doc(tmp_path)])
     t = {name: table.df for name, table in dataset.tables.items()}
     assert dataset.context.year == "2024_25" and str(dataset.context.reference_date) == "2025-03-31"
     assert list(t["ChildIdentifiers"]["LAchildID"]) == ["C1", "C2"]
@@ -83,7 +83,7 @@ def test_a_repeated_child_keeps_its_episodes_apart(tmp_path: Path) -> None:
     </Child>
   </Children>"""
     text = DOC.replace("{referral}", "2024-04-20").replace("  </Children>", again)
-    dataset = load_return([write(tmp_path, text=text)])
+    dataset = load_return([write_doc(tmp_path, text=text)])
     cin = dataset.tables["CINdetails"].df
     assert cin[["LAchildID", "CINdetailsID"]].values.tolist() == [["C1", 1], ["C1", 2], ["C2", 1], ["C1", 3]]
     assessments = dataset.tables["Assessments"].df
@@ -93,7 +93,7 @@ def test_a_repeated_child_keeps_its_episodes_apart(tmp_path: Path) -> None:
 
 
 def test_schema_violations_have_lines_and_plain_words_and_rules_still_get_the_data(tmp_path: Path) -> None:
-    dataset = load_return([write(tmp_path, referral="2024-13-01")])
+    dataset = load_return([write_doc(tmp_path, referral="2024-13-01")])
     (finding,) = [f for f in dataset.findings if f.code == "XML-SCHEMA"]
     assert finding.line == 12 and finding.child == "C1"
     assert "CINreferralDate '2024-13-01' is not a valid date" in finding.message
@@ -104,7 +104,7 @@ def test_schema_violations_have_lines_and_plain_words_and_rules_still_get_the_da
 def test_a_truncated_file_keeps_the_children_read_before_the_break(tmp_path: Path) -> None:
     text = DOC.replace("{referral}", "2024-04-20")
     cut = text.index("<Child>", text.index("</Child>"))
-    tables, findings = read_cin_xml(write(tmp_path, text=text[: cut + 40]))
+    tables, findings = read_cin_xml(write_doc(tmp_path, text=text[: cut + 40]))
     assert [f.code for f in findings] == ["XML-MALFORMED"]
     assert findings[0].line is not None
     assert tables["ChildIdentifiers"].columns["LAchildID"] == ["C1"]
@@ -114,12 +114,12 @@ def test_entity_declarations_are_refused(tmp_path: Path) -> None:
     bomb = (
         '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><Message>&b;</Message>'
     )
-    tables, findings = read_cin_xml(write(tmp_path, text=bomb))
+    tables, findings = read_cin_xml(write_doc(tmp_path, text=bomb))
     assert [f.code for f in findings] == ["XML-UNSAFE"] and tables == {}
 
 
 def test_wrong_root_is_named(tmp_path: Path) -> None:
-    _tables, findings = read_cin_xml(write(tmp_path, text="<Return><Children/></Return>"))
+    _tables, findings = read_cin_xml(write_doc(tmp_path, text="<Return><Children/></Return>"))
     assert [f.code for f in findings] == ["XML-ROOT"]
     assert "<Return>" in findings[0].message and "<Message>" in findings[0].message
 
@@ -128,7 +128,7 @@ def test_cin_as_flattened_csv_tables_gives_the_same_findings_as_the_xml(tmp_path
     from validator import validate
     from validator.convert import convert_xml
 
-    xml = write(tmp_path, referral="2024-06-15")  # after the assessment started: 1103 fires
+    xml = write_doc(tmp_path, referral="2024-06-15")  # after the assessment started: 1103 fires
     csv_dir = tmp_path / "csv"
     written = convert_xml([xml], csv_dir).written
     assert {p.name for p in written} >= {"cin_ChildIdentifiers.csv", "cin_CINdetails.csv", "cin_Reviews.csv"}
@@ -150,6 +150,6 @@ def test_a_parse_error_names_this_files_problem_not_an_earlier_documents(tmp_pat
     text = DOC.replace("{referral}", "2024-04-20").replace(
         "<Ethnicity>WBRI</Ethnicity>", "<Ethnicity>&nbsp;</Ethnicity>"
     )
-    _, findings = read_cin_xml(write(tmp_path, text=text))
+    _, findings = read_cin_xml(write_doc(tmp_path, text=text))
     (malformed,) = [f for f in findings if f.code == "XML-MALFORMED"]
     assert "line 10: the XML is not well formed (Entity 'nbsp' not defined)" in malformed.message

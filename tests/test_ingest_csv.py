@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import SAMPLES, write
 
 from validator.ingest.csv_reader import read_csv_file
 from validator.ingest.loader import InputError, load_return
@@ -15,19 +16,13 @@ HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
 EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 
 
-def write(folder: Path, name: str, text: str, encoding: str = "utf-8", bom: bytes = b"") -> Path:
-    path = folder / name
-    path.write_bytes(bom + text.encode(encoding))
-    return path
-
-
 def codes(dataset) -> list[str]:
     return [f.code for f in dataset.findings]
 
 
 def test_bom_extra_column_lower_case_headers_and_iso_dates_are_read_with_notices(tmp_path: Path) -> None:
     text = "child,sex,dob,ethnic,upn,mother,mc_dob,Team\r\nC1,M,2015-03-01,WBRI,UN1,,,North\r\nC2,F,01/02/2014,WBRI,UN2,,,South\r\n"
-    write(tmp_path, "export.csv", text, bom=codecs.BOM_UTF8)
+    write(tmp_path, "export.csv", codecs.BOM_UTF8 + text.encode())
     dataset = load_return([tmp_path], year="2024_25")
     header = dataset.tables["Header"].df
     assert list(header["CHILD"]) == ["C1", "C2"]
@@ -67,7 +62,7 @@ def test_an_unparseable_date_is_a_finding_with_file_line_column_and_value(tmp_pa
 def test_other_encodings(tmp_path: Path, encoding: str, bom: bytes, label: str) -> None:
     sep = "\t" if encoding.startswith("utf-16") else ","  # Excel's "Unicode text" is tab separated
     text = f"{HEADER.replace(',', sep)}\r\nC1{sep}1{sep}01/02/2015{sep}WBRI{sep}UN1{sep}{sep}\r\nCé{sep}2{sep}01/02/2015{sep}WBRI{sep}UN1{sep}{sep}\r\n"
-    write(tmp_path, "h.txt", text, encoding=encoding, bom=bom)
+    write(tmp_path, "h.txt", bom + text.encode(encoding))
     dataset = load_return([tmp_path], year="2023_24")
     assert list(dataset.tables["Header"].df["CHILD"]) == ["C1", "Cé"]
     (note,) = [f for f in dataset.findings if f.code == "FILE-ENCODING"]
@@ -160,7 +155,7 @@ def test_csv_header_gets_the_uasc_flag_from_the_uasc_table(tmp_path: Path) -> No
 def test_a_table_of_the_other_return_is_named_as_such() -> None:
     from validator.schema import load_schema
 
-    path = Path(__file__).resolve().parents[1] / "samples/ssda903/2024_25/episodes.csv"
+    path = SAMPLES / "ssda903/2024_25/episodes.csv"
     _, raw, findings = read_csv_file(path, [load_schema("cin")])
     (finding,) = findings
     assert raw is None and finding.code == "FILE-UNKNOWN-TABLE"

@@ -6,8 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 
 
 def test_wheel_contains_rules_and_schemas(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 import validator
 from validator.ingest.loader import load_return
@@ -15,7 +16,6 @@ from validator.preview import build_preview, previous_dataset
 from validator.preview.model import Convention
 from validator.preview.render import measures_csv, render_workbook, table_csv
 
-ROOT = Path(__file__).resolve().parents[1]
 CURRENT = ROOT / "samples" / "ssda903" / "2024_25"
 TABLE_FILES = sorted(p.name for p in CURRENT.glob("*.csv"))
 

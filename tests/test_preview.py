@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers import ROOT, SAMPLES, write
 
 from validator.cli import main
 from validator.codelists import codes_for
@@ -20,16 +21,14 @@ from validator.preview.groups import Breakdown, CodeGroup
 from validator.preview.model import Measure, count, percent
 from validator.reference.postcodes import open_postcode_lookup
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "samples"
 EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
 
 
-def write(folder: Path, files: dict[str, list[str]]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+def write_return(folder: Path, files: dict[str, list[str]]) -> Path:
+    """One file per table, each given as its lines."""
     for name, lines in files.items():
-        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write(folder, name, "\n".join(lines) + "\n")
     return folder
 
 
@@ -39,8 +38,8 @@ def ep(child: str, decom: str, rne: str, ls: str, place: str, dec: str = "", rec
 
 
 def preview_903(tmp_path: Path, files: dict[str, list[str]], previous: dict[str, list[str]] | None = None):
-    current = write(tmp_path / "2024_25", files)
-    prev = [[write(tmp_path / "2023_24", previous)]] if previous else []
+    current = write_return(tmp_path / "2024_25", files)
+    prev = [[write_return(tmp_path / "2023_24", previous)]] if previous else []
     dataset = load_return([current], return_type="ssda903", year="2024_25", previous=prev)
     return build_preview(dataset, previous_dataset(dataset))
 
@@ -373,7 +372,7 @@ def test_placed_outside_the_la_and_more_than_20_miles_from_home(tmp_path: Path) 
         row("G5", "", "SW13 8QZ"),  # no home postcode: distance not known
         row("G6", "SW13 0WA", "SW13 8QZ"),
     ]
-    current = write(tmp_path / "2024_25", {"episodes.csv": episodes})
+    current = write_return(tmp_path / "2024_25", {"episodes.csv": episodes})
     dataset = load_return([current], return_type="ssda903", year="2024_25", la="E09000027")
     dataset.postcodes = open_postcode_lookup(None)  # the ONS data shipped with the tool
     p = build_preview(dataset)
@@ -410,8 +409,8 @@ DETAILS += "DateOfInitialCPC,ReferralNFA"
 
 
 def preview_cin(tmp_path: Path, files: dict[str, list[str]], previous: dict[str, list[str]] | None = None):
-    current = write(tmp_path / "now", files)
-    prev = [[write(tmp_path / "before", previous)]] if previous else []
+    current = write_return(tmp_path / "now", files)
+    prev = [[write_return(tmp_path / "before", previous)]] if previous else []
     dataset = load_return([current], return_type="cin", year="2024_25", previous=prev)
     return build_preview(dataset, previous_dataset(dataset))
 
@@ -768,11 +767,11 @@ def _population_long(folder: Path) -> Path:
 
 
 def test_rates_per_10000_children_from_ons_estimates(tmp_path: Path, capsys) -> None:
-    current = write(
+    current = write_return(
         tmp_path / "2024_25",
         {"episodes.csv": [EPISODES, *[ep(f"K{n}", "01/01/2024", "S", "C2", "U1") for n in range(90)]]},
     )
-    last = write(
+    last = write_return(
         tmp_path / "2023_24",
         {"episodes.csv": [EPISODES, *[ep(f"K{n}", "01/01/2024", "S", "C2", "U1") for n in range(60)]]},
     )
@@ -800,7 +799,7 @@ def test_population_wide_layout_single_figure_and_suppressed_rate(tmp_path: Path
     )
     population = load_population(wide, None, "2024_25")  # one area: --la not needed
     assert population.area == "E09000027" and population.children == {2024: 9000.0}
-    current = write(tmp_path / "now", {"episodes.csv": [EPISODES, ep("K1", "01/01/2024", "S", "C2", "U1")]})
+    current = write_return(tmp_path / "now", {"episodes.csv": [EPISODES, ep("K1", "01/01/2024", "S", "C2", "U1")]})
     p = build_preview(load_return([current], return_type="ssda903", year="2024_25"), None, population)
     assert Convention().value(p.measure("cla_31_march_rate")) == "c"  # 1 child
     assert Convention().denominator(p.measure("cla_31_march_rate")) == 9000  # the population is not suppressed

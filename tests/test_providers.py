@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from helpers import SAMPLES, write_csv
 
 from validator.api import validate
 from validator.cli import main
@@ -18,7 +19,7 @@ from validator.reference.providers import provider_rows, read_providers
 
 PROVIDER_RULES = {"219", "221", "224", "227", "228", "229", "1008"}
 REASON = "needs the Ofsted provider list: give --providers FILE"
-SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "clean" / "ssda903"
+SAMPLE = SAMPLES / "clean" / "ssda903"
 
 # The combined list's layout (sheet "Providers", header below a title row) and the children's homes list's.
 COMBINED = ["Local authority", "URN", "Provider type", "Registration status", "Deregistration date", "Placement code"]
@@ -35,12 +36,6 @@ def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
         for row in rows:
             sheet.append(row)
     book.save(path)
-    return path
-
-
-def write_csv(path: Path, rows: list[list[object]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
     return path
 
 

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import SAMPLES
 
 from validator.api import validate
 from validator.batch import jobs_for, parse_scheduler, validate_many
@@ -17,7 +18,6 @@ from validator.cli import main
 from validator.ingest.loader import InputError
 from validator.regional import read_manifest, region_returns
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SSDA = SAMPLES / "ssda903"
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import openpyxl
 import pytest
+from helpers import ROOT
 from lxml import etree
 from rich.console import Console
 
@@ -38,7 +39,6 @@ from validator.result import Result, RuleStatus
 from validator.schema import load_schema
 from validator.split import split_result
 
-ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
 SSDA903 = ["samples/ssda903/2024_25", "--previous", "samples/ssda903/2023_24", "--year", "2024_25", "--la", "E09000027"]
 CIN = "samples/cin/cin_2024_25.xml"
@@ -52,18 +52,6 @@ def _in_root(request):
     mp.chdir(ROOT)
     yield
     mp.undo()
-
-
-@pytest.fixture(scope="module")
-def ssda903() -> Result:
-    return validator.validate(
-        ["samples/ssda903/2024_25"], year="2024_25", la="E09000027", previous=["samples/ssda903/2023_24"]
-    )
-
-
-@pytest.fixture(scope="module")
-def cin() -> Result:
-    return validator.validate([CIN])
 
 
 def context() -> Context:
@@ -115,8 +103,8 @@ def xlsx_text(data: bytes) -> str:
 # ------------------------------------------------------------------------------------------------- xlsx
 
 
-def test_workbook_has_real_tables_frozen_headers_and_the_findings(ssda903: Result) -> None:
-    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(ssda903)))
+def test_workbook_has_real_tables_frozen_headers_and_the_findings(ssda903_sample: Result) -> None:
+    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(ssda903_sample)))
     assert wb.sheetnames == ["Summary", "Figures", "Rules", "Children", "Return-level"]
     for ws in wb.worksheets:
         assert ws.freeze_panes in ("A2", "B2", "C2"), ws.title
@@ -128,7 +116,7 @@ def test_workbook_has_real_tables_frozen_headers_and_the_findings(ssda903: Resul
 
     summary = {r["Item"]: r["Value"] for r in sheet_rows(wb["Summary"])}
     assert summary["Year"] == "2024_25" and summary["LA"] == "E09000027"
-    assert summary["Errors"] == ssda903.count("error") and summary["Rules run"] == len(ssda903.rules_run)
+    assert summary["Errors"] == ssda903_sample.count("error") and summary["Rules run"] == len(ssda903_sample.rules_run)
     assert summary["Collection start"] == dt.datetime(2024, 4, 1)  # an Excel date, not text
     assert summary["Tool"] == f"cscvalidate {validator.__version__}"
     assert "rule files" in summary["Ruleset"]
@@ -139,7 +127,9 @@ def test_workbook_has_real_tables_frozen_headers_and_the_findings(ssda903: Resul
     assert rules["102"]["Status"] == "run" and rules["102"]["Findings"] == 0
 
     children = sheet_rows(wb["Children"])
-    assert len(children) == sum(1 for f in ssda903.findings if f.child is not None or f.level in ("record", "child"))
+    assert len(children) == sum(
+        1 for f in ssda903_sample.findings if f.child is not None or f.level in ("record", "child")
+    )
     (row,) = [r for r in children if r["Code"] == "142"]
     assert (row["Child"], row["Table"], row["Line"], row["File"]) == (
         "4696526",
@@ -178,14 +168,14 @@ def test_codes_stay_text_and_formulas_are_neutralised_in_the_workbook() -> None:
         assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
 
 
-def test_workbook_is_deterministic_and_has_no_timestamps(ssda903: Result) -> None:
-    first = render_xlsx(ssda903)
-    assert first == render_xlsx(ssda903)
+def test_workbook_is_deterministic_and_has_no_timestamps(ssda903_sample: Result) -> None:
+    first = render_xlsx(ssda903_sample)
+    assert first == render_xlsx(ssda903_sample)
     with zipfile.ZipFile(io.BytesIO(first)) as z:
         core = z.read("docProps/core.xml").decode()
         assert "created" not in core and "modified" not in core
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
-    stamped = render_xlsx(ssda903, timestamp=dt.datetime(2025, 5, 1, 9, 30))
+    stamped = render_xlsx(ssda903_sample, timestamp=dt.datetime(2025, 5, 1, 9, 30))
     assert "2025-05-01T09:30:00Z" in xlsx_text(stamped)
 
 
@@ -203,18 +193,18 @@ def junit_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(TESTS / "junit.xsd")))
 
 
-def test_junit_follows_the_schema_one_case_per_rule(ssda903: Result) -> None:
-    doc = etree.fromstring(render_junit(ssda903).encode())
+def test_junit_follows_the_schema_one_case_per_rule(ssda903_sample: Result) -> None:
+    doc = etree.fromstring(render_junit(ssda903_sample).encode())
     assert junit_schema().validate(doc.getroottree()), junit_schema().error_log
     rules_suite, files_suite = doc.findall("testsuite")
     cases = rules_suite.findall("testcase")
-    assert len(cases) == len(ssda903.rules) == int(rules_suite.get("tests"))
+    assert len(cases) == len(ssda903_sample.rules) == int(rules_suite.get("tests"))
     (case,) = [c for c in cases if c.get("name").startswith("142 ")]
     (failure,) = case.findall("failure")
     assert failure.get("message").startswith(
         "1 of 1: child 4696526; Episodes row 57; samples/ssda903/2024_25/episodes.csv line 59"
     )
-    assert int(rules_suite.get("failures")) == len({f.code for f in ssda903.findings if f.severity == "error"})
+    assert int(rules_suite.get("failures")) == len({f.code for f in ssda903_sample.findings if f.severity == "error"})
     assert {c.get("name").split()[0] for c in files_suite.findall("testcase")} == {"DATE-FORMAT", "RETURN-INFERRED"}
     assert int(doc.get("tests")) == len(cases) + len(files_suite.findall("testcase"))
 
@@ -250,7 +240,7 @@ def sarif_validator() -> jsonschema.Draft7Validator:
 
 @pytest.mark.parametrize("which", ["ssda903", "cin"])
 def test_sarif_follows_the_schema_with_rules_results_and_locations(which: str, request) -> None:
-    result: Result = request.getfixturevalue(which)
+    result: Result = request.getfixturevalue(f"{which}_sample")
     doc = json.loads(render_sarif(result))
     errors = sorted(sarif_validator().iter_errors(doc), key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
@@ -286,7 +276,7 @@ def test_sarif_reports_rules_not_run_and_crashed() -> None:
 # ------------------------------------------------------------------------------------- the command line
 
 
-def test_several_formats_in_one_run_one_file_each(tmp_path: Path, ssda903: Result, capsys) -> None:
+def test_several_formats_in_one_run_one_file_each(tmp_path: Path, ssda903_sample: Result, capsys) -> None:
     out = tmp_path / "reports"
     status = main(["validate", *SSDA903, "--format", ",".join(FILE_FORMATS), "--output-dir", str(out)])
     _, err = capsys.readouterr()
@@ -296,7 +286,7 @@ def test_several_formats_in_one_run_one_file_each(tmp_path: Path, ssda903: Resul
     assert {p.name for p in out.iterdir()} == expected
     written = "".join(err.split())  # rich folds long paths at the terminal's width
     assert all(f"reportwrittento{out / name}" in written for name in expected)
-    assert json.loads((out / f"{stem}.json").read_text(encoding="utf-8")) == ssda903.to_dict()
+    assert json.loads((out / f"{stem}.json").read_text(encoding="utf-8")) == ssda903_sample.to_dict()
     header = next(csv.reader(io.StringIO((out / f"{stem}.csv").read_text(encoding="utf-8"))))
     assert header[0] == "code"
     assert openpyxl.load_workbook(out / f"{stem}.xlsx").sheetnames[0] == "Summary"
@@ -314,17 +304,17 @@ def test_one_format_to_a_pipe_is_only_the_report(capsys) -> None:
     assert json.loads(out)["version"] == "2.1.0"
 
 
-def test_the_reports_carry_the_figures_dfe_will_derive(ssda903: Result) -> None:
+def test_the_reports_carry_the_figures_dfe_will_derive(ssda903_sample: Result) -> None:
     from validator.preview import figures_of
 
-    wanted = figures_of(ssda903).measure("cla_31_march")  # worked out as `preview` does (tests/test_preview.py)
-    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(ssda903)))
+    wanted = figures_of(ssda903_sample).measure("cla_31_march")  # worked out as `preview` does (tests/test_preview.py)
+    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(ssda903_sample)))
     rows = {r[1]: r for r in wb["Figures"].iter_rows(min_row=2, values_only=True)}
     header = [c.value for c in wb["Figures"][1]]
     assert header[5] == "2023_24"  # last year's figures beside this year's
     row = rows["Children looked after at 31 March"]
     assert row[2] == wanted.numerator and row[5] == wanted.previous_numerator
-    page = render(ssda903, "html").decode("utf-8")
+    page = render(ssda903_sample, "html").decode("utf-8")
     assert 'id="figures"' in page and "Children looked after at 31 March" in page and "2023_24" in page
 
 
@@ -388,7 +378,7 @@ def test_a_report_never_overwrites_an_input(tmp_path: Path, capsys) -> None:
 
 
 def test_split_by_a_worker_column_gives_each_worker_only_their_children(
-    tmp_path: Path, ssda903: Result, capsys
+    tmp_path: Path, ssda903_sample: Result, capsys
 ) -> None:
     data = tmp_path / "return"
     data.mkdir()
@@ -429,11 +419,11 @@ def test_split_by_a_worker_column_gives_each_worker_only_their_children(
     assert without_child[0] == without_child[1] == without_child[2]
     assert {f["code"] for f in without_child[0]} >= {"COLUMN-EXTRA", "DATE-FORMAT"}
     # every child with a finding is in some report (the sample's findings, as the Worker column changes none)
-    assert seen == {f.child for f in ssda903.findings if f.child is not None}
+    assert seen == {f.child for f in ssda903_sample.findings if f.child is not None}
 
 
-def test_split_parts_hold_only_their_own_childrens_records(ssda903: Result) -> None:
-    parts = split_result(ssda903, "SEX")
+def test_split_parts_hold_only_their_own_childrens_records(ssda903_sample: Result) -> None:
+    parts = split_result(ssda903_sample, "SEX")
     assert [p.value for p in parts] == sorted(p.value for p in parts)
     for part in parts:
         header = part.result.dataset.tables["Header"].df
@@ -504,8 +494,8 @@ def leaks(texts: dict[str, str], values: list[tuple[str, str]]) -> list[str]:
     return found
 
 
-def test_redacted_reports_hold_no_full_birth_date_postcode_or_child_id(ssda903: Result) -> None:
-    original = with_personal_findings(ssda903)
+def test_redacted_reports_hold_no_full_birth_date_postcode_or_child_id(ssda903_sample: Result) -> None:
+    original = with_personal_findings(ssda903_sample)
     values = personal_values(original)
     kinds = {kind for kind, _ in values}
     assert {"id", "birth", "postcode", "removed"} <= kinds and len(values) > 100
@@ -529,13 +519,15 @@ def test_redacted_reports_hold_no_full_birth_date_postcode_or_child_id(ssda903: 
     header = redacted.dataset.tables["Header"].df
     assert set(header["DOB"].dropna().dt.day) == {1} and set(header["UPN"].dropna()) <= {"[removed]", "UN1", "UN2",
                                                                                          "UN3", "UN4", "UN5", "UN6"}  # fmt: skip
-    assert ssda903.findings == ssda903.findings and "4696526" in {f.child for f in ssda903.findings}  # unchanged
+    assert ssda903_sample.findings == ssda903_sample.findings and "4696526" in {
+        f.child for f in ssda903_sample.findings
+    }  # unchanged
 
 
-def test_child_hashes_are_stable_under_one_key_and_differ_under_another(ssda903: Result) -> None:
-    one = redact_result(ssda903, b"key one")
-    again = redact_result(ssda903, b"key one")
-    other = redact_result(ssda903, b"key two")
+def test_child_hashes_are_stable_under_one_key_and_differ_under_another(ssda903_sample: Result) -> None:
+    one = redact_result(ssda903_sample, b"key one")
+    again = redact_result(ssda903_sample, b"key one")
+    other = redact_result(ssda903_sample, b"key two")
     assert [f.child for f in one.findings] == [f.child for f in again.findings]
     assert [f.child for f in one.findings if f.child] != [f.child for f in other.findings if f.child]
 
@@ -549,7 +541,7 @@ def test_redaction_key_comes_from_the_option_then_the_environment_else_random(mo
     assert "random" in source and first != resolve_key(None)[0]
 
 
-def test_redacted_cin_reports_from_the_command_line(tmp_path: Path, cin: Result, monkeypatch, capsys) -> None:
+def test_redacted_cin_reports_from_the_command_line(tmp_path: Path, cin_sample: Result, monkeypatch, capsys) -> None:
     monkeypatch.delenv(KEY_ENV, raising=False)
     out = tmp_path / "redacted"
     status = main(["validate", CIN, "--format", ",".join(FILE_FORMATS), "--output-dir", str(out), "--redact"])
@@ -558,7 +550,7 @@ def test_redacted_cin_reports_from_the_command_line(tmp_path: Path, cin: Result,
     texts = {}
     for path in out.iterdir():
         texts[path.name] = xlsx_text(path.read_bytes()) if path.suffix == ".xlsx" else path.read_text(encoding="utf-8")
-    values = personal_values(cin)
+    values = personal_values(cin_sample)
     assert {"id", "birth", "removed"} <= {kind for kind, _ in values}
     assert not leaks(texts, values)
     summary = {

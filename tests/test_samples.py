@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from helpers import ROOT
 
 from validator.samples import (
     INJECTED_COLUMNS,
@@ -19,7 +20,6 @@ from validator.samples import (
     upn_check_letter,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 CIN_YEARS = ["2022_23", "2023_24", "2024_25", "2025_26"]
 SSDA903_YEARS = ["2022_23", "2023_24", "2024_25", "2025_26", "2026_27"]
 

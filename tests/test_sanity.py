@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 import validator
 from validator.cli import main
@@ -15,7 +16,6 @@ from validator.findings import STOPPING_CODES
 from validator.ingest.loader import InputError
 from validator.reference.authorities import english_las, la_label
 
-ROOT = Path(__file__).resolve().parents[1]
 S903 = ROOT / "samples" / "ssda903"
 CLEAN = ROOT / "samples" / "clean"
 CIN = ROOT / "samples" / "cin" / "cin_2024_25.xml"

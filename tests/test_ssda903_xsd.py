@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from helpers import ROOT
 from lxml import etree
 
 from validator.codelists import codes_for
@@ -19,7 +20,7 @@ from validator.ingest.xml903 import EPISODES, FLAT_BLOCKS, NESTED_BLOCKS, OC2, S
 from validator.samples import generate_samples
 from validator.schema import load_schema
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas" / "ssda903"
+SCHEMA_DIR = ROOT / "schemas" / "ssda903"
 YEARS = ["2022_23", "2023_24", "2024_25", "2025_26", "2026_27"]
 SW_YEARS = YEARS[1:]
 

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ROOT, SAMPLES
 
 from validator.cli import main
 from validator.web.multipart import MultipartError, Part, parse_multipart, safe_filename
 from validator.web.server import PAGE_CSP, RemoteBindError, WebServer, is_loopback
 from validator.web.session import FormError, Session, _save
 
-ROOT = Path(__file__).resolve().parent.parent
 CIN_XML = ROOT / "samples" / "cin" / "cin_2024_25.xml"
 BOUNDARY = "----formBoundary7MA4YWxkTrZu0gW"
 
@@ -487,7 +487,7 @@ def test_the_reasons_say_what_to_do_in_the_pages_words() -> None:
     from validator.result import completeness
     from validator.web.session import _in_page_words
 
-    samples = Path(__file__).resolve().parents[1] / "samples" / "ssda903" / "2024_25"
+    samples = SAMPLES / "ssda903" / "2024_25"
     result = validator.validate([samples], year="2024_25", la="E09000027")
     _in_page_words(result)
     reasons = " ".join(r.reason for r in result.rules_not_run)

@@ -17,11 +17,9 @@ from typing import Any
 
 import openpyxl
 import pytest
+from helpers import ROOT, SAMPLES
 
 from validator.web.server import WebServer
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
 
 
 @pytest.fixture

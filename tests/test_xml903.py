@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import write
 
 from validator.ingest.raw import RawTable
 from validator.ingest.xml903 import TABLE_COLUMNS, read_ssda903_xml
 from validator.ingest.xml903_writer import text_value, write_ssda903_xml
-
-ROOT_DIR = Path(__file__).resolve().parents[1]
 
 # Line numbers matter: the expected records below name the line of each record's element.
 DOCUMENT = """\
@@ -244,12 +243,6 @@ EXPECTED: dict[str, list[tuple[int, dict[str, str | None]]]] = {
 }
 
 
-def _write(tmp_path: Path, text: str, name: str = "return.xml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def _records(raw: RawTable) -> list[tuple[int, dict[str, str | None]]]:
     return [(line, {c: values[i] for c, values in raw.columns.items()}) for i, line in enumerate(raw.lines)]
 
@@ -259,7 +252,7 @@ def _frame(raw: RawTable, columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 def test_hand_written_document_gives_exact_records(tmp_path: Path) -> None:
-    tables, findings = read_ssda903_xml(_write(tmp_path, DOCUMENT))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", DOCUMENT))
     assert findings == []
     assert set(tables) == set(EXPECTED)
     for name, expected in EXPECTED.items():
@@ -268,7 +261,7 @@ def test_hand_written_document_gives_exact_records(tmp_path: Path) -> None:
 
 
 def test_empty_return_still_has_header_and_episodes(tmp_path: Path) -> None:
-    tables, findings = read_ssda903_xml(_write(tmp_path, "<EXPSSDA903/>"))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", "<EXPSSDA903/>"))
     assert findings == []
     assert set(tables) == {"Header", "Episodes"}
     assert len(tables["Header"]) == 0 and list(tables["Header"].columns) == list(TABLE_COLUMNS["Header"])
@@ -280,7 +273,7 @@ def test_flat_groups_need_text_and_aliases_are_read(tmp_path: Path) -> None:
   <CHILD><HEADER><CHILD>ZZ0003</CHILD><DOB>01/01/2010</DOB><UASC/><IN_TOUCH> </IN_TOUCH><ACTIV>G4</ACTIV></HEADER>
     <EPISODE><DECOM>01/05/2024</DECOM><PLACE>U1</PLACE></EPISODE></CHILD>
 </EXPSSDA903>"""
-    tables, findings = read_ssda903_xml(_write(tmp_path, doc))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", doc))
     assert findings == []
     assert tables["Header"].columns["CHILD"] == ["ZZ0003"] and tables["Header"].columns["UASC"] == [None]
     assert "UASC" not in tables  # an empty <UASC/> and no <DUC>: no UASC record
@@ -293,7 +286,7 @@ def test_flat_groups_need_text_and_aliases_are_read(tmp_path: Path) -> None:
 def test_duc_without_uasc_flag_is_kept(tmp_path: Path) -> None:
     doc = "<EXPSSDA903><CHILD><HEADER><CHILDID>ZZ0004</CHILDID><SEX>F</SEX><DOB>01/01/2009</DOB><UASC/>\n"
     doc += "<DUC>01/01/2027</DUC></HEADER></CHILD></EXPSSDA903>"
-    tables, findings = read_ssda903_xml(_write(tmp_path, doc))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", doc))
     assert findings == []
     assert tables["Header"].columns["UASC"] == [None]
     assert _records(tables["UASC"]) == [(2, {"CHILD": "ZZ0004", "SEX": "F", "DOB": "01/01/2009", "DUC": "01/01/2027"})]
@@ -460,7 +453,7 @@ def test_writer_formats_typed_values_and_refuses_what_xml_cannot_hold(tmp_path: 
 
 def test_truncated_document_keeps_complete_children(tmp_path: Path) -> None:
     cut = DOCUMENT.index("<IN_TOUCH>")
-    tables, findings = read_ssda903_xml(_write(tmp_path, DOCUMENT[:cut]))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", DOCUMENT[:cut]))
     assert [f.code for f in findings] == ["XML-MALFORMED"]
     finding = findings[0]
     assert finding.severity == "error" and finding.file == str(tmp_path / "return.xml")
@@ -473,7 +466,7 @@ def test_truncated_document_keeps_complete_children(tmp_path: Path) -> None:
 
 def test_mismatched_tag_reports_its_line(tmp_path: Path) -> None:
     broken = DOCUMENT.replace("<ETHNIC>MOTH</ETHNIC>", "<ETHNIC>MOTH</ETHNICITY>")
-    tables, findings = read_ssda903_xml(_write(tmp_path, broken))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", broken))
     assert [(f.code, f.line) for f in findings] == [("XML-MALFORMED", 65)]
     assert "line 65" in findings[0].message
     assert tables["Header"].columns["CHILD"] == ["ZZ0001"]
@@ -481,7 +474,7 @@ def test_mismatched_tag_reports_its_line(tmp_path: Path) -> None:
 
 def test_wrong_root_is_refused(tmp_path: Path) -> None:
     doc = '<?xml version="1.0"?>\n<Message><Children><Child/></Children></Message>\n'
-    tables, findings = read_ssda903_xml(_write(tmp_path, doc))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", doc))
     assert [(f.code, f.line) for f in findings] == [("XML-ROOT", 2)]
     assert "<Message>" in findings[0].message and "<EXPSSDA903>" in findings[0].message
     assert set(tables) == {"Header", "Episodes"} and len(tables["Header"]) == 0
@@ -505,7 +498,7 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 
 
 def test_entity_declarations_are_refused_without_expansion(tmp_path: Path) -> None:
-    tables, findings = read_ssda903_xml(_write(tmp_path, BILLION_LAUGHS))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", BILLION_LAUGHS))
     assert [f.code for f in findings] == ["XML-UNSAFE"]
     assert "return.xml" in findings[0].message and "DOCTYPE" in findings[0].message
     assert len(tables["Header"]) == 0
@@ -517,7 +510,7 @@ def test_doctype_after_a_long_prologue_is_still_refused(tmp_path: Path) -> None:
         '<?xml version="1.0"?>\n' + padding + '<!DOCTYPE EXPSSDA903 [<!ENTITY secret SYSTEM "file:///etc/hostname">]>\n'
         "<EXPSSDA903><CHILD><HEADER><CHILDID>&secret;</CHILDID></HEADER></CHILD></EXPSSDA903>\n"
     )
-    tables, findings = read_ssda903_xml(_write(tmp_path, doc))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", doc))
     assert [f.code for f in findings] == ["XML-UNSAFE"]
     assert "declares a DOCTYPE" in findings[0].message  # found by the parser, past the prologue check
     assert len(tables["Header"]) == 0
@@ -527,7 +520,7 @@ def test_unknown_elements_give_one_notice(tmp_path: Path) -> None:
     doc = DOCUMENT.replace("<UPN>UN1</UPN>", "<UPN>UN1</UPN>\n      <NICKNAME>Zed</NICKNAME>").replace(
         "<RNE>P</RNE>", "<RNE>P</RNE><RNE>T</RNE><PL_LA>E09000001</PL_LA>"
     )
-    tables, findings = read_ssda903_xml(_write(tmp_path, doc))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", doc))
     assert [(f.code, f.severity) for f in findings] == [("COLUMN-EXTRA", "notice")]
     message = findings[0].message
     assert message.startswith(f"{tmp_path / 'return.xml'}: ")
@@ -543,12 +536,12 @@ def test_unknown_elements_give_one_notice(tmp_path: Path) -> None:
 
 def test_child_without_header_is_a_schema_finding(tmp_path: Path) -> None:
     doc = "<EXPSSDA903>\n<CHILD>\n<EPISODE><DECOM>01/04/2024</DECOM></EPISODE>\n</CHILD>\n</EXPSSDA903>\n"
-    tables, findings = read_ssda903_xml(_write(tmp_path, doc))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", doc))
     assert [(f.code, f.line) for f in findings] == [("XML-SCHEMA", 2)]
     assert tables["Episodes"].columns["CHILD"] == [None] and len(tables["Header"]) == 0
 
 
 def test_empty_file(tmp_path: Path) -> None:
-    tables, findings = read_ssda903_xml(_write(tmp_path, ""))
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", ""))
     assert [f.code for f in findings] == ["FILE-EMPTY"]
     assert set(tables) == {"Header", "Episodes"}

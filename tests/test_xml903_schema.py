@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import SAMPLES, write
 
 from validator.ingest.loader import load_return, sniff_xml_layout, sniff_xml_root
 from validator.ingest.xml903 import check_ssda903_xml, read_ssda903_xml
@@ -69,18 +70,12 @@ SOCIAL_WORKER = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def write(tmp_path: Path, text: str, name: str = "return.xml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def schema_findings(findings) -> list[tuple[int | None, str | None, str]]:
     return [(f.line, f.child, f.message) for f in findings if f.code == "XML-SCHEMA"]
 
 
 def test_a_valid_document_gives_no_schema_findings(tmp_path: Path) -> None:
-    tables, findings = read_ssda903_xml(write(tmp_path, MAIN), schema_year="2024_25")
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", MAIN), schema_year="2024_25")
     assert findings == []
     assert tables["Header"].columns["CHILD"] == ["ZZ0001", "ZZ0002"]
 
@@ -109,7 +104,7 @@ def test_each_violation_has_its_line_child_and_plain_words(
     tmp_path: Path, old: str, new: str, line: int, child: str | None, words: str
 ) -> None:
     assert old in MAIN
-    tables, findings = read_ssda903_xml(write(tmp_path, MAIN.replace(old, new, 1)), schema_year="2024_25")
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", MAIN.replace(old, new, 1)), schema_year="2024_25")
     found = schema_findings(findings)
     assert len(found) == 1, found
     assert found[0][:2] == (line, child)
@@ -121,54 +116,56 @@ def test_the_documents_own_structure_is_checked(tmp_path: Path) -> None:
     stray = MAIN.replace(
         "  <CHILD>\n    <HEADER>\n      <CHILDID>ZZ0002", "  <NOTE/>\n  <CHILD>\n    <HEADER>\n      <CHILDID>ZZ0002"
     )
-    _, findings = read_ssda903_xml(write(tmp_path, stray), schema_year="2024_25")
+    _, findings = read_ssda903_xml(write(tmp_path, "return.xml", stray), schema_year="2024_25")
     assert [(line, child) for line, child, _ in schema_findings(findings)] == [(20, None)]
     assert "<NOTE> is not allowed inside <EXPSSDA903>" in schema_findings(findings)[0][2]
     assert [f.code for f in findings if f.code != "XML-SCHEMA"] == ["COLUMN-EXTRA"]  # and it is listed as ignored
-    _, findings = read_ssda903_xml(write(tmp_path, "<EXPSSDA903>\n</EXPSSDA903>\n"), schema_year="2024_25")
+    _, findings = read_ssda903_xml(
+        write(tmp_path, "return.xml", "<EXPSSDA903>\n</EXPSSDA903>\n"), schema_year="2024_25"
+    )
     assert [(f.code, f.line) for f in findings] == [("XML-SCHEMA", 1)]
     namespaced = MAIN.replace("<EXPSSDA903>", '<EXPSSDA903 xmlns="urn:example:ns">')
-    tables, findings = read_ssda903_xml(write(tmp_path, namespaced), schema_year="2024_25")
+    tables, findings = read_ssda903_xml(write(tmp_path, "return.xml", namespaced), schema_year="2024_25")
     assert [f.code for f in findings] == ["XML-SCHEMA"] and "namespace" in findings[0].message
     assert len(tables["Header"]) == 2
 
 
 def test_a_child_without_header_is_reported_once(tmp_path: Path) -> None:
     doc = "<EXPSSDA903>\n<CHILD>\n<EPISODE><DECOM>01/04/2024</DECOM></EPISODE>\n</CHILD>\n</EXPSSDA903>\n"
-    _, findings = read_ssda903_xml(write(tmp_path, doc), schema_year="2024_25")
+    _, findings = read_ssda903_xml(write(tmp_path, "return.xml", doc), schema_year="2024_25")
     assert [(f.code, f.line) for f in findings] == [("XML-SCHEMA", 3)]
     assert "<EPISODE> is not expected here inside <CHILD>: <HEADER> must come first" in findings[0].message
 
 
 def test_year_differences_reach_the_reader(tmp_path: Path) -> None:
-    path = write(tmp_path, MAIN)
+    path = write(tmp_path, "return.xml", MAIN)
     assert [f.child for f in read_ssda903_xml(path, "2023_24")[1]] == ["ZZ0001", "ZZ0002"]  # SEX was 1/2
     assert read_ssda903_xml(path, "2026_27")[1] == []
     assert read_ssda903_xml(path, "2021_22")[1] == []  # no schema for the year: nothing checked
 
 
 def test_the_year_is_inferred_first_and_the_schema_checked_after(tmp_path: Path) -> None:
-    path = write(tmp_path, MAIN.replace("<RNE>S</RNE>", "<RNE>Q</RNE>"))
+    path = write(tmp_path, "return.xml", MAIN.replace("<RNE>S</RNE>", "<RNE>Q</RNE>"))
     dataset = load_return([path], today=pd.Timestamp("2025-06-01").date())
     assert dataset.context.year == "2024_25"
     assert [(f.line, f.child) for f in dataset.findings if f.code == "XML-SCHEMA"] == [(13, "ZZ0001")]
     # The schema-only pass reports every schema problem, and nothing twice.
     doc = "<EXPSSDA903>\n<CHILD>\n<EPISODE><DECOM>01/04/2024</DECOM></EPISODE>\n</CHILD>\n</EXPSSDA903>\n"
-    dataset = load_return([write(tmp_path, doc)], today=pd.Timestamp("2025-06-01").date())
+    dataset = load_return([write(tmp_path, "return.xml", doc)], today=pd.Timestamp("2025-06-01").date())
     assert [f.line for f in dataset.findings if f.code == "XML-SCHEMA"] == [3]
     assert [f.line for f in check_ssda903_xml(tmp_path / "return.xml", "2024_25")] == [3]
 
 
 def test_an_invalid_date_is_reported_by_the_schema_alone(tmp_path: Path) -> None:
-    dataset = load_return([write(tmp_path, MAIN.replace("14/02/2012", "30/02/2012"))], year="2024_25")
+    dataset = load_return([write(tmp_path, "return.xml", MAIN.replace("14/02/2012", "30/02/2012"))], year="2024_25")
     assert [(f.code, f.line) for f in dataset.findings if f.severity == "error"] == [("XML-SCHEMA", 7)]
     assert dataset.tables["Header"].df["DOB@raw"].tolist() == ["30/02/2012", "20/09/2009"]
 
 
 def test_social_worker_file_is_recognised_and_read(tmp_path: Path) -> None:
-    path = write(tmp_path, SOCIAL_WORKER, "sw.xml")
+    path = write(tmp_path, "sw.xml", SOCIAL_WORKER)
     assert sniff_xml_root(path) == "ssda903" and sniff_xml_layout(path) == ("ssda903", "social_worker")
-    assert sniff_xml_layout(write(tmp_path, MAIN)) == ("ssda903", "main")
+    assert sniff_xml_layout(write(tmp_path, "return.xml", MAIN)) == ("ssda903", "main")
     tables, findings = read_ssda903_xml(path, schema_year="2024_25")
     assert findings == [] and set(tables) == {"SWEpisodes"}
     raw = tables["SWEpisodes"]
@@ -182,13 +179,13 @@ def test_social_worker_file_is_recognised_and_read(tmp_path: Path) -> None:
         "SW_REASON": ["MANAGE", None],
     }
     bad = SOCIAL_WORKER.replace("<SW_REASON>MANAGE</SW_REASON>", "<SW_REASON>BOSS</SW_REASON>")
-    _, findings = read_ssda903_xml(write(tmp_path, bad, "sw.xml"), schema_year="2024_25")
+    _, findings = read_ssda903_xml(write(tmp_path, "sw.xml", bad), schema_year="2024_25")
     assert [(f.line, f.child) for f in findings] == [(12, "ZZ0001")]
     assert "SW_REASON 'BOSS' is not one of the allowed codes" in findings[0].message
 
 
 def test_social_worker_file_with_the_main_file_fills_the_sw_table(tmp_path: Path) -> None:
-    main, sw = write(tmp_path, MAIN), write(tmp_path, SOCIAL_WORKER, "sw.xml")
+    main, sw = write(tmp_path, "return.xml", MAIN), write(tmp_path, "sw.xml", SOCIAL_WORKER)
     both = load_return([main, sw], year="2024_25")
     assert not [f for f in both.findings if f.severity == "error"]
     df = both.tables["SWEpisodes"].df
@@ -205,7 +202,7 @@ def test_dolo_blocks_are_read_from_2026_27(tmp_path: Path) -> None:
         "\n      <DOLO><DOLO_START>01/09/2026</DOLO_START></DOLO>\n    </HEADER>"
     )
     doc = MAIN.replace("<UASC>0</UASC>\n    </HEADER>", "<UASC>0</UASC>\n      " + dolo, 1)
-    path = write(tmp_path, doc)
+    path = write(tmp_path, "return.xml", doc)
     tables, findings = read_ssda903_xml(path, schema_year="2026_27")
     assert findings == []
     assert tables["DoLo"].lines == [10, 14]
@@ -220,7 +217,7 @@ def test_dolo_blocks_are_read_from_2026_27(tmp_path: Path) -> None:
         (10, "ZZ0001"),
         (14, "ZZ0001"),
     ]  # 2026_27+
-    dataset = load_return([write(tmp_path, MAIN)], year="2026_27")
+    dataset = load_return([write(tmp_path, "return.xml", MAIN)], year="2026_27")
     assert len(dataset.tables["DoLo"].df) == 0  # the main file carries DoLo: none given means none
 
 
@@ -276,7 +273,7 @@ def test_generated_samples_as_xml_validate_cleanly_and_match_the_csv(tmp_path: P
 def test_bundled_clean_xml_sample_with_its_social_worker_file_has_no_errors() -> None:
     import validator
 
-    samples = Path(__file__).resolve().parent.parent / "samples" / "clean" / "ssda903"
+    samples = SAMPLES / "clean" / "ssda903"
     result = validator.validate([samples / "2024_25.xml", samples / "2024_25_sw.xml"], year="2024_25", la="E09000027")
     assert [(f.code, f.child) for f in result.findings if f.severity == "error"] == []
     assert result.rules_crashed == []
