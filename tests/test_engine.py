@@ -202,14 +202,14 @@ def test_missing_tables_and_previous_years_are_not_run_with_a_reason(make_rule) 
 
 
 def test_a_crashing_rule_is_reported_and_does_not_touch_the_tables(make_rule, monkeypatch) -> None:
-    from validator.engine import custom
+    from validator.engine.functions import FUNCTIONS, Function
 
-    def boom(scope):
+    def boom(scope, child):
         scope.frame["CHILD"] = "changed"  # rules work on their own frames: this must not leak
         raise ValueError("broken check")
 
-    monkeypatch.setitem(custom.CUSTOM_CHECKS, "boom", boom)
-    crashing = make_rule(rule_yaml(table="Header", fields="[CHILD]", function="boom"))
+    monkeypatch.setitem(FUNCTIONS, "boom", Function("boom", boom, "row", "boom(x)", "Raises."))
+    crashing = make_rule(rule_yaml(table="Header", fields="[CHILD]", condition='"boom(CHILD)"'))
     normal = make_rule(rule_yaml(table="Header", fields="[CHILD]", condition="\"CHILD == 'A'\""))
     example = Example(name="t", expect="fail", tables={"Header": [{"CHILD": "A"}, {"CHILD": "B"}]})
     dataset = example_dataset(normal, example)

@@ -2,7 +2,7 @@
 
 A rule is *added* when its code runs in the later year only, *removed* when it runs in the earlier year only, and
 *changed* when the version that runs in each year differs in what it checks or reports: message, severity, level,
-the table it flags, the fields it shows, the tables it reads, its logic (condition, function, joins, lets,
+the table it flags, the fields it shows, the tables it reads, its logic (condition, joins, lets,
 sequence: compared with YAML anchors resolved), or the code lists it uses; a change in its recorded divergence
 from the community tool is shown too (the reference changed beside it). A code list counts as changed when
 the rule uses it in both years and its codes differ between them, even when the rule itself is the same entry.
@@ -24,7 +24,7 @@ from ..codelists import load_codelists
 from ..outputs.details import code_key as _code_key
 from .model import Rule, divergence_blocks, rules_for
 
-LOGIC_KEYS = ("join", "let", "sequence", "condition", "function")
+LOGIC_KEYS = ("join", "let", "sequence", "condition")
 
 
 class _PlainDumper(yaml.SafeDumper):

@@ -100,8 +100,7 @@ class Rule:
     table: str
     fields: tuple[str, ...]
     years: tuple[str, ...]
-    condition: Condition | None
-    function: str | None
+    condition: Condition
     joins: dict[str, Related]
     lets: dict[str, tuple[str, Related]]
     sequence_by: tuple[str, ...]
@@ -121,8 +120,7 @@ class Rule:
     @property
     def related(self) -> list[Related]:
         found = list(self.joins.values()) + [r for _, r in self.lets.values()]
-        if self.condition is not None:
-            found += _related_in(self.condition)
+        found += _related_in(self.condition)
         return found
 
     @property
@@ -311,7 +309,7 @@ class _Builder:
                 raise self.fail(f"let.{name}", "covered counts days per record: give `on`")
             lets[name] = (kind, self.related(rspec, f"let.{name}"))
             self.lets.add(name)
-        condition = self.condition(spec["condition"], "condition") if "condition" in spec else None
+        condition = self.condition(spec["condition"], "condition")
         history = None
         if "history" in spec:
             hspec = spec["history"]
@@ -323,12 +321,6 @@ class _Builder:
                 self.compile(hspec["from"], "history.from", self.table, self.aliases),
                 self.compile(when, "history.when", self.table, self.aliases) if when else None,
             )
-        function = spec.get("function")
-        if function is not None:
-            from .custom import CUSTOM_CHECKS
-
-            if function not in CUSTOM_CHECKS:
-                raise self.fail("function", f"no registered Python check called {function}")
         for name in spec["fields"]:
             col = name.split(".", 1)[-1]
             owner = name.split(".", 1)[0] if "." in name else self.table
@@ -363,7 +355,6 @@ class _Builder:
             fields=tuple(spec["fields"]),
             years=years,
             condition=condition,
-            function=function,
             joins=joins,
             lets=lets,
             sequence_by=by_cols,

@@ -132,9 +132,8 @@ DIVERGENCE: dict[str, Any] = {
 
 RULE: dict[str, Any] = {
     "type": "object",
-    "required": ["code", "message", "severity", "level", "table", "fields", "years", "examples"],
+    "required": ["code", "message", "severity", "level", "table", "fields", "years", "condition", "examples"],
     "additionalProperties": False,
-    "oneOf": [{"required": ["condition"]}, {"required": ["function"]}],
     "properties": {
         "code": {"type": "string", "pattern": "^[A-Za-z0-9]+$"},
         "message": {"type": "string", "minLength": 1},
@@ -170,7 +169,6 @@ RULE: dict[str, Any] = {
         },
         "condition": {"$ref": "#/$defs/condition"},
         "history": _HISTORY,
-        "function": {"type": "string"},
         "examples": {"type": "array", "items": {"$ref": "#/$defs/example"}, "minItems": 2},
     },
 }

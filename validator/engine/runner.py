@@ -19,7 +19,6 @@ from ..findings import NO_RECORD, SEVERAL_RECORDS, UNCONFIRMED, Finding
 from ..ingest.coerce import RAW_SUFFIX
 from ..ingest.typed import empty_frame
 from ..years import year_containing
-from .custom import CUSTOM_CHECKS
 from .derived import (
     ChildDerivation,
     DerivationContext,
@@ -480,9 +479,6 @@ class RuleRun:
         rule = self.rule
         frame = self.base_frame()
         scope = Scope(frame, self)
-        if rule.function is not None:
-            return frame, as_bool(CUSTOM_CHECKS[rule.function](scope), frame.index)
-        assert rule.condition is not None
         value = self.condition(rule.condition, scope)
         if rule.level == "return":
             if isinstance(value, pd.Series):

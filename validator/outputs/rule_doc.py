@@ -50,7 +50,7 @@ def rule_years(rule: Rule) -> str:
 
 
 def logic_yaml(rule: Rule) -> str:
-    """The rule's logic (condition or function, joins, lets, sequence) with YAML anchors written out."""
+    """The rule's logic (condition, joins, lets, sequence) with YAML anchors written out."""
     return dump_yaml(logic_of(rule))
 
 
@@ -177,8 +177,6 @@ def rule_markdown(rule: Rule, level: int = 2, source: bool = True) -> str:
     if rule.notes:
         out += [f"**Notes.** {md_text(rule.notes)}", ""]
     out += [f"{h}# Condition", ""]
-    if rule.function:
-        out += [f"Checked in Python by {md_code(rule.function)} (validator/engine/custom.py).", ""]
     out += [
         "True for a record that fails the rule. Written out in full (shared YAML parts included):",
         "",
@@ -279,8 +277,6 @@ def rule_html(rule: Rule, level: int = 2, source: bool = True) -> str:
     if rule.notes:
         parts.append(f'<p class="rd-notes"><strong>Notes.</strong> {_e(rule.notes)}</p>')
     parts.append(f"<{h2}>Condition</{h2}>")
-    if rule.function:
-        parts.append(f"<p>Checked in Python by <code>{_e(rule.function)}</code> (validator/engine/custom.py).</p>")
     parts.append(
         '<p class="rd-hint">True for a record that fails the rule. Written out in full (shared YAML parts '
         f'included):</p><pre class="rd-logic">{_e(logic_yaml(rule))}</pre>'
