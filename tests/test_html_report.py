@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from helpers import ROOT, SAMPLES
+from helpers import ROOT, SAMPLES, write
 
 import validator
 from validator.dataset import Context, Dataset, Table
@@ -264,12 +264,6 @@ def expect(locator: Any) -> Any:
     return playwright_expect(locator)
 
 
-def _write(tmp_path: Path, name: str, result: Result) -> Path:
-    path = tmp_path / name
-    path.write_text(render_html(result), encoding="utf-8")
-    return path
-
-
 def _finding_rows(page: Any) -> list[dict[str, str]]:
     return page.eval_on_selector_all(
         "#f-body tr:not(.group)",
@@ -286,7 +280,7 @@ def _cell_column(page: Any, cell: Any) -> str:
 
 
 def test_browser_shows_the_counts_and_filters_to_one_rule(browser: Any, ssda903_sample: Result, tmp_path: Path) -> None:
-    opened = Opened(browser, _write(tmp_path, "ssda903.html", ssda903_sample))
+    opened = Opened(browser, write(tmp_path, "ssda903.html", render_html(ssda903_sample)))
     page = opened.page
     for severity in ("error", "query", "notice"):
         assert page.inner_text(f'[data-count="{severity}"]') == f"{ssda903_sample.count(severity):,}"
@@ -326,7 +320,7 @@ def test_browser_shows_the_counts_and_filters_to_one_rule(browser: Any, ssda903_
 
 
 def test_browser_child_view_highlights_the_offending_cell(browser: Any, ssda903_sample: Result, tmp_path: Path) -> None:
-    opened = Opened(browser, _write(tmp_path, "ssda903.html", ssda903_sample))
+    opened = Opened(browser, write(tmp_path, "ssda903.html", render_html(ssda903_sample)))
     page = opened.page
     page.select_option("#f-rule", "142")
     flagged = next(f for f in ssda903_sample.findings if f.code == "142")
@@ -381,7 +375,7 @@ def _docs_screenshots(page: Any, child: str) -> None:
 
 def test_browser_cin_child_view(browser: Any, cin_sample: Result, tmp_path: Path) -> None:
     flagged = next(f for f in cin_sample.findings if f.code == "8866")
-    opened = Opened(browser, _write(tmp_path, "cin.html", cin_sample), f"#child={flagged.child}")
+    opened = Opened(browser, write(tmp_path, "cin.html", render_html(cin_sample)), f"#child={flagged.child}")
     page = opened.page
     page.wait_for_selector("#child:not([hidden])")
     row = page.locator("#child tr.flagged:has(th.flags:text-is('8866'))")
@@ -394,7 +388,7 @@ def test_browser_cin_child_view(browser: Any, cin_sample: Result, tmp_path: Path
 
 def test_browser_never_runs_markup_from_the_data(browser: Any, hostile_result: Result, tmp_path: Path) -> None:
     child = next(f.child for f in hostile_result.findings if f.code == "103" and SCRIPT in f.values)
-    opened = Opened(browser, _write(tmp_path, "hostile.html", hostile_result))
+    opened = Opened(browser, write(tmp_path, "hostile.html", render_html(hostile_result)))
     page = opened.page
     page.fill("#f-child", child)
     expect(page.locator("#f-status")).to_contain_text("filtered")
@@ -419,7 +413,7 @@ def test_browser_never_runs_markup_from_the_data(browser: Any, hostile_result: R
 
 def test_browser_fifty_thousand_findings(browser: Any, tmp_path: Path) -> None:
     result = synthetic_result()
-    path = _write(tmp_path, "big.html", result)
+    path = write(tmp_path, "big.html", render_html(result))
     opened = Opened(browser, path)  # waits (bounded) for the page to say it is ready
     page = opened.page
     assert "of 50,000 findings" in page.inner_text("#f-status")

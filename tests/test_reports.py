@@ -39,7 +39,7 @@ from validator.result import Result, RuleStatus
 from validator.schema import load_schema
 from validator.split import split_result
 
-TESTS = Path(__file__).resolve().parent
+TESTS = ROOT / "tests"
 SSDA903 = ["samples/ssda903/2024_25", "--previous", "samples/ssda903/2023_24", "--year", "2024_25", "--la", "E09000027"]
 CIN = "samples/cin/cin_2024_25.xml"
 FILE_FORMATS = ["json", "csv", "xlsx", "junit", "sarif", "console"] + (["html"] if html_available() else [])
