@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress as RichProgress
 from rich.progress import TaskID
 
-from . import __version__
+from ._version import __version__
 from .api import Progress, validate
 from .engine.model import RuleLoadError, find_rules, load_rules, rule_heading
 from .ingest.loader import InputError, expand_paths

@@ -6,7 +6,7 @@ import html
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from .. import __version__
+from .._version import __version__
 from ..engine.model import Rule, rule_heading
 from ..outputs.html import RETURN_NAMES
 from ..outputs.rule_doc import rule_html
