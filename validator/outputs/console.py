@@ -85,12 +85,15 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
         if len(result.unconfirmed) > top:
             table.caption = f"the first {top} of {len(result.unconfirmed)}; every one is in the other report formats"
         console.print(table)
-    if result.rules_not_run:
-        table = Table(title="Rules not run")
-        table.add_column("code")
-        table.add_column("reason")
+    if result.rules_not_run:  # one row per reason: a run stopped before the rules would list every rule alike
+        by_reason: dict[str, list[str]] = {}
         for r in result.rules_not_run:
-            table.add_row(term(r.code), term(r.reason))
+            by_reason.setdefault(r.reason, []).append(r.code)
+        table = Table(title="Rules not run")
+        table.add_column("reason")
+        table.add_column("rules")
+        for reason, codes in by_reason.items():
+            table.add_row(term(reason), term(", ".join(codes)))
         console.print(table)
     for r in result.rules_crashed:
         console.print(f"[bold red]rule {term(r.code)} crashed:[/] {term(r.reason)}")
