@@ -99,8 +99,10 @@ def test() -> int:
     ensure_venv("test")
     lint = run("-m", "ruff", "check", "validator", "tests", "tasks.py")
     fmt = run("-m", "ruff", "format", "--check", "validator", "tests", "tasks.py")
+    # lint-imports: the layering contracts and no import cycles ([tool.importlinter] in pyproject.toml)
+    layers = run("-c", "import sys; from importlinter.cli import lint_imports_command as c; sys.exit(c())")
     tests = run("-m", "pytest", *args)
-    return lint or fmt or tests
+    return lint or fmt or layers or tests
 
 
 def lock() -> int:

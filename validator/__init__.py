@@ -5,8 +5,7 @@
 >>> result.findings_frame.head()
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .api import validate
 
 __all__ = ["__version__", "validate"]

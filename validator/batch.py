@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,10 +22,12 @@ from typing import Protocol
 from .api import validate
 from .engine.model import RuleLoadError
 from .ingest.loader import InputError
-from .outputs import is_report_name, write_atomic
+from .outputs import write_atomic
 from .outputs.csv_out import csv_text
 from .outputs.formats import FORMATS, render
 from .regional import LAReturn
+from .regional import returns_in as returns_in  # where --each found its returns before regional batches
+from .reports import report_stem  # the same names as for one return
 from .result import Result
 from .years import YearError
 
@@ -153,35 +155,9 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def returns_in(folders: Iterable[str | Path], output_dir: Path | None = None) -> list[Path]:
-    """Each entry of the folders is one return: a sub-folder (of CSV or XML files) or a single file.
-
-    Hidden entries (a leading dot), the output folder and the tool's own reports (an earlier run's, written into
-    an input folder) are passed over; the order is by name, so runs are repeatable.
-    """
-    found: list[Path] = []
-    skip = output_dir.resolve() if output_dir is not None else None
-    for folder in folders:
-        path = Path(folder)
-        if not path.is_dir():
-            raise InputError(f"{path}: --each needs folders whose entries are returns; this is not a folder")
-        found.extend(
-            sorted(
-                p
-                for p in path.iterdir()
-                if not p.name.startswith(".") and p.resolve() != skip and not (p.is_file() and is_report_name(p.name))
-            )
-        )
-    if not found:
-        raise InputError("--each: the folders given hold no returns")
-    return found
-
-
 def jobs_for(returns: Sequence[Path | LAReturn], output_dir: Path, **options: object) -> list[BatchJob]:
     """One job per return, with report names made from the LA's code, else the return's name (made unique when
     two clash). A path is a return without an LA code or last year's return."""
-    from .cli import report_stem  # the same names as for one return
-
     jobs = []
     seen: set[str] = set()
     for entry in returns:

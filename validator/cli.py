@@ -6,7 +6,6 @@ import argparse
 import io
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,10 +16,10 @@ from rich.console import Console
 from rich.progress import Progress as RichProgress
 from rich.progress import TaskID
 
-from . import __version__
+from ._version import __version__
 from .api import Progress, validate
 from .engine.model import RuleLoadError, find_rules, load_rules, rule_heading
-from .ingest.loader import InputError, expand_paths
+from .ingest.loader import InputError
 from .ingest.xlsx_reader import NO_DATA_TOKENS
 from .outputs import output_problem, remove_stale_temp_files, write_atomic
 from .outputs.console import print_summary
@@ -29,6 +28,7 @@ from .outputs.formats import FORMATS, FormatUnavailable, check_available, render
 from .outputs.terminal import term
 from .outputs.words import plural
 from .redact import KEY_ENV, Redactor, redact_result, resolve_key
+from .reports import check_targets, protected_files, report_stem, safe_name
 from .result import Result
 from .schema import RETURN_TYPES, load_schema
 from .split import SplitError, split_result
@@ -426,17 +426,10 @@ def _output_problem(args: argparse.Namespace, formats: list[str]) -> str | None:
         if binary and sys.stdout.isatty():
             return f"the {binary[0]} report is a binary file: give --output FILE or --output-dir DIR"
         return None
-    problem = output_problem(file=args.output, folder=args.output_dir, protected=_protected(args))
+    problem = output_problem(file=args.output, folder=args.output_dir, protected=protected_files(args))
     if problem is None:
         remove_stale_temp_files(args.output.parent if args.output is not None else args.output_dir)
     return problem
-
-
-def _protected(args: argparse.Namespace) -> list[Path]:
-    """The files a report must never overwrite: the inputs, previous years' and the reference files."""
-    files = expand_paths([*args.inputs, *getattr(args, "previous", [])])
-    refs = [getattr(args, "postcodes", None), *getattr(args, "providers", [])]
-    return [*files, *(Path(r) for r in refs if r is not None)]
 
 
 def _reports(result: Result, args: argparse.Namespace, err: Console) -> list[_Report]:
@@ -512,27 +505,8 @@ def _targets(
                 name_stem = f"{stem}-{safe_name(args.split_by)}-{unique}"
             for name in formats:
                 targets.append((args.output_dir / f"{name_stem}.{FORMATS[name].extension}", name, report))
-    inputs = {Path(i.path).resolve() for i in result.inputs} | {p.resolve() for p in _protected(args)}
-    for path, *_ in targets:
-        if path.resolve() in inputs:
-            raise InputError(f"{path} is one of the inputs or reference files; a report never overwrites one")
-        if path.is_dir():
-            raise InputError(f"{path} is a folder; the report cannot be written there")
+    check_targets((path for path, *_ in targets), [*(Path(i.path) for i in result.inputs), *protected_files(args)])
     return targets
-
-
-def safe_name(text: str) -> str:
-    """Text made safe for a file name on every system: letters, digits, dot, dash and underscore."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:60]
-    return cleaned or "blank"
-
-
-def report_stem(inputs: Sequence[str]) -> str:
-    """The report's file name without extension: the first input's name (a file without its extension, or the
-    folder's name), then "-validation"."""
-    first = Path(inputs[0])
-    name = first.stem if first.suffix.lower() in (".csv", ".xml", ".tsv", ".txt") else first.resolve().name
-    return f"{safe_name(name)}-validation"
 
 
 @contextmanager
@@ -698,7 +672,7 @@ def cmd_rules_diff(args: argparse.Namespace, out: Console, err: Console) -> int:
 def cmd_convert(args: argparse.Namespace, err: Console) -> int:
     from .convert import convert_xml
 
-    problem = output_problem(folder=args.output, protected=_protected(args))
+    problem = output_problem(folder=args.output, protected=protected_files(args))
     if problem:
         err.print(f"[bold red]cannot convert:[/] {term(problem.replace('--output-dir', '--output'))}")
         return EXIT_USAGE

@@ -11,14 +11,14 @@ Two layouts are read:
   manifest's folder.
 
 A folder whose entries are not named by ONS codes (and that has no manifest) is read as before: each entry is one
-return, without an LA code or last year's return (:func:`validator.batch.returns_in`).
+return, without an LA code or last year's return (:func:`returns_in`).
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,6 +158,30 @@ def _paths(manifest: Path, line: int, column: str, cell: str, base: Path) -> tup
     return tuple(paths)
 
 
+def returns_in(folders: Iterable[str | Path], output_dir: Path | None = None) -> list[Path]:
+    """Each entry of the folders is one return: a sub-folder (of CSV or XML files) or a single file.
+
+    Hidden entries (a leading dot), the output folder and the tool's own reports (an earlier run's, written into
+    an input folder) are passed over; the order is by name, so runs are repeatable.
+    """
+    found: list[Path] = []
+    skip = output_dir.resolve() if output_dir is not None else None
+    for folder in folders:
+        path = Path(folder)
+        if not path.is_dir():
+            raise InputError(f"{path}: --each needs folders whose entries are returns; this is not a folder")
+        found.extend(
+            sorted(
+                p
+                for p in path.iterdir()
+                if not p.name.startswith(".") and p.resolve() != skip and not (p.is_file() and is_report_name(p.name))
+            )
+        )
+    if not found:
+        raise InputError("--each: the folders given hold no returns")
+    return found
+
+
 def region_returns(
     folders: Sequence[str | Path], manifest: Path | None, output_dir: Path | None = None
 ) -> list[LAReturn]:
@@ -177,8 +201,6 @@ def region_returns(
         if by_la is not None:
             found.extend(by_la)
             continue
-        from .batch import returns_in
-
         found.extend(LAReturn(None, (str(p),)) for p in returns_in([path], output_dir))
     codes = [r.la for r in found if r.la is not None]
     twice = sorted({c for c in codes if codes.count(c) > 1})

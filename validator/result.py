@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .dataset import FILE, Context, Dataset, InputFile
 from .findings import SEVERITY_ORDER, STOPPING_CODES, Finding
 

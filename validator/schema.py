@@ -11,6 +11,7 @@ from .yamlio import load_yaml_file
 
 ColumnType = Literal["id", "code", "text", "date", "int", "flag", "postcode"]
 RETURN_TYPES = ("ssda903", "cin")
+RETURN_NAMES = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census (children in need)"}
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import yaml
 
 from ..codelists import load_codelists
 from ..outputs.details import code_key as _code_key
+from ..schema import RETURN_NAMES
 from .model import Rule, divergence_blocks, rules_for
 
 LOGIC_KEYS = ("join", "let", "sequence", "condition")
@@ -228,8 +229,6 @@ def _counts(d: RulesDiff) -> str:
 
 
 def render_markdown(diffs: Sequence[RulesDiff]) -> str:
-    from ..outputs.html import RETURN_NAMES
-
     out: list[str] = []
     for d in diffs:
         out += [f"# {RETURN_NAMES.get(d.return_type, d.return_type)}: rules {d.year_from} → {d.year_to}", ""]

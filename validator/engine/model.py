@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 import yaml
 
-from .. import __version__
+from .._version import __version__
 from ..cache import read_signed, write_signed
 from ..codelists import load_codelists
 from ..resources import rules_dir, schemas_dir, user_cache_dir

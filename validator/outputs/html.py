@@ -25,11 +25,11 @@ from ..dataset import FILE, LINE, PREVIOUS, ROW, Dataset
 from ..findings import INGEST_CODES, SEVERITY_ORDER, Finding
 from ..reference.authorities import la_label
 from ..result import Result, RuleStatus, _code_key, completeness
+from ..schema import RETURN_NAMES
 
 _ASSETS = Path(__file__).resolve().parent
 SEVERITIES = ("error", "query", "notice")
 SEVERITY_LABEL = {"error": "Errors", "query": "Queries", "notice": "Notices"}
-RETURN_NAMES = {"ssda903": "SSDA903 (children looked after)", "cin": "CIN census (children in need)"}
 TOP_CHILDREN = 20
 RETURN_LEVEL_SHOWN = 1000
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from ..engine.diff import codelists_used, dump_yaml, logic_of
 from ..engine.model import Example, Rule, divergence_blocks, rules_for
+from ..schema import RETURN_NAMES
 from ..years import SUPPORTED_YEARS
 from . import write_atomic
 from .details import code_key
-from .html import RETURN_NAMES
 
 _ASSETS = Path(__file__).resolve().parent
 RULE_DOC_CSS = _ASSETS / "rule_doc.css"  # also served by the web app as /static/rule_doc.css

@@ -15,6 +15,7 @@ from ..outputs import output_problem, remove_stale_temp_files, write_atomic
 from ..outputs.terminal import term
 from ..outputs.words import plural
 from ..reference.postcodes import open_postcode_lookup
+from ..reports import input_stem, protected_files
 from . import build_preview, load_population, previous_dataset
 from .model import Convention
 from .render import measures_csv, print_preview, render_workbook, table_csv
@@ -87,9 +88,7 @@ def _problem(args: argparse.Namespace) -> str | None:
         return "--raw shows exact figures: it cannot be used with --round-counts"
     if args.output is None and args.output_dir is None:
         return None
-    from ..cli import _protected
-
-    problem = output_problem(file=args.output, folder=args.output_dir, protected=_protected(args))
+    problem = output_problem(file=args.output, folder=args.output_dir, protected=protected_files(args))
     if problem is None:
         remove_stale_temp_files(args.output.parent if args.output is not None else args.output_dir)
     return problem
@@ -129,7 +128,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         preview.notes.append("the previous year's files held no table of this return: no comparison was made")
     conv = Convention(raw=args.raw, round_to=10 if args.round_counts else 1)
     targets: list[tuple[Path, bytes]] = []
-    stem = _stem(args.inputs)
+    stem = input_stem(args.inputs)
     if "csv" in args.format:
         if args.output is not None:
             targets.append((args.output, measures_csv(preview, conv)))
@@ -170,7 +169,4 @@ def _reading_problems(findings: list[Finding]) -> str | None:
 
 
 def _stem(inputs: list[str]) -> str:
-    from ..cli import safe_name
-
-    first = Path(inputs[0])
-    return safe_name(first.stem if first.suffix.lower() in (".csv", ".xml", ".tsv", ".txt") else first.resolve().name)
+    return input_stem(inputs)

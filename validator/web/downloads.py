@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..cli import safe_name
 from ..outputs.formats import render
+from ..reports import safe_name
 from ..result import Result
 
 if TYPE_CHECKING:

@@ -6,13 +6,13 @@ import html
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from .. import __version__
+from .._version import __version__
 from ..engine.model import Rule, rule_heading
-from ..outputs.html import RETURN_NAMES
 from ..outputs.rule_doc import rule_html
 from ..outputs.words import plural
 from ..reference.authorities import english_las, la_label
 from ..result import completeness
+from ..schema import RETURN_NAMES
 from ..years import SUPPORTED_YEARS
 from .downloads import DOWNLOADS
 from .session import Job
