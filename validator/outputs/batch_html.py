@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .html import _e, _sha256
+from .page import escape as _e
+from .page import page_head
 
 if TYPE_CHECKING:
     from ..batch import BatchOutcome
@@ -33,19 +34,9 @@ th[scope=rowgroup]{background:#f8f8f8}
 
 def render_summary_html(outcomes: Sequence[BatchOutcome]) -> str:
     """The summary page of a batch."""
-    csp = f"default-src 'none'; style-src '{_sha256(_CSS)}'; base-uri 'none'; form-action 'none'"
     heads = [_heading(o, n) for n, o in enumerate(outcomes, start=1)]
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en-GB">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_e(csp)}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<meta name="referrer" content="no-referrer">',
-        f"<title>Validation summary — {len(outcomes)} returns</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
+        *page_head(f"Validation summary — {len(outcomes)} returns", _CSS),
         "<body>",
         f"<h1>Validation summary: {len(outcomes)} returns</h1>",
         "<main>",

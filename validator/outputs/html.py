@@ -11,9 +11,6 @@ anything from the network, and an inline script smuggled in through a value woul
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -26,6 +23,7 @@ from ..findings import INGEST_CODES, SEVERITY_ORDER, Finding
 from ..reference.authorities import la_label
 from ..result import Result, RuleStatus, _code_key, completeness
 from ..schema import RETURN_NAMES
+from .page import escape, page_head
 
 _ASSETS = Path(__file__).resolve().parent
 SEVERITIES = ("error", "query", "notice")
@@ -48,22 +46,8 @@ def render_html(result: Result) -> str:
     title = f"{RETURN_NAMES.get(result.return_type, result.return_type)} {ctx.year}" + (
         f", LA {ctx.la}" if ctx.la else ""
     )
-    csp = (
-        "default-src 'none'; "
-        f"script-src '{_sha256(js)}'; style-src '{_sha256(css)}'; "
-        "img-src data:; base-uri 'none'; form-action 'none'"
-    )
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en-GB">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_e(csp)}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<meta name="referrer" content="no-referrer">',
-        f"<title>Validation report — {_e(title)}</title>",
-        f"<style>{css}</style>",
-        "</head>",
+        *page_head(f"Validation report — {title}", css, script=js, images=True),
         "<body>",
         '<a class="skip" href="#findings">Skip to the findings</a>',
         "<header>",
@@ -617,8 +601,7 @@ def _text(value: Any) -> str | None:
 # ---------------------------------------------------------------------------------------------- escaping
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+_e = escape
 
 
 def _hash_id(child: str) -> str:
@@ -638,7 +621,3 @@ def _json_for_script(data: Any) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
-
-
-def _sha256(text: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")

@@ -8,8 +8,6 @@ example is drawn as small tables with the rows it expects flagged. Every value f
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -23,6 +21,7 @@ from ..schema import RETURN_NAMES
 from ..years import SUPPORTED_YEARS
 from . import write_atomic
 from .details import code_key
+from .page import page_head
 
 _ASSETS = Path(__file__).resolve().parent
 RULE_DOC_CSS = _ASSETS / "rule_doc.css"  # also served by the web app as /static/rule_doc.css
@@ -307,31 +306,10 @@ def page_name(return_type: str, year: str, fmt: str) -> str:
     return f"{return_type}-{year}.{'html' if fmt == 'html' else 'md'}"
 
 
-def _sha256(text: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
-
-
 def html_document(title: str, body: str) -> str:
     """A self-contained page: its style inline (allowed by hash), no script, nothing fetched from anywhere."""
     css = RULE_DOC_CSS.read_text(encoding="utf-8")
-    csp = f"default-src 'none'; style-src '{_sha256(css)}'; base-uri 'none'; form-action 'none'"
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en-GB">',
-            "<head>",
-            '<meta charset="utf-8">',
-            f'<meta http-equiv="Content-Security-Policy" content="{_e(csp)}">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            '<meta name="referrer" content="no-referrer">',
-            f"<title>{_e(title)}</title>",
-            f"<style>{css}</style>",
-            "</head>",
-            f'<body class="rd-doc"><main>{body}</main></body>',
-            "</html>",
-            "",
-        ]
-    )
+    return "\n".join([*page_head(title, css), f'<body class="rd-doc"><main>{body}</main></body>', "</html>", ""])
 
 
 def _intro(return_type: str, year: str, count: int) -> str:
