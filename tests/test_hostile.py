@@ -303,7 +303,7 @@ def test_rules_show_and_the_last_resort_handler_print_markup_as_text(tmp_path: P
     _assert_inert(out + err)
     assert f"no rule {MARKUP}" in out
 
-    import validator.cli as cli
+    import validator.api as cli  # where validate() is looked up
 
     def explode(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"boom {MARKUP}{ESCAPES}")
@@ -441,7 +441,7 @@ def _return_folder(tmp: Path) -> Path:
 def test_output_places_that_cannot_work_are_refused_before_the_run(
     where: Any, words: str, tmp_path: Path, capsys, monkeypatch
 ) -> None:
-    import validator.cli as cli
+    import validator.api as cli  # where validate() is looked up
 
     folder = _return_folder(tmp_path)
     for name in ("pc.csv", "p.csv"):
@@ -476,7 +476,7 @@ def test_a_read_only_output_folder_is_refused_before_the_run(tmp_path: Path, cap
 def test_a_full_disk_is_a_clear_message_not_an_unexpected_problem(tmp_path: Path, capsys, monkeypatch) -> None:
     import errno
 
-    import validator.cli as cli
+    import validator.reports as cli  # where report files are written
 
     def full(path: Path, data: bytes) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))

@@ -19,7 +19,8 @@ from lxml import etree
 from rich.console import Console
 
 import validator
-from validator.cli import _progress, main, report_stem, safe_name
+from validator.cli import main
+from validator.cli.options import progress_bar as _progress
 from validator.dataset import Context
 from validator.findings import Finding
 from validator.outputs import formats
@@ -35,6 +36,7 @@ from validator.redact import (
     redact_result,
     resolve_key,
 )
+from validator.reports import report_stem, safe_name
 from validator.result import Result, RuleStatus
 from validator.schema import load_schema
 from validator.split import split_result

@@ -14,6 +14,7 @@ from .ingest.loader import InputError, load_return
 from .reference.postcodes import open_postcode_lookup
 from .reference.providers import TABLE as PROVIDERS_TABLE
 from .reference.providers import read_providers
+from .request import RunRequest
 from .result import Result, RuleStatus
 
 # Called as progress(stage, done, total): ("read", 0, 0) before the files are read, then ("rules", n, total)
@@ -92,6 +93,23 @@ def validate(
         add_providers(dataset, providers)
     chosen = choose_rules(dataset.return_type, dataset.context.year, rules)
     return run_rules(dataset, chosen, progress=progress)
+
+
+def validate_request(request: RunRequest, *, progress: Progress | None = None, today: dt.date | None = None) -> Result:
+    """Validate the return a front door's :class:`validator.request.RunRequest` describes (see :func:`validate`)."""
+    return validate(
+        request.inputs,
+        return_type=request.return_type,
+        year=request.year,
+        la=request.la,
+        previous=request.previous,
+        rules=list(request.rules) if request.rules is not None else None,
+        today=today,
+        progress=progress,
+        postcodes=request.postcodes,
+        providers=list(request.providers),
+        no_data=list(request.no_data) if request.no_data is not None else None,
+    )
 
 
 def choose_rules(return_type: str, year: str, codes: Sequence[str] | None) -> list[Rule]:

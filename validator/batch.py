@@ -19,17 +19,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .api import validate
-from .engine.model import RuleLoadError
+from .api import validate_request
+from .errors import RulesError, UsageError, problem_of
 from .ingest.loader import InputError
 from .outputs import write_atomic
 from .outputs.csv_out import csv_text
-from .outputs.formats import FORMATS, render
 from .regional import LAReturn
 from .regional import returns_in as returns_in  # where --each found its returns before regional batches
-from .reports import report_stem  # the same names as for one return
+from .reports import la_report_stem, write_result  # the same names as for one return
+from .request import ReportPlan, RunRequest
 from .result import Result
-from .years import YearError
 
 SUMMARY_STEM = "summary"
 SUMMARY_COLUMNS = [
@@ -67,6 +66,26 @@ class BatchJob:
     previous: tuple[tuple[str, ...], ...] = ()  # last year's return, then older years, as --previous
     no_data: tuple[str, ...] | None = None  # --no-data: the cells read as blank in Excel workbooks (None: default)
 
+    @property
+    def request(self) -> RunRequest:
+        """The return to validate, as every front door describes a run."""
+        return RunRequest(
+            inputs=self.inputs,
+            previous=self.previous,
+            return_type=self.return_type,
+            year=self.year,
+            la=self.la,
+            rules=self.rules,
+            postcodes=self.postcodes,
+            providers=self.providers,
+            no_data=self.no_data,
+        )
+
+    @property
+    def plan(self) -> ReportPlan:
+        """Its reports: one file per format into the output folder, as ``stem``.<extension>."""
+        return ReportPlan(formats=self.formats, output_dir=Path(self.output_dir), fail_on=self.fail_on)
+
 
 @dataclass
 class BatchOutcome:
@@ -93,29 +112,17 @@ def validate_one(job: BatchJob) -> BatchOutcome:
     """Validate one return and write its reports; a return that cannot be read gives status 2 and the reason."""
     name = " ".join(job.inputs)
     try:
-        result = validate(
-            list(job.inputs),
-            return_type=job.return_type,
-            year=job.year,
-            la=job.la,
-            previous=[list(p) for p in job.previous],
-            rules=list(job.rules) if job.rules is not None else None,
-            postcodes=job.postcodes,
-            providers=list(job.providers),
-            no_data=list(job.no_data) if job.no_data is not None else None,
-        )
-    except (InputError, YearError, RuleLoadError) as exc:
-        return BatchOutcome(name, 2, problem=str(exc), la=job.la)
-    except Exception as exc:  # one return's failure never stops the others
+        result = validate_request(job.request)
+    except Exception as exc:  # the one place a return's problem is caught: it never stops the others
+        problem = problem_of(exc)
+        if isinstance(problem, (UsageError, RulesError)):
+            return BatchOutcome(name, 2, problem=str(problem), la=job.la)
         return BatchOutcome(name, 2, problem=f"unexpected problem: {type(exc).__name__}: {exc}", la=job.la)
-    written = []
-    for fmt in job.formats:
-        path = Path(job.output_dir) / f"{job.stem}.{FORMATS[fmt].extension}"
-        write_atomic(path, render(result, fmt, fail_on=job.fail_on))
-        written.append(str(path))
+    plan = job.plan
+    written = [str(p) for p in write_result(result, Path(job.output_dir), job.stem, plan)]
     return BatchOutcome(
         name,
-        result.exit_status(job.fail_on),
+        result.exit_status(plan.fail_on),
         errors=result.count("error"),
         queries=result.count("query"),
         notices=result.count("notice"),
@@ -155,14 +162,36 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def jobs_for(returns: Sequence[Path | LAReturn], output_dir: Path, **options: object) -> list[BatchJob]:
+def jobs_for(
+    returns: Sequence[Path | LAReturn],
+    output_dir: Path,
+    *,
+    request: RunRequest | None = None,
+    plan: ReportPlan | None = None,
+    **options: object,
+) -> list[BatchJob]:
     """One job per return, with report names made from the LA's code, else the return's name (made unique when
-    two clash). A path is a return without an LA code or last year's return."""
+    two clash). A path is a return without an LA code or last year's return. The options of every return come from
+    ``request`` (its return, year, rules and reference files: not its inputs, LA or previous years, which are each
+    return's own) and ``plan`` (formats, fail-on), or as BatchJob's fields in ``options``."""
+    shared: dict[str, object] = {}
+    if request is not None:
+        shared.update(
+            return_type=request.return_type,
+            year=request.year,
+            rules=request.rules,
+            postcodes=request.postcodes,
+            providers=request.providers,
+            no_data=request.no_data,
+        )
+    if plan is not None:
+        shared.update(formats=plan.formats, fail_on=plan.fail_on)
+    shared.update(options)
     jobs = []
     seen: set[str] = set()
     for entry in returns:
         found = entry if isinstance(entry, LAReturn) else LAReturn(None, (str(entry),))
-        stem, n = f"{found.la}-validation" if found.la else report_stem(list(found.current)), 2
+        stem, n = la_report_stem(found.la, found.current), 2
         base = stem
         while stem.lower() in seen:
             stem, n = f"{base}-{n}", n + 1
@@ -173,7 +202,7 @@ def jobs_for(returns: Sequence[Path | LAReturn], output_dir: Path, **options: ob
             stem=stem,
             la=found.la,
             previous=found.previous,
-            **options,  # type: ignore[arg-type]
+            **shared,  # type: ignore[arg-type]
         )
         jobs.append(job)
     return jobs

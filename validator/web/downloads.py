@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..outputs.formats import render
-from ..reports import safe_name
+from ..reports import result_file
 from ..result import Result
 
 if TYPE_CHECKING:
@@ -27,8 +27,7 @@ class Download:
 
     def filename(self, result: Result) -> str:
         """e.g. ssda903_2024_25_E09000027-validation.xlsx"""
-        parts = [result.return_type, result.year, *([result.context.la] if result.context.la else [])]
-        return f"{safe_name('_'.join(parts))}-{self.stem}.{self.extension}"
+        return result_file(result, self.stem, self.extension)
 
 
 def _preview(result: Result) -> Preview:

@@ -17,14 +17,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..api import validate
-from ..engine.model import RuleLoadError
-from ..ingest.loader import InputError
+from ..api import validate_request
+from ..errors import RulesError, UsageError, problem_of
 from ..outputs import process_running
 from ..outputs.formats import render
 from ..reference.authorities import english_las
+from ..request import RunRequest
 from ..result import Result
-from ..years import SUPPORTED_YEARS, YearError, check_year
+from ..years import SUPPORTED_YEARS, YearError
 from .downloads import Download
 from .multipart import Part, safe_filename
 
@@ -73,19 +73,15 @@ def remove_stale_upload_folders() -> list[Path]:
     return removed
 
 
-@dataclass
-class Options:
-    return_type: str | None = None
-    year: str | None = None
-    la: str | None = None
-    rules: tuple[str, ...] | None = None  # only these rule codes
+# The web app's words for the problems that stop a run (validator.errors); anything else is unexpected.
+FAILURES = {UsageError: "The files could not be validated", RulesError: "A rule file is wrong"}
 
 
 @dataclass
 class Job:
     number: int
     folder: Path
-    options: Options
+    options: RunRequest  # the form's options; the files are the job's own (see request)
     files: dict[str, list[Path]]
     names: dict[str, str] = field(default_factory=dict)  # saved path -> the file's name as uploaded
     form: dict[str, str] = field(default_factory=dict)  # the options as given on the form, to offer them again
@@ -132,19 +128,20 @@ class Job:
                 self._made[item.key] = item.make(self.result)
             return self._made[item.key]
 
+    @property
+    def request(self) -> RunRequest:
+        """The run: the form's options with the files saved for this job."""
+        previous = [p for p in (self.files["previous1"], self.files["previous2"]) if p]
+        return dataclasses.replace(
+            self.options,
+            inputs=tuple(str(p) for p in self.files["current"]),
+            previous=tuple(tuple(str(p) for p in year) for year in previous),
+            providers=tuple(str(p) for p in self.files["providers"]),
+        )
+
     def run(self) -> None:
         try:
-            previous = [p for p in (self.files["previous1"], self.files["previous2"]) if p]
-            result = validate(
-                self.files["current"],
-                return_type=self.options.return_type,
-                year=self.options.year,
-                la=self.options.la,
-                previous=previous,
-                providers=self.files["providers"],
-                rules=self.options.rules,
-                progress=self.progress,
-            )
+            result = validate_request(self.request, progress=self.progress)
             result.rename_files(self.names)  # the files as uploaded, not where they were saved
             _in_page_words(result)
             self.progress("report", 0, 0)
@@ -153,14 +150,8 @@ class Job:
             self.report = report
             self.result = result
             self.state = "done"
-        except Cancelled:
-            self._fail("The session was cleared: the validation was stopped.")
-        except (InputError, YearError) as exc:
-            self._fail(f"The files could not be validated: {exc}")
-        except RuleLoadError as exc:
-            self._fail(f"A rule file is wrong: {exc}")
-        except Exception as exc:  # shown on the page, never a traceback
-            self._fail(f"Unexpected problem: {type(exc).__name__}: {exc}. Please report it.")
+        except Exception as exc:  # the one place a run's problem is caught: shown on the page, never a traceback
+            self._fail(failure(exc))
         finally:
             self.finished = time.monotonic()
             self.ended.set()
@@ -168,6 +159,17 @@ class Job:
     def _fail(self, message: str) -> None:
         self.message = message
         self.state = "failed"
+
+
+def failure(exc: Exception) -> str:
+    """What the page says when a run stops on ``exc``."""
+    if isinstance(exc, Cancelled):
+        return "The session was cleared: the validation was stopped."
+    problem = problem_of(exc)
+    for kind, title in FAILURES.items():
+        if isinstance(problem, kind):
+            return f"{title}: {problem}"
+    return f"Unexpected problem: {type(exc).__name__}: {exc}. Please report it."
 
 
 class Session:
@@ -282,21 +284,20 @@ def _in_page_words(result: Result) -> None:
         )
 
 
-def _options(fields: dict[str, str]) -> Options:
+def _options(fields: dict[str, str]) -> RunRequest:
+    """The form's options as a run request without files (the job adds them)."""
     return_type = fields.get("return_type") or None
     if return_type not in (None, *SUPPORTED_YEARS):
         raise FormError(f"'{return_type}' is not a return: choose SSDA903 or CIN census.")
-    year = fields.get("year") or None
-    if year is not None:
-        try:
-            year = check_year(year)
-        except YearError as exc:
-            raise FormError(str(exc)) from None
+    try:
+        request = RunRequest(inputs=(), return_type=return_type, year=fields.get("year") or None)  # checks the year
+    except YearError as exc:
+        raise FormError(str(exc)) from None
     la = _la_code(fields.get("la") or "")
     codes = [c.strip() for c in (fields.get("rules") or "").replace(" ", ",").split(",") if c.strip()]
     if any(not (c.isascii() and c.isalnum() and len(c) <= 12) for c in codes):
         raise FormError("Write the rule codes separated by commas, e.g. 101, 8675Q (or leave it empty for all).")
-    return Options(return_type, year, la, tuple(codes) if codes else None)
+    return dataclasses.replace(request, la=la, rules=tuple(codes) if codes else None)
 
 
 def _la_code(text: str) -> str | None:

@@ -1,27 +1,30 @@
-"""``python -m validator preview``: the command line over build_preview (validator/cli.py adds it)."""
+"""``preview``: the tables DfE will hold and the headline figures (the work is validator.preview's)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 
+from ..errors import UsageError
 from ..findings import Finding
-from ..ingest.loader import InputError, expand_paths, load_return
-from ..outputs import output_problem, remove_stale_temp_files, write_atomic
+from ..ingest.loader import load_return
+from ..outputs import write_atomic
 from ..outputs.terminal import term
 from ..outputs.words import plural
+from ..preview import Preview, build_preview, load_population, previous_dataset
+from ..preview.model import Convention
+from ..preview.render import measures_csv, print_preview, render_workbook, table_csv
 from ..reference.postcodes import open_postcode_lookup
-from ..reports import input_stem, protected_files
-from . import build_preview, load_population, previous_dataset
-from .model import Convention
-from .render import measures_csv, print_preview, render_workbook, table_csv
+from ..reports import check_targets, input_stem, place_problem, preview_file, protected_files
+from ..request import RunRequest
+from .options import add_return_arguments, run_request
 
+TITLE = "cannot preview"  # the title of any problem with the input or the options
 FORMATS = ("console", "csv", "xlsx")
-EXIT_USAGE = 2
 
 
 def _formats(text: str) -> list[str]:
@@ -32,7 +35,7 @@ def _formats(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def add_parser(sub: argparse._SubParsersAction, add_return_arguments: Callable[..., None]) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "preview",
         help="preview DfE's output: the tables DfE will hold and the headline figures (docs/preview.md)",
@@ -74,7 +77,7 @@ def _default_format(args: argparse.Namespace) -> list[str]:
     return ["csv"] if args.output_dir is not None else ["console"]
 
 
-def _problem(args: argparse.Namespace) -> str | None:
+def _problem(args: argparse.Namespace, request: RunRequest) -> str | None:
     if args.format is None:
         args.format = _default_format(args)
     files = [f for f in args.format if f != "console"]
@@ -88,63 +91,37 @@ def _problem(args: argparse.Namespace) -> str | None:
         return "--raw shows exact figures: it cannot be used with --round-counts"
     if args.output is None and args.output_dir is None:
         return None
-    problem = output_problem(file=args.output, folder=args.output_dir, protected=protected_files(args))
-    if problem is None:
-        remove_stale_temp_files(args.output.parent if args.output is not None else args.output_dir)
-    return problem
+    # the population file is checked with the files planned, after the run (its message names the inputs)
+    return place_problem(args.output, args.output_dir, replace(request, population=None))
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    try:
-        problem = _problem(args)
-    except InputError as exc:
-        problem = str(exc)
+    request = run_request(args)
+    problem = _problem(args, request)
     if problem:
-        err.print(f"[bold red]cannot preview:[/] {term(problem)}")
-        return EXIT_USAGE
-    try:
-        dataset = load_return(
-            list(args.inputs),
-            return_type=args.return_type,
-            year=args.year,
-            la=args.la,
-            previous=[[p] for p in args.previous],
-            no_data=args.no_data,
-        )
-        dataset.postcodes = open_postcode_lookup(args.postcodes)
-        population = None
-        if args.population is not None:
-            population = load_population(args.population, dataset.context.la, dataset.context.year)
-        preview = build_preview(dataset, previous_dataset(dataset), population)
-        given_files = [*args.inputs, *args.previous, *([args.population] if args.population else [])]
-        inputs = {p.resolve() for given in given_files for p in expand_paths([given])}
-    except InputError as exc:
-        err.print(f"[bold red]cannot preview:[/] {term(exc)}")
-        return EXIT_USAGE
+        raise UsageError(problem, title=TITLE)
+    dataset = load_return(
+        list(request.inputs),
+        return_type=request.return_type,
+        year=request.year,
+        la=request.la,
+        previous=[list(year) for year in request.previous],
+        no_data=list(request.no_data) if request.no_data is not None else None,
+    )
+    dataset.postcodes = open_postcode_lookup(request.postcodes)
+    population = None
+    if request.population is not None:
+        population = load_population(Path(request.population), dataset.context.la, dataset.context.year)
+    preview = build_preview(dataset, previous_dataset(dataset), population)
+    protected = protected_files(request)
     problems = _reading_problems(dataset.findings)
     if problems:
         preview.notes.append(problems)
-    if args.previous and preview.previous_year is None:
+    if request.previous and preview.previous_year is None:
         preview.notes.append("the previous year's files held no table of this return: no comparison was made")
     conv = Convention(raw=args.raw, round_to=10 if args.round_counts else 1)
-    targets: list[tuple[Path, bytes]] = []
-    stem = input_stem(args.inputs)
-    if "csv" in args.format:
-        if args.output is not None:
-            targets.append((args.output, measures_csv(preview, conv)))
-        elif args.output_dir is not None:
-            targets.append((args.output_dir / f"{stem}-preview-measures.csv", measures_csv(preview, conv)))
-            for name, frame in preview.tables.items():
-                targets.append((args.output_dir / f"{stem}-preview-{name}.csv", table_csv(frame, preview.return_type)))
-    if "xlsx" in args.format:
-        path = args.output if args.output is not None else args.output_dir / f"{stem}-preview.xlsx"
-        targets.append((path, render_workbook(preview, conv)))
-    for path, _ in targets:
-        if path.resolve() in inputs:
-            err.print(
-                f"[bold red]cannot preview:[/] {term(path)} is one of the inputs; the preview never overwrites one"
-            )
-            return EXIT_USAGE
+    targets = _targets(args, preview, conv)
+    check_targets((path for path, _ in targets), protected, kinds="inputs", writer="the preview")
     if "console" in args.format:
         print_preview(preview, conv, out)
     elif "csv" in args.format and args.output is None and args.output_dir is None:
@@ -158,6 +135,23 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _targets(args: argparse.Namespace, preview: Preview, conv: Convention) -> list[tuple[Path, bytes]]:
+    """The files asked for and their bytes: --output, or named after the first input in --output-dir."""
+    targets: list[tuple[Path, bytes]] = []
+    stem = input_stem(args.inputs)
+    if "csv" in args.format:
+        if args.output is not None:
+            targets.append((args.output, measures_csv(preview, conv)))
+        elif args.output_dir is not None:
+            targets.append((args.output_dir / preview_file(stem, "measures"), measures_csv(preview, conv)))
+            for name, frame in preview.tables.items():
+                targets.append((args.output_dir / preview_file(stem, name), table_csv(frame, preview.return_type)))
+    if "xlsx" in args.format:
+        path = args.output if args.output is not None else args.output_dir / preview_file(stem, extension="xlsx")
+        targets.append((path, render_workbook(preview, conv)))
+    return targets
+
+
 def _reading_problems(findings: list[Finding]) -> str | None:
     errors = sum(1 for f in findings if f.severity == "error")
     if not errors:
@@ -166,7 +160,3 @@ def _reading_problems(findings: list[Finding]) -> str | None:
         f"{errors} problem(s) were found reading the return (run validate to see them): figures built on the "
         "values concerned may be wrong"
     )
-
-
-def _stem(inputs: list[str]) -> str:
-    return input_stem(inputs)

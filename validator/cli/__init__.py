@@ -1,0 +1,60 @@
+"""The command line (``python -m validator``, ``cscvalidate``): a thin layer over the library, one module per
+command. Each command module has ``add_parser(sub)`` and ``run(args, out, err) -> exit status``, and may name the
+``TITLE`` its input problems are shown under; :func:`main` is the one place a command's problem is caught, shown and
+turned into an exit status (validator.errors)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from types import ModuleType
+
+from rich.console import Console
+
+from .._version import __version__
+from ..errors import Interrupted, Unexpected, problem_of
+from ..outputs.terminal import term
+from . import convert, preview, rules, samples, serve, validate
+
+# In the order `--help` lists them.
+COMMANDS: dict[str, ModuleType] = {
+    "validate": validate,
+    "rules": rules,
+    "convert": convert,
+    "preview": preview,
+    "samples": samples,
+    "serve": serve,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cscvalidate",
+        description="Check SSDA903 and CIN census returns against DfE's validation rules, on your own machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS.values():
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    out = Console()
+    err = Console(stderr=True)
+    args = build_parser().parse_args(argv)
+    command = COMMANDS[args.command]
+    try:
+        return int(command.run(args, out, err))
+    except (Exception, KeyboardInterrupt) as exc:  # the one place: a plain message and a status, never a traceback
+        problem = problem_of(exc, usage_title=getattr(command, "TITLE", None))
+        if isinstance(problem, Interrupted):
+            return problem.exit_status
+        message = (
+            f"{problem}. Please report it with the command you ran." if isinstance(problem, Unexpected) else problem
+        )
+        err.print(f"[bold red]{term(problem.title)}:[/] {term(message)}")
+        return problem.exit_status
+
+
+__all__ = ["COMMANDS", "build_parser", "main"]

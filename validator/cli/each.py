@@ -1,0 +1,105 @@
+"""``validate --each``: many returns at once (one per LA folder, entry or manifest line), --jobs at a time; the
+command line's launcher of validator.batch, the only module of the command line that imports it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from ..batch import BatchOutcome, batch_status, jobs_for, parse_scheduler, validate_many, write_summary
+from ..errors import UsageError
+from ..outputs.terminal import term
+from ..outputs.words import plural
+from ..regional import region_returns
+from ..reports import plan_problem
+from .options import jobs_arg, report_plan, run_request
+
+
+def scheduler(text: str) -> tuple[str, str | None]:
+    try:
+        return parse_scheduler(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_arguments(v: argparse.ArgumentParser) -> None:
+    v.add_argument(
+        "--each",
+        action="store_true",
+        help="many returns at once: every entry (sub-folder or file) of the INPUT folders is one return; one "
+        "report per return and a summary go into --output-dir (docs/performance.md)",
+    )
+    v.add_argument(
+        "--jobs",
+        type=jobs_arg,
+        default=1,
+        metavar="N",
+        help="with --each: validate N returns at a time in separate processes (default 1; 0 = one per CPU)",
+    )
+    v.add_argument(
+        "--manifest",
+        type=Path,
+        metavar="FILE",
+        help="with --each: a CSV of the returns (columns la, current, previous) for a layout other than one folder "
+        "per LA named by its ONS code (default: manifest.csv in the INPUT folder, when there is one)",
+    )
+    v.add_argument(
+        "--scheduler",
+        type=scheduler,
+        metavar="processes|dask[:ADDRESS]",
+        help="with --each: run on local processes (default) or on Dask, a local cluster of --jobs workers or the "
+        "scheduler at ADDRESS (needs the 'dask' extra)",
+    )
+
+
+def asked(args: argparse.Namespace) -> bool:
+    """Whether the options ask for many returns (--each, or an option that only --each takes)."""
+    return bool(args.each or args.jobs != 1 or args.manifest or args.scheduler)
+
+
+def _problem(args: argparse.Namespace) -> str | None:
+    options = {
+        "--output": args.output,
+        "--previous": args.previous,
+        "--la": args.la,
+        "--split-by": args.split_by,
+        "--redact": args.redact or args.redact_key,
+    }
+    unsupported = [flag for flag, given in options.items() if given]
+    if not args.each:
+        return "--jobs, --manifest and --scheduler are for many returns at once: add --each"
+    if unsupported:
+        return (
+            f"{', '.join(unsupported)} cannot be used with --each (each LA's code and last year's return come from "
+            "its folder or the manifest)"
+        )
+    if args.output_dir is None:
+        return "--each writes one report per return: give --output-dir DIR"
+    return plan_problem(report_plan(args), run_request(args))
+
+
+def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """One return per LA folder (or entry, or manifest line) of the INPUT folders, --jobs at a time."""
+    problem = _problem(args)
+    if problem:
+        raise UsageError(problem)
+    kind, address = args.scheduler or ("processes", None)
+    found = jobs_for(
+        region_returns(args.inputs, args.manifest, args.output_dir),
+        args.output_dir,
+        request=run_request(args),
+        plan=report_plan(args),
+    )
+    where = f"on the Dask scheduler at {term(address)}" if address else f"{min(args.jobs, len(found))} at a time"
+    err.print(f"{len(found)} returns, {where}" + (" on a local Dask cluster" if kind == "dask" and not address else ""))
+
+    def done(o: BatchOutcome) -> None:
+        counts = o.problem or f"{plural(o.errors, 'error')}, {plural(o.queries, 'query')}"
+        err.print(f"  {term(o.la or o.name)}: {term(counts)}", highlight=False)
+
+    outcomes = validate_many(found, args.jobs, done, kind, address)
+    for path in write_summary(outcomes, args.output_dir):
+        err.print(f"summary written to {term(path)}")
+    return batch_status(outcomes)
