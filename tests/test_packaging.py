@@ -19,4 +19,4 @@ def test_wheel_contains_rules_and_schemas(tmp_path: Path) -> None:
     assert rule_files and schema_files
     for rel in rule_files + schema_files:
         assert f"validator/_data/{rel}" in names, rel
-    assert "validator/cli.py" in names
+    assert "validator/cli/__init__.py" in names

@@ -22,15 +22,14 @@ from typing import Protocol
 from .api import validate_request
 from .errors import RulesError, UsageError, problem_of
 from .ingest.loader import InputError
-from .outputs import write_atomic
 from .outputs.csv_out import csv_text
 from .regional import LAReturn
 from .regional import returns_in as returns_in  # where --each found its returns before regional batches
-from .reports import la_report_stem, write_result  # the same names as for one return
+from .reports import SUMMARY_STEM as SUMMARY_STEM  # the summary's names are validator.reports'
+from .reports import la_report_stem, summary_file, write_files, write_result  # the same names as for one return
 from .request import ReportPlan, RunRequest
 from .result import Result
 
-SUMMARY_STEM = "summary"
 SUMMARY_COLUMNS = [
     "return",
     "status",
@@ -315,23 +314,23 @@ def write_summary(outcomes: Sequence[BatchOutcome], output_dir: Path) -> list[Pa
     and severity) and summary.html (all of it on one page)."""
     from .outputs.batch_html import render_summary_html
 
-    json_path = output_dir / f"{SUMMARY_STEM}.json"
-    write_atomic(json_path, (json.dumps({"returns": [asdict(o) for o in outcomes]}, indent=1) + "\n").encode("utf-8"))
+    summary = (json.dumps({"returns": [asdict(o) for o in outcomes]}, indent=1) + "\n").encode("utf-8")
     figure_ids = list(dict.fromkeys(str(f["id"]) for o in outcomes for f in o.figures))
     lines: list[list[object]] = []
     for o in outcomes:
         values = {str(f["id"]): f["value"] for f in o.figures}
         cells = [o.name, o.status, o.errors, o.queries, o.notices, o.rules_crashed, o.problem, ";".join(o.reports)]
         lines.append([*cells, o.la or "", o.return_type, o.year, *(_number(values.get(i)) for i in figure_ids)])
-    csv_path = output_dir / f"{SUMMARY_STEM}.csv"
     header = SUMMARY_COLUMNS + [f"figure:{i}" for i in figure_ids]
-    write_atomic(csv_path, csv_text([header, *lines]).encode("utf-8"))
     by_rule = [[o.name, o.la or "", r["rule"], r["severity"], r["count"]] for o in outcomes for r in o.rules]
-    rules_path = output_dir / f"{SUMMARY_STEM}-rules.csv"
-    write_atomic(rules_path, csv_text([RULE_COLUMNS, *by_rule]).encode("utf-8"))
-    html_path = output_dir / f"{SUMMARY_STEM}.html"
-    write_atomic(html_path, render_summary_html(outcomes).encode("utf-8"))
-    return [json_path, csv_path, rules_path, html_path]
+    return write_files(
+        [
+            (output_dir / summary_file("json"), summary),
+            (output_dir / summary_file("csv"), csv_text([header, *lines]).encode("utf-8")),
+            (output_dir / summary_file("csv", "rules"), csv_text([RULE_COLUMNS, *by_rule]).encode("utf-8")),
+            (output_dir / summary_file("html"), render_summary_html(outcomes).encode("utf-8")),
+        ]
+    )
 
 
 def _number(value: object) -> object:

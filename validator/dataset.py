@@ -10,6 +10,7 @@ import pandas as pd
 
 from .findings import Finding
 from .schema import ReturnSchema
+from .years import collection_end, collection_start
 
 # Hidden bookkeeping columns every table carries.
 ROW = "_row"  # 0-based position of the record within its table, in source order
@@ -28,6 +29,13 @@ class Context:
     collection_start: dt.date
     collection_end: dt.date
     reference_date: dt.date
+
+    @classmethod
+    def of_year(cls, return_type: str, year: str, la: str | None, reference_date: dt.date | None = None) -> Context:
+        """The context of a return of ``year``: its collection dates, and the reference date (default: the
+        collection's end, which is also the CIN census reference date)."""
+        end = collection_end(year)
+        return cls(return_type, year, la, collection_start(year), end, reference_date or end)
 
     def constants(self) -> dict[str, object]:
         return {

@@ -28,6 +28,8 @@ from .split import split_result
 
 _DATA_SUFFIXES = (".csv", ".xml", ".tsv", ".txt")
 REPORT_SUFFIX = "validation"  # a report's file name: <first input>-validation.<extension>
+SUMMARY_STEM = "summary"  # validate --each: summary.json, summary.csv, summary-rules.csv, summary.html
+# (validator.outputs.is_report_name recognises every name made here, so a report is never read back as an input)
 
 # Called with a line for the person running (rich markup, outside text through term()).
 Tell = Callable[[str], None]
@@ -73,6 +75,11 @@ def result_file(result: Result, stem: str, extension: str) -> str:
 def preview_file(stem: str, part: str = "", extension: str = "csv") -> str:
     """The preview command's files: <input>-preview.xlsx, <input>-preview-measures.csv, <input>-preview-<table>.csv"""
     return f"{stem}-preview{f'-{part}' if part else ''}.{extension}"
+
+
+def summary_file(extension: str, part: str = "") -> str:
+    """A batch summary's files: summary.json, summary-rules.csv, ..."""
+    return f"{SUMMARY_STEM}{f'-{part}' if part else ''}.{extension}"
 
 
 # ------------------------------------------------------------------------------------- files never written to
@@ -246,8 +253,16 @@ def write_reports(targets: Sequence[Target], plan: ReportPlan, progress: Progres
     for n, target in enumerate(targets):
         if progress is not None:
             progress("write", n, len(targets))
-        write_atomic(target.path, render_report(target.report, target.format, plan))
-        written.append(target.path)
+        written.extend(write_files([(target.path, render_report(target.report, target.format, plan))]))
+    return written
+
+
+def write_files(files: Iterable[tuple[Path, bytes]]) -> list[Path]:
+    """Write report files made elsewhere (the preview's, a batch summary) atomically, in order; the paths written."""
+    written = []
+    for path, data in files:
+        write_atomic(path, data)
+        written.append(path)
     return written
 
 

@@ -48,6 +48,12 @@ def year_containing(day: dt.date) -> str:
     return f"{first}_{(first + 1) % 100:02d}"
 
 
+def previous_year(year: str, n: int = 1) -> str:
+    """The collection year ``n`` years before ``year``: previous_year("2024_25") is "2023_24"."""
+    first = start_year(year) - n
+    return f"{first}_{(first + 1) % 100:02d}"
+
+
 def expand(spec: str | list[str], available: tuple[str, ...]) -> list[str]:
     """Years named by a rule's ``years`` entry: "all", "2024_25", "2024_25+", "2022_23..2023_24" or a list."""
     parts = spec if isinstance(spec, list) else [spec]

@@ -12,14 +12,13 @@ from rich.console import Console
 from ..errors import UsageError
 from ..findings import Finding
 from ..ingest.loader import load_return
-from ..outputs import write_atomic
 from ..outputs.terminal import term
 from ..outputs.words import plural
 from ..preview import Preview, build_preview, load_population, previous_dataset
 from ..preview.model import Convention
 from ..preview.render import measures_csv, print_preview, render_workbook, table_csv
 from ..reference.postcodes import open_postcode_lookup
-from ..reports import check_targets, input_stem, place_problem, preview_file, protected_files
+from ..reports import check_targets, input_stem, place_problem, preview_file, protected_files, write_files
 from ..request import RunRequest
 from .options import add_return_arguments, run_request
 
@@ -126,8 +125,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         print_preview(preview, conv, out)
     elif "csv" in args.format and args.output is None and args.output_dir is None:
         sys.stdout.write(measures_csv(preview, conv).decode("utf-8"))
-    for path, data in targets:
-        write_atomic(path, data)
+    write_files(targets)
     if targets:
         err.print(f"wrote {plural(len(targets), 'file')} to {term(targets[0][0].parent)}")
     elif args.output_dir is not None:

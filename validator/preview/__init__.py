@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..dataset import PREVIOUS, Context, Dataset
 from ..result import Result
-from ..years import collection_end, collection_start
+from ..years import collection_end, previous_year
 from .compare import compare
 from .measures_903 import measures_903
 from .measures_cin import measures_cin
@@ -102,8 +102,7 @@ def previous_dataset(dataset: Dataset, n: int = 1) -> Dataset | None:
     label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"
     if not any(name.endswith(label) for name in dataset.tables):
         return None
-    start = int(dataset.context.year[:4]) - n
-    year = f"{start}_{(start + 1) % 100:02d}"
+    year = previous_year(dataset.context.year, n)
     tables = {}
     for name, found in dataset.tables.items():
         base, sep, tail = name.partition(PREVIOUS)
@@ -121,7 +120,7 @@ def previous_dataset(dataset: Dataset, n: int = 1) -> Dataset | None:
         value = header.df["ReferenceDate"].iloc[0]
         if value == value and value is not None:  # not NaT
             reference = value.date()
-    context = Context(ctx.return_type, year, ctx.la, collection_start(year), collection_end(year), reference)
+    context = Context.of_year(ctx.return_type, year, ctx.la, reference)
     return Dataset(schema=dataset.schema, context=context, tables=tables, postcodes=dataset.postcodes)
 
 
