@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..api import validate_request
+from ..api import validate_request as validate  # a RunRequest in, a Result out
 from ..errors import RulesError, UsageError, problem_of
 from ..outputs import process_running
 from ..outputs.formats import render
@@ -141,7 +141,7 @@ class Job:
 
     def run(self) -> None:
         try:
-            result = validate_request(self.request, progress=self.progress)
+            result = validate(self.request, progress=self.progress)
             result.rename_files(self.names)  # the files as uploaded, not where they were saved
             _in_page_words(result)
             self.progress("report", 0, 0)
