@@ -15,7 +15,7 @@ from validator.cli import main
 from validator.engine import rule_text
 from validator.engine.derived import child_columns, derived_columns
 from validator.engine.model import RETURN_COLUMNS, find_rules, load_rule_file, load_rules
-from validator.engine.rule_text import derived_terms, dump_yaml, unresolved_marks, written_out
+from validator.engine.rule_text import derived_terms, dump_yaml, parts_as_written, unresolved_marks, written_out
 from validator.outputs.rule_doc import rule_html, rule_markdown
 from validator.schema import load_schema
 from validator.web import pages
@@ -178,3 +178,34 @@ rules:
     first, second = load_rule_file(path, "ssda903")
     assert second.line == 14 and "let: {first: {min:" in second.text and "- {expect: fail" in second.text
     assert unresolved_marks(first.text + second.text) == []
+
+
+def test_the_logic_is_shown_as_written_with_its_comments() -> None:
+    text = """\
+- code: "1"
+  message: m
+  # the child's first start
+  let: {first: {min: {table: Episodes, as: e, value: "e.DECOM"}}}
+  description: d
+  condition:
+    all:
+      - "present(DOB)"  # a date of birth
+      # and before the first start
+      - "DOB < first"
+  examples: []"""
+    expected = {"let": {"first": {"min": {"table": "Episodes", "as": "e", "value": "e.DECOM"}}}}
+    expected["condition"] = {"all": ["present(DOB)", "DOB < first"]}
+    shown = parts_as_written(text, ["let", "condition"], expected)
+    assert shown is not None and shown.startswith("# the child's first start\nlet: {first:")
+    assert '  all:\n    - "present(DOB)"  # a date of birth\n    # and before the first start\n' in shown
+    assert "description" not in shown and "examples" not in shown
+    assert parts_as_written(text, ["condition"], {"condition": "something else"}) is None  # then dumped instead
+
+
+def test_every_shipped_rule_shows_its_logic_as_written() -> None:
+    from validator.engine.diff import logic_of
+
+    for return_type in ("ssda903", "cin"):
+        for rule in load_rules(return_type):
+            logic = logic_of(rule)
+            assert parts_as_written(rule.text, list(logic), logic) is not None, rule.code

@@ -196,6 +196,30 @@ def written_out(text: str, entries: Sequence[tuple[int, str]], specs: Sequence[A
     return shown
 
 
+def parts_as_written(text: str, keys: Sequence[str], expected: dict[str, Any]) -> str | None:
+    """The top-level ``keys`` of a rule entry's written-out YAML ``text`` (``- code: ...``), as written, comments
+    included, in the order written; None when they would not read back as ``expected`` (then dump the data)."""
+    blocks: list[tuple[str | None, list[str]]] = [(None, [])]
+    waiting: list[str] = []  # comment lines between two keys go with the key after them
+    for line in text.split("\n")[1:]:
+        top = re.match(r"  ([A-Za-z_][\w-]*):", line)
+        if top:
+            blocks.append((top.group(1), [*waiting, line]))
+            waiting = []
+        elif re.match(r" {0,2}#", line) or not line.strip():
+            waiting.append(line)
+        else:
+            blocks[-1][1].extend([*waiting, line])
+            waiting = []
+    chosen = [line[2:] for key, lines in blocks if key in keys for line in lines]
+    out = "\n".join(chosen).strip("\n")
+    try:
+        same = bool(out) and load_yaml(out) == expected
+    except yaml.YAMLError:
+        same = False
+    return out if same else None
+
+
 def unresolved_marks(text: str) -> list[str]:
     """The alias and anchor marks in a rule's YAML text (none, once it is written out)."""
     found = []

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..engine.diff import codelists_used, logic_of
 from ..engine.model import Example, Rule, divergence_blocks, rules_for
-from ..engine.rule_text import derived_terms, dump_yaml
+from ..engine.rule_text import derived_terms, dump_yaml, parts_as_written
 from ..schema import RETURN_NAMES
 from ..years import SUPPORTED_YEARS
 from . import write_atomic
@@ -50,8 +50,9 @@ def rule_years(rule: Rule) -> str:
 
 
 def logic_yaml(rule: Rule) -> str:
-    """The rule's logic (condition, joins, lets, sequence) with YAML anchors written out."""
-    return dump_yaml(logic_of(rule))
+    """The rule's logic (condition, joins, lets, sequence) as written, comments kept, YAML anchors written out."""
+    logic = logic_of(rule)
+    return parts_as_written(rule.text, list(logic), logic) or dump_yaml(logic)
 
 
 def derived_of(rule: Rule) -> list[tuple[str, str]]:
@@ -59,6 +60,7 @@ def derived_of(rule: Rule) -> list[tuple[str, str]]:
     return derived_terms(logic_yaml(rule))
 
 
+LOGIC_HINT = "As written in the rule file, with the parts it shares with other rules written out in full:"
 WORKED_OUT = "Worked out by the validator (not fields of the file):"
 WRITTEN_OUT = "shared parts written out where they are used"
 
@@ -187,7 +189,7 @@ def rule_markdown(rule: Rule, level: int = 2, source: bool = True) -> str:
         out += [f"**Notes.** {md_text(rule.notes)}", ""]
     out += [f"{h}# Condition", ""]
     out += [
-        "True for a record that fails the rule. Written out in full (shared YAML parts included):",
+        f"True for a record that fails the rule. {LOGIC_HINT}",
         "",
         md_block(logic_yaml(rule), "yaml"),
         "",
@@ -291,8 +293,8 @@ def rule_html(rule: Rule, level: int = 2, source: bool = True) -> str:
         parts.append(f'<p class="rd-notes"><strong>Notes.</strong> {_e(rule.notes)}</p>')
     parts.append(f"<{h2}>Condition</{h2}>")
     parts.append(
-        '<p class="rd-hint">True for a record that fails the rule. Written out in full (shared YAML parts '
-        f'included):</p><pre class="rd-logic">{_e(logic_yaml(rule))}</pre>'
+        '<p class="rd-hint">True for a record that fails the rule. '
+        f'{_e(LOGIC_HINT)}</p><pre class="rd-logic">{_e(logic_yaml(rule))}</pre>'
     )
     derived = derived_of(rule)
     if derived:
