@@ -339,15 +339,7 @@ def load_return(
         findings.append(unknown_la)
     la = la.strip().upper() or None if la else None  # codes are upper case (e09000027 is E09000027)
     context = Context(found_type, year, la, collection_start(year), collection_end(year), reference)
-    return Dataset(
-        schema=schema,
-        context=context,
-        tables=tables,
-        findings=findings,
-        inputs=inputs,
-        changes=read.book.changes,
-        places=read.book.places,
-    )
+    return Dataset(schema, context, tables, findings, inputs, changes=read.book.changes, places=read.book.places)
 
 
 def _type_tables(
