@@ -117,3 +117,19 @@ def test_dfe_csv_files_have_dfes_headers_and_dates_and_every_change_is_logged(tm
     assert {"file": str(header), "row": "2", "column": "DOB", "old_value": cells[2], "new_value": dob,
             "change": "date written dd/mm/yyyy"}.items() <= next(c for c in changes if c["row"] == "2").items()  # fmt: skip
     assert len(changes) == len(done.changes)
+
+
+def test_round_trip_a_cin_workbook_to_cin_xml_gives_the_same_rule_findings(tmp_path: Path) -> None:
+    from validator.messy_workbooks import messy_workbook
+
+    xml = SAMPLES / "cin/cin_2024_25.xml"
+    convert_xml([xml], tmp_path / "flat")
+    book = messy_workbook(tmp_path / "flat", tmp_path / "cin.xlsx", "cin")
+    done = convert_return([book], tmp_path / "out", year="2024_25")
+    assert not done.not_written
+    given = validator.validate([xml], year="2024_25", la="E09000027")
+    again = validator.validate([tmp_path / "out/xml"], year="2024_25", la="E09000027")
+    assert rule_findings(given)
+    assert rule_findings(again) == rule_findings(given)
+    assert again.rules_run == given.rules_run
+    assert any(c.why == "title or notes row above the header row: not read" for c in done.changes)
