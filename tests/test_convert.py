@@ -133,3 +133,22 @@ def test_round_trip_a_cin_workbook_to_cin_xml_gives_the_same_rule_findings(tmp_p
     assert rule_findings(again) == rule_findings(given)
     assert again.rules_run == given.rules_run
     assert any(c.why == "title or notes row above the header row: not read" for c in done.changes)
+
+
+def test_a_value_a_spreadsheet_would_run_as_a_formula_is_made_safe_and_logged(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    shutil.copytree(SAMPLES / "ssda903/2024_25", folder)
+    header = folder / "header.csv"
+    lines = header.read_text(encoding="utf-8").splitlines()
+    cells = lines[1].split(",")
+    cells[4] = "=HYPERLINK(1)"  # the UPN
+    lines[1] = ",".join(cells)
+    header.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = convert_return([folder], tmp_path / "out", year="2024_25")
+    assert (tmp_path / "out/csv/header.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[
+        4
+    ] == "'=HYPERLINK(1)"
+    (change,) = [c for c in done.changes if c.column == "UPN"]
+    assert change.row == 2 and "formula" in change.why
+    log = (tmp_path / "out/changes.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK(1)" in log and ",=HYPERLINK" not in log  # the log itself is formula-safe

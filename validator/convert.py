@@ -34,7 +34,7 @@ from .ingest.raw import RawTable
 from .ingest.xlsx_reader import is_workbook
 from .ingest.xml_cin import read_cin_xml
 from .outputs import write_atomic
-from .outputs.csv_out import csv_text
+from .outputs.csv_out import csv_text, safe_cell
 from .schema import TableDef, load_schema
 
 Row = dict[str, str | None]
@@ -135,6 +135,8 @@ def dfe_files(dataset: Dataset) -> DfeFiles:
         _write_xml(kind, rows, out)
     except ValueError as exc:
         out.not_written.append(f"{XML_NAMES[kind]} was not written: {exc}")
+    # in the order of the files, sheets and rows (a change of a whole column first)
+    out.changes.sort(key=lambda c: (c.file, c.sheet, c.row or 0))
     out.files[CHANGE_LOG] = change_log(out.changes)
     return out
 
@@ -188,6 +190,9 @@ def _table_rows(
             if old is not None and old[i] != value and old[i] is not None:
                 why = f"date written {FORM_NAMES[form]}" if col.type == "date" else "whole number written as digits"
                 changes.append(_where(files[i], lines[i], col.name, table_def.name, places, old[i], value or "", why))
+            if value and safe_cell(value) != value:  # csv_text keeps a spreadsheet from running it as a formula
+                why = "a leading ' added in the CSV file, so that a spreadsheet does not run the value as a formula"
+                changes.append(_where(files[i], lines[i], col.name, table_def.name, places, value, value, why))
     for col_name, lacking in table.missing_columns.items():
         if table_def.columns[col_name].optional:
             continue
