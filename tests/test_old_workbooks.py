@@ -56,7 +56,8 @@ def _ods_cell(value: str, column: str) -> str:
 
 def write_ods(folder: Path, target: Path) -> Path:
     """The CSV files as an OpenDocument spreadsheet, written as its XML (no writer needed): one sheet per table
-    with a title row, dates as dates, MOTHER as numbers, blanks as "N/A", a hidden row and a totals row."""
+    with a title row, dates as dates, MOTHER as numbers, blanks as "N/A", a hidden row, a hidden Notes column with
+    a merged formula cell, and a totals row."""
     sheets = []
     for name in TABLES:
         with open(folder / f"{name}.csv", encoding="utf-8-sig", newline="") as fh:
@@ -64,16 +65,24 @@ def write_ods(folder: Path, target: Path) -> Path:
         rows = [f"<table:table-row><table:table-cell office:value-type='string'><text:p>{name}: synthetic data"
                 "</text:p></table:table-cell></table:table-row>"]  # fmt: skip
         cells = "".join(f"<table:table-cell office:value-type='string'><text:p>{h}</text:p></table:table-cell>"
-                        for h in header)  # fmt: skip
+                        for h in [*header, "Notes"])  # fmt: skip
         rows.append(f"<table:table-row>{cells}</table:table-row>")
+        notes = [  # a formula in a merged cell of the hidden Notes column, which DfE does not take
+            "<table:table-cell table:number-rows-spanned='2' table:formula='of:=1+1' office:value-type='float' "
+            "office:value='2'/>",
+            "<table:covered-table-cell/>",
+        ]
         for n, row in enumerate(body):
             hidden = " table:visibility='collapse'" if n == 1 else ""
-            cells = "".join(_ods_cell(v, header[i]) for i, v in enumerate(row))
+            cells = "".join(_ods_cell(v, header[i]) for i, v in enumerate(row)) + (notes[n] if n < 2 else "")
             rows.append(f"<table:table-row{hidden}>{cells}</table:table-row>")
         rows.append("<table:table-row><table:table-cell office:value-type='string'><text:p>Total</text:p>"
                     f"</table:table-cell><table:table-cell office:value-type='float' office:value='{len(body)}'/>"
                     "</table:table-row>")  # fmt: skip
-        sheets.append(f"<table:table table:name={quoteattr(name)}>{''.join(rows)}</table:table>")
+        columns = f"<table:table-column table:number-columns-repeated='{len(header)}'/>" + (
+            "<table:table-column table:visibility='collapse'/>"
+        )
+        sheets.append(f"<table:table table:name={quoteattr(name)}>{columns}{''.join(rows)}</table:table>")
     content = (
         "<?xml version='1.0' encoding='UTF-8'?><office:document-content "
         "xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0' "
@@ -118,7 +127,11 @@ def test_an_ods_workbook_gives_the_rule_findings_of_its_csv_files(twin: Path, od
     assert "[episodes]: the header row is row 2; above it, row(s) 1 hold a title" in messages(from_ods, "SHEET-LAYOUT")
     assert "below the data are notes or totals" in messages(from_ods, "SHEET-LAYOUT")
     assert "'N/A'" in messages(from_ods, "CELL-NO-DATA")
-    assert not messages(from_ods, "SHEET-HIDDEN")  # calamine does not tell hidden rows: docs/excel.md says so
+    hidden = messages(from_ods, "SHEET-HIDDEN")  # read from content.xml: calamine does not give them
+    assert "[episodes]: row(s) 4 are hidden or filtered out; they were read" in hidden
+    assert "[episodes]: column(s) N (Notes) are hidden" in hidden
+    assert "[episodes]: merged cells N3:N4" in messages(from_ods, "SHEET-MERGED")
+    assert "column N (Notes), rows 3, hold formulas" in messages(from_ods, "CELL-FORMULA")
     assert [i.tables for i in from_ods.inputs] == [["Header", "Episodes", "UASC"]]
 
 

@@ -2,9 +2,10 @@
 
 Each sheet is given to xlsx_reader as openpyxl's are (rows of cells with ``value`` and ``data_type``), so the
 header row, title and totals rows, "no data" tokens, dates and numbers are handled and reported the same way.
-What calamine does not give is not reported: hidden rows and columns (read, as in .xlsx, but with no notice) and
-formulas (their cached values are read); merged cells are reported where calamine gives them (.xls). Hidden
-sheets are reported for both formats. An error value (#REF!, #DIV/0!...) is a CELL-ERROR finding, as in .xlsx;
+For .xls, what calamine does not give is not reported: hidden rows and columns (read, as in .xlsx, but with no
+notice) and formulas (their cached values are read); merged cells are (calamine gives them). For .ods, hidden
+rows and columns, merged cells and formulas are read from the file's content.xml. Hidden sheets are reported for
+both formats. An error value (#REF!, #DIV/0!...) is a CELL-ERROR finding, as in .xlsx;
 calamine gives it as its text, so a cell *typed* as "#REF!" is taken for one too.
 """
 
@@ -48,9 +49,60 @@ def _cell(value: Any) -> _Cell:
     return _Cell(value)
 
 
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_REPEAT_CAP = 100_000  # repeated hidden rows or columns past this (a sheet's empty tail) are not listed
+
+
+def _attr(elem: Any, name: str, default: str = "") -> str:
+    return str(elem.get(_TABLE + name, default))
+
+
+def ods_layouts(path: Path) -> dict[str, SheetLayout]:
+    """Hidden rows and columns, merged ranges and formula cells of each sheet of an .ods file, read from its
+    content.xml (calamine does not give them), streaming, with entities and network access refused."""
+    import zipfile
+
+    from lxml import etree
+
+    layouts: dict[str, SheetLayout] = {}
+    layout = SheetLayout()
+    row = col = column_count = 0
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as fh:
+        for event, elem in etree.iterparse(fh, events=("start", "end"), resolve_entities=False, no_network=True):
+            tag = str(elem.tag)
+            if event == "start" and tag == _TABLE + "table":
+                layout = layouts.setdefault(_attr(elem, "name"), SheetLayout())
+                row = column_count = 0
+            elif event == "start" and tag == _TABLE + "table-column":
+                repeat = int(_attr(elem, "number-columns-repeated", "1"))
+                if _attr(elem, "visibility") in ("collapse", "filter") and repeat <= _REPEAT_CAP:
+                    layout.hidden_columns.update(range(column_count + 1, column_count + repeat + 1))
+                column_count += repeat
+            elif event == "start" and tag == _TABLE + "table-row":
+                col = 0
+            elif event == "end" and tag == _TABLE + "table-row":
+                repeat = int(_attr(elem, "number-rows-repeated", "1"))
+                if _attr(elem, "visibility") in ("collapse", "filter") and repeat <= _REPEAT_CAP:
+                    layout.hidden_rows.update(range(row + 1, row + repeat + 1))
+                row += repeat
+                elem.clear()
+            elif event == "end" and tag in (_TABLE + "table-cell", _TABLE + "covered-table-cell"):
+                _ods_cell(elem, layout, row + 1, col + 1)
+                col += int(_attr(elem, "number-columns-repeated", "1"))
+    return layouts
+
+
+def _ods_cell(elem: Any, layout: SheetLayout, row: int, col: int) -> None:
+    rows, cols = int(_attr(elem, "number-rows-spanned", "1")), int(_attr(elem, "number-columns-spanned", "1"))
+    if rows > 1 or cols > 1:
+        layout.merged.append((row, col, row + rows - 1, col + cols - 1))
+    if _attr(elem, "formula"):
+        layout.formulas[col].append(row)
+
+
 class _CalamineBook:
-    def __init__(self, book: Any, errors: tuple[type[BaseException], ...]) -> None:
-        self.book, self.errors = book, errors
+    def __init__(self, book: Any, errors: tuple[type[BaseException], ...], layouts: dict[str, SheetLayout]) -> None:
+        self.book, self.errors, self.layouts = book, errors, layouts
 
     def sheets(self) -> Iterator[tuple[str, bool, Any, SheetLayout]]:
         for meta in self.book.sheets_metadata:
@@ -58,7 +110,7 @@ class _CalamineBook:
                 continue  # a chart sheet or macro sheet holds no table
             sheet = self.book.get_sheet_by_name(meta.name)
             rows = sheet.to_python(skip_empty_area=False)
-            layout = SheetLayout()
+            layout = self.layouts.get(meta.name) or SheetLayout()
             for merged in getattr(sheet, "merged_cell_ranges", None) or []:
                 (r1, c1), (r2, c2) = merged  # 0-based (row, column) corners
                 layout.merged.append((r1 + 1, c1 + 1, r2 + 1, c2 + 1))
@@ -69,9 +121,11 @@ class _CalamineBook:
         self.book.close()
 
 
-def open_calamine(path: Path) -> _CalamineBook:
-    """The workbook, opened; calamine's errors (a damaged, encrypted or foreign file) are raised."""
+def open_calamine(path: Path, kind: str) -> _CalamineBook:
+    """The workbook (``kind``: "xls" or "ods"), opened; errors (a damaged, encrypted or foreign file) are raised.
+    For .ods, what calamine does not give (hidden rows and columns, merged cells, formulas) is read from the XML."""
     import python_calamine as calamine
 
     errors: tuple[type[BaseException], ...] = (calamine.CalamineError, OSError, ValueError)
-    return _CalamineBook(calamine.CalamineWorkbook.from_path(str(path)), errors)
+    layouts = ods_layouts(path) if kind == "ods" else {}
+    return _CalamineBook(calamine.CalamineWorkbook.from_path(str(path)), errors, layouts)

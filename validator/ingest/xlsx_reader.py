@@ -111,11 +111,12 @@ def read_workbook(
 ) -> WorkbookRead:
     """Every sheet of the workbook that is a table of one of the returns, with the findings about the file."""
     name = display_name or str(path)
-    if workbook_format(path) in ("xls", "ods"):
+    kind = workbook_format(path)
+    if kind in ("xls", "ods"):
         from .calamine_reader import open_calamine
 
         try:
-            opened: Book | WorkbookRead = open_calamine(path)
+            opened: Book | WorkbookRead = open_calamine(path, kind)
         except Exception as exc:  # a damaged, encrypted or foreign file
             return _unreadable(name, str(exc) or type(exc).__name__)
     else:
