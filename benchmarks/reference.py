@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import json
 import os
 import random
@@ -128,9 +129,14 @@ def provider_list(folder: Path) -> Path:
     sheet.append(["URN", "Provider type", "Local authority", "Placement code", "Placement provider code",
                   "Deregistration date", "Setting address postcode"])  # fmt: skip
     for urn, entry in sorted(listing.items()):
-        codes = ["/".join(sorted(filter(None, entry[k]))) for k in ("place", "provider")]
+        codes = [",".join(sorted(filter(None, entry[k]))) for k in ("place", "provider")]
         kind = "Children's Home" if "K2" in entry["place"] else "Independent Fostering Agency"
         sheet.append([urn, kind, "Richmond upon Thames", *codes, None, min(entry["post"], default="")])
+    # Like Ofsted's lists, one home with an SC-prefixed URN, closed: without a text URN the reference's pandas reads
+    # the URN column as numbers, and without a date the deregistration column as floats, and its provider rules
+    # crash (merging numbers with the episodes' text URNs; comparing dates with floats).
+    closed = datetime.datetime(2015, 3, 31)
+    sheet.append(["SC000001", "Children's Home", "Richmond upon Thames", "K2", "PR4", closed, "TW9 1DN"])
     book.save(target)
     return target
 
@@ -222,10 +228,12 @@ def run_ours(case: Case, source: Path, workdir: Path) -> dict[str, object]:
     report.unlink()
     summary = document["summary"]
     by_severity: dict[str, int] = {}
+    by_rule: dict[str, int] = {}
     for finding in document["findings"]:
         by_severity[finding["severity"]] = by_severity.get(finding["severity"], 0) + 1
+        by_rule[finding["code"]] = by_rule.get(finding["code"], 0) + 1
     return {"wall": wall, "peak_mb": peak, "findings": len(document["findings"]), "by_severity": by_severity,
-            "rules_run": summary["rules_run"], "rules_not_run": summary["rules_not_run"],
+            "by_rule": by_rule, "rules_run": summary["rules_run"], "rules_not_run": summary["rules_not_run"],
             "crashed": [r["code"] if isinstance(r, dict) else r for r in document["rules"]["crashed"]],
             "not_run": document["rules"]["not_run"]}  # fmt: skip
 
