@@ -1,4 +1,4 @@
-"""Every SSDA903 preview measure, on a generated return (validator/samples.py) that uses every REC and every
+"""Every SSDA903 preview measure, on a generated return (validator/samples/) that uses every REC and every
 reason for new episode, equals a computation written here from DfE's definitions ("Children looked after in
 England including adoption" methodology, as docs/preview.md states them), in plain Python over the CSV rows.
 

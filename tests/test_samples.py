@@ -1,4 +1,4 @@
-"""Tests for the synthetic sample generator (validator/samples.py). All data is invented by the generator."""
+"""Tests for the synthetic sample generator (validator/samples/). All data is invented by the generator."""
 
 from __future__ import annotations
 
@@ -6,19 +6,16 @@ import csv
 import datetime as dt
 import itertools
 from pathlib import Path
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 import xmlschema
 from helpers import ROOT
 
-from validator.samples import (
-    INJECTED_COLUMNS,
-    SSDA903_COLUMNS,
-    SSDA903_FILES,
-    generate_samples,
-    previous_year,
-    upn_check_letter,
-)
+from validator.engine import functions
+from validator.samples import INJECTED_COLUMNS, SSDA903_COLUMNS, SSDA903_FILES, generate_samples, previous_year
+from validator.samples.common import add_years, ages, with_check_letters
 
 CIN_YEARS = ["2022_23", "2023_24", "2024_25", "2025_26"]
 SSDA903_YEARS = ["2022_23", "2023_24", "2024_25", "2025_26", "2026_27"]
@@ -86,20 +83,48 @@ def test_cin_uses_the_year_sex_element(tmp_path: Path) -> None:
     assert b"<GenderCurrent>" not in newer
 
 
+def _check_letter(digits: str) -> str:
+    """DfE's UPN check letter: sum of digit x position (positions 2..13), mod 23, into this alphabet."""
+    return "ABCDEFGHJKLMNPQRTUVWXYZ"[sum(int(d) * i for i, d in enumerate(digits, start=2)) % 23]
+
+
 def test_cin_upns_have_correct_check_letters(tmp_path: Path) -> None:
     generate_samples("cin", "2024_25", 200, 4, 0.0, tmp_path)
     text = (tmp_path / "cin" / "cin_2024_25.xml").read_text(encoding="utf-8")
     upns = [part.split("</UPN>")[0] for part in text.split("<UPN>")[1:]]
     assert upns
-    assert all(upn_check_letter(u[1:]) == u[0] for u in upns)
+    assert all(_check_letter(u[1:]) == u[0] for u in upns)
     assert len(set(upns)) == len(upns)
 
 
-def test_upn_check_letter() -> None:
-    # sum of digit x position for positions 2..13: 1*2 + 2*3 + ... (digits 123456789012) mod 23.
-    digits = "123456789012"
-    total = sum(int(d) * i for i, d in enumerate(digits, start=2))
-    assert upn_check_letter(digits) == "ABCDEFGHJKLMNPQRTUVWXYZ"[total % 23]
+def test_ssda903_upns_have_correct_check_letters(tmp_path: Path) -> None:
+    generate_samples("ssda903", "2024_25", 200, 4, 0.0, tmp_path, previous=False)
+    upns = [r["UPN"] for r in _rows(tmp_path / "ssda903" / "2024_25" / "header.csv") if r["UPN"][:2] != "UN"]
+    assert upns
+    assert all(_check_letter(u[1:]) == u[0] for u in upns)
+    assert len(set(upns)) == len(upns)
+
+
+def test_with_check_letters() -> None:
+    assert with_check_letters(["123456789012", "000000000000"]) == [
+        _check_letter("123456789012") + "123456789012",
+        "A000000000000",
+    ]
+    assert with_check_letters([]) == []
+
+
+def test_date_helpers_agree_with_the_engine() -> None:
+    """add_years is the engine's add_years (29 February to 28 February); ages come from the engine's age."""
+    days = [dt.date(2008, 2, 29), dt.date(2008, 2, 28), dt.date(2008, 3, 1), dt.date(2011, 12, 31)]
+    days += [dt.date(2000, 1, 1) + n * dt.timedelta(days=97) for n in range(100)]
+    scope = SimpleNamespace(frame=pd.DataFrame(index=range(len(days))))
+    for years in (-18, 1, 4, 16, 17, 18):
+        engine = functions.add_years(scope, pd.Series(pd.to_datetime(days)), years)
+        assert [add_years(day, years) for day in days] == [d.date() for d in engine]
+    for on in (dt.date(2025, 3, 31), dt.date(2023, 8, 31), dt.date(2024, 2, 28), dt.date(2024, 2, 29)):
+        expected = [on.year - d.year - ((on.month, on.day) < (d.month, d.day)) for d in days]
+        assert ages(days, on) == expected
+    assert ages([], dt.date(2025, 3, 31)) == []
 
 
 @pytest.mark.parametrize("year", SSDA903_YEARS)
