@@ -12,6 +12,10 @@ from .tables_903 import SSDA903_COLUMNS
 _TEMPORARY = ("T0", "T1", "T2", "T3", "T4")
 
 
+def _date(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%d/%m/%Y").date()
+
+
 class Injector903:
     """Applies one labelled mistake to one child's rows of the current year."""
 
@@ -67,33 +71,21 @@ class Injector903:
             return self.set("Episodes", row, "DECOM", f"31/02/{year}", "bad_date_text", "impossible date (31 February)")
         header = self.child_rows("Header", child.child)[0]
         day, month, year = header[2].split("/")
-        return self.set(
-            "Header",
-            header,
-            "DOB",
-            f"{year}-{month}-{day}",
-            "bad_date_text",
-            "date written yyyy-mm-dd instead of dd/mm/yyyy",
-        )
+        text = "date written yyyy-mm-dd instead of dd/mm/yyyy"
+        return self.set("Header", header, "DOB", f"{year}-{month}-{day}", "bad_date_text", text)
 
     def date_before_birth(self, child: Child) -> Row | None:
         episodes = self.child_rows("Episodes", child.child)
         if not episodes:
             return None
-        first = min(dt.datetime.strptime(r[1], "%d/%m/%Y").date() for r in episodes)
+        first = min(_date(r[1]) for r in episodes)
         born = dmy(first + self.rng.randint(20, 200) * DAY)
+        text = "date of birth after the first episode started (DOB changed everywhere)"
         record = None
         for name in self.tables:
             if "DOB" in SSDA903_COLUMNS[name]:
                 for row in self.child_rows(name, child.child):
-                    record = record or self.set(
-                        name,
-                        row,
-                        "DOB",
-                        born,
-                        "date_before_birth",
-                        "date of birth after the first episode started (DOB changed everywhere)",
-                    )
+                    record = record or self.set(name, row, "DOB", born, "date_before_birth", text)
                     row[SSDA903_COLUMNS[name].index("DOB")] = born
         return record
 
@@ -101,62 +93,37 @@ class Injector903:
         episodes = self.child_rows("Episodes", child.child)
         if episodes and episodes[-1][7]:
             row = episodes[-1]
-            start = dt.datetime.strptime(row[1], "%d/%m/%Y").date()
-            return self.set(
-                "Episodes",
-                row,
-                "DEC",
-                dmy(start - self.rng.randint(3, 40) * DAY),
-                "end_before_start",
-                "episode ends before it started",
-            )
+            ended = dmy(_date(row[1]) - self.rng.randint(3, 40) * DAY)
+            return self.set("Episodes", row, "DEC", ended, "end_before_start", "episode ends before it started")
         missing = self.child_rows("Missing", child.child)
         if missing:
             row = missing[0]
-            start = dt.datetime.strptime(row[3], "%d/%m/%Y").date()
-            return self.set(
-                "Missing",
-                row,
-                "MIS_END",
-                dmy(start - self.rng.randint(1, 5) * DAY),
-                "end_before_start",
-                "missing period ends before it started",
-            )
+            ended = dmy(_date(row[3]) - self.rng.randint(1, 5) * DAY)
+            text = "missing period ends before it started"
+            return self.set("Missing", row, "MIS_END", ended, "end_before_start", text)
         return None
 
     def episode_gap(self, child: Child) -> Row | None:
         episodes = self.child_rows("Episodes", child.child)
         for row in episodes[1:]:
             if row[2] in "PLTUB" and row[2]:
-                start = dt.datetime.strptime(row[1], "%d/%m/%Y").date()
-                end = dt.datetime.strptime(row[7], "%d/%m/%Y").date() if row[7] else self.year.end + 30 * DAY
+                start = _date(row[1])
+                end = _date(row[7]) if row[7] else self.year.end + 30 * DAY
                 later = start + self.rng.randint(2, 9) * DAY
                 if later < end:
-                    return self.set(
-                        "Episodes",
-                        row,
-                        "DECOM",
-                        dmy(later),
-                        "episode_gap",
-                        "continuation episode starts days after the previous one ended",
-                    )
+                    text = "continuation episode starts days after the previous one ended"
+                    return self.set("Episodes", row, "DECOM", dmy(later), "episode_gap", text)
         return None
 
     def episode_overlap(self, child: Child) -> Row | None:
         episodes = self.child_rows("Episodes", child.child)
         for before, after in itertools.pairwise(episodes):
             if before[8] == "X1" and after[7]:
-                end = dt.datetime.strptime(after[7], "%d/%m/%Y").date()
-                ended = dt.datetime.strptime(before[7], "%d/%m/%Y").date() + self.rng.randint(2, 9) * DAY
+                end = _date(after[7])
+                ended = _date(before[7]) + self.rng.randint(2, 9) * DAY
                 if ended < end:
-                    return self.set(
-                        "Episodes",
-                        before,
-                        "DEC",
-                        dmy(ended),
-                        "episode_overlap",
-                        "episode ends after the next one started",
-                    )
+                    text = "episode ends after the next one started"
+                    return self.set("Episodes", before, "DEC", dmy(ended), "episode_overlap", text)
         return None
 
     def missing_upn(self, child: Child) -> Row | None:
@@ -188,27 +155,15 @@ class Injector903:
     def review_code_for_age(self, child: Child) -> Row | None:
         for row in self.child_rows("Reviews", child.child):
             if row[3] != "PN0":
-                return self.set(
-                    "Reviews",
-                    row,
-                    "REVIEW_CODE",
-                    "PN0",
-                    "review_code_for_age",
-                    "PN0 (under 4) for a child aged 4 or over",
-                )
+                text = "PN0 (under 4) for a child aged 4 or over"
+                return self.set("Reviews", row, "REVIEW_CODE", "PN0", "review_code_for_age", text)
         return None
 
     def provider_on_temporary(self, child: Child) -> Row | None:
         for row in self.child_rows("Episodes", child.child):
             if row[5] in _TEMPORARY:
-                return self.set(
-                    "Episodes",
-                    row,
-                    "PLACE_PROVIDER",
-                    "PR1",
-                    "provider_on_temporary",
-                    "placement provider given for a temporary placement",
-                )
+                text = "placement provider given for a temporary placement"
+                return self.set("Episodes", row, "PLACE_PROVIDER", "PR1", "provider_on_temporary", text)
         return None
 
     CATALOGUE = (

@@ -99,14 +99,8 @@ class InjectorCin:
         return _set(c.child, "CINdetails", target, value, "date_before_birth", text)
 
     def end_before_start(self, el: etree._Element, c: CinChild) -> Row | None:
-        for details in el.findall("CINdetails"):
-            closure = details.find("CINclosureDate")
-            referral = details.find("CINreferralDate")
-            if closure is not None and referral is not None:
-                day = _day(referral) - self.rng.randint(3, 30) * DAY
-                text = "CIN episode closed before the referral"
-                return _set(c.child, "CINdetails", closure, day.isoformat(), "end_before_start", text)
-        return None
+        text = "CIN episode closed before the referral"
+        return self._before_referral(el, c, "CINclosureDate", "CINdetails", (3, 30), "end_before_start", text)
 
     def missing_upn(self, el: etree._Element, c: CinChild) -> Row | None:
         ids = el.find("ChildIdentifiers")
@@ -154,13 +148,19 @@ class InjectorCin:
         return None
 
     def assessment_before_referral(self, el: etree._Element, c: CinChild) -> Row | None:
+        path, text = "Assessments/AssessmentActualStartDate", "assessment started before the referral"
+        return self._before_referral(el, c, path, "Assessments", (2, 20), "assessment_before_referral", text)
+
+    def _before_referral(
+        self, el: etree._Element, c: CinChild, path: str, table: str, days: tuple[int, int], error: str, text: str
+    ) -> Row | None:
+        """In the first CINdetails that has ``path``: that date moved a number of ``days`` before the referral."""
         for details in el.findall("CINdetails"):
-            start = details.find("Assessments/AssessmentActualStartDate")
+            target = details.find(path)
             referral = details.find("CINreferralDate")
-            if start is not None and referral is not None:
-                day = _day(referral) - self.rng.randint(2, 20) * DAY
-                text = "assessment started before the referral"
-                return _set(c.child, "Assessments", start, day.isoformat(), "assessment_before_referral", text)
+            if target is not None and referral is not None:
+                day = _day(referral) - self.rng.randint(*days) * DAY
+                return _set(c.child, table, target, day.isoformat(), error, text)
         return None
 
     def icpc_on_weekend(self, el: etree._Element, c: CinChild) -> Row | None:
