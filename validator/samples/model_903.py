@@ -96,7 +96,7 @@ class Child:
     sex: str  # M or F; written with the year's codes
     dob: dt.date
     ethnic: str
-    upn: str  # a UPN, or the UN code given once the child is of school age
+    upn: str  # a UPN (its 12 digits until Simulator903.children adds the check letter), or UN2/UN3/UN5
     kind: str
     uasc: bool = False
     mc_dob: dt.date | None = None

@@ -113,7 +113,7 @@ class CinChild:
     expected: dt.date | None
     sex: str  # M, F or U
     ethnic: str
-    upn: str
+    upn: str  # UPNs: their 12 digits until SimulatorCin.children adds the check letters
     former_upn: str
     upn_unknown: str
     disabilities: list[str]
