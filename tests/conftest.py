@@ -88,6 +88,7 @@ SLOW_MODULES = {
     "test_preview_independent.py",
     "test_web_browser.py",
     "test_batch.py",
+    "test_regional.py",
 }
 
 
