@@ -69,7 +69,9 @@ def type_raw(
             data[col.name] = text
     for extra in raw.extra_columns:
         data[extra] = Factored.of(raw.columns[extra], raw.clean).text()
-    data[FILE] = pd.Series(np.full(n, raw.file, dtype=object), dtype="object")
+    files = np.empty(n, dtype=object)
+    files[:] = raw.file  # one shared text (np.full would copy it into every record)
+    data[FILE] = pd.Series(files, dtype="object")
     data[LINE] = pd.Series(np.asarray(raw.lines, dtype="int64"), dtype="int64")
     return pd.DataFrame(data, copy=False), missing, typer.findings
 
