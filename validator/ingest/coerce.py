@@ -102,7 +102,30 @@ def parse_dates_in_range(
 ) -> tuple[pd.Series, dict[str, int], pd.Series, pd.Series]:
     """:func:`parse_dates`, and also a mask of the values that are real dates outside DATE_MIN..DATE_MAX
     (they are in the unparseable mask too). ``weights``: how many records each value stands for, when ``text``
-    holds distinct values (the counts of non-standard forms are of records)."""
+    holds distinct values (the counts of non-standard forms are of records). Each distinct text is parsed once."""
+    if weights is None and len(text) > _FEW and text.dtype == object:
+        try:
+            codes, uniques = pd.factorize(text.to_numpy(), use_na_sentinel=True)
+        except TypeError:  # values that cannot be compared as keys: parsed one by one
+            codes, uniques = None, []
+        if codes is not None and len(uniques) < len(text):
+            counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+            dates, other_forms, bad, far = _parse_dates(pd.Series(uniques, dtype="object"), standard, counts)
+            return (
+                pd.Series(dates.array.take(codes, allow_fill=True), index=text.index),
+                other_forms,
+                pd.Series(np.append(bad.to_numpy(dtype=bool), False)[codes], index=text.index),
+                pd.Series(np.append(far.to_numpy(dtype=bool), False)[codes], index=text.index),
+            )
+    return _parse_dates(text, standard, weights)
+
+
+_FEW = 32  # columns this short are parsed value by value
+
+
+def _parse_dates(
+    text: pd.Series, standard: Sequence[str], weights: np.ndarray | None
+) -> tuple[pd.Series, dict[str, int], pd.Series, pd.Series]:
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     todo = text.notna()
     far = pd.Series(False, index=text.index)
@@ -122,7 +145,9 @@ def parse_dates_in_range(
             result.loc[hit] = parsed[inside].dt.normalize().astype("datetime64[ns]")
             todo.loc[hit] = False
             if fmt not in standard:
-                other_forms[label] = int(inside.sum() if weights is None else weights[text.index.get_indexer(hit)].sum())
+                other_forms[label] = int(
+                    inside.sum() if weights is None else weights[text.index.get_indexer(hit)].sum()
+                )
     return result, other_forms, todo, far & todo
 
 
