@@ -369,6 +369,82 @@ def _free_passed(el: etree._Element) -> None:
         node = parent
 
 
+def _foreign_namespace(root: etree._Element, name: str) -> Finding | None:
+    """Said once, clearly: checking each child against a schema without namespace would say every element is
+    unexpected."""
+    namespace = etree.QName(root).namespace
+    if not namespace:
+        return None
+    return ingest_finding(
+        "XML-SCHEMA",
+        f"{name} line {root.sourceline}: the elements are in the namespace '{namespace}', but CIN census XML "
+        "elements have none (DfE would reject the file); the file was read but not checked against the schema",
+        file=name,
+        line=root.sourceline,
+    )
+
+
+def _read_record(el: etree._Element, out: _CinTables, xsd: CinSchemaCheck | None, findings: list[Finding]) -> None:
+    """A <Header> or <Child> has ended: check it, read it, and drop it and what came before it."""
+    tag = _local(el.tag)
+    parent = el.getparent()
+    parent_tag = _local(parent.tag) if parent is not None else ""
+    if tag == "Header" and parent_tag == "Message":
+        if out.header_rows:
+            findings.append(
+                ingest_finding(
+                    "XML-SCHEMA",
+                    f"{out.file} line {el.sourceline}: a second <Header>; a CIN census file has one, so only the "
+                    "first was read",
+                    file=out.file,
+                    line=el.sourceline,
+                )
+            )
+        else:
+            if xsd:
+                xsd.check(el)
+            out.read_header(el)
+        el.clear()
+        _free_passed(el)
+    elif tag == "Child" and parent_tag == "Children":
+        foreign = etree.QName(el).namespace
+        if xsd and foreign and foreign != etree.QName(parent).namespace:
+            xsd.missing(
+                f"this <Child> is in the namespace '{foreign}', which DfE's schema does not have; it was read as a "
+                "child, but DfE would reject the file",
+                el.sourceline,
+            )
+        if xsd:
+            xsd.check(el, _child_id)
+        out.read_child(el)
+        el.clear()
+        _free_passed(el)
+    elif tag == "Child":  # a <Child> outside <Children> is not read: not kept either
+        el.clear()
+
+
+def _schema_closing(xsd: CinSchemaCheck, out: _CinTables, root_seen: bool, findings: list[Finding]) -> None:
+    """The schema findings, and what the schema requires of the whole file that it lacks."""
+    name = out.file
+    findings.extend(xsd.finish())
+    if root_seen and not out.header_rows:
+        findings.append(
+            ingest_finding(
+                "XML-SCHEMA",
+                f"{name}: the file has no <Header>; DfE's schema requires one before <Children>",
+                file=name,
+            )
+        )
+    if root_seen and not out.children_read() and not any(f.code == "XML-MALFORMED" for f in findings):
+        findings.append(
+            ingest_finding(
+                "XML-SCHEMA",
+                f"{name}: the file has no <Child> (in <Children>); DfE's schema requires at least one",
+                file=name,
+            )
+        )
+
+
 def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, RawTable], list[Finding]]:
     """Read a CIN census XML file into raw tables; problems become findings, never exceptions.
 
@@ -394,58 +470,12 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                 if refused is not None:
                     findings.append(refused)
                     return {}, findings
-                namespace = etree.QName(root).namespace
-                if namespace and xsd is not None:
-                    # said once, clearly: checking each child against a schema without namespace would say
-                    # every element is unexpected
-                    findings.append(
-                        ingest_finding(
-                            "XML-SCHEMA",
-                            f"{name} line {root.sourceline}: the elements are in the namespace '{namespace}', but "
-                            "CIN census XML elements have none (DfE would reject the file); the file was read but "
-                            "not checked against the schema",
-                            file=name,
-                            line=root.sourceline,
-                        )
-                    )
+                foreign = _foreign_namespace(root, name) if xsd is not None else None
+                if foreign is not None:
+                    findings.append(foreign)
                     xsd = None
-            if event == "start":
-                continue
-            tag = _local(el.tag)
-            parent = el.getparent()
-            parent_tag = _local(parent.tag) if parent is not None else ""
-            if tag == "Header" and parent_tag == "Message":
-                if out.header_rows:
-                    findings.append(
-                        ingest_finding(
-                            "XML-SCHEMA",
-                            f"{name} line {el.sourceline}: a second <Header>; a CIN census file has one, so only "
-                            "the first was read",
-                            file=name,
-                            line=el.sourceline,
-                        )
-                    )
-                else:
-                    if xsd:
-                        xsd.check(el)
-                    out.read_header(el)
-                el.clear()
-                _free_passed(el)
-            elif tag == "Child" and parent_tag == "Children":
-                foreign = etree.QName(el).namespace
-                if xsd and foreign and foreign != etree.QName(parent).namespace:
-                    xsd.missing(
-                        f"this <Child> is in the namespace '{foreign}', which DfE's schema does not have; it was "
-                        "read as a child, but DfE would reject the file",
-                        el.sourceline,
-                    )
-                if xsd:
-                    xsd.check(el, _child_id)
-                out.read_child(el)
-                el.clear()
-                _free_passed(el)
-            elif event == "end" and tag == "Child":  # a <Child> outside <Children> is not read: not kept either
-                el.clear()
+            if event == "end":
+                _read_record(el, out, xsd, findings)
     except etree.XMLSyntaxError as exc:
         line, msg = syntax_error(exc)
         findings.append(
@@ -465,21 +495,5 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
             return {}, [refused]
         findings.append(ingest_finding("FILE-EMPTY", f"{name}: the file has no XML content", file=name))
     if xsd:
-        findings.extend(xsd.finish())
-        if root_checked and not out.header_rows:
-            findings.append(
-                ingest_finding(
-                    "XML-SCHEMA",
-                    f"{name}: the file has no <Header>; DfE's schema requires one before <Children>",
-                    file=name,
-                )
-            )
-        if root_checked and not out.children_read() and not any(f.code == "XML-MALFORMED" for f in findings):
-            findings.append(
-                ingest_finding(
-                    "XML-SCHEMA",
-                    f"{name}: the file has no <Child> (in <Children>); DfE's schema requires at least one",
-                    file=name,
-                )
-            )
+        _schema_closing(xsd, out, root_checked, findings)
     return out.tables, findings
