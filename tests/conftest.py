@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,22 @@ def make_rule(tmp_path: Path):
         return rule
 
     return make
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every way to open a connection raises, so a code path that tries one fails the test."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"a network connection was attempted: {args!r}")
+
+    class NoSocket(socket.socket):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            refuse(*args)
+
+    monkeypatch.setattr(socket, "socket", NoSocket)
+    for name in ("create_connection", "getaddrinfo", "gethostbyname", "socketpair", "create_server"):
+        monkeypatch.setattr(socket, name, refuse)
 
 
 @pytest.fixture(scope="session")
