@@ -7,16 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLES
+from helpers import ONE_CHILD_903_XML, SAMPLES, rule_findings, write
 
 import validator
 from validator.convert import convert_return, convert_xml
 from validator.schema import load_schema
-
-
-def rule_findings(result: validator.Result) -> list[tuple[str, str | None, str | None, tuple[str, ...]]]:
-    """The rule findings, without where they were found (file and line differ between XML and CSV)."""
-    return sorted((f.code, f.table, f.child, f.fields) for f in result.findings if f.code[0].isdigit())
 
 
 @pytest.mark.parametrize(
@@ -42,13 +37,7 @@ def test_round_trip_xml_convert_validate_gives_the_same_rule_findings(
 
 
 def test_tables_the_xml_leaves_empty_are_written_with_their_header(tmp_path: Path) -> None:
-    xml = tmp_path / "r.xml"
-    xml.write_text(
-        "<?xml version='1.0'?><EXPSSDA903><CHILD><HEADER><CHILDID>C1</CHILDID><SEX>1</SEX><DOB>01/02/2015</DOB>"
-        "<ETHNIC>WBRI</ETHNIC><UPN>UN1</UPN></HEADER><EPISODE><DECOM>01/04/2023</DECOM><RNE>S</RNE><LS>C2</LS>"
-        "<CIN>N1</CIN><PL>U1</PL></EPISODE></CHILD></EXPSSDA903>",
-        encoding="utf-8",
-    )
+    xml = write(tmp_path, "r.xml", ONE_CHILD_903_XML)
     written = {p.name: p for p in convert_xml([xml], tmp_path / "csv").written}
     schema = load_schema("ssda903")
     main_tables = [t for t in schema.tables.values() if t.xml_file == "main"]

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, SAMPLES
 
 import validator
 from validator.cli import main
@@ -16,9 +16,9 @@ from validator.findings import STOPPING_CODES
 from validator.ingest.loader import InputError
 from validator.reference.authorities import english_las, la_label
 
-S903 = ROOT / "samples" / "ssda903"
-CLEAN = ROOT / "samples" / "clean"
-CIN = ROOT / "samples" / "cin" / "cin_2024_25.xml"
+S903 = SAMPLES / "ssda903"
+CLEAN = SAMPLES / "clean"
+CIN = SAMPLES / "cin" / "cin_2024_25.xml"
 SANITY = {"YEAR-MISMATCH", "YEARS-SWAPPED", "YEARS-MIXED", "FILE-SKIPPED", "LA-UNKNOWN"}
 
 

@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ROOT, SAMPLES
+from helpers import ROOT, SAMPLES, serving
 
 from validator.cli import main
 from validator.web.multipart import MultipartError, Part, parse_multipart, safe_filename
 from validator.web.server import PAGE_CSP, RemoteBindError, WebServer, is_loopback
 from validator.web.session import FormError, Session, _save
 
-CIN_XML = ROOT / "samples" / "cin" / "cin_2024_25.xml"
+CIN_XML = SAMPLES / "cin" / "cin_2024_25.xml"
 BOUNDARY = "----formBoundary7MA4YWxkTrZu0gW"
 
 
@@ -254,12 +254,8 @@ class Client:
 
 @pytest.fixture
 def app() -> Iterator[WebServer]:
-    server = WebServer("127.0.0.1", 0, max_upload=2_000_000)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.close()
+    with serving(WebServer("127.0.0.1", 0, max_upload=2_000_000)) as server:
+        yield server
 
 
 def test_every_request_needs_the_key(app: WebServer) -> None:

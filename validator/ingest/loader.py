@@ -346,7 +346,8 @@ def _type_tables(
     schema: ReturnSchema, read: FilesRead, year: str, findings: list[Finding], suffix: str
 ) -> dict[str, Table]:
     tables: dict[str, Table] = {}
-    for name, raw_list in read.raws.items():
+    for name in list(read.raws):
+        raw_list = read.raws.pop(name)  # the text read is not needed once typed: its memory is freed table by table
         table_def = schema.tables.get(name)
         if table_def is None:
             continue
