@@ -10,24 +10,31 @@ from rich.console import Console
 from ..errors import EXIT_USAGE, UsageError
 from ..outputs.terminal import term
 from ..reports import place_problem
-from .options import run_request
+from .options import no_data_arg, return_type_arg, run_request, year_arg
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    c = sub.add_parser("convert", help="turn XML returns into one CSV file per table")
+    c = sub.add_parser("convert", help="write DfE-ready files (CSV, XML) and a change log from any accepted input")
     c.add_argument("inputs", nargs="+", metavar="INPUT")
-    c.add_argument("--output", "-o", type=Path, required=True, help="folder for the CSV files")
+    c.add_argument("--output", "-o", type=Path, required=True, help="folder for csv/, xml/ and changes.csv")
+    c.add_argument("--return", dest="return_type", type=return_type_arg, help="ssda903 or cin (default: detected)")
+    c.add_argument("--year", type=year_arg, help="collection year (default: worked out from the data)")
+    c.add_argument("--no-data", type=no_data_arg, default=None, metavar="TOKENS", help="as for validate")
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from ..convert import convert_xml
+    from ..convert import convert_return
 
     problem = place_problem(None, args.output, run_request(args))
     if problem:
         raise UsageError(problem.replace("--output-dir", "--output"), title="cannot convert")
-    done = convert_xml([Path(p) for p in args.inputs], args.output)
+    done = convert_return(
+        [Path(p) for p in args.inputs], args.output, return_type=args.return_type, year=args.year, no_data=args.no_data
+    )
     for path in done.written:
         err.print(f"wrote {term(path)}")
+    for line in done.not_written:  # what the XML cannot hold: the CSV files were still written
+        err.print(f"[bold red]{term(line)}[/]")
     for finding in done.problems:  # a refused or broken file: never partial CSVs that look complete
         err.print(f"[bold red]{term(finding.code)}:[/] {term(finding.message)}")
     for path in done.failed:
@@ -37,4 +44,4 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if done.problems:
         err.print("[bold red]the CSV files hold only what was read before the problems above[/]")
         return 1
-    return 0
+    return 1 if done.not_written else 0
