@@ -5,7 +5,6 @@ crashed (with the error); a crash never stops the other rules."""
 from __future__ import annotations
 
 import ast
-import dataclasses
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -15,7 +14,7 @@ import pandas as pd
 
 from ..codelists import codes_for
 from ..dataset import FILE, LINE, PREVIOUS, ROW, Dataset
-from ..findings import NO_RECORD, SEVERAL_RECORDS, UNCONFIRMED, Finding
+from ..findings import NO_RECORD, SEVERAL_RECORDS, UNCONFIRMED, FindingTable
 from ..ingest.coerce import RAW_SUFFIX
 from ..ingest.typed import empty_frame
 from ..years import year_containing
@@ -40,7 +39,7 @@ SUPPLIED_BY = {"providers": "needs the Ofsted provider list: give --providers FI
 class RuleOutcome:
     rule: Rule
     status: str  # "run" | "not_run" | "crashed"
-    findings: list[Finding] = field(default_factory=list)
+    findings: FindingTable = field(default_factory=FindingTable)
     reason: str = ""
 
 
@@ -634,9 +633,9 @@ def related_values(run: RuleRun, hits: pd.DataFrame, name: str) -> list[Any]:
 
 def make_findings(
     rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dataset, run: RuleRun | None = None
-) -> list[Finding]:
+) -> FindingTable:
     if not mask.any():  # most rules flag nothing: skip building the columns
-        return []
+        return FindingTable()
     child_key = dataset.schema.child_key
     table = rule.table
     cols = [_field_column(rule, frame, f) for f in rule.fields]
@@ -662,30 +661,26 @@ def make_findings(
     rows = hits[ROW].tolist()
     files = hits[FILE].tolist()
     lines = hits[LINE].tolist()
-    fields = tuple(rule.fields)
-    findings = []
-    for i in range(len(hits)):
-        findings.append(
-            Finding(
-                code=rule.code,
-                severity=rule.severity,  # type: ignore[arg-type]
-                level=rule.level,  # type: ignore[arg-type]
-                message=rule.message,
-                table=table,
-                row=int(rows[i]),
-                child=None if children[i] is None or children[i] != children[i] else str(children[i]),
-                fields=fields,
-                values=tuple(v[i] for v in values),
-                file=files[i],
-                line=int(lines[i]),
-            )
-        )
-    return findings
+    n = len(hits)
+    return FindingTable.build(
+        n,
+        code=rule.code,
+        severity=rule.severity,
+        level=rule.level,
+        message=rule.message,
+        table=table,
+        row=[int(r) for r in rows],
+        child=[None if c is None or c != c else str(c) for c in children],
+        fields=tuple(rule.fields),
+        values=list(zip(*values, strict=True)) if values else [()] * n,
+        file=files,
+        line=[int(x) for x in lines],
+    )
 
 
 def confirm_history(
-    rule: Rule, frame: pd.DataFrame, flagged: pd.Series, findings: list[Finding], store: TableStore
-) -> list[Finding]:
+    rule: Rule, frame: pd.DataFrame, flagged: pd.Series, findings: FindingTable, store: TableStore
+) -> FindingTable:
     """Marks unconfirmed the findings that rest on history older than the returns given (the rule's `history:`).
 
     ``findings`` are those of ``frame``'s flagged records, in frame order (as :func:`make_findings` makes them).
@@ -702,14 +697,13 @@ def confirm_history(
         else pd.Series(True, index=needed_from.index)
     )
     first = store.history_start(history.table)
-    out = []
-    for finding, since, rests in zip(findings, needed_from.tolist(), applies.tolist(), strict=True):
+    confidence, notes = findings.column("confidence"), findings.column("note")
+    for i, (since, rests) in enumerate(zip(needed_from.tolist(), applies.tolist(), strict=True)):
         if not rests or (not pd.isna(since) and since >= first):
-            out.append(finding)
             continue
-        note = history_note(history.table, first, since, store.dataset.context.year)
-        out.append(dataclasses.replace(finding, confidence=UNCONFIRMED, note=note))
-    return out
+        confidence[i] = UNCONFIRMED
+        notes[i] = history_note(history.table, first, since, store.dataset.context.year)
+    return findings.assign(confidence=confidence, note=notes)
 
 
 def history_note(table: str, first: pd.Timestamp, since: pd.Timestamp | None, year: str) -> str:
@@ -794,18 +788,15 @@ def run_rule(rule: Rule, store: TableStore) -> RuleOutcome:
         run = RuleRun(rule, store)
         frame, flagged = run.flagged()
         if rule.level == "return":
-            findings = []
-            if flagged:
-                findings = [
-                    Finding(
-                        code=rule.code,
-                        severity=rule.severity,
-                        level="return",  # type: ignore[arg-type]
-                        message=rule.message,
-                        table=rule.table,
-                        fields=tuple(rule.fields),
-                    )
-                ]
+            findings = FindingTable.build(
+                1 if flagged else 0,
+                code=rule.code,
+                severity=rule.severity,
+                level="return",
+                message=rule.message,
+                table=rule.table,
+                fields=tuple(rule.fields),
+            )
             return RuleOutcome(rule, "run", findings)
         assert isinstance(flagged, pd.Series)
         findings = make_findings(rule, frame, flagged, store.dataset, run)

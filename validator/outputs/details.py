@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -162,35 +163,38 @@ class RuleInfo:
 
 
 def rule_catalogue(result: Result) -> list[RuleInfo]:
-    """Every rule of the run and every file-check code found, with its count in this result."""
-    from ..engine.model import load_rules
-
-    counts: dict[str, int] = {}
-    fields: dict[str, list[str]] = {}
-    for f in result.findings:
-        counts[f.code] = counts.get(f.code, 0) + 1
-        seen = fields.setdefault(f.code, [])
-        seen.extend(x for x in f.fields if x not in seen)
-    declared = {rule.code: rule.fields for rule in load_rules(result.return_type) if result.year in rule.years}
+    """Every rule of the run (as the Result carries it) and every file-check code found, with its count in this
+    result."""
+    codes = result.findings.column("code")
+    counts = Counter(codes)
+    fields: dict[str, list[str]] = {code: [] for code in counts}
+    for code, found in dict.fromkeys(zip(codes, result.findings.column("fields"), strict=True)):
+        seen = fields[code]
+        seen.extend(x for x in found if x not in seen)
+    known = {r.code for r in result.rules}
+    first: dict[str, tuple[str, str]] = {}  # the first finding's severity and message, by code
+    for code, severity, message in zip(
+        codes, result.findings.column("severity"), result.findings.column("message"), strict=True
+    ):
+        if code not in first and code not in known:
+            first[code] = (severity, message)
     out = [
         RuleInfo(
             r.code,
             r.severity,
             r.message,
-            declared.get(r.code) or tuple(fields.get(r.code, ())),
+            r.fields or tuple(fields.get(r.code, ())),
             r.status,
             r.reason,
             counts.get(r.code, 0),
         )
         for r in result.rules
     ]
-    known = {r.code for r in result.rules}
     for code in sorted(c for c in counts if c not in known):
         severity, title = INGEST_CODES.get(code, ("error", ""))
-        first = next(f for f in result.findings if f.code == code)
         out.append(
             RuleInfo(
-                code, first.severity or severity, title or first.message, tuple(fields[code]), "file", "", counts[code]
+                code, first[code][0] or severity, title or first[code][1], tuple(fields[code]), "file", "", counts[code]
             )
         )
     return out

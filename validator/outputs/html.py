@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -23,6 +23,7 @@ from ..findings import INGEST_CODES, SEVERITY_ORDER, Finding
 from ..reference.authorities import la_label
 from ..result import Result, RuleStatus, _code_key, completeness
 from ..schema import RETURN_NAMES
+from .formats import RenderOptions
 from .page import escape, page_head
 
 _ASSETS = Path(__file__).resolve().parent
@@ -35,6 +36,10 @@ RETURN_LEVEL_SHOWN = 1000
 # Up to this many records in all, every child of the return has its records in the report (the child view works
 # for any child); a larger return embeds the records of the children with findings only.
 EVERY_CHILD_RECORDS = 200_000
+
+
+def write(result: Result, out: BinaryIO, options: RenderOptions) -> None:
+    out.write(render_html(result).encode("utf-8"))
 
 
 def render_html(result: Result) -> str:
@@ -358,10 +363,10 @@ def _rules_not_run(result: Result) -> str:
 
 def _figures(result: Result) -> str:
     """The headline measures DfE will derive from the return (as `preview` shows them), exact figures."""
-    from ..preview import Convention, figures_of
+    from ..preview import Convention
     from ..preview.render import figure_rows
 
-    preview = figures_of(result)
+    preview = result.figures
     head = '<section id="figures" aria-labelledby="figures-h"><h2 id="figures-h">Figures DfE will derive</h2>'
     if preview is None:
         return head + "<p>Not worked out for a part of a return (--split-by).</p></section>"

@@ -21,7 +21,7 @@ import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
@@ -38,6 +38,7 @@ from ..reference.authorities import la_name
 from ..result import Result, completeness
 from .csv_out import safe_cell
 from .details import Records, code_key, display, rule_catalogue, ruleset_label
+from .formats import RenderOptions
 
 MAX_CELL = 32_767  # Excel's limit on the characters of one cell
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
@@ -186,6 +187,10 @@ def _summary(result: Result, notes: Sequence[tuple[str, Any]]) -> Sheet:
     return sheet
 
 
+def write(result: Result, out: BinaryIO, options: RenderOptions) -> None:
+    out.write(render_xlsx(result, notes=options.notes))
+
+
 def render_xlsx(
     result: Result, *, notes: Sequence[tuple[str, str]] = (), timestamp: dt.datetime | None = None
 ) -> bytes:
@@ -325,9 +330,9 @@ def _unconfirmed(result: Result) -> Sheet:
 
 def _figures(result: Result) -> Sheet | None:
     """The headline measures DfE will derive (``preview``), exact: this report is for the LA's own use."""
-    from ..preview import Convention, figures_of
+    from ..preview import Convention
 
-    preview = figures_of(result)
+    preview = result.figures
     if preview is None:
         return None
     frame = preview.measures_frame(Convention(raw=True))
