@@ -24,7 +24,7 @@ from .engine.model import RuleLoadError
 from .ingest.loader import InputError
 from .outputs import write_atomic
 from .outputs.csv_out import csv_text
-from .outputs.formats import FORMATS, render
+from .outputs.formats import FORMATS, write_report
 from .regional import LAReturn
 from .regional import returns_in as returns_in  # where --each found its returns before regional batches
 from .reports import report_stem  # the same names as for one return
@@ -111,7 +111,7 @@ def validate_one(job: BatchJob) -> BatchOutcome:
     written = []
     for fmt in job.formats:
         path = Path(job.output_dir) / f"{job.stem}.{FORMATS[fmt].extension}"
-        write_atomic(path, render(result, fmt, fail_on=job.fail_on))
+        write_report(path, result, fmt, fail_on=job.fail_on)
         written.append(str(path))
     return BatchOutcome(
         name,

@@ -24,7 +24,7 @@ from .ingest.xlsx_reader import NO_DATA_TOKENS
 from .outputs import output_problem, remove_stale_temp_files, write_atomic
 from .outputs.console import print_summary
 from .outputs.csv_out import csv_text
-from .outputs.formats import FORMATS, FormatUnavailable, check_available, render
+from .outputs.formats import FORMATS, FormatUnavailable, check_available, render, write_report
 from .outputs.terminal import term
 from .outputs.words import plural
 from .redact import KEY_ENV, Redactor, redact_result, resolve_key
@@ -318,7 +318,7 @@ def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
             for n, (path, name, report) in enumerate(targets):
                 if progress is not None:
                     progress("write", n, len(targets))
-                write_atomic(path, render(report.result, name, fail_on=args.fail_on, notes=report.notes))
+                write_report(path, report.result, name, fail_on=args.fail_on, notes=report.notes)
                 written.append(path)
     status = result.exit_status(args.fail_on)
     if status == 2 and result.stopped:

@@ -235,7 +235,7 @@ class FindingTable:
             return cls()
         if len(frames) == 1:
             return cls(frames[0])
-        return cls(pd.concat(frames, ignore_index=True, copy=False))
+        return cls(pd.concat(frames, ignore_index=True))
 
     def __len__(self) -> int:
         return len(self.frame)
