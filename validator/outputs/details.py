@@ -114,10 +114,14 @@ class Records:
         return self._records[table].get(int(row))
 
     def locator(self, finding: Finding) -> Locator:
-        record = self.record(finding.table, finding.row)
+        return self.locate(finding.table, finding.row)
+
+    def locate(self, table: str | None, row: int | None) -> Locator:
+        """The locator of the record at ``row`` of ``table`` (a finding's), or an empty one."""
+        record = self.record(table, row)
         if record is None:
             return Locator("", None)
-        columns = LOCATORS.get(self.result.return_type, {}).get((finding.table or "").split("@")[0], ())
+        columns = LOCATORS.get(self.result.return_type, {}).get((table or "").split("@")[0], ())
         parts: list[str] = []
         date: dt.date | None = None
         for col in columns:
@@ -126,7 +130,7 @@ class Records:
             if shown:
                 parts.append(f"{col} {shown}")
                 date = date or _as_date(value)
-        if self.result.return_type == "cin" and finding.table not in (None, CIN_REFERRAL[0]):
+        if self.result.return_type == "cin" and table not in (None, CIN_REFERRAL[0]):
             referral = self._referral(record.get(self.dataset.schema.child_key), record.get(CIN_REFERRAL[1]))
             if referral is not None:
                 parts.append(f"referral {display(referral)}")
