@@ -172,10 +172,7 @@ class Result:
         out = []
         for file, name in found.rows("file", "table"):
             if file not in by_file:
-                by_file[file] = next(
-                    (i.path for i in inputs if file and (file == i.path or file.startswith(i.path.rstrip("/\\")))),
-                    None,
-                )
+                by_file[file] = next((i.path for i in inputs if file and _within(file, i.path)), None)
             _, sep, tail = (name or "").partition(PREVIOUS)
             out.append((by_file[file], "current" if not sep else f"previous{tail}"))
         return out
@@ -335,6 +332,12 @@ def finding_dicts(table: FindingTable) -> Iterable[dict[str, Any]]:
             data["confidence"] = confidence
             data["note"] = note
         yield data
+
+
+def _within(file: str, path: str) -> bool:
+    """Whether a finding's file (a file, or a workbook's sheet "book.xlsx [Sheet]") is the input ``path`` or in it."""
+    base = path.rstrip("/\\")
+    return file == path or file.startswith((base + "/", base + "\\", path + " ["))
 
 
 def _code_key(code: str) -> tuple[int, str]:
