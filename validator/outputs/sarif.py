@@ -128,16 +128,19 @@ def write(result: Result, out: BinaryIO, options: RenderOptions) -> None:
     uris: dict[str, str] = {}
     with text_writer(out) as text:  # compact: large runs stay fast
         text.write(before + "[")
-        pieces: list[str] = []
-        for n, f in enumerate(_findings(result)):
+        items: list[dict[str, Any]] = []
+        first = True
+        for f in _findings(result):
             if f.file and f.file not in uris:
                 uris[f.file] = _uri(f.file)  # the path as given
-            item = _result(f, index, uris, artifacts)
-            pieces.append(("," if n else "") + json.dumps(item, ensure_ascii=False, separators=(",", ":")))
-            if len(pieces) >= 2000:
-                text.write("".join(pieces))
-                pieces.clear()
-        text.write("".join(pieces) + "]" + after + "\n")
+            items.append(_result(f, index, uris, artifacts))
+            if len(items) >= 2000:  # one json.dumps per chunk of results, without its brackets
+                text.write(("" if first else ",") + json.dumps(items, ensure_ascii=False, separators=(",", ":"))[1:-1])
+                first = False
+                items.clear()
+        if items:
+            text.write(("" if first else ",") + json.dumps(items, ensure_ascii=False, separators=(",", ":"))[1:-1])
+        text.write("]" + after + "\n")
 
 
 def _result(f: Finding, index: dict[str, int], uris: dict[str, str], artifacts: dict[str, int]) -> dict[str, Any]:
