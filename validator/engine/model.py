@@ -25,6 +25,7 @@ from .derived import child_columns, derived_columns
 from .expr import CONSTANTS, Compiled, ExpressionError, compile_expression
 from .functions import FUNCTIONS
 from .rule_schema import RULE_FILE
+from .rule_text import written_out
 
 if TYPE_CHECKING:  # jsonschema is imported only to explain a rule file that fails the fast check
     import jsonschema
@@ -114,7 +115,7 @@ class Rule:
     spec: dict[str, Any] = field(compare=False, repr=False)
     derived_used: frozenset[str] = frozenset()  # derived columns (e.g. POC_START, PL_LA) its expressions name
     line: int = 0  # where the rule starts in its file
-    text: str = field(default="", compare=False, repr=False)  # the rule's YAML as written
+    text: str = field(default="", compare=False, repr=False)  # its YAML as written, aliases written out
     history: History | None = None  # the care history its findings rest on
 
     @property
@@ -475,9 +476,10 @@ def load_rule_file(path: Path, return_type: str) -> list[Rule]:
         key = ".".join(str(p) for p in where) or "(rule)"
         raise RuleLoadError(f"{path}: rule {code}: {key}: {_short(err)}")
     schema = load_schema(return_type)
+    shown = written_out(text, texts, data["rules"])  # shared (anchored) parts written out where they are used
     rules = []
     for i, spec in enumerate(data["rules"]):
-        line, source_text = texts[i] if i < len(texts) else (0, "")
+        line, source_text = (texts[i][0], shown[i]) if i < len(texts) else (0, "")
         rule = _Builder(schema, f"{path}:{line}" if line else str(path), spec).build(return_type)
         rules.append(replace(rule, source=str(path), line=line, text=source_text))
     return rules
