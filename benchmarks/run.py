@@ -4,6 +4,7 @@
     python3 tasks.py bench                                   # typical and large sizes, both returns
     .venv/bin/python benchmarks/run.py --sizes national --returns ssda903 --repeats 1
     .venv/bin/python benchmarks/run.py --json results.json   # also write the figures as JSON
+    .venv/bin/python benchmarks/run.py --reference           # beside the community validators (reference.py)
 
 Each case generates a synthetic return with the project's sample generator at a fixed seed (cached under
 benchmarks/.data/, which git ignores), then validates it in a fresh process several times, keeping the best wall
@@ -24,6 +25,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import reference  # benchmarks/reference.py: --reference
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / ".data"
@@ -181,7 +184,10 @@ def main() -> int:
         default=ROOT,
         help="validate with the validator package of this checkout (e.g. an older commit, to compare)",
     )
+    reference.add_arguments(parser)
     args = parser.parse_args()
+    if args.reference:
+        return reference.main(args, sys.modules[__name__])
     results = []
     info = machine()
     print(f"machine: {info['platform']}, {info['cpus']} CPUs, Python {info['python']}, load {info['load_average']}")

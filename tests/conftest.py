@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,22 @@ def make_rule(tmp_path: Path):
     return make
 
 
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every way to open a connection raises, so a code path that tries one fails the test."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"a network connection was attempted: {args!r}")
+
+    class NoSocket(socket.socket):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            refuse(*args)
+
+    monkeypatch.setattr(socket, "socket", NoSocket)
+    for name in ("create_connection", "getaddrinfo", "gethostbyname", "socketpair", "create_server"):
+        monkeypatch.setattr(socket, name, refuse)
+
+
 @pytest.fixture(scope="session")
 def ssda903_sample() -> Result:
     """The bundled SSDA903 sample (2024_25 with 2023_24 before it) validated once per session, its inputs named from
@@ -71,6 +88,7 @@ SLOW_MODULES = {
     "test_preview_independent.py",
     "test_web_browser.py",
     "test_batch.py",
+    "test_regional.py",
 }
 
 

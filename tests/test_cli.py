@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ONE_CHILD_903_XML, write
 
 import validator
 from validator.cli import main
@@ -109,16 +110,10 @@ def test_library_api_returns_findings_as_a_dataframe(tmp_path: Path) -> None:
 
 
 def test_convert_writes_one_csv_per_table(tmp_path: Path, capsys) -> None:
-    xml = tmp_path / "r.xml"
-    xml.write_text(
-        "<?xml version='1.0'?><EXPSSDA903><CHILD><HEADER><CHILDID>C1</CHILDID><SEX>1</SEX><DOB>01/02/2015</DOB>"
-        "<ETHNIC>WBRI</ETHNIC><UPN>UN1</UPN></HEADER><EPISODE><DECOM>01/04/2023</DECOM><RNE>S</RNE><LS>C2</LS>"
-        "<CIN>N1</CIN><PL>U1</PL></EPISODE></CHILD></EXPSSDA903>",
-        encoding="utf-8",
-    )
+    xml = write(tmp_path, "r.xml", ONE_CHILD_903_XML)
     status, _, _ = run_cli(["convert", str(xml), "--output", str(tmp_path / "csv")], capsys)
     assert status == 0
-    episodes = (tmp_path / "csv" / "r_episodes.csv").read_text(encoding="utf-8").splitlines()
+    episodes = (tmp_path / "csv" / "csv" / "episodes.csv").read_text(encoding="utf-8").splitlines()
     assert episodes[0].startswith("CHILD,DECOM,RNE") and episodes[1].startswith("C1,01/04/2023,S,C2,N1,U1")
 
 

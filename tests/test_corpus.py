@@ -20,13 +20,12 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import ROOT
+from helpers import CORPUS, ROOT
 
 from validator.cli import main
 from validator.findings import INGEST_CODES
 from validator.outputs.csv_out import FORMULA_START
 
-CORPUS = ROOT / "tests" / "corpus"
 MANIFEST = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
 CASES: list[dict[str, Any]] = MANIFEST["cases"]
 # Reading findings the manifest must list; the two notices about what was inferred come with most runs.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import SAMPLES
+from helpers import SAMPLES, rule_findings
 from openpyxl.utils import get_column_letter
 
 import validator
@@ -23,10 +23,6 @@ from validator.schema import load_schema
 
 S903 = SAMPLES / "ssda903"
 HEADER = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
-
-
-def rule_findings(result: validator.Result) -> list[tuple[str, str | None, str | None, tuple[str, ...]]]:
-    return sorted((f.code, f.table, f.child, f.fields) for f in result.findings if f.code[0].isdigit())
 
 
 def codes(result: validator.Result, code: str) -> list[str]:

@@ -5,7 +5,6 @@ as a stream."""
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import sys
 import tempfile
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ROOT, SAMPLES, write
+from helpers import CORPUS, SAMPLES, write
 
 from validator.cli import main
 from validator.ingest.csv_reader import read_csv_file
@@ -95,22 +94,6 @@ def test_any_bytes_through_the_whole_loader_give_a_dataset_or_an_input_error(tmp
 
 
 # --------------------------------------------------------------------------- offline
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every way to open a connection raises, so a code path that tries one fails the test."""
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError(f"a network connection was attempted: {args!r}")
-
-    class NoSocket(socket.socket):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            refuse(*args)
-
-    monkeypatch.setattr(socket, "socket", NoSocket)
-    for name in ("create_connection", "getaddrinfo", "gethostbyname", "socketpair", "create_server"):
-        monkeypatch.setattr(socket, name, refuse)
 
 
 ALL_FORMATS = "console,json,csv,xlsx,html,junit,sarif"
@@ -256,7 +239,7 @@ def test_xml_is_streamed_record_by_record_never_held_whole(tmp_path: Path, monke
 
 # --------------------------------------------------------------------------- terminal text (issue 14, defect 5)
 
-CORPUS_903 = ROOT / "tests" / "corpus" / "ssda903"
+CORPUS_903 = CORPUS / "ssda903"
 MARKUP = "[/x]"
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9b31m"  # set the window title, clear the screen, a C1 CSI
 
@@ -589,7 +572,7 @@ def test_a_cache_folder_others_may_write_to_is_not_used(tmp_path: Path, monkeypa
 
 # --------------------------------------------------------------------------- convert tells what it could not read (6)
 
-CORPUS_CIN = ROOT / "tests" / "corpus" / "cin"
+CORPUS_CIN = CORPUS / "cin"
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from helpers import ROOT, SAMPLES, write
+from helpers import ROOT, SAMPLES, expect, write
 
 import validator
 from validator.dataset import Context, Dataset, Table
@@ -255,13 +255,6 @@ class Opened:
         assert not self.errors, self.errors
         assert not self.dialogs, self.dialogs
         assert all(url.startswith(("file:", "data:", "about:")) for url in self.requests), self.requests
-
-
-def expect(locator: Any) -> Any:
-    """Playwright's assertions, which poll from Python (the report's CSP forbids eval in the page)."""
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(locator)
 
 
 def _finding_rows(page: Any) -> list[dict[str, str]]:

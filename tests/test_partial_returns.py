@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import SAMPLES
 
 import validator
 from validator.ingest.loader import load_return
@@ -16,7 +16,7 @@ from validator.preview import build_preview, previous_dataset
 from validator.preview.model import Convention
 from validator.preview.render import measures_csv, render_workbook, table_csv
 
-CURRENT = ROOT / "samples" / "ssda903" / "2024_25"
+CURRENT = SAMPLES / "ssda903" / "2024_25"
 TABLE_FILES = sorted(p.name for p in CURRENT.glob("*.csv"))
 
 

@@ -3,7 +3,6 @@ the optional PyPI package when installed, and no source at all."""
 
 from __future__ import annotations
 
-import socket
 import sys
 import zipfile
 from pathlib import Path
@@ -343,16 +342,6 @@ def test_derive_placement_fields(tmp_path: Path) -> None:
 
 
 # --- the PyPI package, when installed: it must work with no network at all ---------------------------------
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args, **kwargs):
-        raise AssertionError("the postcode lookup tried to use the network")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
 def test_package_loads_offline(no_network: None, monkeypatch: pytest.MonkeyPatch) -> None:

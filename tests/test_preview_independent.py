@@ -1,4 +1,4 @@
-"""Every SSDA903 preview measure, on a generated return (validator/samples.py) that uses every REC and every
+"""Every SSDA903 preview measure, on a generated return (validator/samples/) that uses every REC and every
 reason for new episode, equals a computation written here from DfE's definitions ("Children looked after in
 England including adoption" methodology, as docs/preview.md states them), in plain Python over the CSV rows.
 
@@ -20,6 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from helpers import read_rows
 
 from validator.ingest.loader import load_return
 from validator.preview import build_preview, previous_dataset
@@ -88,11 +89,6 @@ def age(dob: dt.date, on: dt.date) -> int:
     return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
 
 
-def read(folder: Path, name: str) -> list[dict[str, str]]:
-    with (folder / name).open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def write_rows(folder: Path, name: str, rows: list[dict[str, str]]) -> None:
     with (folder / name).open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -106,7 +102,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("generated")
     generate_samples("ssda903", YEAR, 700, 11, 0.0, root)
     current, last = root / "ssda903" / YEAR, root / "ssda903" / LAST
-    episodes = read(current, "episodes.csv")
+    episodes = read_rows(current / "episodes.csv")
     ending = [r for r in episodes if r["REC"] not in ("", "X1") and S <= day(r["DEC"]) <= E]  # type: ignore[operator]
     assert len(ending) >= 2 * len(ENDING_REC)
     for row, rec in zip(ending, itertools.cycle(ENDING_REC), strict=False):
@@ -118,12 +114,12 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def expected_measures(current: Path, last: Path) -> dict[str, tuple[float | None, float | None]]:
     """(numerator, denominator) of every measure, from DfE's definitions."""
     out: dict[str, tuple[float | None, float | None]] = {}
-    header = {r["CHILD"]: r for r in read(current, "header.csv")}
+    header = {r["CHILD"]: r for r in read_rows(current / "header.csv")}
     dob = {c: day(r["DOB"]) for c, r in header.items()}
-    this_year = read(current, "episodes.csv")
+    this_year = read_rows(current / "episodes.csv")
     seen = {(r["CHILD"], r["DECOM"]) for r in this_year}
     rows = [dict(r, current="y") for r in this_year]
-    rows += [dict(r, current="") for r in read(last, "episodes.csv") if (r["CHILD"], r["DECOM"]) not in seen]
+    rows += [dict(r, current="") for r in read_rows(last / "episodes.csv") if (r["CHILD"], r["DECOM"]) not in seen]
     rows = [r for r in rows if r["LS"] not in ("V3", "V4") and r["DECOM"]]  # short breaks: out of everything
     by_child: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
@@ -182,7 +178,7 @@ def expected_measures(current: Path, last: Path) -> dict[str, tuple[float | None
         out[id] = (sum(r["CIN"] == code for r in at_end.values()), n_end)
     out["looked_after_mothers"] = (sum(header.get(c, {}).get("MOTHER") == "1" for c in at_end), None)
     out["placed_for_adoption"] = (sum(r["PLACE"] in PLACEMENTS["placement_adoption"] for r in at_end.values()), None)
-    uasc = {r["CHILD"]: day(r["DUC"]) for r in read(current, "uasc.csv")}
+    uasc = {r["CHILD"]: day(r["DUC"]) for r in read_rows(current / "uasc.csv")}
     still = [c for c in at_end if c in uasc and not (uasc[c] is not None and uasc[c] <= E)]
     out["uasc_31_march"] = (len(still), n_end)
 
@@ -205,7 +201,7 @@ def expected_measures(current: Path, last: Path) -> dict[str, tuple[float | None
     out["long_term_stability:history"] = (unknown, None)
 
     # adoption
-    ad1 = {r["CHILD"]: r for r in read(current, "ad1.csv")}
+    ad1 = {r["CHILD"]: r for r in read_rows(current / "ad1.csv")}
     adopted = [r for r in ceased.values() if r["REC"] in ("E11", "E12")]
     out["adopted"] = (len(adopted), None)
     a1, a10, a2 = [], [], []
@@ -226,13 +222,13 @@ def expected_measures(current: Path, last: Path) -> dict[str, tuple[float | None
 
     # missing
     for code, key in (("M", "missing"), ("A", "away")):
-        found = [r for r in read(current, "missing.csv") if r["MISSING"] == code and r["CHILD"] in during]
+        found = [r for r in read_rows(current / "missing.csv") if r["MISSING"] == code and r["CHILD"] in during]
         found = [r for r in found if r["MIS_START"] and S <= day(r["MIS_START"]) <= E]  # type: ignore[operator]
         out[f"{key}_children"] = (len({r["CHILD"] for r in found}), len(during))
         out[f"{key}_incidents"] = (len(found), None)
 
     # care leavers
-    oc3 = read(current, "oc3.csv")
+    oc3 = read_rows(current / "oc3.csv")
     for low, high, tail in ((17, 21, ""), (17, 18, "_17_18"), (19, 21, "_19_21")):
         band = [r for r in oc3 if low <= age(day(r["DOB"]), E) <= high]  # type: ignore[arg-type]
         out[f"leavers_in_touch{tail}"] = (sum(r["IN_TOUCH"] == "YES" for r in band), len(band))
@@ -250,7 +246,7 @@ def expected_measures(current: Path, last: Path) -> dict[str, tuple[float | None
         brk = any(r["LS"] in ("V3", "V4") and r["decom"] <= E and (r["dec"] is None or r["dec"] >= S) for r in mine)
         if covers and not (starts or ends or brk):
             twelve.add(child)
-    oc2 = {r["CHILD"]: r for r in read(current, "oc2.csv")}
+    oc2 = {r["CHILD"]: r for r in read_rows(current / "oc2.csv")}
     blank = dict.fromkeys(next(iter(oc2.values())), "")
     records = {c: oc2.get(c, blank) for c in twelve}
     ages = {c: age(day(r["DOB"]) or dob[c], E) for c, r in records.items()}  # type: ignore[arg-type]
@@ -272,7 +268,7 @@ def expected_measures(current: Path, last: Path) -> dict[str, tuple[float | None
 
 def test_generated_return_uses_every_rec_and_every_reason_for_new_episode(generated: tuple[Path, Path]) -> None:
     current, _ = generated
-    episodes = read(current, "episodes.csv")
+    episodes = read_rows(current / "episodes.csv")
     assert set(ENDING_REC) <= {r["REC"] for r in episodes}
     assert set(ALL_RNE) <= {r["RNE"] for r in episodes}
 

@@ -83,15 +83,58 @@ def test_a_small_batch_on_a_local_dask_cluster_equals_single_runs(region: Path, 
     assert any(f"{Path('E09000027') / 'previous'}" in json.dumps(i) for i in inputs)
 
 
-def test_cli_each_on_dask_local_cluster_matches_single_runs(region: Path, tmp_path: Path, capsys) -> None:
-    """The command of the issue: validate returns/ --each --scheduler dask, on a local cluster of processes."""
+def _single_report(tmp_path: Path, la: str, current: Path, previous: list[Path]) -> dict[str, object]:
+    """The whole JSON report of one run of the command line with the LA's --la and --previous."""
+    out = tmp_path / f"single-{la}.json"
+    argv = ["validate", str(current), "--la", la, "--format", "json", "--output", str(out)]
+    for p in previous:
+        argv += ["--previous", str(p)]
+    assert main(argv) in (0, 1)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _as_manifest(region: Path) -> Path:
+    """The same region moved to another layout (folders not named by ONS codes) with a manifest.csv listing it."""
+    data = region.parent / "elsewhere"
+    lines = ["la,current,previous"]
+    for n, la_folder in enumerate(sorted(region.iterdir())):
+        home = data / f"la{n}"
+        home.mkdir(parents=True)
+        years = sorted((p for p in la_folder.iterdir() if p.is_dir()), key=lambda p: (len(p.name), p.name))
+        for year in years:
+            shutil.move(year, home / year.name.replace("previous", "last"))
+        shutil.move(la_folder, home / "current")
+        previous = ";".join(f"la{n}/{y.name.replace('previous', 'last')}" for y in years)
+        lines.append(f"{la_folder.name},la{n}/current,{previous}")
+    (data / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return data
+
+
+@pytest.mark.parametrize("layout", ["la-folders", "manifest"])
+def test_cli_each_on_dask_local_cluster_matches_single_runs(region: Path, tmp_path: Path, capsys, layout: str) -> None:
+    """The command of the issue: validate returns/ --each --scheduler dask, on a local cluster of processes; each
+    LA's whole report equal to that of a single run with its --la and --previous (every year of previous/)."""
+    returns = region if layout == "la-folders" else _as_manifest(region)
+    expected = region_returns([returns], None)
+    assert [r.la for r in expected] == ["E06000001", "E09000026", "E09000027"]
+    assert [len(r.previous) for r in expected] == [0, 2, 1]
     out = tmp_path / "out"
-    argv = ["validate", str(region), "--each", "--scheduler", "dask", "--output-dir", str(out), "--format", "json"]
-    assert main(argv) == 1
+    argv = ["validate", str(returns), "--each", "--scheduler", "dask", "--jobs", "2", "--output-dir", str(out)]
+    assert main([*argv, "--format", "json"]) == 1
     assert "on a local Dask cluster" in capsys.readouterr().err
-    for la in ("E09000027", "E09000026"):
-        previous = sorted((region / la).glob("previous*"), key=lambda p: (len(p.name), p.name))
-        assert _findings(out / f"{la}-validation.json") == _single(tmp_path, la, region / la, previous)
+    for found in expected:
+        assert found.la is not None
+        current = Path(found.current[0])
+        if layout == "la-folders":
+            assert current == region / found.la
+        single = _single_report(tmp_path, found.la, current, [Path(p[0]) for p in found.previous])
+        batch = json.loads((out / f"{found.la}-validation.json").read_text(encoding="utf-8"))
+        assert batch == single
+        assert batch["la"] == found.la
+        # last year's return was read with this year's: the report lists it among the inputs
+        assert any(i["year"] != "current" for i in batch["inputs"]) == bool(found.previous)
+    errors = {r["la"]: r["errors"] for r in json.loads((out / "summary.json").read_text(encoding="utf-8"))["returns"]}
+    assert errors["E09000027"] > 0  # the sample with errors: the comparison is not of empty reports
 
 
 def test_summary_across_las(region: Path, tmp_path: Path) -> None:

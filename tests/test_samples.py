@@ -1,4 +1,4 @@
-"""Tests for the synthetic sample generator (validator/samples.py). All data is invented by the generator."""
+"""Tests for the synthetic sample generator (validator/samples/). All data is invented by the generator."""
 
 from __future__ import annotations
 
@@ -6,19 +6,16 @@ import csv
 import datetime as dt
 import itertools
 from pathlib import Path
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 import xmlschema
-from helpers import ROOT
+from helpers import ROOT, read_rows
 
-from validator.samples import (
-    INJECTED_COLUMNS,
-    SSDA903_COLUMNS,
-    SSDA903_FILES,
-    generate_samples,
-    previous_year,
-    upn_check_letter,
-)
+from validator.engine import functions
+from validator.samples import INJECTED_COLUMNS, SSDA903_COLUMNS, SSDA903_FILES, generate_samples, previous_year
+from validator.samples.common import add_years, ages, with_check_letters
 
 CIN_YEARS = ["2022_23", "2023_24", "2024_25", "2025_26"]
 SSDA903_YEARS = ["2022_23", "2023_24", "2024_25", "2025_26", "2026_27"]
@@ -26,11 +23,6 @@ SSDA903_YEARS = ["2022_23", "2023_24", "2024_25", "2025_26", "2026_27"]
 
 def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def _header(path: Path) -> list[str]:
@@ -60,9 +52,9 @@ def test_clean_data_does_not_depend_on_errors_or_previous(tmp_path: Path) -> Non
     clean = tmp_path / "clean" / "ssda903" / "2024_25"
     assert _files(clean) == _files(tmp_path / "alone" / "ssda903" / "2024_25")
     assert not (tmp_path / "alone" / "ssda903" / "2023_24").exists()
-    injected = {r["child"] for r in _rows(tmp_path / "dirty" / "ssda903" / "2024_25_injected.csv")}
-    dirty = {tuple(r.values()) for r in _rows(tmp_path / "dirty" / "ssda903" / "2024_25" / "episodes.csv")}
-    same = {tuple(r.values()) for r in _rows(clean / "episodes.csv") if r["CHILD"] not in injected}
+    injected = {r["child"] for r in read_rows(tmp_path / "dirty" / "ssda903" / "2024_25_injected.csv")}
+    dirty = {tuple(r.values()) for r in read_rows(tmp_path / "dirty" / "ssda903" / "2024_25" / "episodes.csv")}
+    same = {tuple(r.values()) for r in read_rows(clean / "episodes.csv") if r["CHILD"] not in injected}
     assert same <= dirty
 
 
@@ -86,20 +78,48 @@ def test_cin_uses_the_year_sex_element(tmp_path: Path) -> None:
     assert b"<GenderCurrent>" not in newer
 
 
+def _check_letter(digits: str) -> str:
+    """DfE's UPN check letter: sum of digit x position (positions 2..13), mod 23, into this alphabet."""
+    return "ABCDEFGHJKLMNPQRTUVWXYZ"[sum(int(d) * i for i, d in enumerate(digits, start=2)) % 23]
+
+
 def test_cin_upns_have_correct_check_letters(tmp_path: Path) -> None:
     generate_samples("cin", "2024_25", 200, 4, 0.0, tmp_path)
     text = (tmp_path / "cin" / "cin_2024_25.xml").read_text(encoding="utf-8")
     upns = [part.split("</UPN>")[0] for part in text.split("<UPN>")[1:]]
     assert upns
-    assert all(upn_check_letter(u[1:]) == u[0] for u in upns)
+    assert all(_check_letter(u[1:]) == u[0] for u in upns)
     assert len(set(upns)) == len(upns)
 
 
-def test_upn_check_letter() -> None:
-    # sum of digit x position for positions 2..13: 1*2 + 2*3 + ... (digits 123456789012) mod 23.
-    digits = "123456789012"
-    total = sum(int(d) * i for i, d in enumerate(digits, start=2))
-    assert upn_check_letter(digits) == "ABCDEFGHJKLMNPQRTUVWXYZ"[total % 23]
+def test_ssda903_upns_have_correct_check_letters(tmp_path: Path) -> None:
+    generate_samples("ssda903", "2024_25", 200, 4, 0.0, tmp_path, previous=False)
+    upns = [r["UPN"] for r in read_rows(tmp_path / "ssda903" / "2024_25" / "header.csv") if r["UPN"][:2] != "UN"]
+    assert upns
+    assert all(_check_letter(u[1:]) == u[0] for u in upns)
+    assert len(set(upns)) == len(upns)
+
+
+def test_with_check_letters() -> None:
+    assert with_check_letters(["123456789012", "000000000000"]) == [
+        _check_letter("123456789012") + "123456789012",
+        "A000000000000",
+    ]
+    assert with_check_letters([]) == []
+
+
+def test_date_helpers_agree_with_the_engine() -> None:
+    """add_years is the engine's add_years (29 February to 28 February); ages come from the engine's age."""
+    days = [dt.date(2008, 2, 29), dt.date(2008, 2, 28), dt.date(2008, 3, 1), dt.date(2011, 12, 31)]
+    days += [dt.date(2000, 1, 1) + n * dt.timedelta(days=97) for n in range(100)]
+    scope = SimpleNamespace(frame=pd.DataFrame(index=range(len(days))))
+    for years in (-18, 1, 4, 16, 17, 18):
+        engine = functions.add_years(scope, pd.Series(pd.to_datetime(days)), years)
+        assert [add_years(day, years) for day in days] == [d.date() for d in engine]
+    for on in (dt.date(2025, 3, 31), dt.date(2023, 8, 31), dt.date(2024, 2, 28), dt.date(2024, 2, 29)):
+        expected = [on.year - d.year - ((on.month, on.day) < (d.month, d.day)) for d in days]
+        assert ages(days, on) == expected
+    assert ages([], dt.date(2025, 3, 31)) == []
 
 
 @pytest.mark.parametrize("year", SSDA903_YEARS)
@@ -117,7 +137,7 @@ def test_ssda903_csv_files_have_the_expected_headers(tmp_path: Path, year: str) 
         for name in expected:
             assert _header(folder / SSDA903_FILES[name]) == list(SSDA903_COLUMNS[name])
     assert (tmp_path / "ssda903" / f"{year}.xml").exists()
-    sexes = {r["SEX"] for r in _rows(tmp_path / "ssda903" / year / "header.csv")}
+    sexes = {r["SEX"] for r in read_rows(tmp_path / "ssda903" / year / "header.csv")}
     assert sexes <= ({"M", "F"} if first >= 2024 else {"1", "2"})
 
 
@@ -133,7 +153,7 @@ def test_ssda903_dates_and_episode_chains(tmp_path: Path) -> None:
     generate_samples("ssda903", "2024_25", 300, 8, 0.0, tmp_path)
     end = dt.date(2025, 3, 31)
     episodes: dict[str, list[dict[str, str]]] = {}
-    for row in _rows(tmp_path / "ssda903" / "2024_25" / "episodes.csv"):
+    for row in read_rows(tmp_path / "ssda903" / "2024_25" / "episodes.csv"):
         episodes.setdefault(row["CHILD"], []).append(row)
     assert episodes
     day = lambda text: dt.datetime.strptime(text, "%d/%m/%Y").date()  # noqa: E731
@@ -154,8 +174,8 @@ def test_ssda903_dates_and_episode_chains(tmp_path: Path) -> None:
 
 def test_ssda903_previous_year_continues_into_this_year(tmp_path: Path) -> None:
     generate_samples("ssda903", "2024_25", 200, 9, 0.0, tmp_path)
-    last = _rows(tmp_path / "ssda903" / "2023_24" / "episodes.csv")
-    this = _rows(tmp_path / "ssda903" / "2024_25" / "episodes.csv")
+    last = read_rows(tmp_path / "ssda903" / "2023_24" / "episodes.csv")
+    this = read_rows(tmp_path / "ssda903" / "2024_25" / "episodes.csv")
     open_last = {r["CHILD"]: r for r in last if not r["DEC"]}
     first_this: dict[str, dict[str, str]] = {}
     for row in this:
@@ -177,22 +197,22 @@ def test_injected_list(tmp_path: Path, return_type: str) -> None:
     dirty = tmp_path / "dirty" / return_type / "2024_25_injected.csv"
     clean = tmp_path / "clean" / return_type / "2024_25_injected.csv"
     assert _header(dirty) == list(INJECTED_COLUMNS)
-    rows = _rows(dirty)
+    rows = read_rows(dirty)
     assert len(rows) == 10
     assert len({r["child"] for r in rows}) == 10
     assert all(r["table"] and r["field"] and r["error"] and r["description"] for r in rows)
     assert _header(clean) == list(INJECTED_COLUMNS)
-    assert _rows(clean) == []
+    assert read_rows(clean) == []
 
 
 def test_a_small_error_share_still_injects_one(tmp_path: Path) -> None:
     generate_samples("cin", "2024_25", 5, 1, 0.01, tmp_path)
-    assert len(_rows(tmp_path / "cin" / "2024_25_injected.csv")) == 1
+    assert len(read_rows(tmp_path / "cin" / "2024_25_injected.csv")) == 1
 
 
 def test_thousand_children_ssda903(tmp_path: Path) -> None:
     written = generate_samples("ssda903", "2026_27", 1000, 1, 0.05, tmp_path)
-    header = _rows(tmp_path / "ssda903" / "2026_27" / "header.csv")
+    header = read_rows(tmp_path / "ssda903" / "2026_27" / "header.csv")
     assert len(header) == 1000
     assert len({r["CHILD"] for r in header}) == 1000
     assert tmp_path / "ssda903" / "2026_27.xml" in written
@@ -205,7 +225,7 @@ def test_xml_holds_the_same_records_as_the_csv(tmp_path: Path) -> None:
     tables, _ = read_ssda903_xml(tmp_path / "ssda903" / "2024_25.xml")
     folder = tmp_path / "ssda903" / "2024_25"
     for name in ("Header", "Episodes", "Reviews", "OC2", "OC3", "AD1", "PlacedAdoption", "PrevPerm", "Missing"):
-        rows = _rows(folder / SSDA903_FILES[name])
+        rows = read_rows(folder / SSDA903_FILES[name])
         raw = tables.get(name)
         count = len(raw) if raw is not None else 0
         assert count == len(rows), name
@@ -214,7 +234,7 @@ def test_xml_holds_the_same_records_as_the_csv(tmp_path: Path) -> None:
             assert sorted(v or "" for v in raw.columns["CHILD"]) == sorted(r["CHILD"] for r in rows)
     flags = tables["Header"].columns["UASC"]
     assert set(flags) <= {"0", "1"}
-    assert flags.count("1") == len(_rows(folder / "uasc.csv"))
+    assert flags.count("1") == len(read_rows(folder / "uasc.csv"))
 
 
 @pytest.mark.parametrize(

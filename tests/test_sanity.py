@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, SAMPLES
 
 import validator
 from validator.cli import main
@@ -16,9 +16,9 @@ from validator.findings import STOPPING_CODES
 from validator.ingest.loader import InputError
 from validator.reference.authorities import english_las, la_label
 
-S903 = ROOT / "samples" / "ssda903"
-CLEAN = ROOT / "samples" / "clean"
-CIN = ROOT / "samples" / "cin" / "cin_2024_25.xml"
+S903 = SAMPLES / "ssda903"
+CLEAN = SAMPLES / "clean"
+CIN = SAMPLES / "cin" / "cin_2024_25.xml"
 SANITY = {"YEAR-MISMATCH", "YEARS-SWAPPED", "YEARS-MIXED", "FILE-SKIPPED", "LA-UNKNOWN"}
 
 
@@ -83,16 +83,18 @@ def test_last_years_files_in_this_years_folder_are_mixed(tmp_path: Path) -> None
     assert "2023_24" in mixed.message and str(folder / "old_episodes.csv") in mixed.message
 
 
-def test_a_workbook_in_the_folder_is_reported_as_skipped(tmp_path: Path) -> None:
+def test_files_that_are_not_read_are_reported_as_skipped(tmp_path: Path) -> None:
     folder = tmp_path / "current"
     shutil.copytree(S903 / "2024_25", folder)
-    (folder / "episodes.csv").rename(folder / "episodes.xls")  # .xlsx and .xlsm are read (tests/test_excel.py)
+    # workbooks (.xlsx, .xlsm, .xls, .ods) are read, by their content: a CSV file named .xls is read as CSV
+    (folder / "episodes.csv").rename(folder / "episodes.xls")
     (folder / ".DS_Store").write_bytes(b"\0")  # hidden files are not the LA's data
     (folder / "notes.pdf").write_bytes(b"%PDF")
     result = validator.validate([folder], year="2024_25", la="E09000027")
     skipped = {Path(f.file or "").name: f.severity for f in result.findings if f.code == "FILE-SKIPPED"}
-    assert skipped == {"episodes.xls": "error", "notes.pdf": "notice"}
-    assert result.exit_status() == 1  # reported, and the run goes on
+    assert skipped == {"notes.pdf": "notice"}
+    assert [i.tables for i in result.inputs if i.path.endswith("episodes.xls")] == [["Episodes"]]
+    assert result.exit_status() == 1  # the sample's injected mistakes; the run goes on
 
 
 @pytest.mark.parametrize("la", ["Richmond", "318", "E09999999"])

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from helpers import ROOT, SAMPLES
+from helpers import ROOT, SAMPLES, expect, serving
 
 from validator.web.server import WebServer
 
@@ -25,18 +24,8 @@ from validator.web.server import WebServer
 @pytest.fixture
 def app() -> Iterator[WebServer]:
     """The app on a free port, served from a thread."""
-    server = WebServer("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.close()
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(locator)
+    with serving(WebServer("127.0.0.1", 0)) as server:
+        yield server
 
 
 class Visit:

@@ -30,9 +30,54 @@ RAW_SUFFIX = "@raw"
 
 def blank_to_none(values: Sequence[str | None]) -> pd.Series:
     """Trim every value; blank and whitespace-only cells become missing."""
-    series = pd.Series(values, dtype="object")
-    stripped = series.str.strip()
-    return stripped.where(stripped.ne("") & stripped.notna(), None)
+    return Factored.of(values).text()
+
+
+class Factored:
+    """A text column as its distinct values and, per record, the position of its value among them (-1: blank).
+
+    Typing works on the distinct values only (a date written a million times is parsed once) and spreads the
+    result back; the text column it gives holds each distinct value once, shared by every record that has it.
+    """
+
+    def __init__(self, codes: np.ndarray, uniques: np.ndarray) -> None:
+        self.codes = codes
+        self.uniques = uniques  # object array of str, no blanks
+
+    @classmethod
+    def of(cls, values: Sequence[str | None], clean: bool = False) -> Factored:
+        """``clean``: the values are already trimmed and blank ones None (as the XML readers give them)."""
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        codes, uniques = pd.factorize(array, use_na_sentinel=True)
+        if clean:
+            return cls(codes, np.asarray(uniques, dtype=object))
+        # as Series.str.strip() does: a value that is not text counts as blank, like a blank one
+        stripped = np.array([(u.strip() or None) if isinstance(u, str) else None for u in uniques] + [None])
+        codes = np.where(codes < 0, len(uniques), codes)
+        codes, uniques = pd.factorize(stripped[codes], use_na_sentinel=True)
+        return cls(codes, np.asarray(uniques, dtype=object))
+
+    @classmethod
+    def blank(cls, n: int) -> Factored:
+        return cls(np.full(n, -1, dtype=np.intp), np.empty(0, dtype=object))
+
+    def take(self, per_unique: pd.Series) -> pd.Series:
+        """Values computed for each distinct value (a Series of any dtype), one per record; missing where blank."""
+        return pd.Series(per_unique.array.take(self.codes, allow_fill=True))
+
+    def mask(self, per_unique: pd.Series | np.ndarray) -> pd.Series:
+        """A per-unique mask, one per record (blank records False)."""
+        values = np.append(np.asarray(per_unique, dtype=bool), False)
+        return pd.Series(values[self.codes])
+
+    def text(self) -> pd.Series:
+        values = np.append(self.uniques, None)
+        return pd.Series(values[self.codes], dtype="object")
+
+    def counts(self) -> np.ndarray:
+        """How many records have each distinct value."""
+        return np.bincount(self.codes[self.codes >= 0], minlength=len(self.uniques))
 
 
 # Dates the validator can hold (pandas' nanosecond range, 1677-09-21 to 2262-04-11, in whole years). A date
@@ -53,10 +98,34 @@ def parse_dates(text: pd.Series, standard: Sequence[str] = (DMY,)) -> tuple[pd.S
 
 
 def parse_dates_in_range(
-    text: pd.Series, standard: Sequence[str] = (DMY,)
+    text: pd.Series, standard: Sequence[str] = (DMY,), weights: np.ndarray | None = None
 ) -> tuple[pd.Series, dict[str, int], pd.Series, pd.Series]:
     """:func:`parse_dates`, and also a mask of the values that are real dates outside DATE_MIN..DATE_MAX
-    (they are in the unparseable mask too)."""
+    (they are in the unparseable mask too). ``weights``: how many records each value stands for, when ``text``
+    holds distinct values (the counts of non-standard forms are of records). Each distinct text is parsed once."""
+    if weights is None and len(text) > _FEW and text.dtype == object:
+        try:
+            codes, uniques = pd.factorize(text.to_numpy(), use_na_sentinel=True)
+        except TypeError:  # values that cannot be compared as keys: parsed one by one
+            codes, uniques = None, []
+        if codes is not None and len(uniques) < len(text):
+            counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+            dates, other_forms, bad, far = _parse_dates(pd.Series(uniques, dtype="object"), standard, counts)
+            return (
+                pd.Series(dates.array.take(codes, allow_fill=True), index=text.index),
+                other_forms,
+                pd.Series(np.append(bad.to_numpy(dtype=bool), False)[codes], index=text.index),
+                pd.Series(np.append(far.to_numpy(dtype=bool), False)[codes], index=text.index),
+            )
+    return _parse_dates(text, standard, weights)
+
+
+_FEW = 32  # columns this short are parsed value by value
+
+
+def _parse_dates(
+    text: pd.Series, standard: Sequence[str], weights: np.ndarray | None
+) -> tuple[pd.Series, dict[str, int], pd.Series, pd.Series]:
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     todo = text.notna()
     far = pd.Series(False, index=text.index)
@@ -76,7 +145,9 @@ def parse_dates_in_range(
             result.loc[hit] = parsed[inside].dt.normalize().astype("datetime64[ns]")
             todo.loc[hit] = False
             if fmt not in standard:
-                other_forms[label] = int(inside.sum())
+                other_forms[label] = int(
+                    inside.sum() if weights is None else weights[text.index.get_indexer(hit)].sum()
+                )
     return result, other_forms, todo, far & todo
 
 
@@ -124,15 +195,19 @@ class ColumnTyper:
                 )
             )
 
-    def date(self, column: str, text: pd.Series, standard: Sequence[str]) -> pd.Series:
-        dates, other_forms, bad, far = parse_dates_in_range(text, standard)
+    def date(self, column: str, values: Factored, text: pd.Series, standard: Sequence[str]) -> pd.Series:
+        """The column's dates; ``text`` is ``values.text()`` (the record's text, for findings)."""
+        distinct = pd.Series(values.uniques, dtype="object")
+        dates, other_forms, bad, far = parse_dates_in_range(distinct, standard, values.counts())
         expected = " or ".join(FORM_NAMES[f] for f in standard)
-        self._per_value("DATE-INVALID", column, text, bad & ~far, f"is not a valid date (expected {expected})")
+        self._per_value(
+            "DATE-INVALID", column, text, values.mask(bad & ~far), f"is not a valid date (expected {expected})"
+        )
         self._per_value(
             "DATE-RANGE",
             column,
             text,
-            far,
+            values.mask(far),
             f"is outside the dates the validator accepts (years {DATE_MIN.year} to {DATE_MAX.year}); check the year",
         )
         for label, count in other_forms.items():
@@ -146,26 +221,33 @@ class ColumnTyper:
                     file=self.file,
                 )
             )
-        return dates
+        return values.take(dates)
 
-    def integer(self, column: str, text: pd.Series) -> pd.Series:
-        numbers, bad = parse_ints(text)
-        self._per_value("NUMBER-INVALID", column, text, bad, "is not a whole number")
-        return numbers
+    def integer(self, column: str, values: Factored, text: pd.Series) -> pd.Series:
+        numbers, bad = parse_ints(pd.Series(values.uniques, dtype="object"))
+        self._per_value("NUMBER-INVALID", column, text, values.mask(bad), "is not a whole number")
+        return values.take(numbers)
 
-    def flag(self, column: str, text: pd.Series) -> pd.Series:
-        flags, bad = parse_flags(text)
-        self._per_value("FLAG-INVALID", column, text, bad, "is not a yes/no value (true, false, 1 or 0)")
-        return flags
+    def flag(self, column: str, values: Factored, text: pd.Series) -> pd.Series:
+        flags, bad = parse_flags(pd.Series(values.uniques, dtype="object"))
+        self._per_value("FLAG-INVALID", column, text, values.mask(bad), "is not a yes/no value (true, false, 1 or 0)")
+        return values.take(flags)
 
-    def code_case(self, column: str, text: pd.Series, allowed: frozenset[str]) -> None:
+    def code_case(self, column: str, values: Factored, text: pd.Series, allowed: frozenset[str]) -> None:
         """Report codes that are valid only once upper-cased: DfE compares codes exactly."""
         upper_allowed = {c.upper() for c in allowed}
-        present = text.notna() & ~text.isin(allowed)
+        distinct = pd.Series(values.uniques, dtype="object")
+        present = ~distinct.isin(allowed)
         if not present.any():
             return
-        wrong_case = present & text.str.upper().isin(upper_allowed)
-        self._per_value("CODE-CASE", column, text, wrong_case, "is in lower case; DfE only accepts the upper-case code")
+        wrong_case = present & distinct.str.upper().isin(upper_allowed)
+        self._per_value(
+            "CODE-CASE",
+            column,
+            text,
+            values.mask(wrong_case),
+            "is in lower case; DfE only accepts the upper-case code",
+        )
 
 
 def _text_or_none(value: object) -> str | None:

@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import itertools
+import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -347,6 +348,35 @@ def _read_csv(
     return schema, raw, findings
 
 
+class _ColumnBuilder:
+    """Rows of cells -> one list per column, turned in blocks of rows (the transposing is done by zip, not cell
+    by cell). A value equal to one read before in its column is kept as that one: a code or date repeated a
+    million times is held once."""
+
+    BLOCK = 4096
+
+    def __init__(self, width: int) -> None:
+        self.columns: list[list[str | None]] = [[] for _ in range(width)]
+        self.shared: list[dict[str | None, str | None]] = [{} for _ in range(width)]
+        self.rows: list[tuple[str | None, ...]] = []
+
+    def add(self, row: tuple[str | None, ...]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.rows and self.columns:
+            for column, shared, values in zip(self.columns, self.shared, zip(*self.rows, strict=True), strict=True):
+                keep = shared.setdefault
+                column.extend([keep(v, v) for v in values])
+        self.rows = []
+
+    def finish(self) -> list[list[str | None]]:
+        self._flush()
+        return self.columns
+
+
 def rows_to_table(
     name: str,
     header: list[str],
@@ -393,8 +423,11 @@ def rows_to_table(
             )
         )
     raw = RawTable(name=table.name, file=name)
-    columns: dict[str, list[str | None]] = {col: [] for col in seen}
-    extra_cols: dict[str, list[str | None]] = {key: [] for _, _, key in extras}
+    names = [*seen, *(key for _, _, key in extras)]
+    positions = [*seen.values(), *(pos for pos, _, _ in extras)]
+    columns = _ColumnBuilder(len(names))
+    pick = operator.itemgetter(*positions) if len(positions) > 1 else None
+    need = max(positions, default=-1) + 1
     width = len(header)
     for line, cells in rows:
         if ragged and len(cells) != width:
@@ -408,11 +441,12 @@ def rows_to_table(
                     line=line,
                 )
             )
-        for col, pos in seen.items():
-            columns[col].append(cells[pos] if pos < len(cells) else None)
-        for pos, _, key in extras:
-            extra_cols[key].append(cells[pos] if pos < len(cells) else None)
+        if pick is not None and len(cells) >= need:
+            columns.add(pick(cells))
+        else:
+            columns.add(tuple(cells[pos] if pos < len(cells) else None for pos in positions))
         raw.lines.append(line)
-    raw.extra_columns = list(extra_cols)
-    raw.columns = {**extra_cols, **columns}
+    built = dict(zip(names, columns.finish(), strict=True))
+    raw.extra_columns = [key for _, _, key in extras]
+    raw.columns = {**{key: built[key] for key in raw.extra_columns}, **{col: built[col] for col in seen}}
     return raw, findings

@@ -18,6 +18,7 @@ class RawTable:
     columns: dict[str, list[str | None]] = field(default_factory=dict)
     lines: list[int] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
+    clean: bool = False  # every value already trimmed, blank ones None (the XML readers): typing skips trimming
 
     def __len__(self) -> int:
         return len(self.lines)

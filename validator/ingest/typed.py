@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..codelists import load_codelists
 from ..dataset import FILE, LINE, ROW, Table
 from ..findings import Finding, ingest_finding
 from ..schema import TableDef
-from .coerce import RAW_SUFFIX, ColumnTyper, blank_to_none
+from .coerce import RAW_SUFFIX, ColumnTyper, Factored
 from .raw import RawTable
 
 
@@ -41,35 +42,38 @@ def type_raw(
     A lacked column is typed as blank; rules that use it are not run (see engine.runner.missing_requirement).
     """
     n = len(raw.lines)
-    child = blank_to_none(raw.columns[child_key]) if child_key in raw.columns else None
+    factored = {name: Factored.of(raw.columns[name], raw.clean) for name in raw.columns if name in table.columns}
+    child = factored[child_key].text() if child_key in factored else None
     typer = ColumnTyper(table.name, raw.file, raw.lines, child)
     lists = load_codelists(return_type)
     data: dict[str, pd.Series] = {}
     missing: list[str] = []
     for col in table.columns.values():
-        if col.name not in raw.columns:
+        values = factored.pop(col.name, None)
+        if values is None:
             missing.append(col.name)
-            text = pd.Series([None] * n, dtype="object")
-        else:
-            text = blank_to_none(raw.columns[col.name])
+            values = Factored.blank(n)
+        text = child if col.name == child_key and child is not None else values.text()
         if col.type == "date":
-            data[col.name] = typer.date(col.name, text, date_forms)
+            data[col.name] = typer.date(col.name, values, text, date_forms)
             data[col.name + RAW_SUFFIX] = text
         elif col.type == "int":
-            data[col.name] = typer.integer(col.name, text)
+            data[col.name] = typer.integer(col.name, values, text)
             data[col.name + RAW_SUFFIX] = text
         elif col.type == "flag":
-            data[col.name] = typer.flag(col.name, text)
+            data[col.name] = typer.flag(col.name, values, text)
             data[col.name + RAW_SUFFIX] = text
         else:
             if col.codelist and col.codelist in lists and year in lists[col.codelist].by_year:
-                typer.code_case(col.name, text, lists[col.codelist].by_year[year])
+                typer.code_case(col.name, values, text, lists[col.codelist].by_year[year])
             data[col.name] = text
     for extra in raw.extra_columns:
-        data[extra] = blank_to_none(raw.columns[extra])
-    data[FILE] = pd.Series([raw.file] * n, dtype="object")
-    data[LINE] = pd.Series(raw.lines, dtype="int64")
-    return pd.DataFrame(data), missing, typer.findings
+        data[extra] = Factored.of(raw.columns[extra], raw.clean).text()
+    files = np.empty(n, dtype=object)
+    files[:] = raw.file  # one shared text (np.full would copy it into every record)
+    data[FILE] = pd.Series(files, dtype="object")
+    data[LINE] = pd.Series(np.asarray(raw.lines, dtype="int64"), dtype="int64")
+    return pd.DataFrame(data, copy=False), missing, typer.findings
 
 
 def build_table(
@@ -115,7 +119,10 @@ def build_table(
                 table=name,
             )
         )
-    df = pd.concat(frames, ignore_index=True) if frames else empty_frame(table)
+    if len(frames) > 1:
+        df = pd.concat(frames, ignore_index=True)
+    else:
+        df = frames[0] if frames else empty_frame(table)
     df[ROW] = range(len(df))
     return Table(name=name, df=df, missing_columns=missing_columns, files=[r.file for r in raws]), findings
 

@@ -12,11 +12,13 @@ enquiries and plans stay with their own episode instead of being paired with the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from lxml import etree
 
 from ..findings import Finding, ingest_finding
+from ..schema import load_schema
 from ..years import year_containing
 from .coerce import DMY, ISO, parse_dates
 from .raw import RawTable
@@ -94,21 +96,107 @@ def _children(parent: etree._Element, name: str) -> list[etree._Element]:
     return [el for el in parent if _local(el.tag) == name]
 
 
-def _by_name(parent: etree._Element) -> dict[str, list[etree._Element]]:
-    """The parent's child elements grouped by local name, in document order (one pass over them)."""
-    groups: dict[str, list[etree._Element]] = {}
-    for el in parent:
-        groups.setdefault(_local(el.tag), []).append(el)
-    return groups
+CHILD_KEY = "LAchildID"
+# Blocks of an episode that each make one record of a table, keyed by the child and the episode.
+_EPISODE_BLOCKS = {"CINPlanDates": "CINplanDates", "Section47": "Section47", "PreProceedingsandFGDM": "PreProceedings"}
+_UNSET: Any = object()  # a column no leaf has set yet in the record being read
+_IDS = [str(n) for n in range(64)]  # CINdetailsID, AssessmentID, CPPID texts: the same few, shared
+
+
+def _id_text(n: int) -> str:
+    return _IDS[n] if n < len(_IDS) else str(n)
+
+
+class _NotShared(dict[str, str]):
+    """For columns whose values differ record by record (a child's id, UPN): nothing is kept."""
+
+    def setdefault(self, key: str, default: str) -> str:  # type: ignore[override]
+        return default
+
+
+class _Columns:
+    """One table's records as columns: a list per declared column, one value appended per record.
+
+    ``settable`` are the columns a leaf element of the record's block may set (the first leaf of a name wins, as
+    its text stripped, blank as None); ``keys`` the columns the reader fills from the parent's keys. A value read
+    is shared with equal earlier values (``shared``), so that a date or code read a million times is held once;
+    a table of values that differ child by child (ChildIdentifiers: ids, UPNs) is given no ``shared``.
+    """
+
+    def __init__(
+        self, name: str, columns: tuple[str, ...], settable: tuple[str, ...], shared: dict[str, str] | None
+    ) -> None:
+        self.name = name
+        self.names = columns
+        self.values: list[list[str | None]] = [[] for _ in columns]
+        self.lines: list[int] = []
+        self.index = {c: i for i, c in enumerate(columns) if c in settable}
+        self.width = len(columns)
+        self._shared = shared if shared is not None else _NotShared()
+
+    def add(self, block: etree._Element | None, keys: tuple[tuple[int, str | None], ...], line: int | None) -> None:
+        """One record: the block's leaves, then the keys for the columns its leaves did not set."""
+        row = [_UNSET] * self.width
+        if block is not None:
+            index, shared = self.index, self._shared
+            for el in block:
+                i = index.get(_local(el.tag))
+                if i is None or row[i] is not _UNSET or len(el):
+                    continue
+                text = el.text
+                if text is not None:
+                    text = text.strip() or None
+                    if text is not None:
+                        text = shared.setdefault(text, text)
+                row[i] = text
+        for i, value in keys:
+            if row[i] is _UNSET:
+                row[i] = value
+        for column, value in zip(self.values, row, strict=True):
+            column.append(None if value is _UNSET else value)
+        self.lines.append(line or 0)
+
+    def add_value(self, keys: tuple[tuple[int, str | None], ...], at: int, el: etree._Element) -> None:
+        """One record of a single value: the element's own text (e.g. each <Disability>)."""
+        row: list[str | None] = [None] * self.width
+        for i, value in keys:
+            row[i] = value
+        text = _text(el)
+        row[at] = None if text is None else self._shared.setdefault(text, text)
+        for column, value in zip(self.values, row, strict=True):
+            column.append(value)
+        self.lines.append(el.sourceline or 0)
+
+    def raw(self, file: str) -> RawTable:
+        table = RawTable(name=self.name, file=file, columns=dict(zip(self.names, self.values, strict=True)))
+        table.lines = self.lines
+        table.clean = True
+        return table
 
 
 class _CinTables:
+    """The tables of one CIN file, filled child by child straight from the elements (no record per row)."""
+
     def __init__(self, file: str) -> None:
-        self.tables = {name: RawTable(name=name, file=file) for name in TABLES}
+        self.file = file
+        schema = load_schema("cin")
+        shared: dict[str, str] = {}
+        self.cols: dict[str, _Columns] = {}
+        for name in TABLES:
+            columns = tuple(schema.tables[name].columns)
+            settable = CIN_FIELDS if name == "CINdetails" else columns
+            self.cols[name] = _Columns(name, columns, settable, None if name == "ChildIdentifiers" else shared)
+        # where the reader's keys go in each table: LAchildID, CINdetailsID, AssessmentID/CPPID, single values
+        self.at = {name: {c: i for i, c in enumerate(cols.names)} for name, cols in self.cols.items()}
+        self.header_rows = 0
         self._episodes_read: dict[str | None, int] = {}  # LAchildID -> CINdetails blocks read so far
 
-    def add(self, table: str, record: dict[str, str | None], line: int | None) -> None:
-        self.tables[table].append(record, line or 0)
+    @property
+    def tables(self) -> dict[str, RawTable]:
+        return {name: cols.raw(self.file) for name, cols in self.cols.items()}
+
+    def children_read(self) -> int:
+        return len(self.cols["ChildIdentifiers"].lines)
 
     def read_header(self, header: etree._Element) -> None:
         record: dict[str, str | None] = {}
@@ -116,52 +204,83 @@ class _CinTables:
             found = _children(header, block)
             if found:  # DfE's schema allows several Source blocks; the first describes the return
                 record.update(_leaf_values(found[0]))
-        self.add("Header", record, header.sourceline)
+        cols = self.cols["Header"]
+        for name, column in zip(cols.names, cols.values, strict=True):
+            column.append(record.get(name))
+        cols.lines.append(header.sourceline or 0)
+        self.header_rows += 1
 
     def read_child(self, child: etree._Element) -> None:
-        parts = _by_name(child)
-        ident = (parts.get("ChildIdentifiers") or [None])[0]
-        ids = _leaf_values(ident) if ident is not None else {}
-        child_id = ids.get("LAchildID")
-        key = {"LAchildID": child_id}
-        self.add(
-            "ChildIdentifiers",
-            {**{f: None for f in IDENTIFIER_FIELDS}, **ids},
-            (ident if ident is not None else child).sourceline,
-        )
-        for chars in parts.get("ChildCharacteristics", ()):
-            self.add("ChildCharacteristics", {**key, **_leaf_values(chars)}, chars.sourceline)
-            for block in _children(chars, "Disabilities"):
-                for dis in _children(block, "Disability"):
-                    self.add("Disabilities", {**key, "Disability": _text(dis)}, dis.sourceline)
+        ident = None
+        for el in child:
+            if _local(el.tag) == "ChildIdentifiers":
+                ident = el
+                break
+        ids = self.cols["ChildIdentifiers"]
+        ids.add(ident, (), (ident if ident is not None else child).sourceline)
+        child_id = ids.values[self.at["ChildIdentifiers"][CHILD_KEY]][-1]
         first = self._episodes_read.get(child_id, 0) + 1
-        episodes = parts.get("CINdetails", [])
-        for n, cin in enumerate(episodes, start=first):
-            self._read_cin_details(cin, {**key, "CINdetailsID": str(n)})
-        self._episodes_read[child_id] = first - 1 + len(episodes)
+        n = first
+        for el in child:
+            tag = _local(el.tag)
+            if tag == "ChildCharacteristics":
+                self._read_characteristics(el, child_id)
+            elif tag == "CINdetails":
+                self._read_cin_details(el, child_id, _id_text(n))
+                n += 1
+        self._episodes_read[child_id] = n - 1
 
-    def _read_cin_details(self, cin: etree._Element, key: dict[str, str | None]) -> None:
-        values = _leaf_values(cin)
-        self.add("CINdetails", {**key, **{f: values.get(f) for f in CIN_FIELDS}}, cin.sourceline)
-        parts = _by_name(cin)
-        for n, assess in enumerate(parts.get("Assessments", ()), start=1):
-            akey = {**key, "AssessmentID": str(n)}
-            self.add("Assessments", {**akey, **_leaf_values(assess)}, assess.sourceline)
-            for block in _children(assess, "FactorsIdentifiedAtAssessment"):
-                for factor in _children(block, "AssessmentFactors"):
-                    self.add("AssessmentFactors", {**akey, "AssessmentFactor": _text(factor)}, factor.sourceline)
-        for plan in parts.get("CINPlanDates", ()):
-            self.add("CINplanDates", {**key, **_leaf_values(plan)}, plan.sourceline)
-        for s47 in parts.get("Section47", ()):
-            self.add("Section47", {**key, **_leaf_values(s47)}, s47.sourceline)
-        for n, cpp in enumerate(parts.get("ChildProtectionPlans", ()), start=1):
-            pkey = {**key, "CPPID": str(n)}
-            self.add("ChildProtectionPlans", {**pkey, **_leaf_values(cpp)}, cpp.sourceline)
-            for block in _children(cpp, "Reviews"):
-                for review in _children(block, "CPPreviewDate"):
-                    self.add("Reviews", {**pkey, "CPPreviewDate": _text(review)}, review.sourceline)
-        for pre in parts.get("PreProceedingsandFGDM", ()):
-            self.add("PreProceedings", {**key, **_leaf_values(pre)}, pre.sourceline)
+    def _read_characteristics(self, chars: etree._Element, child_id: str | None) -> None:
+        self.cols["ChildCharacteristics"].add(
+            chars, ((self.at["ChildCharacteristics"][CHILD_KEY], child_id),), chars.sourceline
+        )
+        at = self.at["Disabilities"]
+        disabilities, key = self.cols["Disabilities"], ((at[CHILD_KEY], child_id),)
+        for block in chars:
+            if _local(block.tag) == "Disabilities":
+                for dis in block:
+                    if _local(dis.tag) == "Disability":
+                        disabilities.add_value(key, at["Disability"], dis)
+
+    def _keys(self, table: str, **values: str | None) -> tuple[tuple[int, str | None], ...]:
+        at = self.at[table]
+        return tuple((at[name], value) for name, value in values.items())
+
+    def _read_cin_details(self, cin: etree._Element, child_id: str | None, episode: str) -> None:
+        cols, keys = self.cols, self._keys
+        cols["CINdetails"].add(cin, keys("CINdetails", LAchildID=child_id, CINdetailsID=episode), cin.sourceline)
+        assessment = cpp = 0
+        for el in cin:
+            tag = _local(el.tag)
+            if tag == "Assessments":
+                assessment += 1
+                n = _id_text(assessment)
+                cols["Assessments"].add(
+                    el, keys("Assessments", LAchildID=child_id, CINdetailsID=episode, AssessmentID=n), el.sourceline
+                )
+                akey = keys("AssessmentFactors", LAchildID=child_id, CINdetailsID=episode, AssessmentID=n)
+                at = self.at["AssessmentFactors"]["AssessmentFactor"]
+                for block in el:
+                    if _local(block.tag) == "FactorsIdentifiedAtAssessment":
+                        for factor in block:
+                            if _local(factor.tag) == "AssessmentFactors":
+                                cols["AssessmentFactors"].add_value(akey, at, factor)
+            elif tag in _EPISODE_BLOCKS:
+                table = _EPISODE_BLOCKS[tag]
+                cols[table].add(el, keys(table, LAchildID=child_id, CINdetailsID=episode), el.sourceline)
+            elif tag == "ChildProtectionPlans":
+                cpp += 1
+                n = _id_text(cpp)
+                cols["ChildProtectionPlans"].add(
+                    el, keys("ChildProtectionPlans", LAchildID=child_id, CINdetailsID=episode, CPPID=n), el.sourceline
+                )
+                pkey = keys("Reviews", LAchildID=child_id, CINdetailsID=episode, CPPID=n)
+                at = self.at["Reviews"]["CPPreviewDate"]
+                for block in el:
+                    if _local(block.tag) == "Reviews":
+                        for review in block:
+                            if _local(review.tag) == "CPPreviewDate":
+                                cols["Reviews"].add_value(pkey, at, review)
 
 
 def peek_reference_date(path: Path) -> str | None:
@@ -211,6 +330,14 @@ def year_of_header(year: object, reference_date: object) -> str | None:
     return None
 
 
+def _child_id(child: etree._Element) -> str | None:
+    """The child's id as schema findings name it: the text of the first <LAchildID> of its first
+    <ChildIdentifiers>."""
+    ids = _children(child, "ChildIdentifiers")
+    found = _children(ids[0], "LAchildID") if ids else []
+    return _text(found[0]) if found else None
+
+
 def _refused_root(root: etree._Element, name: str) -> Finding | None:
     """Why the document cannot be read as a CIN census: a DOCTYPE (refused for safety) or another root element."""
     if declared_doctype(root):
@@ -242,6 +369,82 @@ def _free_passed(el: etree._Element) -> None:
         node = parent
 
 
+def _foreign_namespace(root: etree._Element, name: str) -> Finding | None:
+    """Said once, clearly: checking each child against a schema without namespace would say every element is
+    unexpected."""
+    namespace = etree.QName(root).namespace
+    if not namespace:
+        return None
+    return ingest_finding(
+        "XML-SCHEMA",
+        f"{name} line {root.sourceline}: the elements are in the namespace '{namespace}', but CIN census XML "
+        "elements have none (DfE would reject the file); the file was read but not checked against the schema",
+        file=name,
+        line=root.sourceline,
+    )
+
+
+def _read_record(el: etree._Element, out: _CinTables, xsd: CinSchemaCheck | None, findings: list[Finding]) -> None:
+    """A <Header> or <Child> has ended: check it, read it, and drop it and what came before it."""
+    tag = _local(el.tag)
+    parent = el.getparent()
+    parent_tag = _local(parent.tag) if parent is not None else ""
+    if tag == "Header" and parent_tag == "Message":
+        if out.header_rows:
+            findings.append(
+                ingest_finding(
+                    "XML-SCHEMA",
+                    f"{out.file} line {el.sourceline}: a second <Header>; a CIN census file has one, so only the "
+                    "first was read",
+                    file=out.file,
+                    line=el.sourceline,
+                )
+            )
+        else:
+            if xsd:
+                xsd.check(el)
+            out.read_header(el)
+        el.clear()
+        _free_passed(el)
+    elif tag == "Child" and parent_tag == "Children":
+        foreign = etree.QName(el).namespace
+        if xsd and foreign and foreign != etree.QName(parent).namespace:
+            xsd.missing(
+                f"this <Child> is in the namespace '{foreign}', which DfE's schema does not have; it was read as a "
+                "child, but DfE would reject the file",
+                el.sourceline,
+            )
+        if xsd:
+            xsd.check(el, _child_id)
+        out.read_child(el)
+        el.clear()
+        _free_passed(el)
+    elif tag == "Child":  # a <Child> outside <Children> is not read: not kept either
+        el.clear()
+
+
+def _schema_closing(xsd: CinSchemaCheck, out: _CinTables, root_seen: bool, findings: list[Finding]) -> None:
+    """The schema findings, and what the schema requires of the whole file that it lacks."""
+    name = out.file
+    findings.extend(xsd.finish())
+    if root_seen and not out.header_rows:
+        findings.append(
+            ingest_finding(
+                "XML-SCHEMA",
+                f"{name}: the file has no <Header>; DfE's schema requires one before <Children>",
+                file=name,
+            )
+        )
+    if root_seen and not out.children_read() and not any(f.code == "XML-MALFORMED" for f in findings):
+        findings.append(
+            ingest_finding(
+                "XML-SCHEMA",
+                f"{name}: the file has no <Child> (in <Children>); DfE's schema requires at least one",
+                file=name,
+            )
+        )
+
+
 def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, RawTable], list[Finding]]:
     """Read a CIN census XML file into raw tables; problems become findings, never exceptions.
 
@@ -267,61 +470,12 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                 if refused is not None:
                     findings.append(refused)
                     return {}, findings
-                namespace = etree.QName(root).namespace
-                if namespace and xsd is not None:
-                    # said once, clearly: checking each child against a schema without namespace would say
-                    # every element is unexpected
-                    findings.append(
-                        ingest_finding(
-                            "XML-SCHEMA",
-                            f"{name} line {root.sourceline}: the elements are in the namespace '{namespace}', but "
-                            "CIN census XML elements have none (DfE would reject the file); the file was read but "
-                            "not checked against the schema",
-                            file=name,
-                            line=root.sourceline,
-                        )
-                    )
+                foreign = _foreign_namespace(root, name) if xsd is not None else None
+                if foreign is not None:
+                    findings.append(foreign)
                     xsd = None
-            if event == "start":
-                continue
-            tag = _local(el.tag)
-            parent = el.getparent()
-            parent_tag = _local(parent.tag) if parent is not None else ""
-            if tag == "Header" and parent_tag == "Message":
-                if len(out.tables["Header"]):
-                    findings.append(
-                        ingest_finding(
-                            "XML-SCHEMA",
-                            f"{name} line {el.sourceline}: a second <Header>; a CIN census file has one, so only "
-                            "the first was read",
-                            file=name,
-                            line=el.sourceline,
-                        )
-                    )
-                else:
-                    if xsd:
-                        xsd.check(el)
-                    out.read_header(el)
-                el.clear()
-                _free_passed(el)
-            elif tag == "Child" and parent_tag == "Children":
-                foreign = etree.QName(el).namespace
-                if xsd and foreign and foreign != etree.QName(parent).namespace:
-                    xsd.missing(
-                        f"this <Child> is in the namespace '{foreign}', which DfE's schema does not have; it was "
-                        "read as a child, but DfE would reject the file",
-                        el.sourceline,
-                    )
-                if xsd:
-                    ids = _children(el, "ChildIdentifiers")
-                    xsd.check(
-                        el, _text(_children(ids[0], "LAchildID")[0]) if ids and _children(ids[0], "LAchildID") else None
-                    )
-                out.read_child(el)
-                el.clear()
-                _free_passed(el)
-            elif event == "end" and tag == "Child":  # a <Child> outside <Children> is not read: not kept either
-                el.clear()
+            if event == "end":
+                _read_record(el, out, xsd, findings)
     except etree.XMLSyntaxError as exc:
         line, msg = syntax_error(exc)
         findings.append(
@@ -341,25 +495,5 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
             return {}, [refused]
         findings.append(ingest_finding("FILE-EMPTY", f"{name}: the file has no XML content", file=name))
     if xsd:
-        findings.extend(xsd.finish())
-        if root_checked and not len(out.tables["Header"]):
-            findings.append(
-                ingest_finding(
-                    "XML-SCHEMA",
-                    f"{name}: the file has no <Header>; DfE's schema requires one before <Children>",
-                    file=name,
-                )
-            )
-        if (
-            root_checked
-            and not len(out.tables["ChildIdentifiers"])
-            and not any(f.code == "XML-MALFORMED" for f in findings)
-        ):
-            findings.append(
-                ingest_finding(
-                    "XML-SCHEMA",
-                    f"{name}: the file has no <Child> (in <Children>); DfE's schema requires at least one",
-                    file=name,
-                )
-            )
+        _schema_closing(xsd, out, root_checked, findings)
     return out.tables, findings

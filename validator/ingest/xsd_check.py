@@ -12,6 +12,7 @@ top-level structure) is reported by the reader through :meth:`SchemaCheck.mispla
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -210,8 +211,9 @@ class SchemaCheck:
             )
         )
 
-    def check(self, elem: etree._Element, child_id: str | None = None) -> None:
-        """Check one record element (one named in the spec); others are passed over."""
+    def check(self, elem: etree._Element, child_id: str | Callable[[etree._Element], str | None] | None = None) -> None:
+        """Check one record element (one named in the spec); others are passed over. ``child_id`` names the child
+        in the findings: the id, or a function that finds it in the element (called only when it is invalid)."""
         if not self._available:
             return
         tag = _local(elem.tag)
@@ -222,6 +224,8 @@ class SchemaCheck:
         decl = self.decls.get(tag)
         if decl is None:
             return
+        if callable(child_id):
+            child_id = child_id(elem)
         for error in decl.iter_errors(elem):
             self._add(explain(error), error_line(error, elem), child_id)
 

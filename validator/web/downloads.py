@@ -59,6 +59,14 @@ def _report(name: str, label: str, hint: str) -> Download:
     return Download(name, label, found.extension, found.media_type, lambda r: render(r, name), hint)
 
 
+def _dfe_files(result: Result) -> bytes:
+    from ..convert import dfe_zip
+
+    if result.dataset is None:
+        raise ValueError("this result holds no return to write")
+    return dfe_zip(result.dataset)
+
+
 DOWNLOADS: tuple[Download, ...] = (
     _report("xlsx", "Excel workbook", "summary, rules, children and return-level findings"),
     _report("csv", "Findings (CSV)", "one row per finding"),
@@ -81,6 +89,15 @@ DOWNLOADS: tuple[Download, ...] = (
         _preview_measures,
         "one row per measure, beside last year's when given",
         stem="measures",
+    ),
+    Download(
+        "dfe",
+        "DfE-ready files (zip)",
+        "zip",
+        "application/zip",
+        _dfe_files,
+        "the return as DfE takes it (CSV tables and XML), with changes.csv listing every change made",
+        stem="dfe",
     ),
 )
 
