@@ -13,18 +13,10 @@ from ..dataset import ROW
 from ..ingest.coerce import RAW_SUFFIX
 from .expr import Compiled, Evaluator, ExpressionError, as_bool, column_name
 from .functions import FUNCTIONS
+from .joins import CHILD_CODE, Matches, key_codes, keys_present, take, take_or_missing
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
-from .store import CHILD_CODE, TableStore
-
-
-def _keys_present(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """Rows whose merge keys are all there: not blank, and not -1 for a child code (a blank id)."""
-    present = frame[keys].notna().all(axis=1).to_numpy().copy()
-    for key in keys:
-        if key.endswith(CHILD_CODE):
-            present &= frame[key].to_numpy() >= 0
-    return present
+from .store import TableStore
 
 
 def referenced_columns(*exprs: Compiled | None) -> set[str]:
@@ -81,7 +73,7 @@ class RuleRun:
         self.store = store
         self.dataset = store.dataset
         self.year = self.dataset.context.year
-        self.constants = self.dataset.context.constants()
+        self.constants = dict(store.constants)  # a rule's return-level `let` values are added to its own copy
 
     def evaluate(self, compiled: Compiled, scope: Scope) -> Any:
         return Evaluator(scope, FUNCTIONS).run(compiled)
@@ -99,26 +91,67 @@ class RuleRun:
         """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record.
 
         Only the columns the relation's keys and expressions name (and ``extra``) are carried into the pairs, so
-        the cost of the merge does not grow with the width of either table.
+        the cost does not grow with the width of either table.
         """
         lk, rk = self.merge_keys(base, rel)
         wanted = referenced_columns(rel.where, rel.value, rel.start, rel.end) | set(lk) | set(rk) | extra
         if rel.exclude_self:
             wanted |= {ROW, f"{rel.alias}.{ROW}"}
-        left = base[[c for c in base.columns if c in wanted]].assign(__pos=np.arange(len(base)))
-        right = self.related_frame(rel, wanted)
-        left = left[_keys_present(left, lk)]
-        right = right[_keys_present(right, rk)]
-        merged = left.merge(right, left_on=lk, right_on=rk, how="inner", suffixes=("", "__r"))
-        if rel.exclude_self:
-            merged = merged[merged[f"{rel.alias}.{ROW}"] != merged[ROW]]
-        merged = merged.reset_index(drop=True)
+        other = self.store.frame(rel.table, self.rule.derived_used)
+        matched = self._matches(base, other, lk, rk)
+        if matched is None:
+            merged = self._pairs_by_merge(base, rel, wanted, lk, rk)
+        else:
+            lpos, rpos, matches = matched
+            left, right = matches.pairs()
+            left, right = lpos[left], rpos[right]
+            if rel.exclude_self:
+                differ = base[ROW].to_numpy()[left] != other[ROW].to_numpy()[right]
+                left, right = left[differ], right[differ]
+            data: dict[str, Any] = {c: take(base[c], left) for c in base.columns if c in wanted}
+            data["__pos"] = left
+            for c in other.columns:
+                name = f"{rel.alias}.{c}"
+                if name in wanted:
+                    data[name + "__r" if name in data else name] = take(other[c], right)
+            merged = pd.DataFrame(data)
         if rel.where is not None and len(merged):
             keep = as_bool(self.evaluate(rel.where, Scope(merged, self, sequence_allowed=False)), merged.index)
             merged = merged[keep.to_numpy()]
         return merged
 
+    def _matches(
+        self, base: pd.DataFrame, other: pd.DataFrame, lk: list[str], rk: list[str]
+    ) -> tuple[np.ndarray, np.ndarray, Matches] | None:
+        """Positions of the records with all their keys (each side), and each one's related records."""
+        rk = [k.split(".", 1)[1] for k in rk]
+        lpos = np.flatnonzero(keys_present(base, lk))
+        rpos = np.flatnonzero(keys_present(other, rk))
+        codes = key_codes([pd.Series(take(base[k], lpos)) for k in lk], [pd.Series(take(other[k], rpos)) for k in rk])
+        if codes is None:
+            return None
+        return lpos, rpos, Matches.of(*codes)
+
+    def _pairs_by_merge(
+        self, base: pd.DataFrame, rel: Related, wanted: set[str], lk: list[str], rk: list[str]
+    ) -> pd.DataFrame:
+        """The pairs by a pandas merge: for keys whose two columns differ in type."""
+        left = base[[c for c in base.columns if c in wanted]].assign(__pos=np.arange(len(base)))
+        right = self.related_frame(rel, wanted)
+        left = left[keys_present(left, lk)]
+        right = right[keys_present(right, rk)]
+        merged = left.merge(right, left_on=lk, right_on=rk, how="inner", suffixes=("", "__r"))
+        if rel.exclude_self:
+            merged = merged[merged[f"{rel.alias}.{ROW}"] != merged[ROW]]
+        return merged.reset_index(drop=True)
+
     def quantify(self, base: pd.DataFrame, rel: Related, how: str) -> pd.Series:
+        if how in ("exists", "none", "count") and rel.where is None and not rel.exclude_self:
+            counted = self._count(base, rel)
+            if counted is not None:
+                if how == "count":
+                    return pd.Series(counted, index=base.index, dtype="Int64")
+                return pd.Series(counted > 0 if how == "exists" else counted == 0, index=base.index)
         merged = self.pairs(base, rel)
         positions = merged["__pos"].to_numpy()
         if how in ("exists", "none"):
@@ -137,6 +170,17 @@ class RuleRun:
         out = pd.Series(agg, index=range(len(base))).reindex(range(len(base)))
         out.index = base.index
         return out if how != "sum" else out.fillna(0)
+
+    def _count(self, base: pd.DataFrame, rel: Related) -> np.ndarray | None:
+        """How many related records each record has (a relation without `where`): segment lengths, no pairs."""
+        lk, rk = self.merge_keys(base, rel)
+        matched = self._matches(base, self.store.frame(rel.table, self.rule.derived_used), lk, rk)
+        if matched is None:
+            return None
+        lpos, _, matches = matched
+        counts = np.zeros(len(base), dtype="int64")
+        counts[lpos] = matches.count
+        return counts
 
     def covered(self, base: pd.DataFrame, merged: pd.DataFrame, rel: Related) -> pd.Series:
         """Days covered by the related records' periods [start, end), a day covered twice counted once.
@@ -173,12 +217,26 @@ class RuleRun:
         return [m for m, _ in pairs], [f"{rel.alias}.{t}" for _, t in pairs]
 
     def join(self, base: pd.DataFrame, alias: str, rel: Related) -> pd.DataFrame:
-        right = self.related_frame(rel)
+        """``base`` with the columns of each record's first related record (missing where it has none)."""
+        other = self.store.frame(rel.table, self.rule.derived_used)
         lk, rk = self.merge_keys(base, rel)
-        right = right[_keys_present(right, rk)].drop_duplicates(subset=rk, keep="first")
-        merged = base.merge(right, left_on=lk, right_on=rk, how="left", suffixes=("", "__r"))
-        merged.index = base.index
-        return merged
+        matched = self._matches(base, other, lk, rk)
+        if matched is None:
+            right = self.related_frame(rel)
+            right = right[keys_present(right, rk)].drop_duplicates(subset=rk, keep="first")
+            merged = base.merge(right, left_on=lk, right_on=rk, how="left", suffixes=("", "__r"))
+            merged.index = base.index
+            return merged
+        lpos, rpos, matches = matched
+        first = np.full(len(base), -1, dtype="int64")
+        found = matches.first()
+        if len(rpos):
+            first[lpos] = np.where(found >= 0, rpos[np.maximum(found, 0)], -1)
+        data = {c: base[c] for c in base.columns}
+        for c in other.columns:
+            name = f"{rel.alias}.{c}"
+            data[name + "__r" if name in data else name] = take_or_missing(other[c], first).set_axis(base.index)
+        return pd.DataFrame(data, index=base.index)
 
     # -- conditions ----------------------------------------------------------------------------------------
 

@@ -18,10 +18,9 @@ from .derived import (
     year_table,
     years_back_of,
 )
+from .joins import CHILD_CODE
 from .rule import ALL_YEARS, Rule
 from .sequences import Sequence
-
-CHILD_CODE = "_child_code"
 
 
 class TableStore:
@@ -37,6 +36,7 @@ class TableStore:
         self._orderings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
         self._child_ids: pd.Index | None = None  # every child id of the run, in a fixed order (CHILD_CODE)
         ctx = dataset.context
+        self.constants = ctx.constants()  # worked out once per run
         self._derivation_context = DerivationContext(
             dataset.schema.child_key,
             ctx.la,
