@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from .functions import FUNCTIONS
 from .joins import CHILD_CODE, Matches, key_codes, keys_present, take, take_or_missing
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
+from .shared import rule_prefix
 from .store import TableStore
 
 
@@ -38,7 +40,7 @@ class Scope:
         self.frame = frame
         self.run = run
         self._sequence: Sequence | None = None
-        self._sequence_allowed = sequence_allowed
+        self.sequence_allowed = sequence_allowed
 
     def lookup(self, alias: str | None, name: str) -> Any:
         col = column_name(alias, name)
@@ -53,7 +55,7 @@ class Scope:
 
     @property
     def sequence(self) -> Sequence:
-        if not self._sequence_allowed:
+        if not self.sequence_allowed:
             raise ExpressionError("sequence functions cannot be used inside a related table's `where`")
         if self._sequence is None:
             rule = self.run.rule
@@ -74,9 +76,14 @@ class RuleRun:
         self.dataset = store.dataset
         self.year = self.dataset.context.year
         self.constants = dict(store.constants)  # a rule's return-level `let` values are added to its own copy
+        self.prefix = rule_prefix(rule)
+        self.base: pd.DataFrame | None = None
 
     def evaluate(self, compiled: Compiled, scope: Scope) -> Any:
-        return Evaluator(scope, FUNCTIONS).run(compiled)
+        share = None
+        if self.prefix is not None and scope.frame is self.base and scope.sequence_allowed:
+            share = partial(self.store.shared.value, self.prefix)  # the table's own records: values are shared
+        return Evaluator(scope, FUNCTIONS, share).run(compiled)
 
     # -- related tables -------------------------------------------------------------------------------------
 
@@ -266,6 +273,7 @@ class RuleRun:
                 self.constants[name] = self.whole_table(rel, how)
             else:
                 frame[name] = self.quantify(frame, rel, how)
+        self.base = frame
         return frame
 
     def whole_table(self, rel: Related, how: str) -> Any:

@@ -21,6 +21,7 @@ from .derived import (
 from .joins import CHILD_CODE
 from .rule import ALL_YEARS, Rule
 from .sequences import Sequence
+from .shared import SharedValues
 
 
 class TableStore:
@@ -37,6 +38,7 @@ class TableStore:
         self._child_ids: pd.Index | None = None  # every child id of the run, in a fixed order (CHILD_CODE)
         ctx = dataset.context
         self.constants = ctx.constants()  # worked out once per run
+        self._shared: SharedValues | None = None
         self._derivation_context = DerivationContext(
             dataset.schema.child_key,
             ctx.la,
@@ -87,6 +89,13 @@ class TableStore:
         combined = pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
         self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
         return combined.copy(deep=False)
+
+    @property
+    def shared(self) -> SharedValues:
+        """Values of sub-expressions that several rules evaluate on the same records (engine/shared.py)."""
+        if self._shared is None:
+            self._shared = SharedValues(self.dataset.return_type, self.dataset.context.year)
+        return self._shared
 
     def years_given(self, base: str) -> int:
         """How many earlier years' ``base`` tables were given, without a gap (``--previous``, most recent first)."""
