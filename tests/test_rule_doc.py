@@ -127,11 +127,13 @@ def test_markdown_escapes_every_value(hostile: Rule) -> None:
 
 def test_logic_is_written_out_with_anchors_resolved(hostile: Rule) -> None:
     logic = logic_yaml(hostile)
-    assert logic.count("value: e.DECOM") == 2 and "*" not in logic and "&" not in logic
-    assert "condition: DEC < DECOM and first == again" in logic
-    # The YAML as written (with its anchor) is shown too, after the rendered rule.
-    assert "again: *first_start" in rule_markdown(hostile) and "again: *first_start" in rule_html(hostile)
-    assert "again: *first_start" not in rule_markdown(hostile, source=False)
+    assert logic.count('value: "e.DECOM"') == 2 and "*" not in logic and "&" not in logic
+    assert 'condition: "DEC < DECOM and first == again"' in logic
+    # The YAML as written is shown too, after the rendered rule, with the shared part written out where it is used.
+    written = 'again: {min: {table: Episodes, as: e, value: "e.DECOM"}}'
+    assert written in rule_markdown(hostile) and written.replace('"', "&quot;") in rule_html(hostile)
+    assert "*first_start" not in rule_markdown(hostile) + rule_html(hostile)
+    assert rule_markdown(hostile).count(written) == 2 and rule_markdown(hostile, source=False).count(written) == 1
 
 
 def test_examples_are_tables_with_the_expected_outcome_and_flagged_rows(hostile: Rule) -> None:

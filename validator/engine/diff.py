@@ -18,37 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from ..codelists import load_codelists
 from ..outputs.details import code_key as _code_key
 from ..schema import RETURN_NAMES
 from .model import Rule, divergence_blocks, rules_for
+from .rule_text import dump_yaml
 
 LOGIC_KEYS = ("join", "let", "sequence", "condition")
-
-
-class _PlainDumper(yaml.SafeDumper):
-    """Writes shared (anchored) parts of a rule out in full: a reader sees what runs, not `*id001`."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _text(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data.strip() else None  # a condition written over several lines stays so
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_PlainDumper.add_representer(str, _text)
-
-
-def dump_yaml(data: Any) -> str:
-    """YAML text of loaded rule data, anchors and aliases resolved, keys in the order written.
-
-    Lines are not wrapped, so each expression stays on one line and a diff shows the expression that changed.
-    """
-    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=10**6).rstrip()
 
 
 def logic_of(rule: Rule) -> dict[str, Any]:

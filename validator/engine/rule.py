@@ -93,7 +93,7 @@ class Rule:
     spec: dict[str, Any] = field(compare=False, repr=False)
     derived_used: frozenset[str] = frozenset()  # derived columns (e.g. POC_START, PL_LA) its expressions name
     line: int = 0  # where the rule starts in its file
-    text: str = field(default="", compare=False, repr=False)  # the rule's YAML as written
+    text: str = field(default="", compare=False, repr=False)  # its YAML as written, aliases written out
     history: History | None = None  # the care history its findings rest on
 
     @property

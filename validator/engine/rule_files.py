@@ -15,6 +15,7 @@ from ..yamlio import load_yaml_with_nodes
 from .compiler import Builder
 from .rule import Rule, RuleLoadError
 from .rule_schema import RULE_FILE
+from .rule_text import written_out
 
 if TYPE_CHECKING:  # jsonschema is imported only to explain a rule file that fails the fast check
     import jsonschema
@@ -83,9 +84,10 @@ def load_rule_file(path: Path, return_type: str) -> list[Rule]:
         key = ".".join(str(p) for p in where) or "(rule)"
         raise RuleLoadError(f"{path}: rule {code}: {key}: {_short(err)}")
     schema = load_schema(return_type)
+    shown = written_out(text, texts, data["rules"])  # shared (anchored) parts written out where they are used
     rules = []
     for i, spec in enumerate(data["rules"]):
-        line, source_text = texts[i] if i < len(texts) else (0, "")
+        line, source_text = (texts[i][0], shown[i]) if i < len(texts) else (0, "")
         rule = Builder(schema, f"{path}:{line}" if line else str(path), spec).build(return_type)
         rules.append(replace(rule, source=str(path), line=line, text=source_text))
     return rules

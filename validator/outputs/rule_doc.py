@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..engine.diff import codelists_used, dump_yaml, logic_of
+from ..engine.diff import codelists_used, logic_of
 from ..engine.model import Example, Rule, divergence_blocks, rules_for
+from ..engine.rule_text import derived_terms, dump_yaml, parts_as_written
 from ..schema import RETURN_NAMES
 from ..years import SUPPORTED_YEARS
 from . import write_atomic
@@ -49,8 +50,19 @@ def rule_years(rule: Rule) -> str:
 
 
 def logic_yaml(rule: Rule) -> str:
-    """The rule's logic (condition, joins, lets, sequence) with YAML anchors written out."""
-    return dump_yaml(logic_of(rule))
+    """The rule's logic (condition, joins, lets, sequence) as written, comments kept, YAML anchors written out."""
+    logic = logic_of(rule)
+    return parts_as_written(rule.text, list(logic), logic) or dump_yaml(logic)
+
+
+def derived_of(rule: Rule) -> list[tuple[str, str]]:
+    """(column, meaning) of each column the rule's logic names that the validator works out itself."""
+    return derived_terms(logic_yaml(rule))
+
+
+LOGIC_HINT = "As written in the rule file, with the parts it shares with other rules written out in full:"
+WORKED_OUT = "Worked out by the validator (not fields of the file):"
+WRITTEN_OUT = "shared parts written out where they are used"
 
 
 def _cell(value: Any) -> str:
@@ -177,11 +189,14 @@ def rule_markdown(rule: Rule, level: int = 2, source: bool = True) -> str:
         out += [f"**Notes.** {md_text(rule.notes)}", ""]
     out += [f"{h}# Condition", ""]
     out += [
-        "True for a record that fails the rule. Written out in full (shared YAML parts included):",
+        f"True for a record that fails the rule. {LOGIC_HINT}",
         "",
         md_block(logic_yaml(rule), "yaml"),
         "",
     ]
+    derived = derived_of(rule)
+    if derived:
+        out += [WORKED_OUT, "", *(f"- {md_code(name)}: {md_text(meaning)}" for name, meaning in derived), ""]
     blocks = divergences_of(rule)
     if blocks:
         out += [f"{h}# Where it differs from the community tool", ""]
@@ -207,7 +222,8 @@ def rule_markdown(rule: Rule, level: int = 2, source: bool = True) -> str:
                 rows.append(cells)
             out += [f"{md_code(table.name)}:", "", *(md_table(header, rows) if rows else ["(no records)"]), ""]
     if source and rule.text:
-        out += [f"{h}# As written in {md_text(Path(rule.source).name)}", "", md_block(rule.text, "yaml"), ""]
+        name = md_text(Path(rule.source).name)
+        out += [f"{h}# As written in {name} ({WRITTEN_OUT})", "", md_block(rule.text, "yaml"), ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -277,9 +293,13 @@ def rule_html(rule: Rule, level: int = 2, source: bool = True) -> str:
         parts.append(f'<p class="rd-notes"><strong>Notes.</strong> {_e(rule.notes)}</p>')
     parts.append(f"<{h2}>Condition</{h2}>")
     parts.append(
-        '<p class="rd-hint">True for a record that fails the rule. Written out in full (shared YAML parts '
-        f'included):</p><pre class="rd-logic">{_e(logic_yaml(rule))}</pre>'
+        '<p class="rd-hint">True for a record that fails the rule. '
+        f'{_e(LOGIC_HINT)}</p><pre class="rd-logic">{_e(logic_yaml(rule))}</pre>'
     )
+    derived = derived_of(rule)
+    if derived:
+        items = "".join(f"<li><code>{_e(name)}</code>: {_e(meaning)}</li>" for name, meaning in derived)
+        parts.append(f'<p class="rd-hint">{_e(WORKED_OUT)}</p><ul class="rd-derived">{items}</ul>')
     blocks = divergences_of(rule)
     if blocks:
         parts.append(f"<{h2}>Where it differs from the community tool</{h2}>")
@@ -293,7 +313,8 @@ def rule_html(rule: Rule, level: int = 2, source: bool = True) -> str:
     parts += [_html_example(rule, example) for example in rule.examples]
     if source and rule.text:
         parts.append(
-            f"<details><summary>As written in {_e(Path(rule.source).name)}</summary><pre>{_e(rule.text)}</pre></details>"
+            f"<details><summary>As written in {_e(Path(rule.source).name)} ({_e(WRITTEN_OUT)})</summary>"
+            f"<pre>{_e(rule.text)}</pre></details>"
         )
     parts.append("</section>")
     return "\n".join(parts)
