@@ -134,7 +134,7 @@ class RuleRun:
         rk = [k.split(".", 1)[1] for k in rk]
         lpos = np.flatnonzero(keys_present(base, lk))
         rpos = np.flatnonzero(keys_present(other, rk))
-        codes = key_codes([pd.Series(take(base[k], lpos)) for k in lk], [pd.Series(take(other[k], rpos)) for k in rk])
+        codes = key_codes([take(base[k], lpos) for k in lk], [take(other[k], rpos) for k in rk])
         if codes is None:
             return None
         return lpos, rpos, Matches.of(*codes)

@@ -81,11 +81,12 @@ class Matches:
         return out
 
 
-def take(column: pd.Series, positions: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
-    """A column's values at ``positions`` (all valid), its type kept."""
+def take(column: pd.Series, positions: np.ndarray) -> pd.Series:
+    """A column's values at ``positions`` (all valid), its type kept (text in an ``object`` column stays
+    ``object``: pandas would otherwise infer its own string type from the values)."""
     if isinstance(column.dtype, np.dtype):
-        return column.to_numpy().take(positions)
-    return column.array.take(positions)
+        return pd.Series(column.to_numpy().take(positions), dtype=column.dtype, copy=False)
+    return pd.Series(column.array.take(positions), dtype=column.dtype, copy=False)
 
 
 def take_or_missing(column: pd.Series, positions: np.ndarray) -> pd.Series:
@@ -93,7 +94,7 @@ def take_or_missing(column: pd.Series, positions: np.ndarray) -> pd.Series:
     it: integers become floats and flags objects when anything is missing."""
     missing = positions < 0
     if not missing.any():
-        return pd.Series(take(column, positions))
+        return take(column, positions)
     if isinstance(column.dtype, np.dtype):
         values = column.to_numpy()
         if values.dtype.kind in "iu":
@@ -107,5 +108,5 @@ def take_or_missing(column: pd.Series, positions: np.ndarray) -> pd.Series:
             out[missing] = np.datetime64("NaT")
         else:
             out[missing] = np.nan
-        return pd.Series(out)
-    return pd.Series(column.array.take(positions, allow_fill=True))
+        return pd.Series(out, dtype=out.dtype, copy=False)
+    return pd.Series(column.array.take(positions, allow_fill=True), dtype=column.dtype, copy=False)
