@@ -16,7 +16,8 @@ from functools import cache
 from typing import Any
 
 from .expr import Compiled
-from .rule import Condition, Rule
+from .model import rules_for
+from .rule import Condition, Rule, RuleLoadError
 
 SHARED_NODES = (ast.Call, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp)
 Prefix = tuple[str, tuple[str, ...], tuple[str, ...], str | None]
@@ -47,10 +48,12 @@ def _shared_nodes(compiled: Compiled) -> Iterator[ast.AST]:
 def repeated(return_type: str, year: str) -> dict[tuple[Prefix, str], int]:
     """How many times each shared sub-expression is evaluated by the return's rules of the year, where more than
     once."""
-    from .model import rules_for  # the catalogue loads the rules; this module only reads them
-
+    try:
+        rules = rules_for(return_type, year)
+    except RuleLoadError:  # sharing only saves time: without the shipped rules, nothing is shared
+        return {}
     uses: Counter[tuple[Prefix, str]] = Counter()
-    for rule in rules_for(return_type, year):
+    for rule in rules:
         prefix = rule_prefix(rule)
         if prefix is None:
             continue
