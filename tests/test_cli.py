@@ -118,7 +118,7 @@ def test_convert_writes_one_csv_per_table(tmp_path: Path, capsys) -> None:
     )
     status, _, _ = run_cli(["convert", str(xml), "--output", str(tmp_path / "csv")], capsys)
     assert status == 0
-    episodes = (tmp_path / "csv" / "r_episodes.csv").read_text(encoding="utf-8").splitlines()
+    episodes = (tmp_path / "csv" / "csv" / "episodes.csv").read_text(encoding="utf-8").splitlines()
     assert episodes[0].startswith("CHILD,DECOM,RNE") and episodes[1].startswith("C1,01/04/2023,S,C2,N1,U1")
 
 

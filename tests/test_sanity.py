@@ -83,16 +83,18 @@ def test_last_years_files_in_this_years_folder_are_mixed(tmp_path: Path) -> None
     assert "2023_24" in mixed.message and str(folder / "old_episodes.csv") in mixed.message
 
 
-def test_a_workbook_in_the_folder_is_reported_as_skipped(tmp_path: Path) -> None:
+def test_files_that_are_not_read_are_reported_as_skipped(tmp_path: Path) -> None:
     folder = tmp_path / "current"
     shutil.copytree(S903 / "2024_25", folder)
-    (folder / "episodes.csv").rename(folder / "episodes.xls")  # .xlsx and .xlsm are read (tests/test_excel.py)
+    # workbooks (.xlsx, .xlsm, .xls, .ods) are read, by their content: a CSV file named .xls is read as CSV
+    (folder / "episodes.csv").rename(folder / "episodes.xls")
     (folder / ".DS_Store").write_bytes(b"\0")  # hidden files are not the LA's data
     (folder / "notes.pdf").write_bytes(b"%PDF")
     result = validator.validate([folder], year="2024_25", la="E09000027")
     skipped = {Path(f.file or "").name: f.severity for f in result.findings if f.code == "FILE-SKIPPED"}
-    assert skipped == {"episodes.xls": "error", "notes.pdf": "notice"}
-    assert result.exit_status() == 1  # reported, and the run goes on
+    assert skipped == {"notes.pdf": "notice"}
+    assert [i.tables for i in result.inputs if i.path.endswith("episodes.xls")] == [["Episodes"]]
+    assert result.exit_status() == 1  # the sample's injected mistakes; the run goes on
 
 
 @pytest.mark.parametrize("la", ["Richmond", "318", "E09999999"])

@@ -4,6 +4,7 @@ serves. Driven over HTTP with the standard library; the browser tests are in tes
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -353,7 +355,7 @@ def test_a_run_from_upload_to_downloads_and_the_folder_is_gone_after_shutdown() 
         assert status == 200
         text = page.decode()
         assert "CIN census (children in need) 2024_25, LA E09000027" in text  # the year from the file
-        downloads = ["xlsx", "csv", "html", "json", "preview", "measures"]
+        downloads = ["xlsx", "csv", "html", "json", "preview", "measures", "dfe"]
         assert re.findall(r'data-download="(\w+)"', text) == downloads
         status, headers, report = client.request("GET", "/report")
         assert status == 200 and b'id="report-data"' in report
@@ -372,6 +374,11 @@ def test_a_run_from_upload_to_downloads_and_the_folder_is_gone_after_shutdown() 
         assert data.decode().startswith("measure,value,numerator,denominator") and b"referrals" in data
         status, headers, data = client.request("GET", "/download/preview")
         assert status == 200 and data[:2] == b"PK"  # a workbook (zip)
+        status, headers, data = client.request("GET", "/download/dfe")
+        assert status == 200 and headers["content-disposition"].endswith('cin_2024_25_E09000027-dfe.zip"')
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            assert {"xml/cin.xml", "csv/cin_childidentifiers.csv", "changes.csv"} <= set(archive.namelist())
+            assert str(folder) not in archive.read("changes.csv").decode()
 
         status, _, page = client.request("GET", "/rules?q=8675Q")
         assert status == 200 and b"1 of " in page and b"code: 8675Q" in page  # this run's return and year
@@ -636,3 +643,17 @@ def test_the_sessions_temporary_folder_has_a_size_limit(tmp_path: Path) -> None:
         assert job.ended.wait(120)
     finally:
         session.close()
+
+
+def test_the_dfe_ready_download_of_a_workbook_logs_its_changes_under_the_uploaded_name(app: WebServer) -> None:
+    client = Client(app)
+    book = SAMPLES / "ssda903" / "workbooks" / "ssda903_2024_25.xlsx"
+    client.upload({"la": "E09000027", "year": "2024_25"}, [("current", "return.xlsx", book.read_bytes())])
+    assert client.wait()["state"] == "done"
+    status, _, data = client.request("GET", "/download/dfe")
+    assert status == 200
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert "csv/episodes.csv" in archive.namelist() and "xml/ssda903.xml" in archive.namelist()
+        log = archive.read("changes.csv").decode()
+    assert "return.xlsx,episodes,Episodes," in log and "'no data' token: read as blank" in log
+    assert str(app.session.folder) not in log

@@ -242,9 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--return", dest="return_type", type=_return_type, required=True)
     rd.add_argument("--write", action="store_true", help="write rules/<return>/divergences.yaml")
 
-    c = sub.add_parser("convert", help="turn XML returns into one CSV file per table")
+    c = sub.add_parser("convert", help="write DfE-ready files (CSV, XML) and a change log from any accepted input")
     c.add_argument("inputs", nargs="+", metavar="INPUT")
-    c.add_argument("--output", "-o", type=Path, required=True, help="folder for the CSV files")
+    c.add_argument("--output", "-o", type=Path, required=True, help="folder for csv/, xml/ and changes.csv")
+    c.add_argument("--return", dest="return_type", type=_return_type, help="ssda903 or cin (default: detected)")
+    c.add_argument("--year", type=_year, help="collection year (default: worked out from the data)")
+    c.add_argument("--no-data", type=_no_data, default=None, metavar="TOKENS", help="as for validate")
 
     from .preview.command import add_parser as add_preview_parser
 
@@ -670,16 +673,20 @@ def cmd_rules_diff(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_convert(args: argparse.Namespace, err: Console) -> int:
-    from .convert import convert_xml
+    from .convert import convert_return
 
     problem = output_problem(folder=args.output, protected=protected_files(args))
     if problem:
         err.print(f"[bold red]cannot convert:[/] {term(problem.replace('--output-dir', '--output'))}")
         return EXIT_USAGE
     remove_stale_temp_files(args.output)
-    done = convert_xml([Path(p) for p in args.inputs], args.output)
+    done = convert_return(
+        [Path(p) for p in args.inputs], args.output, return_type=args.return_type, year=args.year, no_data=args.no_data
+    )
     for path in done.written:
         err.print(f"wrote {term(path)}")
+    for line in done.not_written:  # what the XML cannot hold: the CSV files were still written
+        err.print(f"[bold red]{term(line)}[/]")
     for finding in done.problems:  # a refused or broken file: never partial CSVs that look complete
         err.print(f"[bold red]{term(finding.code)}:[/] {term(finding.message)}")
     for path in done.failed:
@@ -689,7 +696,7 @@ def cmd_convert(args: argparse.Namespace, err: Console) -> int:
     if done.problems:
         err.print("[bold red]the CSV files hold only what was read before the problems above[/]")
         return 1
-    return 0
+    return 1 if done.not_written else 0
 
 
 def cmd_samples(args: argparse.Namespace, err: Console) -> int:

@@ -66,6 +66,10 @@ class Dataset:
     findings: list[Finding] = field(default_factory=list)
     inputs: list[InputFile] = field(default_factory=list)
     postcodes: Any = None  # a validator.reference.postcodes.PostcodeLookup (read lazily), or None
+    # What reading workbooks changed (ingest.changes.Change), and where each sheet's table came from
+    # (ingest.xlsx_reader.SheetPlace by the table's file label): for convert's change log.
+    changes: list[Any] = field(default_factory=list)
+    places: dict[str, Any] = field(default_factory=dict)
 
     @property
     def return_type(self) -> str:

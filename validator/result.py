@@ -173,6 +173,9 @@ class Result:
                     table.df = table.df.assign(**{FILE: table.df[FILE].map(file)})
                 table.files = [file(f) for f in table.files]
                 table.missing_columns = {c: [file(f) for f in fs] for c, fs in table.missing_columns.items()}
+            # convert's change log: what reading workbooks changed, and where each sheet's table came from
+            self.dataset.changes = [replace(c, file=file(c.file)) for c in self.dataset.changes]
+            self.dataset.places = {file(k): replace(p, file=file(p.file)) for k, p in self.dataset.places.items()}
 
     @property
     def findings_frame(self) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from .csv_reader import read_csv_file
 from .raw import RawTable
 from .sanity import data_year, la_unknown, mixed_years, skipped_files, year_mismatch, years_swapped
 from .typed import build_table
-from .xlsx_reader import NO_DATA_TOKENS, WORKBOOK_SUFFIXES, is_workbook, read_workbook
+from .xlsx_reader import NO_DATA_TOKENS, WORKBOOK_SUFFIXES, WorkbookRead, is_workbook, read_workbook
 from .xml_cin import peek_header_year, read_cin_xml
 
 # In files the XSD already checked, value problems are not reported a second time by typing.
@@ -106,6 +106,7 @@ class FilesRead:
     date_forms: dict[str, tuple[str, ...]]  # file -> date forms it is expected to use, standard first
     schema_checked: set[str]  # files whose values were checked against an XSD
     unchecked_xml: list[Path] = field(default_factory=list)  # SSDA903 XML read before its year was known
+    book: WorkbookRead = field(default_factory=lambda: WorkbookRead([], []))  # workbooks' changes and places
 
 
 def _read_files(
@@ -119,10 +120,13 @@ def _read_files(
     date_forms: dict[str, tuple[str, ...]] = {}
     kinds_seen: set[str] = set()
     unchecked: list[Path] = []
+    books = WorkbookRead([], [])
     for path in files:
         if is_workbook(path):  # by content: a workbook whatever its name, a CSV file named .xlsx is read as CSV
             book = read_workbook(path, schemas, no_data=no_data)
             findings.extend(book.findings)
+            books.changes.extend(book.changes)
+            books.places.update(book.places)
             for schema, raw in book.tables:
                 kinds_seen.add(schema.return_type)
                 date_forms[raw.file] = (DMY,) if schema.return_type == "ssda903" else (ISO, DMY)
@@ -182,7 +186,7 @@ def _read_files(
     if len(kinds_seen) > 1:
         raise InputError("the inputs mix SSDA903 and CIN census files; validate one return at a time")
     found_type = return_type or (next(iter(kinds_seen)) if kinds_seen else None)
-    return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked, unchecked)
+    return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked, unchecked, books)
 
 
 def xml_unread(tables: dict[str, RawTable], found: list[Finding]) -> bool:
@@ -335,7 +339,7 @@ def load_return(
         findings.append(unknown_la)
     la = la.strip().upper() or None if la else None  # codes are upper case (e09000027 is E09000027)
     context = Context(found_type, year, la, collection_start(year), collection_end(year), reference)
-    return Dataset(schema=schema, context=context, tables=tables, findings=findings, inputs=inputs)
+    return Dataset(schema, context, tables, findings, inputs, changes=read.book.changes, places=read.book.places)
 
 
 def _type_tables(

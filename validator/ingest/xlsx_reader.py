@@ -1,4 +1,4 @@
-"""Excel workbooks (.xlsx, .xlsm) -> raw tables, read as the CSV reader reads files: each sheet is recognised as a
+"""Excel workbooks (.xlsx, .xlsm; .xls and .ods through calamine_reader) -> raw tables, read as the CSV reader reads files: each sheet is recognised as a
 table by its header row (csv_reader.identify_table), never by its name, and its rows go through the same
 csv_reader.rows_to_table; typing happens later, as for CSV, on the text this module writes for each cell.
 
@@ -15,20 +15,24 @@ import datetime as dt
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import etree
 
 from ..findings import Finding, ingest_finding
 from ..schema import ReturnSchema, TableDef
+from .changes import Change, shown
 from .coerce import DMY, ISO
 from .csv_reader import identify_table, match_columns, rows_to_table
 from .raw import RawTable
+from .sheet_layout import SheetLayout
 
-WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the signature of an .xls (Compound File) workbook
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 REPORT_TITLE = "validation report"  # the title outputs/xlsx.py gives the report workbooks it writes
 # Cell texts that mean "no data" and are read as blank (compared case-insensitively, after trimming spaces and
 # non-breaking spaces; a cell of only spaces is always blank). "NA" is left out: it can be a real code. The
@@ -41,32 +45,62 @@ HEADER_SEARCH_ROWS = 50
 _TRAILER = re.compile(r"^\s*(total|totals|sum|count|note|notes|source)\b", re.IGNORECASE)
 
 
-def is_workbook(path: Path) -> bool:
-    """Whether the file is an Excel workbook (.xlsx/.xlsm layout), whatever its name ends with."""
+def workbook_format(path: Path) -> str | None:
+    """ "xlsx" (also .xlsm), "xls" (Excel 97-2003) or "ods" (OpenDocument) by the file's content, whatever its name
+    ends with; None for anything else (a CSV file named .xlsx is not a workbook)."""
     try:
         with open(path, "rb") as fh:
-            if fh.read(4) != b"PK\x03\x04":
-                return False
+            head = fh.read(8)
+        if head == _OLE2:
+            return "xls"
+        if head[:4] != b"PK\x03\x04":
+            return None
         with zipfile.ZipFile(path) as archive:
-            return "xl/workbook.xml" in archive.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return False
+            names = archive.namelist()
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "mimetype" in names and archive.read("mimetype").strip() == _ODS_MIMETYPE:
+                return "ods"
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return None
+    return None
 
 
-@dataclass
-class SheetLayout:
-    """What the sheet's XML says beyond its values: hidden rows and columns, merged ranges, formula cells."""
+def is_workbook(path: Path) -> bool:
+    """Whether the file is a workbook this reader reads (.xlsx, .xlsm, .xls or .ods), by its content."""
+    return workbook_format(path) is not None
 
-    hidden_rows: set[int] = field(default_factory=set)
-    hidden_columns: set[int] = field(default_factory=set)  # 1-based
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_row, min_col, max_row, max_col
-    formulas: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # column -> rows
+
+@dataclass(frozen=True)
+class SheetPlace:
+    """Where a table read from a workbook came from: the file, the sheet, and each column's letter."""
+
+    file: str
+    sheet: str
+    letters: dict[str, str]
 
 
 @dataclass
 class WorkbookRead:
     tables: list[tuple[ReturnSchema, RawTable]]
     findings: list[Finding]
+    changes: list[Change] = field(default_factory=list)  # what reading changed, cell by cell and row by row
+    places: dict[str, SheetPlace] = field(default_factory=dict)  # a table's RawTable.file -> where it was read
+
+
+class Book(Protocol):
+    """An opened workbook, whatever its format: its sheets in order, each as (name, visible, sheet, layout),
+    where a sheet gives ``iter_rows()`` of cells with ``value`` and ``data_type`` ("e" for an error value)."""
+
+    errors: tuple[type[BaseException], ...]  # what reading a sheet may raise for a damaged file
+
+    def sheets(self) -> Iterator[tuple[str, bool, Any, SheetLayout]]: ...
+
+    def close(self) -> None: ...
+
+
+def _unreadable(name: str, why: object) -> WorkbookRead:
+    return WorkbookRead([], [ingest_finding("FILE-UNREADABLE", f"{name}: not a readable workbook ({why})", file=name)])
 
 
 def read_workbook(
@@ -76,75 +110,109 @@ def read_workbook(
     no_data: Sequence[str] = NO_DATA_TOKENS,
 ) -> WorkbookRead:
     """Every sheet of the workbook that is a table of one of the returns, with the findings about the file."""
-    import openpyxl
-
     name = display_name or str(path)
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False, keep_links=False)
-    except Exception as exc:  # openpyxl raises many kinds of error for a damaged or foreign file
-        why = str(exc) or type(exc).__name__
-        return WorkbookRead(
-            [], [ingest_finding("FILE-UNREADABLE", f"{name}: not a readable workbook ({why})", file=name)]
-        )
-    if str(book.properties.title or "").endswith(REPORT_TITLE):  # e.g. last run's report saved with the data
-        book.close()
-        why = "it is a validation report written by this tool, not part of the return"
-        return WorkbookRead([], [ingest_finding("FILE-SKIPPED", f"{name}: not read; {why}", file=name)])
+    kind = workbook_format(path)
+    if kind in ("xls", "ods"):
+        from .calamine_reader import open_calamine
+
+        try:
+            opened: Book | WorkbookRead = open_calamine(path, kind)
+        except Exception as exc:  # a damaged, encrypted or foreign file
+            return _unreadable(name, str(exc) or type(exc).__name__)
+    else:
+        opened = _open_openpyxl(path, name)
+    if isinstance(opened, WorkbookRead):  # unreadable, or one of this tool's reports
+        return opened
     tokens = frozenset(t.strip().casefold() for t in no_data if t.strip())
-    tables: list[tuple[ReturnSchema, RawTable]] = []
-    findings: list[Finding] = []
+    out = WorkbookRead([], [])
     not_tables: list[str] = []
     try:
-        with zipfile.ZipFile(path) as archive:
-            for sheet in book.worksheets:
-                label = f"{name} [{sheet.title}]"
-                layout = _sheet_layout(archive, getattr(sheet, "_worksheet_path", ""))
-                found = _read_sheet(sheet, label, layout, schemas, tokens)
-                if found is None:
-                    if any(v is not None and str(v).strip() for row in sheet.iter_rows(values_only=True) for v in row):
-                        not_tables.append(sheet.title)
-                    continue
-                schema, raw, sheet_findings = found
-                if sheet.sheet_state != "visible":
-                    sheet_findings.insert(
-                        0,
-                        ingest_finding(
-                            "SHEET-HIDDEN",
-                            f"{label}: the sheet is hidden; it holds the {raw.name} table and was read",
-                            table=raw.name,
-                            file=label,
-                        ),
-                    )
-                tables.append((schema, raw))
-                findings.extend(sheet_findings)
-    except (OSError, zipfile.BadZipFile, KeyError, etree.LxmlError) as exc:
-        return WorkbookRead(
-            [], [ingest_finding("FILE-UNREADABLE", f"{name}: not a readable workbook ({exc})", file=name)]
-        )
+        for title, visible, sheet, layout in opened.sheets():
+            found = _read_sheet(sheet, name, title, layout, schemas, tokens)
+            if found is None:
+                if any(not _blank(c.value) for row in sheet.iter_rows() for c in row):
+                    not_tables.append(title)
+                continue
+            label = found.raw.file
+            if not visible:
+                found.findings.insert(
+                    0,
+                    ingest_finding(
+                        "SHEET-HIDDEN",
+                        f"{label}: the sheet is hidden; it holds the {found.raw.name} table and was read",
+                        table=found.raw.name,
+                        file=label,
+                    ),
+                )
+                found.changes.insert(0, Change(file=name, sheet=title, table=found.raw.name, why="hidden sheet: read"))
+            out.tables.append((found.schema, found.raw))
+            out.findings.extend(found.findings)
+            out.changes.extend(found.changes)
+            out.places[label] = SheetPlace(name, title, found.letters)
+    except opened.errors as exc:
+        return _unreadable(name, exc)
     finally:
-        book.close()
+        opened.close()
+    out.findings.extend(_book_findings(name, not_tables, bool(out.tables)))
+    for title in not_tables:
+        out.changes.append(Change(file=name, sheet=title, why="sheet with no header row of a table: not read"))
+    return out
+
+
+def _book_findings(name: str, not_tables: list[str], any_table: bool) -> list[Finding]:
     if not_tables:
         sheets = ", ".join(not_tables)
-        if tables:
-            findings.append(
+        if any_table:
+            return [
                 ingest_finding(
                     "SHEET-NOT-TABLE",
                     f"{name}: sheet(s) {sheets} have no header row of a table of the return; they were not read",
                     file=name,
                 )
+            ]
+        return [
+            ingest_finding(
+                "FILE-UNKNOWN-TABLE",
+                f"{name}: no sheet ({sheets}) has a header row that matches a table of the return "
+                f"in its first {HEADER_SEARCH_ROWS} rows",
+                file=name,
             )
-        else:
-            findings.append(
-                ingest_finding(
-                    "FILE-UNKNOWN-TABLE",
-                    f"{name}: no sheet ({sheets}) has a header row that matches a table of the return "
-                    f"in its first {HEADER_SEARCH_ROWS} rows",
-                    file=name,
-                )
-            )
-    elif not tables:
-        findings.append(ingest_finding("FILE-EMPTY", f"{name}: the workbook's sheets are empty", file=name))
-    return WorkbookRead(tables, findings)
+        ]
+    if not any_table:
+        return [ingest_finding("FILE-EMPTY", f"{name}: the workbook's sheets are empty", file=name)]
+    return []
+
+
+class _OpenpyxlBook:
+    """An .xlsx/.xlsm workbook through openpyxl's streaming mode, with each sheet's XML read for its layout."""
+
+    errors = (OSError, zipfile.BadZipFile, KeyError, etree.LxmlError)
+
+    def __init__(self, path: Path, book: Any) -> None:
+        self.path, self.book = path, book
+
+    def sheets(self) -> Iterator[tuple[str, bool, Any, SheetLayout]]:
+        with zipfile.ZipFile(self.path) as archive:
+            for sheet in self.book.worksheets:
+                layout = _sheet_layout(archive, getattr(sheet, "_worksheet_path", ""))
+                yield sheet.title, sheet.sheet_state == "visible", sheet, layout
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _open_openpyxl(path: Path, name: str) -> _OpenpyxlBook | WorkbookRead:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False, keep_links=False)
+    except Exception as exc:  # openpyxl raises many kinds of error for a damaged or foreign file
+        return _unreadable(name, str(exc) or type(exc).__name__)
+    if str(book.properties.title or "").endswith(REPORT_TITLE):  # e.g. last run's report saved with the data
+        book.close()
+        why = "it is a validation report written by this tool, not part of the return"
+        return WorkbookRead([], [ingest_finding("FILE-SKIPPED", f"{name}: not read; {why}", file=name)])
+    return _OpenpyxlBook(path, book)
 
 
 def _local(tag: object) -> str:
@@ -209,9 +277,17 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _read_sheet(
-    sheet: Any, label: str, layout: SheetLayout, schemas: list[ReturnSchema], tokens: frozenset[str]
-) -> tuple[ReturnSchema, RawTable, list[Finding]] | None:
+@dataclass
+class _SheetRead:
+    schema: ReturnSchema
+    raw: RawTable
+    findings: list[Finding]
+    changes: list[Change]
+    letters: dict[str, str]  # column name -> its letter in the sheet
+
+
+def _find_header(sheet: Any, schemas: list[ReturnSchema]) -> tuple[list[list[Any]], int, ReturnSchema, TableDef] | None:
+    """The sheet's rows (cells), the header row's number and the table it is the header of; None: not a table."""
     rows: list[list[Any]] = []
     header_at: int | None = None
     found: tuple[ReturnSchema, TableDef] | None = None
@@ -227,17 +303,68 @@ def _read_sheet(
             break
     if found is None or header_at is None:
         return None
-    schema, table = found
+    return rows, header_at, found[0], found[1]
+
+
+def _content(cells: Sequence[Any]) -> str:
+    """A row's non-blank values, as the change log shows a row that was not written."""
+    return " | ".join(shown(c.value) for c in cells if not _blank(c.value))
+
+
+def _read_sheet(
+    sheet: Any, file: str, title: str, layout: SheetLayout, schemas: list[ReturnSchema], tokens: frozenset[str]
+) -> _SheetRead | None:
+    located = _find_header(sheet, schemas)
+    if located is None:
+        return None
+    rows, header_at, schema, table = located
+    label = f"{file} [{title}]"
     header_cells = [c.value for c in rows[header_at - 1]]
     while header_cells and _blank(header_cells[-1]):
         header_cells.pop()
     header = ["" if v is None else str(v).strip() for v in header_cells]
     width = len(header)
     findings: list[Finding] = []
+    changes: list[Change] = []
 
     def notice(code: str, message: str, **where: Any) -> None:
         findings.append(ingest_finding(code, f"{label}: {message}", table=table.name, file=label, **where))
 
+    def change(why: str, **where: Any) -> None:
+        changes.append(Change(file=file, sheet=title, table=table.name, why=why, **where))
+
+    positions = match_columns(header, table)
+    data = _rows_around(rows, header_at, width, schema, positions, notice, change)
+    last = data[-1][0] if data else header_at
+    _layout_notices(layout, header, header_at, last, width, notice, change)
+    column_of = {pos: table.columns[col].type for pos, col in positions.items()}
+    names = {pos: (positions.get(pos) or header[pos]) for pos in range(width)}
+    typer = _CellText(schema, label, table.name, names, tokens, change)
+    converted = [(n, [typer.text(c, pos, column_of.get(pos, "text"), n) for pos, c in enumerate(cells[:width])])
+                 for n, cells in data]  # fmt: skip
+    raw, more = rows_to_table(label, header, converted, schema, table, header_line=header_at, ragged=False)
+    findings.extend(typer.findings())
+    findings.extend(more)
+    letters: dict[str, str] = {}
+    for pos, col in sorted(positions.items(), reverse=True):  # the first of two same-named columns is read
+        letters[col] = _letter(pos + 1)
+    for pos, name in enumerate(header):
+        if pos not in positions and name:
+            letters.setdefault(name, _letter(pos + 1))
+    return _SheetRead(schema, raw, findings, changes, letters)
+
+
+def _rows_around(
+    rows: list[list[Any]],
+    header_at: int,
+    width: int,
+    schema: ReturnSchema,
+    positions: dict[int, str],
+    notice: Any,
+    change: Any,
+) -> list[tuple[int, list[Any]]]:
+    """The data rows (number, cells) under the header row, without blank rows and the notes or totals rows below
+    the data; notices and changes for what is left out (rows above the header, rows below, cells to the right)."""
     if header_at > 1:
         above = [n for n in range(1, header_at) if any(not _blank(c.value) for c in rows[n - 1])]
         blank = [n for n in range(1, header_at) if n not in above]
@@ -249,7 +376,8 @@ def _read_sheet(
             f"the header row is row {header_at}; above it, {' and '.join(parts)}: they are not part of the table "
             "and were not read",
         )
-    positions = match_columns(header, table)
+        for n in above:
+            change("title or notes row above the header row: not read", row=n, old=_content(rows[n - 1]))
     by_column = {col: pos for pos, col in sorted(positions.items(), reverse=True)}
     key_pos = by_column.get(schema.child_key)
     data = [(n, rows[n - 1]) for n in range(header_at + 1, len(rows) + 1)]
@@ -269,6 +397,8 @@ def _read_sheet(
             f"row(s) {_spans(trailer)} below the data are notes or totals (they start with a word such as "
             f"Total or Notes, or have no {schema.child_key}); they were not read",
         )
+        for n in sorted(trailer):
+            change("notes or totals row below the data: not read", row=n, old=_content(rows[n - 1]))
     outside = [
         n
         for n in range(header_at, len(rows) + 1)
@@ -280,21 +410,16 @@ def _read_sheet(
             f"row(s) {_spans(outside)} have cells right of the table's last column ({_letter(width)}); "
             "they were not read",
         )
-    last = data[-1][0] if data else header_at
-    _layout_notices(layout, header, header_at, last, width, notice)
-    column_of = {pos: table.columns[col].type for pos, col in positions.items()}
-    names = {pos: (positions.get(pos) or header[pos]) for pos in range(width)}
-    typer = _CellText(schema, label, table.name, names, tokens)
-    converted = [(n, [typer.text(c, pos, column_of.get(pos, "text"), n) for pos, c in enumerate(cells[:width])])
-                 for n, cells in data]  # fmt: skip
-    raw, more = rows_to_table(label, header, converted, schema, table, header_line=header_at, ragged=False)
-    findings.extend(typer.findings())
-    findings.extend(more)
-    return schema, raw, findings
+        for n in outside:
+            change("cells right of the table's last column: not read", row=n, old=_content(rows[n - 1][width:]))
+    return data
 
 
-def _layout_notices(layout: SheetLayout, header: list[str], first: int, last: int, width: int, notice: Any) -> None:
-    """Notices for hidden rows and columns, merged cells and formulas within the table (header row to last row)."""
+def _layout_notices(
+    layout: SheetLayout, header: list[str], first: int, last: int, width: int, notice: Any, change: Any
+) -> None:
+    """Notices (and changes) for hidden rows and columns, merged cells and formulas within the table (header row
+    to last row)."""
     rows_hidden = [r for r in layout.hidden_rows if first < r <= last]
     if rows_hidden:
         notice(
@@ -302,10 +427,14 @@ def _layout_notices(layout: SheetLayout, header: list[str], first: int, last: in
             f"row(s) {_spans(rows_hidden)} are hidden or filtered out; they were read like every other row "
             "(a filtered-out row is still part of the return)",
         )
+        for r in sorted(rows_hidden):
+            change("hidden or filtered-out row: read like every other row", row=r)
     cols_hidden = [c for c in layout.hidden_columns if c <= width]
     if cols_hidden:
         named = ", ".join(f"{_letter(c)} ({header[c - 1] or 'no header'})" for c in sorted(cols_hidden))
         notice("SHEET-HIDDEN", f"column(s) {named} are hidden; they were read like every other column")
+        for c in sorted(cols_hidden):
+            change("hidden column: read like every other column", cell=_letter(c), column=header[c - 1])
     merged = [m for m in layout.merged if m[0] <= last and m[2] >= first and m[1] <= width]
     if merged:
         ranges = ", ".join(f"{_letter(c1)}{r1}:{_letter(c2)}{r2}" for r1, c1, r2, c2 in merged[:10])
@@ -314,6 +443,8 @@ def _layout_notices(layout: SheetLayout, header: list[str], first: int, last: in
             "SHEET-MERGED",
             f"merged cells {ranges}{more}: only the first cell of each holds a value; the others were read as blank",
         )
+        for r1, c1, r2, c2 in merged:
+            change("merged cells: only the first cell's value was read", cell=f"{_letter(c1)}{r1}:{_letter(c2)}{r2}")
     for column, found_rows in sorted(layout.formulas.items()):
         inside = [r for r in found_rows if first < r <= last]
         if column <= width and inside:
@@ -322,15 +453,25 @@ def _layout_notices(layout: SheetLayout, header: list[str], first: int, last: in
                 f"{len(inside)} cell(s) of column {_letter(column)} ({header[column - 1]}), rows {_spans(inside)}, "
                 "hold formulas; their last calculated values were read",
             )
+            for r in sorted(inside):
+                ref = f"{_letter(column)}{r}"
+                change("formula: its last calculated value was read", cell=ref, row=r, column=header[column - 1])
 
 
 class _CellText:
     """A cell's value -> the text a CSV file of the same data would hold, with notices for what was changed."""
 
     def __init__(
-        self, schema: ReturnSchema, label: str, table: str, names: dict[int, str], tokens: frozenset[str]
+        self,
+        schema: ReturnSchema,
+        label: str,
+        table: str,
+        names: dict[int, str],
+        tokens: frozenset[str],
+        change: Any = None,
     ) -> None:
         self.label, self.table, self.names, self.tokens = label, table, names, tokens
+        self.change = change or (lambda why, **where: None)
         self.date_form = DMY if schema.return_type == "ssda903" else ISO
         self.no_data: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.serial_dates: dict[int, list[int]] = defaultdict(list)
@@ -340,9 +481,22 @@ class _CellText:
         self.errors: list[Finding] = []
 
     def text(self, cell: Any, pos: int, kind: str, row: int) -> str | None:
+        """The cell's text, with a change recorded when it is not the value as Excel holds it."""
+        found, why = self._text(cell, pos, kind, row)
+        if why:
+            value = cell.value
+            old = "(blank-looking)" if isinstance(value, str) and not value.strip() and value else shown(value)
+            if why.startswith("error"):
+                old = str(value)
+            ref = f"{_letter(pos + 1)}{row}"
+            self.change(why, cell=ref, row=row, column=self.names[pos], old=old, new=found or "")
+        return found
+
+    def _text(self, cell: Any, pos: int, kind: str, row: int) -> tuple[str | None, str]:
+        """(text, why it differs from the cell's value, or "")."""
         value = cell.value
         if value is None:
-            return None
+            return None, ""
         if getattr(cell, "data_type", None) == "e":  # an error value; typed text such as "#N/A" is a string
             ref = f"{_letter(pos + 1)}{row}"
             self.errors.append(
@@ -357,40 +511,47 @@ class _CellText:
                     line=row,
                 )
             )
-            return None
+            return None, "error value: read as blank"
         if isinstance(value, bool):
-            return "1" if value else "0"
+            return ("1" if value else "0"), "TRUE/FALSE cell: read as 1/0"
         if isinstance(value, dt.datetime | dt.date):
             if kind != "date":
                 self.dates_elsewhere[pos].append(row)
-                return value.strftime(ISO)
-            return value.strftime(self.date_form)
+                return value.strftime(ISO), "date in a column that is not a date: read as yyyy-mm-dd"
+            return value.strftime(self.date_form), ""
         if isinstance(value, int | float):
-            if kind == "date":
-                from openpyxl.utils.datetime import from_excel
-
-                try:
-                    day = from_excel(value)
-                except (ValueError, OverflowError):
-                    return _number(value)
-                self.serial_dates[pos].append(row)
-                return day.strftime(self.date_form) if isinstance(day, dt.datetime | dt.date) else _number(value)
-            if kind not in ("int", "flag"):
-                self.numbers_as_codes[pos].append(row)
-            return _number(value)
+            return self._number_text(value, pos, kind, row)
         if isinstance(value, dt.time | dt.timedelta):
-            return str(value)
+            return str(value), ""
         text = str(value)
         stripped = text.strip()
         if not stripped:
             self.no_data[pos]["(blank-looking: spaces)"] += 1
-            return None
+            return None, "blank-looking cell (spaces only): read as blank"
         if stripped.casefold() in self.tokens:
             self.no_data[pos][stripped] += 1
-            return None
+            return None, "'no data' token: read as blank"
         if kind == "int" and _NUMBER.fullmatch(stripped):
             self.numbers_as_text[pos].append(row)
-        return text
+            return text, "number stored as text: read as a number"
+        return text, ""
+
+    def _number_text(self, value: float, pos: int, kind: str, row: int) -> tuple[str, str]:
+        if kind == "date":
+            from openpyxl.utils.datetime import from_excel
+
+            try:
+                day = from_excel(value)
+            except (ValueError, OverflowError):
+                return _number(value), ""
+            if not isinstance(day, dt.datetime | dt.date):
+                return _number(value), ""
+            self.serial_dates[pos].append(row)
+            return day.strftime(self.date_form), "date stored as a plain number: read as an Excel date"
+        if kind not in ("int", "flag"):
+            self.numbers_as_codes[pos].append(row)
+            return _number(value), "code stored as a number: read as its whole digits (leading zeros are lost)"
+        return _number(value), ""
 
     def findings(self) -> list[Finding]:
         out = list(self.errors)

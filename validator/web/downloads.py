@@ -53,6 +53,14 @@ def _preview_measures(result: Result) -> bytes:
     return measures_csv(_preview(result), Convention())
 
 
+def _dfe_files(result: Result) -> bytes:
+    from ..convert import dfe_zip
+
+    if result.dataset is None:
+        raise ValueError("this result holds no return to write")
+    return dfe_zip(result.dataset)
+
+
 DOWNLOADS: tuple[Download, ...] = (
     Download(
         "xlsx",
@@ -103,6 +111,15 @@ DOWNLOADS: tuple[Download, ...] = (
         _preview_measures,
         "one row per measure, beside last year's when given",
         stem="measures",
+    ),
+    Download(
+        "dfe",
+        "DfE-ready files (zip)",
+        "zip",
+        "application/zip",
+        _dfe_files,
+        "the return as DfE takes it (CSV tables and XML), with changes.csv listing every change made",
+        stem="dfe",
     ),
 )
 

@@ -109,7 +109,7 @@ def upload_page(job: Job | None, error: str = "") -> str:
         href = "/progress" if job.state == "running" else "/result"
         latest = f'<p class="latest">Your last validation {what}: <a href="{href}">see it</a>.</p>'
     problem = f'<div class="problem" role="alert"><p>{_e(error)}</p></div>' if error else ""
-    data_types = ".csv,.xml,.tsv,.txt,.xlsx,.xlsm,text/csv,text/xml,application/xml"
+    data_types = ".csv,.xml,.tsv,.txt,.xlsx,.xlsm,.xls,.ods,text/csv,text/xml,application/xml"
     body = f"""
 <h1>Validate a return</h1>
 <p class="lead">Choose the files of your SSDA903 or CIN census return. They are checked on this computer
