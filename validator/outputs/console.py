@@ -54,8 +54,7 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
         + f"— {term(completeness(result))}"
     )
     found = result.findings
-    levels = found.column("level")
-    return_level = found.take([lv in ("return", "file") for lv in levels]).findings()
+    return_level = found.take(found.where("level", ("return", "file").__contains__)).findings()
     if return_level:
         table = Table(title="Return-level and file findings", show_lines=False)
         for col in ("severity", "code", "message"):

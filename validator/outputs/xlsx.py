@@ -258,6 +258,33 @@ def write_xlsx(
         status = {"not_run": "not run"}.get(info.status, info.status)
         rules.add([info.code, info.severity, status, info.count, info.message, "; ".join(info.fields), info.reason])
 
+    children, returns = _finding_sheets()
+    found = result.findings
+    about_child = np.fromiter(
+        (c is not None or lv in ("record", "child") for c, lv in found.rows("child", "level")), bool, len(found)
+    )
+    mine, others = found.take(about_child), found.take(~about_child)
+    children.stream(len(mine), lambda: _child_rows(mine, records))
+    returns.stream(len(others), lambda: _return_rows(others))
+    for sheet in (children, returns):
+        if sheet.truncated:
+            summary.add([f"{sheet.title} sheet", f"only the first {MAX_ROWS} of {MAX_ROWS + sheet.truncated} rows fit"])
+
+    sheets = [summary, rules, children, returns]
+    if result.unconfirmed:
+        sheets.append(_unconfirmed(result))
+    figures = _figures(result)
+    if figures is not None:
+        sheets.insert(1, figures)
+    for sheet in sheets:
+        write_sheet(wb, sheet)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_workbook(out, buffer.getvalue(), wb, sheets, timestamp)
+
+
+def _finding_sheets() -> tuple[Sheet, Sheet]:
+    """The Children and Return-level sheets, without their rows."""
     children = Sheet(
         "Children",
         "Children",
@@ -295,28 +322,7 @@ def write_xlsx(
         ],
         freeze="B2",
     )
-    found = result.findings
-    about_child = np.fromiter(
-        (c is not None or lv in ("record", "child") for c, lv in found.rows("child", "level")), bool, len(found)
-    )
-    mine, others = found.take(about_child), found.take(~about_child)
-    children.stream(len(mine), lambda: _child_rows(mine, records))
-    returns.stream(len(others), lambda: _return_rows(others))
-    for sheet in (children, returns):
-        if sheet.truncated:
-            summary.add([f"{sheet.title} sheet", f"only the first {MAX_ROWS} of {MAX_ROWS + sheet.truncated} rows fit"])
-
-    sheets = [summary, rules, children, returns]
-    if result.unconfirmed:
-        sheets.append(_unconfirmed(result))
-    figures = _figures(result)
-    if figures is not None:
-        sheets.insert(1, figures)
-    for sheet in sheets:
-        write_sheet(wb, sheet)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    write_workbook(out, buffer.getvalue(), wb, sheets, timestamp)
+    return children, returns
 
 
 def _child_rows(found: FindingTable, records: Records) -> Iterator[list[Any]]:
