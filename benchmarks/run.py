@@ -34,7 +34,11 @@ SIZES = {  # children per return
     "typical": {"ssda903": 1_000, "cin": 5_000},
     "large": {"ssda903": 5_000, "cin": 25_000},
     "national": {"ssda903": 130_000, "cin": 650_000},
+    # error-heavy: an SSDA903 return whose coded fields of this year are all invalid (about 500,000 findings)
+    "heavy": {"ssda903": 20_000},
 }
+HEAVY_CODES = {"SEX", "ETHNIC", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "REC", "REASON_PLACE_CHANGE",
+               "REVIEW_CODE", "MOTHER"}  # fmt: skip
 YEAR = {"ssda903": "2024_25", "cin": "2024_25"}
 SEED = 20240401
 
@@ -46,6 +50,10 @@ from validator.ingest.loader import load_return
 from validator.engine.model import rules_for
 from validator.outputs import write_atomic
 from validator.outputs.json_out import render_json
+try:
+    from validator.outputs.formats import write_report
+except ImportError:  # an older checkout (--source): the report as one string
+    write_report = None
 from validator.reference.postcodes import open_postcode_lookup
 stores = []
 class Store(api.TableStore):  # to read the time spent on derived columns
@@ -62,7 +70,10 @@ dataset.postcodes = open_postcode_lookup(None)  # as validate() does: the postco
 t3 = time.perf_counter()
 result = api.run_rules(dataset, rules)
 t4 = time.perf_counter()
-write_atomic(__import__("pathlib").Path(out), render_json(result).encode("utf-8"))
+if write_report is not None:
+    write_report(__import__("pathlib").Path(out), result, "json")
+else:
+    write_atomic(__import__("pathlib").Path(out), render_json(result).encode("utf-8"))
 t5 = time.perf_counter()
 derive = getattr(stores[0], "derive_seconds", 0.0)
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -73,8 +84,10 @@ print(json.dumps({"import": t1 - t0, "load_rules": t2 - t1, "ingest": t3 - t2, "
 """
 
 
-def generate(ret: str, children: int) -> tuple[list[str], str | None]:
-    folder = DATA / f"{ret}_{children}"
+def generate(ret: str, children: int, heavy: bool = False) -> tuple[list[str], str | None]:
+    folder = DATA / f"{ret}_{children}{'_heavy' if heavy else ''}"
+    if heavy and not folder.exists():
+        make_heavy(ret, children, folder)
     if not folder.exists():
         print(f"generating {ret} with {children} children (cached in {folder}) ...", file=sys.stderr, flush=True)
         subprocess.run([sys.executable, "-m", "validator", "samples", "--return", ret, "--year", YEAR[ret],
@@ -86,8 +99,28 @@ def generate(ret: str, children: int) -> tuple[list[str], str | None]:
     return [str(folder / "ssda903" / YEAR[ret])], str(folder / "ssda903" / previous)
 
 
-def measure(ret: str, children: int, repeats: int, source: Path = ROOT) -> dict[str, float]:
-    inputs, previous = generate(ret, children)
+def make_heavy(ret: str, children: int, folder: Path) -> None:
+    """The error-heavy return: a generated one (half its children with an injected error) whose coded fields of
+    this year are all made invalid."""
+    import csv
+
+    print(f"generating an error-heavy {ret} with {children} children (cached in {folder}) ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "validator", "samples", "--return", ret, "--year", YEAR[ret],
+                    "--children", str(children), "--seed", str(SEED), "--errors", "0.5", "--output", str(folder)],
+                   cwd=ROOT, check=True, capture_output=True)  # fmt: skip
+    for path in (folder / ret / YEAR[ret]).glob("*.csv"):
+        with path.open(newline="") as fh:
+            rows = list(csv.reader(fh))
+        coded = [i for i, name in enumerate(rows[0]) if name in HEAVY_CODES]
+        for row in rows[1:]:
+            for i in coded:
+                row[i] = "ZZ"
+        with path.open("w", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def measure(ret: str, children: int, repeats: int, source: Path = ROOT, heavy: bool = False) -> dict[str, float]:
+    inputs, previous = generate(ret, children, heavy)
     report = DATA / f"report-{ret}-{children}.json"
     runs = []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(source), os.environ.get("PYTHONPATH")]))}
@@ -108,7 +141,7 @@ def exponents(results: list[dict]) -> list[dict]:
     """Per return, between its smallest and largest size measured: log(time ratio) / log(size ratio)."""
     out = []
     for ret in dict.fromkeys(r["return"] for r in results):
-        cases = sorted((r for r in results if r["return"] == ret), key=lambda r: r["children"])
+        cases = sorted((r for r in results if r["return"] == ret and r["size"] != "heavy"), key=lambda r: r["children"])
         if len(cases) < 2:
             continue
         small, big = cases[0], cases[-1]
@@ -139,7 +172,9 @@ def machine() -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="typical,large", help="typical, large, national (comma-separated)")
+    parser.add_argument(
+        "--sizes", default="typical,large", help="typical, large, national, heavy (error-heavy; comma-separated)"
+    )
     parser.add_argument("--returns", default="ssda903,cin")
     parser.add_argument("--repeats", type=int, default=3, help="runs per case; the best wall time is kept")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
@@ -160,8 +195,10 @@ def main() -> int:
           f"{'report':>8}{'peak MB':>9}{'findings':>9}")  # fmt: skip
     for size in args.sizes.split(","):
         for ret in args.returns.split(","):
+            if ret not in SIZES[size]:
+                continue
             children = SIZES[size][ret]
-            f = measure(ret, children, args.repeats, args.source.resolve())
+            f = measure(ret, children, args.repeats, args.source.resolve(), heavy=size == "heavy")
             start = f["import"] + f["load_rules"]
             print(f"{size + ' ' + ret:<18}{children:>9}{f['wall']:>8.2f}{start:>7.2f}{f['ingest']:>8.2f}"
                   f"{f['derive']:>8.2f}{f['rules']:>8.2f}{f['report']:>8.2f}{f['peak_mb']:>9.0f}"

@@ -9,8 +9,9 @@ from pathlib import Path
 from .dataset import Dataset
 from .engine.model import Rule, rules_for
 from .engine.runner import RuleOutcome, TableStore, run_rule
-from .findings import STOPPING_CODES
+from .findings import STOPPING_CODES, FindingTable
 from .ingest.loader import InputError, load_return
+from .preview import report_figures
 from .reference.postcodes import open_postcode_lookup
 from .reference.providers import TABLE as PROVIDERS_TABLE
 from .reference.providers import read_providers
@@ -27,8 +28,8 @@ def run_rules(dataset: Dataset, rules: Sequence[Rule] | None = None, *, progress
     chosen = list(rules) if rules is not None else rules_for(dataset.return_type, dataset.context.year)
     store = TableStore(dataset)
     statuses: list[RuleStatus] = []
-    findings = list(dataset.findings)
-    stopped = sorted({f.code for f in findings if f.code in STOPPING_CODES})
+    found = [FindingTable.of(dataset.findings)]
+    stopped = sorted({f.code for f in dataset.findings if f.code in STOPPING_CODES})
     for done, rule in enumerate(chosen, start=1):
         if stopped:  # the data is not the return the options describe: its findings would be noise
             outcome = RuleOutcome(rule, "not_run", reason=f"the run was stopped before the rules: {', '.join(stopped)}")
@@ -36,18 +37,27 @@ def run_rules(dataset: Dataset, rules: Sequence[Rule] | None = None, *, progress
             outcome = run_rule(rule, store)
         if progress is not None:
             progress("rules", done, len(chosen))
-        findings.extend(outcome.findings)
+        found.append(outcome.findings)
         statuses.append(
             RuleStatus(
                 rule.code,
                 outcome.status,
                 outcome.reason,
-                sum(not f.unconfirmed for f in outcome.findings),
+                len(outcome.findings) - int(outcome.findings.unconfirmed_mask.sum()),
                 rule.severity,
                 rule.message,
+                tuple(rule.fields),
             )
         )
-    return Result(dataset.return_type, dataset.context, dataset.inputs, statuses, findings, dataset=dataset)
+    return Result(
+        dataset.return_type,
+        dataset.context,
+        dataset.inputs,
+        statuses,
+        FindingTable.concat(found),
+        dataset=dataset,
+        figures_source=report_figures,
+    )
 
 
 def validate(

@@ -137,7 +137,7 @@ def validate_one(job: BatchJob) -> BatchOutcome:
 
 def rule_counts(result: Result) -> list[dict[str, object]]:
     """The confirmed findings counted by rule and severity, by rule code."""
-    counts = Counter((f.code, f.severity) for f in result.findings)
+    counts = Counter(result.findings.rows("code", "severity"))
     return [{"rule": code, "severity": sev, "count": n} for (code, sev), n in sorted(counts.items())]
 
 
@@ -146,7 +146,7 @@ def headline_figures(result: Result) -> list[dict[str, object]]:
     from .preview import Convention, figures_of
     from .preview.render import figure_rows
 
-    preview = figures_of(result)
+    preview = result.figures if result.figures_source is not None else figures_of(result)  # worked out once
     if preview is None:
         return []
     rows = figure_rows(preview, Convention(raw=True))

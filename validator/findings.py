@@ -1,13 +1,19 @@
 """The finding: one problem found in a return, whether by a DfE rule or while reading the files.
 
-Every output format is a view of a list of findings. DfE rule findings carry DfE's code; problems found
-while reading files carry one of the project's own codes from ``INGEST_CODES`` (frictionless-style catalogue).
+A run's findings are kept as columns (:class:`FindingTable`, one table per run) from the rules to the
+renderers; :class:`Finding` is the view of one of them, for the few places (and API users) that want one.
+DfE rule findings carry DfE's code; problems found while reading files carry one of the project's own codes
+from ``INGEST_CODES`` (frictionless-style catalogue).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, overload
+
+import numpy as np
+import pandas as pd
 
 Severity = Literal["error", "query", "notice"]
 Level = Literal["return", "child", "record", "file"]
@@ -96,14 +102,22 @@ class Finding:
         return self.confidence == UNCONFIRMED
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("rule_version")
-        data.pop("quoted")
-        if not self.unconfirmed:  # "confidence" and "note" are given only for unconfirmed findings
-            data.pop("confidence")
-            data.pop("note")
-        data["fields"] = list(self.fields)
-        data["values"] = [_jsonable(v) for v in self.values]
+        data = {
+            "code": self.code,
+            "severity": self.severity,
+            "level": self.level,
+            "message": self.message,
+            "table": self.table,
+            "row": self.row,
+            "child": self.child,
+            "fields": list(self.fields),
+            "values": [jsonable(v) for v in self.values],
+            "file": self.file,
+            "line": self.line,
+        }
+        if self.unconfirmed:  # "confidence" and "note" are given only for unconfirmed findings
+            data["confidence"] = self.confidence
+            data["note"] = self.note
         return data
 
 
@@ -141,7 +155,8 @@ def ingest_finding(
     )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A finding's value as the JSON report gives it: dates dd/mm/yyyy, NaN as null, numpy scalars as Python's."""
     if value is None:
         return None
     if hasattr(value, "isoformat"):
@@ -154,3 +169,145 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+# The columns of a FindingTable: a Finding's fields, in its order.
+COLUMNS: tuple[str, ...] = (
+    "code",
+    "severity",
+    "level",
+    "message",
+    "table",
+    "row",
+    "child",
+    "fields",
+    "values",
+    "file",
+    "line",
+    "confidence",
+    "note",
+    "quoted",
+)
+_DEFAULTS: dict[str, Any] = {
+    "table": None,
+    "row": None,
+    "child": None,
+    "fields": (),
+    "values": (),
+    "file": None,
+    "line": None,
+    "confidence": CONFIRMED,
+    "note": None,
+    "quoted": (),
+}
+
+
+class FindingTable:
+    """Findings as columns: one pandas DataFrame of Python objects (dtype object), one row per finding, columns
+    :data:`COLUMNS`. A rule's findings share their code, message and fields objects, so a row costs a few
+    pointers, not a Python object per finding; reports read the columns. Iterating, or indexing with an int,
+    gives :class:`Finding` views."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: pd.DataFrame | None = None) -> None:
+        self.frame = frame if frame is not None else pd.DataFrame({c: [] for c in COLUMNS}, dtype=object)
+
+    @classmethod
+    def build(cls, n: int, **columns: Any) -> FindingTable:
+        """``n`` findings; each column a sequence of ``n`` values, or one value (a str, tuple or None) for all.
+        Columns not given take a Finding's defaults."""
+        data = {name: _objects(columns.pop(name, _DEFAULTS.get(name)), n) for name in COLUMNS}
+        if columns:
+            raise TypeError(f"unknown finding columns: {', '.join(columns)}")
+        return cls(pd.DataFrame(data, dtype=object, copy=False))
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> FindingTable:
+        """The table of Finding objects (the readers' findings, a list built by hand)."""
+        found = list(findings)
+        return cls.build(len(found), **{c: [getattr(f, c) for f in found] for c in COLUMNS})
+
+    @classmethod
+    def concat(cls, tables: Sequence[FindingTable]) -> FindingTable:
+        frames = [t.frame for t in tables if len(t.frame)]
+        if not frames:
+            return cls()
+        if len(frames) == 1:
+            return cls(frames[0])
+        return cls(pd.concat(frames, ignore_index=True))
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __bool__(self) -> bool:
+        return len(self.frame) > 0
+
+    def column(self, name: str) -> list[Any]:
+        """One column as a list of Python values."""
+        return self.frame[name].tolist()
+
+    def rows(self, *names: str) -> Iterator[tuple[Any, ...]]:
+        """The values of the columns ``names``, finding by finding."""
+        return zip(*(self.frame[n].tolist() for n in names), strict=True) if len(self.frame) else iter(())
+
+    def __iter__(self) -> Iterator[Finding]:
+        for values in self.rows(*COLUMNS):
+            yield Finding(**dict(zip(COLUMNS, values, strict=True)))
+
+    @overload
+    def __getitem__(self, i: int) -> Finding: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Finding]: ...
+    def __getitem__(self, i: int | slice) -> Finding | list[Finding]:
+        if isinstance(i, slice):
+            return self.take(np.arange(len(self.frame))[i]).findings()
+        row = self.frame.iloc[i]
+        return Finding(**{c: row[c] for c in COLUMNS})
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FindingTable | list):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FindingTable({len(self.frame)} findings)"
+
+    def findings(self) -> list[Finding]:
+        return list(self)
+
+    def take(self, which: np.ndarray | Sequence[int] | Sequence[bool]) -> FindingTable:
+        """The findings at these positions (ints) or where this mask (bools) is true, in that order."""
+        index = np.asarray(which)
+        index = np.flatnonzero(index) if index.dtype == bool else index.astype(np.intp)
+        return FindingTable(self.frame.take(index).reset_index(drop=True))
+
+    def where(self, name: str, test: Any) -> np.ndarray:
+        """A mask: ``test(value)`` for each value of column ``name``."""
+        return np.fromiter((bool(test(v)) for v in self.frame[name].tolist()), dtype=bool, count=len(self.frame))
+
+    def assign(self, **columns: Sequence[Any]) -> FindingTable:
+        """A copy with these columns replaced (each a sequence of one value per finding)."""
+        frame = self.frame.copy(deep=False)
+        for name, values in columns.items():
+            if name not in COLUMNS:
+                raise TypeError(f"unknown finding column {name}")
+            frame[name] = pd.Series(_objects(list(values), len(frame)), index=frame.index, dtype=object)
+        return FindingTable(frame)
+
+    @property
+    def unconfirmed_mask(self) -> np.ndarray:
+        return (self.frame["confidence"] == UNCONFIRMED).to_numpy(dtype=bool)
+
+
+def _objects(value: Any, n: int) -> np.ndarray:
+    """An object array of ``n`` values: a sequence as it is (its tuples kept whole), or one value repeated."""
+    if isinstance(value, list | np.ndarray | pd.Series):
+        if len(value) != n:
+            raise ValueError(f"a finding column of {len(value)} values for {n} findings")
+        return np.fromiter(value, dtype=object, count=n)
+    array = np.empty(n, dtype=object)
+    array.fill(value)
+    return array

@@ -1,15 +1,24 @@
-"""The result of a run: one object that every output format renders (console, JSON, CSV)."""
+"""The result of a run: one object that every output format renders, and all they need to render it.
+
+A Result carries the findings as columns (:class:`validator.findings.FindingTable`, sorted), the rules of the run
+with what the reports show of each (:class:`RuleStatus`: code, severity, message, fields, status), and the
+headline figures the HTML and Excel reports show (:attr:`Result.figures`, worked out once from the return, when
+a report first asks, by the function the run gave it). Renderers read these; they never load rules or work out
+figures themselves.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._version import __version__
-from .dataset import FILE, Context, Dataset, InputFile
-from .findings import SEVERITY_ORDER, STOPPING_CODES, Finding
+from .dataset import FILE, PREVIOUS, Context, Dataset, InputFile
+from .findings import CONFIRMED, SEVERITY_ORDER, STOPPING_CODES, Finding, FindingTable, jsonable
 
 FINDING_COLUMNS = ["code", "severity", "level", "message", "table", "row", "child", "fields", "values", "file", "line"]
 
@@ -22,10 +31,11 @@ class RuleStatus:
     count: int = 0
     severity: str = "error"
     message: str = ""
+    fields: tuple[str, ...] = ()  # the fields the rule declares (the reports' rule catalogue)
 
 
 def sort_key(f: Finding) -> tuple[Any, ...]:
-    """Deterministic order: return-level first, then by severity, code, table, row."""
+    """Deterministic order: return-level first, then by severity, code, table, row (:func:`sorted_table`)."""
     return (
         0 if f.level in ("return", "file") else 1,
         SEVERITY_ORDER.get(f.severity, 9),
@@ -36,6 +46,39 @@ def sort_key(f: Finding) -> tuple[Any, ...]:
         f.line or 0,
         f.message,
     )
+
+
+def text_rank(values: list[Any]) -> np.ndarray:
+    """Each text's rank in Python's order of the distinct texts (None as ""), for sorting by several columns."""
+    texts = ["" if v is None else v for v in values]
+    distinct = sorted(set(texts))
+    rank = {t: i for i, t in enumerate(distinct)}
+    return np.fromiter((rank[t] for t in texts), dtype=np.int64, count=len(texts))
+
+
+def number_key(values: list[Any], blank: int) -> np.ndarray:
+    return np.fromiter((blank if v is None else v for v in values), dtype=np.int64, count=len(values))
+
+
+def sorted_table(table: FindingTable) -> FindingTable:
+    """The findings in :func:`sort_key`'s order (stable: equal keys keep their order), sorted as columns."""
+    if len(table) < 2:
+        return table
+    levels = table.column("level")
+    keys = [  # np.lexsort: the last key is the first sorted on
+        text_rank(table.column("message")),
+        number_key([v or 0 for v in table.column("line")], 0),
+        text_rank(table.column("file")),
+        number_key(table.column("row"), -1),
+        text_rank(table.column("table")),
+        text_rank(table.column("code")),
+        np.fromiter((SEVERITY_ORDER.get(v, 9) for v in table.column("severity")), dtype=np.int64, count=len(table)),
+        np.fromiter((0 if v in ("return", "file") else 1 for v in levels), dtype=np.int64, count=len(table)),
+    ]
+    order = np.lexsort(keys)
+    if np.array_equal(order, np.arange(len(order))):
+        return table
+    return table.take(order)
 
 
 # Why rules were not run, in a summary's words: (words the reason has, command-line words, web-app words).
@@ -73,13 +116,18 @@ def completeness(result: Result, words: str = "cli") -> str:
     return line
 
 
+# Works out the headline figures of a return for the reports (the run gives it: validator.api).
+FiguresSource = Callable[[Dataset], Any]
+
+
 @dataclass
 class Result:
     return_type: str
     context: Context
     inputs: list[InputFile]
     rules: list[RuleStatus]
-    findings: list[Finding]
+    # The confirmed findings, sorted (sort_key). A list of Finding objects is taken too, and made a table.
+    findings: FindingTable
     tool: dict[str, str] = field(default_factory=lambda: {"name": "cscvalidate", "version": __version__})
     # The typed tables the rules ran on, for views that show a child's records (the HTML report's child view).
     # Not part of to_dict(): the JSON report holds findings, never the records themselves.
@@ -88,14 +136,46 @@ class Result:
     redacted: bool = field(default=False, compare=False)
     # Findings that rest on care history older than the returns given (docs/output.md): kept apart from
     # `findings`, so they are not counted as errors or queries and never make the exit status 1.
-    unconfirmed: list[Finding] = field(default_factory=list)
+    unconfirmed: FindingTable = field(default_factory=FindingTable)
+    # What works out the figures of `dataset` for the reports (preview's headline measures); None: no figures.
+    figures_source: FiguresSource | None = field(default=None, repr=False, compare=False)
+    _figures: list[Any] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("findings", "unconfirmed") and not isinstance(value, FindingTable):
+            value = FindingTable.of(value)
+        super().__setattr__(name, value)
 
     def __post_init__(self) -> None:
-        moved = [f for f in self.findings if f.unconfirmed]
-        if moved:
-            self.findings = [f for f in self.findings if not f.unconfirmed]
-        self.unconfirmed = sorted([*self.unconfirmed, *moved], key=sort_key)
-        self.findings = sorted(self.findings, key=sort_key)
+        moved = self.findings.unconfirmed_mask
+        if moved.any():
+            self.unconfirmed = FindingTable.concat([self.unconfirmed, self.findings.take(moved)])
+            self.findings = self.findings.take(~moved)
+        self.unconfirmed = sorted_table(self.unconfirmed)
+        self.findings = sorted_table(self.findings)
+
+    @property
+    def figures(self) -> Any:
+        """The headline figures the HTML and Excel reports show (a ``validator.preview.Preview``), worked out
+        from :attr:`dataset` once, when first asked; None without a dataset or a figures source."""
+        if not self._figures:
+            source = self.figures_source
+            self._figures.append(source(self.dataset) if source is not None and self.dataset is not None else None)
+        return self._figures[0]
+
+    def sources(self, table: FindingTable | None = None) -> list[tuple[str | None, str]]:
+        """Each finding's source: (the input it is in, or None for a finding about no file; its year, "current"
+        or "previous", "previous2", ... from its table). ``table``: these findings (default: the confirmed)."""
+        found = self.findings if table is None else table
+        inputs = sorted(self.inputs, key=lambda i: len(i.path), reverse=True)
+        by_file: dict[Any, str | None] = {}
+        out = []
+        for file, name in found.rows("file", "table"):
+            if file not in by_file:
+                by_file[file] = next((i.path for i in inputs if file and _within(file, i.path)), None)
+            _, sep, tail = (name or "").partition(PREVIOUS)
+            out.append((by_file[file], "current" if not sep else f"previous{tail}"))
+        return out
 
     @property
     def year(self) -> str:
@@ -115,12 +195,12 @@ class Result:
 
     def count(self, severity: str) -> int:
         """Confirmed findings of ``severity`` (unconfirmed ones are counted apart: ``len(result.unconfirmed)``)."""
-        return sum(1 for f in self.findings if f.severity == severity)
+        return int((self.findings.frame["severity"] == severity).sum())
 
     @property
     def stopped(self) -> list[Finding]:
         """The findings that stopped the run before the rules (YEAR-MISMATCH, YEARS-SWAPPED, YEARS-MIXED)."""
-        return [f for f in self.findings if f.code in STOPPING_CODES]
+        return self.findings.take(self.findings.where("code", STOPPING_CODES.__contains__)).findings()
 
     @property
     def input_unusable(self) -> bool:
@@ -159,8 +239,12 @@ class Result:
                     return names[old] + value[len(old) :]
             return value
 
-        def renamed(found: list[Finding]) -> list[Finding]:
-            return [replace(f, file=file(f.file) if f.file else f.file, message=text(f.message)) for f in found]
+        def renamed(found: FindingTable) -> FindingTable:
+            files = {v: file(v) if v else v for v in set(found.column("file"))}
+            messages = {v: text(v) for v in set(found.column("message"))}
+            return found.assign(
+                file=[files[v] for v in found.column("file")], message=[messages[v] for v in found.column("message")]
+            )
 
         self.findings = renamed(self.findings)
         self.unconfirmed = renamed(self.unconfirmed)
@@ -180,9 +264,10 @@ class Result:
     @property
     def findings_frame(self) -> pd.DataFrame:
         """The findings as a DataFrame (one row per finding), for notebooks and pipelines."""
-        return pd.DataFrame([f.to_dict() for f in self.findings], columns=FINDING_COLUMNS)
+        return pd.DataFrame(finding_dicts(self.findings), columns=FINDING_COLUMNS)
 
-    def to_dict(self) -> dict[str, Any]:
+    def header_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` without the findings (the JSON report streams them after it)."""
         ctx = self.context
         return {
             "schema_version": 1,
@@ -217,9 +302,45 @@ class Result:
                     for r in sorted(self.rules_crashed, key=lambda r: _code_key(r.code))
                 ],
             },
-            "findings": [f.to_dict() for f in self.findings],
-            "unconfirmed": [f.to_dict() for f in self.unconfirmed],
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report's document (docs/output.md)."""
+        return {
+            **self.header_dict(),
+            "findings": list(finding_dicts(self.findings)),
+            "unconfirmed": list(finding_dicts(self.unconfirmed)),
+        }
+
+
+def finding_dicts(table: FindingTable) -> Iterable[dict[str, Any]]:
+    """Each finding as the JSON report gives it (Finding.to_dict), read from the columns."""
+    for code, severity, level, message, name, row, child, fields, values, file, line, confidence, note in table.rows(
+        *FINDING_COLUMNS, "confidence", "note"
+    ):
+        data = {
+            "code": code,
+            "severity": severity,
+            "level": level,
+            "message": message,
+            "table": name,
+            "row": row,
+            "child": child,
+            "fields": list(fields),
+            "values": [jsonable(v) for v in values],
+            "file": file,
+            "line": line,
+        }
+        if confidence != CONFIRMED:
+            data["confidence"] = confidence
+            data["note"] = note
+        yield data
+
+
+def _within(file: str, path: str) -> bool:
+    """Whether a finding's file (a file, or a workbook's sheet "book.xlsx [Sheet]") is the input ``path`` or in it."""
+    base = path.rstrip("/\\")
+    return file == path or file.startswith((base + "/", base + "\\", path + " ["))
 
 
 def _code_key(code: str) -> tuple[int, str]:

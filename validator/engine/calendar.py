@@ -68,18 +68,26 @@ def is_working_day(day: pd.Series) -> pd.Series:
 def birthday(dob: pd.Series, years: int | pd.Series) -> pd.Series:
     """Date of the n-th birthday; 29 February birthdays fall on 1 March in non-leap years."""
     dob = pd.to_datetime(dob)
-    n = years if isinstance(years, pd.Series) else pd.Series(years, index=dob.index)
-    target_year = dob.dt.year + n
-    leap_day = (dob.dt.month == 2) & (dob.dt.day == 29)
-    target_leap = (target_year % 4 == 0) & ((target_year % 100 != 0) | (target_year % 400 == 0))
-    month = dob.dt.month.where(~(leap_day & ~target_leap), 3)
-    day = dob.dt.day.where(~(leap_day & ~target_leap), 1)
-    parts = pd.DataFrame({"year": target_year, "month": month, "day": day})
-    ok = parts.notna().all(axis=1)
-    out = pd.Series(pd.NaT, index=dob.index, dtype="datetime64[ns]")
-    if ok.any():
-        out[ok] = pd.to_datetime(parts[ok].astype("int64"), errors="coerce")
-    return out
+    days = dob.to_numpy(dtype="datetime64[D]")
+    if isinstance(years, pd.Series):
+        n = pd.to_numeric(years).to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        n = np.full(len(days), float(years))
+    ok = ~np.isnat(days) & ~np.isnan(n)
+    month_start = days.astype("datetime64[M]")
+    year = days.astype("datetime64[Y]").astype("int64") + 1970
+    month = month_start.astype("int64") % 12  # 0 for January
+    day = (days - month_start).astype("int64")  # 0 for the 1st
+    target = year + np.where(ok, n, 0).astype("int64")
+    ok &= (target > 1677) & (target < 2262)  # the dates a timestamp can hold
+    target_leap = (target % 4 == 0) & ((target % 100 != 0) | (target % 400 == 0))
+    moved = (month == 1) & (day == 28) & ~target_leap  # 29 February in a year without one: 1 March
+    month = np.where(moved, 2, month)
+    day = np.where(moved, 0, day)
+    start = (np.where(ok, target, 1970) - 1970).astype("datetime64[Y]").astype("datetime64[M]") + month
+    out = start.astype("datetime64[D]") + day
+    out = np.where(ok, out, np.datetime64("NaT")).astype("datetime64[ns]")
+    return pd.Series(out, index=dob.index)
 
 
 def age(dob: pd.Series, at: pd.Series) -> pd.Series:

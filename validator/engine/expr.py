@@ -175,12 +175,18 @@ def compare(op: type, left: Any, right: Any, index: pd.Index) -> pd.Series | boo
     return result if known else pd.Series(False, index=index)
 
 
+# share(node, compute): the node's value, computed by compute() or taken from an earlier rule's evaluation.
+Share = Callable[[ast.AST, Callable[[], Any]], Any]
+_LEAVES = (ast.Name, ast.Constant, ast.Attribute, ast.List, ast.Tuple)
+
+
 class Evaluator:
     """Evaluates compiled expressions against a scope (frame, constants, functions)."""
 
-    def __init__(self, scope: Any, functions: dict[str, Any]) -> None:
+    def __init__(self, scope: Any, functions: dict[str, Any], share: Share | None = None) -> None:
         self.scope = scope
         self.functions = functions
+        self.share = share  # values shared between rules (engine/shared.py), when the scope allows it
 
     @property
     def index(self) -> pd.Index:
@@ -191,6 +197,8 @@ class Evaluator:
 
     def eval(self, node: ast.AST) -> Any:
         method = getattr(self, "_" + type(node).__name__)
+        if self.share is not None and not isinstance(node, _LEAVES):
+            return self.share(node, lambda: method(node))
         return method(node)
 
     def _Constant(self, node: ast.Constant) -> Any:

@@ -100,7 +100,11 @@ class Book(Protocol):
 
 
 def _unreadable(name: str, why: object) -> WorkbookRead:
-    return WorkbookRead([], [ingest_finding("FILE-UNREADABLE", f"{name}: not a readable workbook ({why})", file=name)])
+    text = (
+        f"{name}: it has the signature of a spreadsheet workbook but could not be read as one ({why}); "
+        "open it in Excel or LibreOffice and save it again as .xlsx, or save each table as CSV"
+    )
+    return WorkbookRead([], [ingest_finding("FILE-UNREADABLE", text, file=name)])
 
 
 def read_workbook(

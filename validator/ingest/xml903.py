@@ -397,21 +397,9 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
     name = str(path)
     reader = _Reader(name, MAIN, records=records)
     findings: list[Finding] = []
-    try:
-        if path.stat().st_size == 0:
-            return reader, [ingest_finding("FILE-EMPTY", f"{name}: the file is empty", file=name)]
-        reason = unsafe_xml_reason(path)
-    except OSError as exc:
-        return reader, [ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name)]
-    if reason:
-        return reader, [
-            ingest_finding(
-                "XML-UNSAFE",
-                f"{name}: {reason}; an SSDA903 XML return must not contain a DOCTYPE or ENTITY "
-                "declaration, so the file was not read",
-                file=name,
-            )
-        ]
+    refused = _refuse_file(path, name)
+    if refused is not None:
+        return reader, [refused]
     xsd: SchemaCheck | None = None
     root: etree._Element | None = None
 
@@ -426,15 +414,7 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
             xsd = SchemaCheck(layout.schema, schema_year, name)
             namespace = etree.QName(root).namespace
             if namespace and xsd.available:
-                findings.append(
-                    ingest_finding(
-                        "XML-SCHEMA",
-                        f"{name} line {root.sourceline}: the elements are in the namespace '{namespace}', but "
-                        "SSDA903 XML elements have none; the file was read but not checked against the schema",
-                        file=name,
-                        line=root.sourceline,
-                    )
-                )
+                findings.append(_namespaced(name, namespace, root.sourceline))
                 xsd = None
         reader = _Reader(name, layout, xsd, records)
         return None
@@ -475,24 +455,7 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
                 f"<{reader.layout.root}> holds no <{RECORD}>; the schema expects at least one", root.sourceline
             )
     except etree.XMLSyntaxError as exc:
-        line, msg = syntax_error(exc)
-        kept = (
-            (
-                f"the {reader.children} <{RECORD}> record(s) completed before this point were kept and the rest "
-                "of the file was not read"
-            )
-            if reader.children
-            else f"no <{RECORD}> record was complete before it"
-        )
-        findings.append(
-            ingest_finding(
-                "XML-MALFORMED",
-                f"{name} line {line}: the XML is not well formed ({msg}); a complete, well-formed "
-                f"<{reader.layout.root}> document was expected, and {kept}",
-                file=name,
-                line=line,
-            )
-        )
+        findings.append(_malformed(name, exc, reader))
     except OSError as exc:
         findings.append(ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name))
     if reader.xsd is not None:
@@ -502,6 +465,54 @@ def _stream(path: Path, schema_year: str | None, records: bool) -> tuple[_Reader
     if notice and records:
         findings.append(notice)
     return reader, findings
+
+
+def _refuse_file(path: Path, name: str) -> Finding | None:
+    """A finding refusing the file before parsing: empty, unreadable, or declaring a DOCTYPE or entities."""
+    try:
+        if path.stat().st_size == 0:
+            return ingest_finding("FILE-EMPTY", f"{name}: the file is empty", file=name)
+        reason = unsafe_xml_reason(path)
+    except OSError as exc:
+        return ingest_finding("FILE-UNREADABLE", f"{name}: {exc.strerror or exc}", file=name)
+    if reason:
+        return ingest_finding(
+            "XML-UNSAFE",
+            f"{name}: {reason}; an SSDA903 XML return must not contain a DOCTYPE or ENTITY "
+            "declaration, so the file was not read",
+            file=name,
+        )
+    return None
+
+
+def _namespaced(name: str, namespace: str, line: int | None) -> Finding:
+    return ingest_finding(
+        "XML-SCHEMA",
+        f"{name} line {line}: the elements are in the namespace '{namespace}', but "
+        "SSDA903 XML elements have none; the file was read but not checked against the schema",
+        file=name,
+        line=line,
+    )
+
+
+def _malformed(name: str, exc: etree.XMLSyntaxError, reader: _Reader) -> Finding:
+    """XML-MALFORMED, saying how many records completed before the error were kept."""
+    line, msg = syntax_error(exc)
+    kept = (
+        (
+            f"the {reader.children} <{RECORD}> record(s) completed before this point were kept and the rest "
+            "of the file was not read"
+        )
+        if reader.children
+        else f"no <{RECORD}> record was complete before it"
+    )
+    return ingest_finding(
+        "XML-MALFORMED",
+        f"{name} line {line}: the XML is not well formed ({msg}); a complete, well-formed "
+        f"<{reader.layout.root}> document was expected, and {kept}",
+        file=name,
+        line=line,
+    )
 
 
 def _check_root(root: etree._Element, file: str) -> Finding | None:

@@ -5,11 +5,14 @@ Also what every command checks about where it writes, before it reads anything: 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
 # A report's temporary file: ".<report name>.<pid of the writing process>.<random>.cscvalidate-tmp", so a later
 # run can tell the leftovers of a run that was killed (its process is gone) from a run still writing.
@@ -31,16 +34,33 @@ def is_report_name(name: str) -> bool:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename over it."""
+    write_atomic_with(path, lambda fh: fh.write(data))
+
+
+def write_atomic_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Let ``write`` write ``path``'s content, in pieces, into a temporary file in the same folder (seekable, so a
+    zip is written as it is in memory); then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "w+b") as fh:
+            write(fh)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+@contextmanager
+def text_writer(out: BinaryIO) -> Iterator[TextIO]:
+    """Text written to ``out`` as UTF-8, newlines as they are, in buffered pieces (``out`` stays open)."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")  # type: ignore[type-var]
+    try:
+        yield text
+    finally:
+        text.flush()
+        text.detach()
 
 
 def process_running(pid: int) -> bool:

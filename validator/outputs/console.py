@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Sequence
+from typing import BinaryIO
 
 from rich.console import Console
 from rich.table import Table
 
-from ..findings import INGEST_CODES, Finding
+from ..findings import INGEST_CODES
 from ..reference.authorities import la_label
 from ..result import Result, completeness
 from .details import finding_place
+from .formats import RenderOptions
 from .terminal import term
 from .words import plural
 
@@ -19,6 +22,16 @@ SEVERITY_STYLE = {"error": "bold red", "query": "yellow", "notice": "cyan"}
 
 
 FIRST = 3  # findings shown per rule
+
+
+def write(result: Result, out: BinaryIO, options: RenderOptions) -> None:
+    """The summary as a text file (no colours, 140 characters wide), then the notes."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=140, no_color=True)
+    print_summary(result, console)
+    for label, text in options.notes:
+        console.print(f"{term(label)}: {term(text)}")
+    out.write(buffer.getvalue().encode("utf-8"))
 
 
 def print_summary(result: Result, console: Console, top: int = 10, reports: Sequence[str] = ()) -> None:
@@ -40,7 +53,8 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
         + (f"{len(result.unconfirmed)} unconfirmed  " if result.unconfirmed else "")
         + f"— {term(completeness(result))}"
     )
-    return_level = [f for f in result.findings if f.level in ("return", "file")]
+    found = result.findings
+    return_level = found.take(found.where("level", ("return", "file").__contains__)).findings()
     if return_level:
         table = Table(title="Return-level and file findings", show_lines=False)
         for col in ("severity", "code", "message"):
@@ -49,9 +63,9 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
             table.add_row(f"[{SEVERITY_STYLE.get(f.severity, '')}]{term(f.severity)}[/]", term(f.code), term(f.message))
         console.print(table)
     per_rule = Counter(
-        (f.severity, f.code, INGEST_CODES[f.code][1] if f.code in INGEST_CODES else f.message)
-        for f in result.findings
-        if f.level not in ("return", "file")
+        (severity, code, INGEST_CODES[code][1] if code in INGEST_CODES else message)
+        for severity, code, message, level in found.rows("severity", "code", "message", "level")
+        if level not in ("return", "file")
     )
     if per_rule:
         table = Table(title="Findings by rule")
@@ -63,16 +77,16 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
         _first_findings(
             result, console, [code for (_, code, _), _n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0][1]))]
         )
-    per_child = Counter(f.child for f in result.findings if f.child and f.severity != "notice")
+    per_child = Counter(child for child, severity in found.rows("child", "severity") if child and severity != "notice")
     if per_child:
         table = Table(title=f"Children with most findings (top {top})")
         table.add_column("child")
         table.add_column("findings", justify="right")
         table.add_column("codes")
         codes: dict[str, set[str]] = {}
-        for f in result.findings:
-            if f.child and f.severity != "notice":
-                codes.setdefault(f.child, set()).add(f.code)
+        for child, severity, code in found.rows("child", "severity", "code"):
+            if child and severity != "notice":
+                codes.setdefault(child, set()).add(code)
         for child, n in per_child.most_common(top):
             table.add_row(term(child), str(n), term(", ".join(sorted(codes[child]))))
         console.print(table)
@@ -80,7 +94,7 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
         table = Table(title="Unconfirmed: these rest on older returns that were not given, and are not counted above")
         for col in ("code", "child", "what would confirm it"):
             table.add_column(col)
-        for f in result.unconfirmed[:top]:
+        for f in result.unconfirmed.take(range(min(top, len(result.unconfirmed)))):
             table.add_row(term(f.code), term(f.child), term(f.note))
         if len(result.unconfirmed) > top:
             table.caption = f"the first {top} of {len(result.unconfirmed)}; every one is in the other report formats"
@@ -104,14 +118,16 @@ def print_summary(result: Result, console: Console, top: int = 10, reports: Sequ
 
 def _first_findings(result: Result, console: Console, codes: list[str], first: int = FIRST) -> None:
     """Under the per-rule table: each rule's first findings, with child, file:line and field = value."""
-    by_code: dict[str, list[Finding]] = {}
-    for f in result.findings:
-        if f.level not in ("return", "file"):
-            by_code.setdefault(f.code, []).append(f)
+    by_code: dict[str, list[int]] = {}  # the positions of each rule's first findings, and its count
+    counts: Counter[str] = Counter()
+    for i, (code, level) in enumerate(result.findings.rows("code", "level")):
+        if level not in ("return", "file"):
+            counts[code] += 1
+            if counts[code] <= first:
+                by_code.setdefault(code, []).append(i)
     console.print(f"First findings of each rule (up to {first}):")
     for code in codes:
-        found = by_code.get(code, [])
-        for f in found[:first]:
+        for f in result.findings.take(by_code.get(code, [])):
             console.print(f"  {term(code)}  {term(finding_place(f))}", highlight=False)
-        if len(found) > first:
-            console.print(f"  {term(code)}  … and {plural(len(found) - first, 'more finding')}", highlight=False)
+        if counts[code] > first:
+            console.print(f"  {term(code)}  … and {plural(counts[code] - first, 'more finding')}", highlight=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -113,10 +114,14 @@ class Records:
         return self._records[table].get(int(row))
 
     def locator(self, finding: Finding) -> Locator:
-        record = self.record(finding.table, finding.row)
+        return self.locate(finding.table, finding.row)
+
+    def locate(self, table: str | None, row: int | None) -> Locator:
+        """The locator of the record at ``row`` of ``table`` (a finding's), or an empty one."""
+        record = self.record(table, row)
         if record is None:
             return Locator("", None)
-        columns = LOCATORS.get(self.result.return_type, {}).get((finding.table or "").split("@")[0], ())
+        columns = LOCATORS.get(self.result.return_type, {}).get((table or "").split("@")[0], ())
         parts: list[str] = []
         date: dt.date | None = None
         for col in columns:
@@ -125,7 +130,7 @@ class Records:
             if shown:
                 parts.append(f"{col} {shown}")
                 date = date or _as_date(value)
-        if self.result.return_type == "cin" and finding.table not in (None, CIN_REFERRAL[0]):
+        if self.result.return_type == "cin" and table not in (None, CIN_REFERRAL[0]):
             referral = self._referral(record.get(self.dataset.schema.child_key), record.get(CIN_REFERRAL[1]))
             if referral is not None:
                 parts.append(f"referral {display(referral)}")
@@ -162,35 +167,38 @@ class RuleInfo:
 
 
 def rule_catalogue(result: Result) -> list[RuleInfo]:
-    """Every rule of the run and every file-check code found, with its count in this result."""
-    from ..engine.model import load_rules
-
-    counts: dict[str, int] = {}
-    fields: dict[str, list[str]] = {}
-    for f in result.findings:
-        counts[f.code] = counts.get(f.code, 0) + 1
-        seen = fields.setdefault(f.code, [])
-        seen.extend(x for x in f.fields if x not in seen)
-    declared = {rule.code: rule.fields for rule in load_rules(result.return_type) if result.year in rule.years}
+    """Every rule of the run (as the Result carries it) and every file-check code found, with its count in this
+    result."""
+    codes = result.findings.column("code")
+    counts = Counter(codes)
+    fields: dict[str, list[str]] = {code: [] for code in counts}
+    for code, found in dict.fromkeys(zip(codes, result.findings.column("fields"), strict=True)):
+        seen = fields[code]
+        seen.extend(x for x in found if x not in seen)
+    known = {r.code for r in result.rules}
+    first: dict[str, tuple[str, str]] = {}  # the first finding's severity and message, by code
+    for code, severity, message in zip(
+        codes, result.findings.column("severity"), result.findings.column("message"), strict=True
+    ):
+        if code not in first and code not in known:
+            first[code] = (severity, message)
     out = [
         RuleInfo(
             r.code,
             r.severity,
             r.message,
-            declared.get(r.code) or tuple(fields.get(r.code, ())),
+            r.fields or tuple(fields.get(r.code, ())),
             r.status,
             r.reason,
             counts.get(r.code, 0),
         )
         for r in result.rules
     ]
-    known = {r.code for r in result.rules}
     for code in sorted(c for c in counts if c not in known):
         severity, title = INGEST_CODES.get(code, ("error", ""))
-        first = next(f for f in result.findings if f.code == code)
         out.append(
             RuleInfo(
-                code, first.severity or severity, title or first.message, tuple(fields[code]), "file", "", counts[code]
+                code, first[code][0] or severity, title or first[code][1], tuple(fields[code]), "file", "", counts[code]
             )
         )
     return out

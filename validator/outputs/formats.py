@@ -1,35 +1,63 @@
-"""The report formats by name: file extension and renderer. Every format is a view of one Result."""
+"""The report formats: one registry of name, file extension, media type and renderer, used by the command line,
+batch runs and the web app's downloads. Every format is a view of one Result, written in pieces to a binary file
+object by a renderer of one signature: ``renderer(result, out, options)``."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
-import inspect
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from rich.console import Console
+from pathlib import Path
+from typing import BinaryIO
 
 from ..result import Result
+from . import write_atomic_with
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What a report shows beyond the Result: which severities fail the run, and extra lines (label, text)
+    such as the redaction and the split (the JUnit properties, the Excel Summary, the SARIF run's notes)."""
+
+    fail_on: str = "error"
+    notes: tuple[tuple[str, str], ...] = ()
+
+
+Renderer = Callable[[Result, BinaryIO, RenderOptions], None]
 
 
 @dataclass(frozen=True)
 class Format:
     name: str
     extension: str  # without the leading dot
+    media_type: str
+    module: str  # the renderer: ``write`` of validator.outputs.<module> (imported when first used)
     binary: bool = False
+
+    @property
+    def renderer(self) -> Renderer:
+        check_available(self.name)
+        try:
+            module = importlib.import_module(f"{__package__}.{self.module}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__package__}.{self.module}":
+                raise FormatUnavailable(str(exc)) from None
+            raise
+        return module.write  # type: ignore[no-any-return]
 
 
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("console", "txt"),
-        Format("json", "json"),
-        Format("csv", "csv"),
-        Format("xlsx", "xlsx", binary=True),
-        Format("html", "html"),
-        Format("junit", "junit.xml"),
-        Format("sarif", "sarif"),
+        Format("console", "txt", "text/plain; charset=utf-8", "console"),
+        Format("json", "json", "application/json", "json_out"),
+        Format("csv", "csv", "text/csv; charset=utf-8", "csv_out"),
+        Format("xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", True),
+        Format("html", "html", "text/html; charset=utf-8", "html"),
+        Format("junit", "junit.xml", "application/xml", "junit"),
+        Format("sarif", "sarif", "application/sarif+json", "sarif"),
     )
 }
 
@@ -50,47 +78,36 @@ def check_available(name: str) -> None:
         )
 
 
+def _format(name: str) -> Format:
+    found = FORMATS.get(name)
+    if found is None:
+        raise ValueError(f"unknown format {name!r}; the formats are {', '.join(FORMATS)}")
+    return found
+
+
+def write(
+    result: Result,
+    name: str,
+    out: BinaryIO,
+    *,
+    fail_on: str = "error",
+    notes: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Write the report in format ``name`` to ``out`` (text formats as UTF-8), in pieces."""
+    _format(name).renderer(result, out, RenderOptions(fail_on, tuple(notes)))
+
+
 def render(result: Result, name: str, *, fail_on: str = "error", notes: Sequence[tuple[str, str]] = ()) -> bytes:
     """The report in format ``name``, as the bytes of its file (text formats are UTF-8)."""
-    if name == "console":
-        from .console import print_summary
-        from .terminal import term
+    buffer = io.BytesIO()
+    write(result, name, buffer, fail_on=fail_on, notes=notes)
+    return buffer.getvalue()
 
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=140, no_color=True)
-        print_summary(result, console)
-        for label, text in notes:
-            console.print(f"{term(label)}: {term(text)}")
-        return buffer.getvalue().encode("utf-8")
-    if name == "json":
-        from .json_out import render_json
 
-        return render_json(result).encode("utf-8")
-    if name == "csv":
-        from .csv_out import render_csv
-
-        return render_csv(result).encode("utf-8")
-    if name == "xlsx":
-        from .xlsx import render_xlsx
-
-        return render_xlsx(result, notes=notes)
-    if name == "junit":
-        from .junit import render_junit
-
-        return render_junit(result, fail_on=fail_on, notes=notes).encode("utf-8")
-    if name == "sarif":
-        from .sarif import render_sarif
-
-        return render_sarif(result, notes=notes).encode("utf-8")
-    if name == "html":
-        check_available(name)
-        try:
-            from .html import render_html  # type: ignore[import-not-found,unused-ignore]
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__package__}.html":
-                raise FormatUnavailable(str(exc)) from None
-            raise
-        if notes and "notes" in inspect.signature(render_html).parameters:
-            return render_html(result, notes=notes).encode("utf-8")
-        return render_html(result).encode("utf-8")
-    raise ValueError(f"unknown format {name!r}; the formats are {', '.join(FORMATS)}")
+def write_report(
+    path: Path, result: Result, name: str, *, fail_on: str = "error", notes: Sequence[tuple[str, str]] = ()
+) -> None:
+    """Write the report in format ``name`` to the file ``path`` atomically, streamed through a temporary file."""
+    renderer = _format(name).renderer  # an unknown or unavailable format fails before any file is made
+    options = RenderOptions(fail_on, tuple(notes))
+    write_atomic_with(path, lambda out: renderer(result, out, options))

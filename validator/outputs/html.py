@@ -11,18 +11,23 @@ anything from the network, and an inline script smuggled in through a value woul
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import numpy as np
 import pandas as pd
 
 from ..dataset import FILE, LINE, PREVIOUS, ROW, Dataset
-from ..findings import INGEST_CODES, SEVERITY_ORDER, Finding
+from ..findings import INGEST_CODES, SEVERITY_ORDER, FindingTable
 from ..reference.authorities import la_label
-from ..result import Result, RuleStatus, _code_key, completeness
+from ..result import Result, RuleStatus, _code_key, completeness, number_key, text_rank
 from ..schema import RETURN_NAMES
+from . import text_writer
+from .formats import RenderOptions
 from .page import escape, page_head
 
 _ASSETS = Path(__file__).resolve().parent
@@ -38,10 +43,17 @@ EVERY_CHILD_RECORDS = 200_000
 
 
 def render_html(result: Result) -> str:
-    """The whole report as one HTML document."""
+    """The whole report as one HTML document (reports are written in pieces with :func:`write`)."""
+    buffer = io.BytesIO()
+    write(result, buffer, RenderOptions())
+    return buffer.getvalue().decode("utf-8")
+
+
+def write(result: Result, out: BinaryIO, options: RenderOptions) -> None:
+    """The report, written in pieces: the page, with the findings embedded as JSON in chunks."""
     css = (_ASSETS / "html_report.css").read_text(encoding="utf-8")
     js = (_ASSETS / "html_report.js").read_text(encoding="utf-8")
-    data = _payload(result)
+    data = _Payload(result)
     ctx = result.context
     title = f"{RETURN_NAMES.get(result.return_type, result.return_type)} {ctx.year}" + (
         f", LA {ctx.la}" if ctx.la else ""
@@ -58,19 +70,19 @@ def render_html(result: Result) -> str:
         "<main>",
         _summary(result),
         _return_level(result),
-        _rules_with_findings(data["groups"]),
+        _rules_with_findings(data.groups),
         _unconfirmed(result),
         _explorer(),
         _child_view(),
         _rules_not_run(result),
         _figures(result),
         "</main>",
-        f'<script type="application/json" id="report-data">{_json_for_script(data)}</script>',
-        f"<script>{js}</script>",
-        "</body>",
-        "</html>",
     ]
-    return "\n".join(parts) + "\n"
+    with text_writer(out) as text:
+        text.write("\n".join(parts) + '\n<script type="application/json" id="report-data">')
+        for piece in data.json_pieces():
+            text.write(_script_safe(piece))
+        text.write("\n".join(["</script>", f"<script>{js}</script>", "</body>", "</html>"]) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------- static parts
@@ -172,7 +184,7 @@ def _inputs_summary(result: Result) -> str:
 
 
 def _return_level(result: Result) -> str:
-    found = [f for f in result.findings if f.level in ("return", "file")]
+    found = result.findings.take(result.findings.where("level", ("return", "file").__contains__)).findings()
     if not found:
         body = "<p>None: no finding about the return as a whole or its files.</p>"
     else:
@@ -322,7 +334,7 @@ def _child_view() -> str:
 def _rules_not_run(result: Result) -> str:
     not_run = sorted(result.rules_not_run, key=lambda r: _code_key(r.code))
     crashed = sorted(result.rules_crashed, key=lambda r: _code_key(r.code))
-    found_codes = {f.code for f in result.findings}
+    found_codes = set(result.findings.column("code"))
     passed = sorted((c for c in result.rules_run if c not in found_codes), key=_code_key)
 
     def table(rows: list[RuleStatus], label: str, what: str) -> str:
@@ -358,10 +370,10 @@ def _rules_not_run(result: Result) -> str:
 
 def _figures(result: Result) -> str:
     """The headline measures DfE will derive from the return (as `preview` shows them), exact figures."""
-    from ..preview import Convention, figures_of
+    from ..preview import Convention
     from ..preview.render import figure_rows
 
-    preview = figures_of(result)
+    preview = result.figures
     head = '<section id="figures" aria-labelledby="figures-h"><h2 id="figures-h">Figures DfE will derive</h2>'
     if preview is None:
         return head + "<p>Not worked out for a part of a return (--split-by).</p></section>"
@@ -387,13 +399,13 @@ def _figures(result: Result) -> str:
     )
 
 
-def _top_children(findings: list[Finding]) -> list[tuple[str, int, list[str]]]:
+def _top_children(findings: FindingTable) -> list[tuple[str, int, list[str]]]:
     counts: Counter[str] = Counter()
     codes: dict[str, set[str]] = defaultdict(set)
-    for f in findings:
-        if f.child and f.severity != "notice":
-            counts[f.child] += 1
-            codes[f.child].add(f.code)
+    for child, severity, code in findings.rows("child", "severity", "code"):
+        if child and severity != "notice":
+            counts[child] += 1
+            codes[child].add(code)
     return [
         (child, n, sorted(codes[child], key=_code_key))
         for child, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CHILDREN]
@@ -420,81 +432,125 @@ class _Strings:
         return i
 
 
-def _payload(result: Result) -> dict[str, Any]:
-    strings = _Strings()
-    fieldsets: list[list[str]] = []
-    fieldset_index: dict[tuple[str, ...], int] = {}
-    messages = {r.code: r.message for r in result.rules if r.message}
-    ordered = sorted(
-        result.findings,
-        key=lambda f: (
-            SEVERITY_ORDER.get(f.severity, 9),
-            _code_key(f.code),
-            f.table or "",
-            -1 if f.row is None else f.row,
-            f.file or "",
-            f.line or 0,
-            f.message,
-        ),
-    )
-    rows: list[list[Any]] = []
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for f in ordered:
-        fs = fieldset_index.get(f.fields)
-        if fs is None:
-            fs = fieldset_index[f.fields] = len(fieldsets)
-            fieldsets.append(list(f.fields))
-        rows.append(
-            [
-                strings(f.code),
-                SEVERITY_ORDER.get(f.severity, 2),
-                strings(f.level),
-                strings(f.message),
-                strings(f.table),
-                f.row,
-                f.child,
-                fs,
-                [_text(v) for v in f.values],
-                strings(f.file),
-                f.line,
-            ]
+def _html_order(found: FindingTable) -> np.ndarray:
+    """The explorer's order: severity, code (by number), table, row, file, line, message (stable)."""
+    codes = found.column("code")
+    digits = [_code_key(c)[0] for c in codes]
+    keys = [
+        text_rank(found.column("message")),
+        number_key([v or 0 for v in found.column("line")], 0),
+        text_rank(found.column("file")),
+        number_key(found.column("row"), -1),
+        text_rank(found.column("table")),
+        text_rank(codes),
+        np.array(digits, dtype=np.int64),
+        np.fromiter((SEVERITY_ORDER.get(v, 9) for v in found.column("severity")), dtype=np.int64, count=len(found)),
+    ]
+    return np.lexsort(keys) if len(found) else np.arange(0)
+
+
+class _Payload:
+    """The data the page's script draws the explorer and the child view from: worked out from the findings'
+    columns, then written as JSON in pieces (:meth:`json_pieces`)."""
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        self.found = result.findings.take(_html_order(result.findings))
+        self.strings = _Strings()
+        names = ("code", "level", "message", "table", "file")
+        cells = np.empty((len(self.found), len(names)), dtype=object)
+        for i, name in enumerate(names):
+            cells[:, i] = self.found.frame[name].to_numpy(dtype=object)
+        ids, uniques = pd.factorize(cells.ravel(), use_na_sentinel=True)  # in the order of first use
+        for text in uniques.tolist():
+            self.strings(text)
+        self.ids = ids.reshape(cells.shape)
+        self.fieldsets: list[list[str]] = []
+        index: dict[tuple[str, ...], int] = {}
+        self.fieldset_ids = []
+        for fields in self.found.column("fields"):
+            fs = index.get(fields)
+            if fs is None:
+                fs = index[fields] = len(self.fieldsets)
+                self.fieldsets.append(list(fields))
+            self.fieldset_ids.append(fs)
+        self.groups = self._groups()
+        children = {c for c in result.findings.column("child") if c}
+        self.every = None if result.redacted else _every_child(result.dataset)
+        if self.every is not None:
+            children |= self.every
+        self.tables, self.records = _records(result.dataset, children, self.strings)
+
+    def _groups(self) -> list[dict[str, Any]]:
+        messages = {r.code: r.message for r in self.result.rules if r.message}
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for severity, code, message, table in self.found.rows("severity", "code", "message", "table"):
+            group = groups.get((severity, code))
+            if group is None:
+                title = messages.get(code) or (INGEST_CODES[code][1] if code in INGEST_CODES else message)
+                group = groups[(severity, code)] = {
+                    "code": code,
+                    "severity": severity,
+                    "message": title,
+                    "count": 0,
+                    "tables": [],
+                }
+            group["count"] += 1
+            if table and table not in group["tables"]:
+                group["tables"].append(table)
+        return list(groups.values())
+
+    def _rows(self) -> Iterator[list[Any]]:
+        found = self.found
+        columns = zip(
+            self.ids.tolist(),
+            found.column("severity"),
+            found.column("row"),
+            found.column("child"),
+            self.fieldset_ids,
+            found.column("values"),
+            found.column("line"),
+            strict=True,
         )
-        group = groups.get((f.severity, f.code))
-        if group is None:
-            title = messages.get(f.code) or (INGEST_CODES[f.code][1] if f.code in INGEST_CODES else f.message)
-            group = groups[(f.severity, f.code)] = {
-                "code": f.code,
-                "severity": f.severity,
-                "message": title,
-                "count": 0,
-                "tables": [],
-            }
-        group["count"] += 1
-        if f.table and f.table not in group["tables"]:
-            group["tables"].append(f.table)
-    ctx = result.context
-    children = {f.child for f in result.findings if f.child}
-    every = None if result.redacted else _every_child(result.dataset)
-    if every is not None:
-        children |= every
-    tables, records = _records(result.dataset, children, strings)
-    return {
-        "meta": {
-            "return": result.return_type,
+        for (code, level, message, table, file), severity, row, child, fs, values, line in columns:
+            yield [
+                code,
+                SEVERITY_ORDER.get(severity, 2),
+                level,
+                message,
+                table,
+                row,
+                child,
+                fs,
+                [_text(v) for v in values],
+                file,
+                line,
+            ]
+
+    def json_pieces(self, chunk: int = 2000) -> Iterator[str]:
+        """The JSON text of the data (as ``json.dumps`` compact gives the whole), in pieces."""
+        ctx = self.result.context
+        meta = {
+            "return": self.result.return_type,
             "year": ctx.year,
             "la": ctx.la,
-            "tool": dict(result.tool),
-            "records": result.dataset is not None,
-            "every_child": every is not None,
-        },
-        "strings": strings.items,
-        "fieldsets": fieldsets,
-        "severities": list(SEVERITIES),
-        "findings": rows,
-        "groups": list(groups.values()),
-        "tables": tables,
-        "records": records,
-    }
+            "tool": dict(self.result.tool),
+            "records": self.result.dataset is not None,
+            "every_child": self.every is not None,
+        }
+        yield f'{{"meta":{_dumps(meta)},"strings":{_dumps(self.strings.items)},'
+        yield f'"fieldsets":{_dumps(self.fieldsets)},"severities":{_dumps(list(SEVERITIES))},"findings":['
+        rows: list[list[Any]] = []
+        first = True
+        for row in self._rows():
+            rows.append(row)
+            if len(rows) >= chunk:
+                yield ("" if first else ",") + _dumps(rows)[1:-1]
+                first = False
+                rows.clear()
+        if rows:
+            yield ("" if first else ",") + _dumps(rows)[1:-1]
+        yield f'],"groups":{_dumps(self.groups)},"tables":{_dumps(self.tables)},"records":{_dumps(self.records)}}}'
 
 
 def _every_child(dataset: Dataset | None) -> set[str] | None:
@@ -611,9 +667,18 @@ def _hash_id(child: str) -> str:
     return quote(child, safe="-_.!~*'()")
 
 
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _json_for_script(data: Any) -> str:
     """JSON that cannot end the <script> element or open a comment: <, > and & are written as \\u escapes."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _script_safe(_dumps(data))
+
+
+def _script_safe(text: str) -> str:
+    """JSON text that cannot end the <script> element or open a comment (every character escaped on its own, so
+    pieces of a text are escaped as the whole would be)."""
     return (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")

@@ -11,13 +11,16 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import io
 from collections.abc import Sequence
+from typing import BinaryIO
 from xml.etree import ElementTree as ET
 
-from ..findings import INGEST_CODES, Finding
+from ..findings import INGEST_CODES, FindingTable
 from ..result import Result, completeness
+from . import text_writer
 from .details import code_key, finding_place, ruleset_label
+from .formats import RenderOptions
 
 CAP = 100  # failures listed per test case; the count is always given
 
@@ -35,12 +38,20 @@ def _case(parent: ET.Element, classname: str, name: str) -> ET.Element:
     return ET.SubElement(parent, "testcase", {"classname": classname, "name": _clean(name), "time": "0"})
 
 
-def _add_findings(case: ET.Element, findings: list[Finding], fail_on: str, cap: int) -> tuple[int, list[str]]:
+def _by_code(table: FindingTable) -> dict[str, FindingTable]:
+    """The findings of each code, in their order."""
+    groups = table.frame.groupby("code", sort=False).indices if len(table) else {}
+    return {code: table.take(positions) for code, positions in groups.items()}
+
+
+def _add_findings(case: ET.Element, findings: FindingTable, fail_on: str, cap: int) -> tuple[int, list[str]]:
     """Failures for the failing findings; returns how many failures and the lines for <system-out>."""
-    failing = [f for f in findings if _failing(f.severity, fail_on)]
-    others = [f for f in findings if not _failing(f.severity, fail_on)]
+    failing_severities = ["error", "query"] if fail_on == "query" else ["error"]  # as _failing
+    fails = findings.frame["severity"].isin(failing_severities).to_numpy(dtype=bool)
+    failing = findings.take(fails)
+    others = findings.take(~fails)
     out: list[str] = []
-    for k, f in enumerate(failing[:cap], start=1):
+    for k, f in enumerate(failing.take(range(min(cap, len(failing)))), start=1):
         el = ET.SubElement(
             case,
             "failure",
@@ -59,9 +70,22 @@ def _add_findings(case: ET.Element, findings: list[Finding], fail_on: str, cap: 
 def render_junit(
     result: Result, *, fail_on: str = "error", cap: int = CAP, notes: Sequence[tuple[str, str]] = ()
 ) -> str:
-    by_code: dict[str, list[Finding]] = defaultdict(list)
-    for f in result.findings:
-        by_code[f.code].append(f)
+    buffer = io.BytesIO()
+    write(result, buffer, RenderOptions(fail_on, tuple(notes)), cap=cap)
+    return buffer.getvalue().decode("utf-8")
+
+
+def write(result: Result, out: BinaryIO, options: RenderOptions, *, cap: int = CAP) -> None:
+    root = _tree(result, options.fail_on, cap, options.notes)
+    with text_writer(out) as text:
+        text.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        ET.ElementTree(root).write(text, encoding="unicode")
+        text.write("\n")
+
+
+def _tree(result: Result, fail_on: str, cap: int, notes: Sequence[tuple[str, str]]) -> ET.Element:
+    by_code = _by_code(result.findings)
+    unconfirmed = _by_code(result.unconfirmed)
     name = f"cscvalidate {result.return_type} {result.year}" + (f" {result.context.la}" if result.context.la else "")
     root = ET.Element("testsuites", {"name": name})
 
@@ -92,11 +116,10 @@ def render_junit(
             el.text = _clean(f"rule {status.code} failed inside; its findings are unknown: {status.reason}")
             counts["errors"] += 1
             continue
-        failed, out = _add_findings(case, by_code.pop(status.code, []), fail_on, cap)
+        failed, out = _add_findings(case, by_code.pop(status.code, FindingTable()), fail_on, cap)
         out += [
             _clean(f"unconfirmed {f.severity}: {finding_place(f)} — {f.note}")
-            for f in result.unconfirmed
-            if f.code == status.code
+            for f in unconfirmed.get(status.code, FindingTable())
         ]
         counts["failures"] += failed
         if out:
@@ -119,4 +142,4 @@ def render_junit(
         {k: str(counts[k] + file_counts[k]) for k in ("tests", "failures", "errors", "skipped")} | {"time": "0"}
     )
     ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return root

@@ -9,14 +9,18 @@ crashed rules are tool execution notifications (and the invocation is then not s
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
-from ..findings import INGEST_CODES, Finding
-from ..result import Result, completeness
+from ..findings import INGEST_CODES, UNCONFIRMED, Finding
+from ..result import FINDING_COLUMNS, Result, completeness
+from . import text_writer
 from .details import code_key, display, finding_place, rule_catalogue, ruleset_label
+from .formats import RenderOptions
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "query": "warning", "notice": "note"}
@@ -33,6 +37,20 @@ def _message(f: Finding) -> str:
 
 
 def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> str:
+    buffer = io.BytesIO()
+    write(result, buffer, RenderOptions(notes=tuple(notes)))
+    return buffer.getvalue().decode("utf-8")
+
+
+def _findings(result: Result) -> Iterator[Finding]:
+    """Each finding, confirmed then unconfirmed, as a light view read from the columns."""
+    for table in (result.findings, result.unconfirmed):
+        for row in table.rows(*FINDING_COLUMNS, "confidence", "note"):
+            yield Finding(*row[:11], confidence=row[11], note=row[12])  # type: ignore[arg-type]
+
+
+def write(result: Result, out: BinaryIO, options: RenderOptions) -> None:
+    notes = options.notes
     catalogue = {info.code: info for info in rule_catalogue(result)}
     codes = sorted(catalogue, key=code_key)
     index = {code: i for i, code in enumerate(codes)}
@@ -49,41 +67,12 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
             rule["properties"]["kind"] = "file check"
         rules.append(rule)
 
-    uris: dict[str, str] = {}
-    artifacts: dict[str, int] = {}
-    results = []
-    for f in (*result.findings, *result.unconfirmed):
-        item: dict[str, Any] = {
-            "ruleId": f.code,
-            "ruleIndex": index[f.code],
-            "level": "note" if f.unconfirmed else LEVELS.get(f.severity, "warning"),
-            "message": {"text": f"{_message(f)} Unconfirmed: {f.note}" if f.unconfirmed else _message(f)},
-        }
-        if f.file:
-            if f.file not in uris:
-                uris[f.file] = _uri(f.file)  # the path as given
-            uri = uris[f.file]
-            artifacts.setdefault(uri, len(artifacts))
-            physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "index": artifacts[uri]}}
-            if f.line is not None and f.line >= 1:
-                physical["region"] = {"startLine": int(f.line)}
-            item["locations"] = [{"physicalLocation": physical}]
-        identity = json.dumps([f.code, f.table, f.child, f.fields, [display(v) for v in f.values]], ensure_ascii=False)
-        item["partialFingerprints"] = {"cscvalidate/v1": hashlib.sha256(identity.encode()).hexdigest()[:32]}
-        props = {
-            "severity": f.severity,
-            "level": f.level,
-            "table": f.table,
-            "row": f.row,
-            "child": f.child,
-            "fields": list(f.fields),
-            "values": [display(v) if v is not None else None for v in f.values],
-            "confidence": f.confidence if f.unconfirmed else None,
-            "note": f.note,
-        }
-        item["properties"] = {k: v for k, v in props.items() if v not in (None, [])}
-        results.append(item)
-
+    artifacts: dict[str, int] = {}  # the files findings are in, in order of their first finding
+    for table in (result.findings, result.unconfirmed):
+        for file in table.frame["file"].unique().tolist():
+            if file:
+                artifacts.setdefault(_uri(file), len(artifacts))
+    marker = f"@@{uuid.uuid4().hex}@@"
     config = [
         {
             "level": "note",
@@ -116,7 +105,7 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
         },
         "invocations": [invocation],
         **({"artifacts": [{"location": {"uri": uri}} for uri in artifacts]} if artifacts else {}),
-        "results": results,
+        "results": marker,
         "properties": {
             "return": result.return_type,
             "year": result.year,
@@ -135,4 +124,52 @@ def render_sarif(result: Result, *, notes: Sequence[tuple[str, str]] = ()) -> st
         },
     }
     doc = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"  # compact: large runs stay fast
+    before, after = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).split(json.dumps(marker), 1)
+    uris: dict[str, str] = {}
+    with text_writer(out) as text:  # compact: large runs stay fast
+        text.write(before + "[")
+        items: list[dict[str, Any]] = []
+        first = True
+        for f in _findings(result):
+            if f.file and f.file not in uris:
+                uris[f.file] = _uri(f.file)  # the path as given
+            items.append(_result(f, index, uris, artifacts))
+            if len(items) >= 2000:  # one json.dumps per chunk of results, without its brackets
+                text.write(("" if first else ",") + json.dumps(items, ensure_ascii=False, separators=(",", ":"))[1:-1])
+                first = False
+                items.clear()
+        if items:
+            text.write(("" if first else ",") + json.dumps(items, ensure_ascii=False, separators=(",", ":"))[1:-1])
+        text.write("]" + after + "\n")
+
+
+def _result(f: Finding, index: dict[str, int], uris: dict[str, str], artifacts: dict[str, int]) -> dict[str, Any]:
+    """The SARIF result of one finding."""
+    unconfirmed = f.confidence == UNCONFIRMED
+    item: dict[str, Any] = {
+        "ruleId": f.code,
+        "ruleIndex": index[f.code],
+        "level": "note" if unconfirmed else LEVELS.get(f.severity, "warning"),
+        "message": {"text": f"{_message(f)} Unconfirmed: {f.note}" if unconfirmed else _message(f)},
+    }
+    if f.file:
+        uri = uris[f.file]
+        physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "index": artifacts[uri]}}
+        if f.line is not None and f.line >= 1:
+            physical["region"] = {"startLine": int(f.line)}
+        item["locations"] = [{"physicalLocation": physical}]
+    identity = json.dumps([f.code, f.table, f.child, f.fields, [display(v) for v in f.values]], ensure_ascii=False)
+    item["partialFingerprints"] = {"cscvalidate/v1": hashlib.sha256(identity.encode()).hexdigest()[:32]}
+    props = {
+        "severity": f.severity,
+        "level": f.level,
+        "table": f.table,
+        "row": f.row,
+        "child": f.child,
+        "fields": list(f.fields),
+        "values": [display(v) if v is not None else None for v in f.values],
+        "confidence": f.confidence if unconfirmed else None,
+        "note": f.note,
+    }
+    item["properties"] = {k: v for k, v in props.items() if v not in (None, [])}
+    return item

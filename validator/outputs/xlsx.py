@@ -16,14 +16,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import itertools
 import re
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -32,15 +34,17 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from ..findings import SEVERITY_ORDER, Finding
+from ..findings import SEVERITY_ORDER, Finding, FindingTable
 from ..ingest.xlsx_reader import REPORT_TITLE
 from ..reference.authorities import la_name
 from ..result import Result, completeness
 from .csv_out import safe_cell
 from .details import Records, code_key, display, rule_catalogue, ruleset_label
+from .formats import RenderOptions
 
 MAX_CELL = 32_767  # Excel's limit on the characters of one cell
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
+WIDTH_ROWS = 2000  # the rows a column's width is taken from
 DATE_FORMAT = "dd/mm/yyyy"
 TEXT_FORMAT = "@"
 STYLE = "TableStyleMedium2"
@@ -57,20 +61,36 @@ class Column:
 
 
 class Sheet:
-    """Rows of one sheet, typed by column."""
+    """Rows of one sheet, typed by column: added one by one (:meth:`add`), or read from a source when the sheet
+    is written (:meth:`stream`, for the long sheets: only the first rows are held, to size the columns)."""
 
     def __init__(self, title: str, table: str, columns: Sequence[Column], freeze: str = "A2") -> None:
         # Column names can come from an input (an extra column's header): neutralised like every other cell.
         named = [dataclasses.replace(c, name=_text(c.name)) for c in columns]
         self.title, self.table, self.columns, self.freeze = title, table, named, freeze
-        self.rows: list[list[Any]] = []
+        self.rows: list[list[Any]] = []  # every row, or (streamed from a source) the first WIDTH_ROWS
         self.truncated = 0
+        self.size = 0  # the rows the sheet holds
+        self.source: Callable[[], Iterator[list[Any]]] | None = None
 
     def add(self, row: Sequence[Any]) -> None:
         if len(self.rows) >= MAX_ROWS:
             self.truncated += 1
             return
         self.rows.append(list(row))
+        self.size += 1
+
+    def stream(self, count: int, source: Callable[[], Iterator[list[Any]]]) -> None:
+        """The sheet's ``count`` rows come from ``source()`` when it is written (up to MAX_ROWS of them)."""
+        self.size = min(count, MAX_ROWS)
+        self.truncated = count - self.size
+        self.source = source
+        self.rows = list(itertools.islice(source(), min(WIDTH_ROWS, self.size)))
+
+    def all_rows(self) -> Iterator[list[Any]]:
+        if self.source is None:
+            return iter(self.rows)
+        return itertools.islice(self.source(), self.size)
 
     @property
     def streamed(self) -> bool:
@@ -117,7 +137,7 @@ def _width(column: Column, rows: list[list[Any]], index: int) -> float:
     if column.width is not None:
         return column.width
     longest = len(column.name)
-    for row in rows[:2000]:
+    for row in rows[:WIDTH_ROWS]:
         value = row[index]
         shown = DATE_FORMAT if isinstance(value, dt.date) else display(value)
         longest = max(longest, len(shown))
@@ -140,7 +160,7 @@ def write_sheet(wb: Workbook, sheet: Sheet) -> None:
     rows = sheet.rows or [[None] * len(sheet.columns)]  # an Excel table needs a row under its header
     for row in rows[:1] if sheet.streamed else rows:
         ws.append([_cell(ws, c, v) for c, v in zip(sheet.columns, row, strict=True)])
-    ref = f"A1:{get_column_letter(len(sheet.columns))}{len(rows) + 1}"
+    ref = f"A1:{get_column_letter(len(sheet.columns))}{max(sheet.size, 1) + 1}"
     table = Table(displayName=sheet.table, ref=ref, autoFilter=AutoFilter(ref=ref))
     table.tableColumns = [TableColumn(id=i, name=c.name) for i, c in enumerate(sheet.columns, start=1)]
     table.tableStyleInfo = TableStyleInfo(name=STYLE, showRowStripes=True)
@@ -186,11 +206,28 @@ def _summary(result: Result, notes: Sequence[tuple[str, Any]]) -> Sheet:
     return sheet
 
 
+def write(result: Result, out: BinaryIO, options: RenderOptions) -> None:
+    if out.seekable():
+        write_xlsx(result, out, notes=options.notes)
+    else:  # a zip written to a pipe would differ (sizes after each entry): made in memory, then copied
+        out.write(render_xlsx(result, notes=options.notes))
+
+
 def render_xlsx(
     result: Result, *, notes: Sequence[tuple[str, str]] = (), timestamp: dt.datetime | None = None
 ) -> bytes:
     """The workbook as bytes. ``notes``: extra Summary rows (e.g. redaction, split); ``timestamp``: the
     workbook's created/modified time (default: none, so the same result gives the same bytes)."""
+    buffer = io.BytesIO()
+    write_xlsx(result, buffer, notes=notes, timestamp=timestamp)
+    return buffer.getvalue()
+
+
+def write_xlsx(
+    result: Result, out: BinaryIO, *, notes: Sequence[tuple[str, str]] = (), timestamp: dt.datetime | None = None
+) -> None:
+    """The workbook, written to ``out`` (seekable) as it is made: the long sheets' rows straight from the
+    findings' columns into the zip."""
     records = Records(result)
     wb = Workbook(write_only=True)
     wb.properties.creator = str(result.tool.get("name", "cscvalidate"))
@@ -221,6 +258,33 @@ def render_xlsx(
         status = {"not_run": "not run"}.get(info.status, info.status)
         rules.add([info.code, info.severity, status, info.count, info.message, "; ".join(info.fields), info.reason])
 
+    children, returns = _finding_sheets()
+    found = result.findings
+    about_child = np.fromiter(
+        (c is not None or lv in ("record", "child") for c, lv in found.rows("child", "level")), bool, len(found)
+    )
+    mine, others = found.take(about_child), found.take(~about_child)
+    children.stream(len(mine), lambda: _child_rows(mine, records))
+    returns.stream(len(others), lambda: _return_rows(others))
+    for sheet in (children, returns):
+        if sheet.truncated:
+            summary.add([f"{sheet.title} sheet", f"only the first {MAX_ROWS} of {MAX_ROWS + sheet.truncated} rows fit"])
+
+    sheets = [summary, rules, children, returns]
+    if result.unconfirmed:
+        sheets.append(_unconfirmed(result))
+    figures = _figures(result)
+    if figures is not None:
+        sheets.insert(1, figures)
+    for sheet in sheets:
+        write_sheet(wb, sheet)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_workbook(out, buffer.getvalue(), wb, sheets, timestamp)
+
+
+def _finding_sheets() -> tuple[Sheet, Sheet]:
+    """The Children and Return-level sheets, without their rows."""
     children = Sheet(
         "Children",
         "Children",
@@ -258,45 +322,45 @@ def render_xlsx(
         ],
         freeze="B2",
     )
-    for f in result.findings:
-        if is_child_finding(f):
-            where = records.locator(f)
-            children.add(
-                [
-                    f.child,
-                    f.table,
-                    f.row,
-                    f.line,
-                    f.file,
-                    f.code,
-                    f.severity,
-                    f.message,
-                    "; ".join(f.fields),
-                    _values(f),
-                    where.text,
-                    where.date,
-                    None,
-                ]
-            )
-        else:
-            returns.add(
-                [f.code, f.severity, f.level, f.message, f.table, "; ".join(f.fields), _values(f), f.file, f.line, None]
-            )
-    for sheet in (children, returns):
-        if sheet.truncated:
-            summary.add([f"{sheet.title} sheet", f"only the first {MAX_ROWS} of {MAX_ROWS + sheet.truncated} rows fit"])
+    return children, returns
 
-    sheets = [summary, rules, children, returns]
-    if result.unconfirmed:
-        sheets.append(_unconfirmed(result))
-    figures = _figures(result)
-    if figures is not None:
-        sheets.insert(1, figures)
-    for sheet in sheets:
-        write_sheet(wb, sheet)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return finish_workbook(buffer.getvalue(), wb, sheets, timestamp)
+
+def _child_rows(found: FindingTable, records: Records) -> Iterator[list[Any]]:
+    names = ("child", "table", "row", "line", "file", "code", "severity", "message", "fields", "values")
+    for child, table, row, line, file, code, severity, message, fields, values in found.rows(*names):
+        where = records.locate(table, row)
+        yield [
+            child,
+            table,
+            row,
+            line,
+            file,
+            code,
+            severity,
+            message,
+            "; ".join(fields),
+            "; ".join(display(v) for v in values),
+            where.text,
+            where.date,
+            None,
+        ]
+
+
+def _return_rows(found: FindingTable) -> Iterator[list[Any]]:
+    names = ("code", "severity", "level", "message", "table", "fields", "values", "file", "line")
+    for code, severity, level, message, table, fields, values, file, line in found.rows(*names):
+        yield [
+            code,
+            severity,
+            level,
+            message,
+            table,
+            "; ".join(fields),
+            "; ".join(display(v) for v in values),
+            file,
+            line,
+            None,
+        ]
 
 
 def _unconfirmed(result: Result) -> Sheet:
@@ -318,16 +382,17 @@ def _unconfirmed(result: Result) -> Sheet:
         ],
         freeze="B2",
     )
-    for f in result.unconfirmed:
-        sheet.add([f.child, f.code, f.severity, f.message, f.table, f.row, f.line, f.file, _values(f), f.note])
+    names = ("child", "code", "severity", "message", "table", "row", "line", "file", "values", "note")
+    for child, code, severity, message, table, row, line, file, values, note in result.unconfirmed.rows(*names):
+        sheet.add([child, code, severity, message, table, row, line, file, "; ".join(display(v) for v in values), note])
     return sheet
 
 
 def _figures(result: Result) -> Sheet | None:
     """The headline measures DfE will derive (``preview``), exact: this report is for the LA's own use."""
-    from ..preview import Convention, figures_of
+    from ..preview import Convention
 
-    preview = figures_of(result)
+    preview = result.figures
     if preview is None:
         return None
     frame = preview.measures_frame(Convention(raw=True))
@@ -370,47 +435,65 @@ _SHEET_DATA = re.compile(rb"<sheetData>.*</sheetData>", re.DOTALL)
 _CELL_STYLE = re.compile(rb'<c r="([A-Z]+)2"(?: s="(\d+)")?')
 
 
-def _sheet_data(sheet: Sheet, xml: bytes) -> bytes:
-    """The <sheetData> of a streamed sheet: its header as openpyxl wrote it, then every row, styled as
+def _sheet_data(sheet: Sheet, xml: bytes) -> Iterator[bytes]:
+    """The <sheetData> of a streamed sheet, in pieces: its header as openpyxl wrote it, then every row, styled as
     openpyxl styled the first row's cells of each column."""
     # an empty cell without a style (a blank number) is not written: its column has the default style, 0
     styles = {m.group(1).decode(): (m.group(2) or b"0").decode() for m in _CELL_STYLE.finditer(xml)}
     letters = [get_column_letter(i) for i in range(1, len(sheet.columns) + 1)]
     header = re.search(rb'<row r="1".*?</row>', xml, re.DOTALL)
     assert header is not None
-    parts = [b"<sheetData>", header.group(0)]
+    yield b"<sheetData>" + header.group(0)
     columns = [
         (letter, styles.get(letter, "0"), column.kind) for letter, column in zip(letters, sheet.columns, strict=True)
     ]
-    for n, row in enumerate(sheet.rows or [[None] * len(sheet.columns)], start=2):
-        cells = []
-        for (letter, style, kind), value in zip(columns, row, strict=True):
-            ref = f"{letter}{n}"
-            if kind == "date":
-                if isinstance(value, dt.datetime):
-                    value = value.date()
-                if isinstance(value, dt.date):
-                    cells.append(f'<c r="{ref}" s="{style}"><v>{(value - EXCEL_EPOCH).days}</v></c>')
-                continue
-            if kind == "number":
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    cells.append(f'<c r="{ref}" s="{style}"><v>{value}</v></c>')
-                continue
-            text = _text(value)
-            if not text:
-                if kind == "note":  # empty, but formatted for the notes the LA types in
-                    cells.append(f'<c r="{ref}" s="{style}"/>')
-                continue
-            space = ' xml:space="preserve"' if text != text.strip() else ""
-            cells.append(f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>')
-        parts.append(f'<row r="{n}">{"".join(cells)}</row>'.encode("utf-8", "replace"))
+    rows = sheet.all_rows() if sheet.size else iter([[None] * len(sheet.columns)])
+    parts: list[bytes] = []
+    for n, row in enumerate(rows, start=2):
+        parts.append(_row_xml(columns, n, row))
+        if len(parts) >= 1000:
+            yield b"".join(parts)
+            parts.clear()
     parts.append(b"</sheetData>")
-    return b"".join(parts)
+    yield b"".join(parts)
+
+
+def _row_xml(columns: list[tuple[str, str, str]], n: int, row: Sequence[Any]) -> bytes:
+    cells = []
+    for (letter, style, kind), value in zip(columns, row, strict=True):
+        ref = f"{letter}{n}"
+        if kind == "date":
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            if isinstance(value, dt.date):
+                cells.append(f'<c r="{ref}" s="{style}"><v>{(value - EXCEL_EPOCH).days}</v></c>')
+            continue
+        if kind == "number":
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                cells.append(f'<c r="{ref}" s="{style}"><v>{value}</v></c>')
+            continue
+        text = _text(value)
+        if not text:
+            if kind == "note":  # empty, but formatted for the notes the LA types in
+                cells.append(f'<c r="{ref}" s="{style}"/>')
+            continue
+        space = ' xml:space="preserve"' if text != text.strip() else ""
+        cells.append(f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>')
+    return f'<row r="{n}">{"".join(cells)}</row>'.encode("utf-8", "replace")
 
 
 def finish_workbook(data: bytes, wb: Workbook, sheets: list[Sheet], timestamp: dt.datetime | None) -> bytes:
     """The saved workbook with the streamed sheets' rows, fixed entry times, and the core properties without
     the time of saving (or with ``timestamp``)."""
+    out = io.BytesIO()
+    write_workbook(out, data, wb, sheets, timestamp)
+    return out.getvalue()
+
+
+def write_workbook(
+    out: BinaryIO, data: bytes, wb: Workbook, sheets: list[Sheet], timestamp: dt.datetime | None
+) -> None:
+    """:func:`finish_workbook`, written to ``out`` (seekable): each streamed sheet's rows in pieces."""
     from openpyxl.xml.functions import tostring
 
     props = wb.properties
@@ -423,19 +506,23 @@ def finish_workbook(data: bytes, wb: Workbook, sheets: list[Sheet], timestamp: d
     core = tostring(tree)
     streamed = {f"xl/worksheets/sheet{n}.xml": s for n, s in enumerate(sheets, start=1) if s.streamed}
     when = timestamp.timetuple()[:6] if timestamp else FIXED_ZIP_TIME
-    out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             body = core if info.filename == "docProps/core.xml" else src.read(info.filename)
-            if info.filename in streamed:
-                sheet = streamed[info.filename]
-                first = f"<t>{escape(sheet.columns[0].name)}</t>".encode()
-                if first not in body:
-                    raise RuntimeError(f"{info.filename} is not the {sheet.title} sheet")
-                rows = _sheet_data(sheet, body)
-                body = _SHEET_DATA.sub(lambda _m, rows=rows: rows, body, count=1)
             entry = zipfile.ZipInfo(info.filename, date_time=when)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
-            dst.writestr(entry, body)
-    return out.getvalue()
+            if info.filename not in streamed:
+                dst.writestr(entry, body)
+                continue
+            sheet = streamed[info.filename]
+            first = f"<t>{escape(sheet.columns[0].name)}</t>".encode()
+            if first not in body:
+                raise RuntimeError(f"{info.filename} is not the {sheet.title} sheet")
+            found = _SHEET_DATA.search(body)
+            assert found is not None
+            with dst.open(entry, "w") as fh:
+                fh.write(body[: found.start()])
+                for piece in _sheet_data(sheet, body):
+                    fh.write(piece)
+                fh.write(body[found.end() :])

@@ -126,11 +126,13 @@ def previous_dataset(dataset: Dataset, n: int = 1) -> Dataset | None:
 
 def figures_of(result: Result) -> Preview | None:
     """The headline measures of a validation result's return (and last year's, when it was given), for the
-    Figures part of the Excel and HTML reports; None when the result carries no dataset (e.g. a --split-by part,
-    whose figures would not be the LA's)."""
-    dataset = result.dataset
-    if dataset is None:
-        return None
+    Figures part of the Excel and HTML reports; None when the result carries no dataset."""
+    return None if result.dataset is None else report_figures(result.dataset)
+
+
+def report_figures(dataset: Dataset) -> Preview:
+    """The headline measures of ``dataset``'s return, beside last year's when it was given: what a Result's
+    ``figures`` are (validator.api gives this function to the Result it makes)."""
     preview = Preview(dataset.return_type, dataset.context.year, dataset.context.la, {}, measures(dataset))
     last_year = previous_dataset(dataset)
     if last_year is not None:
@@ -149,4 +151,5 @@ __all__ = [
     "load_population",
     "measures",
     "previous_dataset",
+    "report_figures",
 ]

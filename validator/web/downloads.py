@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..outputs.formats import render
+from ..outputs.formats import FORMATS, render
 from ..reports import result_file
 from ..result import Result
 
@@ -52,6 +52,12 @@ def _preview_measures(result: Result) -> bytes:
     return measures_csv(_preview(result), Convention())
 
 
+def _report(name: str, label: str, hint: str) -> Download:
+    """A report format of the registry (outputs/formats.py: its extension, media type and renderer)."""
+    found = FORMATS[name]
+    return Download(name, label, found.extension, found.media_type, lambda r: render(r, name), hint)
+
+
 def _dfe_files(result: Result) -> bytes:
     from ..convert import dfe_zip
 
@@ -61,38 +67,10 @@ def _dfe_files(result: Result) -> bytes:
 
 
 DOWNLOADS: tuple[Download, ...] = (
-    Download(
-        "xlsx",
-        "Excel workbook",
-        "xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        lambda r: render(r, "xlsx"),
-        "summary, rules, children and return-level findings",
-    ),
-    Download(
-        "csv",
-        "Findings (CSV)",
-        "csv",
-        "text/csv; charset=utf-8",
-        lambda r: render(r, "csv"),
-        "one row per finding",
-    ),
-    Download(
-        "html",
-        "HTML report",
-        "html",
-        "text/html; charset=utf-8",
-        lambda r: render(r, "html"),
-        "this report as one file that opens offline",
-    ),
-    Download(
-        "json",
-        "JSON",
-        "json",
-        "application/json",
-        lambda r: render(r, "json"),
-        "for other programs",
-    ),
+    _report("xlsx", "Excel workbook", "summary, rules, children and return-level findings"),
+    _report("csv", "Findings (CSV)", "one row per finding"),
+    _report("html", "HTML report", "this report as one file that opens offline"),
+    _report("json", "JSON", "for other programs"),
     Download(
         "preview",
         "DfE's tables and figures (Excel)",

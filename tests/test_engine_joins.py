@@ -1,0 +1,121 @@
+"""Relations found as segments of integer key codes (engine/joins.py) give what pandas merges gave, and
+sub-expressions shared between rules (engine/shared.py) change no result."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import SAMPLES
+
+from validator.engine import evaluate, shared
+from validator.engine.joins import Matches, key_codes, take_or_missing
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pairs_come_in_the_order_of_a_pandas_inner_merge(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        nl, nr = (int(n) for n in rng.integers(0, 25, 2))
+        left = pd.DataFrame({"a": pd.Series(rng.choice(list("abcd"), nl), dtype="string"), "b": rng.integers(0, 3, nl)})
+        right = pd.DataFrame(
+            {"a": pd.Series(rng.choice(list("abce"), nr), dtype="string"), "b": rng.integers(0, 3, nr), "v": range(nr)}
+        )
+        merged = left.assign(pos=np.arange(nl)).merge(right, on=["a", "b"], how="inner")
+        codes = key_codes([left["a"], left["b"]], [right["a"], right["b"]])
+        assert codes is not None
+        lpos, rpos = Matches.of(*codes).pairs()
+        assert lpos.tolist() == merged["pos"].tolist()
+        assert rpos.tolist() == merged["v"].tolist()
+
+
+def test_keys_of_different_types_are_left_to_pandas() -> None:
+    assert key_codes([pd.Series([1, 2])], [pd.Series(["1", "2"], dtype="string")]) is None
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series([3, 4, 5], dtype="int64"),
+        pd.Series([True, False, True]),
+        pd.Series(pd.to_datetime(["2024-01-02", None, "2024-03-04"])),
+        pd.Series(["x", None, "z"], dtype="string"),
+        pd.Series(["x", None, "z"], dtype="object"),
+        pd.Series([1, None, 3], dtype="Int64"),
+        pd.Series([1.5, None, 3.0]),
+    ],
+)
+@pytest.mark.parametrize("positions", [[2, -1, 0, -1], [0, 1, 2], [-1, -1]])
+def test_first_related_values_are_typed_as_a_pandas_left_merge_types_them(
+    column: pd.Series, positions: list[int]
+) -> None:
+    where = np.array(positions, dtype="int64")
+    right = pd.DataFrame({"k": range(len(column)), "c": column})
+    left = pd.DataFrame({"k": where})
+    expected = left.merge(right, on="k", how="left")["c"]
+    pd.testing.assert_series_equal(take_or_missing(column, where), expected, check_names=False)
+
+
+def test_a_shared_value_is_computed_once_and_dropped_after_its_last_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    node = ast.parse("present(DEC)", mode="eval").body
+    prefix = ("Episodes", ("CHILD",), (), None)
+    monkeypatch.setattr(shared, "repeated", lambda return_type, year: {(prefix, ast.dump(node)): 2})
+    values = shared.SharedValues("ssda903", "2024_25")
+    computed: list[int] = []
+
+    def compute() -> int:
+        computed.append(1)
+        return len(computed)
+
+    assert values.value(prefix, node, compute) == 1
+    assert values.value(prefix, node, compute) == 1  # the second rule reuses the first one's value
+    assert values.value(prefix, node, compute) == 2  # its expected uses are over: computed afresh
+    other = ("Header", ("CHILD",), (), None)
+    assert values.value(other, node, compute) == 3  # another table: never shared
+
+
+def test_findings_are_the_same_without_shared_sub_expressions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from validator.api import validate
+
+    def run() -> list[tuple[object, ...]]:
+        result = validate([SAMPLES / "ssda903" / "2024_25"], previous=[SAMPLES / "ssda903" / "2023_24"], la="E09000027")
+        return [(f.code, f.row, f.child, f.values) for f in result.findings]
+
+    with_sharing = run()
+    monkeypatch.setattr(evaluate, "rule_prefix", lambda rule: None)
+    assert run() == with_sharing
+    assert with_sharing
+
+
+def test_pairs_of_every_relation_equal_a_pandas_merge() -> None:
+    from dataclasses import replace
+
+    from validator.api import validate
+    from validator.dataset import ROW
+    from validator.engine.model import rules_for
+    from validator.engine.runner import TableStore, missing_requirement
+
+    samples = SAMPLES / "ssda903"
+    dataset = validate([samples / "2024_25"], previous=[samples / "2023_24"], la="E09000027").dataset
+    assert dataset is not None
+    store = TableStore(dataset)
+    checked = 0
+    for rule in rules_for("ssda903", "2024_25"):
+        if missing_requirement(rule, dataset) or "PL_LA" in rule.derived_used:
+            continue
+        run = evaluate.RuleRun(rule, store)
+        base = run.base_frame()
+        for rel in rule.related:
+            if not rel.on or rel.whole_table:
+                continue
+            rel = replace(rel, where=None)
+            lk, rk = run.merge_keys(base, rel)
+            wanted = evaluate.referenced_columns(rel.value, rel.start, rel.end) | set(lk) | set(rk)
+            if rel.exclude_self:
+                wanted |= {ROW, f"{rel.alias}.{ROW}"}
+            by_merge = run._pairs_by_merge(base, rel, wanted, lk, rk)
+            pd.testing.assert_frame_equal(run.pairs(base, rel), by_merge)
+            checked += 1
+    assert checked > 50

@@ -1,0 +1,303 @@
+"""Evaluating one rule: its base frame (joins, `let` values), its condition, related tables (`exists`, `none`,
+`count`, `min`, `max`, `sum`, `covered`) and the scope its expressions see."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..codelists import codes_for
+from ..dataset import ROW
+from ..ingest.coerce import RAW_SUFFIX
+from .expr import Compiled, Evaluator, ExpressionError, as_bool, column_name
+from .functions import FUNCTIONS
+from .joins import CHILD_CODE, Matches, key_codes, keys_present, take, take_or_missing
+from .rule import Condition, Related, Rule
+from .sequences import Sequence, group_reduce
+from .shared import rule_prefix
+from .store import TableStore
+
+
+def referenced_columns(*exprs: Compiled | None) -> set[str]:
+    """The frame columns that expressions can read: each name they use, and its ``@raw`` text column."""
+    names: set[str] = set()
+    for compiled in exprs:
+        if compiled is None:
+            continue
+        for ref in compiled.references:
+            col = column_name(ref.alias, ref.name)
+            names |= {col, col + RAW_SUFFIX}
+    return names
+
+
+class Scope:
+    """What an expression sees: the frame of records, run constants, code lists, the rule's sequence."""
+
+    def __init__(self, frame: pd.DataFrame, run: RuleRun, sequence_allowed: bool = True) -> None:
+        self.frame = frame
+        self.run = run
+        self._sequence: Sequence | None = None
+        self.sequence_allowed = sequence_allowed
+
+    def lookup(self, alias: str | None, name: str) -> Any:
+        col = column_name(alias, name)
+        if col in self.frame:
+            return self.frame[col]
+        if alias is None and name in self.run.constants:
+            return self.run.constants[name]
+        raise ExpressionError(f"'{col}' is not available here")
+
+    def codes(self, name: str) -> frozenset[str]:
+        return codes_for(self.run.rule.return_type, name, self.run.year)
+
+    @property
+    def sequence(self) -> Sequence:
+        if not self.sequence_allowed:
+            raise ExpressionError("sequence functions cannot be used inside a related table's `where`")
+        if self._sequence is None:
+            rule = self.run.rule
+            known = self.run.store.ordering(rule, self.frame)
+            self._sequence = Sequence(self.frame, rule.sequence_by, rule.sequence_order, known)
+            if rule.sequence_run is not None:
+                continues = self.run.evaluate(rule.sequence_run, self)
+                self._sequence.set_runs(as_bool(continues, self.frame.index))
+        return self._sequence
+
+
+class RuleRun:
+    """One rule applied to one dataset."""
+
+    def __init__(self, rule: Rule, store: TableStore) -> None:
+        self.rule = rule
+        self.store = store
+        self.dataset = store.dataset
+        self.year = self.dataset.context.year
+        self.constants = dict(store.constants)  # a rule's return-level `let` values are added to its own copy
+        self.prefix = rule_prefix(rule)
+        self.base: pd.DataFrame | None = None
+
+    def evaluate(self, compiled: Compiled, scope: Scope) -> Any:
+        share = None
+        if self.prefix is not None and scope.frame is self.base and scope.sequence_allowed:
+            share = partial(self.store.shared.value, self.prefix)  # the table's own records: values are shared
+        return Evaluator(scope, FUNCTIONS, share).run(compiled)
+
+    # -- related tables -------------------------------------------------------------------------------------
+
+    def related_frame(self, rel: Related, wanted: set[str] | None = None) -> pd.DataFrame:
+        """The related table with its columns named ``alias.COLUMN``; only those in ``wanted`` when given."""
+        other = self.store.frame(rel.table, self.rule.derived_used)
+        if wanted is not None:
+            other = other[[c for c in other.columns if f"{rel.alias}.{c}" in wanted]]
+        return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
+
+    def pairs(self, base: pd.DataFrame, rel: Related, extra: frozenset[str] = frozenset()) -> pd.DataFrame:
+        """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record.
+
+        Only the columns the relation's keys and expressions name (and ``extra``) are carried into the pairs, so
+        the cost does not grow with the width of either table.
+        """
+        lk, rk = self.merge_keys(base, rel)
+        wanted = referenced_columns(rel.where, rel.value, rel.start, rel.end) | set(lk) | set(rk) | extra
+        if rel.exclude_self:
+            wanted |= {ROW, f"{rel.alias}.{ROW}"}
+        other = self.store.frame(rel.table, self.rule.derived_used)
+        matched = self._matches(base, other, lk, rk)
+        if matched is None:
+            merged = self._pairs_by_merge(base, rel, wanted, lk, rk)
+        else:
+            lpos, rpos, matches = matched
+            left, right = matches.pairs()
+            left, right = lpos[left], rpos[right]
+            if rel.exclude_self:
+                differ = base[ROW].to_numpy()[left] != other[ROW].to_numpy()[right]
+                left, right = left[differ], right[differ]
+            data: dict[str, Any] = {c: take(base[c], left) for c in base.columns if c in wanted}
+            data["__pos"] = left
+            for c in other.columns:
+                name = f"{rel.alias}.{c}"
+                if name in wanted:
+                    data[name + "__r" if name in data else name] = take(other[c], right)
+            merged = pd.DataFrame(data)
+        if rel.where is not None and len(merged):
+            keep = as_bool(self.evaluate(rel.where, Scope(merged, self, sequence_allowed=False)), merged.index)
+            merged = merged[keep.to_numpy()]
+        return merged
+
+    def _matches(
+        self, base: pd.DataFrame, other: pd.DataFrame, lk: list[str], rk: list[str]
+    ) -> tuple[np.ndarray, np.ndarray, Matches] | None:
+        """Positions of the records with all their keys (each side), and each one's related records."""
+        rk = [k.split(".", 1)[1] for k in rk]
+        lpos = np.flatnonzero(keys_present(base, lk))
+        rpos = np.flatnonzero(keys_present(other, rk))
+        codes = key_codes([take(base[k], lpos) for k in lk], [take(other[k], rpos) for k in rk])
+        if codes is None:
+            return None
+        return lpos, rpos, Matches.of(*codes)
+
+    def _pairs_by_merge(
+        self, base: pd.DataFrame, rel: Related, wanted: set[str], lk: list[str], rk: list[str]
+    ) -> pd.DataFrame:
+        """The pairs by a pandas merge: for keys whose two columns differ in type."""
+        left = base[[c for c in base.columns if c in wanted]].assign(__pos=np.arange(len(base)))
+        right = self.related_frame(rel, wanted)
+        left = left[keys_present(left, lk)]
+        right = right[keys_present(right, rk)]
+        merged = left.merge(right, left_on=lk, right_on=rk, how="inner", suffixes=("", "__r"))
+        if rel.exclude_self:
+            merged = merged[merged[f"{rel.alias}.{ROW}"] != merged[ROW]]
+        return merged.reset_index(drop=True)
+
+    def quantify(self, base: pd.DataFrame, rel: Related, how: str) -> pd.Series:
+        if how in ("exists", "none", "count") and rel.where is None and not rel.exclude_self:
+            counted = self._count(base, rel)
+            if counted is not None:
+                if how == "count":
+                    return pd.Series(counted, index=base.index, dtype="Int64")
+                return pd.Series(counted > 0 if how == "exists" else counted == 0, index=base.index)
+        merged = self.pairs(base, rel)
+        positions = merged["__pos"].to_numpy()
+        if how in ("exists", "none"):
+            hit = np.zeros(len(base), dtype=bool)
+            hit[positions] = True
+            return pd.Series(hit if how == "exists" else ~hit, index=base.index)
+        if how == "count":
+            counts = np.bincount(positions, minlength=len(base)) if len(positions) else np.zeros(len(base), "int64")
+            return pd.Series(counts, index=base.index, dtype="Int64")
+        if how == "covered":
+            return self.covered(base, merged, rel)
+        assert rel.value is not None
+        values = self.evaluate(rel.value, Scope(merged, self, sequence_allowed=False))
+        values = values if isinstance(values, pd.Series) else pd.Series(values, index=merged.index)
+        agg = group_reduce(values, positions, how)
+        out = pd.Series(agg, index=range(len(base))).reindex(range(len(base)))
+        out.index = base.index
+        return out if how != "sum" else out.fillna(0)
+
+    def _count(self, base: pd.DataFrame, rel: Related) -> np.ndarray | None:
+        """How many related records each record has (a relation without `where`): segment lengths, no pairs."""
+        lk, rk = self.merge_keys(base, rel)
+        matched = self._matches(base, self.store.frame(rel.table, self.rule.derived_used), lk, rk)
+        if matched is None:
+            return None
+        lpos, _, matches = matched
+        counts = np.zeros(len(base), dtype="int64")
+        counts[lpos] = matches.count
+        return counts
+
+    def covered(self, base: pd.DataFrame, merged: pd.DataFrame, rel: Related) -> pd.Series:
+        """Days covered by the related records' periods [start, end), a day covered twice counted once.
+
+        Periods whose start or end is missing, or that end on or before they start, cover nothing.
+        """
+        assert rel.start is not None and rel.end is not None
+        scope = Scope(merged, self, sequence_allowed=False)
+        periods = pd.DataFrame(
+            {
+                "pos": merged["__pos"].to_numpy(),
+                "start": pd.to_datetime(pd.Series(self.evaluate(rel.start, scope), index=merged.index)),
+                "end": pd.to_datetime(pd.Series(self.evaluate(rel.end, scope), index=merged.index)),
+            }
+        )
+        periods = periods[periods["start"].notna() & periods["end"].notna() & (periods["end"] > periods["start"])]
+        periods = periods.sort_values(["pos", "start", "end"], kind="stable")
+        # Each period counts only the part after the latest end of the periods before it (same record).
+        periods["reached"] = periods.groupby("pos", sort=False)["end"].cummax()
+        reached = periods.groupby("pos", sort=False)["reached"].shift()
+        begin = periods["start"].where(reached.isna() | (reached < periods["start"]), reached)
+        days = (periods["end"] - begin).dt.days.clip(lower=0)
+        total = days.groupby(periods["pos"]).sum()
+        out = np.zeros(len(base), dtype="int64")
+        out[total.index.to_numpy(dtype="int64")] = total.to_numpy(dtype="int64")
+        return pd.Series(out, index=base.index, dtype="Int64")
+
+    def merge_keys(self, base: pd.DataFrame, rel: Related) -> tuple[list[str], list[str]]:
+        """The columns a relation merges on: its ``on`` pairs, with the child's id as its number (CHILD_CODE) where
+        both sides name the child's id."""
+        key = self.store.dataset.schema.child_key
+        by_code = CHILD_CODE in base.columns
+        pairs = [(CHILD_CODE, CHILD_CODE) if by_code and m == t == key else (m, t) for m, t in rel.on]
+        return [m for m, _ in pairs], [f"{rel.alias}.{t}" for _, t in pairs]
+
+    def join(self, base: pd.DataFrame, alias: str, rel: Related) -> pd.DataFrame:
+        """``base`` with the columns of each record's first related record (missing where it has none)."""
+        other = self.store.frame(rel.table, self.rule.derived_used)
+        lk, rk = self.merge_keys(base, rel)
+        matched = self._matches(base, other, lk, rk)
+        if matched is None:
+            right = self.related_frame(rel)
+            right = right[keys_present(right, rk)].drop_duplicates(subset=rk, keep="first")
+            merged = base.merge(right, left_on=lk, right_on=rk, how="left", suffixes=("", "__r"))
+            merged.index = base.index
+            return merged
+        lpos, rpos, matches = matched
+        first = np.full(len(base), -1, dtype="int64")
+        found = matches.first()
+        if len(rpos):
+            first[lpos] = np.where(found >= 0, rpos[np.maximum(found, 0)], -1)
+        data = {c: base[c] for c in base.columns}
+        for c in other.columns:
+            name = f"{rel.alias}.{c}"
+            data[name + "__r" if name in data else name] = take_or_missing(other[c], first).set_axis(base.index)
+        return pd.DataFrame(data, index=base.index)
+
+    # -- conditions ----------------------------------------------------------------------------------------
+
+    def condition(self, cond: Condition, scope: Scope) -> Any:
+        frame = scope.frame
+        if cond.op == "expr":
+            assert cond.expr is not None
+            return self.evaluate(cond.expr, scope)
+        if cond.op in ("all", "any"):
+            values = [as_bool(self.condition(p, scope), frame.index) for p in cond.parts]
+            out = values[0]
+            for v in values[1:]:
+                out = (out & v) if cond.op == "all" else (out | v)
+            return out
+        if cond.op == "not":
+            return ~as_bool(self.condition(cond.parts[0], scope), frame.index)
+        assert cond.related is not None
+        return self.quantify(frame, cond.related, cond.op)
+
+    def base_frame(self) -> pd.DataFrame:
+        rule = self.rule
+        frame = self.store.frame(rule.table, rule.derived_used).reset_index(drop=True)
+        for alias, rel in rule.joins.items():
+            frame = self.join(frame, alias, rel)
+        for name, (how, rel) in rule.lets.items():
+            if rel.whole_table:
+                self.constants[name] = self.whole_table(rel, how)
+            else:
+                frame[name] = self.quantify(frame, rel, how)
+        self.base = frame
+        return frame
+
+    def whole_table(self, rel: Related, how: str) -> Any:
+        """A return-level `let` without `on`: one value over all the related table's records."""
+        records = self.related_frame(rel, referenced_columns(rel.where, rel.value)).reset_index(drop=True)
+        if rel.where is not None and len(records):
+            records = records[as_bool(self.evaluate(rel.where, Scope(records, self, False)), records.index).to_numpy()]
+        if how == "count":
+            return len(records)
+        if how == "exists":
+            return len(records) > 0
+        assert rel.value is not None
+        values = self.evaluate(rel.value, Scope(records, self, False)) if len(records) else pd.Series([], dtype=float)
+        values = values if isinstance(values, pd.Series) else pd.Series(values, index=records.index)
+        result = getattr(values, how)()
+        return 0 if how == "sum" and pd.isna(result) else result
+
+    def flagged(self) -> tuple[pd.DataFrame, pd.Series | bool]:
+        rule = self.rule
+        frame = self.base_frame()
+        scope = Scope(frame, self)
+        value = self.condition(rule.condition, scope)
+        if rule.level == "return":
+            if isinstance(value, pd.Series):
+                return frame, bool(value.fillna(False).any())
+            return frame, bool(value) if value is not None and value == value else False
+        return frame, as_bool(value, frame.index)

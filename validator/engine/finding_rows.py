@@ -1,0 +1,238 @@
+"""Building findings: the flagged records of a rule as a FindingTable (columns), with the values of the fields they show
+(from the record, or from the related record it was compared with), and care-history confirmation.
+
+All finding building is here, so that a change to how findings are handed over lands in one module."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import FILE, LINE, ROW, Dataset
+from ..findings import NO_RECORD, SEVERAL_RECORDS, UNCONFIRMED, FindingTable
+from ..ingest.coerce import RAW_SUFFIX
+from ..years import year_containing
+from .evaluate import RuleRun, Scope
+from .expr import as_bool
+from .rule import Related, Rule, default_on
+from .store import TableStore
+
+
+def _display(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    return value
+
+
+def _field_column(rule: Rule, frame: pd.DataFrame, name: str) -> str | None:
+    if "." in name:
+        owner, col = name.split(".", 1)
+        if owner == rule.table.split("@")[0] and col in frame:
+            return col
+        for alias, rel in rule.joins.items():
+            if owner in (alias, rel.table, rel.table.split("@")[0]) and f"{alias}.{col}" in frame:
+                return f"{alias}.{col}"
+        return None
+    return name if name in frame else None
+
+
+def _shown(frame: pd.DataFrame, col: str) -> pd.Series:
+    """A column's values as a finding shows them: an unreadable value as the text the file had."""
+    shown = frame[col]
+    if col + RAW_SUFFIX in frame:
+        shown = shown.astype("object").where(shown.notna(), frame[col + RAW_SUFFIX])
+    return shown
+
+
+def _join_of(rule: Rule, name: str) -> str | None:
+    """The alias of the join a ``Table.FIELD`` (or ``alias.FIELD``) field of the rule comes from."""
+    owner = name.split(".", 1)[0]
+    for alias, rel in rule.joins.items():
+        if owner in (alias, rel.table, rel.table.split("@")[0]):
+            return alias
+    return None
+
+
+def _one_per_record(pairs: pd.DataFrame, col: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``count`` records (``__pos``): its related records' value of ``col`` where they agree, and
+    how many related records it has; records whose related records disagree get SEVERAL_RECORDS."""
+    found = np.zeros(count, dtype="int64")
+    out = np.full(count, None, dtype=object)
+    if not len(pairs):
+        return out, found
+    positions = pairs["__pos"].to_numpy()
+    found = np.bincount(positions, minlength=count)
+    shown = _shown(pairs, col).astype("object")
+    text = shown.map(lambda v: None if v is None or v is pd.NA or v is pd.NaT or v != v else str(v))
+    grouped = pd.DataFrame({"pos": positions, "text": text.to_numpy(), "value": shown.to_numpy()}).groupby("pos")
+    distinct = grouped["text"].nunique(dropna=False)
+    first = grouped["value"].first() if shown.notna().any() else grouped["text"].first()
+    # `first` skips blanks: a record whose related records are all blank shows a blank.
+    blank_only = grouped["text"].count() == 0
+    for pos, n in distinct.items():
+        if n > 1:
+            out[pos] = SEVERAL_RECORDS
+        elif not blank_only[pos]:
+            out[pos] = _display(first[pos])
+    return out, found
+
+
+def related_values(run: RuleRun, hits: pd.DataFrame, name: str) -> list[Any]:
+    """The value of ``Table.FIELD`` that each flagged record was compared with, from the record the rule related
+    it to: a joined record; the records an `exists`/`none`/`let` relates it to (those its `where` matched, else
+    all its related records); the value of a `min`/`max` of that field; otherwise the owner table's records
+    related by default (the CIN header's one record). NO_RECORD where there is none, SEVERAL_RECORDS where
+    several disagree; a blank only where the record's field is blank in the file."""
+    rule = run.rule
+    owner, col = name.split(".", 1)
+    alias = _join_of(rule, name)
+    if alias is not None:
+        rel = rule.joins[alias]
+        _, rk = run.merge_keys(hits, rel)
+        values = [_display(v) for v in _shown(hits, f"{alias}.{col}").tolist()]
+        matched = hits[rk].notna().all(axis=1).tolist()
+        return [v if m else NO_RECORD for v, m in zip(values, matched, strict=True)]
+    for let_name, (how, rel) in rule.lets.items():
+        if (
+            how in ("min", "max")
+            and rel.table.split("@")[0] == owner
+            and rel.value is not None
+            and rel.value.source.strip() == f"{rel.alias}.{col}"
+            and let_name in hits
+        ):
+            return [v if v is not None else NO_RECORD for v in (_display(x) for x in hits[let_name].tolist())]
+    candidates = [r for r in rule.related if r.table.split("@")[0] == owner and not r.whole_table]
+    candidates.sort(key=lambda r: r.table != owner)  # this year's table before an earlier year's
+    base = hits.reset_index(drop=True)
+    if not candidates:
+        schema = run.dataset.schema
+        if owner not in schema.tables:
+            return [None] * len(hits)
+        on = default_on(schema, rule.table, owner)
+        keys = [on] if isinstance(on, str) else on
+        if all(k in base.columns for k in keys) and all(k in schema.tables[owner].columns for k in keys):
+            pairs_on = tuple((k, k) for k in keys)
+        else:
+            pairs_on = ()  # a table that does not relate to the record (the CIN header): its own records
+        candidates = [Related(owner, owner.lower(), pairs_on, None, False, None)]
+    count = len(base)
+    chosen = np.full(count, None, dtype=object)
+    decided = np.zeros(count, dtype=bool)
+    for use_where in (True, False):
+        for rel in candidates:
+            if rel.table not in run.dataset.tables:
+                continue
+            rel = rel if use_where else replace(rel, where=None)
+            column = f"{rel.alias}.{col}"
+            if rel.on:
+                pairs = run.pairs(base, rel, frozenset({column, column + RAW_SUFFIX}))
+            else:
+                records = run.related_frame(rel, {column, column + RAW_SUFFIX})
+                pairs = pd.DataFrame(
+                    {c: np.tile(records[c].to_numpy(), count) for c in records.columns}
+                    | {"__pos": np.repeat(np.arange(count), len(records))}
+                )
+            if column not in pairs:
+                continue
+            values, found = _one_per_record(pairs, column, count)
+            take = ~decided & (found > 0)
+            chosen[take] = values[take]
+            decided |= take
+    chosen[~decided] = NO_RECORD
+    return chosen.tolist()
+
+
+def make_findings(
+    rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dataset, run: RuleRun | None = None
+) -> FindingTable:
+    if not mask.any():  # most rules flag nothing: skip building the columns
+        return FindingTable()
+    child_key = dataset.schema.child_key
+    table = rule.table
+    cols = [_field_column(rule, frame, f) for f in rule.fields]
+    related = run is not None and any(
+        "." in f and _field_column(rule, frame, f) != f.split(".", 1)[1] for f in rule.fields
+    )
+    if related:
+        hits = frame.loc[mask.to_numpy()]
+    else:
+        shown_cols = {c for c in cols if c is not None} | {c + RAW_SUFFIX for c in cols if c is not None}
+        shown_cols |= {child_key, ROW, FILE, LINE}
+        hits = frame.loc[mask.to_numpy(), [c for c in frame.columns if c in shown_cols]]
+    values: list[list[Any]] = []
+    for name, col in zip(rule.fields, cols, strict=True):
+        if run is not None and "." in name and col != name.split(".", 1)[1]:
+            values.append(related_values(run, hits, name))
+            continue
+        if col is None:
+            values.append([None] * len(hits))
+            continue
+        values.append([_display(v) for v in _shown(hits, col).tolist()])
+    children = hits[child_key].tolist() if child_key in hits else [None] * len(hits)
+    rows = hits[ROW].tolist()
+    files = hits[FILE].tolist()
+    lines = hits[LINE].tolist()
+    n = len(hits)
+    return FindingTable.build(
+        n,
+        code=rule.code,
+        severity=rule.severity,
+        level=rule.level,
+        message=rule.message,
+        table=table,
+        row=[int(r) for r in rows],
+        child=[None if c is None or c != c else str(c) for c in children],
+        fields=tuple(rule.fields),
+        values=list(zip(*values, strict=True)) if values else [()] * n,
+        file=files,
+        line=[int(x) for x in lines],
+    )
+
+
+def confirm_history(
+    rule: Rule, frame: pd.DataFrame, flagged: pd.Series, findings: FindingTable, store: TableStore
+) -> FindingTable:
+    """Marks unconfirmed the findings that rest on history older than the returns given (the rule's `history:`).
+
+    ``findings`` are those of ``frame``'s flagged records, in frame order (as :func:`make_findings` makes them).
+    """
+    history = rule.history
+    assert history is not None
+    run = RuleRun(rule, store)
+    scope = Scope(frame, run)
+    mask = flagged.to_numpy(dtype=bool)
+    needed_from = pd.to_datetime(pd.Series(run.evaluate(history.start, scope), index=frame.index))[mask]
+    applies = (
+        as_bool(run.evaluate(history.when, scope), frame.index)[mask]
+        if history.when is not None
+        else pd.Series(True, index=needed_from.index)
+    )
+    first = store.history_start(history.table)
+    confidence, notes = findings.column("confidence"), findings.column("note")
+    for i, (since, rests) in enumerate(zip(needed_from.tolist(), applies.tolist(), strict=True)):
+        if not rests or (not pd.isna(since) and since >= first):
+            continue
+        confidence[i] = UNCONFIRMED
+        notes[i] = history_note(history.table, first, since, store.dataset.context.year)
+    return findings.assign(confidence=confidence, note=notes)
+
+
+def history_note(table: str, first: pd.Timestamp, since: pd.Timestamp | None, year: str) -> str:
+    """Why an answer resting on ``table`` before ``first`` (1 April of the oldest year given with ``year``'s return)
+    is not settled, and the returns that would settle it: back to the year of ``since`` (blank: every earlier one).
+    Unconfirmed findings and the preview's figures say it in these same words."""
+    oldest = year_containing(first.date())
+    given = "only this year's return was given" if oldest == year else f"returns given back to {oldest}"
+    need = "every earlier year's return"
+    if since is not None and not pd.isna(since):
+        need = f"the returns back to {year_containing(since.date())}"
+    return f"Rests on {table} before {first:%d/%m/%Y} ({given}): give {need} with --previous to confirm."

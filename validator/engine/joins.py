@@ -1,0 +1,112 @@
+"""Relating records of two tables on equal keys, with numpy: each side's keys as integer codes (the child's id is
+one already, CHILD_CODE), the related side sorted once by its code, and each record's related records found as
+a segment of that order (searchsorted). A count or an existence per record is then the segment's length, and
+the (record, related record) pairs its positions; no pandas merge is built.
+
+The pairs come in the order a pandas inner merge gives (records in order, each one's related records in theirs),
+so that everything computed from them is unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+CHILD_CODE = "_child_code"
+
+
+def keys_present(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Rows whose keys are all there: not blank, and not -1 for a child code (a blank id)."""
+    present = np.ones(len(frame), dtype=bool)
+    for key in keys:
+        column = frame[key]
+        if key.endswith(CHILD_CODE):
+            present &= column.to_numpy() >= 0
+        else:
+            present &= column.notna().to_numpy()
+    return present
+
+
+def key_codes(left: list[pd.Series], right: list[pd.Series]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer codes of each side's key columns, equal exactly where all the keys are equal.
+
+    None when a key's two columns have different types (the caller then lets pandas decide what equal means).
+    """
+    n_left = len(left[0]) if left else 0
+    left_code = np.zeros(n_left, dtype="int64")
+    right_code = np.zeros(len(right[0]) if right else 0, dtype="int64")
+    for lcol, rcol in zip(left, right, strict=True):
+        if lcol.dtype != rcol.dtype:
+            return None
+        if lcol.dtype == np.int64 and len(left) == 1:  # a child code: already a code
+            return lcol.to_numpy(), rcol.to_numpy()
+        codes, uniques = pd.factorize(pd.concat([lcol, rcol], ignore_index=True))
+        width = max(len(uniques), 1)
+        combined = np.concatenate([left_code, right_code]) * width + codes
+        combined, _ = pd.factorize(combined)  # keeps the codes small whatever the number of keys
+        left_code, right_code = combined[:n_left], combined[n_left:]
+    return left_code, right_code
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Each left record's related records: ``order[start[i] : start[i] + count[i]]`` (positions on the right)."""
+
+    order: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, left_code: np.ndarray, right_code: np.ndarray) -> Matches:
+        order = np.argsort(right_code, kind="stable")
+        ordered = right_code[order]
+        start = np.searchsorted(ordered, left_code, side="left")
+        end = np.searchsorted(ordered, left_code, side="right")
+        return cls(order, start, end - start)
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(left position, right position) of every pair, left records in order, each one's matches in order."""
+        count = self.count
+        left = np.repeat(np.arange(len(count)), count)
+        first = np.repeat(self.start - (np.cumsum(count) - count), count)
+        return left, self.order[first + np.arange(len(left))]
+
+    def first(self) -> np.ndarray:
+        """Each left record's first related record (right position), -1 where it has none."""
+        out = np.full(len(self.count), -1, dtype="int64")
+        has = self.count > 0
+        out[has] = self.order[self.start[has]]
+        return out
+
+
+def take(column: pd.Series, positions: np.ndarray) -> pd.Series:
+    """A column's values at ``positions`` (all valid), its type kept (text in an ``object`` column stays
+    ``object``: pandas would otherwise infer its own string type from the values)."""
+    if isinstance(column.dtype, np.dtype):
+        return pd.Series(column.to_numpy().take(positions), dtype=column.dtype, copy=False)
+    return pd.Series(column.array.take(positions), dtype=column.dtype, copy=False)
+
+
+def take_or_missing(column: pd.Series, positions: np.ndarray) -> pd.Series:
+    """A column's values at ``positions``, missing where the position is -1, typed as a pandas left merge types
+    it: integers become floats and flags objects when anything is missing."""
+    missing = positions < 0
+    if not missing.any():
+        return take(column, positions)
+    if isinstance(column.dtype, np.dtype):
+        values = column.to_numpy()
+        if values.dtype.kind in "iu":
+            values = values.astype("float64")
+        elif values.dtype.kind == "b":
+            values = values.astype(object)
+        if not len(values):  # nothing to take: every value missing
+            values = np.full(1, np.datetime64("NaT") if values.dtype.kind in "mM" else np.nan, dtype=values.dtype)
+        out = values.take(np.where(missing, 0, positions))
+        if out.dtype.kind in "mM":
+            out[missing] = np.datetime64("NaT")
+        else:
+            out[missing] = np.nan
+        return pd.Series(out, dtype=out.dtype, copy=False)
+    return pd.Series(column.array.take(positions, allow_fill=True), dtype=column.dtype, copy=False)

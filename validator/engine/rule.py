@@ -1,0 +1,143 @@
+"""The rule model: a rule as the engine runs it (its table, condition, related tables, sequence, examples).
+
+Built from YAML by :mod:`.compiler`; loaded and cached by :mod:`.model`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..schema import ReturnSchema
+from .expr import Compiled
+
+
+class RuleLoadError(ValueError):
+    """A rule file that cannot be used; the message names the file, the rule and the key."""
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another table's records related to each record of the rule's table."""
+
+    table: str
+    alias: str
+    on: tuple[tuple[str, str], ...]  # (rule table column, related table column)
+    where: Compiled | None
+    exclude_self: bool
+    value: Compiled | None
+    optional: bool = False  # an absent table counts as one with no records
+    whole_table: bool = False  # return-level `let` without `on`: one value over all the table's records
+    start: Compiled | None = None  # `covered`: where each related record's period starts
+    end: Compiled | None = None  # `covered`: where it ends (that day not counted)
+
+
+ALL_YEARS = "@all"  # Episodes@all: this year's records and those of every earlier year's return given
+RETURN_COLUMNS = ("RETURN_START", "RETURN_END")  # on a Table@all record: the collection year it was returned in
+
+
+@dataclass(frozen=True)
+class History:
+    """The care history a rule's findings rest on (`history:`): ``table`` in earlier years, from ``start``.
+
+    A finding for which ``when`` holds (always, without it) and ``start`` is before the first collection year given
+    of ``table`` (or is missing) is unconfirmed: it may be wrong for want of older returns.
+    """
+
+    table: str
+    start: Compiled
+    when: Compiled | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    op: str  # "expr" | "all" | "any" | "not" | "exists" | "none"
+    expr: Compiled | None = None
+    parts: tuple[Condition, ...] = ()
+    related: Related | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    expect: str
+    tables: dict[str, list[dict[str, Any]]]
+    year: str | None = None
+    context: dict[str, str] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()
+    flagged: tuple[int, ...] | None = None
+    unconfirmed: tuple[int, ...] | None = None  # rows whose findings must be unconfirmed (others confirmed)
+    postcodes: tuple[dict[str, Any], ...] | None = None  # ONS postcode data the example brings
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    return_type: str
+    message: str
+    severity: str
+    level: str
+    table: str
+    fields: tuple[str, ...]
+    years: tuple[str, ...]
+    condition: Condition
+    joins: dict[str, Related]
+    lets: dict[str, tuple[str, Related]]
+    sequence_by: tuple[str, ...]
+    sequence_order: tuple[str, ...]
+    sequence_run: Compiled | None
+    has_sequence: bool
+    examples: tuple[Example, ...]
+    description: str
+    notes: str
+    source: str
+    spec: dict[str, Any] = field(compare=False, repr=False)
+    derived_used: frozenset[str] = frozenset()  # derived columns (e.g. POC_START, PL_LA) its expressions name
+    line: int = 0  # where the rule starts in its file
+    text: str = field(default="", compare=False, repr=False)  # its YAML as written, aliases written out
+    history: History | None = None  # the care history its findings rest on
+
+    @property
+    def related(self) -> list[Related]:
+        found = list(self.joins.values()) + [r for _, r in self.lets.values()]
+        found += _related_in(self.condition)
+        return found
+
+    @property
+    def tables_needed(self) -> list[str]:
+        """Tables the rule cannot run without (optional related tables are not among them)."""
+        optional = {r.table for r in self.related if r.optional} - {r.table for r in self.related if not r.optional}
+        needed = [self.table] + [r.table for r in self.related if r.table not in optional]
+        # Table@all needs this year's table; the earlier years' are used when given.
+        return list(dict.fromkeys(t.removesuffix(ALL_YEARS) for t in needed))
+
+    @property
+    def tables_used(self) -> list[str]:
+        return list(dict.fromkeys([self.table] + [r.table for r in self.related]))
+
+
+def _related_in(cond: Condition) -> list[Related]:
+    found = [cond.related] if cond.related else []
+    for part in cond.parts:
+        found += _related_in(part)
+    return found
+
+
+def default_on(schema: ReturnSchema, table: str, other: str) -> str | list[str]:
+    """How ``table``'s records relate to ``other``'s by default: through the child; a CIN table to its parent
+    through the parent's keys."""
+    mine = table.split("@")[0]
+    theirs = other.split("@")[0]
+    tables = schema.tables
+    if tables[mine].parent == theirs or (theirs == mine and tables[mine].parent):
+        return list(schema.parent_keys(mine))
+    if tables[theirs].parent == mine:
+        return list(schema.parent_keys(theirs))
+    return schema.child_key
+
+
+def divergence_blocks(spec: dict[str, Any]) -> list[dict[str, str]]:
+    """A rule's `divergence:` blocks: none, one, or a list of them."""
+    block = spec.get("divergence")
+    if not block:
+        return []
+    return list(block) if isinstance(block, list) else [block]

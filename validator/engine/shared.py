@@ -1,0 +1,102 @@
+"""Sub-expressions evaluated once for all the rules of a run that share them.
+
+Many rules test the same thing on the same records (``present(DECOM)``, ``LS in ['V3', 'V4']``, ``is_first()``,
+``to_date(SW_DECOM)``...). A rule without joins or `let` values evaluates its condition on its table's records as
+they are, so two such rules on one table (and with the same sequence) get the same value from the same
+expression: the first computes it, the others reuse it. Which sub-expressions repeat is worked out once from the
+rules of the return and year; a value is kept only until its last expected use, so memory stays small.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
+
+from .expr import Compiled
+from .model import rules_for
+from .rule import Condition, Rule, RuleLoadError
+
+SHARED_NODES = (ast.Call, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp)
+Prefix = tuple[str, tuple[str, ...], tuple[str, ...], str | None]
+
+
+def rule_prefix(rule: Rule) -> Prefix | None:
+    """What a rule's condition values depend on besides the expression: its table and its sequence. None for a
+    rule whose records are not its table's own (joins, `let` values)."""
+    if rule.joins or rule.lets:
+        return None
+    run = rule.sequence_run.source if rule.sequence_run is not None else None
+    return (rule.table, rule.sequence_by, rule.sequence_order, run)
+
+
+def condition_expressions(cond: Condition) -> Iterator[Compiled]:
+    """The expressions of a condition evaluated on the rule's records (not those of a related table's `where`)."""
+    if cond.expr is not None:
+        yield cond.expr
+    for part in cond.parts:
+        yield from condition_expressions(part)
+
+
+def _shared_nodes(compiled: Compiled) -> Iterator[ast.AST]:
+    return (node for node in ast.walk(compiled.tree.body) if isinstance(node, SHARED_NODES))
+
+
+@cache
+def repeated(return_type: str, year: str) -> dict[tuple[Prefix, str], int]:
+    """How many times each shared sub-expression is evaluated by the return's rules of the year, where more than
+    once."""
+    try:
+        rules = rules_for(return_type, year)
+    except RuleLoadError:  # sharing only saves time: without the shipped rules, nothing is shared
+        return {}
+    uses: Counter[tuple[Prefix, str]] = Counter()
+    for rule in rules:
+        prefix = rule_prefix(rule)
+        if prefix is None:
+            continue
+        for compiled in condition_expressions(rule.condition):
+            uses.update((prefix, ast.dump(node)) for node in _shared_nodes(compiled))
+    return {key: n for key, n in uses.items() if n > 1}
+
+
+class SharedValues:
+    """The values of repeated sub-expressions during one run, each kept until its last expected use."""
+
+    def __init__(self, return_type: str, year: str) -> None:
+        self._remaining = dict(repeated(return_type, year))
+        self._values: dict[tuple[Prefix, str], Any] = {}
+        self._dumps: dict[int, str] = {}  # node id -> its dump (the rules' trees live as long as the run)
+
+    def _key(self, prefix: Prefix, node: ast.AST) -> tuple[Prefix, str]:
+        dump = self._dumps.get(id(node))
+        if dump is None:
+            dump = self._dumps[id(node)] = ast.dump(node)
+        return (prefix, dump)
+
+    def value(self, prefix: Prefix, node: ast.AST, compute: Callable[[], Any]) -> Any:
+        key = self._key(prefix, node)
+        if key not in self._remaining:
+            return compute()
+        if key in self._values:
+            value = self._values[key]
+            for below in ast.walk(node):  # the parts it would have evaluated: one use fewer each
+                if below is not node and isinstance(below, SHARED_NODES):
+                    self._used(self._key(prefix, below))
+        else:
+            value = compute()
+            self._values[key] = value
+        self._used(key)
+        return value
+
+    def _used(self, key: tuple[Prefix, str]) -> None:
+        left = self._remaining.get(key)
+        if left is None:
+            return
+        if left <= 1:
+            del self._remaining[key]
+            self._values.pop(key, None)
+        else:
+            self._remaining[key] = left - 1
