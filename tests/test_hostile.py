@@ -458,13 +458,18 @@ def test_a_read_only_output_folder_is_refused_before_the_run(tmp_path: Path, cap
 
 def test_a_full_disk_is_a_clear_message_not_an_unexpected_problem(tmp_path: Path, capsys, monkeypatch) -> None:
     import errno
+    import io
 
-    import validator.reports as cli  # where report files are written
+    import validator.outputs.formats as formats  # where report files are streamed to their temporary file
 
-    def full(path: Path, data: bytes) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    class Full(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(cli, "write_atomic", full)
+    def full(path: Path, write: Any) -> None:
+        write(Full())
+
+    monkeypatch.setattr(formats, "write_atomic_with", full)
     out = tmp_path / "out"
     status = main(["validate", str(_return_folder(tmp_path)), "--year", "2024_25", "--output-dir", str(out)])
     _, err = capsys.readouterr()

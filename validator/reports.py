@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .ingest.loader import InputError, expand_paths
 from .outputs import output_problem, remove_stale_temp_files, write_atomic
-from .outputs.formats import FORMATS, FormatUnavailable, check_available, render
+from .outputs.formats import FORMATS, FormatUnavailable, check_available, render, write_report
 from .outputs.terminal import term
 from .redact import KEY_ENV, Redactor, redact_result, resolve_key
 from .request import ReportPlan, RunRequest
@@ -253,7 +253,9 @@ def write_reports(targets: Sequence[Target], plan: ReportPlan, progress: Progres
     for n, target in enumerate(targets):
         if progress is not None:
             progress("write", n, len(targets))
-        written.extend(write_files([(target.path, render_report(target.report, target.format, plan))]))
+        report = target.report
+        write_report(target.path, report.result, target.format, fail_on=plan.fail_on, notes=report.notes)
+        written.append(target.path)
     return written
 
 
