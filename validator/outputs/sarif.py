@@ -54,46 +54,14 @@ def write(result: Result, out: BinaryIO, options: RenderOptions) -> None:
     catalogue = {info.code: info for info in rule_catalogue(result)}
     codes = sorted(catalogue, key=code_key)
     index = {code: i for i, code in enumerate(codes)}
-    rules = []
-    for code in codes:
-        info = catalogue[code]
-        rule: dict[str, Any] = {
-            "id": code,
-            "shortDescription": {"text": info.message or code},
-            "defaultConfiguration": {"level": LEVELS.get(info.severity, "warning")},
-            "properties": {"severity": info.severity, "fields": list(info.fields)},
-        }
-        if code in INGEST_CODES:
-            rule["properties"]["kind"] = "file check"
-        rules.append(rule)
-
+    rules = _driver_rules(catalogue, codes)
     artifacts: dict[str, int] = {}  # the files findings are in, in order of their first finding
     for table in (result.findings, result.unconfirmed):
         for file in table.frame["file"].unique().tolist():
             if file:
                 artifacts.setdefault(_uri(file), len(artifacts))
     marker = f"@@{uuid.uuid4().hex}@@"
-    config = [
-        {
-            "level": "note",
-            "message": {"text": f"rule {r.code} was not run: {r.reason}"},
-            "descriptor": {"id": r.code, "index": index[r.code]},
-        }
-        for r in sorted(result.rules_not_run, key=lambda r: code_key(r.code))
-    ]
-    crashes = [
-        {
-            "level": "error",
-            "message": {"text": f"rule {r.code} crashed: {r.reason}"},
-            "associatedRule": {"id": r.code, "index": index[r.code]},
-        }
-        for r in sorted(result.rules_crashed, key=lambda r: code_key(r.code))
-    ]
-    invocation: dict[str, Any] = {"executionSuccessful": not result.rules_crashed}
-    if config:
-        invocation["toolConfigurationNotifications"] = config
-    if crashes:
-        invocation["toolExecutionNotifications"] = crashes
+    invocation = _invocation(result, index)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -141,6 +109,50 @@ def write(result: Result, out: BinaryIO, options: RenderOptions) -> None:
         if items:
             text.write(("" if first else ",") + json.dumps(items, ensure_ascii=False, separators=(",", ":"))[1:-1])
         text.write("]" + after + "\n")
+
+
+def _driver_rules(catalogue: dict[str, Any], codes: list[str]) -> list[dict[str, Any]]:
+    """The tool's rules, one per code of the run's catalogue, in code order."""
+    rules = []
+    for code in codes:
+        info = catalogue[code]
+        rule: dict[str, Any] = {
+            "id": code,
+            "shortDescription": {"text": info.message or code},
+            "defaultConfiguration": {"level": LEVELS.get(info.severity, "warning")},
+            "properties": {"severity": info.severity, "fields": list(info.fields)},
+        }
+        if code in INGEST_CODES:
+            rule["properties"]["kind"] = "file check"
+        rules.append(rule)
+
+    return rules
+
+
+def _invocation(result: Result, index: dict[str, int]) -> dict[str, Any]:
+    """The run's invocation: whether it succeeded, the rules not run and the rules that crashed."""
+    config = [
+        {
+            "level": "note",
+            "message": {"text": f"rule {r.code} was not run: {r.reason}"},
+            "descriptor": {"id": r.code, "index": index[r.code]},
+        }
+        for r in sorted(result.rules_not_run, key=lambda r: code_key(r.code))
+    ]
+    crashes = [
+        {
+            "level": "error",
+            "message": {"text": f"rule {r.code} crashed: {r.reason}"},
+            "associatedRule": {"id": r.code, "index": index[r.code]},
+        }
+        for r in sorted(result.rules_crashed, key=lambda r: code_key(r.code))
+    ]
+    invocation: dict[str, Any] = {"executionSuccessful": not result.rules_crashed}
+    if config:
+        invocation["toolConfigurationNotifications"] = config
+    if crashes:
+        invocation["toolExecutionNotifications"] = crashes
+    return invocation
 
 
 def _result(f: Finding, index: dict[str, int], uris: dict[str, str], artifacts: dict[str, int]) -> dict[str, Any]:
