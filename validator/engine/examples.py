@@ -10,7 +10,7 @@ from ..ingest.raw import RawTable
 from ..ingest.typed import build_table, empty_frame
 from ..reference.postcodes import PostcodeLookup, StaticPostcodes
 from ..schema import load_schema
-from ..years import collection_end, collection_start
+from ..years import collection_end
 from .model import ALL_YEARS, Example, Rule
 from .runner import TableStore, run_rule
 
@@ -55,9 +55,7 @@ def example_dataset(rule: Rule, example: Example) -> Dataset:
         value = tables["Header"].df["ReferenceDate"].iloc[0]
         if value == value and value is not None:
             reference = value.date()
-    context = Context(
-        rule.return_type, year, example.context.get("la"), collection_start(year), collection_end(year), reference
-    )
+    context = Context.of_year(rule.return_type, year, example.context.get("la"), reference)
     postcodes = PostcodeLookup(StaticPostcodes(list(example.postcodes))) if example.postcodes is not None else None
     return Dataset(schema=schema, context=context, tables=tables, postcodes=postcodes)
 

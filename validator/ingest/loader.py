@@ -19,7 +19,7 @@ from ..years import (
     SUPPORTED_YEARS,
     check_year,
     collection_end,
-    collection_start,
+    previous_year,
     year_containing,
 )
 from .coerce import DMY, ISO
@@ -315,7 +315,7 @@ def load_return(
     for n, prev_paths in enumerate(previous or [], start=1):
         label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"
         prev_files = expand_paths(prev_paths)
-        prev_year = f"{int(year[:4]) - n}_{(int(year[:4]) - n + 1) % 100:02d}"
+        prev_year = previous_year(year, n)
         known = prev_year if prev_year in SUPPORTED_YEARS[found_type] else None
         prev = _read_files(prev_files, found_type, known, no_data)
         findings.extend(_of_year(prev.findings, label))
@@ -338,7 +338,7 @@ def load_return(
     if unknown_la is not None:
         findings.append(unknown_la)
     la = la.strip().upper() or None if la else None  # codes are upper case (e09000027 is E09000027)
-    context = Context(found_type, year, la, collection_start(year), collection_end(year), reference)
+    context = Context.of_year(found_type, year, la, reference)
     return Dataset(schema, context, tables, findings, inputs, changes=read.book.changes, places=read.book.places)
 
 
