@@ -34,7 +34,11 @@ def test_no_module_over_the_limit() -> None:
 
 
 def test_no_function_over_the_limit() -> None:
-    long = {f"{p.relative_to(ROOT)}:{name}": n for p in sorted(PACKAGE.rglob("*.py")) for name, n in long_functions(p).items()}
+    long = {
+        f"{p.relative_to(ROOT)}:{name}": n
+        for p in sorted(PACKAGE.rglob("*.py"))
+        for name, n in long_functions(p).items()
+    }
     assert long == {}, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
 
 
