@@ -11,6 +11,7 @@ enquiries and plans stay with their own episode instead of being paired with the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,15 @@ TABLES = (
 
 
 _LOCAL_NAMES: dict[object, str] = {}  # tag -> local name: a file has few distinct tags, each seen many times
+
+
+def _nested(el: etree._Element, block: str, leaf: str) -> Iterator[etree._Element]:
+    """The <leaf> elements inside each <block> child of ``el`` (e.g. an assessment's factors), in order."""
+    for group in el:
+        if _local(group.tag) == block:
+            for item in group:
+                if _local(item.tag) == leaf:
+                    yield item
 
 
 def _local(tag: object) -> str:
@@ -260,11 +270,8 @@ class _CinTables:
                 )
                 akey = keys("AssessmentFactors", LAchildID=child_id, CINdetailsID=episode, AssessmentID=n)
                 at = self.at["AssessmentFactors"]["AssessmentFactor"]
-                for block in el:
-                    if _local(block.tag) == "FactorsIdentifiedAtAssessment":
-                        for factor in block:
-                            if _local(factor.tag) == "AssessmentFactors":
-                                cols["AssessmentFactors"].add_value(akey, at, factor)
+                for factor in _nested(el, "FactorsIdentifiedAtAssessment", "AssessmentFactors"):
+                    cols["AssessmentFactors"].add_value(akey, at, factor)
             elif tag in _EPISODE_BLOCKS:
                 table = _EPISODE_BLOCKS[tag]
                 cols[table].add(el, keys(table, LAchildID=child_id, CINdetailsID=episode), el.sourceline)
@@ -276,11 +283,8 @@ class _CinTables:
                 )
                 pkey = keys("Reviews", LAchildID=child_id, CINdetailsID=episode, CPPID=n)
                 at = self.at["Reviews"]["CPPreviewDate"]
-                for block in el:
-                    if _local(block.tag) == "Reviews":
-                        for review in block:
-                            if _local(review.tag) == "CPPreviewDate":
-                                cols["Reviews"].add_value(pkey, at, review)
+                for review in _nested(el, "Reviews", "CPPreviewDate"):
+                    cols["Reviews"].add_value(pkey, at, review)
 
 
 def peek_reference_date(path: Path) -> str | None:

@@ -14,21 +14,12 @@ from pathlib import Path
 
 from lxml import etree
 
+from .xml_cin import IDENTIFIER_FIELDS
+
 Row = dict[str, str | None]
 
 _COLLECTION = ("Collection", "Year", "ReferenceDate")
 _SOURCE = ("SourceLevel", "LEA", "SoftwareCode", "Release", "SerialNo", "DateTime")
-_IDENTIFIERS = (
-    "LAchildID",
-    "UPN",
-    "FormerUPN",
-    "UPNunknown",
-    "PersonBirthDate",
-    "ExpectedPersonBirthDate",
-    "GenderCurrent",
-    "Sex",
-    "PersonDeathDate",
-)
 _CIN_FIRST = ("CINreferralDate", "ReferralSource", "PrimaryNeedCode", "CINclosureDate", "ReasonForClosure")
 _ASSESSMENT = ("AssessmentActualStartDate", "AssessmentInternalReviewDate", "AssessmentAuthorisationDate")
 _PLAN_DATES = ("CINPlanStartDate", "CINPlanEndDate")
@@ -79,7 +70,7 @@ class _Tables:
     def child(self, ident: Row, first: bool, block: int) -> etree._Element:
         key = ident.get("LAchildID")
         child = etree.Element("Child")
-        _leaves(etree.SubElement(child, "ChildIdentifiers"), ident, _IDENTIFIERS)
+        _leaves(etree.SubElement(child, "ChildIdentifiers"), ident, IDENTIFIER_FIELDS)
         chars = self.characteristics.get((key,), [])
         disabilities = self.disabilities.get((key,), []) if first else []
         if block < len(chars) or disabilities:
