@@ -211,7 +211,7 @@ class FindingTable:
     __slots__ = ("frame",)
 
     def __init__(self, frame: pd.DataFrame | None = None) -> None:
-        self.frame = frame if frame is not None else pd.DataFrame({c: [] for c in COLUMNS}, dtype=object)
+        self.frame = frame if frame is not None else _empty_frame()
 
     @classmethod
     def build(cls, n: int, **columns: Any) -> FindingTable:
@@ -300,6 +300,17 @@ class FindingTable:
     @property
     def unconfirmed_mask(self) -> np.ndarray:
         return (self.frame["confidence"] == UNCONFIRMED).to_numpy(dtype=bool)
+
+
+_EMPTY: list[pd.DataFrame] = []
+
+
+def _empty_frame() -> pd.DataFrame:
+    """The frame of no findings, built once: most rules find nothing, and the frames are never changed in place
+    (``assign`` and ``concat`` make new ones)."""
+    if not _EMPTY:
+        _EMPTY.append(pd.DataFrame({c: [] for c in COLUMNS}, dtype=object))
+    return _EMPTY[0]
 
 
 def _objects(value: Any, n: int) -> np.ndarray:

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import vectors
+
 CONSTANTS = frozenset({"collection_start", "collection_end", "reference_date", "census_start", "la", "year"})
 
 _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
@@ -136,6 +138,11 @@ def column_name(alias: str | None, name: str) -> str:
 
 def as_bool(value: Any, index: pd.Index) -> pd.Series:
     """Any evaluated value as a plain boolean Series on ``index`` (missing -> False)."""
+    if isinstance(value, np.ndarray):
+        flags = vectors.truth(value)
+        if flags is not None:
+            return pd.Series(flags, index=index, copy=False)
+        value = vectors.to_series(value, index)
     if isinstance(value, pd.Series):
         if value.dtype == bool:
             return value
@@ -145,27 +152,47 @@ def as_bool(value: Any, index: pd.Index) -> pd.Series:
     return pd.Series(bool(value), index=index)
 
 
+def bool_array(value: Any, n: int, index: pd.Index) -> np.ndarray:
+    """Any evaluated value as a plain boolean array of ``n`` values (missing -> False)."""
+    if isinstance(value, np.ndarray):
+        flags = vectors.truth(value)
+        if flags is not None:
+            return flags
+    if isinstance(value, (np.ndarray, pd.Series)):
+        return as_bool(value, index).to_numpy(dtype=bool)
+    return np.full(n, _scalar_known(value) and bool(value), dtype=bool)
+
+
 def _known(value: Any) -> Any:
     if isinstance(value, pd.Series):
         return value.notna()
-    return not (value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)))
+    return vectors.scalar_known(value)
 
 
 def _scalar_known(value: Any) -> bool:
-    return not isinstance(value, pd.Series) and bool(_known(value))
+    return not isinstance(value, (pd.Series, np.ndarray)) and vectors.scalar_known(value)
 
 
-def compare(op: type, left: Any, right: Any, index: pd.Index) -> pd.Series | bool:
+def compare(op: type, left: Any, right: Any, index: pd.Index) -> Any:
     """Compare element-wise; two single values (e.g. return-level totals) give a single answer."""
     if op in (ast.In, ast.NotIn):
         if not isinstance(right, (set, frozenset, list, tuple)):
             raise ExpressionError("the right of 'in' must be a list or codes('NAME')")
+        if isinstance(left, np.ndarray):
+            hit = vectors.is_in(left, right)
+            if hit is not None:
+                return hit if op is ast.In else (~hit & vectors.known(left))
+            left = vectors.to_series(left, index)
         if isinstance(left, pd.Series):
             hit = left.isin(list(right)) & left.notna()
             return hit if op is ast.In else (~hit & left.notna())
         if not _scalar_known(left):
             return False
         return (left in right) if op is ast.In else (left not in right)
+    fast = vectors.compare(op, left, right)
+    if fast is not None:
+        return fast
+    left, right = vectors.to_series(left, index), vectors.to_series(right, index)
     if not isinstance(left, pd.Series) and not isinstance(right, pd.Series):
         return bool(_COMPARE[op](left, right)) if _scalar_known(left) and _scalar_known(right) else False
     result = as_bool(_COMPARE[op](left, right), index)
@@ -181,7 +208,10 @@ _LEAVES = (ast.Name, ast.Constant, ast.Attribute, ast.List, ast.Tuple)
 
 
 class Evaluator:
-    """Evaluates compiled expressions against a scope (frame, constants, functions)."""
+    """Evaluates compiled expressions against a scope (frame, constants, functions).
+
+    Inside, a column is its numpy array where it has a numpy type (engine/vectors.py), else a Series; the value
+    handed back is a Series on the scope's index, as before."""
 
     def __init__(self, scope: Any, functions: dict[str, Any], share: Share | None = None) -> None:
         self.scope = scope
@@ -193,7 +223,7 @@ class Evaluator:
         return self.scope.frame.index
 
     def run(self, compiled: Compiled) -> Any:
-        return self.eval(compiled.tree.body)
+        return vectors.to_series(self.eval(compiled.tree.body), self.index)
 
     def eval(self, node: ast.AST) -> Any:
         method = getattr(self, "_" + type(node).__name__)
@@ -210,29 +240,32 @@ class Evaluator:
     _Tuple = _List
 
     def _Name(self, node: ast.Name) -> Any:
-        return self.scope.lookup(None, node.id)
+        return vectors.from_series(self.scope.lookup(None, node.id))
 
     def _Attribute(self, node: ast.Attribute) -> Any:
         assert isinstance(node.value, ast.Name)
-        return self.scope.lookup(node.value.id, node.attr)
+        return vectors.from_series(self.scope.lookup(node.value.id, node.attr))
 
     def _BoolOp(self, node: ast.BoolOp) -> Any:
         values = [self.eval(v) for v in node.values]
-        if not any(isinstance(v, pd.Series) for v in values):  # single values: a single answer
+        if not any(isinstance(v, (pd.Series, np.ndarray)) for v in values):  # single values: a single answer
             flags = [bool(v) if _scalar_known(v) else False for v in values]
             return all(flags) if isinstance(node.op, ast.And) else any(flags)
-        series = [as_bool(v, self.index) for v in values]
-        out = series[0]
-        for v in series[1:]:
-            out = (out & v) if isinstance(node.op, ast.And) else (out | v)
+        n = len(self.index)
+        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        out = bool_array(values[0], n, self.index)
+        for v in values[1:]:
+            out = combine(out, bool_array(v, n, self.index))
         return out
 
     def _UnaryOp(self, node: ast.UnaryOp) -> Any:
         value = self.eval(node.operand)
         if isinstance(node.op, ast.Not):
-            if not isinstance(value, pd.Series):
+            if not isinstance(value, (pd.Series, np.ndarray)):
                 return not (bool(value) if _scalar_known(value) else False)
-            return ~as_bool(value, self.index)
+            return ~bool_array(value, len(self.index), self.index)
+        if isinstance(value, np.ndarray) and value.dtype.kind not in vectors.NUMBER_KINDS:
+            value = vectors.to_series(value, self.index)
         return -value
 
     def _Compare(self, node: ast.Compare) -> Any:
@@ -243,19 +276,28 @@ class Evaluator:
             part = compare(type(op), left, right, self.index)
             if out is None:
                 out = part
-            elif isinstance(out, pd.Series) or isinstance(part, pd.Series):
-                out = as_bool(out, self.index) & as_bool(part, self.index)
+            elif isinstance(out, (pd.Series, np.ndarray)) or isinstance(part, (pd.Series, np.ndarray)):
+                n = len(self.index)
+                out = bool_array(out, n, self.index) & bool_array(part, n, self.index)
             else:
                 out = out and part
             left = right
         return out
 
     def _BinOp(self, node: ast.BinOp) -> Any:
-        return _ARITH[type(node.op)](self.eval(node.left), self.eval(node.right))
+        left, right = self.eval(node.left), self.eval(node.right)
+        fast = vectors.arithmetic(type(node.op), left, right)
+        if fast is not None:
+            return fast
+        index = self.index
+        return _ARITH[type(node.op)](vectors.to_series(left, index), vectors.to_series(right, index))
 
     def _Call(self, node: ast.Call) -> Any:
         assert isinstance(node.func, ast.Name)
         fn = self.functions[node.func.id]
         if fn.raw_args:
-            return fn.impl(self.scope, *node.args)
-        return fn.impl(self.scope, *[self.eval(a) for a in node.args])
+            return vectors.from_series(fn.impl(self.scope, *node.args))
+        args = [self.eval(a) for a in node.args]
+        if not fn.arrays:
+            args = [vectors.to_series(a, self.index) for a in args]
+        return vectors.from_series(fn.impl(self.scope, *args))

@@ -45,7 +45,7 @@ def _field_column(rule: Rule, frame: pd.DataFrame, name: str) -> str | None:
     return name if name in frame else None
 
 
-def _shown(frame: pd.DataFrame, col: str) -> pd.Series:
+def _shown(frame: pd.DataFrame | dict[str, pd.Series], col: str) -> pd.Series:
     """A column's values as a finding shows them: an unreadable value as the text the file had."""
     shown = frame[col]
     if col + RAW_SUFFIX in frame:
@@ -154,47 +154,45 @@ def related_values(run: RuleRun, hits: pd.DataFrame, name: str) -> list[Any]:
 def make_findings(
     rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dataset, run: RuleRun | None = None
 ) -> FindingTable:
-    if not mask.any():  # most rules flag nothing: skip building the columns
+    flags = mask.to_numpy(dtype=bool)
+    if not flags.any():  # most rules flag nothing: skip building the columns
         return FindingTable()
     child_key = dataset.schema.child_key
-    table = rule.table
     cols = [_field_column(rule, frame, f) for f in rule.fields]
-    related = run is not None and any(
-        "." in f and _field_column(rule, frame, f) != f.split(".", 1)[1] for f in rule.fields
-    )
+    related = run is not None and any("." in f and col != f.split(".", 1)[1] for f, col in zip(rule.fields, cols))
+    positions = np.flatnonzero(flags)
+    hits: pd.DataFrame | dict[str, pd.Series]
     if related:
-        hits = frame.loc[mask.to_numpy()]
-    else:
+        hits = frame.iloc[positions]
+    else:  # only the columns shown, each taken on its own: no frame of the flagged records is built
         shown_cols = {c for c in cols if c is not None} | {c + RAW_SUFFIX for c in cols if c is not None}
         shown_cols |= {child_key, ROW, FILE, LINE}
-        hits = frame.loc[mask.to_numpy(), [c for c in frame.columns if c in shown_cols]]
+        hits = {c: frame[c].iloc[positions] for c in frame.columns if c in shown_cols}
+    n = len(positions)
     values: list[list[Any]] = []
     for name, col in zip(rule.fields, cols, strict=True):
         if run is not None and "." in name and col != name.split(".", 1)[1]:
+            assert isinstance(hits, pd.DataFrame)
             values.append(related_values(run, hits, name))
             continue
         if col is None:
-            values.append([None] * len(hits))
+            values.append([None] * n)
             continue
         values.append([_display(v) for v in _shown(hits, col).tolist()])
-    children = hits[child_key].tolist() if child_key in hits else [None] * len(hits)
-    rows = hits[ROW].tolist()
-    files = hits[FILE].tolist()
-    lines = hits[LINE].tolist()
-    n = len(hits)
+    children = hits[child_key].tolist() if child_key in hits else [None] * n
     return FindingTable.build(
         n,
         code=rule.code,
         severity=rule.severity,
         level=rule.level,
         message=rule.message,
-        table=table,
-        row=[int(r) for r in rows],
+        table=rule.table,
+        row=[int(r) for r in hits[ROW].tolist()],
         child=[None if c is None or c != c else str(c) for c in children],
         fields=tuple(rule.fields),
         values=list(zip(*values, strict=True)) if values else [()] * n,
-        file=files,
-        line=[int(x) for x in lines],
+        file=hits[FILE].tolist(),
+        line=[int(x) for x in hits[LINE].tolist()],
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..ingest.coerce import DMY, ISO, RAW_SUFFIX, parse_dates
-from . import calendar
+from . import calendar, vectors
 from .expr import ExpressionError, as_bool, column_name
 
 
@@ -28,15 +28,19 @@ class Function:
     signature: str
     doc: str
     raw_args: bool = False
+    arrays: bool = False  # takes and gives numpy arrays where the evaluator has them (engine/vectors.py)
 
 
 FUNCTIONS: dict[str, Function] = {}
 
 
-def function(signature: str, kind: str = "row", raw_args: bool = False) -> Callable[[Callable[..., Any]], Any]:
+def function(
+    signature: str, kind: str = "row", raw_args: bool = False, arrays: bool = False
+) -> Callable[[Callable[..., Any]], Any]:
     def register(impl: Callable[..., Any]) -> Callable[..., Any]:
         name = signature.split("(", 1)[0]
-        FUNCTIONS[name] = Function(name, impl, kind, signature, (impl.__doc__ or "").strip(), raw_args)
+        doc = (impl.__doc__ or "").strip()
+        FUNCTIONS[name] = Function(name, impl, kind, signature, doc, raw_args, arrays)
         return impl
 
     return register
@@ -66,26 +70,36 @@ def _field_name(node: ast.AST) -> str:
 # ------------------------------------------------------------------------------------------- presence, codes
 
 
-@function("present(x)")
-def present(scope: Any, x: Any) -> pd.Series:
+def _known(value: Any, n: int) -> np.ndarray:
+    """True where a value (an array, a Series or one value for all) is there."""
+    if isinstance(value, np.ndarray):
+        return vectors.known(value)
+    if isinstance(value, pd.Series):
+        return value.notna().to_numpy(dtype=bool)
+    return np.full(n, vectors.scalar_known(value), dtype=bool)
+
+
+@function("present(x)", arrays=True)
+def present(scope: Any, x: Any) -> np.ndarray:
     """True where the value is filled in (after trimming; blank cells are missing)."""
-    return _series(x, scope.frame.index).notna()
+    return _known(x, len(scope.frame))
 
 
-@function("blank(x)")
-def blank(scope: Any, x: Any) -> pd.Series:
+@function("blank(x)", arrays=True)
+def blank(scope: Any, x: Any) -> np.ndarray:
     """True where the value is missing or blank."""
-    return _series(x, scope.frame.index).isna()
+    return ~_known(x, len(scope.frame))
 
 
 @function("invalid(FIELD)", raw_args=True)
-def invalid(scope: Any, node: ast.AST) -> pd.Series:
+def invalid(scope: Any, node: ast.AST) -> np.ndarray:
     """True where the file had a value in a date, number or flag FIELD that could not be read as one."""
     name = _field_name(node)
     frame = scope.frame
     if name + RAW_SUFFIX not in frame:
         raise ExpressionError(f"invalid({name}): {name} is not a date, number or flag field")
-    return frame[name + RAW_SUFFIX].notna() & frame[name].isna()
+    n = len(frame)
+    return _known(vectors.from_series(frame[name + RAW_SUFFIX]), n) & ~_known(vectors.from_series(frame[name]), n)
 
 
 @function("raw(FIELD)", raw_args=True)
@@ -98,13 +112,14 @@ def raw(scope: Any, node: ast.AST) -> pd.Series:
 
 
 @function("filled(FIELD)", raw_args=True)
-def filled(scope: Any, node: ast.AST) -> pd.Series:
+def filled(scope: Any, node: ast.AST) -> np.ndarray:
     """True where the file had something in FIELD, whether or not it could be read (for "was it completed?")."""
     name = _field_name(node)
-    value = scope.frame[name]
-    if name + RAW_SUFFIX in scope.frame:
-        return value.notna() | scope.frame[name + RAW_SUFFIX].notna()
-    return value.notna()
+    frame = scope.frame
+    there = _known(vectors.from_series(frame[name]), len(frame))
+    if name + RAW_SUFFIX in frame:
+        return there | _known(vectors.from_series(frame[name + RAW_SUFFIX]), len(frame))
+    return there
 
 
 @function("codes(NAME)")
