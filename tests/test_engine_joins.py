@@ -116,6 +116,6 @@ def test_pairs_of_every_relation_equal_a_pandas_merge() -> None:
             if rel.exclude_self:
                 wanted |= {ROW, f"{rel.alias}.{ROW}"}
             by_merge = run._pairs_by_merge(base, rel, wanted, lk, rk)
-            pd.testing.assert_frame_equal(run.pairs(base, rel), by_merge)
+            pd.testing.assert_frame_equal(run.pairs(base, rel).to_frame(), by_merge)
             checked += 1
     assert checked > 50

@@ -14,6 +14,7 @@ from ..dataset import ROW
 from ..ingest.coerce import RAW_SUFFIX
 from .expr import Compiled, Evaluator, ExpressionError, as_bool, column_name
 from .functions import FUNCTIONS
+from .columns import Columns, take_array
 from .joins import CHILD_CODE, Matches, key_codes, keys_present, take, take_or_missing
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
@@ -36,7 +37,7 @@ def referenced_columns(*exprs: Compiled | None) -> set[str]:
 class Scope:
     """What an expression sees: the frame of records, run constants, code lists, the rule's sequence."""
 
-    def __init__(self, frame: pd.DataFrame, run: RuleRun, sequence_allowed: bool = True) -> None:
+    def __init__(self, frame: pd.DataFrame | Columns, run: RuleRun, sequence_allowed: bool = True) -> None:
         self.frame = frame
         self.run = run
         self._sequence: Sequence | None = None
@@ -45,6 +46,8 @@ class Scope:
     def lookup(self, alias: str | None, name: str) -> Any:
         col = column_name(alias, name)
         if col in self.frame:
+            if isinstance(self.frame, Columns):
+                return self.frame.values(col)
             return self.frame[col]
         if alias is None and name in self.run.constants:
             return self.run.constants[name]
@@ -94,7 +97,7 @@ class RuleRun:
             other = other[[c for c in other.columns if f"{rel.alias}.{c}" in wanted]]
         return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
 
-    def pairs(self, base: pd.DataFrame, rel: Related, extra: frozenset[str] = frozenset()) -> pd.DataFrame:
+    def pairs(self, base: pd.DataFrame, rel: Related, extra: frozenset[str] = frozenset()) -> Columns:
         """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record.
 
         Only the columns the relation's keys and expressions name (and ``extra``) are carried into the pairs, so
@@ -107,7 +110,7 @@ class RuleRun:
         other = self.store.frame(rel.table, self.rule.derived_used)
         matched = self._matches(base, other, lk, rk)
         if matched is None:
-            merged = self._pairs_by_merge(base, rel, wanted, lk, rk)
+            merged = Columns.of_frame(self._pairs_by_merge(base, rel, wanted, lk, rk))
         else:
             lpos, rpos, matches = matched
             left, right = matches.pairs()
@@ -115,16 +118,16 @@ class RuleRun:
             if rel.exclude_self:
                 differ = base[ROW].to_numpy()[left] != other[ROW].to_numpy()[right]
                 left, right = left[differ], right[differ]
-            data: dict[str, Any] = {c: take(base[c], left) for c in base.columns if c in wanted}
+            data: dict[str, Any] = {c: take_array(base[c], left) for c in base.columns if c in wanted}
             data["__pos"] = left
             for c in other.columns:
                 name = f"{rel.alias}.{c}"
                 if name in wanted:
-                    data[name + "__r" if name in data else name] = take(other[c], right)
-            merged = pd.DataFrame(data)
+                    data[name + "__r" if name in data else name] = take_array(other[c], right)
+            merged = Columns(data, len(left))
         if rel.where is not None and len(merged):
             keep = as_bool(self.evaluate(rel.where, Scope(merged, self, sequence_allowed=False)), merged.index)
-            merged = merged[keep.to_numpy()]
+            merged = merged.where(keep.to_numpy(dtype=bool))
         return merged
 
     def _matches(
@@ -189,7 +192,7 @@ class RuleRun:
         counts[lpos] = matches.count
         return counts
 
-    def covered(self, base: pd.DataFrame, merged: pd.DataFrame, rel: Related) -> pd.Series:
+    def covered(self, base: pd.DataFrame, merged: Columns, rel: Related) -> pd.Series:
         """Days covered by the related records' periods [start, end), a day covered twice counted once.
 
         Periods whose start or end is missing, or that end on or before they start, cover nothing.

@@ -1,0 +1,78 @@
+"""A light table of columns for the engine's intermediate records (pairs of related records), without the cost
+of building a pandas DataFrame: each column is kept as the array it was taken as.
+
+It answers the few questions the engine asks of a frame (``len``, ``in``, ``[name]``, ``index``, filtering by a
+mask); ``[name]`` gives a Series (on a RangeIndex, its type kept), :meth:`values` the array itself for the
+evaluator (engine/vectors.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.extensions import ExtensionArray
+
+Array = np.ndarray | ExtensionArray
+
+
+def take_array(column: pd.Series, positions: np.ndarray) -> Array:
+    """A column's values at ``positions`` (all valid) as an array of the column's type."""
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy().take(positions)
+    return column.array.take(positions)
+
+
+class Columns:
+    """Named columns of equal length."""
+
+    def __init__(self, data: Mapping[str, Array], length: int) -> None:
+        self._data = dict(data)
+        self._length = length
+        self._index: pd.RangeIndex | None = None
+
+    @classmethod
+    def of_frame(cls, frame: pd.DataFrame) -> Columns:
+        return cls({c: frame[c].array if not isinstance(frame[c].dtype, np.dtype) else frame[c].to_numpy()
+                    for c in frame.columns}, len(frame))  # fmt: skip
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._data)
+
+    @property
+    def index(self) -> pd.RangeIndex:
+        if self._index is None:
+            self._index = pd.RangeIndex(self._length)
+        return self._index
+
+    def values(self, name: str) -> Any:
+        """The column as the evaluator takes it: a numpy array, or a Series for a type numpy does not have."""
+        data = self._data[name]
+        if isinstance(data, np.ndarray):
+            return data
+        return pd.Series(data, index=self.index, copy=False)
+
+    def __getitem__(self, name: str) -> pd.Series:
+        data = self._data[name]
+        return pd.Series(data, index=self.index, dtype=data.dtype, copy=False)
+
+    def where(self, mask: np.ndarray) -> Columns:
+        """The records where ``mask`` is true."""
+        positions = np.flatnonzero(mask)
+        return Columns({name: data.take(positions) for name, data in self._data.items()}, len(positions))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The columns as a pandas DataFrame (for tests and for code that needs one)."""
+        return pd.DataFrame({name: self[name] for name in self._data}, index=self.index)
