@@ -15,6 +15,7 @@ from ..ingest.coerce import RAW_SUFFIX
 from .expr import Compiled, Evaluator, ExpressionError, as_bool, column_name
 from .functions import FUNCTIONS
 from .columns import Columns, take_array
+from .vectors import Memo
 from .joins import CHILD_CODE, Matches, key_codes, keys_present, take, take_or_missing
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
@@ -52,6 +53,11 @@ class Scope:
         if alias is None and name in self.run.constants:
             return self.run.constants[name]
         raise ExpressionError(f"'{col}' is not available here")
+
+    @property
+    def memo(self) -> Memo:
+        """Results of pure functions shared by the rules of the run (engine/vectors.py)."""
+        return self.run.store.memo
 
     def codes(self, name: str) -> frozenset[str]:
         return codes_for(self.run.rule.return_type, name, self.run.year)

@@ -298,6 +298,12 @@ class Evaluator:
         if fn.raw_args:
             return vectors.from_series(fn.impl(self.scope, *node.args))
         args = [self.eval(a) for a in node.args]
-        if not fn.arrays:
-            args = [vectors.to_series(a, self.index) for a in args]
-        return vectors.from_series(fn.impl(self.scope, *args))
+
+        def call() -> Any:
+            given = args if fn.arrays else [vectors.to_series(a, self.index) for a in args]
+            return vectors.from_series(fn.impl(self.scope, *given))
+
+        memo = getattr(self.scope, "memo", None)
+        if fn.pure and memo is not None and any(isinstance(a, np.ndarray) for a in args):
+            return memo.get(fn.name, args, call)
+        return call()

@@ -29,18 +29,19 @@ class Function:
     doc: str
     raw_args: bool = False
     arrays: bool = False  # takes and gives numpy arrays where the evaluator has them (engine/vectors.py)
+    pure: bool = False  # its value depends on its arguments only: computed once per run for the same columns
 
 
 FUNCTIONS: dict[str, Function] = {}
 
 
 def function(
-    signature: str, kind: str = "row", raw_args: bool = False, arrays: bool = False
+    signature: str, kind: str = "row", raw_args: bool = False, arrays: bool = False, pure: bool = False
 ) -> Callable[[Callable[..., Any]], Any]:
     def register(impl: Callable[..., Any]) -> Callable[..., Any]:
         name = signature.split("(", 1)[0]
         doc = (impl.__doc__ or "").strip()
-        FUNCTIONS[name] = Function(name, impl, kind, signature, doc, raw_args, arrays)
+        FUNCTIONS[name] = Function(name, impl, kind, signature, doc, raw_args, arrays, pure)
         return impl
 
     return register
@@ -131,13 +132,13 @@ def codes(scope: Any, name: str) -> frozenset[str]:
 # ------------------------------------------------------------------------------------------------- text
 
 
-@function("length(x)")
+@function("length(x)", pure=True)
 def length(scope: Any, x: Any) -> pd.Series:
     """Number of characters."""
     return _series(x, scope.frame.index).astype("string").str.len().astype("Int64")
 
 
-@function("upper(x)")
+@function("upper(x)", pure=True)
 def upper(scope: Any, x: Any) -> pd.Series:
     return _series(x, scope.frame.index).astype("string").str.upper()
 
@@ -147,7 +148,7 @@ def lower(scope: Any, x: Any) -> pd.Series:
     return _series(x, scope.frame.index).astype("string").str.lower()
 
 
-@function("matches(x, PATTERN)")
+@function("matches(x, PATTERN)", pure=True)
 def matches(scope: Any, x: Any, pattern: str) -> pd.Series:
     """True where the whole value matches the regular expression PATTERN (missing -> False)."""
     s = _series(x, scope.frame.index).astype("string")
@@ -174,19 +175,19 @@ def listed(scope: Any, x: Any, codes: Any) -> pd.Series:
     return pd.Series(hits, index=index, dtype=bool)
 
 
-@function("substr(x, START, END)")
+@function("substr(x, START, END)", pure=True)
 def substr(scope: Any, x: Any, start: int, end: int) -> pd.Series:
     """Characters START (1-based) to END (inclusive)."""
     return _series(x, scope.frame.index).astype("string").str.slice(start - 1, end)
 
 
-@function("replace(x, OLD, NEW)")
+@function("replace(x, OLD, NEW)", pure=True)
 def replace(scope: Any, x: Any, old: str, new: str) -> pd.Series:
     """The text with every OLD replaced by NEW, e.g. replace(PL_POST, ' ', '') to compare postcodes."""
     return _series(x, scope.frame.index).astype("string").str.replace(old, new, regex=False)
 
 
-@function("to_number(x)")
+@function("to_number(x)", pure=True)
 def to_number(scope: Any, x: Any) -> pd.Series:
     """The value as a number, missing where it is not one."""
     return pd.to_numeric(_series(x, scope.frame.index), errors="coerce")
@@ -221,13 +222,13 @@ def date(scope: Any, text: str) -> pd.Timestamp:
     return parsed.iloc[0]
 
 
-@function("to_date(x)")
+@function("to_date(x)", pure=True)
 def to_date(scope: Any, x: Any) -> pd.Series:
     """A text field read as a date (dd/mm/yyyy or yyyy-mm-dd); missing where it is not one."""
     return parse_dates(_series(x, scope.frame.index).astype("object"), (DMY, ISO))[0]
 
 
-@function("add_days(d, n)")
+@function("add_days(d, n)", pure=True)
 def add_days(scope: Any, d: Any, n: Any) -> pd.Series:
     index = scope.frame.index
     return _dates(d, index) + pd.to_timedelta(_series(n, index).astype("float"), unit="D")
@@ -245,33 +246,33 @@ def _add_offset(scope: Any, d: Any, n: Any, unit: str) -> pd.Series:
     return out
 
 
-@function("add_months(d, n)")
+@function("add_months(d, n)", pure=True)
 def add_months(scope: Any, d: Any, n: Any) -> pd.Series:
     """``n`` calendar months later (earlier if negative); the 31st becomes the month's last day."""
     return _add_offset(scope, d, n, "months")
 
 
-@function("add_years(d, n)")
+@function("add_years(d, n)", pure=True)
 def add_years(scope: Any, d: Any, n: Any) -> pd.Series:
     """``n`` years later; 29 February becomes 28 February. For birthdays use birthday()."""
     return _add_offset(scope, d, n, "years")
 
 
-@function("birthday(dob, n)")
+@function("birthday(dob, n)", pure=True)
 def birthday(scope: Any, dob: Any, n: Any) -> pd.Series:
     """Date of the n-th birthday; a 29 February birthday falls on 1 March in other years."""
     index = scope.frame.index
     return calendar.birthday(_dates(dob, index), n if isinstance(n, pd.Series) else int(n))
 
 
-@function("age(dob, at)")
+@function("age(dob, at)", pure=True)
 def age(scope: Any, dob: Any, at: Any) -> pd.Series:
     """Whole years completed on ``at``."""
     index = scope.frame.index
     return calendar.age(_dates(dob, index), _dates(at, index))
 
 
-@function("days(a, b)")
+@function("days(a, b)", pure=True)
 def days(scope: Any, a: Any, b: Any) -> pd.Series:
     """Calendar days from ``a`` to ``b`` (negative when ``b`` is earlier)."""
     index = scope.frame.index
@@ -452,7 +453,7 @@ def rows(scope: Any) -> int:
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 
-@function("upn_check_letter(x)")
+@function("upn_check_letter(x)", pure=True)
 def upn_check_letter(scope: Any, x: Any) -> pd.Series:
     """The check letter DfE's UPN algorithm gives for characters 2 to 13 (missing unless they are 12 digits).
 

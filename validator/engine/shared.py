@@ -40,6 +40,15 @@ def condition_expressions(cond: Condition) -> Iterator[Compiled]:
         yield from condition_expressions(part)
 
 
+def node_text(node: ast.AST) -> str:
+    """The node's ``ast.dump``, worked out once per node: the rules' trees are loaded once and never change."""
+    text = getattr(node, "_shared_dump", None)
+    if text is None:
+        text = ast.dump(node)
+        node._shared_dump = text  # type: ignore[attr-defined]
+    return text
+
+
 def _shared_nodes(compiled: Compiled) -> Iterator[ast.AST]:
     return (node for node in ast.walk(compiled.tree.body) if isinstance(node, SHARED_NODES))
 
@@ -58,7 +67,7 @@ def repeated(return_type: str, year: str) -> dict[tuple[Prefix, str], int]:
         if prefix is None:
             continue
         for compiled in condition_expressions(rule.condition):
-            uses.update((prefix, ast.dump(node)) for node in _shared_nodes(compiled))
+            uses.update((prefix, node_text(node)) for node in _shared_nodes(compiled))
     return {key: n for key, n in uses.items() if n > 1}
 
 
@@ -68,13 +77,9 @@ class SharedValues:
     def __init__(self, return_type: str, year: str) -> None:
         self._remaining = dict(repeated(return_type, year))
         self._values: dict[tuple[Prefix, str], Any] = {}
-        self._dumps: dict[int, str] = {}  # node id -> its dump (the rules' trees live as long as the run)
 
     def _key(self, prefix: Prefix, node: ast.AST) -> tuple[Prefix, str]:
-        dump = self._dumps.get(id(node))
-        if dump is None:
-            dump = self._dumps[id(node)] = ast.dump(node)
-        return (prefix, dump)
+        return (prefix, node_text(node))
 
     def value(self, prefix: Prefix, node: ast.AST, compute: Callable[[], Any]) -> Any:
         key = self._key(prefix, node)

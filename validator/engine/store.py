@@ -22,6 +22,7 @@ from .joins import CHILD_CODE
 from .rule import ALL_YEARS, Rule
 from .sequences import Sequence
 from .shared import SharedValues
+from .vectors import Memo
 
 
 class TableStore:
@@ -39,6 +40,7 @@ class TableStore:
         ctx = dataset.context
         self.constants = ctx.constants()  # worked out once per run
         self._shared: SharedValues | None = None
+        self.memo = Memo()  # pure functions' results, shared by the rules (engine/vectors.py)
         self._derivation_context = DerivationContext(
             dataset.schema.child_key,
             ctx.la,

@@ -150,3 +150,42 @@ def arithmetic(op: type, left: Any, right: Any) -> np.ndarray | None:
     if op is ast.Mult:
         return np.multiply(left, right)
     return None
+
+
+def identity(value: Any) -> Any:
+    """A key that is equal for two values exactly when they are the same data: for an array, its memory, shape,
+    strides and type (arrays here are never changed in place); for a hashable single value, its type and value.
+    None for anything else."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.__array_interface__["data"][0], value.shape, value.strides, value.dtype.str)
+    if isinstance(value, (pd.Series, list, set, dict)):
+        return None
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value).__name__, value)
+
+
+class Memo:
+    """Results of pure functions of columns (``to_date(SW_DECOM)``, ``birthday(DOB, 18)``...) for one run, so
+    that the rules that call one on the same column compute it once. An entry keeps its argument arrays alive, so
+    that their memory cannot be reused by another array while the entry stands; at most ``size`` entries."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
+
+    def get(self, name: str, args: list[Any], compute: Callable[[], Any]) -> Any:
+        keys = [identity(a) for a in args]
+        if any(k is None for k in keys):
+            return compute()
+        key = (name, *keys)
+        found = self._entries.get(key)
+        if found is not None:
+            return found[0]
+        result = compute()
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[key] = (result, tuple(args))
+        return result
