@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from functools import partial
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,43 @@ def referenced_columns(*exprs: Compiled | None) -> set[str]:
             col = column_name(ref.alias, ref.name)
             names |= {col, col + RAW_SUFFIX}
     return names
+
+
+def rule_expressions(rule: Rule) -> Iterator[Compiled]:
+    """Every expression of a rule: its condition's, its related tables' and `let` values', its sequence run's and
+    its history's."""
+
+    def of_related(rel: Related) -> Iterator[Compiled | None]:
+        yield from (rel.where, rel.value, rel.start, rel.end)
+
+    def of_condition(cond: Condition) -> Iterator[Compiled | None]:
+        yield cond.expr
+        if cond.related is not None:
+            yield from of_related(cond.related)
+        for part in cond.parts:
+            yield from of_condition(part)
+
+    found: list[Compiled | None] = [*of_condition(rule.condition), rule.sequence_run]
+    for _, rel in rule.lets.values():
+        found.extend(of_related(rel))
+    if rule.history is not None:
+        found.extend((rule.history.start, rule.history.when))
+    return (c for c in found if c is not None)
+
+
+def joined_columns(rule: Rule, rel: Related) -> set[str] | None:
+    """The columns of a joined table the rule reads (its expressions, the fields its findings show, the join's
+    keys), each as ``alias.COLUMN`` with its ``@raw`` text; None for all of them (a sequence ordered by one)."""
+    alias = rel.alias
+    if any(k.startswith(alias + ".") for k in (*rule.sequence_by, *rule.sequence_order)):
+        return None
+    names = {ref.name for c in rule_expressions(rule) for ref in c.references if ref.alias == alias}
+    names |= {t for _, t in rel.on} | {CHILD_CODE}
+    for shown in rule.fields:
+        owner, _, col = shown.partition(".")
+        if col and owner in (alias, rel.table, rel.table.split("@")[0]):
+            names.add(col)
+    return {f"{alias}.{n}{suffix}" for n in names for suffix in ("", RAW_SUFFIX)}
 
 
 class Scope:
@@ -233,8 +271,12 @@ class RuleRun:
         return [m for m, _ in pairs], [f"{rel.alias}.{t}" for _, t in pairs]
 
     def join(self, base: pd.DataFrame, alias: str, rel: Related) -> pd.DataFrame:
-        """``base`` with the columns of each record's first related record (missing where it has none)."""
+        """``base`` with the columns of each record's first related record (missing where it has none): those the
+        rule reads."""
         other = self.store.frame(rel.table, self.rule.derived_used)
+        wanted = joined_columns(self.rule, rel)
+        if wanted is not None:
+            other = other[[c for c in other.columns if f"{rel.alias}.{c}" in wanted]]
         lk, rk = self.merge_keys(base, rel)
         matched = self._matches(base, other, lk, rk)
         if matched is None:
