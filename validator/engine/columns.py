@@ -34,9 +34,13 @@ class Columns:
         self._index: pd.RangeIndex | None = None
 
     @classmethod
-    def of_frame(cls, frame: pd.DataFrame) -> Columns:
-        return cls({c: frame[c].array if not isinstance(frame[c].dtype, np.dtype) else frame[c].to_numpy()
-                    for c in frame.columns}, len(frame))  # fmt: skip
+    def of_frame(cls, frame: pd.DataFrame, prefix: str = "") -> Columns:
+        """A frame's columns (no copy), each name with ``prefix`` before it."""
+        data: dict[str, Array] = {}
+        for name in frame.columns:
+            column = frame[name]
+            data[prefix + name] = column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+        return cls(data, len(frame))
 
     def __len__(self) -> int:
         return self._length

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from functools import partial
+import ast
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -13,15 +14,16 @@ import pandas as pd
 from ..codelists import codes_for
 from ..dataset import ROW
 from ..ingest.coerce import RAW_SUFFIX
-from .expr import Compiled, Evaluator, ExpressionError, as_bool, column_name
-from .functions import FUNCTIONS
 from .columns import Columns, take_array
-from .vectors import Memo
+from .expr import Compiled, Evaluator, ExpressionError, as_bool, bool_array, column_name
+from .functions import FUNCTIONS
 from .joins import CHILD_CODE, Matches, key_codes, keys_present, take, take_or_missing
+from .pushdown import SplitWhere, split_where
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
 from .shared import rule_prefix
 from .store import TableStore
+from .vectors import Memo
 
 
 def referenced_columns(*exprs: Compiled | None) -> set[str]:
@@ -145,16 +147,23 @@ class RuleRun:
         """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record.
 
         Only the columns the relation's keys and expressions name (and ``extra``) are carried into the pairs, so
-        the cost does not grow with the width of either table.
+        the cost does not grow with the width of either table; the parts of the ``where`` that read one side only
+        are tested on that side before pairing (engine/pushdown.py).
         """
         lk, rk = self.merge_keys(base, rel)
         wanted = referenced_columns(rel.where, rel.value, rel.start, rel.end) | set(lk) | set(rk) | extra
         if rel.exclude_self:
             wanted |= {ROW, f"{rel.alias}.{ROW}"}
         other = self.store.frame(rel.table, self.rule.derived_used)
-        matched = self._matches(base, other, lk, rk)
+        split = self._split(base, other, rel)
+        keep_base = keep_other = None
+        if split is not None:
+            keep_base = self._passes(split.record, Scope(base, self, sequence_allowed=False))
+            keep_other = self._passes(split.related, Scope(Columns.of_frame(other, f"{rel.alias}."), self, False))
+        matched = self._matches(base, other, lk, rk, keep_base, keep_other)
         if matched is None:
             merged = Columns.of_frame(self._pairs_by_merge(base, rel, wanted, lk, rk))
+            split = None  # the whole `where` is tested on the pairs
         else:
             lpos, rpos, matches = matched
             left, right = matches.pairs()
@@ -170,17 +179,49 @@ class RuleRun:
                     data[name + "__r" if name in data else name] = take_array(other[c], right)
             merged = Columns(data, len(left))
         if rel.where is not None and len(merged):
-            keep = as_bool(self.evaluate(rel.where, Scope(merged, self, sequence_allowed=False)), merged.index)
-            merged = merged.where(keep.to_numpy(dtype=bool))
+            scope = Scope(merged, self, sequence_allowed=False)
+            if split is None:
+                keep = as_bool(self.evaluate(rel.where, scope), merged.index).to_numpy(dtype=bool)
+            else:
+                keep = self._passes(split.pairs, scope)
+            if keep is not None:
+                merged = merged.where(keep)
         return merged
 
+    def _split(self, base: pd.DataFrame, other: pd.DataFrame, rel: Related) -> SplitWhere | None:
+        """How the relation's ``where`` splits between the two sides and the pairs; None to test it whole (no
+        ``where``, or a related column whose name a column of the record already has)."""
+        if rel.where is None or any(f"{rel.alias}.{c}" in base.columns for c in other.columns):
+            return None
+        constants = frozenset(name for name in self.constants if name not in base.columns)
+        return split_where(rel.where, rel.alias, constants)
+
+    def _passes(self, parts: tuple[ast.expr, ...], scope: Scope) -> np.ndarray | None:
+        """Where every part is true (missing counts as false); None when there are no parts."""
+        if not parts:
+            return None
+        evaluator = Evaluator(scope, FUNCTIONS)
+        n, index = len(scope.frame), scope.frame.index
+        keep = bool_array(evaluator.eval(parts[0]), n, index)
+        for part in parts[1:]:
+            keep = keep & bool_array(evaluator.eval(part), n, index)
+        return keep
+
     def _matches(
-        self, base: pd.DataFrame, other: pd.DataFrame, lk: list[str], rk: list[str]
+        self,
+        base: pd.DataFrame,
+        other: pd.DataFrame,
+        lk: list[str],
+        rk: list[str],
+        keep_base: np.ndarray | None = None,
+        keep_other: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, Matches] | None:
-        """Positions of the records with all their keys (each side), and each one's related records."""
+        """Positions of the records with all their keys (each side; only those kept, when given), and each one's
+        related records."""
         rk = [k.split(".", 1)[1] for k in rk]
-        lpos = np.flatnonzero(keys_present(base, lk))
-        rpos = np.flatnonzero(keys_present(other, rk))
+        present_base, present_other = keys_present(base, lk), keys_present(other, rk)
+        lpos = np.flatnonzero(present_base if keep_base is None else present_base & keep_base)
+        rpos = np.flatnonzero(present_other if keep_other is None else present_other & keep_other)
         codes = key_codes([take(base[k], lpos) for k in lk], [take(other[k], rpos) for k in rk])
         if codes is None:
             return None

@@ -159,7 +159,9 @@ def make_findings(
         return FindingTable()
     child_key = dataset.schema.child_key
     cols = [_field_column(rule, frame, f) for f in rule.fields]
-    related = run is not None and any("." in f and col != f.split(".", 1)[1] for f, col in zip(rule.fields, cols))
+    related = run is not None and any(
+        "." in f and col != f.split(".", 1)[1] for f, col in zip(rule.fields, cols, strict=True)
+    )
     positions = np.flatnonzero(flags)
     hits: pd.DataFrame | dict[str, pd.Series]
     if related:

@@ -83,8 +83,17 @@ def _comparable(left: Any, right: Any) -> bool:
     return False
 
 
+def _plain_number(value: Any) -> Any:
+    """A Series of pandas' nullable numbers (``Int64``, ``Float64``) as floats, missing as NaN (exact for the
+    whole numbers a return holds); anything else unchanged."""
+    if isinstance(value, pd.Series) and not isinstance(value.dtype, np.dtype) and value.dtype.kind in "iuf":
+        return value.to_numpy(dtype="float64", na_value=np.nan)
+    return value
+
+
 def compare(op: type, left: Any, right: Any) -> np.ndarray | None:
     """``left OP right`` element-wise, false wherever either side is missing; None when not handled here."""
+    left, right = _plain_number(left), _plain_number(right)
     if not (isinstance(left, np.ndarray) or isinstance(right, np.ndarray)):
         return None
     if op not in _OPS or not _comparable(left, right):
