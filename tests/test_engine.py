@@ -435,3 +435,40 @@ def test_in_area_placements_need_the_las_ons_code(make_rule) -> None:
     old_number = run_on(rule, {"Episodes": rows}, context={"la": "318"}, postcodes=places)
     assert old_number.status == "not_run" and "'318' is not one" in old_number.reason
     assert flagged_rows(run_on(rule, {"Episodes": rows}, context={"la": "E09000027"}, postcodes=places)) == []
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        # `all`: the `exists` is worked out only for the records still true; `any`: only for those still false
+        (
+            "\n  all:\n    - \"CHILD != 'C'\"\n    - exists: {table: Reviews, as: r, where: \"r.REVIEW_CODE == 'PN1'\"}",
+            [0],
+        ),
+        (
+            "\n  any:\n    - \"CHILD == 'C'\"\n    - exists: {table: Reviews, as: r, where: \"r.REVIEW_CODE == 'PN1'\"}",
+            [0, 2],
+        ),
+        (
+            "\n  all:\n    - \"CHILD != 'A'\"\n    - not:\n        exists: {table: Reviews, as: r, where: \"r.REVIEW_CODE == 'PN1'\"}",
+            [1],
+        ),
+        (
+            "\n  any:\n    - \"CHILD == 'A'\"\n    - none: {table: Reviews, as: r, where: \"r.REVIEW_CODE == 'PN1'\"}",
+            [0, 1, 2],
+        ),
+        (
+            "\n  all:\n    - \"CHILD == 'X'\"\n    - exists: {table: Reviews, as: r, where: \"r.REVIEW_CODE == 'PN1'\"}",
+            [],
+        ),
+    ],
+)
+def test_related_records_are_paired_only_for_records_still_undecided(make_rule, condition, expected) -> None:
+    """Each child's answer is what the whole condition gives, whichever records the `exists` is worked out for."""
+    rule = make_rule(rule_yaml(table="Header", fields="[CHILD]", condition=condition))
+    tables = {
+        "Header": [{"CHILD": "A"}, {"CHILD": "B"}, {"CHILD": "C"}],
+        "Reviews": [{"CHILD": "A", "REVIEW_CODE": "PN1"}, {"CHILD": "B", "REVIEW_CODE": "PN2"},
+                    {"CHILD": "C", "REVIEW_CODE": "PN1"}],
+    }  # fmt: skip
+    assert flagged_rows(run_on(rule, tables)) == expected

@@ -143,12 +143,14 @@ class RuleRun:
             other = other[[c for c in other.columns if f"{rel.alias}.{c}" in wanted]]
         return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
 
-    def pairs(self, base: pd.DataFrame, rel: Related, extra: frozenset[str] = frozenset()) -> Columns:
+    def pairs(
+        self, base: pd.DataFrame, rel: Related, extra: frozenset[str] = frozenset(), only: np.ndarray | None = None
+    ) -> Columns:
         """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record.
 
         Only the columns the relation's keys and expressions name (and ``extra``) are carried into the pairs, so
         the cost does not grow with the width of either table; the parts of the ``where`` that read one side only
-        are tested on that side before pairing (engine/pushdown.py).
+        are tested on that side before pairing (engine/pushdown.py). ``only``: the records to pair (all if None).
         """
         lk, rk = self.merge_keys(base, rel)
         wanted = referenced_columns(rel.where, rel.value, rel.start, rel.end) | set(lk) | set(rk) | extra
@@ -160,6 +162,8 @@ class RuleRun:
         if split is not None:
             keep_base = self._passes(split.record, Scope(base, self, sequence_allowed=False))
             keep_other = self._passes(split.related, Scope(Columns.of_frame(other, f"{rel.alias}."), self, False))
+        if only is not None:
+            keep_base = only if keep_base is None else keep_base & only
         matched = self._matches(base, other, lk, rk, keep_base, keep_other)
         if matched is None:
             merged = Columns.of_frame(self._pairs_by_merge(base, rel, wanted, lk, rk))
@@ -240,14 +244,16 @@ class RuleRun:
             merged = merged[merged[f"{rel.alias}.{ROW}"] != merged[ROW]]
         return merged.reset_index(drop=True)
 
-    def quantify(self, base: pd.DataFrame, rel: Related, how: str) -> pd.Series:
+    def quantify(self, base: pd.DataFrame, rel: Related, how: str, only: np.ndarray | None = None) -> pd.Series:
+        """The related records of each record, quantified (``how``); ``only``: the records whose value is wanted
+        (the others get the value of a record with no related records)."""
         if how in ("exists", "none", "count") and rel.where is None and not rel.exclude_self:
             counted = self._count(base, rel)
             if counted is not None:
                 if how == "count":
                     return pd.Series(counted, index=base.index, dtype="Int64")
                 return pd.Series(counted > 0 if how == "exists" else counted == 0, index=base.index)
-        merged = self.pairs(base, rel)
+        merged = self.pairs(base, rel, only=only)
         positions = merged["__pos"].to_numpy()
         if how in ("exists", "none"):
             hit = np.zeros(len(base), dtype=bool)
@@ -339,21 +345,30 @@ class RuleRun:
 
     # -- conditions ----------------------------------------------------------------------------------------
 
-    def condition(self, cond: Condition, scope: Scope) -> Any:
+    def condition(self, cond: Condition, scope: Scope, undecided: np.ndarray | None = None) -> Any:
+        """The condition's value on each record of the scope. ``undecided``: the records whose answer still
+        depends on it (the others' values are not used), so that a related table's records are paired with those
+        only: in ``all: [UPN == 'UN4', exists: ...]`` the `exists` pairs only the records with UPN UN4."""
         frame = scope.frame
+        n = len(frame)
         if cond.op == "expr":
             assert cond.expr is not None
             return self.evaluate(cond.expr, scope)
         if cond.op in ("all", "any"):
-            values = [as_bool(self.condition(p, scope), frame.index) for p in cond.parts]
-            out = values[0]
-            for v in values[1:]:
-                out = (out & v) if cond.op == "all" else (out | v)
+            out: np.ndarray | None = None
+            for part in cond.parts:
+                todo = undecided
+                if out is not None:
+                    open_ = out if cond.op == "all" else ~out  # an `and` is settled where false, an `or` where true
+                    todo = open_ if todo is None else todo & open_
+                value = bool_array(self.condition(part, scope, todo), n, frame.index)
+                out = value if out is None else (out & value if cond.op == "all" else out | value)
+            assert out is not None
             return out
         if cond.op == "not":
-            return ~as_bool(self.condition(cond.parts[0], scope), frame.index)
+            return ~bool_array(self.condition(cond.parts[0], scope, undecided), n, frame.index)
         assert cond.related is not None
-        return self.quantify(frame, cond.related, cond.op)
+        return self.quantify(frame, cond.related, cond.op, undecided)
 
     def base_frame(self) -> pd.DataFrame:
         rule = self.rule
@@ -388,6 +403,8 @@ class RuleRun:
         frame = self.base_frame()
         scope = Scope(frame, self)
         value = self.condition(rule.condition, scope)
+        if isinstance(value, np.ndarray):
+            value = as_bool(value, frame.index)
         if rule.level == "return":
             if isinstance(value, pd.Series):
                 return frame, bool(value.fillna(False).any())
