@@ -455,7 +455,7 @@ def test_in_area_placements_need_the_las_ons_code(make_rule) -> None:
         ),
         (
             "\n  any:\n    - \"CHILD == 'A'\"\n    - none: {table: Reviews, as: r, where: \"r.REVIEW_CODE == 'PN1'\"}",
-            [0, 1, 2],
+            [0, 1],
         ),
         (
             "\n  all:\n    - \"CHILD == 'X'\"\n    - exists: {table: Reviews, as: r, where: \"r.REVIEW_CODE == 'PN1'\"}",
