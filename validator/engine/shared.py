@@ -49,6 +49,15 @@ def node_text(node: ast.AST) -> str:
     return text
 
 
+def _parts_below(node: ast.AST) -> list[str]:
+    """The texts of the shared sub-expressions inside ``node`` (not itself), worked out once per node."""
+    parts = getattr(node, "_shared_below", None)
+    if parts is None:
+        parts = [node_text(b) for b in ast.walk(node) if b is not node and isinstance(b, SHARED_NODES)]
+        node._shared_below = parts  # type: ignore[attr-defined]
+    return parts
+
+
 def _shared_nodes(compiled: Compiled) -> Iterator[ast.AST]:
     return (node for node in ast.walk(compiled.tree.body) if isinstance(node, SHARED_NODES))
 
@@ -87,9 +96,8 @@ class SharedValues:
             return compute()
         if key in self._values:
             value = self._values[key]
-            for below in ast.walk(node):  # the parts it would have evaluated: one use fewer each
-                if below is not node and isinstance(below, SHARED_NODES):
-                    self._used(self._key(prefix, below))
+            for below in _parts_below(node):  # the parts it would have evaluated: one use fewer each
+                self._used((prefix, below))
         else:
             value = compute()
             self._values[key] = value

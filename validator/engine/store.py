@@ -52,12 +52,13 @@ class TableStore:
     def frame(self, name: str, derived: frozenset[str] = frozenset()) -> pd.DataFrame:
         """The table with the ``derived`` columns it has; a table that was not supplied has no records.
 
+        The frame is the store's own, shared by every rule: never change it (a rule's base frame is a copy).
         Raises DerivedDataUnavailable when a derived column needs data the run does not have.
         """
         if name not in self._frames:
             if name.endswith(ALL_YEARS):
                 self._frames[name] = self._with_child_code(self._all_years(name.removesuffix(ALL_YEARS)))
-                return self._frames[name].copy(deep=False)  # no derived columns: those are worked out per year
+                return self._frames[name]  # no derived columns: those are worked out per year
             if name in self.dataset.tables:
                 found = self.dataset.tables[name].df
             else:
@@ -70,10 +71,10 @@ class TableStore:
         if self.dataset.schema.child_key not in df.columns:
             per_child = []
         if not derivations and not per_child:
-            return df.copy(deep=False)
+            return df
         combined_key = (name, frozenset(d.name for d in [*derivations, *per_child]))
         if combined_key in self._with_derived:
-            return self._with_derived[combined_key].copy(deep=False)
+            return self._with_derived[combined_key]
         parts = []
         for derivation in derivations:
             key = (name, derivation.name)
@@ -90,7 +91,7 @@ class TableStore:
         derived_names = {c for part in parts for c in part.columns}
         combined = pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
         self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
-        return combined.copy(deep=False)
+        return combined
 
     @property
     def shared(self) -> SharedValues:
