@@ -48,9 +48,16 @@ def function(
 
 
 def _series(value: Any, index: pd.Index) -> pd.Series:
+    """A value as a column on ``index``: a Series as it is; one value repeated, typed as pandas types a list of
+    it (taken from a one-value Series, not built from a list as long as the table)."""
     if isinstance(value, pd.Series):
         return value
-    return pd.Series([value] * len(index), index=index, dtype="object" if isinstance(value, str) else None)
+    dtype = "object" if isinstance(value, str) else None
+    if not len(index):
+        return pd.Series([], index=index, dtype=dtype)
+    one = pd.Series([value], dtype=dtype)
+    repeated = one.array.take(np.zeros(len(index), dtype=np.intp))
+    return pd.Series(repeated, index=index, dtype=one.dtype, copy=False)
 
 
 def _dates(value: Any, index: pd.Index) -> pd.Series:
