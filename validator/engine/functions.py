@@ -200,21 +200,31 @@ def to_number(scope: Any, x: Any) -> pd.Series:
     return pd.to_numeric(_series(x, scope.frame.index), errors="coerce")
 
 
-@function("same(a, b)")
-def same(scope: Any, a: Any, b: Any) -> pd.Series:
+@function("same(a, b)", arrays=True)
+def same(scope: Any, a: Any, b: Any) -> Any:
     """True where a equals b, counting two missing values as the same (unlike ==)."""
+    n = len(scope.frame)
+    equal = vectors.compare(ast.Eq, a, b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else None
+    if equal is not None:
+        return equal | (~_known(a, n) & ~_known(b, n))
     index = scope.frame.index
-    left, right = _series(a, index), _series(b, index)
+    left, right = _series(vectors.to_series(a, index), index), _series(vectors.to_series(b, index), index)
     both_missing = left.isna() & right.isna()
-    equal = (left == right).fillna(False).astype(bool) & left.notna() & right.notna()
-    return both_missing | equal
+    equal_series = (left == right).fillna(False).astype(bool) & left.notna() & right.notna()
+    return both_missing | equal_series
 
 
-@function("coalesce(a, b)")
-def coalesce(scope: Any, a: Any, b: Any) -> pd.Series:
+@function("coalesce(a, b)", arrays=True)
+def coalesce(scope: Any, a: Any, b: Any) -> Any:
     """``a`` where present, else ``b``."""
+    if isinstance(a, np.ndarray) and a.dtype.kind in "MO":
+        if isinstance(b, np.ndarray) and b.dtype == a.dtype:
+            return np.where(vectors.known(a), a, b)
+        if a.dtype.kind == "M" and isinstance(b, pd.Timestamp) and b.tz is None:
+            return np.where(vectors.known(a), a, b.to_datetime64()).astype(a.dtype)
     index = scope.frame.index
-    return _series(a, index).where(_series(a, index).notna(), _series(b, index))
+    first = _series(vectors.to_series(a, index), index)
+    return first.where(first.notna(), _series(vectors.to_series(b, index), index))
 
 
 # ------------------------------------------------------------------------------------------------- dates
