@@ -7,17 +7,17 @@ code into a table of the distinct (ltla, utla, country, terminated) groups: a fe
 number of postcodes. Looking postcodes up is then :func:`numpy.searchsorted` on the distinct postcodes asked
 for, and nothing is built per postcode of the index.
 
-:meth:`PostcodeIndex.to_bytes` writes an index as plain bytes, :meth:`PostcodeIndex.from_bytes` reads them back
-without copying and without pickle: a fixed magic line, a JSON header (the number of rows and the group table)
-and the four arrays, whose types this module fixes (the file only says how many rows there are). The caller
-keeps them in the user's cache folder, signed (validator/cache.py), so a file it did not write is never used.
+An index is kept as two parts, read back without pickle: :meth:`PostcodeIndex.header` (plain JSON: the format,
+the number of rows, the group table) and :meth:`PostcodeIndex.body` (the four arrays, whose types this module
+fixes). :meth:`PostcodeIndex.from_parts` makes views of the body, not copies: kept memory-mapped in the user's
+cache folder (validator/cache.py ``write_vouched``: the header in a signed manifest that names the body's file),
+only the pages a run looks at are read.
 """
 
 from __future__ import annotations
 
-import json
-import struct
-from collections.abc import Sequence
+import mmap
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -30,7 +30,7 @@ GROUP_COLUMNS: Final = ("ltla", "utla", "country", "terminated")
 #: postcode as terminated (None where the source does not say).
 Group = tuple[str | None, str | None, str | None, bool | None]
 
-MAGIC: Final = b"cscvalidate postcode index 1\n\0\0\0"  # 32 bytes: the arrays after it stay 8-byte aligned
+FORMAT: Final = "cscvalidate postcode index 1"
 _ROW_BYTES: Final = 8 + 8 + 8 + 4  # key, easting, northing, group
 
 
@@ -115,53 +115,39 @@ class PostcodeIndex:
         at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         return np.where(self.keys[at] == keys, at, -1)
 
-    def to_bytes(self) -> bytes:
-        header = json.dumps({"rows": len(self), "groups": [list(g) for g in self.groups]}).encode()
-        header += b" " * (-len(header) % 8)
-        return b"".join(
-            [
-                MAGIC,
-                struct.pack("<Q", len(header)),
-                header,
-                self.keys.astype("<u8").tobytes(),
-                self.easting.astype("<f8").tobytes(),
-                self.northing.astype("<f8").tobytes(),
-                self.group.astype("<i4").tobytes(),
-            ]
-        )
+    def header(self) -> dict[str, object]:
+        """What :meth:`from_parts` needs besides :meth:`body`: the format, the number of rows and the groups."""
+        return {"format": FORMAT, "rows": len(self), "groups": [list(g) for g in self.groups]}
+
+    def body(self) -> bytes:
+        """The arrays, one after the other: keys, easting, northing (8 bytes a row each), group (4 bytes)."""
+        arrays = (self.keys.astype("<u8"), self.easting.astype("<f8"), self.northing.astype("<f8"))
+        return b"".join([*(a.tobytes() for a in arrays), self.group.astype("<i4").tobytes()])
 
     @classmethod
-    def from_bytes(cls, data: bytes | memoryview) -> PostcodeIndex | None:
-        """The index :meth:`to_bytes` wrote, its arrays views of ``data`` (read-only, not copied); None if the
-        bytes are not such an index."""
-        try:
-            return cls._parse(memoryview(data))
-        except (ValueError, TypeError, KeyError, struct.error, UnicodeDecodeError):
+    def from_parts(cls, header: Mapping[str, object], body: bytes | memoryview | mmap.mmap) -> PostcodeIndex | None:
+        """The index whose :meth:`header` and :meth:`body` these are, its arrays read-only views of ``body`` (not
+        copied: a memory-mapped file stays mapped and only the pages looked at are read); None if they are not."""
+        rows, groups = header.get("rows"), header.get("groups")
+        if header.get("format") != FORMAT or not isinstance(rows, int) or rows < 0 or not isinstance(groups, list):
             return None
-
-    @classmethod
-    def _parse(cls, data: memoryview) -> PostcodeIndex | None:
-        if bytes(data[: len(MAGIC)]) != MAGIC:
+        if not all(_is_group(g) for g in groups) or memoryview(body).nbytes != rows * _ROW_BYTES:
             return None
-        (size,) = struct.unpack_from("<Q", data, len(MAGIC))
-        start = len(MAGIC) + 8
-        header = json.loads(bytes(data[start : start + size]).decode())
-        rows, groups = header["rows"], tuple(tuple(g) for g in header["groups"])
-        if not isinstance(rows, int) or rows < 0 or len(data) != start + size + rows * _ROW_BYTES:
-            return None
-        if not all(len(g) == 4 and all(v is None or isinstance(v, str) for v in g[:3]) for g in groups):
-            return None
-        if not all(g[3] is None or isinstance(g[3], bool) for g in groups):
-            return None
-        offset = start + size
         arrays = []
+        offset = 0
         for dtype, width in (("<u8", 8), ("<f8", 8), ("<f8", 8), ("<i4", 4)):
-            arrays.append(np.frombuffer(data, dtype=dtype, count=rows, offset=offset))
+            arrays.append(np.frombuffer(body, dtype=dtype, count=rows, offset=offset))
             offset += rows * width
         keys, easting, northing, group = arrays
-        if rows and (group.min() < 0 or group.max() >= len(groups)):
+        if rows and (group.min() < 0 or group.max() >= len(groups)):  # a few hundred kB: no out-of-range take later
             return None
-        return cls(keys=keys, easting=easting, northing=northing, group=group, groups=groups)  # type: ignore[arg-type]
+        return cls(keys=keys, easting=easting, northing=northing, group=group, groups=tuple(tuple(g) for g in groups))
+
+
+def _is_group(value: object) -> bool:
+    if not isinstance(value, list) or len(value) != len(GROUP_COLUMNS):
+        return False
+    return all(v is None or isinstance(v, str) for v in value[:3]) and (value[3] is None or isinstance(value[3], bool))
 
 
 def found_frame(group: np.ndarray, easting: np.ndarray, northing: np.ndarray, groups: Sequence[Group]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ postcode, and nothing else about a child, leaves the machine.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import os
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..archives import UnsafeArchive, check_archive
-from ..cache import read_signed, write_signed
+from ..cache import read_vouched, write_vouched
 from . import postcode_index
 from .postcode_index import Group, PostcodeIndex, encode_keys, found_frame
 
@@ -460,28 +461,34 @@ class PackagePostcodes:
 
 
 # The package's postcodes, prepared as above, are kept per first letter in the user's cache folder as a
-# PostcodeIndex: reading the package and preparing a letter takes seconds, reading the prepared index a few
-# milliseconds (plain arrays: no pickle, no table to rebuild). The file name carries a fingerprint of the packages'
-# versions and of this code, so a new package or a change here is never served stale data, and the file is signed
-# (validator/cache.py), so one the validator did not write is never used.
+# PostcodeIndex: reading the package and preparing a letter takes seconds, opening the prepared index well under a
+# millisecond (plain arrays, memory-mapped: no pickle, no table to rebuild, only the pages searched are read). The
+# file name carries a fingerprint of the packages' versions and of this code, so a new package or a change here is
+# never served stale data, and a signed manifest names the file (validator/cache.py ``read_vouched``), so one the
+# validator did not write is never used.
+
+
+@functools.cache
+def _cache_fingerprint() -> str:
+    """Of the packages' versions and of the code that prepares and reads the index; the same for a whole run."""
+    source = Path(__file__).read_bytes() + Path(postcode_index.__file__).read_bytes()
+    stamp = f"{_package_version(PACKAGE)}|{_package_version(AUTHORITIES_PACKAGE)}|{pd.__version__}|"
+    return hashlib.sha256(stamp.encode() + source).hexdigest()[:24]
 
 
 def _letter_cache(letter: str) -> str:
     """The cache file name of one letter's prepared postcodes."""
-    source = Path(__file__).read_bytes() + Path(postcode_index.__file__).read_bytes()
-    stamp = f"{_package_version(PACKAGE)}|{_package_version(AUTHORITIES_PACKAGE)}|{pd.__version__}|"
-    digest = hashlib.sha256(stamp.encode() + source).hexdigest()[:24]
-    return f"postcodes-{digest}-{letter}.index"
+    return f"postcodes-{_cache_fingerprint()}-{letter}.index"
 
 
 def _read_cached_letter(letter: str) -> PostcodeIndex | None:
-    data = read_signed(_letter_cache(letter))  # None unless signed with the user's key: never use a planted file
-    return None if data is None else PostcodeIndex.from_bytes(data)  # None too if not an index of this format
+    found = read_vouched(_letter_cache(letter))  # None unless its signed manifest names it: never use a planted file
+    return None if found is None else PostcodeIndex.from_parts(*found)  # None too if not an index of this format
 
 
 def _write_cached_letter(letter: str, index: PostcodeIndex) -> None:
-    # replaces the letter's file of any other version, and the pickles of earlier versions of this module
-    write_signed(_letter_cache(letter), index.to_bytes(), replaces=f"postcodes-*-{letter}.*")
+    # replaces the letter's files of any other version, and the pickles of earlier versions of this module
+    write_vouched(_letter_cache(letter), index.body(), index.header(), replaces=f"postcodes-*-{letter}.*")
 
 
 class StaticPostcodes:
