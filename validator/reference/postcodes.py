@@ -613,21 +613,39 @@ def derive_placement_fields(
     is unknown. ``known_ltla``: if given, an English placement whose lower-tier code is not in it gets a blank
     PL_LA (and OUT), as DfE's tool does with its 2021 authority list.
     """
-    utla = placement["utla"].astype("string")
-    ltla = placement["ltla"].astype("string")
-    country = placement["country"].astype("string")
+    # PL_LA and PL_LOCATION depend on the place (utla, ltla, country) alone: worked out once per distinct place
+    place, places = _distinct_places(placement)
+    utla = places["utla"].astype("string")
+    ltla = places["ltla"].astype("string")
+    country = places["country"].astype("string")
     if known_ltla is not None:
         unknown = ~ltla.isin(list(known_ltla)) & ltla.notna()
         utla = utla.mask(unknown & country.eq(ENGLAND).fillna(False))
     pl_la = country.map(PL_LA_OUTSIDE_ENGLAND).astype("string").fillna(utla)
     inside = pl_la.eq(la_code).fillna(False).to_numpy(dtype=bool)
-    location = pd.Series(np.where(inside, "IN", "OUT"), index=placement.index, dtype="string").mask(ltla.isna())
+    location = pd.Series(np.where(inside, "IN", "OUT"), index=places.index, dtype="string").mask(ltla.isna())
     miles = (
         np.sqrt((home["easting"] - placement["easting"]) ** 2 + (home["northing"] - placement["northing"]) ** 2)
         / 1000
         / KM_PER_MILE
     )
     return pd.DataFrame(
-        {"PL_LA": pl_la, "PL_LOCATION": location, "PL_DISTANCE": miles.astype("float64").round(1)},
+        {
+            "PL_LA": pl_la.array.take(place),
+            "PL_LOCATION": location.array.take(place),
+            "PL_DISTANCE": miles.astype("float64").round(1),
+        },
         index=placement.index,
     )
+
+
+def _distinct_places(placement: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each row's place (its position in the places), and the distinct (utla, ltla, country) places."""
+    columns = [placement[name].astype("category") for name in ("utla", "ltla", "country")]
+    combined = np.zeros(len(placement), dtype=np.int64)
+    for column in columns:  # the category codes, one digit each: a few hundred places, not a string per row
+        combined = combined * (len(column.cat.categories) + 1) + column.cat.codes.to_numpy(np.int64) + 1
+    place, distinct = pd.factorize(combined)
+    first = np.zeros(len(distinct), dtype=np.intp)
+    first[place[::-1]] = np.arange(len(place) - 1, -1, -1)  # each place's first row
+    return place, pd.DataFrame({c.name: c.array.take(first) for c in columns}).reset_index(drop=True)
