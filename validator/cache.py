@@ -163,9 +163,12 @@ def write_vouched(name: str, body: bytes, meta: dict[str, Any], *, replaces: str
     if not write_signed(name + _MANIFEST, manifest):
         return False
     if replaces:
-        for old in folder.glob(replaces):
-            if old.name not in (name, name + _MANIFEST):
-                old.unlink(missing_ok=True)
+        try:
+            for old in folder.glob(replaces):
+                if old.name not in (name, name + _MANIFEST):
+                    old.unlink(missing_ok=True)
+        except OSError:  # e.g. on Windows, a file another run has mapped: left for a later run to delete
+            pass
     return True
 
 
