@@ -146,27 +146,44 @@ def uasc_recent_years(tables: TableSource, ctx: DerivationContext, years_back: i
 
 
 def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
-    out = pd.DataFrame(index=episodes.index)
-    out["POC_ID"] = pd.Series(pd.NA, index=episodes.index, dtype="Int64")
-    out["POC_START"] = pd.Series(pd.NaT, index=episodes.index, dtype="datetime64[ns]")
-    out["POC_END"] = pd.Series(pd.NaT, index=episodes.index, dtype="datetime64[ns]")
-    valid = episodes[episodes["DECOM"].notna() & episodes[child_key].notna()]
-    if valid.empty:
-        return out
-    ordered = valid.sort_values([child_key, "DECOM", "DEC"], na_position="last", kind="stable")
-    child = ordered[child_key]
-    same_child = child.eq(child.shift(1))
-    prev_dec = ordered["DEC"].shift(1)
-    new_period = ~same_child | (prev_dec.notna() & (ordered["DECOM"] > prev_dec))
-    period = new_period.astype("int64").groupby(child.to_numpy()).cumsum()
-    key = pd.DataFrame({"c": child.to_numpy(), "p": period.to_numpy()}, index=ordered.index)
-    starts = ordered["DECOM"].groupby([key["c"], key["p"]]).transform("first")
-    ends = ordered["DEC"].groupby([key["c"], key["p"]]).transform("last")
-    last_is_open = ordered["DEC"].isna().groupby([key["c"], key["p"]]).transform("last")
-    out.loc[ordered.index, "POC_ID"] = period.astype("Int64").to_numpy()
-    out.loc[ordered.index, "POC_START"] = starts.to_numpy()
-    out.loc[ordered.index, "POC_END"] = ends.where(~last_is_open.astype(bool), pd.NaT).to_numpy()
-    return out
+    """Each episode's period of care: POC_ID (1, 2... per child), POC_START (the period's first DECOM) and
+    POC_END (the DEC of its last episode; blank while that episode is open). A child's episodes in order of DECOM,
+    then DEC (blank last), run on in one period while each starts on or before the previous one's DEC (or that DEC
+    is blank). Episodes without a DECOM or a child are in none."""
+    n = len(episodes)
+    poc_id = np.zeros(n, dtype="int64")
+    has_period = np.zeros(n, dtype=bool)
+    poc_start = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    poc_end = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    decom = episodes["DECOM"].to_numpy(dtype="datetime64[ns]")
+    dec = episodes["DEC"].to_numpy(dtype="datetime64[ns]")
+    children = episodes[child_key]
+    valid = np.flatnonzero(~np.isnat(decom) & children.notna().to_numpy())
+    if len(valid):
+        child_code, _ = pd.factorize(children.to_numpy()[valid], sort=True)  # codes in the ids' sorted order
+        dec_valid = dec[valid]
+        dec_last = np.where(np.isnat(dec_valid), np.iinfo("int64").max, dec_valid.view("int64"))  # blank DEC last
+        sorter = np.lexsort((dec_last, decom[valid].view("int64"), child_code))  # stable, as sort_values is
+        order, child = valid[sorter], child_code[sorter]
+        first_of_child = np.ones(len(order), dtype=bool)
+        first_of_child[1:] = child[1:] != child[:-1]
+        prev_dec = np.empty(len(order), dtype="datetime64[ns]")
+        prev_dec[0] = np.datetime64("NaT")
+        prev_dec[1:] = dec[order][:-1]
+        new_period = first_of_child | (~np.isnat(prev_dec) & (decom[order] > prev_dec))
+        counted = np.cumsum(new_period)  # a number per period, across children
+        child_starts = np.flatnonzero(first_of_child)
+        before_child = np.repeat(counted[child_starts] - 1, np.diff(np.append(child_starts, len(order))))
+        period_starts = np.flatnonzero(new_period)
+        period_ends = np.append(period_starts[1:], len(order)) - 1
+        lengths = period_ends - period_starts + 1
+        poc_id[order] = counted - before_child
+        has_period[order] = True
+        poc_start[order] = np.repeat(decom[order][period_starts], lengths)
+        poc_end[order] = np.repeat(dec[order][period_ends], lengths)
+    ids = pd.array(poc_id, dtype="Int64")
+    ids[~has_period] = pd.NA
+    return pd.DataFrame({"POC_ID": ids, "POC_START": poc_start, "POC_END": poc_end}, index=episodes.index)
 
 
 def _lookup(ctx: DerivationContext, postcodes: pd.Series) -> pd.DataFrame:
