@@ -15,6 +15,7 @@ from ..dataset import FILE, LINE, ROW, Dataset
 from ..findings import NO_RECORD, SEVERAL_RECORDS, UNCONFIRMED, FindingTable
 from ..ingest.coerce import RAW_SUFFIX
 from ..years import year_containing
+from .columns import Columns
 from .evaluate import RuleRun, Scope
 from .expr import as_bool
 from .rule import Related, Rule, default_on
@@ -62,27 +63,29 @@ def _join_of(rule: Rule, name: str) -> str | None:
     return None
 
 
-def _one_per_record(pairs: pd.DataFrame, col: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+def _one_per_record(pairs: pd.DataFrame | Columns, col: str, count: int) -> tuple[np.ndarray, np.ndarray]:
     """For each of ``count`` records (``__pos``): its related records' value of ``col`` where they agree, and
-    how many related records it has; records whose related records disagree get SEVERAL_RECORDS."""
+    how many related records it has; records whose related records disagree get SEVERAL_RECORDS.
+
+    Agreeing is judged on the values' text, a blank being a value of its own; a record whose related records
+    agree shows the first one's value that is not blank (a blank only if all are blank)."""
     found = np.zeros(count, dtype="int64")
     out = np.full(count, None, dtype=object)
     if not len(pairs):
         return out, found
     positions = pairs["__pos"].to_numpy()
     found = np.bincount(positions, minlength=count)
-    shown = _shown(pairs, col).astype("object")
-    text = shown.map(lambda v: None if v is None or v is pd.NA or v is pd.NaT or v != v else str(v))
-    grouped = pd.DataFrame({"pos": positions, "text": text.to_numpy(), "value": shown.to_numpy()}).groupby("pos")
-    distinct = grouped["text"].nunique(dropna=False)
-    first = grouped["value"].first() if shown.notna().any() else grouped["text"].first()
-    # `first` skips blanks: a record whose related records are all blank shows a blank.
-    blank_only = grouped["text"].count() == 0
-    for pos, n in distinct.items():
-        if n > 1:
-            out[pos] = SEVERAL_RECORDS
-        elif not blank_only[pos]:
-            out[pos] = _display(first[pos])
+    order = np.argsort(positions, kind="stable")  # each record's related records together, in their order
+    positions = positions[order]
+    values = _shown(pairs, col).astype("object").to_numpy()[order]
+    texts = [None if v is None or v is pd.NA or v is pd.NaT or v != v else str(v) for v in values.tolist()]
+    codes, _ = pd.factorize(np.array(texts, dtype=object), use_na_sentinel=False)  # a blank is a value too
+    width = int(codes.max()) + 1
+    distinct = np.bincount(np.unique(positions * width + codes) // width, minlength=count)
+    filled = np.flatnonzero(np.fromiter((t is not None for t in texts), dtype=bool, count=len(texts)))
+    first_pos, first_at = np.unique(positions[filled], return_index=True)
+    out[first_pos] = [_display(v) for v in values[filled[first_at]].tolist()]
+    out[distinct > 1] = SEVERAL_RECORDS
     return out, found
 
 
