@@ -37,6 +37,7 @@ class TableStore:
         self.derive_seconds = 0.0  # time spent computing derived columns (reported by benchmarks/run.py)
         self._orderings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
         self._child_ids: pd.Index | None = None  # every child id of the run, in a fixed order (CHILD_CODE)
+        self._table_codes: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}  # a table's CHILD_CODE, by its frame
         ctx = dataset.context
         self.constants = ctx.constants()  # worked out once per run
         self._shared: SharedValues | None = None
@@ -138,9 +139,25 @@ class TableStore:
         if key not in df.columns:
             return df
         if self._child_ids is None:
-            ids = [t.df[key] for t in self.dataset.tables.values() if key in t.df.columns]
-            self._child_ids = pd.Index(pd.concat(ids, ignore_index=True).dropna().unique() if ids else [])
-        return df.assign(**{CHILD_CODE: self._child_ids.get_indexer(df[key])})
+            self._code_children(key)
+        assert self._child_ids is not None
+        known = self._table_codes.get(id(df))
+        codes = known[1] if known is not None and known[0] is df else self._child_ids.get_indexer(df[key])
+        return df.assign(**{CHILD_CODE: codes})
+
+    def _code_children(self, key: str) -> None:
+        """Numbers every child id of the run's tables in one pass: the ids in order of first appearance (as
+        ``unique`` lists them), each table's codes a slice of the whole (a blank id is -1)."""
+        frames = [t.df for t in self.dataset.tables.values() if key in t.df.columns]
+        if not frames:
+            self._child_ids = pd.Index([])
+            return
+        codes, uniques = pd.factorize(pd.concat([f[key] for f in frames], ignore_index=True))
+        self._child_ids = pd.Index(np.asarray(uniques))  # typed as an Index of the unique ids is
+        start = 0
+        for frame in frames:
+            self._table_codes[id(frame)] = (frame, codes[start : start + len(frame)])
+            start += len(frame)
 
     def ordering(self, rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
         """The sequence order of a rule's base frame, sorted once per table and keys and shared between rules.
