@@ -439,7 +439,7 @@ def _read_record(el: etree._Element, out: _CinTables, xsd: CinSchemaCheck | None
         el.clear()
         _free_passed(el)
     elif tag == "Child" and parent_tag == "Children":
-        foreign = etree.QName(el).namespace
+        foreign = etree.QName(el).namespace if el.tag.startswith("{") else None
         if xsd and foreign and foreign != etree.QName(parent).namespace:
             xsd.missing(
                 f"this <Child> is in the namespace '{foreign}', which DfE's schema does not have; it was read as a "

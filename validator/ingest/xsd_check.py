@@ -150,7 +150,9 @@ def _leaf_at(elem: etree._Element, tag: str, path: str | None) -> tuple[etree._E
 
 
 def _local(tag: Any) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else str(tag)
+    if isinstance(tag, str):
+        return tag.rpartition("}")[2] if tag.startswith("{") else tag
+    return str(tag)
 
 
 def _name(item: Any) -> str:
