@@ -170,8 +170,15 @@ class _Columns:
             self._by_tag[tag] = column
         return column
 
-    def add(self, block: etree._Element | None, keys: tuple[str | None, ...], line: int | None) -> None:
-        """One record: the block's leaves, then the keys for the columns its leaves did not set."""
+    def add(
+        self,
+        block: etree._Element | None,
+        keys: tuple[str | None, ...],
+        line: int | None,
+        others: list[etree._Element] | None = None,
+    ) -> None:
+        """One record: the block's leaves, then the keys for the columns its leaves did not set. The block's
+        elements that set no column are put in ``others`` when given (e.g. an episode's assessments)."""
         row = self._blank[:]
         if block is not None:
             by_tag, shared = self._by_tag, self._shared
@@ -180,7 +187,11 @@ class _Columns:
                 i = by_tag.get(tag, _UNSET)
                 if i is _UNSET:
                     i = self._column_of(tag)
-                if i is None or row[i] is not _UNSET or len(el):
+                if i is None:
+                    if others is not None:
+                        others.append(el)
+                    continue
+                if row[i] is not _UNSET or len(el):
                     continue
                 text = el.text
                 if text is not None:
@@ -293,9 +304,10 @@ class _CinTables:
     def _read_cin_details(self, cin: etree._Element, child_id: str | None, episode: str) -> None:
         cols = self.cols
         key = (child_id, episode)
-        cols["CINdetails"].add(cin, key, cin.sourceline)
+        blocks: list[etree._Element] = []
+        cols["CINdetails"].add(cin, key, cin.sourceline, blocks)
         assessment = cpp = 0
-        for el in cin:
+        for el in blocks:
             tag = _local(el.tag)
             if tag == "Assessments":
                 assessment += 1
