@@ -191,4 +191,4 @@ def test_leaves_are_read_as_before_whatever_their_order_or_namespace(tmp_path: P
     assert assessments["AssessmentActualStartDate"] == ["2024-05-02", None]
     assert tables["Disabilities"].columns["Disability"] == ["MOB", None]
     assert tables["Disabilities"].columns["LAchildID"] == [None, None]
-    assert tables["Assessments"].lines == [8, 9]
+    assert list(tables["Assessments"].lines) == [8, 9]

@@ -11,6 +11,7 @@ enquiries and plans stay with their own episode instead of being paired with the
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,8 @@ _KEYS = {
     "Reviews": (CHILD_KEY, "CINdetailsID", "CPPID"),
     "PreProceedings": (CHILD_KEY, "CINdetailsID"),
 }
+# The columns whose values differ child by child: not pooled with equal values (the pool would hold each once more).
+_UNSHARED = frozenset({CHILD_KEY, "UPN", "FormerUPN"})
 # Tables of one value per element (each <Disability>, ...): the column the element's text goes in.
 _SINGLE_VALUES = {"Disabilities": "Disability", "AssessmentFactors": "AssessmentFactor", "Reviews": "CPPreviewDate"}
 
@@ -140,8 +143,7 @@ class _Columns:
     ``settable`` are the columns a leaf element of the record's block may set (the first leaf of a name wins, as
     its text stripped, blank as None); ``keys`` the columns the reader fills from the parent's keys, unless a leaf
     set them. A value read is shared with equal earlier values (``shared``), so that a date or code read a million
-    times is held once; a table of values that differ child by child (ChildIdentifiers: ids, UPNs) is given no
-    ``shared``.
+    times is held once, except in the ``unshared`` columns, whose values differ child by child (ids, UPNs).
     """
 
     def __init__(
@@ -150,19 +152,22 @@ class _Columns:
         columns: tuple[str, ...],
         settable: tuple[str, ...],
         keys: tuple[str, ...],
-        shared: dict[str, str] | None,
+        shared: dict[str, str],
+        unshared: frozenset[str] = frozenset(),
     ) -> None:
         self.name = name
         self.names = columns
         self.width = len(columns)
         self.flat: list[str | None] = []
-        self.lines: list[int] = []
+        self.lines = array("q")  # source lines as machine integers: no Python object per record
         self.index = {c: i for i, c in enumerate(columns) if c in settable}
         self.key_at = tuple(columns.index(k) for k in keys)
         self.value_at = columns.index(_SINGLE_VALUES[name]) if name in _SINGLE_VALUES else -1
         self._by_tag: dict[object, int | None] = {}  # element tag -> column it sets (namespaces aside)
         self._blank = [_UNSET] * self.width
         self._shared = shared
+        # per column: the values it shares, or None (ChildIdentifiers' dates and codes are shared, its ids not)
+        self._shared_in = [None if c in unshared else shared for c in columns]
 
     def _column_of(self, tag: object) -> int | None:
         column = self.index.get(_local(tag))
@@ -181,7 +186,7 @@ class _Columns:
         elements that set no column are put in ``others`` when given (e.g. an episode's assessments)."""
         row = self._blank[:]
         if block is not None:
-            by_tag, shared = self._by_tag, self._shared
+            by_tag, shared_in = self._by_tag, self._shared_in
             for el in block:
                 tag = el.tag
                 i = by_tag.get(tag, _UNSET)
@@ -196,7 +201,7 @@ class _Columns:
                 text = el.text
                 if text is not None:
                     text = text.strip() or None
-                    if text is not None and shared is not None:
+                    if text is not None and (shared := shared_in[i]) is not None:
                         text = shared.setdefault(text, text)
                 row[i] = text
         for i, value in zip(self.key_at, keys, strict=True):
@@ -213,7 +218,7 @@ class _Columns:
         text = el.text
         if text is not None:
             text = text.strip() or None
-            if text is not None and self._shared is not None:
+            if text is not None:
                 text = self._shared.setdefault(text, text)
         row[self.value_at] = text
         self.flat.extend(row)
@@ -250,7 +255,12 @@ class _CinTables:
             columns = tuple(schema.tables[name].columns)
             settable = CIN_FIELDS if name == "CINdetails" else () if name in _SINGLE_VALUES else columns
             self.cols[name] = _Columns(
-                name, columns, settable, _KEYS.get(name, ()), None if name == "ChildIdentifiers" else shared
+                name,
+                columns,
+                settable,
+                _KEYS.get(name, ()),
+                shared,
+                _UNSHARED if name == "ChildIdentifiers" else frozenset(),
             )
         self._child_id_at = self.cols["ChildIdentifiers"].names.index(CHILD_KEY)
         self.header_rows = 0
