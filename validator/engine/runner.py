@@ -22,6 +22,7 @@ from .finding_rows import confirm_history, history_note, make_findings
 from .rule import Condition, Rule
 from .sequences import Sequence, group_reduce
 from .store import CHILD_CODE, TableStore
+from .vectors import RUN_MEMO
 
 __all__ = [
     "CHILD_CODE",
@@ -113,6 +114,14 @@ def run_rule(rule: Rule, store: TableStore) -> RuleOutcome:
     reason = missing_requirement(rule, store.dataset)
     if reason:
         return RuleOutcome(rule, "not_run", reason=reason)
+    memo = RUN_MEMO.set(store.memo)
+    try:
+        return _run(rule, store)
+    finally:
+        RUN_MEMO.reset(memo)
+
+
+def _run(rule: Rule, store: TableStore) -> RuleOutcome:
     try:
         run = RuleRun(rule, store)
         frame, flagged = run.flagged()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -55,7 +56,9 @@ def known(values: np.ndarray) -> np.ndarray:
         return ~np.isnan(values)
     if kind in "iub":
         return np.ones(len(values), dtype=bool)
-    return ~pd.isna(values)
+    memo = RUN_MEMO.get()  # text: a pass over Python objects, done once per column and run
+    missing = _missing_text(values) if memo is None else memo.get("isna", [values], lambda: _missing_text(values))
+    return ~missing
 
 
 def scalar_known(value: Any) -> bool:
@@ -106,9 +109,9 @@ def compare(op: type, left: Any, right: Any) -> np.ndarray | None:
         if isinstance(side, np.ndarray) and side.dtype.kind not in "iub":
             ok &= known(side)
     compute = _OPS[op]
-    if isinstance(left, np.ndarray) and left.dtype.kind == "O":  # Python's comparison, on the values there only
-        out = np.zeros(n, dtype=bool)
-        left_known = left[ok]
+    if any(isinstance(side, np.ndarray) and side.dtype.kind == "O" for side in (left, right)):
+        out = np.zeros(n, dtype=bool)  # Python's comparison, on the values there only
+        left_known = left[ok] if isinstance(left, np.ndarray) else left
         right_known = right[ok] if isinstance(right, np.ndarray) else right
         out[ok] = np.asarray(compute(left_known, right_known), dtype=bool)
         return out
@@ -124,7 +127,10 @@ def is_in(values: np.ndarray, listed: Any) -> np.ndarray | None:
     if values.dtype.kind != "O":
         return None
     wanted = set(listed)
-    codes, uniques = pd.factorize(values)  # a missing value is -1
+    memo = RUN_MEMO.get()  # the distinct values of a text column: found once per column and run
+    codes, uniques = (
+        pd.factorize(values) if memo is None else memo.get("factorize", [values], lambda: pd.factorize(values))
+    )
     table = np.fromiter((u in wanted for u in uniques), dtype=bool, count=len(uniques))
     return np.append(table, False)[codes]
 
@@ -177,12 +183,15 @@ def identity(value: Any) -> Any:
 
 
 class Memo:
-    """Results of pure functions of columns (``to_date(SW_DECOM)``, ``birthday(DOB, 18)``...) for one run, so
-    that the rules that call one on the same column compute it once. An entry keeps its argument arrays alive, so
-    that their memory cannot be reused by another array while the entry stands; at most ``size`` entries."""
+    """Results of pure functions of columns (``to_date(SW_DECOM)``, ``birthday(DOB, 18)``, which values of a
+    text column are missing...) for one run, so that the rules that need one on the same column compute it once.
+    An entry keeps its argument arrays alive, so that their memory cannot be reused by another array while the
+    entry stands; the entries are dropped when they hold more than ``size`` entries or ``budget`` bytes."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 256, budget: int = 256 * 2**20) -> None:
         self.size = size
+        self.budget = budget
+        self._held = 0
         self._entries: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
 
     def get(self, name: str, args: list[Any], compute: Callable[[], Any]) -> Any:
@@ -194,7 +203,18 @@ class Memo:
         if found is not None:
             return found[0]
         result = compute()
-        if len(self._entries) >= self.size:
+        parts = (*args, *(result if isinstance(result, tuple) else (result,)))
+        held = sum(a.nbytes for a in parts if isinstance(a, np.ndarray))
+        if len(self._entries) >= self.size or self._held + held > self.budget:
             self._entries.clear()
+            self._held = 0
         self._entries[key] = (result, tuple(args))
+        self._held += held
         return result
+
+
+RUN_MEMO: ContextVar[Memo | None] = ContextVar("RUN_MEMO", default=None)  # the running rule's store's memo
+
+
+def _missing_text(values: np.ndarray) -> np.ndarray:
+    return pd.isna(values)

@@ -1,0 +1,101 @@
+"""The evaluator's numpy path (engine/vectors.py) gives what its pandas path gives, and the run memo."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from validator.engine import vectors
+from validator.engine.expr import as_bool, compare
+
+OPS = [ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE]
+
+
+def _columns(rng: np.random.Generator, n: int) -> list[pd.Series]:
+    dates = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 4, n), unit="D"))
+    dates[rng.random(n) < 0.3] = pd.NaT
+    text = pd.Series(rng.choice(["A1", "B2", "b2", None], n), dtype=object)
+    floats = pd.Series(rng.choice([1.0, 2.0, np.nan], n))
+    ints = pd.Series(rng.integers(0, 3, n))
+    nullable = pd.Series(pd.array(rng.choice([0, 1, 2], n), dtype="Int64"))
+    nullable[rng.random(n) < 0.3] = pd.NA
+    return [dates.astype("datetime64[ns]"), text, floats, ints, nullable]
+
+
+def _pandas(op: type, left: object, right: object, index: pd.Index) -> np.ndarray:
+    """The pandas path: the same comparison with every column a Series."""
+    as_series = [pd.Series(v, index=index, dtype=v.dtype) if isinstance(v, np.ndarray) else v for v in (left, right)]
+    return as_bool(compare(op, *as_series, index), index).to_numpy(dtype=bool)
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_comparisons_on_arrays_equal_those_on_series(op: type) -> None:
+    rng = np.random.default_rng(7)
+    n = 60
+    index = pd.RangeIndex(n)
+    scalars = {"M": [pd.Timestamp("2024-01-02"), None], "O": ["B2", 3, None], "f": [1, 2.0, None], "i": [1, 1.5]}
+    for column in _columns(rng, n):
+        left = vectors.from_series(column)
+        for other in _columns(np.random.default_rng(8), n):
+            right = vectors.from_series(other)
+            if isinstance(left, np.ndarray) and isinstance(right, np.ndarray) and left.dtype.kind != right.dtype.kind:
+                continue  # pandas' own rules for mixed types are kept: not taken by the numpy path
+            fast = vectors.compare(op, left, right)
+            if fast is not None:
+                np.testing.assert_array_equal(fast, _pandas(op, left, right, index))
+        for scalar in scalars.get(column.dtype.kind, []):
+            for pair in ((left, scalar), (scalar, left)):
+                _same_answer_or_error(op, pair, index)
+
+
+def _same_answer_or_error(op: type, pair: tuple[object, object], index: pd.Index) -> None:
+    """Both paths give the same flags, or both raise the same error (text ordered against a number)."""
+    try:
+        expected: np.ndarray | str = _pandas(op, *pair, index)
+    except TypeError as exc:
+        expected = str(exc)
+    try:
+        fast = vectors.compare(op, *pair)
+    except TypeError as exc:
+        assert str(exc) == expected
+        return
+    if fast is not None:
+        np.testing.assert_array_equal(fast, expected)
+
+
+def test_membership_on_arrays_equals_pandas_isin() -> None:
+    values = np.array(["A1", None, "B2", np.nan, "C3", "A1"], dtype=object)
+    got = vectors.is_in(values, frozenset({"A1", "C3"}))
+    series = pd.Series(values, dtype=object)
+    np.testing.assert_array_equal(got, (series.isin(["A1", "C3"]) & series.notna()).to_numpy())
+
+
+def test_the_memo_computes_once_per_column_and_keeps_apart_different_data() -> None:
+    memo = vectors.Memo()
+    calls: list[int] = []
+    a = np.arange(5)
+    b = np.arange(5)  # equal values, other memory: its own entry
+
+    def compute(x: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        return x * 2
+
+    first = memo.get("double", [a], lambda: compute(a))
+    again = memo.get("double", [a[:]], lambda: compute(a))  # a view of the same memory: the same data
+    memo.get("double", [b], lambda: compute(b))
+    memo.get("double", [a[1:]], lambda: compute(a[1:]))  # a part of it is other data
+    assert again is first and len(calls) == 3
+    memo.get("double", [[1, 2]], lambda: compute(a))  # a list has no identity: computed every time
+    memo.get("double", [[1, 2]], lambda: compute(a))
+    assert len(calls) == 5
+
+
+def test_the_memo_lets_go_of_what_it_holds_past_its_budget() -> None:
+    memo = vectors.Memo(budget=1000)
+    big = [np.zeros(100) for _ in range(3)]  # 800 bytes each, and as much again for each result
+    for array in big:
+        memo.get("copy", [array], lambda a=array: a.copy())
+    assert len(memo._entries) == 1
