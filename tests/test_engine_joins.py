@@ -157,3 +157,20 @@ def test_pairs_tested_side_by_side_equal_the_whole_where_on_every_pair() -> None
             moved += bool(split.record or split.related)
             checked += 1
     assert checked > 50 and moved > 20
+
+
+def test_a_subsets_order_from_the_whole_columns_order_equals_sorting_the_subset() -> None:
+    from validator.engine.joins import subset_order
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        codes = rng.integers(0, 6, int(rng.integers(0, 40)))
+        positions = np.flatnonzero(rng.random(len(codes)) < 0.6)
+        full = np.argsort(codes, kind="stable")
+        expected = np.argsort(codes[positions], kind="stable")
+        np.testing.assert_array_equal(subset_order(full, positions, len(codes)), expected)
+        left = rng.integers(-1, 8, 10)  # codes with no related record, or none at all (-1), find nothing
+        counted = Matches.of(left, codes[positions], order=subset_order(full, positions, len(codes)))
+        plain = Matches.of(left, codes[positions])
+        assert [a.tolist() for a in counted.pairs()] == [a.tolist() for a in plain.pairs()]
+        assert counted.count.tolist() == [int((codes[positions] == c).sum()) for c in left]

@@ -17,7 +17,7 @@ from ..ingest.coerce import RAW_SUFFIX
 from .columns import Columns, take_array
 from .expr import Compiled, Evaluator, ExpressionError, as_bool, bool_array, column_name
 from .functions import FUNCTIONS
-from .joins import CHILD_CODE, Matches, key_codes, keys_present, take, take_or_missing
+from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take, take_or_missing
 from .pushdown import SplitWhere, split_where
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
@@ -229,7 +229,10 @@ class RuleRun:
         codes = key_codes([take(base[k], lpos) for k in lk], [take(other[k], rpos) for k in rk])
         if codes is None:
             return None
-        return lpos, rpos, Matches.of(*codes)
+        order = None
+        if rk == [CHILD_CODE] and lk == [CHILD_CODE]:  # the related side sorted by child once per run and table
+            order = subset_order(self.store.child_order(other), rpos, len(other))
+        return lpos, rpos, Matches.of(*codes, order=order)
 
     def _pairs_by_merge(
         self, base: pd.DataFrame, rel: Related, wanted: set[str], lk: list[str], rk: list[str]
@@ -320,12 +323,11 @@ class RuleRun:
     def join(self, base: pd.DataFrame, alias: str, rel: Related) -> pd.DataFrame:
         """``base`` with the columns of each record's first related record (missing where it has none): those the
         rule reads."""
-        other = self.store.frame(rel.table, self.rule.derived_used)
+        table = self.store.frame(rel.table, self.rule.derived_used)
         wanted = joined_columns(self.rule, rel)
-        if wanted is not None:
-            other = other[[c for c in other.columns if f"{rel.alias}.{c}" in wanted]]
+        other = table if wanted is None else table[[c for c in table.columns if f"{rel.alias}.{c}" in wanted]]
         lk, rk = self.merge_keys(base, rel)
-        matched = self._matches(base, other, lk, rk)
+        matched = self._matches(base, table, lk, rk)
         if matched is None:
             right = self.related_frame(rel)
             right = right[keys_present(right, rk)].drop_duplicates(subset=rk, keep="first")

@@ -59,12 +59,18 @@ class Matches:
     count: np.ndarray
 
     @classmethod
-    def of(cls, left_code: np.ndarray, right_code: np.ndarray) -> Matches:
-        order = np.argsort(right_code, kind="stable")
-        ordered = right_code[order]
-        start = np.searchsorted(ordered, left_code, side="left")
-        end = np.searchsorted(ordered, left_code, side="right")
-        return cls(order, start, end - start)
+    def of(cls, left_code: np.ndarray, right_code: np.ndarray, order: np.ndarray | None = None) -> Matches:
+        """The matches of codes that are small whole numbers (0 and up, as factorized codes and child codes are):
+        each code's related records are a segment of the right side in code order, found by counting.
+        ``order``: the right side's stable order by code, when it is known already."""
+        if order is None:
+            order = np.argsort(right_code, kind="stable")
+        size = int(right_code.max()) + 1 if len(right_code) else 1
+        counts = np.bincount(right_code, minlength=size)
+        starts = np.cumsum(counts) - counts
+        inside = (left_code >= 0) & (left_code < size)
+        code = np.where(inside, left_code, 0)
+        return cls(order, np.where(inside, starts[code], 0), np.where(inside, counts[code], 0))
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(left position, right position) of every pair, left records in order, each one's matches in order."""
@@ -110,3 +116,13 @@ def take_or_missing(column: pd.Series, positions: np.ndarray) -> pd.Series:
             out[missing] = np.nan
         return pd.Series(out, dtype=out.dtype, copy=False)
     return pd.Series(column.array.take(positions, allow_fill=True), dtype=column.dtype, copy=False)
+
+
+def subset_order(full_order: np.ndarray, positions: np.ndarray, length: int) -> np.ndarray:
+    """The stable order by code of the records at ``positions`` (ascending) of a column of ``length`` records,
+    from the stable order by code of the whole column, as indices into ``positions``: the whole column's order
+    kept to those records (no sort)."""
+    rank = np.full(length, -1, dtype="int64")
+    rank[positions] = np.arange(len(positions))
+    ranked = rank[full_order]
+    return ranked[ranked >= 0]

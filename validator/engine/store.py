@@ -38,6 +38,7 @@ class TableStore:
         self._orderings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
         self._child_ids: pd.Index | None = None  # every child id of the run, in a fixed order (CHILD_CODE)
         self._table_codes: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}  # a table's CHILD_CODE, by its frame
+        self._child_orders: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}  # a frame's order by CHILD_CODE
         ctx = dataset.context
         self.constants = ctx.constants()  # worked out once per run
         self._shared: SharedValues | None = None
@@ -158,6 +159,13 @@ class TableStore:
         for frame in frames:
             self._table_codes[id(frame)] = (frame, codes[start : start + len(frame)])
             start += len(frame)
+
+    def child_order(self, frame: pd.DataFrame) -> np.ndarray:
+        """The stable order of a store frame's records by CHILD_CODE, sorted once per frame and run."""
+        known = self._child_orders.get(id(frame))
+        if known is None or known[0] is not frame:
+            known = self._child_orders[id(frame)] = (frame, np.argsort(frame[CHILD_CODE].to_numpy(), kind="stable"))
+        return known[1]
 
     def ordering(self, rule: Rule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
         """The sequence order of a rule's base frame, sorted once per table and keys and shared between rules.
