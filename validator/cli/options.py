@@ -9,11 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import Progress as RichProgress
-from rich.progress import TaskID
 
 from ..api import Progress
-from ..ingest.xlsx_reader import NO_DATA_TOKENS
+from ..ingest.workbooks import NO_DATA_TOKENS
 from ..outputs.formats import FORMATS
 from ..request import RETURN_ALIASES, ReportPlan, RunRequest
 from ..years import YearError, check_year
@@ -128,7 +126,8 @@ def progress_bar(err: Console) -> Iterator[Progress | None]:
     if not err.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as RichProgress
 
     bar = RichProgress(
         SpinnerColumn(),

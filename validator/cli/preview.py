@@ -6,6 +6,7 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -14,13 +15,14 @@ from ..findings import Finding
 from ..ingest.loader import load_return
 from ..outputs.terminal import term
 from ..outputs.words import plural
-from ..preview import Preview, build_preview, load_population, previous_dataset
-from ..preview.model import Convention
-from ..preview.render import measures_csv, print_preview, render_workbook, table_csv
 from ..reference.postcodes import open_postcode_lookup
 from ..reports import check_targets, input_stem, place_problem, preview_file, protected_files, write_files
 from ..request import RunRequest
 from .options import add_return_arguments, run_request
+
+if TYPE_CHECKING:  # the preview package is imported when a preview runs, not when the command line starts
+    from ..preview import Preview
+    from ..preview.model import Convention
 
 TITLE = "cannot preview"  # the title of any problem with the input or the options
 FORMATS = ("console", "csv", "xlsx")
@@ -95,6 +97,10 @@ def _problem(args: argparse.Namespace, request: RunRequest) -> str | None:
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from ..preview import build_preview, load_population, previous_dataset
+    from ..preview.model import Convention
+    from ..preview.render import measures_csv, print_preview
+
     request = run_request(args)
     problem = _problem(args, request)
     if problem:
@@ -135,6 +141,8 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _targets(args: argparse.Namespace, preview: Preview, conv: Convention) -> list[tuple[Path, bytes]]:
     """The files asked for and their bytes: --output, or named after the first input in --output-dir."""
+    from ..preview.render import measures_csv, render_workbook, table_csv
+
     targets: list[tuple[Path, bytes]] = []
     stem = input_stem(args.inputs)
     if "csv" in args.format:

@@ -10,7 +10,6 @@ from rich.console import Console
 
 from ..api import validate_request
 from ..errors import EXIT_USAGE, UsageError
-from ..outputs.console import print_summary
 from ..outputs.formats import FORMATS
 from ..outputs.terminal import term
 from ..redact import KEY_ENV
@@ -118,6 +117,8 @@ def _to_screen(report: Report, plan: ReportPlan, out: Console) -> None:
     """The one report on standard output: the console summary, or the file's bytes."""
     (name,) = plan.formats
     if name == "console":
+        from ..outputs.console import print_summary  # rich's tables only for the console report
+
         print_summary(report.result, out)
         for label, text in report.notes:
             out.print(f"{term(label)}: {term(text)}")
