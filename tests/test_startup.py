@@ -1,4 +1,4 @@
-"""What a validation run imports: only what it needs (issue #16, start-up time).
+"""What a validation run imports: only what it needs (issue #16, start-up time); the help imports no library.
 
 The preview package, the workbook and XML readers, bank holidays, batch runs and the rule compiler are imported
 when a run needs them, not to start up. Each check runs in a fresh interpreter and looks at ``sys.modules``; no
@@ -89,3 +89,19 @@ def test_what_a_run_leaves_out_is_imported_when_needed() -> None:
         "holidays",
         "validator.preview",
     ]
+
+
+def test_the_command_lines_help_starts_without_the_library() -> None:
+    """``--help``, ``--version`` and a mistyped option: argparse alone, no pandas, rules or readers."""
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['validator', 'validate', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('validator', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code"
+    )
+    modules = _modules_after(code)
+    assert "validator.cli.validate" in modules and "validator.cli.rules" in modules
+    library = ["pandas", "numpy", "validator.api", "validator.engine", "validator.dataset", "validator.result"]
+    assert _imported(modules, [*NOT_FOR_A_CSV_RUN, *library]) == []

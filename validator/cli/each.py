@@ -12,7 +12,6 @@ from rich.console import Console
 from ..errors import UsageError
 from ..outputs.terminal import term
 from ..outputs.words import plural
-from ..reports import plan_problem
 from .options import jobs_arg, report_plan, run_request
 
 if TYPE_CHECKING:
@@ -81,6 +80,8 @@ def _problem(args: argparse.Namespace) -> str | None:
         )
     if args.output_dir is None:
         return "--each writes one report per return: give --output-dir DIR"
+    from ..reports import plan_problem
+
     return plan_problem(report_plan(args), run_request(args))
 
 

@@ -7,14 +7,17 @@ import argparse
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from ..api import Progress
 from ..ingest.workbooks import NO_DATA_TOKENS
 from ..outputs.formats import FORMATS
 from ..request import RETURN_ALIASES, ReportPlan, RunRequest
 from ..years import YearError, check_year
+
+if TYPE_CHECKING:
+    from ..api import Progress
 
 
 def return_type_arg(text: str) -> str:

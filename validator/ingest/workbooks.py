@@ -8,11 +8,13 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..findings import Finding
-from ..schema import ReturnSchema
-from .changes import Change
-from .raw import RawTable
+if TYPE_CHECKING:  # the command line's help names NO_DATA_TOKENS without importing pandas
+    from ..findings import Finding
+    from ..schema import ReturnSchema
+    from .changes import Change
+    from .raw import RawTable
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the signature of an .xls (Compound File) workbook
