@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import numpy as np
 import pytest
 
 from validator.engine import calendar
@@ -43,6 +44,11 @@ def test_add_working_days(day: str, n: int, expected: str) -> None:
 
 
 def test_bank_holidays_come_from_the_holidays_package_for_any_year() -> None:
+    calendar.bank_holidays.cache_clear()
+    first = calendar.bank_holidays()  # from the package, or from the cache an earlier test filled
+    calendar.bank_holidays.cache_clear()
+    np.testing.assert_array_equal(calendar.bank_holidays(), first)
+    np.testing.assert_array_equal(first, calendar._package_bank_holidays())
     days = set(calendar.bank_holidays().astype("datetime64[D]").astype(str))
     assert "2026-12-25" in days and "2035-12-25" in days
     assert "2024-03-29" in days  # Good Friday 2024

@@ -24,7 +24,26 @@ HOLIDAY_YEARS = range(1985, 2051)
 
 @cache
 def bank_holidays() -> np.ndarray:
-    import holidays  # only when a working-days function runs: the package takes a while to import
+    """England and Wales bank holidays of HOLIDAY_YEARS, from the ``holidays`` package; kept in the user's cache
+    (signed, per version of the package), since importing the package takes longer than the checks that use it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ..cache import read_signed, write_signed
+
+    try:
+        name = f"bank-holidays-{version('holidays')}-{HOLIDAY_YEARS.start}-{HOLIDAY_YEARS.stop}.days"
+    except PackageNotFoundError:  # run from a source tree without the package's metadata: no cache
+        return _package_bank_holidays()
+    cached = read_signed(name)
+    if cached is not None and len(cached) % 8 == 0:
+        return np.frombuffer(cached, dtype="datetime64[D]").copy()
+    days = _package_bank_holidays()
+    write_signed(name, days.tobytes(), replaces="bank-holidays-*.days")
+    return days
+
+
+def _package_bank_holidays() -> np.ndarray:
+    import holidays  # only when a working-days function runs and the cache has not got them
 
     days = holidays.country_holidays("GB", subdiv="ENG", years=HOLIDAY_YEARS)
     return np.array(sorted(days.keys()), dtype="datetime64[D]")
