@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..findings import Finding, ingest_finding
+from .raw import Coded
 
 # Date forms accepted, in the order tried. The first of each source's list is its standard form.
 DMY = "%d/%m/%Y"
@@ -52,11 +53,22 @@ class Factored:
         codes, uniques = pd.factorize(array, use_na_sentinel=True)
         if clean:
             return cls(codes, np.asarray(uniques, dtype=object))
-        # as Series.str.strip() does: a value that is not text counts as blank, like a blank one
-        stripped = np.array([(u.strip() or None) if isinstance(u, str) else None for u in uniques] + [None])
-        codes = np.where(codes < 0, len(uniques), codes)
-        codes, uniques = pd.factorize(stripped[codes], use_na_sentinel=True)
-        return cls(codes, np.asarray(uniques, dtype=object))
+        return cls._trimmed(codes, uniques)
+
+    @classmethod
+    def of_coded(cls, column: Coded) -> Factored:
+        """:meth:`of` a column a reader has numbered already (its distinct values, then None)."""
+        return cls._trimmed(column.codes, column.uniques[:-1])
+
+    @classmethod
+    def _trimmed(cls, codes: np.ndarray, uniques: np.ndarray) -> Factored:
+        """``uniques`` (in the order they first appear, -1 a missing value) trimmed, and renumbered to match.
+        As Series.str.strip() does, a value that is not text counts as blank, like a blank one. The trimmed values
+        are numbered among the distinct values, in the order they first appear, as in the records."""
+        stripped = np.empty(len(uniques) + 1, dtype=object)
+        stripped[:] = [(u.strip() or None) if isinstance(u, str) else None for u in uniques] + [None]
+        renumber, trimmed = pd.factorize(stripped, use_na_sentinel=True)
+        return cls(renumber[codes], np.asarray(trimmed, dtype=object))
 
     @classmethod
     def blank(cls, n: int) -> Factored:

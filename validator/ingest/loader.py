@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -272,7 +274,32 @@ def load_return(
 ) -> Dataset:
     """Read every input (and previous years' inputs) into one typed Dataset. ``no_data``: the cell texts a
     workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given)."""
-    no_data = NO_DATA_TOKENS if no_data is None else no_data
+    with paused_gc():
+        return _load(paths, return_type, year, la, previous, today, NO_DATA_TOKENS if no_data is None else no_data)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cycle collector paused: reading makes millions of small objects and no cycles worth finding, and each
+    of its passes would go through all of them again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(
+    paths: list[str | Path],
+    return_type: str | None,
+    year: str | None,
+    la: str | None,
+    previous: list[list[str | Path]] | None,
+    today: dt.date | None,
+    no_data: Sequence[str],
+) -> Dataset:
     files = expand_paths(paths)
     skipped = skipped_files(list(paths), DATA_SUFFIXES)
     if not files:

@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
+
+@dataclass
+class Coded:
+    """A column as numbers into its distinct values: ``uniques[codes[i]]`` is record i's value. ``uniques`` holds
+    the distinct values in the order they first appear, then None, which code -1 stands for (a cell the row lacks).
+    """
+
+    codes: np.ndarray  # int32
+    uniques: np.ndarray  # object
+
+    def values(self) -> list[str | None]:
+        """One value per record (each distinct value one shared object)."""
+        return self.uniques[self.codes].tolist()  # type: ignore[no-any-return]
+
 
 @dataclass
 class RawTable:
@@ -19,6 +35,10 @@ class RawTable:
     lines: list[int] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     clean: bool = False  # every value already trimmed, blank ones None (the XML readers): typing skips trimming
+    # the columns as codes (Coded), when the reader numbered their values (the CSV and workbook readers)
+    coded: dict[str, Coded] = field(default_factory=dict, repr=False, compare=False)
+    # a column's values read as dates, by the checks before typing (ingest.sanity), which ask for them many times
+    dates: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.lines)
