@@ -6,6 +6,7 @@ naming the file, line, column and value, and its raw text stays available to rul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -58,7 +59,10 @@ class Factored:
     @classmethod
     def of_coded(cls, column: Coded) -> Factored:
         """:meth:`of` a column a reader has numbered already (its distinct values, then None)."""
-        return cls._trimmed(column.codes, column.uniques[:-1])
+        uniques = column.uniques[:-1]
+        if trimmed_already(uniques):
+            return cls(column.codes.astype(np.intp), uniques)
+        return cls._trimmed(column.codes, uniques)
 
     @classmethod
     def _trimmed(cls, codes: np.ndarray, uniques: np.ndarray) -> Factored:
@@ -90,6 +94,20 @@ class Factored:
     def counts(self) -> np.ndarray:
         """How many records have each distinct value."""
         return np.bincount(self.codes[self.codes >= 0], minlength=len(self.uniques))
+
+
+# A value that str.strip() would change or blank out (``\x00`` separates the values joined): at the start of the
+# text or after a separator, a space or nothing; a space before a separator or the end.
+_UNTRIMMED = re.compile(r"(?:^|\x00)(?:\s|\x00|$)|\s(?:\x00|$)")
+
+
+def trimmed_already(values: np.ndarray) -> bool:
+    """Whether every value is text that str.strip() leaves as it is and not blank (False when unsure)."""
+    try:
+        joined = "\x00".join(values.tolist())
+    except TypeError:  # a value that is not text
+        return False
+    return len(values) > 0 and _UNTRIMMED.search(joined) is None
 
 
 # Dates the validator can hold (pandas' nanosecond range, 1677-09-21 to 2262-04-11, in whole years). A date

@@ -482,7 +482,8 @@ class _ColumnBuilder:
     BLOCK = 4096
 
     def __init__(self, width: int) -> None:
-        self.index: list[dict[str | None, int]] = [{} for _ in range(width)]
+        self.index: list[dict[str | None, int]] = [{} for _ in range(width)]  # value -> its slot
+        self.slots = [0] * width  # slots handed out (one for each block's distinct value, new or not)
         self.parts: list[list[np.ndarray]] = [[] for _ in range(width)]
         self.rows: list[tuple[str | None, ...]] = []
 
@@ -492,7 +493,7 @@ class _ColumnBuilder:
             self._flush()
 
     def add_columns(self, columns: list[Sequence[str | None]]) -> None:
-        """A block of records given as one tuple of values per column (in this builder's order)."""
+        """A block of records given as one sequence of values per column (in this builder's order)."""
         self._flush()
         self._number(columns)
 
@@ -502,21 +503,26 @@ class _ColumnBuilder:
         self.rows = []
 
     def _number(self, columns: Sequence[Sequence[str | None]]) -> None:
-        for index, parts, values in zip(self.index, self.parts, columns, strict=True):
+        for at, values in enumerate(columns):
             array = np.empty(len(values), dtype=object)
             array[:] = values
             codes, uniques = pd.factorize(array, use_na_sentinel=True)  # None: -1
-            number = index.setdefault
-            ids = np.array([number(u, len(index)) for u in uniques] + [-1], dtype=np.int32)
-            parts.append(ids[codes])
+            # each distinct value gets the next slot, or keeps the one it has: slots rise in the order values
+            # first appear, with gaps that finish() closes
+            start, index = self.slots[at], self.index[at]
+            slots = np.fromiter(map(index.setdefault, uniques, itertools.count(start)), np.int64, len(uniques))
+            self.slots[at] = start + len(uniques)
+            self.parts[at].append(np.append(slots, -1)[codes])
 
     def finish(self) -> list[Coded]:
         self._flush()
         built: list[Coded] = []
-        for index, parts in zip(self.index, self.parts, strict=True):
+        for index, parts, size in zip(self.index, self.parts, self.slots, strict=True):
+            code = np.full(size + 1, -1, dtype=np.int32)  # slot -> code; the last one for -1
+            code[np.fromiter(index.values(), np.int64, len(index))] = np.arange(len(index), dtype=np.int32)
             uniques = np.empty(len(index) + 1, dtype=object)
             uniques[:-1] = list(index)
-            built.append(Coded(np.concatenate(parts) if parts else np.empty(0, dtype=np.int32), uniques))
+            built.append(Coded(code[np.concatenate(parts)] if parts else np.empty(0, dtype=np.int32), uniques))
         return built
 
 
