@@ -168,3 +168,18 @@ def test_paused_gc_restores_the_collector_as_it_was(enabled: bool) -> None:
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_episode_dates_of_a_numbered_column_are_those_of_its_text(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from validator.ingest.sanity import _column_dates
+
+    path = tmp_path / "episodes.csv"
+    rows = ["C1,01/04/2024,S", "C2,2024-05-02,S", "C3,,S", "C4,31/02/2024,S", "C5,01/04/2024,S", "C6"]
+    path.write_text("CHILD,DECOM,RNE\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    _, raw, _ = read_csv_file(path, [load_schema("ssda903")])
+    assert raw is not None and raw.coded
+    numbered = _column_dates(raw, "DECOM")
+    text_only = _column_dates(replace(raw, coded={}, dates={}), "DECOM")
+    assert numbered.equals(text_only) and numbered.notna().tolist() == [True, True, False, False, True, False]

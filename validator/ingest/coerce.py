@@ -62,6 +62,10 @@ class Factored:
         uniques = column.uniques[:-1]
         if trimmed_already(uniques):
             return cls(column.codes.astype(np.intp), uniques)
+        blank = _only_blank(uniques)
+        if blank is not None:  # the values need no trimming, and one of them is blank: it becomes missing
+            codes = column.codes.astype(np.intp)
+            return cls(np.where(codes == blank, -1, codes - (codes > blank)), np.delete(uniques, blank))
         return cls._trimmed(column.codes, uniques)
 
     @classmethod
@@ -108,6 +112,21 @@ def trimmed_already(values: np.ndarray) -> bool:
     except TypeError:  # a value that is not text
         return False
     return len(values) > 0 and _UNTRIMMED.search(joined) is None
+
+
+_SPACED = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+
+
+def _only_blank(values: np.ndarray) -> int | None:
+    """The position of the empty value when it is the only one str.strip() would change (None when unsure)."""
+    listed = values.tolist()
+    if "" not in listed:
+        return None
+    try:
+        joined = "\x00".join(listed)
+    except TypeError:
+        return None
+    return listed.index("") if _SPACED.search(joined) is None else None
 
 
 # Dates the validator can hold (pandas' nanosecond range, 1677-09-21 to 2262-04-11, in whole years). A date

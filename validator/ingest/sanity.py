@@ -59,9 +59,15 @@ def _episode_dates(raws: list[RawTable], columns: tuple[str, ...] = ("DECOM", "D
 def _column_dates(raw: RawTable, column: str) -> pd.Series:
     """A raw column read as dates (dd/mm/yyyy or yyyy-mm-dd), parsed once and kept with the raw table."""
     found = raw.dates.get(column)
-    if not isinstance(found, pd.Series):
+    if isinstance(found, pd.Series):
+        return found
+    coded = raw.coded.get(column)
+    if coded is None:
         found = parse_dates(pd.Series(raw.columns.get(column) or [], dtype="object"), (DMY, ISO))[0]
-        raw.dates[column] = found
+    else:  # each distinct value parsed once (the last, None, is where a row lacks the cell)
+        distinct = parse_dates(pd.Series(coded.uniques, dtype="object"), (DMY, ISO))[0]
+        found = pd.Series(distinct.to_numpy()[coded.codes], dtype="datetime64[ns]")
+    raw.dates[column] = found
     return found
 
 
