@@ -175,9 +175,10 @@ _FEW = 32  # columns this short are parsed value by value
 def _parse_dates(
     text: pd.Series, standard: Sequence[str], weights: np.ndarray | None
 ) -> tuple[pd.Series, dict[str, int], pd.Series, pd.Series]:
-    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    todo = text.notna()
-    far = pd.Series(False, index=text.index)
+    values = text.to_numpy(dtype=object)
+    result = np.full(len(values), np.datetime64("NaT", "ns"))
+    todo = text.notna().to_numpy(dtype=bool, copy=True)
+    far = np.zeros(len(values), dtype=bool)
     other_forms: dict[str, int] = {}
     forms = [(f, FORM_NAMES[f]) for f in standard]
     forms += [(f, FORM_NAMES[f]) for f in (DMY, ISO) if f not in standard]
@@ -185,19 +186,24 @@ def _parse_dates(
     for fmt, label in forms:
         if not todo.any():
             break
-        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        found = parsed.notna()
-        inside = found & (parsed >= DATE_MIN) & (parsed <= DATE_MAX)
-        far.loc[parsed[found & ~inside].index] = True
+        where = np.flatnonzero(todo)  # positions of the values still to read
+        parsed = pd.to_datetime(pd.Series(values[where], dtype="object"), format=fmt, errors="coerce")
+        found = parsed.notna().to_numpy()
+        inside = found & (parsed >= DATE_MIN).to_numpy() & (parsed <= DATE_MAX).to_numpy()
+        far[where[found & ~inside]] = True
         if inside.any():
-            hit = parsed[inside].index
-            result.loc[hit] = parsed[inside].dt.normalize().astype("datetime64[ns]")
-            todo.loc[hit] = False
+            hit = where[inside]
+            result[hit] = parsed[inside].dt.normalize().astype("datetime64[ns]").to_numpy()
+            todo[hit] = False
             if fmt not in standard:
-                other_forms[label] = int(
-                    inside.sum() if weights is None else weights[text.index.get_indexer(hit)].sum()
-                )
-    return result, other_forms, todo, far & todo
+                other_forms[label] = int(inside.sum() if weights is None else weights[hit].sum())
+    index = text.index
+    return (
+        pd.Series(result, index=index, dtype="datetime64[ns]"),
+        other_forms,
+        pd.Series(todo, index=index),
+        pd.Series(far & todo, index=index),
+    )
 
 
 def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
