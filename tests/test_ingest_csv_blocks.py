@@ -183,3 +183,12 @@ def test_episode_dates_of_a_numbered_column_are_those_of_its_text(tmp_path: Path
     numbered = _column_dates(raw, "DECOM")
     text_only = _column_dates(replace(raw, coded={}, dates={}), "DECOM")
     assert numbered.equals(text_only) and numbered.notna().tolist() == [True, True, False, False, True, False]
+
+
+def test_a_record_appended_after_reading_drops_the_numbered_columns(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text(",".join(HEADER) + "\nC1,1,,,,,\n", encoding="utf-8")
+    _, raw, _ = read_csv_file(path, [load_schema("ssda903")])
+    assert raw is not None and raw.coded
+    raw.append({"CHILD": "C2"}, 3)
+    assert not raw.coded and raw.columns["CHILD"] == ["C1", "C2"]

@@ -35,7 +35,8 @@ class RawTable:
     lines: list[int] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     clean: bool = False  # every value already trimmed, blank ones None (the XML readers): typing skips trimming
-    # the columns as codes (Coded), when the reader numbered their values (the CSV and workbook readers)
+    # the columns as codes (Coded), when the reader numbered their values (the CSV and workbook readers); typing
+    # reads these rather than ``columns``: whatever changes a column after reading must drop its entry here
     coded: dict[str, Coded] = field(default_factory=dict, repr=False, compare=False)
     # a column's values read as dates, by the checks before typing (ingest.sanity), which ask for them many times
     dates: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
@@ -45,6 +46,8 @@ class RawTable:
 
     def append(self, record: dict[str, str | None], line: int) -> None:
         """Add one record; columns first seen now are back-filled with None for earlier records."""
+        if self.coded or self.dates:  # they no longer hold every record
+            self.coded, self.dates = {}, {}
         n = len(self.lines)
         for name in record:
             if name not in self.columns:
