@@ -111,6 +111,20 @@ class FilesRead:
     book: WorkbookRead = field(default_factory=lambda: WorkbookRead([], []))  # workbooks' changes and places
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cycle collector paused: reading CSV text and typing it make millions of small objects and no cycles
+    worth finding, and each of its passes would go through all of them again. (Not around the XML readers: their
+    parser's garbage does need it.)"""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _read_files(
     files: list[Path], return_type: str | None, year: str | None = None, no_data: Sequence[str] = NO_DATA_TOKENS
 ) -> FilesRead:
@@ -176,7 +190,8 @@ def _read_files(
                 raws[name].append(raw)
             inputs.append(InputFile(str(path), "xml", sorted(t for t, r in tables.items() if len(r) or t == "Header")))
             continue
-        schema, raw, found = read_csv_file(path, schemas)
+        with paused_gc():  # millions of small objects, no cycles: the collector's passes would only cost time
+            schema, raw, found = read_csv_file(path, schemas)
         findings.extend(found)
         if schema is None or raw is None:
             inputs.append(InputFile(str(path), "csv", []))
@@ -274,32 +289,7 @@ def load_return(
 ) -> Dataset:
     """Read every input (and previous years' inputs) into one typed Dataset. ``no_data``: the cell texts a
     workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given)."""
-    with paused_gc():
-        return _load(paths, return_type, year, la, previous, today, NO_DATA_TOKENS if no_data is None else no_data)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cycle collector paused: reading makes millions of small objects and no cycles worth finding, and each
-    of its passes would go through all of them again."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _load(
-    paths: list[str | Path],
-    return_type: str | None,
-    year: str | None,
-    la: str | None,
-    previous: list[list[str | Path]] | None,
-    today: dt.date | None,
-    no_data: Sequence[str],
-) -> Dataset:
+    no_data = NO_DATA_TOKENS if no_data is None else no_data
     files = expand_paths(paths)
     skipped = skipped_files(list(paths), DATA_SUFFIXES)
     if not files:
@@ -372,6 +362,11 @@ def _load(
 def _type_tables(
     schema: ReturnSchema, read: FilesRead, year: str, findings: list[Finding], suffix: str
 ) -> dict[str, Table]:
+    with paused_gc():
+        return _typed(schema, read, year, findings, suffix)
+
+
+def _typed(schema: ReturnSchema, read: FilesRead, year: str, findings: list[Finding], suffix: str) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     for name in list(read.raws):
         raw_list = read.raws.pop(name)  # the text read is not needed once typed: its memory is freed table by table
