@@ -13,6 +13,7 @@ from helpers import SAMPLES
 from validator.api import validate
 from validator.batch import BatchJob, batch_status, jobs_for, returns_in, validate_many, validate_one
 from validator.cli import main
+from validator.request import ReportPlan, RunRequest
 
 
 @pytest.fixture
@@ -30,12 +31,12 @@ def returns(tmp_path: Path) -> Path:
 
 def test_each_return_in_processes_gives_what_one_run_gives(returns: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    jobs = jobs_for(returns_in([returns]), out, formats=("json",))
-    assert [Path(j.inputs[0]).name for j in jobs] == ["la_a", "la_b.xml", "la_c.xml", "la_d.csv"]
+    jobs = jobs_for(returns_in([returns]), out, plan=ReportPlan(formats=("json",)))
+    assert [Path(j.request.inputs[0]).name for j in jobs] == ["la_a", "la_b.xml", "la_c.xml", "la_d.csv"]
     outcomes = validate_many(jobs, workers=2)
-    assert [o.name for o in outcomes] == [j.inputs[0] for j in jobs]
+    assert [o.name for o in outcomes] == [j.request.inputs[0] for j in jobs]
     for job, outcome in zip(jobs[:3], outcomes[:3], strict=True):
-        alone = validate(list(job.inputs))
+        alone = validate(list(job.request.inputs))
         assert (outcome.errors, outcome.queries, outcome.notices) == (
             alone.count("error"),
             alone.count("query"),
@@ -53,7 +54,8 @@ def test_validate_one_is_plain_data_in_and_out(tmp_path: Path) -> None:
     """What Dask or any other engine needs: a picklable job in, a picklable summary out."""
     import pickle
 
-    job = BatchJob(inputs=(str(SAMPLES / "cin" / "cin_2024_25.xml"),), output_dir=str(tmp_path), stem="la")
+    request = RunRequest(inputs=(str(SAMPLES / "cin" / "cin_2024_25.xml"),))
+    job = BatchJob(request, ReportPlan(formats=("json",), output_dir=tmp_path), "la")
     outcome = validate_one(pickle.loads(pickle.dumps(job)))
     assert pickle.loads(pickle.dumps(outcome)) == outcome
     assert outcome.reports == [str(tmp_path / "la.json")]

@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from helpers import SAMPLES, write
 
 from validator import cli
-from validator.batch import BatchJob, validate_one
+from validator.batch import BatchJob, jobs_for, validate_one
 from validator.engine.model import RuleLoadError
 from validator.errors import (
     EXIT_INTERRUPTED,
@@ -26,6 +27,7 @@ from validator.errors import (
     problem_of,
 )
 from validator.ingest.loader import InputError
+from validator.regional import LAReturn
 from validator.reports import (
     check_targets,
     la_report_stem,
@@ -62,9 +64,21 @@ def test_a_request_names_every_file_it_reads() -> None:
 
 
 def test_a_batch_job_is_a_request_and_a_plan() -> None:
-    job = BatchJob(inputs=("a",), output_dir="out", stem="s", formats=("json", "csv"), la="E09000027", year="2024_25")
-    assert job.request == RunRequest(inputs=("a",), la="E09000027", year="2024_25")
-    assert job.plan == ReportPlan(formats=("json", "csv"), output_dir=Path("out"))
+    """Each return of a batch: the batch's request with its own inputs, LA and previous years; the batch's formats
+    and fail-on, written into the batch's folder (never split, redacted or to one file)."""
+    batch = RunRequest(inputs=("all",), year="2024_25", rules=("101",), postcodes="pc.zip", la="E09000001")
+    asked = ReportPlan(formats=("json", "csv"), output=Path("x.json"), split_by="Worker", redact=True, fail_on="query")
+    returns = [LAReturn("E09000027", ("a",), (("p",),)), Path("b")]
+    (job, other) = jobs_for(returns, Path("out"), request=batch, plan=asked)
+    own = RunRequest(inputs=("a",), previous=(("p",),), la="E09000027", year="2024_25", rules=("101",))
+    assert job.request == replace(own, postcodes="pc.zip") and job.stem == "E09000027-validation"
+    assert other.request == RunRequest(inputs=("b",), year="2024_25", rules=("101",), postcodes="pc.zip")
+    assert job.plan == other.plan == ReportPlan(formats=("json", "csv"), output_dir=Path("out"), fail_on="query")
+    assert jobs_for(["c"], Path("out"))[0] == BatchJob(
+        RunRequest(inputs=("c",)), ReportPlan(formats=("json",), output_dir=Path("out")), "c-validation"
+    )
+    with pytest.raises(ValueError, match="output_dir"):
+        BatchJob(RunRequest(inputs=("a",)), ReportPlan(formats=("json",)), "s")
 
 
 def test_the_web_form_is_a_request_without_files() -> None:
@@ -138,7 +152,8 @@ def test_the_web_app_words_each_kind_of_problem() -> None:
 
 
 def test_a_batch_return_that_cannot_be_read_is_a_problem_not_a_crash(tmp_path: Path) -> None:
-    job = BatchJob(inputs=(str(tmp_path / "missing"),), output_dir=str(tmp_path), stem="s", la="E09000027")
+    request = RunRequest(inputs=(str(tmp_path / "missing"),), la="E09000027")
+    job = BatchJob(request, ReportPlan(formats=("json",), output_dir=tmp_path), "s")
     outcome = validate_one(job)
     assert outcome.status == 2 and "no such file or folder" in outcome.problem and outcome.la == "E09000027"
 

@@ -17,6 +17,7 @@ from validator.batch import jobs_for, parse_scheduler, validate_many
 from validator.cli import main
 from validator.ingest.loader import InputError
 from validator.regional import read_manifest, region_returns
+from validator.request import ReportPlan, RunRequest
 
 SSDA = SAMPLES / "ssda903"
 
@@ -65,16 +66,17 @@ def test_la_folders_give_each_return_its_code_and_previous_years(region: Path) -
 def test_a_small_batch_on_a_local_dask_cluster_equals_single_runs(region: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    jobs = jobs_for(region_returns([region], None), out, formats=("json",))
+    jobs = jobs_for(region_returns([region], None), out, plan=ReportPlan(formats=("json",)))
     seen: list[str | None] = []
     outcomes = validate_many(
         jobs, 1, lambda o: seen.append(o.la), "dask", dask_processes=False, timeout=300
     )  # threads of this process: no worker start-up to wait for
     assert [o.la for o in outcomes] == seen == ["E06000001", "E09000026", "E09000027"]
     for job, outcome in zip(jobs, outcomes, strict=True):
-        assert outcome.problem == "" and outcome.reports == [str(out / f"{job.la}-validation.json")]
-        previous = [Path(p[0]) for p in job.previous]
-        single = _single(tmp_path, str(job.la), Path(job.inputs[0]), previous)
+        request = job.request
+        assert outcome.problem == "" and outcome.reports == [str(out / f"{request.la}-validation.json")]
+        previous = [Path(p[0]) for p in request.previous]
+        single = _single(tmp_path, str(request.la), Path(request.inputs[0]), previous)
         assert _findings(Path(outcome.reports[0])) == single
         assert sum(int(r["count"]) for r in outcome.rules) == len(single)  # type: ignore[call-overload]
     assert outcomes[2].errors > 0  # the sample with errors: the comparison is not of empty lists
@@ -286,7 +288,8 @@ def test_a_worker_that_fails_loses_only_its_return(tmp_path: Path) -> None:
 
     from validator.batch import BatchJob, BatchOutcome, _collect
 
-    jobs = [BatchJob(inputs=(f"r{n}",), output_dir=str(tmp_path), stem=f"r{n}", la=f"E0900000{n}") for n in (1, 2)]
+    plan = ReportPlan(formats=("json",), output_dir=tmp_path)
+    jobs = [BatchJob(RunRequest(inputs=(f"r{n}",), la=f"E0900000{n}"), plan, f"r{n}") for n in (1, 2)]
     lost: Future[BatchOutcome] = Future()
     lost.set_exception(RuntimeError("worker killed"))
     fine: Future[BatchOutcome] = Future()

@@ -5,7 +5,23 @@
 >>> result.findings_frame.head()
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .api import validate
+
+if TYPE_CHECKING:
+    from .api import validate
 
 __all__ = ["__version__", "validate"]
+
+
+def __getattr__(name: str) -> Any:
+    """``validate`` from :mod:`validator.api`, imported when first asked: ``python -m validator --help`` and the
+    modules of the command line start without the library."""
+    if name == "validate":
+        from .api import validate
+
+        return validate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,22 +5,28 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .dataset import Dataset
 from .engine.model import Rule, rules_for
 from .engine.runner import RuleOutcome, TableStore, run_rule
 from .findings import STOPPING_CODES, FindingTable
 from .ingest.loader import InputError, load_return
-from .preview import report_figures
 from .reference.postcodes import open_postcode_lookup
-from .reference.providers import TABLE as PROVIDERS_TABLE
-from .reference.providers import read_providers
 from .request import RunRequest
 from .result import Result, RuleStatus
 
 # Called as progress(stage, done, total): ("read", 0, 0) before the files are read, then ("rules", n, total)
 # after each rule. The command line draws a progress bar from it on a terminal.
 Progress = Callable[[str, int, int], None]
+
+
+def report_figures(dataset: Dataset) -> Any:
+    """The headline figures of the reports (:func:`validator.preview.report_figures`), which a Result works out when
+    a report first asks: the preview package is imported only then, not to validate."""
+    from .preview import report_figures as figures
+
+    return figures(dataset)
 
 
 def run_rules(dataset: Dataset, rules: Sequence[Rule] | None = None, *, progress: Progress | None = None) -> Result:
@@ -141,6 +147,9 @@ def choose_rules(return_type: str, year: str, codes: Sequence[str] | None) -> li
 
 def add_providers(dataset: Dataset, paths: Sequence[str | Path]) -> None:
     """Read the Ofsted provider lists into the dataset's ProviderInfo table (SSDA903 only)."""
+    from .reference.providers import TABLE as PROVIDERS_TABLE
+    from .reference.providers import read_providers
+
     if PROVIDERS_TABLE not in dataset.schema.tables:
         raise InputError(f"--providers is for SSDA903 returns; this is a {dataset.return_type} return")
     read = read_providers(list(paths), dataset.context.year)

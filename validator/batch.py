@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -26,7 +26,7 @@ from .outputs.csv_out import csv_text
 from .regional import LAReturn
 from .regional import returns_in as returns_in  # where --each found its returns before regional batches
 from .reports import SUMMARY_STEM as SUMMARY_STEM  # the summary's names are validator.reports'
-from .reports import la_report_stem, summary_file, write_files, write_result  # the same names as for one return
+from .reports import batch_plan, la_report_stem, summary_file, write_files, write_result  # as for one return
 from .request import ReportPlan, RunRequest
 from .result import Result
 
@@ -49,41 +49,21 @@ SCHEDULERS = ("processes", "dask")
 
 @dataclass(frozen=True)
 class BatchJob:
-    """One return to validate and where its reports go; every field is plain data."""
+    """One return to validate and where its reports go: plain data, as a front door describes a run (it crosses
+    process and machine boundaries)."""
 
-    inputs: tuple[str, ...]
-    output_dir: str
+    request: RunRequest  # the return: its inputs, LA and previous years, with the batch's return, year, rules, ...
+    plan: ReportPlan  # its reports: one file per format into plan.output_dir, as ``stem``.<extension>
     stem: str  # the reports' file name without extension
-    formats: tuple[str, ...] = ("json",)
-    return_type: str | None = None
-    year: str | None = None
-    rules: tuple[str, ...] | None = None
-    fail_on: str = "error"
-    postcodes: str | None = None
-    providers: tuple[str, ...] = ()
-    la: str | None = None  # the submitting LA's ONS code, as --la
-    previous: tuple[tuple[str, ...], ...] = ()  # last year's return, then older years, as --previous
-    no_data: tuple[str, ...] | None = None  # --no-data: the cells read as blank in Excel workbooks (None: default)
+
+    def __post_init__(self) -> None:
+        if self.plan.output_dir is None:
+            raise ValueError("a batch job writes its reports into a folder: its plan needs an output_dir")
 
     @property
-    def request(self) -> RunRequest:
-        """The return to validate, as every front door describes a run."""
-        return RunRequest(
-            inputs=self.inputs,
-            previous=self.previous,
-            return_type=self.return_type,
-            year=self.year,
-            la=self.la,
-            rules=self.rules,
-            postcodes=self.postcodes,
-            providers=self.providers,
-            no_data=self.no_data,
-        )
-
-    @property
-    def plan(self) -> ReportPlan:
-        """Its reports: one file per format into the output folder, as ``stem``.<extension>."""
-        return ReportPlan(formats=self.formats, output_dir=Path(self.output_dir), fail_on=self.fail_on)
+    def name(self) -> str:
+        """The return, as the batch's summary names it: its inputs."""
+        return " ".join(self.request.inputs)
 
 
 @dataclass
@@ -109,25 +89,25 @@ class BatchOutcome:
 
 def validate_one(job: BatchJob) -> BatchOutcome:
     """Validate one return and write its reports; a return that cannot be read gives status 2 and the reason."""
-    name = " ".join(job.inputs)
+    request, plan = job.request, job.plan
     try:
-        result = validate_request(job.request)
+        result = validate_request(request)
     except Exception as exc:  # the one place a return's problem is caught: it never stops the others
         problem = problem_of(exc)
         if isinstance(problem, (UsageError, RulesError)):
-            return BatchOutcome(name, 2, problem=str(problem), la=job.la)
-        return BatchOutcome(name, 2, problem=f"unexpected problem: {type(exc).__name__}: {exc}", la=job.la)
-    plan = job.plan
-    written = [str(p) for p in write_result(result, Path(job.output_dir), job.stem, plan)]
+            return BatchOutcome(job.name, 2, problem=str(problem), la=request.la)
+        return BatchOutcome(job.name, 2, problem=f"unexpected problem: {type(exc).__name__}: {exc}", la=request.la)
+    assert plan.output_dir is not None  # every job has its folder (BatchJob checks)
+    written = [str(p) for p in write_result(result, plan.output_dir, job.stem, plan)]
     return BatchOutcome(
-        name,
+        job.name,
         result.exit_status(plan.fail_on),
         errors=result.count("error"),
         queries=result.count("query"),
         notices=result.count("notice"),
         rules_crashed=sum(1 for r in result.rules if r.status == "crashed"),
         reports=written,
-        la=job.la,
+        la=request.la,
         return_type=result.return_type or "",
         year=result.context.year or "",
         rules=rule_counts(result),
@@ -167,25 +147,15 @@ def jobs_for(
     *,
     request: RunRequest | None = None,
     plan: ReportPlan | None = None,
-    **options: object,
 ) -> list[BatchJob]:
     """One job per return, with report names made from the LA's code, else the return's name (made unique when
-    two clash). A path is a return without an LA code or last year's return. The options of every return come from
-    ``request`` (its return, year, rules and reference files: not its inputs, LA or previous years, which are each
-    return's own) and ``plan`` (formats, fail-on), or as BatchJob's fields in ``options``."""
-    shared: dict[str, object] = {}
-    if request is not None:
-        shared.update(
-            return_type=request.return_type,
-            year=request.year,
-            rules=request.rules,
-            postcodes=request.postcodes,
-            providers=request.providers,
-            no_data=request.no_data,
-        )
-    if plan is not None:
-        shared.update(formats=plan.formats, fail_on=plan.fail_on)
-    shared.update(options)
+    two clash). A path is a return without an LA code or last year's return.
+
+    Every return's request is ``request`` (its return, year, rules and reference files) with the return's own inputs,
+    LA and previous years; its plan is ``plan``'s formats and fail-on (default: JSON reports, failing on errors), the
+    reports written into ``output_dir`` (a batch neither splits nor redacts: :func:`validator.reports.batch_plan`)."""
+    shared = request if request is not None else RunRequest(inputs=())
+    job_plan = replace(batch_plan(plan if plan is not None else ReportPlan(formats=("json",))), output_dir=output_dir)
     jobs = []
     seen: set[str] = set()
     for entry in returns:
@@ -195,15 +165,8 @@ def jobs_for(
         while stem.lower() in seen:
             stem, n = f"{base}-{n}", n + 1
         seen.add(stem.lower())
-        job = BatchJob(
-            inputs=found.current,
-            output_dir=str(output_dir),
-            stem=stem,
-            la=found.la,
-            previous=found.previous,
-            **shared,  # type: ignore[arg-type]
-        )
-        jobs.append(job)
+        own = replace(shared, inputs=found.current, la=found.la, previous=found.previous)
+        jobs.append(BatchJob(own, job_plan, stem))
     return jobs
 
 
@@ -268,7 +231,7 @@ def _collect(
             outcome = future.result(timeout=timeout)
         except Exception as exc:
             problem = f"the worker validating it failed: {type(exc).__name__}: {exc}"
-            outcome = BatchOutcome(" ".join(job.inputs), 2, problem=problem, la=job.la)
+            outcome = BatchOutcome(job.name, 2, problem=problem, la=job.request.la)
         outcomes.append(outcome)
         if done is not None:
             done(outcome)

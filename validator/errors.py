@@ -8,12 +8,6 @@ front door words each kind once and never keeps its own ladder of ``except`` cla
 
 from __future__ import annotations
 
-from .engine.model import RuleLoadError
-from .ingest.loader import InputError
-from .outputs.formats import FormatUnavailable
-from .split import SplitError
-from .years import YearError
-
 EXIT_OK = 0
 EXIT_FAILED = 1  # the rules found errors (or queries, with --fail-on query)
 EXIT_USAGE = 2  # the input, the options or a file could not be used
@@ -68,17 +62,26 @@ class Unexpected(ValidatorError):
     title = "unexpected problem"
 
 
-# The library's exceptions that mean "this input or these options cannot be used".
-USAGE_ERRORS: tuple[type[BaseException], ...] = (InputError, YearError, SplitError, FormatUnavailable)
+def usage_errors() -> tuple[type[BaseException], ...]:
+    """The library's exceptions that mean "this input or these options cannot be used" (imported when a problem
+    is mapped: the command line starts without the modules that raise them)."""
+    from .ingest.loader import InputError
+    from .outputs.formats import FormatUnavailable
+    from .split import SplitError
+    from .years import YearError
+
+    return (InputError, YearError, SplitError, FormatUnavailable)
 
 
 def problem_of(exc: BaseException, *, usage_title: str | None = None) -> ValidatorError:
     """``exc`` as one of the classes above (itself when it is one already); a library's input problem under
     ``usage_title`` when given (the front door's words: "cannot preview")."""
+    from .engine.rule import RuleLoadError
+
     if isinstance(exc, ValidatorError):
         return exc
     found: ValidatorError
-    if isinstance(exc, USAGE_ERRORS):
+    if isinstance(exc, usage_errors()):
         found = UsageError(str(exc), title=usage_title)
     elif isinstance(exc, RuleLoadError):
         found = RulesError(str(exc))

@@ -34,10 +34,10 @@ import pandas as pd
 
 from .dataset import FILE, LINE, ROW, Dataset, Table
 from .findings import NO_RECORD, SEVERAL_RECORDS, Finding
+from .request import KEY_ENV
 from .result import Result, RuleStatus
 from .schema import ReturnSchema, load_schema
 
-KEY_ENV = "CSCVALIDATE_REDACT_KEY"
 REMOVED = "[removed]"
 RAW = "@raw"
 

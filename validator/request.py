@@ -18,6 +18,7 @@ from .years import check_year
 
 RETURN_ALIASES = {"903": "ssda903", "ssda903": "ssda903", "cla": "ssda903", "cin": "cin"}
 FAIL_ON = ("error", "query")
+KEY_ENV = "CSCVALIDATE_REDACT_KEY"  # where a plan's redaction key comes from without redact_key (validator.redact)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class ReportPlan:
     output_dir: Path | None = None  # one file per format (and per split value) into this folder
     split_by: str | None = None  # one report per value of this column
     redact: bool = False  # pseudonymised reports
-    redact_key: str | None = None  # the hashing key (None: from the environment, else a random one)
+    redact_key: str | None = None  # the hashing key (None: from $KEY_ENV, else a random one)
     fail_on: str = "error"  # what fails the run: errors, or queries too
 
     @property

@@ -9,7 +9,6 @@ from rich.console import Console
 
 from ..errors import EXIT_USAGE, UsageError
 from ..outputs.terminal import term
-from ..reports import place_problem
 from .options import no_data_arg, return_type_arg, run_request, year_arg
 
 
@@ -24,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..convert import convert_return
+    from ..reports import place_problem
 
     problem = place_problem(None, args.output, run_request(args))
     if problem:

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from ..batch import BatchOutcome, batch_status, jobs_for, parse_scheduler, validate_many, write_summary
 from ..errors import UsageError
 from ..outputs.terminal import term
 from ..outputs.words import plural
-from ..regional import region_returns
-from ..reports import plan_problem
 from .options import jobs_arg, report_plan, run_request
+
+if TYPE_CHECKING:
+    from ..batch import BatchOutcome
 
 
 def scheduler(text: str) -> tuple[str, str | None]:
+    from ..batch import parse_scheduler
+
     try:
         return parse_scheduler(text)
     except ValueError as exc:
@@ -77,11 +80,16 @@ def _problem(args: argparse.Namespace) -> str | None:
         )
     if args.output_dir is None:
         return "--each writes one report per return: give --output-dir DIR"
+    from ..reports import plan_problem
+
     return plan_problem(report_plan(args), run_request(args))
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """One return per LA folder (or entry, or manifest line) of the INPUT folders, --jobs at a time."""
+    from ..batch import batch_status, jobs_for, validate_many, write_summary  # only for --each, not to start up
+    from ..regional import region_returns
+
     problem = _problem(args)
     if problem:
         raise UsageError(problem)

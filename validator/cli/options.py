@@ -7,16 +7,17 @@ import argparse
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import Progress as RichProgress
-from rich.progress import TaskID
 
-from ..api import Progress
-from ..ingest.xlsx_reader import NO_DATA_TOKENS
+from ..ingest.workbooks import NO_DATA_TOKENS
 from ..outputs.formats import FORMATS
 from ..request import RETURN_ALIASES, ReportPlan, RunRequest
 from ..years import YearError, check_year
+
+if TYPE_CHECKING:
+    from ..api import Progress
 
 
 def return_type_arg(text: str) -> str:
@@ -128,7 +129,8 @@ def progress_bar(err: Console) -> Iterator[Progress | None]:
     if not err.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as RichProgress
 
     bar = RichProgress(
         SpinnerColumn(),

@@ -6,21 +6,20 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from ..errors import UsageError
-from ..findings import Finding
-from ..ingest.loader import load_return
 from ..outputs.terminal import term
 from ..outputs.words import plural
-from ..preview import Preview, build_preview, load_population, previous_dataset
-from ..preview.model import Convention
-from ..preview.render import measures_csv, print_preview, render_workbook, table_csv
-from ..reference.postcodes import open_postcode_lookup
-from ..reports import check_targets, input_stem, place_problem, preview_file, protected_files, write_files
 from ..request import RunRequest
 from .options import add_return_arguments, run_request
+
+if TYPE_CHECKING:  # the library is imported when a preview runs, not when the command line starts
+    from ..findings import Finding
+    from ..preview import Preview
+    from ..preview.model import Convention
 
 TITLE = "cannot preview"  # the title of any problem with the input or the options
 FORMATS = ("console", "csv", "xlsx")
@@ -91,10 +90,19 @@ def _problem(args: argparse.Namespace, request: RunRequest) -> str | None:
     if args.output is None and args.output_dir is None:
         return None
     # the population file is checked with the files planned, after the run (its message names the inputs)
+    from ..reports import place_problem
+
     return place_problem(args.output, args.output_dir, replace(request, population=None))
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from ..ingest.loader import load_return
+    from ..preview import build_preview, load_population, previous_dataset
+    from ..preview.model import Convention
+    from ..preview.render import measures_csv, print_preview
+    from ..reference.postcodes import open_postcode_lookup
+    from ..reports import check_targets, protected_files, write_files
+
     request = run_request(args)
     problem = _problem(args, request)
     if problem:
@@ -135,6 +143,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _targets(args: argparse.Namespace, preview: Preview, conv: Convention) -> list[tuple[Path, bytes]]:
     """The files asked for and their bytes: --output, or named after the first input in --output-dir."""
+    from ..preview.render import measures_csv, render_workbook, table_csv
+    from ..reports import input_stem, preview_file
+
     targets: list[tuple[Path, bytes]] = []
     stem = input_stem(args.inputs)
     if "csv" in args.format:

@@ -10,10 +10,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..engine.model import find_rules, load_rules, rule_heading
 from ..errors import EXIT_USAGE, UsageError
 from ..outputs import write_atomic
-from ..outputs.csv_out import csv_text
 from ..outputs.terminal import term
 from ..schema import RETURN_TYPES
 from ..years import SUPPORTED_YEARS
@@ -60,6 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def rule_listing(return_type: str | None, year: str | None) -> list[dict[str, object]]:
+    from ..engine.model import load_rules  # the rules when a command needs them, not to start the command line
+
     listing = []
     for ret in [return_type] if return_type else list(RETURN_TYPES):
         for rule in load_rules(ret):
@@ -95,6 +95,8 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def run_list(args: argparse.Namespace, out: Console) -> int:
+    from ..outputs.csv_out import csv_text
+
     listing = rule_listing(args.return_type, args.year)
     if args.format == "json":
         sys.stdout.write(json.dumps(listing, indent=1, ensure_ascii=False) + "\n")
@@ -121,6 +123,8 @@ def run_list(args: argparse.Namespace, out: Console) -> int:
 
 
 def run_show(args: argparse.Namespace, out: Console) -> int:
+    from ..engine.model import find_rules, rule_heading
+
     shown = find_rules(args.code, args.return_type)
     for rule in shown:
         out.print(f"[bold]{term(rule.return_type)} {term(rule.code)}[/bold] {term(rule_heading(rule))}")

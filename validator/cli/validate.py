@@ -5,20 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from ..api import validate_request
 from ..errors import EXIT_USAGE, UsageError
-from ..outputs.console import print_summary
 from ..outputs.formats import FORMATS
 from ..outputs.terminal import term
-from ..redact import KEY_ENV
-from ..reports import Report, make_reports, plan_problem, plan_targets, render_report, write_reports
-from ..request import FAIL_ON, ReportPlan
-from ..result import Result
+from ..request import FAIL_ON, KEY_ENV, ReportPlan
 from . import each
 from .options import add_return_arguments, formats_arg, progress_bar, report_plan, run_request
+
+if TYPE_CHECKING:
+    from ..reports import Report
+    from ..result import Result
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -85,6 +85,10 @@ def _add_reference_arguments(v: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if each.asked(args):
         return each.run(args, out, err)
+    # The library when a command runs, not when the command line starts (--help, a mistyped option).
+    from ..api import validate_request
+    from ..reports import make_reports, plan_problem, plan_targets, write_reports
+
     request, plan = run_request(args), report_plan(args)
     problem = plan_problem(plan, request)
     if problem:
@@ -116,8 +120,12 @@ def _say_why_stopped(result: Result, status: int, err: Console) -> None:
 
 def _to_screen(report: Report, plan: ReportPlan, out: Console) -> None:
     """The one report on standard output: the console summary, or the file's bytes."""
+    from ..reports import render_report
+
     (name,) = plan.formats
     if name == "console":
+        from ..outputs.console import print_summary  # rich's tables only for the console report
+
         print_summary(report.result, out)
         for label, text in report.notes:
             out.print(f"{term(label)}: {term(text)}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from functools import cache
 
-import holidays
 import numpy as np
 import pandas as pd
 
@@ -25,6 +24,8 @@ HOLIDAY_YEARS = range(1985, 2051)
 
 @cache
 def bank_holidays() -> np.ndarray:
+    import holidays  # only when a working-days function runs: the package takes a while to import
+
     days = holidays.country_holidays("GB", subdiv="ENG", years=HOLIDAY_YEARS)
     return np.array(sorted(days.keys()), dtype="datetime64[D]")
 

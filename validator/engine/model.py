@@ -12,6 +12,7 @@ import pickle
 import sys
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..cache import read_signed, write_signed
@@ -29,7 +30,9 @@ from .rule import (
     default_on,
     divergence_blocks,
 )
-from .rule_files import NOT_RULE_FILES, load_rule_file
+
+if TYPE_CHECKING:
+    from .rule_files import load_rule_file
 
 __all__ = [
     "ALL_YEARS",
@@ -48,6 +51,16 @@ __all__ = [
     "rule_heading",
     "rules_for",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``load_rule_file`` from :mod:`.rule_files`, imported when first asked: the compiler it brings is needed only
+    when the rules are not in the cache."""
+    if name == "load_rule_file":
+        from .rule_files import load_rule_file
+
+        return load_rule_file
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @cache
@@ -110,6 +123,8 @@ def _read_rules_cache(name: str, fingerprint: str) -> tuple[Rule, ...] | None:
 
 
 def _load_rules_from_files(return_type: str) -> tuple[Rule, ...]:
+    from .rule_files import NOT_RULE_FILES, load_rule_file
+
     rules: list[Rule] = []
     for path in sorted(rules_dir(return_type).glob("*.yaml")):
         if path.name in NOT_RULE_FILES:

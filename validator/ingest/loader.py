@@ -29,8 +29,7 @@ from .csv_reader import read_csv_file
 from .raw import RawTable
 from .sanity import data_year, la_unknown, mixed_years, skipped_files, year_mismatch, years_swapped
 from .typed import build_table
-from .xlsx_reader import NO_DATA_TOKENS, WORKBOOK_SUFFIXES, WorkbookRead, is_workbook, read_workbook
-from .xml_cin import peek_header_year, read_cin_xml
+from .workbooks import NO_DATA_TOKENS, WORKBOOK_SUFFIXES, WorkbookRead, is_workbook
 
 # In files the XSD already checked, value problems are not reported a second time by typing.
 VALUE_CODES = {"DATE-INVALID", "NUMBER-INVALID", "FLAG-INVALID"}
@@ -139,7 +138,7 @@ def _read_files(
     books = WorkbookRead([], [])
     for path in files:
         if is_workbook(path):  # by content: a workbook whatever its name, a CSV file named .xlsx is read as CSV
-            book = read_workbook(path, schemas, no_data=no_data)
+            book = _read_workbook(path, schemas, no_data=no_data)
             findings.extend(book.findings)
             books.changes.extend(book.changes)
             books.places.update(book.places)
@@ -174,7 +173,7 @@ def _read_files(
                     schema_checked.add(str(path))
             else:
                 schema_year = _cin_schema_year(path, year)
-                tables, found = read_cin_xml(path, schema_year=schema_year)
+                tables, found = _read_cin_xml(path, schema_year=schema_year)
                 forms = (ISO,)
                 if schema_year:
                     schema_checked.add(str(path))
@@ -244,11 +243,25 @@ def _check_xml_schema_late(read: FilesRead, year: str, findings: list[Finding]) 
     read.unchecked_xml.clear()
 
 
+def _read_workbook(path: Path, schemas: list[ReturnSchema], no_data: Sequence[str]) -> WorkbookRead:
+    from .xlsx_reader import read_workbook  # the workbook readers are imported for a workbook only
+
+    return read_workbook(path, schemas, no_data=no_data)
+
+
+def _read_cin_xml(path: Path, schema_year: str | None) -> tuple[dict[str, RawTable], list[Finding]]:
+    from .xml_cin import read_cin_xml  # lxml and the CIN XML reader for a CIN XML file only
+
+    return read_cin_xml(path, schema_year=schema_year)
+
+
 def _cin_schema_year(path: Path, year: str | None) -> str | None:
     """The year whose XSD checks this CIN file: the one given, else the header's (Year, else ReferenceDate),
     else the last complete year; the schema check is never left out for want of a year."""
     if year:
         return year
+    from .xml_cin import peek_header_year
+
     found = peek_header_year(path) or _last_complete(dt.date.today())
     supported = SUPPORTED_YEARS["cin"]
     if found in supported:

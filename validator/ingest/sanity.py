@@ -19,7 +19,6 @@ from ..reference.authorities import la_problem
 from ..years import collection_end, collection_start, year_containing
 from .coerce import DMY, ISO, parse_dates
 from .raw import RawTable
-from .xml_cin import year_of_header
 
 SPREADSHEETS = {".xls", ".ods"}  # workbooks that are not read (.xlsx and .xlsm are)
 # More than this share of the episodes starting after the year's end means the data is of a later year (a
@@ -77,6 +76,8 @@ def data_year(return_type: str, raws: dict[str, list[RawTable]], today: dt.date)
     CIN: the header's Year, else its ReferenceDate. SSDA903: the year of the latest episode date (DECOM or DEC)
     that is not after today."""
     if return_type == "cin":
+        from .xml_cin import year_of_header  # lxml and the XML reader only for a CIN return
+
         for raw in raws.get("Header", []):
             year_col, ref_col = raw.columns.get("Year") or [None], raw.columns.get("ReferenceDate") or [None]
             found = year_of_header(year_col[0] if year_col else None, ref_col[0] if ref_col else None)

@@ -10,10 +10,12 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from ..result import Result
 from . import write_atomic_with
+
+if TYPE_CHECKING:  # the formats are listed (--help, --format) without importing the Result and pandas
+    from ..result import Result
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class RenderOptions:
     notes: tuple[tuple[str, str], ...] = ()
 
 
-Renderer = Callable[[Result, BinaryIO, RenderOptions], None]
+Renderer = Callable[["Result", BinaryIO, RenderOptions], None]
 
 
 @dataclass(frozen=True)
