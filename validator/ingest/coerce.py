@@ -6,12 +6,14 @@ naming the file, line, column and value, and its raw text stays available to rul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..findings import Finding, ingest_finding
+from .raw import Coded
 
 # Date forms accepted, in the order tried. The first of each source's list is its standard form.
 DMY = "%d/%m/%Y"
@@ -52,11 +54,29 @@ class Factored:
         codes, uniques = pd.factorize(array, use_na_sentinel=True)
         if clean:
             return cls(codes, np.asarray(uniques, dtype=object))
-        # as Series.str.strip() does: a value that is not text counts as blank, like a blank one
-        stripped = np.array([(u.strip() or None) if isinstance(u, str) else None for u in uniques] + [None])
-        codes = np.where(codes < 0, len(uniques), codes)
-        codes, uniques = pd.factorize(stripped[codes], use_na_sentinel=True)
-        return cls(codes, np.asarray(uniques, dtype=object))
+        return cls._trimmed(codes, uniques)
+
+    @classmethod
+    def of_coded(cls, column: Coded) -> Factored:
+        """:meth:`of` a column a reader has numbered already (its distinct values, then None)."""
+        uniques = column.uniques[:-1]
+        if trimmed_already(uniques):
+            return cls(column.codes.astype(np.intp), uniques)
+        blank = _only_blank(uniques)
+        if blank is not None:  # the values need no trimming, and one of them is blank: it becomes missing
+            codes = column.codes.astype(np.intp)
+            return cls(np.where(codes == blank, -1, codes - (codes > blank)), np.delete(uniques, blank))
+        return cls._trimmed(column.codes, uniques)
+
+    @classmethod
+    def _trimmed(cls, codes: np.ndarray, uniques: np.ndarray) -> Factored:
+        """``uniques`` (in the order they first appear, -1 a missing value) trimmed, and renumbered to match.
+        As Series.str.strip() does, a value that is not text counts as blank, like a blank one. The trimmed values
+        are numbered among the distinct values, in the order they first appear, as in the records."""
+        stripped = np.empty(len(uniques) + 1, dtype=object)
+        stripped[:] = [(u.strip() or None) if isinstance(u, str) else None for u in uniques] + [None]
+        renumber, trimmed = pd.factorize(stripped, use_na_sentinel=True)
+        return cls(renumber[codes], np.asarray(trimmed, dtype=object))
 
     @classmethod
     def blank(cls, n: int) -> Factored:
@@ -78,6 +98,35 @@ class Factored:
     def counts(self) -> np.ndarray:
         """How many records have each distinct value."""
         return np.bincount(self.codes[self.codes >= 0], minlength=len(self.uniques))
+
+
+# A value that str.strip() would change or blank out (``\x00`` separates the values joined): at the start of the
+# text or after a separator, a space or nothing; a space before a separator or the end.
+_UNTRIMMED = re.compile(r"(?:^|\x00)(?:\s|\x00|$)|\s(?:\x00|$)")
+
+
+def trimmed_already(values: np.ndarray) -> bool:
+    """Whether every value is text that str.strip() leaves as it is and not blank (False when unsure)."""
+    try:
+        joined = "\x00".join(values.tolist())
+    except TypeError:  # a value that is not text
+        return False
+    return len(values) > 0 and _UNTRIMMED.search(joined) is None
+
+
+_SPACED = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+
+
+def _only_blank(values: np.ndarray) -> int | None:
+    """The position of the empty value when it is the only one str.strip() would change (None when unsure)."""
+    listed = values.tolist()
+    if "" not in listed:
+        return None
+    try:
+        joined = "\x00".join(listed)
+    except TypeError:
+        return None
+    return listed.index("") if _SPACED.search(joined) is None else None
 
 
 # Dates the validator can hold (pandas' nanosecond range, 1677-09-21 to 2262-04-11, in whole years). A date
@@ -126,9 +175,10 @@ _FEW = 32  # columns this short are parsed value by value
 def _parse_dates(
     text: pd.Series, standard: Sequence[str], weights: np.ndarray | None
 ) -> tuple[pd.Series, dict[str, int], pd.Series, pd.Series]:
-    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    todo = text.notna()
-    far = pd.Series(False, index=text.index)
+    values = text.to_numpy(dtype=object)
+    result = np.full(len(values), np.datetime64("NaT", "ns"))
+    todo = text.notna().to_numpy(dtype=bool, copy=True)
+    far = np.zeros(len(values), dtype=bool)
     other_forms: dict[str, int] = {}
     forms = [(f, FORM_NAMES[f]) for f in standard]
     forms += [(f, FORM_NAMES[f]) for f in (DMY, ISO) if f not in standard]
@@ -136,19 +186,24 @@ def _parse_dates(
     for fmt, label in forms:
         if not todo.any():
             break
-        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        found = parsed.notna()
-        inside = found & (parsed >= DATE_MIN) & (parsed <= DATE_MAX)
-        far.loc[parsed[found & ~inside].index] = True
+        where = np.flatnonzero(todo)  # positions of the values still to read
+        parsed = pd.to_datetime(pd.Series(values[where], dtype="object"), format=fmt, errors="coerce")
+        found = parsed.notna().to_numpy()
+        inside = found & (parsed >= DATE_MIN).to_numpy() & (parsed <= DATE_MAX).to_numpy()
+        far[where[found & ~inside]] = True
         if inside.any():
-            hit = parsed[inside].index
-            result.loc[hit] = parsed[inside].dt.normalize().astype("datetime64[ns]")
-            todo.loc[hit] = False
+            hit = where[inside]
+            result[hit] = parsed[inside].dt.normalize().astype("datetime64[ns]").to_numpy()
+            todo[hit] = False
             if fmt not in standard:
-                other_forms[label] = int(
-                    inside.sum() if weights is None else weights[text.index.get_indexer(hit)].sum()
-                )
-    return result, other_forms, todo, far & todo
+                other_forms[label] = int(inside.sum() if weights is None else weights[hit].sum())
+    index = text.index
+    return (
+        pd.Series(result, index=index, dtype="datetime64[ns]"),
+        other_forms,
+        pd.Series(todo, index=index),
+        pd.Series(far & todo, index=index),
+    )
 
 
 def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -7,13 +7,16 @@ import csv
 import io
 import itertools
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from ..findings import Finding, ingest_finding
 from ..schema import RETURN_TYPES, ReturnSchema, TableDef, load_schema
-from .raw import RawTable
+from .raw import Coded, RawTable
 
 MAX_FIELD = 16 * 1024 * 1024
 
@@ -222,23 +225,85 @@ def _sniff(path: Path) -> _Sniffed:
     return _Sniffed(codec, label, head, empty)
 
 
+_BLOCK = 1 << 18  # characters read at a time
+
+
+def split_lines(text: str) -> list[str]:
+    """``text`` cut into lines as a file opened with ``newline=""`` reads them: each ends at \n, \r\n or \r (kept),
+    the last one may end without a line break."""
+    lines = text.splitlines(keepends=True)
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    if len(lines) == breaks + (not text.endswith(("\n", "\r"))):  # it broke lines at \n, \r\n and \r only
+        return lines
+    return io.StringIO(text, newline="").readlines()
+
+
 class _Lines:
-    """The file's lines for csv.reader, read one at a time with a limit: a line over MAX_LINE characters or a
-    record over MAX_RECORD stops the reading (_TooLong); NUL characters are dropped and counted."""
+    """The file's lines for csv.reader, read in blocks of text with a limit: a line over MAX_LINE characters or a
+    record over MAX_RECORD stops the reading (_TooLong); NUL characters are dropped and counted. Besides one line
+    at a time (``next``), a block's lines can be taken at once (``plain_block``) when none of them can make a
+    record of more than one line or an error of csv.reader: the reader then splits them in one call."""
 
     def __init__(self, handle: io.TextIOBase) -> None:
         self.handle = handle
         self.read = 0  # lines read
         self.record = 0  # characters of the record being read (the caller resets it after each record)
         self.nuls = 0
+        self.pending: list[str] = []  # the block's complete lines; those before ``pos`` were handed out
+        self.pos = 0
+        self.plain = False  # whether the pending lines hold no quote and no NUL
+        self.carry: list[str] = []  # the start of a line whose end is not read yet
+        self.carried = 0  # its length
+        self.over = False  # a line longer than MAX_LINE follows the pending lines: reading stops there
+        self.done = False
 
     def __iter__(self) -> _Lines:
         return self
 
+    def _fill(self) -> bool:
+        """Read the next block's complete lines into ``pending``; False when no line is left."""
+        while not self.done:
+            text = self.handle.read(_BLOCK)
+            if not text:
+                self.done = True
+                rest = "".join(self.carry)
+                self.carry, self.carried = [], 0
+                return self._hold([rest] if rest else [], rest)
+            after_cr = bool(self.carry) and self.carry[-1].endswith("\r")
+            if "\n" not in text and "\r" not in text[:-1] and not after_cr:  # no line ends here (a last \r may
+                # be the start of a \r\n)
+                self.carry.append(text)
+                self.carried += len(text)
+                if self.carried > MAX_LINE:
+                    self.carry, self.carried, self.over, self.done = [], 0, True, True
+                    return self._hold([], "")
+                continue
+            if self.carry:
+                self.carry.append(text)
+                text = "".join(self.carry)
+                self.carry = []
+            lines = split_lines(text)
+            tail = lines.pop() if not lines[-1].endswith("\n") else ""  # may go on in the next block
+            self.carry, self.carried = ([tail], len(tail)) if tail else ([], 0)
+            if self.carried > MAX_LINE:
+                self.carry, self.carried, self.over, self.done = [], 0, True, True
+            return self._hold(lines, text)
+        return False
+
+    def _hold(self, lines: list[str], text: str) -> bool:
+        self.pending, self.pos = lines, 0
+        self.plain = '"' not in text and "\x00" not in text
+        return bool(lines) or self.over
+
     def __next__(self) -> str:
-        line = self.handle.readline(MAX_LINE + 1)
-        if not line:
+        if self.pos >= len(self.pending) and not (self.over or self._fill()):
             raise StopIteration
+        if self.pos >= len(self.pending):  # the line over the limit, which is not held
+            self.over = False
+            self.read += 1
+            raise _TooLong(self.read, f"a line of more than {MAX_LINE:,} characters")
+        line = self.pending[self.pos]
+        self.pos += 1
         self.read += 1
         if len(line) > MAX_LINE:
             raise _TooLong(self.read, f"a line of more than {MAX_LINE:,} characters")
@@ -249,6 +314,20 @@ class _Lines:
             self.nuls += line.count("\x00")
             line = line.replace("\x00", "")
         return line
+
+    def plain_block(self) -> list[str] | None:
+        """The rest of the block's lines when each is one record that csv.reader reads without error (no quote, no
+        NUL, none longer than a cell may be); None (and nothing taken) otherwise, or at the end of the file."""
+        if self.pos >= len(self.pending) and (self.over or not self._fill()):
+            return None
+        if not self.plain or self.pos >= len(self.pending):
+            return None
+        lines = self.pending[self.pos :] if self.pos else self.pending
+        if max(map(len, lines)) > min(MAX_LINE, MAX_FIELD):
+            return None
+        self.pos = len(self.pending)
+        self.read += len(lines)
+        return lines
 
 
 def read_csv_file(
@@ -315,27 +394,8 @@ def _read_csv(
     schema, table = found
     late: list[Finding] = []  # a stop in the reading, reported after the header's findings
 
-    def rows() -> Iterator[tuple[int, list[str | None]]]:
-        try:
-            for cells in reader:
-                lines.record = 0
-                if not cells or (len(cells) == 1 and not cells[0].strip()):
-                    continue
-                yield reader.line_num, list(cells)
-        except _TooLong as exc:
-            late.append(_too_long(name, exc, table.name))
-        except csv.Error as exc:
-            late.append(
-                ingest_finding(
-                    "FILE-UNREADABLE",
-                    f"{name} line {reader.line_num}: {exc}; rows before it were kept",
-                    table=table.name,
-                    file=name,
-                    line=reader.line_num,
-                )
-            )
-
-    raw, more = rows_to_table(name, header, rows(), schema, table)
+    rows = _records(reader, lines, delimiter, name, table.name, late)
+    raw, more = rows_to_table(name, header, rows, schema, table)
     findings.extend(more)
     findings.extend(late)
     if lines.nuls:
@@ -348,16 +408,83 @@ def _read_csv(
     return schema, raw, findings
 
 
+@dataclass
+class RowBlock:
+    """Records read a block at a time, one per line from line ``first`` on: ``rows``, the cells of each line
+    (blank lines included); or, when every line has the same number of cells, ``cells``: all of them in one list,
+    line after line, ``width`` to a line."""
+
+    first: int
+    rows: list[list[str]] | None = None
+    cells: list[str] | None = None
+    width: int = 0
+
+    def lines(self) -> list[list[str]]:
+        if self.rows is not None:
+            return self.rows
+        cells, width = self.cells or [], self.width
+        return [cells[at : at + width] for at in range(0, len(cells), width)]
+
+
+def split_block(first: int, lines: list[str], delimiter: str) -> RowBlock:
+    """Lines that are one record each (no quote, no NUL, as ``_Lines.plain_block`` gives them) cut into cells as
+    csv.reader cuts them. When each line has the same number of delimiters the whole block is cut at once."""
+    counts = list(map(str.count, lines, itertools.repeat(delimiter)))
+    if counts and counts[0] and counts.count(counts[0]) == len(counts):
+        text = "".join(lines)
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        if "\r" not in text:  # each line ends with \n (the last may end the file)
+            cells = text.removesuffix("\n").replace("\n", delimiter).split(delimiter)
+            return RowBlock(first, cells=cells, width=counts[0] + 1)
+    return RowBlock(first, rows=list(csv.reader(lines, delimiter=delimiter)))
+
+
+def _records(
+    reader: Iterator[list[str]], lines: _Lines, delimiter: str, name: str, table: str, late: list[Finding]
+) -> Iterator[tuple[int, list[str | None]] | RowBlock]:
+    """The records after the header row, as (line, cells), or as a RowBlock for a block of lines that are one record
+    each (no quotes): those are split by csv.reader in one call. A stop in the reading is added to ``late``."""
+    try:
+        while True:
+            block = lines.plain_block()
+            if block is not None:
+                yield split_block(lines.read - len(block) + 1, block, delimiter)
+                lines.record = 0
+                continue
+            cells = next(reader, None)  # one record, which may run over several lines
+            if cells is None:
+                return
+            lines.record = 0
+            if _blank_row(cells):
+                continue
+            yield lines.read, list(cells)
+    except _TooLong as exc:
+        late.append(_too_long(name, exc, table))
+    except csv.Error as exc:
+        late.append(
+            ingest_finding(
+                "FILE-UNREADABLE",
+                f"{name} line {lines.read}: {exc}; rows before it were kept",
+                table=table,
+                file=name,
+                line=lines.read,
+            )
+        )
+
+
 class _ColumnBuilder:
-    """Rows of cells -> one list per column, turned in blocks of rows (the transposing is done by zip, not cell
-    by cell). A value equal to one read before in its column is kept as that one: a code or date repeated a
-    million times is held once."""
+    """Rows of cells -> one column of codes per cell position (Coded): each column's distinct values numbered in
+    the order they first appear, so that a code or date repeated a million times is held once. Rows are turned
+    into columns a block at a time (by zip, not cell by cell), and pandas numbers each block's values: only the
+    block's distinct values go through Python, to be numbered among the column's."""
 
     BLOCK = 4096
 
     def __init__(self, width: int) -> None:
-        self.columns: list[list[str | None]] = [[] for _ in range(width)]
-        self.shared: list[dict[str | None, str | None]] = [{} for _ in range(width)]
+        self.index: list[dict[str | None, int]] = [{} for _ in range(width)]  # value -> its slot
+        self.slots = [0] * width  # slots handed out (one for each block's distinct value, new or not)
+        self.parts: list[list[np.ndarray]] = [[] for _ in range(width)]
         self.rows: list[tuple[str | None, ...]] = []
 
     def add(self, row: tuple[str | None, ...]) -> None:
@@ -365,22 +492,44 @@ class _ColumnBuilder:
         if len(self.rows) >= self.BLOCK:
             self._flush()
 
+    def add_columns(self, columns: list[Sequence[str | None]]) -> None:
+        """A block of records given as one sequence of values per column (in this builder's order)."""
+        self._flush()
+        self._number(columns)
+
     def _flush(self) -> None:
-        if self.rows and self.columns:
-            for column, shared, values in zip(self.columns, self.shared, zip(*self.rows, strict=True), strict=True):
-                keep = shared.setdefault
-                column.extend([keep(v, v) for v in values])
+        if self.rows and self.index:
+            self._number(list(zip(*self.rows, strict=True)))
         self.rows = []
 
-    def finish(self) -> list[list[str | None]]:
+    def _number(self, columns: Sequence[Sequence[str | None]]) -> None:
+        for at, values in enumerate(columns):
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            codes, uniques = pd.factorize(array, use_na_sentinel=True)  # None: -1
+            # each distinct value gets the next slot, or keeps the one it has: slots rise in the order values
+            # first appear, with gaps that finish() closes
+            start, index = self.slots[at], self.index[at]
+            slots = np.fromiter(map(index.setdefault, uniques, itertools.count(start)), np.int64, len(uniques))
+            self.slots[at] = start + len(uniques)
+            self.parts[at].append(np.append(slots, -1)[codes])
+
+    def finish(self) -> list[Coded]:
         self._flush()
-        return self.columns
+        built: list[Coded] = []
+        for index, parts, size in zip(self.index, self.parts, self.slots, strict=True):
+            code = np.full(size + 1, -1, dtype=np.int32)  # slot -> code; the last one for -1
+            code[np.fromiter(index.values(), np.int64, len(index))] = np.arange(len(index), dtype=np.int32)
+            uniques = np.empty(len(index) + 1, dtype=object)
+            uniques[:-1] = list(index)
+            built.append(Coded(code[np.concatenate(parts)] if parts else np.empty(0, dtype=np.int32), uniques))
+        return built
 
 
 def rows_to_table(
     name: str,
     header: list[str],
-    rows: Iterable[tuple[int, list[str | None]]],
+    rows: Iterable[tuple[int, list[str | None]] | RowBlock],
     schema: ReturnSchema,
     table: TableDef,
     header_line: int = 1,
@@ -424,29 +573,68 @@ def rows_to_table(
         )
     raw = RawTable(name=table.name, file=name)
     names = [*seen, *(key for _, _, key in extras)]
-    positions = [*seen.values(), *(pos for pos, _, _ in extras)]
     columns = _ColumnBuilder(len(names))
-    pick = operator.itemgetter(*positions) if len(positions) > 1 else None
-    need = max(positions, default=-1) + 1
-    width = len(header)
-    for line, cells in rows:
-        if ragged and len(cells) != width:
-            findings.append(
-                ingest_finding(
-                    "ROW-RAGGED",
-                    f"{name} line {line}: {len(cells)} cells where the header has {width}",
-                    table=table.name,
-                    row=len(raw.lines),
-                    file=name,
-                    line=line,
-                )
-            )
-        if pick is not None and len(cells) >= need:
-            columns.add(pick(cells))
-        else:
-            columns.add(tuple(cells[pos] if pos < len(cells) else None for pos in positions))
-        raw.lines.append(line)
+    where = _Where(name, table.name, len(header), ragged)
+    findings.extend(_collect(rows, [*seen.values(), *(pos for pos, _, _ in extras)], columns, raw.lines, where))
     built = dict(zip(names, columns.finish(), strict=True))
     raw.extra_columns = [key for _, _, key in extras]
-    raw.columns = {**{key: built[key] for key in raw.extra_columns}, **{col: built[col] for col in seen}}
+    raw.coded = {**{key: built[key] for key in raw.extra_columns}, **{col: built[col] for col in seen}}
+    raw.columns = {name: coded.values() for name, coded in raw.coded.items()}
     return raw, findings
+
+
+@dataclass
+class _Where:
+    file: str
+    table: str
+    width: int  # cells in the header row
+    ragged: bool  # whether a row of another width is a finding
+
+
+def _collect(
+    rows: Iterable[tuple[int, list[str | None]] | RowBlock],
+    positions: list[int],
+    columns: _ColumnBuilder,
+    lines: list[int],
+    where: _Where,
+) -> list[Finding]:
+    """The cells at ``positions`` of every row into ``columns``, each row's line into ``lines``; ROW-RAGGED for
+    rows of another width than the header when ``where.ragged``. A block whose rows all have the header's width
+    is added column by column."""
+    findings: list[Finding] = []
+    pick = operator.itemgetter(*positions) if len(positions) > 1 else None
+    need = max(positions, default=-1) + 1
+    width = where.width
+    for item in rows:
+        if isinstance(item, RowBlock):
+            if item.cells is not None and item.width == width:  # no blank row (width > 1), no ragged one
+                cells = item.cells
+                columns.add_columns([cells[pos::width] for pos in positions])
+                lines.extend(range(item.first, item.first + len(cells) // width))
+                continue
+            records = [(item.first + i, cells) for i, cells in enumerate(item.lines()) if not _blank_row(cells)]
+        else:
+            records = [item]
+        for line, cells in records:
+            if where.ragged and len(cells) != width:
+                findings.append(
+                    ingest_finding(
+                        "ROW-RAGGED",
+                        f"{where.file} line {line}: {len(cells)} cells where the header has {width}",
+                        table=where.table,
+                        row=len(lines),
+                        file=where.file,
+                        line=line,
+                    )
+                )
+            if pick is not None and len(cells) >= need:
+                columns.add(pick(cells))
+            else:
+                columns.add(tuple(cells[pos] if pos < len(cells) else None for pos in positions))
+            lines.append(line)
+    return findings
+
+
+def _blank_row(cells: list[str]) -> bool:
+    """A row csv.reader gives for a blank line (or one of spaces only), which is skipped."""
+    return not cells or (len(cells) == 1 and not cells[0].strip())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -108,6 +110,20 @@ class FilesRead:
     book: WorkbookRead = field(default_factory=lambda: WorkbookRead([], []))  # workbooks' changes and places
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cycle collector paused: reading CSV text and typing it make millions of small objects and no cycles
+    worth finding, and each of its passes would go through all of them again. (Not around the XML readers: their
+    parser's garbage does need it.)"""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _read_files(
     files: list[Path], return_type: str | None, year: str | None = None, no_data: Sequence[str] = NO_DATA_TOKENS
 ) -> FilesRead:
@@ -173,7 +189,8 @@ def _read_files(
                 raws[name].append(raw)
             inputs.append(InputFile(str(path), "xml", sorted(t for t, r in tables.items() if len(r) or t == "Header")))
             continue
-        schema, raw, found = read_csv_file(path, schemas)
+        with paused_gc():  # millions of small objects, no cycles: the collector's passes would only cost time
+            schema, raw, found = read_csv_file(path, schemas)
         findings.extend(found)
         if schema is None or raw is None:
             inputs.append(InputFile(str(path), "csv", []))
@@ -358,6 +375,11 @@ def load_return(
 def _type_tables(
     schema: ReturnSchema, read: FilesRead, year: str, findings: list[Finding], suffix: str
 ) -> dict[str, Table]:
+    with paused_gc():
+        return _typed(schema, read, year, findings, suffix)
+
+
+def _typed(schema: ReturnSchema, read: FilesRead, year: str, findings: list[Finding], suffix: str) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     for name in list(read.raws):
         raw_list = read.raws.pop(name)  # the text read is not needed once typed: its memory is freed table by table

@@ -5,6 +5,22 @@ from __future__ import annotations
 from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+
+@dataclass
+class Coded:
+    """A column as numbers into its distinct values: ``uniques[codes[i]]`` is record i's value. ``uniques`` holds
+    the distinct values in the order they first appear, then None, which code -1 stands for (a cell the row lacks).
+    """
+
+    codes: np.ndarray  # int32
+    uniques: np.ndarray  # object
+
+    def values(self) -> list[str | None]:
+        """One value per record (each distinct value one shared object)."""
+        return self.uniques[self.codes].tolist()  # type: ignore[no-any-return]
+
 
 @dataclass
 class RawTable:
@@ -20,12 +36,19 @@ class RawTable:
     lines: MutableSequence[int] = field(default_factory=list)  # a list, or an array("q") (the CIN reader)
     extra_columns: list[str] = field(default_factory=list)
     clean: bool = False  # every value already trimmed, blank ones None (the XML readers): typing skips trimming
+    # the columns as codes (Coded), when the reader numbered their values (the CSV and workbook readers); typing
+    # reads these rather than ``columns``: whatever changes a column after reading must drop its entry here
+    coded: dict[str, Coded] = field(default_factory=dict, repr=False, compare=False)
+    # a column's values read as dates, by the checks before typing (ingest.sanity), which ask for them many times
+    dates: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.lines)
 
     def append(self, record: dict[str, str | None], line: int) -> None:
         """Add one record; columns first seen now are back-filled with None for earlier records."""
+        if self.coded or self.dates:  # they no longer hold every record
+            self.coded, self.dates = {}, {}
         n = len(self.lines)
         for name in record:
             if name not in self.columns:

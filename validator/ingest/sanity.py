@@ -51,12 +51,23 @@ def skipped_files(paths: list[str | Path], data_suffixes: set[str]) -> list[Find
 
 
 def _episode_dates(raws: list[RawTable], columns: tuple[str, ...] = ("DECOM", "DEC")) -> pd.Series:
-    parts = [
-        parse_dates(pd.Series(raw.columns.get(col) or [], dtype="object"), (DMY, ISO))[0]
-        for raw in raws
-        for col in columns
-    ]
+    parts = [_column_dates(raw, col) for raw in raws for col in columns]
     return pd.concat(parts).dropna() if parts else pd.Series([], dtype="datetime64[ns]")
+
+
+def _column_dates(raw: RawTable, column: str) -> pd.Series:
+    """A raw column read as dates (dd/mm/yyyy or yyyy-mm-dd), parsed once and kept with the raw table."""
+    found = raw.dates.get(column)
+    if isinstance(found, pd.Series):
+        return found
+    coded = raw.coded.get(column)
+    if coded is None:
+        found = parse_dates(pd.Series(raw.columns.get(column) or [], dtype="object"), (DMY, ISO))[0]
+    else:  # each distinct value parsed once (the last, None, is where a row lacks the cell)
+        distinct = parse_dates(pd.Series(coded.uniques, dtype="object"), (DMY, ISO))[0]
+        found = pd.Series(distinct.to_numpy()[coded.codes], dtype="datetime64[ns]")
+    raw.dates[column] = found
+    return found
 
 
 def data_year(return_type: str, raws: dict[str, list[RawTable]], today: dt.date) -> tuple[str, str] | None:

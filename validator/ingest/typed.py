@@ -55,7 +55,7 @@ def type_raw(
     A lacked column is typed as blank; rules that use it are not run (see engine.runner.missing_requirement).
     """
     n = len(raw.lines)
-    factored = {name: Factored.of(raw.columns[name], raw.clean) for name in raw.columns if name in table.columns}
+    factored = {name: _factored(raw, name) for name in raw.columns if name in table.columns}
     child = factored[child_key].text() if child_key in factored else None
     typer = ColumnTyper(table.name, raw.file, raw.lines, child)
     lists = load_codelists(return_type)
@@ -81,12 +81,17 @@ def type_raw(
                 typer.code_case(col.name, values, text, lists[col.codelist].by_year[year])
             data[col.name] = text
     for extra in raw.extra_columns:
-        data[extra] = Factored.of(raw.columns[extra], raw.clean).text()
+        data[extra] = _factored(raw, extra).text()
     files = np.empty(n, dtype=object)
     files[:] = raw.file  # one shared text (np.full would copy it into every record)
     data[FILE] = pd.Series(files, dtype="object")
     data[LINE] = pd.Series(_positions(raw.lines))
     return pd.DataFrame(data, copy=False), missing, typer.findings
+
+
+def _factored(raw: RawTable, name: str) -> Factored:
+    coded = raw.coded.get(name)
+    return Factored.of(raw.columns[name], raw.clean) if coded is None else Factored.of_coded(coded)
 
 
 def build_table(
