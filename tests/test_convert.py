@@ -141,3 +141,86 @@ def test_a_value_a_spreadsheet_would_run_as_a_formula_is_made_safe_and_logged(tm
     assert change.row == 2 and "formula" in change.why
     log = (tmp_path / "out/changes.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK(1)" in log and ",=HYPERLINK" not in log  # the log itself is formula-safe
+
+
+# ------------------------------------------------------------------ CIN: two <Child> blocks sharing an LAchildID
+
+_AGAIN = """    <Child>
+      <ChildIdentifiers><LAchildID>C1</LAchildID><PersonBirthDate>2015-01-01</PersonBirthDate><Sex>M</Sex></ChildIdentifiers>
+      <ChildCharacteristics><Ethnicity>WIRI</Ethnicity><Disabilities><Disability>VIS</Disability></Disabilities></ChildCharacteristics>
+      <CINdetails><CINreferralDate>2025-01-02</CINreferralDate><ReferralSource>1A</ReferralSource>
+        <Assessments><AssessmentActualStartDate>2024-12-20</AssessmentActualStartDate></Assessments>
+        <ReferralNFA>false</ReferralNFA></CINdetails>
+    </Child>
+  </Children>"""
+
+
+def _repeated_child(folder: Path) -> Path:
+    """The CIN test document with C1 in a second <Child> block (8510), its own ethnicity, disability and episode:
+    the episode's assessment starts before its referral (1103, within the second block's episode only)."""
+    from test_ingest_cin import DOC
+
+    return write(folder, "cin.xml", DOC.replace("{referral}", "2024-04-20").replace("  </Children>", _AGAIN))
+
+
+def _tables(paths: list[Path]) -> dict[str, list[list[object]]]:
+    from validator.dataset import FILE, LINE, ROW
+    from validator.ingest.loader import load_return
+
+    tables = load_return(paths).tables
+    return {n: t.df.drop(columns=[FILE, LINE, ROW], errors="ignore").astype("string").fillna("").values.tolist()
+            for n, t in tables.items()}  # fmt: skip
+
+
+def _children(xml: Path) -> list[str]:
+    from lxml import etree
+
+    return [el.text or "" for el in etree.parse(str(xml)).iterfind("Children/Child/ChildIdentifiers/LAchildID")]
+
+
+def test_a_repeated_cin_child_stays_two_blocks_and_validates_the_same(tmp_path: Path) -> None:
+    original = _repeated_child(tmp_path / "in")
+    done = convert_return([original], tmp_path / "out")
+    assert not done.not_written and not done.problems
+    written = tmp_path / "out/xml/cin.xml"
+    assert _children(written) == ["C1", "C2", "C1"]
+    given, again = validator.validate([original]), validator.validate([written])
+    reading = lambda r: sorted(f.code for f in r.findings if not f.code[0].isdigit())  # noqa: E731
+    assert "XML-SCHEMA" not in reading(given)  # a valid file: the converted one must be too
+    assert reading(again) == reading(given)
+    assert {"8510", "1103"} <= {f.code for f in given.findings}
+    assert rule_findings(again) == rule_findings(given)
+    assert _tables([written]) == _tables([original])  # each block's ethnicity, disability and episode its own
+    assert not [c for c in done.changes if c.table == "ChildIdentifiers"]  # nothing was guessed
+
+
+def test_a_repeated_cin_child_from_flattened_tables_is_two_blocks_and_the_guess_is_logged(tmp_path: Path) -> None:
+    convert_return([_repeated_child(tmp_path / "in")], tmp_path / "first")
+    flat = tmp_path / "first/csv"  # the CIN tables as CSV files: nothing says which block a record is from
+    done = convert_return([flat], tmp_path / "out")
+    written = tmp_path / "out/xml/cin.xml"
+    assert _children(written) == ["C1", "C2", "C1"]
+    given, again = validator.validate([flat]), validator.validate([written])
+    assert rule_findings(again) == rule_findings(given)
+    # the n-th ChildCharacteristics row of C1 went into its n-th block; its episodes and disabilities into the first
+    assert _tables([written])["ChildCharacteristics"] == _tables([flat])["ChildCharacteristics"]
+    assert sorted(_tables([written])["CINdetails"]) == sorted(_tables([flat])["CINdetails"])  # C1's 3rd moved up
+    (guess,) = [c for c in done.changes if c.table == "ChildIdentifiers"]
+    assert (guess.old, guess.row, guess.column) == ("C1", 2, "LAchildID") and "first block" in guess.why
+    assert guess.file.endswith("cin_childidentifiers.csv")
+    assert [r["change"] for r in _read_changes(tmp_path / "out") if r["column"] == "LAchildID"] == [guess.why]
+
+
+def test_cin_records_the_xml_cannot_hold_leave_it_unwritten_and_say_why(tmp_path: Path) -> None:
+    convert_return([_repeated_child(tmp_path / "in")], tmp_path / "first")
+    flat = tmp_path / "first/csv"
+    plans = flat / "cin_childprotectionplans.csv"
+    plans.write_text(plans.read_text(encoding="utf-8").replace("C2", "C9"), encoding="utf-8")  # no such child
+    lines = plans.read_text(encoding="utf-8").splitlines()
+    lines.append("C1,7,1,2024-06-01,,NEG,NEG,0")  # an episode C1 does not have
+    plans.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    done = convert_return([flat], tmp_path / "out")
+    (why,) = done.not_written
+    assert why.startswith("cin.xml was not written: ChildProtectionPlans has records with no CINdetails record")
+    assert "C1 7" in why
+    assert not (tmp_path / "out/xml/cin.xml").exists()

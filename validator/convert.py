@@ -95,6 +95,10 @@ REFUSED = frozenset({"XML-UNSAFE", "XML-ROOT"})
 CHANGE_LOG = "changes.csv"
 XML_NAMES = {"ssda903": "ssda903.xml", "cin": "cin.xml"}
 SW_XML_NAME = "ssda903_sw.xml"
+BLOCKS_GUESSED = (
+    "several ChildIdentifiers rows share this LAchildID, and the tables do not say which of its <Child> blocks "
+    "holds each disability and episode: they were written into its first block in cin.xml"
+)
 
 
 @dataclass
@@ -132,7 +136,7 @@ def dfe_files(dataset: Dataset) -> DfeFiles:
         text = csv_text([columns, *body], lineterminator="\r\n")
         out.files[f"csv/{csv_name(kind, table_def)}"] = text.encode("utf-8")
     try:
-        _write_xml(kind, rows, out)
+        _write_xml(kind, rows, out, dataset.places)
     except ValueError as exc:
         out.not_written.append(f"{XML_NAMES[kind]} was not written: {exc}")
     # in the order of the files, sheets and rows (a change of a whole column first)
@@ -146,7 +150,7 @@ def change_log(changes: list[Change]) -> bytes:
     return csv_text([CHANGE_LOG_COLUMNS, *(c.cells() for c in changes)], lineterminator="\r\n").encode("utf-8")
 
 
-def _write_xml(kind: str, rows: dict[str, list[Row]], out: DfeFiles) -> None:
+def _write_xml(kind: str, rows: dict[str, list[Row]], out: DfeFiles, places: dict[str, Any]) -> None:
     import tempfile
 
     import pandas as pd
@@ -156,7 +160,11 @@ def _write_xml(kind: str, rows: dict[str, list[Row]], out: DfeFiles) -> None:
         if kind == "cin":
             from .ingest.xml_cin_writer import write_cin_xml
 
-            write_cin_xml(rows, target)
+            for child in write_cin_xml(rows, target):
+                first = next(r for r in rows["ChildIdentifiers"] if r.get("LAchildID") == child)
+                line = int(first[LINE]) if first.get(LINE) else None
+                out.changes.append(_where(first.get(FILE) or "", line, "LAchildID", "ChildIdentifiers", places,
+                                          child or "", child or "", BLOCKS_GUESSED))  # fmt: skip
         else:
             from .ingest.xml903 import TABLE_COLUMNS
             from .ingest.xml903_writer import write_ssda903_sw_xml, write_ssda903_xml
@@ -180,7 +188,8 @@ def _table_rows(
     form = DMY if kind == "ssda903" else ISO
     files = df[FILE].tolist() if FILE in df else [""] * len(df)
     lines = df[LINE].tolist() if LINE in df else [None] * len(df)
-    out: list[Row] = [{} for _ in range(len(df))]
+    # where each record was read: tells the CIN writer which <Child> block a record of a repeated child is from
+    out: list[Row] = [{FILE: f, LINE: None if n is None else str(n)} for f, n in zip(files, lines, strict=True)]
     for col in table_def.columns.values():
         if col.name not in df:
             continue
