@@ -449,4 +449,5 @@ def rows_to_table(
     built = dict(zip(names, columns.finish(), strict=True))
     raw.extra_columns = [key for _, _, key in extras]
     raw.columns = {**{key: built[key] for key in raw.extra_columns}, **{col: built[col] for col in seen}}
+    raw.headers, raw.header_line = {col: header[pos] for col, pos in seen.items()}, header_line  # for convert's log
     return raw, findings

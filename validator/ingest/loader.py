@@ -22,6 +22,7 @@ from ..years import (
     previous_year,
     year_containing,
 )
+from .changes import reading_changes
 from .coerce import DMY, ISO
 from .csv_reader import read_csv_file
 from .raw import RawTable
@@ -110,7 +111,11 @@ class FilesRead:
 
 
 def _read_files(
-    files: list[Path], return_type: str | None, year: str | None = None, no_data: Sequence[str] = NO_DATA_TOKENS
+    files: list[Path],
+    return_type: str | None,
+    year: str | None = None,
+    no_data: Sequence[str] = NO_DATA_TOKENS,
+    log_changes: bool = False,
 ) -> FilesRead:
     schema_checked: set[str] = set()
     schemas = [load_schema(r) for r in ([return_type] if return_type else RETURN_TYPES)]
@@ -123,7 +128,7 @@ def _read_files(
     books = WorkbookRead([], [])
     for path in files:
         if is_workbook(path):  # by content: a workbook whatever its name, a CSV file named .xlsx is read as CSV
-            book = read_workbook(path, schemas, no_data=no_data)
+            book = read_workbook(path, schemas, no_data=no_data, dates_logged=log_changes)
             findings.extend(book.findings)
             books.changes.extend(book.changes)
             books.places.update(book.places)
@@ -269,9 +274,12 @@ def load_return(
     previous: list[list[str | Path]] | None = None,
     today: dt.date | None = None,
     no_data: Sequence[str] | None = None,
+    log_changes: bool = False,
 ) -> Dataset:
     """Read every input (and previous years' inputs) into one typed Dataset. ``no_data``: the cell texts a
-    workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given)."""
+    workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given). ``log_changes``: list
+    in ``Dataset.changes`` every value and header typing changes in this year's tables (for convert's change
+    log), besides what reading workbooks changed, which is always listed."""
     no_data = NO_DATA_TOKENS if no_data is None else no_data
     files = expand_paths(paths)
     skipped = skipped_files(list(paths), DATA_SUFFIXES)
@@ -281,7 +289,7 @@ def load_return(
             "no data files found in the inputs (expected .csv, .xml or .xlsx files)" + (f": {why}" if why else "")
         )
     today = today or dt.date.today()
-    read = _read_files(files, return_type, year and check_year(year), no_data)
+    read = _read_files(files, return_type, year and check_year(year), no_data, log_changes)
     found_type, raws, findings, inputs = read.return_type, read.raws, read.findings, read.inputs
     findings.extend(skipped)
     if found_type is None:
@@ -311,6 +319,8 @@ def load_return(
             f"(supported: {', '.join(SUPPORTED_YEARS[found_type])})"
         )
     _check_xml_schema_late(read, year, findings)
+    if log_changes:
+        read.book.changes += reading_changes(read.raws, schema, read.book.places)
     tables = _type_tables(schema, read, year, findings, suffix="")
     for n, prev_paths in enumerate(previous or [], start=1):
         label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"

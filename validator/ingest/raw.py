@@ -10,7 +10,8 @@ class RawTable:
     """The records of one table read from one file, every value kept as the text found (None = blank/absent).
 
     ``columns`` maps a column name to one value per record; ``lines`` gives the source line of each record
-    (the CSV line number counting the header as line 1, or the XML element's line).
+    (the CSV line number counting the header as line 1, or the XML element's line). ``headers``: each column's
+    header cell as written, for a table read from a header row (at ``header_line``).
     """
 
     name: str
@@ -19,6 +20,8 @@ class RawTable:
     lines: list[int] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     clean: bool = False  # every value already trimmed, blank ones None (the XML readers): typing skips trimming
+    headers: dict[str, str] = field(default_factory=dict)
+    header_line: int = 1
 
     def __len__(self) -> int:
         return len(self.lines)
