@@ -160,6 +160,12 @@ def read_workbook(
     finally:
         opened.close()
     out.findings.extend(_book_findings(name, not_tables, bool(out.tables)))
+    if kind == "xls" and out.tables:
+        from .calamine_reader import unseen_in_xls
+
+        unseen, logged = unseen_in_xls(name)
+        out.findings.append(unseen)
+        out.changes.insert(0, logged)
     for title in not_tables:
         out.changes.append(Change(file=name, sheet=title, why="sheet with no header row of a table: not read"))
     return out
