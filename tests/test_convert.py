@@ -304,7 +304,7 @@ def test_excel_date_cells_written_as_text_are_logged_with_what_the_cell_held(tmp
     sheet = book.active
     sheet.title = "Children"
     sheet.append(["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"])
-    sheet.append(["C1", "1", dt.datetime(2015, 1, 2), "WBRI", "UN1", None, None])
+    sheet.append(["C1", "1", dt.datetime(2015, 1, 2), " WBRI", "UN1", None, None])
     sheet.append(["C2", "2", dt.datetime(2016, 3, 4, 10, 30), "WBRI", "UN1", None, None])
     sheet.append(["C3", "2", "05/06/2017", "WBRI", "UN1", None, None])  # text: written as it is, nothing to log
     book.save(tmp_path / "header.xlsx")
@@ -316,6 +316,8 @@ def test_excel_date_cells_written_as_text_are_logged_with_what_the_cell_held(tmp
     ]
     assert dates[0].why == "date cell: written as text dd/mm/yyyy"
     assert dates[1].why == "date and time cell: written as text dd/mm/yyyy, the time left out"
+    (trimmed,) = [c for c in done.changes if c.column == "ETHNIC"]  # a sheet's cell: named by its reference
+    assert (trimmed.sheet, trimmed.cell, trimmed.old, trimmed.new) == ("Children", "D2", " WBRI", "WBRI")
     body = (tmp_path / "out/csv/header.csv").read_text(encoding="utf-8").splitlines()[1:]
     assert [line.split(",")[2] for line in body] == ["02/01/2015", "04/03/2016", "05/06/2017"]
     assert not [c for c in load_return([tmp_path / "header.xlsx"], year="2024_25").changes if c.column == "DOB"]

@@ -117,7 +117,8 @@ def renamed_headers(raw: RawTable, aliases: dict[str, str], places: dict[str, An
 
 def reading_changes(raws: dict[str, list[RawTable]], schema: ReturnSchema, places: dict[str, Any]) -> list[Change]:
     """What typing will change in the tables read (before it does): headers written otherwise than DfE's, values
-    with spaces around them. Asked for by ``convert`` only (``load_return(log_changes=True)``)."""
+    with spaces around them. Only when a change log is asked for (``load_return(log_changes=True)``: ``convert``
+    and the web app, for its DfE-ready download), never on a plain ``validate`` run."""
     out: list[Change] = []
     for name, tables in raws.items():
         table = schema.tables.get(name)

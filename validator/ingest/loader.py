@@ -111,11 +111,7 @@ class FilesRead:
 
 
 def _read_files(
-    files: list[Path],
-    return_type: str | None,
-    year: str | None = None,
-    no_data: Sequence[str] = NO_DATA_TOKENS,
-    log_changes: bool = False,
+    files: list[Path], return_type: str | None, year: str | None, no_data: Sequence[str], log_changes: bool = False
 ) -> FilesRead:
     schema_checked: set[str] = set()
     schemas = [load_schema(r) for r in ([return_type] if return_type else RETURN_TYPES)]
@@ -191,6 +187,8 @@ def _read_files(
     if len(kinds_seen) > 1:
         raise InputError("the inputs mix SSDA903 and CIN census files; validate one return at a time")
     found_type = return_type or (next(iter(kinds_seen)) if kinds_seen else None)
+    if log_changes and found_type:  # what typing will change (trimmed values, renamed headers): convert's log
+        books.changes += reading_changes(raws, load_schema(found_type), books.places)
     return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked, unchecked, books)
 
 
@@ -265,6 +263,18 @@ def _reference_date(return_type: str, tables: dict[str, Table], year: str) -> dt
     return collection_end(year)
 
 
+def _input_files(paths: list[str | Path]) -> tuple[list[Path], list[Finding]]:
+    """The data files the inputs name, and a notice for each file skipped; InputError when there are none."""
+    files = expand_paths(paths)
+    skipped = skipped_files(list(paths), DATA_SUFFIXES)
+    if not files:
+        why = "; ".join(f.message for f in skipped[:5])
+        raise InputError(
+            "no data files found in the inputs (expected .csv, .xml or .xlsx files)" + (f": {why}" if why else "")
+        )
+    return files, skipped
+
+
 def load_return(
     paths: list[str | Path],
     *,
@@ -278,16 +288,9 @@ def load_return(
 ) -> Dataset:
     """Read every input (and previous years' inputs) into one typed Dataset. ``no_data``: the cell texts a
     workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given). ``log_changes``: list
-    in ``Dataset.changes`` every value and header typing changes in this year's tables (for convert's change
-    log), besides what reading workbooks changed, which is always listed."""
+    every value and header this year's reading changes (convert's log), not only what workbooks' reading does."""
     no_data = NO_DATA_TOKENS if no_data is None else no_data
-    files = expand_paths(paths)
-    skipped = skipped_files(list(paths), DATA_SUFFIXES)
-    if not files:
-        why = "; ".join(f.message for f in skipped[:5])
-        raise InputError(
-            "no data files found in the inputs (expected .csv, .xml or .xlsx files)" + (f": {why}" if why else "")
-        )
+    files, skipped = _input_files(paths)
     today = today or dt.date.today()
     read = _read_files(files, return_type, year and check_year(year), no_data, log_changes)
     found_type, raws, findings, inputs = read.return_type, read.raws, read.findings, read.inputs
@@ -319,8 +322,6 @@ def load_return(
             f"(supported: {', '.join(SUPPORTED_YEARS[found_type])})"
         )
     _check_xml_schema_late(read, year, findings)
-    if log_changes:
-        read.book.changes += reading_changes(read.raws, schema, read.book.places)
     tables = _type_tables(schema, read, year, findings, suffix="")
     for n, prev_paths in enumerate(previous or [], start=1):
         label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"
