@@ -188,8 +188,9 @@ def _table_rows(
     form = DMY if kind == "ssda903" else ISO
     files = df[FILE].tolist() if FILE in df else [""] * len(df)
     lines = df[LINE].tolist() if LINE in df else [None] * len(df)
-    # where each record was read: tells the CIN writer which <Child> block a record of a repeated child is from
-    out: list[Row] = [{FILE: f, LINE: None if n is None else str(n)} for f, n in zip(files, lines, strict=True)]
+    out: list[Row] = [{} for _ in range(len(df))]
+    if kind == "cin":  # where each record was read: which <Child> block a record of a repeated child is from
+        out = [{FILE: f, LINE: None if n is None else str(n)} for f, n in zip(files, lines, strict=True)]
     for col in table_def.columns.values():
         if col.name not in df:
             continue
