@@ -33,6 +33,7 @@ from .ingest.loader import (
 from .ingest.raw import RawTable
 from .ingest.xlsx_reader import is_workbook
 from .ingest.xml_cin import read_cin_xml
+from .ingest.xml_cin_writer import BLOCK_TABLES, write_cin_xml
 from .outputs import write_atomic
 from .outputs.csv_out import csv_text, safe_cell
 from .schema import TableDef, load_schema
@@ -158,8 +159,6 @@ def _write_xml(kind: str, rows: dict[str, list[Row]], out: DfeFiles, places: dic
     with tempfile.TemporaryDirectory(prefix="cscvalidate-convert-") as tmp:
         target = Path(tmp) / XML_NAMES[kind]
         if kind == "cin":
-            from .ingest.xml_cin_writer import write_cin_xml
-
             for child in write_cin_xml(rows, target):
                 first = next(r for r in rows["ChildIdentifiers"] if r.get("LAchildID") == child)
                 line = int(first[LINE]) if first.get(LINE) else None
@@ -189,7 +188,7 @@ def _table_rows(
     files = df[FILE].tolist() if FILE in df else [""] * len(df)
     lines = df[LINE].tolist() if LINE in df else [None] * len(df)
     out: list[Row] = [{} for _ in range(len(df))]
-    if kind == "cin":  # where each record was read: which <Child> block a record of a repeated child is from
+    if table_def.name in BLOCK_TABLES:  # where each record was read: which <Child> block of a repeated child
         out = [{FILE: f, LINE: None if n is None else str(n)} for f, n in zip(files, lines, strict=True)]
     for col in table_def.columns.values():
         if col.name not in df:

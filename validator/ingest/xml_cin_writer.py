@@ -56,6 +56,10 @@ def _group(rows: Sequence[Row], *keys: str) -> dict[tuple[str | None, ...], list
     return grouped
 
 
+# The CIN tables whose records are placed in a <Child> block (the rest follow their episode), and ChildIdentifiers
+BLOCK_TABLES = frozenset({"ChildIdentifiers", "ChildCharacteristics", "Disabilities", "CINdetails"})
+
+
 class _Blocks:
     """Which <Child> block each record of ChildCharacteristics, Disabilities and CINdetails goes into.
 
@@ -183,29 +187,25 @@ def _leaves_repeated(parent: etree._Element, name: str, rows: Sequence[Row], col
             etree.SubElement(parent, name).text = value
 
 
-# Records nested in an episode, and the parent each must have: (table, its key columns, parent table)
-_NESTED = (
-    ("Assessments", ("LAchildID", "CINdetailsID"), "CINdetails"),
-    ("CINplanDates", ("LAchildID", "CINdetailsID"), "CINdetails"),
-    ("Section47", ("LAchildID", "CINdetailsID"), "CINdetails"),
-    ("ChildProtectionPlans", ("LAchildID", "CINdetailsID"), "CINdetails"),
-    ("PreProceedings", ("LAchildID", "CINdetailsID"), "CINdetails"),
-    ("AssessmentFactors", ("LAchildID", "CINdetailsID", "AssessmentID"), "Assessments"),
-    ("Reviews", ("LAchildID", "CINdetailsID", "CPPID"), "ChildProtectionPlans"),
-)
-
-
-def _check_parents(tables: dict[str, Sequence[Row]]) -> None:
+def _check_parents(data: _Tables, tables: dict[str, Sequence[Row]]) -> None:
     """Refuse (ValueError) records the XML cannot hold: nested in an episode, assessment or plan the tables lack."""
-    for name, keys, parent in _NESTED:
-        known = {tuple(row.get(k) for k in keys) for row in tables.get(parent, ())}
-        lost = sorted(
-            {" ".join(str(v) for v in key) for key in _group(tables.get(name, ()), *keys) if key not in known}
-        )
+    episodes = {(r.get("LAchildID"), r.get("CINdetailsID")) for r in tables.get("CINdetails", ())}
+    assessments = {(*key, r.get("AssessmentID")) for key, rows in data.assessments.items() for r in rows}
+    plans = {(*key, r.get("CPPID")) for key, rows in data.plans.items() for r in rows}
+    nested = (
+        ("Assessments", data.assessments, episodes, "CINdetails"),
+        ("CINplanDates", data.plan_dates, episodes, "CINdetails"),
+        ("Section47", data.section47, episodes, "CINdetails"),
+        ("ChildProtectionPlans", data.plans, episodes, "CINdetails"),
+        ("PreProceedings", data.pre_proceedings, episodes, "CINdetails"),
+        ("AssessmentFactors", data.factors, assessments, "Assessments"),
+        ("Reviews", data.reviews, plans, "ChildProtectionPlans"),
+    )
+    for name, groups, known, parent in nested:
+        lost = sorted({" ".join(str(v) for v in key) for key in groups if key not in known})
         if lost:
             raise ValueError(
-                f"{name} has records with no {parent} record ({', '.join(keys)}), which XML cannot hold: "
-                f"{', '.join(lost[:10])}"
+                f"{name} has records with no {parent} record, which XML cannot hold: {', '.join(lost[:10])}"
             )
 
 
@@ -217,8 +217,8 @@ def write_cin_xml(tables: dict[str, Sequence[Row]], path: Path) -> list[str | No
     came from flattened tables and were written into their first block. Records the XML cannot hold (of a child
     with no ChildIdentifiers row, or of an episode, assessment or plan that is not there) raise ValueError.
     """
-    _check_parents(tables)
     data = _Tables(tables)
+    _check_parents(data, tables)
     seen: dict[str | None, int] = defaultdict(int)
     with etree.xmlfile(str(path), encoding="utf-8") as xf:
         xf.write_declaration()
