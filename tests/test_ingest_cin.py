@@ -153,3 +153,42 @@ def test_a_parse_error_names_this_files_problem_not_an_earlier_documents(tmp_pat
     _, findings = read_cin_xml(write_doc(tmp_path, text=text))
     (malformed,) = [f for f in findings if f.code == "XML-MALFORMED"]
     assert "line 10: the XML is not well formed (Entity 'nbsp' not defined)" in malformed.message
+
+
+ODD_CHILDREN = """<?xml version="1.0" encoding="UTF-8"?>
+<Message xmlns:x="urn:other">
+  <Header><CollectionDetails><Collection>CIN</Collection><Year>2025</Year><ReferenceDate>2025-03-31</ReferenceDate></CollectionDetails></Header>
+  <Children>
+    <Child>
+      <ChildIdentifiers><LAchildID> C1 </LAchildID><Sex>M</Sex><Sex>F</Sex><x:UPN>A123456789012</x:UPN></ChildIdentifiers>
+      <CINdetails><CINreferralDate>2024-05-01</CINreferralDate><ReferralSource></ReferralSource><ReferralNFA>0</ReferralNFA>
+        <Assessments><LAchildID>OTHER</LAchildID><AssessmentActualStartDate>2024-05-02</AssessmentActualStartDate></Assessments>
+        <Assessments/>
+      </CINdetails>
+    </Child>
+    <Child>
+      <ChildIdentifiers><Sex>U</Sex></ChildIdentifiers>
+      <ChildCharacteristics><Disabilities><Disability> MOB </Disability><Disability/></Disabilities></ChildCharacteristics>
+      <CINdetails><CINreferralDate>2024-06-01</CINreferralDate></CINdetails>
+    </Child>
+  </Children>
+</Message>
+"""
+
+
+def test_leaves_are_read_as_before_whatever_their_order_or_namespace(tmp_path: Path) -> None:
+    # The first of repeated leaves wins, text is trimmed and blank is None, a leaf in a block naming a key column
+    # (LAchildID) keeps its own value, a namespaced leaf counts by its local name, an empty block is a record, and
+    # a child without an id gives its records no id.
+    tables, _ = read_cin_xml(write(tmp_path, "odd.xml", ODD_CHILDREN))
+    ids = tables["ChildIdentifiers"].columns
+    assert ids["LAchildID"] == ["C1", None] and ids["Sex"] == ["M", "U"] and ids["UPN"] == ["A123456789012", None]
+    details = tables["CINdetails"].columns
+    assert details["LAchildID"] == ["C1", None] and details["CINdetailsID"] == ["1", "1"]
+    assert details["ReferralSource"] == [None, None] and details["ReferralNFA"] == ["0", None]
+    assessments = tables["Assessments"].columns
+    assert assessments["LAchildID"] == ["OTHER", "C1"] and assessments["AssessmentID"] == ["1", "2"]
+    assert assessments["AssessmentActualStartDate"] == ["2024-05-02", None]
+    assert tables["Disabilities"].columns["Disability"] == ["MOB", None]
+    assert tables["Disabilities"].columns["LAchildID"] == [None, None]
+    assert list(tables["Assessments"].lines) == [8, 9]

@@ -81,7 +81,7 @@ def test_cin_columns_follow_the_leaves_and_share_repeated_values(tmp_path: Path)
     cin = tables["CINdetails"].columns
     # the first leaf of a name wins (an element with children is passed over); the episode's keys are the reader's
     assert cin["ReferralSource"] == ["1A", None] and cin["LAchildID"] == ["C1", "C2"]
-    assert cin["CINdetailsID"] == ["1", "1"] and tables["CINdetails"].lines == [3, 8]
+    assert cin["CINdetailsID"] == ["1", "1"] and list(tables["CINdetails"].lines) == [3, 8]
     # a block's own leaf takes the place of a key, as the block's values always have
     assert tables["Assessments"].columns["LAchildID"] == ["Y"]
     assert cin["CINreferralDate"][0] is cin["CINreferralDate"][1]
@@ -94,3 +94,12 @@ def test_iso_dates_of_the_standard_form_are_not_counted_as_another_form() -> Non
     text = pd.Series(["2024-01-01"] * 50 + ["01/01/2024"] * 3, dtype="object")
     _dates, forms, bad, _far = parse_dates_in_range(text, (ISO, DMY))
     assert forms == {} and not bad.any()
+
+
+def test_cin_child_identifiers_share_dates_and_codes_but_not_ids(tmp_path: Path) -> None:
+    doc = CIN.replace("<Sex>M</Sex>", "<PersonBirthDate>2015-01-01</PersonBirthDate><UPNunknown>UN1</UPNunknown>")
+    tables, _findings = read_cin_xml(write(tmp_path, "cin.xml", doc))
+    ids = tables["ChildIdentifiers"].columns
+    assert ids["PersonBirthDate"] == ["2015-01-01"] * 2 and ids["PersonBirthDate"][0] is ids["PersonBirthDate"][1]
+    assert ids["UPNunknown"][0] is ids["UPNunknown"][1]
+    assert list(tables["ChildIdentifiers"].lines) == [2, 7]  # kept as machine integers, read as the lines

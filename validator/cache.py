@@ -1,8 +1,7 @@
-"""The user's cache folder, and files in it that cannot be planted: every cached file is signed.
+"""The user's cache folder, and files in it that cannot be planted: every cached file is signed or vouched for.
 
-The compiled rules and the prepared postcode tables are kept as pickles, and unpickling runs code, so a file
-someone else could put in the cache folder must never be unpickled. Two guards, both checked before a byte is
-unpickled:
+The compiled rules are kept as pickles, and unpickling runs code, so a file someone else could put in the cache
+folder must never be unpickled. Two guards, both checked before a byte is unpickled:
 
 - the folder (``validator.resources.user_cache_dir``) must be a real folder (not a link) that belongs to the user
   and that nobody else may write to (no group or other write permission); it is made with mode 0700. Otherwise no
@@ -13,17 +12,26 @@ unpickled:
 
 On Windows, where the folder is in the user's own profile, the ownership and mode checks are not made; the
 signature still is.
+
+Large data read without pickle (the prepared postcode index: plain arrays) is instead *vouched for*
+(:func:`write_vouched`, :func:`read_vouched`): the data file itself is not signed, so that it can be memory-mapped
+and only the pages a run needs are read, but a small signed manifest beside it names it by size, inode and
+modification time (and holds whatever else the caller needs, also signed). A data file that is not the one the
+manifest names (replaced, truncated, planted) is not used, and the caller rebuilds it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import mmap
 import os
 import secrets
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .resources import user_cache_dir
 
@@ -123,3 +131,75 @@ def write_signed(name: str, body: bytes, *, replaces: str | None = None) -> bool
             tmp.unlink(missing_ok=True)
         return False
     return True
+
+
+_MANIFEST = ".signed"  # the manifest of a vouched file ``name`` is ``name + _MANIFEST``
+
+
+def _identity(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_ino, st.st_dev, st.st_mtime_ns]
+
+
+def write_vouched(name: str, body: bytes, meta: dict[str, Any], *, replaces: str | None = None) -> bool:
+    """Write cache file ``name`` (atomically, unsigned) and its signed manifest holding ``meta`` (plain JSON) and the
+    file's identity; delete older files matching the glob ``replaces``. False when there is no usable cache."""
+    folder = cache_folder()
+    if folder is None or _key(folder) is None:
+        return False
+    tmp: Path | None = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".cache-", suffix=".tmp", delete=False) as handle:
+            tmp = Path(handle.name)
+            handle.write(body)
+            handle.flush()
+            identity = _identity(os.fstat(handle.fileno()))  # a rename keeps the inode and modification time
+        os.replace(tmp, folder / name)
+        tmp = None
+    except OSError:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        return False
+    manifest = json.dumps({"file": name, "identity": identity, "meta": meta}).encode()
+    if not write_signed(name + _MANIFEST, manifest):
+        return False
+    if replaces:
+        try:
+            for old in folder.glob(replaces):
+                if old.name not in (name, name + _MANIFEST):
+                    old.unlink(missing_ok=True)
+        except OSError:  # e.g. on Windows, a file another run has mapped: left for a later run to delete
+            pass
+    return True
+
+
+def read_vouched(name: str) -> tuple[dict[str, Any], mmap.mmap | bytes] | None:
+    """The ``meta`` and the content (memory-mapped, read-only) of cache file ``name``, or None: no cache, no such
+    file, no manifest signed with the user's key, or a file that is not the one the manifest names."""
+    signed = read_signed(name + _MANIFEST)
+    if signed is None:
+        return None
+    try:
+        manifest = json.loads(signed)
+        identity, meta = manifest["identity"], manifest["meta"]
+        if manifest["file"] != name or not isinstance(meta, dict):
+            return None
+    except (ValueError, KeyError, TypeError):
+        return None
+    folder = cache_folder()
+    if folder is None:
+        return None
+    try:
+        fd = os.open(folder / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or not _private(st, group_other=0o022) or _identity(st) != identity:
+            return None
+        if st.st_size == 0:  # an empty file cannot be mapped
+            return meta, b""
+        return meta, mmap.mmap(fd, 0, access=mmap.ACCESS_READ)  # the map keeps the file open; the fd is not needed
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)

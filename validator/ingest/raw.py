@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 
 
@@ -17,7 +18,7 @@ class RawTable:
     name: str
     file: str
     columns: dict[str, list[str | None]] = field(default_factory=dict)
-    lines: list[int] = field(default_factory=list)
+    lines: MutableSequence[int] = field(default_factory=list)  # a list, or an array("q") (the CIN reader)
     extra_columns: list[str] = field(default_factory=list)
     clean: bool = False  # every value already trimmed, blank ones None (the XML readers): typing skips trimming
     headers: dict[str, str] = field(default_factory=dict)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -11,6 +13,17 @@ from ..findings import Finding, ingest_finding
 from ..schema import TableDef
 from .coerce import RAW_SUFFIX, ColumnTyper, Factored
 from .raw import RawTable
+
+# The bookkeeping numbers (ROW, LINE) are held as 32-bit integers, half the memory of 64-bit ones; a file with a
+# line number beyond their range (over two thousand million lines) keeps 64-bit ones.
+POSITION = "int32"
+
+
+def _positions(values: Sequence[int] | range) -> np.ndarray:
+    array = np.asarray(values, dtype="int64")
+    if len(array) and (array.max() > np.iinfo(POSITION).max or array.min() < np.iinfo(POSITION).min):
+        return array
+    return array.astype(POSITION)
 
 
 def empty_frame(table: TableDef) -> pd.DataFrame:
@@ -28,9 +41,9 @@ def empty_frame(table: TableDef) -> pd.DataFrame:
             data[col.name + RAW_SUFFIX] = pd.Series([], dtype="object")
         else:
             data[col.name] = pd.Series([], dtype="object")
-    data[ROW] = pd.Series([], dtype="int64")
+    data[ROW] = pd.Series([], dtype=POSITION)
     data[FILE] = pd.Series([], dtype="object")
-    data[LINE] = pd.Series([], dtype="int64")
+    data[LINE] = pd.Series([], dtype=POSITION)
     return pd.DataFrame(data)
 
 
@@ -72,7 +85,7 @@ def type_raw(
     files = np.empty(n, dtype=object)
     files[:] = raw.file  # one shared text (np.full would copy it into every record)
     data[FILE] = pd.Series(files, dtype="object")
-    data[LINE] = pd.Series(np.asarray(raw.lines, dtype="int64"), dtype="int64")
+    data[LINE] = pd.Series(_positions(raw.lines))
     return pd.DataFrame(data, copy=False), missing, typer.findings
 
 
@@ -123,7 +136,7 @@ def build_table(
         df = pd.concat(frames, ignore_index=True)
     else:
         df = frames[0] if frames else empty_frame(table)
-    df[ROW] = range(len(df))
+    df[ROW] = _positions(range(len(df)))
     return Table(name=name, df=df, missing_columns=missing_columns, files=[r.file for r in raws]), findings
 
 

@@ -11,6 +11,7 @@ enquiries and plans stay with their own episode instead of being paired with the
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,74 +112,132 @@ CHILD_KEY = "LAchildID"
 _EPISODE_BLOCKS = {"CINPlanDates": "CINplanDates", "Section47": "Section47", "PreProceedingsandFGDM": "PreProceedings"}
 _UNSET: Any = object()  # a column no leaf has set yet in the record being read
 _IDS = [str(n) for n in range(64)]  # CINdetailsID, AssessmentID, CPPID texts: the same few, shared
+# The keys the reader gives each table's records: the child's id, then the episode's, then the assessment's or plan's.
+_KEYS = {
+    "ChildIdentifiers": (),
+    "ChildCharacteristics": (CHILD_KEY,),
+    "Disabilities": (CHILD_KEY,),
+    "CINdetails": (CHILD_KEY, "CINdetailsID"),
+    "Assessments": (CHILD_KEY, "CINdetailsID", "AssessmentID"),
+    "AssessmentFactors": (CHILD_KEY, "CINdetailsID", "AssessmentID"),
+    "CINplanDates": (CHILD_KEY, "CINdetailsID"),
+    "Section47": (CHILD_KEY, "CINdetailsID"),
+    "ChildProtectionPlans": (CHILD_KEY, "CINdetailsID", "CPPID"),
+    "Reviews": (CHILD_KEY, "CINdetailsID", "CPPID"),
+    "PreProceedings": (CHILD_KEY, "CINdetailsID"),
+}
+# The columns whose values differ child by child: not pooled with equal values (the pool would hold each once more).
+_UNSHARED = frozenset({CHILD_KEY, "UPN", "FormerUPN"})
+# Tables of one value per element (each <Disability>, ...): the column the element's text goes in.
+_SINGLE_VALUES = {"Disabilities": "Disability", "AssessmentFactors": "AssessmentFactor", "Reviews": "CPPreviewDate"}
 
 
 def _id_text(n: int) -> str:
     return _IDS[n] if n < len(_IDS) else str(n)
 
 
-class _NotShared(dict[str, str]):
-    """For columns whose values differ record by record (a child's id, UPN): nothing is kept."""
-
-    def setdefault(self, key: str, default: str) -> str:  # type: ignore[override]
-        return default
-
-
 class _Columns:
-    """One table's records as columns: a list per declared column, one value appended per record.
+    """One table's records, kept row after row in one flat list (a record's values, one per declared column)
+    and made columns when the file has been read.
 
     ``settable`` are the columns a leaf element of the record's block may set (the first leaf of a name wins, as
-    its text stripped, blank as None); ``keys`` the columns the reader fills from the parent's keys. A value read
-    is shared with equal earlier values (``shared``), so that a date or code read a million times is held once;
-    a table of values that differ child by child (ChildIdentifiers: ids, UPNs) is given no ``shared``.
+    its text stripped, blank as None); ``keys`` the columns the reader fills from the parent's keys, unless a leaf
+    set them. A value read is shared with equal earlier values (``shared``), so that a date or code read a million
+    times is held once, except in the ``unshared`` columns, whose values differ child by child (ids, UPNs).
     """
 
     def __init__(
-        self, name: str, columns: tuple[str, ...], settable: tuple[str, ...], shared: dict[str, str] | None
+        self,
+        name: str,
+        columns: tuple[str, ...],
+        settable: tuple[str, ...],
+        keys: tuple[str, ...],
+        shared: dict[str, str],
+        unshared: frozenset[str] = frozenset(),
     ) -> None:
         self.name = name
         self.names = columns
-        self.values: list[list[str | None]] = [[] for _ in columns]
-        self.lines: list[int] = []
-        self.index = {c: i for i, c in enumerate(columns) if c in settable}
         self.width = len(columns)
-        self._shared = shared if shared is not None else _NotShared()
+        self.flat: list[str | None] = []
+        self.lines = array("q")  # source lines as machine integers: no Python object per record
+        self.index = {c: i for i, c in enumerate(columns) if c in settable}
+        self.key_at = tuple(columns.index(k) for k in keys)
+        self.value_at = columns.index(_SINGLE_VALUES[name]) if name in _SINGLE_VALUES else -1
+        self._by_tag: dict[object, int | None] = {}  # element tag -> column it sets (namespaces aside)
+        self._blank = [_UNSET] * self.width
+        self._shared = shared
+        # per column: the values it shares, or None (ChildIdentifiers' dates and codes are shared, its ids not)
+        self._shared_in = [None if c in unshared else shared for c in columns]
 
-    def add(self, block: etree._Element | None, keys: tuple[tuple[int, str | None], ...], line: int | None) -> None:
-        """One record: the block's leaves, then the keys for the columns its leaves did not set."""
-        row = [_UNSET] * self.width
+    def _column_of(self, tag: object) -> int | None:
+        column = self.index.get(_local(tag))
+        if len(self._by_tag) < 1_000:  # a hostile file with many distinct tags does not grow it
+            self._by_tag[tag] = column
+        return column
+
+    def add(
+        self,
+        block: etree._Element | None,
+        keys: tuple[str | None, ...],
+        line: int | None,
+        others: list[etree._Element] | None = None,
+    ) -> None:
+        """One record: the block's leaves, then the keys for the columns its leaves did not set. The block's
+        elements that set no column are put in ``others`` when given (e.g. an episode's assessments)."""
+        row = self._blank[:]
         if block is not None:
-            index, shared = self.index, self._shared
+            by_tag, shared_in = self._by_tag, self._shared_in
             for el in block:
-                i = index.get(_local(el.tag))
-                if i is None or row[i] is not _UNSET or len(el):
+                tag = el.tag
+                i = by_tag.get(tag, _UNSET)
+                if i is _UNSET:
+                    i = self._column_of(tag)
+                if i is None:
+                    if others is not None:
+                        others.append(el)
+                    continue
+                if row[i] is not _UNSET or len(el):
                     continue
                 text = el.text
                 if text is not None:
                     text = text.strip() or None
-                    if text is not None:
+                    if text is not None and (shared := shared_in[i]) is not None:
                         text = shared.setdefault(text, text)
                 row[i] = text
-        for i, value in keys:
+        for i, value in zip(self.key_at, keys, strict=True):
             if row[i] is _UNSET:
                 row[i] = value
-        for column, value in zip(self.values, row, strict=True):
-            column.append(None if value is _UNSET else value)
+        self.flat.extend(row)
         self.lines.append(line or 0)
 
-    def add_value(self, keys: tuple[tuple[int, str | None], ...], at: int, el: etree._Element) -> None:
+    def add_value(self, keys: tuple[str | None, ...], el: etree._Element) -> None:
         """One record of a single value: the element's own text (e.g. each <Disability>)."""
         row: list[str | None] = [None] * self.width
-        for i, value in keys:
+        for i, value in zip(self.key_at, keys, strict=True):
             row[i] = value
-        text = _text(el)
-        row[at] = None if text is None else self._shared.setdefault(text, text)
-        for column, value in zip(self.values, row, strict=True):
-            column.append(value)
+        text = el.text
+        if text is not None:
+            text = text.strip() or None
+            if text is not None:
+                text = self._shared.setdefault(text, text)
+        row[self.value_at] = text
+        self.flat.extend(row)
         self.lines.append(el.sourceline or 0)
 
+    def add_record(self, record: dict[str, str | None], line: int) -> None:
+        self.flat.extend(record.get(name) for name in self.names)
+        self.lines.append(line)
+
     def raw(self, file: str) -> RawTable:
-        table = RawTable(name=self.name, file=file, columns=dict(zip(self.names, self.values, strict=True)))
+        width, flat = self.width, self.flat
+        columns = {}
+        for i, name in enumerate(self.names):
+            values = flat[i::width]
+            if i not in self.key_at:  # a key is always set, by a leaf or by the reader
+                values = [None if v is _UNSET else v for v in values]
+            columns[name] = values
+        self.flat = []  # the columns are made: the rows' list goes before the next table's columns are made
+        table = RawTable(name=self.name, file=file, columns=columns)
         table.lines = self.lines
         table.clean = True
         return table
@@ -194,10 +253,16 @@ class _CinTables:
         self.cols: dict[str, _Columns] = {}
         for name in TABLES:
             columns = tuple(schema.tables[name].columns)
-            settable = CIN_FIELDS if name == "CINdetails" else columns
-            self.cols[name] = _Columns(name, columns, settable, None if name == "ChildIdentifiers" else shared)
-        # where the reader's keys go in each table: LAchildID, CINdetailsID, AssessmentID/CPPID, single values
-        self.at = {name: {c: i for i, c in enumerate(cols.names)} for name, cols in self.cols.items()}
+            settable = CIN_FIELDS if name == "CINdetails" else () if name in _SINGLE_VALUES else columns
+            self.cols[name] = _Columns(
+                name,
+                columns,
+                settable,
+                _KEYS.get(name, ()),
+                shared,
+                _UNSHARED if name == "ChildIdentifiers" else frozenset(),
+            )
+        self._child_id_at = self.cols["ChildIdentifiers"].names.index(CHILD_KEY)
         self.header_rows = 0
         self._episodes_read: dict[str | None, int] = {}  # LAchildID -> CINdetails blocks read so far
 
@@ -214,10 +279,7 @@ class _CinTables:
             found = _children(header, block)
             if found:  # DfE's schema allows several Source blocks; the first describes the return
                 record.update(_leaf_values(found[0]))
-        cols = self.cols["Header"]
-        for name, column in zip(cols.names, cols.values, strict=True):
-            column.append(record.get(name))
-        cols.lines.append(header.sourceline or 0)
+        self.cols["Header"].add_record(record, header.sourceline or 0)
         self.header_rows += 1
 
     def read_child(self, child: etree._Element) -> None:
@@ -228,7 +290,9 @@ class _CinTables:
                 break
         ids = self.cols["ChildIdentifiers"]
         ids.add(ident, (), (ident if ident is not None else child).sourceline)
-        child_id = ids.values[self.at["ChildIdentifiers"][CHILD_KEY]][-1]
+        child_id = ids.flat[self._child_id_at - ids.width]
+        if child_id is _UNSET:
+            child_id = None
         first = self._episodes_read.get(child_id, 0) + 1
         n = first
         for el in child:
@@ -241,50 +305,36 @@ class _CinTables:
         self._episodes_read[child_id] = n - 1
 
     def _read_characteristics(self, chars: etree._Element, child_id: str | None) -> None:
-        self.cols["ChildCharacteristics"].add(
-            chars, ((self.at["ChildCharacteristics"][CHILD_KEY], child_id),), chars.sourceline
-        )
-        at = self.at["Disabilities"]
-        disabilities, key = self.cols["Disabilities"], ((at[CHILD_KEY], child_id),)
-        for block in chars:
-            if _local(block.tag) == "Disabilities":
-                for dis in block:
-                    if _local(dis.tag) == "Disability":
-                        disabilities.add_value(key, at["Disability"], dis)
-
-    def _keys(self, table: str, **values: str | None) -> tuple[tuple[int, str | None], ...]:
-        at = self.at[table]
-        return tuple((at[name], value) for name, value in values.items())
+        key = (child_id,)
+        self.cols["ChildCharacteristics"].add(chars, key, chars.sourceline)
+        disabilities = self.cols["Disabilities"]
+        for dis in _nested(chars, "Disabilities", "Disability"):
+            disabilities.add_value(key, dis)
 
     def _read_cin_details(self, cin: etree._Element, child_id: str | None, episode: str) -> None:
-        cols, keys = self.cols, self._keys
-        cols["CINdetails"].add(cin, keys("CINdetails", LAchildID=child_id, CINdetailsID=episode), cin.sourceline)
+        cols = self.cols
+        key = (child_id, episode)
+        blocks: list[etree._Element] = []
+        cols["CINdetails"].add(cin, key, cin.sourceline, blocks)
         assessment = cpp = 0
-        for el in cin:
+        for el in blocks:
             tag = _local(el.tag)
             if tag == "Assessments":
                 assessment += 1
-                n = _id_text(assessment)
-                cols["Assessments"].add(
-                    el, keys("Assessments", LAchildID=child_id, CINdetailsID=episode, AssessmentID=n), el.sourceline
-                )
-                akey = keys("AssessmentFactors", LAchildID=child_id, CINdetailsID=episode, AssessmentID=n)
-                at = self.at["AssessmentFactors"]["AssessmentFactor"]
+                akey = (child_id, episode, _id_text(assessment))
+                cols["Assessments"].add(el, akey, el.sourceline)
+                factors = cols["AssessmentFactors"]
                 for factor in _nested(el, "FactorsIdentifiedAtAssessment", "AssessmentFactors"):
-                    cols["AssessmentFactors"].add_value(akey, at, factor)
+                    factors.add_value(akey, factor)
             elif tag in _EPISODE_BLOCKS:
-                table = _EPISODE_BLOCKS[tag]
-                cols[table].add(el, keys(table, LAchildID=child_id, CINdetailsID=episode), el.sourceline)
+                cols[_EPISODE_BLOCKS[tag]].add(el, key, el.sourceline)
             elif tag == "ChildProtectionPlans":
                 cpp += 1
-                n = _id_text(cpp)
-                cols["ChildProtectionPlans"].add(
-                    el, keys("ChildProtectionPlans", LAchildID=child_id, CINdetailsID=episode, CPPID=n), el.sourceline
-                )
-                pkey = keys("Reviews", LAchildID=child_id, CINdetailsID=episode, CPPID=n)
-                at = self.at["Reviews"]["CPPreviewDate"]
+                pkey = (child_id, episode, _id_text(cpp))
+                cols["ChildProtectionPlans"].add(el, pkey, el.sourceline)
+                reviews = cols["Reviews"]
                 for review in _nested(el, "Reviews", "CPPreviewDate"):
-                    cols["Reviews"].add_value(pkey, at, review)
+                    reviews.add_value(pkey, review)
 
 
 def peek_reference_date(path: Path) -> str | None:
@@ -411,7 +461,7 @@ def _read_record(el: etree._Element, out: _CinTables, xsd: CinSchemaCheck | None
         el.clear()
         _free_passed(el)
     elif tag == "Child" and parent_tag == "Children":
-        foreign = etree.QName(el).namespace
+        foreign = etree.QName(el).namespace if el.tag.startswith("{") else None
         if xsd and foreign and foreign != etree.QName(parent).namespace:
             xsd.missing(
                 f"this <Child> is in the namespace '{foreign}', which DfE's schema does not have; it was read as a "

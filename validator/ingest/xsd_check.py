@@ -22,6 +22,7 @@ from lxml import etree
 
 from ..findings import Finding, ingest_finding
 from ..resources import schemas_dir
+from .xsd_values import LeafType, leaf_types
 
 if TYPE_CHECKING:  # xmlschema is imported only when an element fails libxml2's check (it is slow to import and load)
     import xmlschema
@@ -103,8 +104,55 @@ def load_fast_xsd(spec: SchemaSpec, year: str) -> etree.XMLSchema | None:
         return None  # a schema without the named types: fall back to checking every element with xmlschema
 
 
+# libxml2's errors about a value of a simple type (not about an element's place or its children).
+_VALUE_ERRORS = frozenset(
+    getattr(etree.ErrorTypes, f"SCHEMAV_CVC_{name}")
+    for name in (
+        "DATATYPE_VALID_1_2_1",
+        "DATATYPE_VALID_1_2_2",
+        "DATATYPE_VALID_1_2_3",
+        "ENUMERATION_VALID",
+        "PATTERN_VALID",
+        "LENGTH_VALID",
+        "MINLENGTH_VALID",
+        "MAXLENGTH_VALID",
+        "MININCLUSIVE_VALID",
+        "MAXINCLUSIVE_VALID",
+        "MINEXCLUSIVE_VALID",
+        "MAXEXCLUSIVE_VALID",
+        "TOTALDIGITS_VALID",
+        "FRACTIONDIGITS_VALID",
+    )
+)
+_STEP = re.compile(r"([A-Za-z_][\w.-]*)(?:\[([1-9][0-9]*)\])?")
+
+
+def _leaf_at(elem: etree._Element, tag: str, path: str | None) -> tuple[etree._Element, tuple[str, ...]] | None:
+    """The leaf element (no children, no attributes) that libxml2's error path (``/Child/CINdetails[2]/...``,
+    from the checked element) names, and the element names leading to it; None when it is anything else."""
+    parts = (path or "").split("/")
+    if len(parts) < 3 or parts[0] or parts[1] != tag:
+        return None
+    node, steps = elem, []
+    for part in parts[2:]:
+        step = _STEP.fullmatch(part)
+        if step is None:
+            return None
+        name, index = step.group(1), step.group(2)
+        same = [c for c in node if c.tag == name]
+        if (index is None and len(same) != 1) or (index is not None and int(index) > len(same)):
+            return None
+        node = same[int(index) - 1 if index else 0]
+        steps.append(name)
+    if len(node) or node.attrib:
+        return None
+    return node, tuple(steps)
+
+
 def _local(tag: Any) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else str(tag)
+    if isinstance(tag, str):
+        return tag.rpartition("}")[2] if tag.startswith("{") else tag
+    return str(tag)
 
 
 def _name(item: Any) -> str:
@@ -155,21 +203,52 @@ def explain(error: xmlschema.XMLSchemaValidationError) -> str:
     type_name = getattr(validator, "name", None) or getattr(getattr(validator, "parent", None), "name", None)
     local_type = _local(type_name) if type_name else ""
     if local_type in _TYPE_WORDS:
-        if not value:
-            return f"{tag} is empty, but it must be {_TYPE_WORDS[local_type]}"
-        return f"{tag} '{value}' is not {_TYPE_WORDS[local_type]}"
+        return _words_message(tag, value, local_type)
     if "enumeration" in reason or "not in" in reason or "value must be one of" in reason:
         codes = [str(c) for c in (getattr(validator, "enumeration", None) or []) if str(c) != ""]
-        label = local_type or "code list"
-        if codes and len(codes) <= _LISTED_CODES:
-            label = f"{label}: {', '.join(codes)}"
-        elif codes:
-            label = f"{label}, {len(codes)} codes"
-        hint = f"; codes are compared exactly, so write '{value.upper()}'" if value.upper() in codes else ""
-        return f"{tag} '{value}' is not one of the allowed codes ({label}){hint}"
+        return _codes_message(tag, value, local_type, codes)
     if "pattern" in reason:
-        return f"{tag} '{value}' does not have the required form ({local_type or 'pattern'})"
+        return _form_message(tag, value, local_type)
     return f"{tag} '{value}': {reason}" if value else f"<{tag}>: {reason}"
+
+
+def _words_message(tag: str, value: str, local_type: str) -> str:
+    if not value:
+        return f"{tag} is empty, but it must be {_TYPE_WORDS[local_type]}"
+    return f"{tag} '{value}' is not {_TYPE_WORDS[local_type]}"
+
+
+def _codes_message(tag: str, value: str, local_type: str, codes: list[str]) -> str:
+    label = local_type or "code list"
+    if codes and len(codes) <= _LISTED_CODES:
+        label = f"{label}: {', '.join(codes)}"
+    elif codes:
+        label = f"{label}, {len(codes)} codes"
+    hint = f"; codes are compared exactly, so write '{value.upper()}'" if value.upper() in codes else ""
+    return f"{tag} '{value}' is not one of the allowed codes ({label}){hint}"
+
+
+def _form_message(tag: str, value: str, local_type: str) -> str:
+    return f"{tag} '{value}' does not have the required form ({local_type or 'pattern'})"
+
+
+def value_message(leaf: etree._Element, kind: LeafType) -> str | None:
+    """The message :func:`explain` gives for xmlschema's error on a leaf whose value libxml2 rejected, worked out
+    from the leaf's type without xmlschema; None when that is not certain (then xmlschema is asked)."""
+    text = leaf.text or ""
+    if not kind.rejects(text):
+        return None  # may be valid for xmlschema, which would then report nothing here
+    value = text.strip()
+    if any(word in f"{value} {kind.quoted}".lower() for word in ("child", "tag")):
+        return None  # explain words errors whose reason mentions a child or tag differently
+    tag = leaf.tag if isinstance(leaf.tag, str) else ""
+    if kind.name in _TYPE_WORDS:
+        return _words_message(tag, value, kind.name)
+    if kind.codes:
+        return _codes_message(tag, value, kind.name, [c for c in kind.codes if c != ""])
+    if kind.patterns:
+        return _form_message(tag, value, kind.name)
+    return None
 
 
 class SchemaCheck:
@@ -187,6 +266,8 @@ class SchemaCheck:
         self.findings: list[Finding] = []
         self.count = 0
         self._names = {name for name, _, _ in spec.elements}
+        self._types = {name: type_ for name, type_, _ in spec.elements}
+        self.leaf_types = leaf_types(spec.path(year)) if self._available else None
         self._decls: dict[str, Any] | None = None  # the xmlschema declarations, loaded at the first invalid element
 
     @property
@@ -221,13 +302,38 @@ class SchemaCheck:
             return
         if self.fast is not None and self.fast.validate(elem):
             return
-        decl = self.decls.get(tag)
-        if decl is None:
+        worded = self._worded(elem, tag) if self.fast is not None else None
+        decl = self.decls.get(tag) if worded is None else None
+        if worded is None and decl is None:
             return
         if callable(child_id):
             child_id = child_id(elem)
+        if worded is not None:
+            for message, line in worded:
+                self._add(message, line, child_id)
+            return
         for error in decl.iter_errors(elem):
             self._add(explain(error), error_line(error, elem), child_id)
+
+    def _worded(self, elem: etree._Element, tag: str) -> list[tuple[str, int | None]] | None:
+        """The messages for an element libxml2 rejected only for values of leaf elements, worded as xmlschema's
+        errors would be (:func:`value_message`), in document order; None when any is not certain."""
+        assert self.fast is not None
+        worded: list[tuple[str, int | None]] = []
+        seen: set[str] = set()
+        for entry in self.fast.error_log:
+            if entry.type not in _VALUE_ERRORS:
+                return None
+            if entry.path in seen:  # libxml2 may report a facet and then the type for the same value
+                continue
+            seen.add(entry.path)
+            found = _leaf_at(elem, tag, entry.path)
+            kind = self.leaf_types.leaf(self._types[tag], found[1]) if found is not None else None
+            message = value_message(found[0], kind) if found is not None and kind is not None else None
+            if message is None:
+                return None
+            worded.append((message, found[0].sourceline or elem.sourceline))
+        return worded or None
 
     def misplaced(self, tag: str, parent: str, allowed: str, line: int | None) -> None:
         """An element where the schema allows none of its kind, e.g. directly under the document root."""

