@@ -159,3 +159,16 @@ def test_a_damaged_xls_or_ods_is_unreadable_not_a_crash(tmp_path: Path) -> None:
     broken.write_bytes(XLS.read_bytes()[:2000])
     result = validator.validate([broken, SAMPLES / "ssda903" / "2024_25"], **RUN)  # type: ignore[arg-type]
     assert "broken.xls" in messages(result, "FILE-UNREADABLE")
+
+
+def test_an_xls_workbook_says_once_that_hidden_rows_and_formulas_cannot_be_seen(tmp_path: Path, twin: Path) -> None:
+    # calamine gives no hidden rows, hidden columns or formulas for .xls: read as data, and said so once
+    from_xls = validator.validate([XLS], **RUN)  # type: ignore[arg-type]
+    (unseen,) = [f for f in from_xls.findings if f.code == "SHEET-UNSEEN"]
+    assert unseen.severity == "notice" and unseen.file == str(XLS)
+    assert "hidden or filtered-out rows and hidden columns were read like every other row" in unseen.message
+    assert "formulas' last calculated values were read" in unseen.message
+    done = convert_return([XLS], tmp_path, year="2024_25")
+    assert [c.file for c in done.changes if "cannot be seen in an .xls" in c.why] == [str(XLS)]
+    ods = write_ods(twin, tmp_path / "book.ods")  # .ods (and .xlsx) list them row by row: no such notice
+    assert not [f for f in validator.validate([ods], **RUN).findings if f.code == "SHEET-UNSEEN"]  # type: ignore[arg-type]

@@ -652,4 +652,5 @@ def test_the_dfe_ready_download_of_a_workbook_logs_its_changes_under_the_uploade
         assert "csv/episodes.csv" in archive.namelist() and "xml/ssda903.xml" in archive.namelist()
         log = archive.read("changes.csv").decode()
     assert "return.xlsx,episodes,Episodes," in log and "'no data' token: read as blank" in log
+    assert "date cell: written as text dd/mm/yyyy" in log  # the web run keeps the whole change log
     assert str(app.session.folder) not in log

@@ -79,6 +79,7 @@ def validate(
     postcodes: str | Path | None = None,
     providers: Sequence[str | Path] = (),
     no_data: Sequence[str] | None = None,
+    change_log: bool = False,
 ) -> Result:
     """Validate one return.
 
@@ -89,7 +90,8 @@ def validate(
     ``providers``: Ofsted provider lists (children's homes, social care providers, or the combined list; xlsx
     or CSV) for the rules about URNs (SSDA903 219, 221, 224, 227, 228, 229, 1008); see docs/providers.md.
     ``no_data``: the cell texts that mean "no data" in Excel workbooks, read as blank (default:
-    ``validator.ingest.xlsx_reader.NO_DATA_TOKENS``; see docs/excel.md).
+    ``validator.ingest.xlsx_reader.NO_DATA_TOKENS``; see docs/excel.md). ``change_log``: the dataset lists every
+    value and header reading changed, for the change log of its DfE-ready files (``convert.dfe_zip``).
     Raises :class:`validator.ingest.loader.InputError` when the inputs cannot be used at all.
     """
     if progress is not None:
@@ -103,6 +105,7 @@ def validate(
         previous=prev,
         today=today,
         no_data=no_data,
+        log_changes=change_log,
     )
     dataset.postcodes = open_postcode_lookup(postcodes)
     if providers:
@@ -125,6 +128,7 @@ def validate_request(request: RunRequest, *, progress: Progress | None = None, t
         postcodes=request.postcodes,
         providers=list(request.providers),
         no_data=list(request.no_data) if request.no_data is not None else None,
+        change_log=request.change_log,
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from .dataset import FILE, LINE, Dataset, Table
 from .findings import Finding
-from .ingest.changes import CHANGE_LOG_COLUMNS, Change
+from .ingest.changes import CHANGE_LOG_COLUMNS, Change, change_at
 from .ingest.coerce import DMY, FORM_NAMES, ISO, RAW_SUFFIX
 from .ingest.loader import (
     InputError,
@@ -33,6 +33,7 @@ from .ingest.loader import (
 from .ingest.raw import RawTable
 from .ingest.xlsx_reader import is_workbook
 from .ingest.xml_cin import read_cin_xml
+from .ingest.xml_cin_writer import BLOCK_TABLES, write_cin_xml
 from .outputs import write_atomic
 from .outputs.csv_out import csv_text, safe_cell
 from .schema import TableDef, load_schema
@@ -95,6 +96,10 @@ REFUSED = frozenset({"XML-UNSAFE", "XML-ROOT"})
 CHANGE_LOG = "changes.csv"
 XML_NAMES = {"ssda903": "ssda903.xml", "cin": "cin.xml"}
 SW_XML_NAME = "ssda903_sw.xml"
+BLOCKS_GUESSED = (
+    "several ChildIdentifiers rows share this LAchildID, and the tables do not say which of its <Child> blocks "
+    "holds each disability and episode: they were written into its first block in cin.xml"
+)
 
 
 @dataclass
@@ -132,7 +137,7 @@ def dfe_files(dataset: Dataset) -> DfeFiles:
         text = csv_text([columns, *body], lineterminator="\r\n")
         out.files[f"csv/{csv_name(kind, table_def)}"] = text.encode("utf-8")
     try:
-        _write_xml(kind, rows, out)
+        _write_xml(kind, rows, out, dataset.places)
     except ValueError as exc:
         out.not_written.append(f"{XML_NAMES[kind]} was not written: {exc}")
     # in the order of the files, sheets and rows (a change of a whole column first)
@@ -146,7 +151,7 @@ def change_log(changes: list[Change]) -> bytes:
     return csv_text([CHANGE_LOG_COLUMNS, *(c.cells() for c in changes)], lineterminator="\r\n").encode("utf-8")
 
 
-def _write_xml(kind: str, rows: dict[str, list[Row]], out: DfeFiles) -> None:
+def _write_xml(kind: str, rows: dict[str, list[Row]], out: DfeFiles, places: dict[str, Any]) -> None:
     import tempfile
 
     import pandas as pd
@@ -154,9 +159,11 @@ def _write_xml(kind: str, rows: dict[str, list[Row]], out: DfeFiles) -> None:
     with tempfile.TemporaryDirectory(prefix="cscvalidate-convert-") as tmp:
         target = Path(tmp) / XML_NAMES[kind]
         if kind == "cin":
-            from .ingest.xml_cin_writer import write_cin_xml
-
-            write_cin_xml(rows, target)
+            for child in write_cin_xml(rows, target):
+                first = next(r for r in rows["ChildIdentifiers"] if r.get("LAchildID") == child)
+                line = int(first[LINE]) if first.get(LINE) else None
+                out.changes.append(change_at(first.get(FILE) or "", line, "LAchildID", "ChildIdentifiers", places,
+                                          child or "", child or "", BLOCKS_GUESSED))  # fmt: skip
         else:
             from .ingest.xml903 import TABLE_COLUMNS
             from .ingest.xml903_writer import write_ssda903_sw_xml, write_ssda903_xml
@@ -181,6 +188,8 @@ def _table_rows(
     files = df[FILE].tolist() if FILE in df else [""] * len(df)
     lines = df[LINE].tolist() if LINE in df else [None] * len(df)
     out: list[Row] = [{} for _ in range(len(df))]
+    if table_def.name in BLOCK_TABLES:  # where each record was read: which <Child> block of a repeated child
+        out = [{FILE: f, LINE: None if n is None else str(n)} for f, n in zip(files, lines, strict=True)]
     for col in table_def.columns.values():
         if col.name not in df:
             continue
@@ -189,20 +198,22 @@ def _table_rows(
             out[i][col.name] = value
             if old is not None and old[i] != value and old[i] is not None:
                 why = f"date written {FORM_NAMES[form]}" if col.type == "date" else "whole number written as digits"
-                changes.append(_where(files[i], lines[i], col.name, table_def.name, places, old[i], value or "", why))
+                changes.append(
+                    change_at(files[i], lines[i], col.name, table_def.name, places, old[i], value or "", why)
+                )
             if value and safe_cell(value) != value:  # csv_text keeps a spreadsheet from running it as a formula
                 why = "a leading ' added in the CSV file, so that a spreadsheet does not run the value as a formula"
-                changes.append(_where(files[i], lines[i], col.name, table_def.name, places, value, value, why))
+                changes.append(change_at(files[i], lines[i], col.name, table_def.name, places, value, value, why))
     for col_name, lacking in table.missing_columns.items():
         if table_def.columns[col_name].optional:
             continue
         for file in lacking:
-            changes.append(_where(file, None, col_name, table_def.name, places, "", "",
+            changes.append(change_at(file, None, col_name, table_def.name, places, "", "",
                                   "column missing from the input: written blank"))  # fmt: skip
     extras = [c for c in df.columns if c not in table_def.columns and not c.startswith("_") and "@" not in c]
     for extra in extras:
         for file in sorted(set(df.loc[df[extra].notna(), FILE])) if FILE in df else []:
-            changes.append(_where(file, None, extra, table_def.name, places, "", "",
+            changes.append(change_at(file, None, extra, table_def.name, places, "", "",
                                   "column not in DfE's layout of the table: not written"))  # fmt: skip
     return out
 
@@ -221,17 +232,6 @@ def _column_text(df: Any, name: str, kind: str, form: str) -> tuple[list[str | N
         return to_list(written), to_list(raw)
     values = df[raw_name] if raw_name in df else df[name]
     return [None if pd.isna(v) else str(v) for v in values], None
-
-
-def _where(
-    file: str, line: int | None, column: str, table: str, places: dict[str, Any], old: str, new: str, why: str
-) -> Change:
-    place = places.get(file)
-    if place is None:
-        return Change(file=file, table=table, row=line, column=column, old=old, new=new, why=why)
-    letter = place.letters.get(column, "")
-    cell = f"{letter}{line}" if letter and line is not None else letter
-    return Change(place.file, why, place.sheet, table, cell, line, column, old, new)
 
 
 def _groups(inputs: list[Path]) -> list[tuple[str | None, list[Path]]]:
@@ -258,7 +258,9 @@ def convert_return(
     groups = _groups(inputs) if return_type is None else [(return_type, inputs)]
     logs: list[Change] = []
     for kind, paths in groups:
-        dataset = load_return(list(paths), return_type=kind or return_type, year=year, no_data=no_data)
+        dataset = load_return(
+            list(paths), return_type=kind or return_type, year=year, no_data=no_data, log_changes=True
+        )
         done.problems += [f for f in dataset.findings if f.code in READING_PROBLEMS | REFUSED]
         refused = {f.file for f in dataset.findings if f.code in REFUSED}
         if not any(len(t.df) or t.files for n, t in dataset.tables.items() if "@" not in n):

@@ -64,6 +64,7 @@ INGEST_CODES: dict[str, tuple[Severity, str]] = {
     "SHEET-HIDDEN": ("notice", "A sheet, rows or columns of a workbook are hidden or filtered out; they were read."),
     "SHEET-MERGED": ("notice", "The table has merged cells: only the first cell of each holds a value."),
     "SHEET-NOT-TABLE": ("notice", "A sheet of a workbook has no header row of a table of the return; not read."),
+    "SHEET-UNSEEN": ("notice", "The workbook's format does not show hidden rows, columns or formulas; all were read."),
     "CELL-FORMULA": ("notice", "Cells hold formulas; their last calculated values were read."),
     "CELL-ERROR": ("error", "A cell holds an Excel error value (#REF!, #N/A...); it was read as blank."),
     "CELL-NO-DATA": ("notice", "Cells hold a token meaning 'no data' (a dash, N/A...); they were read as blank."),

@@ -35,6 +35,7 @@ class RunRequest:
     providers: tuple[str, ...] = ()  # Ofsted provider lists
     population: str | None = None  # ONS mid-year population estimates (the preview's rates)
     no_data: tuple[str, ...] | None = None  # the cell texts read as blank in Excel workbooks (None: the default)
+    change_log: bool = False  # list every value and header reading changes (the DfE-ready files' changes.csv)
 
     def __post_init__(self) -> None:
         if self.year is not None:

@@ -2,8 +2,9 @@
 
 Each sheet is given to xlsx_reader as openpyxl's are (rows of cells with ``value`` and ``data_type``), so the
 header row, title and totals rows, "no data" tokens, dates and numbers are handled and reported the same way.
-For .xls, what calamine does not give is not reported: hidden rows and columns (read, as in .xlsx, but with no
-notice) and formulas (their cached values are read); merged cells are (calamine gives them). For .ods, hidden
+For .xls, calamine (0.9) does not say which rows and columns are hidden or which cells hold formulas: they are
+read as in .xlsx (hidden rows and columns like every other, formulas as their cached values), and one SHEET-UNSEEN
+notice per workbook says so (:func:`unseen_in_xls`); merged cells are reported (calamine gives them). For .ods, hidden
 rows and columns, merged cells and formulas are read from the file's content.xml. Hidden sheets are reported for
 both formats. An error value (#REF!, #DIV/0!...) is a CELL-ERROR finding, as in .xlsx;
 calamine gives it as its text, so a cell *typed* as "#REF!" is taken for one too.
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..findings import Finding, ingest_finding
+from .changes import Change
 from .sheet_layout import SheetLayout
 
 # The error values a spreadsheet shows for a formula that cannot be calculated (#N/A is a "no data" token).
@@ -47,6 +50,21 @@ def _cell(value: Any) -> _Cell:
             return _Cell(value.strip(), "e")
         return _Cell(value)
     return _Cell(value)
+
+
+UNSEEN_IN_XLS = (
+    "an .xls workbook does not show which rows and columns are hidden or filtered out, nor which cells hold "
+    "formulas: any hidden or filtered-out rows and hidden columns were read like every other row and column (a "
+    "filtered-out row is still part of the return), and formulas' last calculated values were read; save it as "
+    ".xlsx to have them listed"
+)
+
+
+def unseen_in_xls(name: str) -> tuple[Finding, Change]:
+    """Said once for an .xls workbook that holds tables: what its reader cannot see was read as data."""
+    finding = ingest_finding("SHEET-UNSEEN", f"{name}: {UNSEEN_IN_XLS}", file=name)
+    why = "hidden rows and columns and formulas cannot be seen in an .xls workbook: any were read as data"
+    return finding, Change(file=name, why=why)
 
 
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"

@@ -580,6 +580,7 @@ def rows_to_table(
     raw.extra_columns = [key for _, _, key in extras]
     raw.coded = {**{key: built[key] for key in raw.extra_columns}, **{col: built[col] for col in seen}}
     raw.columns = {name: coded.values() for name, coded in raw.coded.items()}
+    raw.headers, raw.header_line = {col: header[pos] for col, pos in seen.items()}, header_line  # for convert's log
     return raw, findings
 
 

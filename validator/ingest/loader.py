@@ -24,6 +24,7 @@ from ..years import (
     previous_year,
     year_containing,
 )
+from .changes import reading_changes
 from .coerce import DMY, ISO
 from .csv_reader import read_csv_file
 from .raw import RawTable
@@ -125,7 +126,7 @@ def paused_gc() -> Iterator[None]:
 
 
 def _read_files(
-    files: list[Path], return_type: str | None, year: str | None = None, no_data: Sequence[str] = NO_DATA_TOKENS
+    files: list[Path], return_type: str | None, year: str | None, no_data: Sequence[str], log_changes: bool = False
 ) -> FilesRead:
     schema_checked: set[str] = set()
     schemas = [load_schema(r) for r in ([return_type] if return_type else RETURN_TYPES)]
@@ -138,7 +139,7 @@ def _read_files(
     books = WorkbookRead([], [])
     for path in files:
         if is_workbook(path):  # by content: a workbook whatever its name, a CSV file named .xlsx is read as CSV
-            book = _read_workbook(path, schemas, no_data=no_data)
+            book = _read_workbook(path, schemas, no_data=no_data, dates_logged=log_changes)
             findings.extend(book.findings)
             books.changes.extend(book.changes)
             books.places.update(book.places)
@@ -202,6 +203,8 @@ def _read_files(
     if len(kinds_seen) > 1:
         raise InputError("the inputs mix SSDA903 and CIN census files; validate one return at a time")
     found_type = return_type or (next(iter(kinds_seen)) if kinds_seen else None)
+    if log_changes and found_type:  # what typing will change (trimmed values, renamed headers): convert's log
+        books.changes += reading_changes(raws, load_schema(found_type), books.places)
     return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked, unchecked, books)
 
 
@@ -243,10 +246,12 @@ def _check_xml_schema_late(read: FilesRead, year: str, findings: list[Finding]) 
     read.unchecked_xml.clear()
 
 
-def _read_workbook(path: Path, schemas: list[ReturnSchema], no_data: Sequence[str]) -> WorkbookRead:
+def _read_workbook(
+    path: Path, schemas: list[ReturnSchema], no_data: Sequence[str], dates_logged: bool = False
+) -> WorkbookRead:
     from .xlsx_reader import read_workbook  # the workbook readers are imported for a workbook only
 
-    return read_workbook(path, schemas, no_data=no_data)
+    return read_workbook(path, schemas, no_data=no_data, dates_logged=dates_logged)
 
 
 def _read_cin_xml(path: Path, schema_year: str | None) -> tuple[dict[str, RawTable], list[Finding]]:
@@ -290,6 +295,18 @@ def _reference_date(return_type: str, tables: dict[str, Table], year: str) -> dt
     return collection_end(year)
 
 
+def _input_files(paths: list[str | Path]) -> tuple[list[Path], list[Finding]]:
+    """The data files the inputs name, and a notice for each file skipped; InputError when there are none."""
+    files = expand_paths(paths)
+    skipped = skipped_files(list(paths), DATA_SUFFIXES)
+    if not files:
+        why = "; ".join(f.message for f in skipped[:5])
+        raise InputError(
+            "no data files found in the inputs (expected .csv, .xml or .xlsx files)" + (f": {why}" if why else "")
+        )
+    return files, skipped
+
+
 def load_return(
     paths: list[str | Path],
     *,
@@ -299,19 +316,15 @@ def load_return(
     previous: list[list[str | Path]] | None = None,
     today: dt.date | None = None,
     no_data: Sequence[str] | None = None,
+    log_changes: bool = False,
 ) -> Dataset:
     """Read every input (and previous years' inputs) into one typed Dataset. ``no_data``: the cell texts a
-    workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given)."""
+    workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given). ``log_changes``: list
+    every value and header this year's reading changes (convert's log), not only what workbooks' reading does."""
     no_data = NO_DATA_TOKENS if no_data is None else no_data
-    files = expand_paths(paths)
-    skipped = skipped_files(list(paths), DATA_SUFFIXES)
-    if not files:
-        why = "; ".join(f.message for f in skipped[:5])
-        raise InputError(
-            "no data files found in the inputs (expected .csv, .xml or .xlsx files)" + (f": {why}" if why else "")
-        )
+    files, skipped = _input_files(paths)
     today = today or dt.date.today()
-    read = _read_files(files, return_type, year and check_year(year), no_data)
+    read = _read_files(files, return_type, year and check_year(year), no_data, log_changes)
     found_type, raws, findings, inputs = read.return_type, read.raws, read.findings, read.inputs
     findings.extend(skipped)
     if found_type is None:

@@ -27,7 +27,8 @@ class RawTable:
     """The records of one table read from one file, every value kept as the text found (None = blank/absent).
 
     ``columns`` maps a column name to one value per record; ``lines`` gives the source line of each record
-    (the CSV line number counting the header as line 1, or the XML element's line).
+    (the CSV line number counting the header as line 1, or the XML element's line). ``headers``: each column's
+    header cell as written, for a table read from a header row (at ``header_line``).
     """
 
     name: str
@@ -41,6 +42,8 @@ class RawTable:
     coded: dict[str, Coded] = field(default_factory=dict, repr=False, compare=False)
     # a column's values read as dates, by the checks before typing (ingest.sanity), which ask for them many times
     dates: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    headers: dict[str, str] = field(default_factory=dict)
+    header_line: int = 1
 
     def __len__(self) -> int:
         return len(self.lines)

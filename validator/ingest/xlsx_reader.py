@@ -25,7 +25,7 @@ from lxml import etree
 from ..findings import Finding, ingest_finding
 from ..schema import ReturnSchema, TableDef
 from .changes import Change, shown
-from .coerce import DMY, ISO
+from .coerce import DMY, FORM_NAMES, ISO
 from .csv_reader import identify_table, match_columns, rows_to_table
 from .raw import RawTable
 from .sheet_layout import SheetLayout
@@ -65,8 +65,10 @@ def read_workbook(
     schemas: list[ReturnSchema],
     display_name: str | None = None,
     no_data: Sequence[str] = NO_DATA_TOKENS,
+    dates_logged: bool = False,
 ) -> WorkbookRead:
-    """Every sheet of the workbook that is a table of one of the returns, with the findings about the file."""
+    """Every sheet of the workbook that is a table of one of the returns, with the findings about the file.
+    ``dates_logged``: a change is listed for each date cell written as text in another form (convert)."""
     name = display_name or str(path)
     kind = workbook_format(path)
     if kind in ("xls", "ods"):
@@ -85,7 +87,7 @@ def read_workbook(
     not_tables: list[str] = []
     try:
         for title, visible, sheet, layout in opened.sheets():
-            found = _read_sheet(sheet, name, title, layout, schemas, tokens)
+            found = _read_sheet(sheet, name, title, layout, schemas, tokens, dates_logged)
             if found is None:
                 if any(not _blank(c.value) for row in sheet.iter_rows() for c in row):
                     not_tables.append(title)
@@ -111,6 +113,12 @@ def read_workbook(
     finally:
         opened.close()
     out.findings.extend(_book_findings(name, not_tables, bool(out.tables)))
+    if kind == "xls" and out.tables:
+        from .calamine_reader import unseen_in_xls
+
+        unseen, logged = unseen_in_xls(name)
+        out.findings.append(unseen)
+        out.changes.insert(0, logged)
     for title in not_tables:
         out.changes.append(Change(file=name, sheet=title, why="sheet with no header row of a table: not read"))
     return out
@@ -269,7 +277,13 @@ def _content(cells: Sequence[Any]) -> str:
 
 
 def _read_sheet(
-    sheet: Any, file: str, title: str, layout: SheetLayout, schemas: list[ReturnSchema], tokens: frozenset[str]
+    sheet: Any,
+    file: str,
+    title: str,
+    layout: SheetLayout,
+    schemas: list[ReturnSchema],
+    tokens: frozenset[str],
+    dates_logged: bool = False,
 ) -> _SheetRead | None:
     located = _find_header(sheet, schemas)
     if located is None:
@@ -296,7 +310,7 @@ def _read_sheet(
     _layout_notices(layout, header, header_at, last, width, notice, change)
     column_of = {pos: table.columns[col].type for pos, col in positions.items()}
     names = {pos: (positions.get(pos) or header[pos]) for pos in range(width)}
-    typer = _CellText(schema, label, table.name, names, tokens, change)
+    typer = _CellText(schema, label, table.name, names, tokens, change, dates_logged)
     converted = [(n, [typer.text(c, pos, column_of.get(pos, "text"), n) for pos, c in enumerate(cells[:width])])
                  for n, cells in data]  # fmt: skip
     raw, more = rows_to_table(label, header, converted, schema, table, header_line=header_at, ragged=False)
@@ -426,8 +440,10 @@ class _CellText:
         names: dict[int, str],
         tokens: frozenset[str],
         change: Any = None,
+        dates_logged: bool = False,
     ) -> None:
         self.label, self.table, self.names, self.tokens = label, table, names, tokens
+        self.dates_logged = dates_logged
         self.change = change or (lambda why, **where: None)
         self.date_form = DMY if schema.return_type == "ssda903" else ISO
         self.no_data: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -475,7 +491,15 @@ class _CellText:
             if kind != "date":
                 self.dates_elsewhere[pos].append(row)
                 return value.strftime(ISO), "date in a column that is not a date: read as yyyy-mm-dd"
-            return value.strftime(self.date_form), ""
+            text = value.strftime(self.date_form)
+            if self.dates_logged and text != shown(value):  # what the cell held, as yyyy-mm-dd (and its time)
+                timed = isinstance(value, dt.datetime) and value.time() != dt.time()
+                return (
+                    text,
+                    f"date {'and time ' if timed else ''}cell: written as text {FORM_NAMES[self.date_form]}"
+                    + (", the time left out" if timed else ""),
+                )
+            return text, ""
         if isinstance(value, int | float):
             return self._number_text(value, pos, kind, row)
         if isinstance(value, dt.time | dt.timedelta):

@@ -1,19 +1,22 @@
 """CIN census tables (as text, the layout ``xml_cin.read_cin_xml`` produces) -> a CIN census XML file, its inverse.
 
-Used by ``convert``. Elements are written in the order of DfE's schema; a blank value is left out. Records are
-joined to their child by LAchildID and to their episode by CINdetailsID (assessments by AssessmentID, plan
-reviews by CPPID). What the flattened tables cannot say is written the simplest way: when two <Child> blocks
-share an LAchildID (DfE's rule 8510), every episode and disability of that child goes into the first block.
+Used by ``convert``. Elements are written in the order of DfE's schema; a blank value is left out. One <Child> is
+written per ChildIdentifiers row, so two blocks that share an LAchildID (DfE's rule 8510) stay two blocks. Records
+are joined to their block as :class:`_Blocks` says (by where they were read), to their episode by CINdetailsID
+(which counts on across the blocks of an LAchildID, as the reader numbers it), assessments by AssessmentID and
+plan reviews by CPPID. Validating the file written gives the findings of the tables it was written from.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lxml import etree
 
+from ..dataset import FILE, LINE
 from .xml_cin import IDENTIFIER_FIELDS
 
 Row = dict[str, str | None]
@@ -53,12 +56,77 @@ def _group(rows: Sequence[Row], *keys: str) -> dict[tuple[str | None, ...], list
     return grouped
 
 
+# The CIN tables whose records are placed in a <Child> block (the rest follow their episode), and ChildIdentifiers
+BLOCK_TABLES = frozenset({"ChildIdentifiers", "ChildCharacteristics", "Disabilities", "CINdetails"})
+
+
+class _Blocks:
+    """Which <Child> block each record of ChildCharacteristics, Disabilities and CINdetails goes into.
+
+    Block n of an LAchildID is its n-th ChildIdentifiers row. A record read from the same XML file as those rows
+    (its ``FILE``, with its ``LINE``) goes into the block of its LAchildID that it was read in: the last one
+    starting at or before its line. Records of flattened tables (CSV files, workbook sheets, or no ``FILE``) say
+    nothing of blocks: the n-th ChildCharacteristics row of an LAchildID goes into its n-th block (any more into
+    the last), its disabilities and episodes into its first block; ``guessed`` lists the LAchildIDs with more
+    than one block whose records were so placed.
+    """
+
+    def __init__(self, idents: Sequence[Row]) -> None:
+        self.count: dict[str | None, int] = defaultdict(int)
+        self.starts: dict[tuple[str | None, str | None], tuple[list[int], list[int]]] = {}
+        for ident in idents:
+            key = ident.get("LAchildID")
+            line = _line(ident)
+            if line is not None:
+                lines, blocks = self.starts.setdefault((ident.get(FILE), key), ([], []))
+                lines.append(line)
+                blocks.append(self.count[key])
+            self.count[key] += 1
+        self.guessed: set[str | None] = set()
+
+    def place(self, table: str, rows: Sequence[Row]) -> dict[tuple[str | None, int], list[Row]]:
+        placed: dict[tuple[str | None, int], list[Row]] = defaultdict(list)
+        nth: dict[str | None, int] = defaultdict(int)
+        orphans: list[str] = []
+        for row in rows:
+            key = row.get("LAchildID")
+            blocks = self.count.get(key, 0)
+            starts = self.starts.get((row.get(FILE), key))
+            line = _line(row)
+            if not blocks:
+                orphans.append(str(key))
+                continue
+            if starts is not None and line is not None:
+                lines, numbers = starts
+                block = numbers[max(bisect_right(lines, line) - 1, 0)]
+            elif table == "ChildCharacteristics":
+                block = min(nth[key], blocks - 1)
+                nth[key] += 1
+            else:
+                block = 0
+                if blocks > 1:
+                    self.guessed.add(key)
+            placed[(key, block)].append(row)
+        if orphans:
+            raise ValueError(
+                f"{table} has records of child(ren) with no ChildIdentifiers row, which XML cannot hold: "
+                f"{', '.join(sorted(set(orphans))[:10])}"
+            )
+        return placed
+
+
+def _line(row: Row) -> int | None:
+    text = row.get(LINE)
+    return int(text) if text else None
+
+
 class _Tables:
     def __init__(self, tables: dict[str, Sequence[Row]]) -> None:
         get = lambda name: tables.get(name, ())  # noqa: E731
-        self.characteristics = _group(get("ChildCharacteristics"), "LAchildID")
-        self.disabilities = _group(get("Disabilities"), "LAchildID")
-        self.episodes = _group(get("CINdetails"), "LAchildID")
+        self.blocks = _Blocks(get("ChildIdentifiers"))
+        self.characteristics = self.blocks.place("ChildCharacteristics", get("ChildCharacteristics"))
+        self.disabilities = self.blocks.place("Disabilities", get("Disabilities"))
+        self.episodes = self.blocks.place("CINdetails", get("CINdetails"))
         self.assessments = _group(get("Assessments"), "LAchildID", "CINdetailsID")
         self.factors = _group(get("AssessmentFactors"), "LAchildID", "CINdetailsID", "AssessmentID")
         self.plan_dates = _group(get("CINplanDates"), "LAchildID", "CINdetailsID")
@@ -67,20 +135,21 @@ class _Tables:
         self.reviews = _group(get("Reviews"), "LAchildID", "CINdetailsID", "CPPID")
         self.pre_proceedings = _group(get("PreProceedings"), "LAchildID", "CINdetailsID")
 
-    def child(self, ident: Row, first: bool, block: int) -> etree._Element:
+    def child(self, ident: Row, block: int) -> etree._Element:
+        """The <Child> of the ``block``-th ChildIdentifiers row of its LAchildID, with that block's records."""
         key = ident.get("LAchildID")
         child = etree.Element("Child")
         _leaves(etree.SubElement(child, "ChildIdentifiers"), ident, IDENTIFIER_FIELDS)
-        chars = self.characteristics.get((key,), [])
-        disabilities = self.disabilities.get((key,), []) if first else []
-        if block < len(chars) or disabilities:
+        chars = self.characteristics.get((key, block), [])
+        disabilities = self.disabilities.get((key, block), [])
+        if disabilities and not chars:
+            chars = [{}]  # disabilities are written inside a ChildCharacteristics
+        for n, row in enumerate(chars):
             element = etree.SubElement(child, "ChildCharacteristics")
-            if block < len(chars):
-                _leaves(element, chars[block], ("Ethnicity",))
-            if disabilities:
-                holder = etree.SubElement(element, "Disabilities")
-                _leaves_repeated(holder, "Disability", disabilities)
-        for episode in self.episodes.get((key,), []) if first else []:
+            _leaves(element, row, ("Ethnicity",))
+            if disabilities and n == 0:  # a block's disabilities in its first ChildCharacteristics
+                _leaves_repeated(etree.SubElement(element, "Disabilities"), "Disability", disabilities)
+        for episode in self.episodes.get((key, block), []):
             child.append(self.episode(key, episode))
         return child
 
@@ -118,9 +187,38 @@ def _leaves_repeated(parent: etree._Element, name: str, rows: Sequence[Row], col
             etree.SubElement(parent, name).text = value
 
 
-def write_cin_xml(tables: dict[str, Sequence[Row]], path: Path) -> None:
-    """Write the tables (name -> rows of text, blank as None or "") as one CIN census XML file at ``path``."""
+def _check_parents(data: _Tables, tables: dict[str, Sequence[Row]]) -> None:
+    """Refuse (ValueError) records the XML cannot hold: nested in an episode, assessment or plan the tables lack."""
+    episodes = {(r.get("LAchildID"), r.get("CINdetailsID")) for r in tables.get("CINdetails", ())}
+    assessments = {(*key, r.get("AssessmentID")) for key, rows in data.assessments.items() for r in rows}
+    plans = {(*key, r.get("CPPID")) for key, rows in data.plans.items() for r in rows}
+    nested = (
+        ("Assessments", data.assessments, episodes, "CINdetails"),
+        ("CINplanDates", data.plan_dates, episodes, "CINdetails"),
+        ("Section47", data.section47, episodes, "CINdetails"),
+        ("ChildProtectionPlans", data.plans, episodes, "CINdetails"),
+        ("PreProceedings", data.pre_proceedings, episodes, "CINdetails"),
+        ("AssessmentFactors", data.factors, assessments, "Assessments"),
+        ("Reviews", data.reviews, plans, "ChildProtectionPlans"),
+    )
+    for name, groups, known, parent in nested:
+        lost = sorted({" ".join(str(v) for v in key) for key in groups if key not in known})
+        if lost:
+            raise ValueError(
+                f"{name} has records with no {parent} record, which XML cannot hold: {', '.join(lost[:10])}"
+            )
+
+
+def write_cin_xml(tables: dict[str, Sequence[Row]], path: Path) -> list[str | None]:
+    """Write the tables (name -> rows of text, blank as None or "") as one CIN census XML file at ``path``.
+
+    A row may say where it was read (``FILE``, ``LINE`` as text), which tells repeated <Child> blocks of one
+    LAchildID apart (:class:`_Blocks`). Returns the LAchildIDs of several blocks whose disabilities and episodes
+    came from flattened tables and were written into their first block. Records the XML cannot hold (of a child
+    with no ChildIdentifiers row, or of an episode, assessment or plan that is not there) raise ValueError.
+    """
     data = _Tables(tables)
+    _check_parents(data, tables)
     seen: dict[str | None, int] = defaultdict(int)
     with etree.xmlfile(str(path), encoding="utf-8") as xf:
         xf.write_declaration()
@@ -138,7 +236,7 @@ def write_cin_xml(tables: dict[str, Sequence[Row]], path: Path) -> None:
                 xf.write("\n")
                 for ident in tables.get("ChildIdentifiers", ()):
                     key = ident.get("LAchildID")
-                    child = data.child(ident, seen[key] == 0, seen[key])
+                    child = data.child(ident, seen[key])
                     seen[key] += 1
                     etree.indent(child, space="  ", level=2)
                     child.tail = "\n"
@@ -146,3 +244,4 @@ def write_cin_xml(tables: dict[str, Sequence[Row]], path: Path) -> None:
                     xf.write(child)
                 xf.write("  ")
             xf.write("\n")
+    return sorted(data.blocks.guessed, key=str)
