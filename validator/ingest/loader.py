@@ -154,13 +154,7 @@ def _read_files(
             root, xml_file = layout
             kind = root if root != "unknown-xml" else (return_type or "cin")
             if return_type and kind != return_type:
-                findings.append(
-                    ingest_finding(
-                        "XML-ROOT",
-                        f"{path}: this is a {kind} file but the return was given as {return_type}",
-                        file=str(path),
-                    )
-                )
+                findings.append(_wrong_root(path, kind, return_type))
                 continue
             if kind == "ssda903":
                 from .xml903 import has_schema, read_ssda903_xml
@@ -206,6 +200,11 @@ def _read_files(
     if log_changes and found_type:  # what typing will change (trimmed values, renamed headers): convert's log
         books.changes += reading_changes(raws, load_schema(found_type), books.places)
     return FilesRead(found_type, raws, findings, inputs, date_forms, schema_checked, unchecked, books)
+
+
+def _wrong_root(path: Path, kind: str, return_type: str) -> Finding:
+    message = f"{path}: this is a {kind} file but the return was given as {return_type}"
+    return ingest_finding("XML-ROOT", message, file=str(path))
 
 
 def xml_unread(tables: dict[str, RawTable], found: list[Finding]) -> bool:
