@@ -188,7 +188,7 @@ class Memo:
     An entry keeps its argument arrays alive, so that their memory cannot be reused by another array while the
     entry stands; the entries are dropped when they hold more than ``size`` entries or ``budget`` bytes."""
 
-    def __init__(self, size: int = 256, budget: int = 256 * 2**20) -> None:
+    def __init__(self, size: int = 256, budget: int = 32 * 2**20) -> None:
         self.size = size
         self.budget = budget
         self._held = 0
