@@ -99,3 +99,42 @@ def test_the_memo_lets_go_of_what_it_holds_past_its_budget() -> None:
     for array in big:
         memo.get("copy", [array], lambda a=array: a.copy())
     assert len(memo._entries) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("upper", ()),
+        ("lower", ()),
+        ("length", ()),
+        ("matches", (r"[A-Z]\d+",)),
+        ("startswith", ("A",)),
+        ("substr", (1, 2)),
+        ("replace", (" ", "")),
+        ("to_date", ()),
+        ("upn_check_letter", ()),
+    ],
+)
+def test_text_functions_on_distinct_values_equal_them_on_every_value(name: str, extra: tuple) -> None:
+    """A text function worked out on a column's distinct values, then spread, gives what it gives on every
+    value: the same values, the same type, a missing value's answer where the value is missing."""
+    from validator.engine.functions import FUNCTIONS
+
+    fn = FUNCTIONS[name]
+    assert fn.per_distinct
+    rng = np.random.default_rng(11)
+    pool = ["A12", "a12 ", "B7", "01/02/2024", "2024-02-01", "31/02/2024", "A123456789012", "X", "", None, np.nan]
+    for n in (0, 1, 40):
+        values = np.array([pool[i] for i in rng.integers(0, len(pool), n)], dtype=object)
+        index = pd.RangeIndex(n)
+
+        class Scope:
+            frame = pd.DataFrame(index=index)
+
+        direct = vectors.from_series(fn.impl(Scope, pd.Series(values, index=index, dtype=object), *extra))
+        spread = vectors.per_distinct(values, lambda text: fn.impl(Scope, text, *extra), index)
+        if isinstance(direct, np.ndarray):
+            assert isinstance(spread, np.ndarray) and spread.dtype == direct.dtype
+            np.testing.assert_array_equal(spread, direct)
+        else:
+            pd.testing.assert_series_equal(spread, direct, check_names=False)

@@ -300,6 +300,10 @@ class Evaluator:
         args = [self.eval(a) for a in node.args]
 
         def call() -> Any:
+            if fn.per_distinct and vectors.is_text(args[0]) and not any(vectors.is_column(a) for a in args[1:]):
+                found = vectors.per_distinct(args[0], lambda text: fn.impl(self.scope, text, *args[1:]), self.index)
+                if found is not None:
+                    return found
             given = args if fn.arrays else [vectors.to_series(a, self.index) for a in args]
             return vectors.from_series(fn.impl(self.scope, *given))
 

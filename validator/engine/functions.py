@@ -30,18 +30,24 @@ class Function:
     raw_args: bool = False
     arrays: bool = False  # takes and gives numpy arrays where the evaluator has them (engine/vectors.py)
     pure: bool = False  # its value depends on its arguments only: computed once per run for the same columns
+    per_distinct: bool = False  # one text value at a time: worked out on a text column's distinct values only
 
 
 FUNCTIONS: dict[str, Function] = {}
 
 
 def function(
-    signature: str, kind: str = "row", raw_args: bool = False, arrays: bool = False, pure: bool = False
+    signature: str,
+    kind: str = "row",
+    raw_args: bool = False,
+    arrays: bool = False,
+    pure: bool = False,
+    per_distinct: bool = False,
 ) -> Callable[[Callable[..., Any]], Any]:
     def register(impl: Callable[..., Any]) -> Callable[..., Any]:
         name = signature.split("(", 1)[0]
         doc = (impl.__doc__ or "").strip()
-        FUNCTIONS[name] = Function(name, impl, kind, signature, doc, raw_args, arrays, pure)
+        FUNCTIONS[name] = Function(name, impl, kind, signature, doc, raw_args, arrays, pure, per_distinct)
         return impl
 
     return register
@@ -139,30 +145,30 @@ def codes(scope: Any, name: str) -> frozenset[str]:
 # ------------------------------------------------------------------------------------------------- text
 
 
-@function("length(x)", pure=True)
+@function("length(x)", pure=True, per_distinct=True)
 def length(scope: Any, x: Any) -> pd.Series:
     """Number of characters."""
     return _series(x, scope.frame.index).astype("string").str.len().astype("Int64")
 
 
-@function("upper(x)", pure=True)
+@function("upper(x)", pure=True, per_distinct=True)
 def upper(scope: Any, x: Any) -> pd.Series:
     return _series(x, scope.frame.index).astype("string").str.upper()
 
 
-@function("lower(x)")
+@function("lower(x)", per_distinct=True)
 def lower(scope: Any, x: Any) -> pd.Series:
     return _series(x, scope.frame.index).astype("string").str.lower()
 
 
-@function("matches(x, PATTERN)", pure=True)
+@function("matches(x, PATTERN)", pure=True, per_distinct=True)
 def matches(scope: Any, x: Any, pattern: str) -> pd.Series:
     """True where the whole value matches the regular expression PATTERN (missing -> False)."""
     s = _series(x, scope.frame.index).astype("string")
     return s.str.fullmatch(pattern).fillna(False).astype(bool)
 
 
-@function("startswith(x, PREFIX)")
+@function("startswith(x, PREFIX)", per_distinct=True)
 def startswith(scope: Any, x: Any, prefix: str) -> pd.Series:
     s = _series(x, scope.frame.index).astype("string")
     return s.str.startswith(prefix).fillna(False).astype(bool)
@@ -182,13 +188,13 @@ def listed(scope: Any, x: Any, codes: Any) -> pd.Series:
     return pd.Series(hits, index=index, dtype=bool)
 
 
-@function("substr(x, START, END)", pure=True)
+@function("substr(x, START, END)", pure=True, per_distinct=True)
 def substr(scope: Any, x: Any, start: int, end: int) -> pd.Series:
     """Characters START (1-based) to END (inclusive)."""
     return _series(x, scope.frame.index).astype("string").str.slice(start - 1, end)
 
 
-@function("replace(x, OLD, NEW)", pure=True)
+@function("replace(x, OLD, NEW)", pure=True, per_distinct=True)
 def replace(scope: Any, x: Any, old: str, new: str) -> pd.Series:
     """The text with every OLD replaced by NEW, e.g. replace(PL_POST, ' ', '') to compare postcodes."""
     return _series(x, scope.frame.index).astype("string").str.replace(old, new, regex=False)
@@ -239,7 +245,7 @@ def date(scope: Any, text: str) -> pd.Timestamp:
     return parsed.iloc[0]
 
 
-@function("to_date(x)", pure=True)
+@function("to_date(x)", pure=True, per_distinct=True)
 def to_date(scope: Any, x: Any) -> pd.Series:
     """A text field read as a date (dd/mm/yyyy or yyyy-mm-dd); missing where it is not one."""
     return parse_dates(_series(x, scope.frame.index).astype("object"), (DMY, ISO))[0]
@@ -470,7 +476,7 @@ def rows(scope: Any) -> int:
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 
-@function("upn_check_letter(x)", pure=True)
+@function("upn_check_letter(x)", pure=True, per_distinct=True)
 def upn_check_letter(scope: Any, x: Any) -> pd.Series:
     """The check letter DfE's UPN algorithm gives for characters 2 to 13 (missing unless they are 12 digits).
 

@@ -122,15 +122,44 @@ def compare(op: type, left: Any, right: Any) -> np.ndarray | None:
     return np.asarray(compute(left, right), dtype=bool) & ok
 
 
+def is_text(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind == "O"
+
+
+def is_column(value: Any) -> bool:
+    return isinstance(value, (np.ndarray, pd.Series))
+
+
+def factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A text column's codes (-1 where missing) and distinct values, found once per column and run."""
+    memo = RUN_MEMO.get()
+    if memo is None:
+        return pd.factorize(values)
+    return memo.get("factorize", [values], lambda: pd.factorize(values))  # type: ignore[no-any-return]
+
+
+def per_distinct(values: np.ndarray, compute: Callable[[pd.Series], Any], index: pd.Index) -> Any:
+    """``compute`` (a function of one value at a time) of a text column, worked out on its distinct values and a
+    missing one only, then spread to every record; None when ``compute`` gives something that cannot be spread."""
+    codes, uniques = factorized(values)
+    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), None), dtype=object)  # last: a missing value
+    result = compute(distinct)
+    spread = np.where(codes < 0, len(uniques), codes)
+    if isinstance(result, np.ndarray) and len(result) == len(distinct):
+        return result.take(spread)
+    if not isinstance(result, pd.Series) or len(result) != len(distinct):
+        return None
+    if isinstance(result.dtype, np.dtype):
+        return result.to_numpy().take(spread)
+    return pd.Series(result.array.take(spread), index=index, dtype=result.dtype, copy=False)
+
+
 def is_in(values: np.ndarray, listed: Any) -> np.ndarray | None:
     """True where the value is one of ``listed`` (missing: false); None when not handled here."""
     if values.dtype.kind != "O":
         return None
     wanted = set(listed)
-    memo = RUN_MEMO.get()  # the distinct values of a text column: found once per column and run
-    codes, uniques = (
-        pd.factorize(values) if memo is None else memo.get("factorize", [values], lambda: pd.factorize(values))
-    )
+    codes, uniques = factorized(values)
     table = np.fromiter((u in wanted for u in uniques), dtype=bool, count=len(uniques))
     return np.append(table, False)[codes]
 
