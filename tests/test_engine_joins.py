@@ -4,14 +4,18 @@ sub-expressions shared between rules (engine/shared.py) change no result."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 from helpers import SAMPLES
 
+from validator.dataset import ROW
 from validator.engine import evaluate, shared
 from validator.engine.joins import Matches, key_codes, take_or_missing
+from validator.engine.rule import Related
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -89,11 +93,9 @@ def test_findings_are_the_same_without_shared_sub_expressions(monkeypatch: pytes
     assert with_sharing
 
 
-def test_pairs_of_every_relation_equal_a_pandas_merge() -> None:
-    from dataclasses import replace
-
+def _sample_relations() -> Iterator[tuple[evaluate.RuleRun, pd.DataFrame, Related]]:
+    """(rule run, its base frame, relation) for every relation on keys of the bundled SSDA903 sample's rules."""
     from validator.api import validate
-    from validator.dataset import ROW
     from validator.engine.model import rules_for
     from validator.engine.runner import TableStore, missing_requirement
 
@@ -101,61 +103,50 @@ def test_pairs_of_every_relation_equal_a_pandas_merge() -> None:
     dataset = validate([samples / "2024_25"], previous=[samples / "2023_24"], la="E09000027").dataset
     assert dataset is not None
     store = TableStore(dataset)
-    checked = 0
     for rule in rules_for("ssda903", "2024_25"):
         if missing_requirement(rule, dataset) or "PL_LA" in rule.derived_used:
             continue
         run = evaluate.RuleRun(rule, store)
         base = run.base_frame()
         for rel in rule.related:
-            if not rel.on or rel.whole_table:
-                continue
-            rel = replace(rel, where=None)
-            lk, rk = run.merge_keys(base, rel)
-            wanted = evaluate.referenced_columns(rel.value, rel.start, rel.end) | set(lk) | set(rk)
-            if rel.exclude_self:
-                wanted |= {ROW, f"{rel.alias}.{ROW}"}
-            by_merge = run._pairs_by_merge(base, rel, wanted, lk, rk)
-            pd.testing.assert_frame_equal(run.pairs(base, rel).to_frame(), by_merge)
-            checked += 1
+            if rel.on and not rel.whole_table:
+                yield run, base, rel
+
+
+def test_pairs_of_every_relation_equal_a_pandas_merge() -> None:
+    checked = 0
+    for run, base, related in _sample_relations():
+        rel = replace(related, where=None)
+        lk, rk = run.merge_keys(base, rel)
+        wanted = evaluate.referenced_columns(rel.value, rel.start, rel.end) | set(lk) | set(rk)
+        if rel.exclude_self:
+            wanted |= {ROW, f"{rel.alias}.{ROW}"}
+        by_merge = run._pairs_by_merge(base, rel, wanted, lk, rk)
+        pd.testing.assert_frame_equal(run.pairs(base, rel).to_frame(), by_merge)
+        checked += 1
     assert checked > 50
 
 
 def test_pairs_tested_side_by_side_equal_the_whole_where_on_every_pair() -> None:
     """The parts of a `where` tested on one side before pairing (engine/pushdown.py) keep exactly the pairs that
     the whole `where` keeps, in the same order, for every relation with a `where` of the year's rules."""
-    from dataclasses import replace
-
-    from validator.api import validate
-    from validator.dataset import ROW
     from validator.engine.expr import as_bool
-    from validator.engine.model import rules_for
     from validator.engine.pushdown import split_where
-    from validator.engine.runner import TableStore, missing_requirement
 
-    samples = SAMPLES / "ssda903"
-    dataset = validate([samples / "2024_25"], previous=[samples / "2023_24"], la="E09000027").dataset
-    assert dataset is not None
-    store = TableStore(dataset)
     checked = moved = 0
-    for rule in rules_for("ssda903", "2024_25"):
-        if missing_requirement(rule, dataset) or "PL_LA" in rule.derived_used:
+    for run, base, rel in _sample_relations():
+        if rel.where is None:
             continue
-        run = evaluate.RuleRun(rule, store)
-        base = run.base_frame()
-        for rel in rule.related:
-            if not rel.on or rel.whole_table or rel.where is None:
-                continue
-            ids = frozenset({f"{rel.alias}.{ROW}"})
-            pushed = run.pairs(base, rel, ids)
-            every = run.pairs(base, replace(rel, where=None), ids | evaluate.referenced_columns(rel.where))
-            keep = as_bool(run.evaluate(rel.where, evaluate.Scope(every, run, False)), every.index).to_numpy()
-            whole = every.where(keep)
-            assert pushed["__pos"].tolist() == whole["__pos"].tolist(), rule.code
-            assert pushed[f"{rel.alias}.{ROW}"].tolist() == whole[f"{rel.alias}.{ROW}"].tolist(), rule.code
-            split = split_where(rel.where, rel.alias, frozenset(run.constants))
-            moved += bool(split.record or split.related)
-            checked += 1
+        ids = frozenset({f"{rel.alias}.{ROW}"})
+        pushed = run.pairs(base, rel, ids)
+        every = run.pairs(base, replace(rel, where=None), ids | evaluate.referenced_columns(rel.where))
+        keep = as_bool(run.evaluate(rel.where, evaluate.Scope(every, run, False)), every.index).to_numpy()
+        whole = every.where(keep)
+        assert pushed["__pos"].tolist() == whole["__pos"].tolist(), run.rule.code
+        assert pushed[f"{rel.alias}.{ROW}"].tolist() == whole[f"{rel.alias}.{ROW}"].tolist(), run.rule.code
+        split = split_where(rel.where, rel.alias, frozenset(run.constants))
+        moved += bool(split.record or split.related)
+        checked += 1
     assert checked > 50 and moved > 20
 
 

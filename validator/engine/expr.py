@@ -26,14 +26,7 @@ from . import vectors
 
 CONSTANTS = frozenset({"collection_start", "collection_end", "reference_date", "census_start", "la", "year"})
 
-_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-}
+_COMPARE = vectors.COMPARE
 
 
 def _divide(a: Any, b: Any) -> Any:

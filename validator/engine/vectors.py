@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 NUMBER_KINDS = "iuf"
-_OPS: dict[type, Callable[[Any, Any], Any]] = {
+COMPARE: dict[type, Callable[[Any, Any], Any]] = {  # the comparisons of the rule language
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
     ast.Lt: operator.lt,
@@ -99,7 +99,7 @@ def compare(op: type, left: Any, right: Any) -> np.ndarray | None:
     left, right = _plain_number(left), _plain_number(right)
     if not (isinstance(left, np.ndarray) or isinstance(right, np.ndarray)):
         return None
-    if op not in _OPS or not _comparable(left, right):
+    if op not in COMPARE or not _comparable(left, right):
         return None
     n = len(left) if isinstance(left, np.ndarray) else len(right)
     if any(not isinstance(v, np.ndarray) and not scalar_known(v) for v in (left, right)):
@@ -108,7 +108,7 @@ def compare(op: type, left: Any, right: Any) -> np.ndarray | None:
     for side in (left, right):
         if isinstance(side, np.ndarray) and side.dtype.kind not in "iub":
             ok &= known(side)
-    compute = _OPS[op]
+    compute = COMPARE[op]
     if any(isinstance(side, np.ndarray) and side.dtype.kind == "O" for side in (left, right)):
         out = np.zeros(n, dtype=bool)  # Python's comparison, on the values there only
         left_known = left[ok] if isinstance(left, np.ndarray) else left
