@@ -23,7 +23,6 @@ from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
 from .shared import rule_prefix
 from .store import TableStore
-from .vectors import Memo
 
 
 def referenced_columns(*exprs: Compiled | None) -> set[str]:
@@ -93,11 +92,6 @@ class Scope:
         if alias is None and name in self.run.constants:
             return self.run.constants[name]
         raise ExpressionError(f"'{col}' is not available here")
-
-    @property
-    def memo(self) -> Memo:
-        """Results of pure functions shared by the rules of the run (engine/vectors.py)."""
-        return self.run.store.memo
 
     def codes(self, name: str) -> frozenset[str]:
         return codes_for(self.run.rule.return_type, name, self.run.year)

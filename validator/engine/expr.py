@@ -300,7 +300,7 @@ class Evaluator:
             given = args if fn.arrays else [vectors.to_series(a, self.index) for a in args]
             return vectors.from_series(fn.impl(self.scope, *given))
 
-        memo = getattr(self.scope, "memo", None)
+        memo = vectors.RUN_MEMO.get()
         if fn.pure and memo is not None and any(isinstance(a, np.ndarray) for a in args):
             return memo.get(fn.name, args, call)
         return call()

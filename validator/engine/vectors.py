@@ -8,6 +8,9 @@ as does any operation between types this module does not handle: each function h
 mine", and the caller then does exactly what it did before.
 
 Missing values are those pandas calls missing: ``None``, ``NaN``, ``NaT`` and ``pd.NA``.
+
+The run's memo (:class:`Memo`, reached through ``RUN_MEMO`` while a rule runs) keeps what is worked out on a
+column once per run: its missing and distinct values, and pure functions of it.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def known(values: np.ndarray) -> np.ndarray:
     if kind in "iub":
         return np.ones(len(values), dtype=bool)
     memo = RUN_MEMO.get()  # text: a pass over Python objects, done once per column and run
-    missing = _missing_text(values) if memo is None else memo.get("isna", [values], lambda: _missing_text(values))
+    missing = pd.isna(values) if memo is None else memo.get("isna", [values], lambda: pd.isna(values))
     return ~missing
 
 
@@ -243,7 +246,3 @@ class Memo:
 
 
 RUN_MEMO: ContextVar[Memo | None] = ContextVar("RUN_MEMO", default=None)  # the running rule's store's memo
-
-
-def _missing_text(values: np.ndarray) -> np.ndarray:
-    return pd.isna(values)
