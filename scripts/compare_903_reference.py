@@ -80,7 +80,8 @@ sys.path.insert(0, str(ROOT))
 
 import validator  # noqa: E402
 from validator.engine.divergences import file_divergences  # noqa: E402
-from validator.engine.model import divergence_blocks, load_rules  # noqa: E402
+from validator.engine.model import load_rules  # noqa: E402
+from validator.engine.rule import divergence_blocks  # noqa: E402
 
 YEARS = ["2022_23", "2023_24", "2024_25", "2025_26", "2026_27"]
 # Rules that need postcode look-ups or Ofsted provider lists (children's homes, social care providers).

@@ -78,7 +78,8 @@ if str(ROOT) not in sys.path:
 
 import validator  # noqa: E402
 from validator.engine.divergences import file_divergences  # noqa: E402
-from validator.engine.model import divergence_blocks, rules_for  # noqa: E402
+from validator.engine.model import rules_for  # noqa: E402
+from validator.engine.rule import divergence_blocks  # noqa: E402
 from validator.samples import generate_samples  # noqa: E402
 
 YEARS = ["2022_23", "2023_24", "2024_25", "2025_26"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.engine.examples import example_dataset
-from validator.engine.model import Example, Rule
+from validator.engine.rule import Example, Rule
 from validator.engine.runner import RuleOutcome, TableStore, run_rule
 from validator.result import Result
 

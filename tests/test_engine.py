@@ -6,7 +6,7 @@ import pytest
 from helpers import flagged_rows, run_on
 
 from validator.engine.examples import example_dataset
-from validator.engine.model import Example, RuleLoadError
+from validator.engine.rule import Example, RuleLoadError
 from validator.engine.runner import TableStore, run_rule
 
 HEAD = """

@@ -14,7 +14,8 @@ import pytest
 from validator.cli import main
 from validator.engine import rule_text
 from validator.engine.derived import child_columns, derived_columns
-from validator.engine.model import RETURN_COLUMNS, find_rules, load_rule_file, load_rules
+from validator.engine.model import find_rules, load_rule_file, load_rules
+from validator.engine.rule import RETURN_COLUMNS
 from validator.engine.rule_text import derived_terms, dump_yaml, parts_as_written, unresolved_marks, written_out
 from validator.outputs.rule_doc import logic_yaml, rule_html, rule_markdown
 from validator.schema import load_schema

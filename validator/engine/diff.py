@@ -21,7 +21,8 @@ from typing import Any
 from ..codelists import load_codelists
 from ..outputs.details import code_key as _code_key
 from ..schema import RETURN_NAMES
-from .model import Rule, divergence_blocks, rules_for
+from .model import rules_for
+from .rule import Rule, divergence_blocks
 from .rule_text import dump_yaml
 
 LOGIC_KEYS = ("join", "let", "sequence", "condition")

@@ -19,7 +19,8 @@ import yaml
 
 from ..resources import rules_dir
 from ..yamlio import load_yaml_file
-from .model import RuleLoadError, divergence_blocks, load_rules
+from .model import load_rules
+from .rule import RuleLoadError, divergence_blocks
 from .rule_schema import FILE_DIVERGENCES
 
 HEADER = """\

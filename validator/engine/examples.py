@@ -11,7 +11,7 @@ from ..ingest.typed import build_table, empty_frame
 from ..reference.postcodes import PostcodeLookup, StaticPostcodes
 from ..schema import load_schema
 from ..years import collection_end
-from .model import ALL_YEARS, Example, Rule
+from .rule import ALL_YEARS, Example, Rule
 from .runner import TableStore, run_rule
 
 

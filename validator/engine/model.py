@@ -1,7 +1,7 @@
 """The rules of a return: every rule file read and compiled once, kept in the user's cache, and looked up.
 
-The rule model itself is in :mod:`.rule`, the compiler in :mod:`.compiler`, reading one rule file in
-:mod:`.rule_files`; their public names are importable from here too.
+The rule model itself is in :mod:`.rule` (import its names from there), the compiler in :mod:`.compiler`, reading
+one rule file in :mod:`.rule_files` (``load_rule_file`` is importable from here too).
 """
 
 from __future__ import annotations
@@ -18,33 +18,14 @@ from .._version import __version__
 from ..cache import read_signed, write_signed
 from ..resources import rules_dir, schemas_dir, user_cache_dir
 from ..years import SUPPORTED_YEARS
-from .rule import (
-    ALL_YEARS,
-    RETURN_COLUMNS,
-    Condition,
-    Example,
-    History,
-    Related,
-    Rule,
-    RuleLoadError,
-    default_on,
-    divergence_blocks,
-)
+from .rule import Rule, RuleLoadError
 
 if TYPE_CHECKING:
     from .rule_files import load_rule_file
 
 __all__ = [
-    "ALL_YEARS",
-    "RETURN_COLUMNS",
-    "Condition",
-    "Example",
-    "History",
-    "Related",
     "Rule",
     "RuleLoadError",
-    "default_on",
-    "divergence_blocks",
     "find_rules",
     "load_rule_file",
     "load_rules",

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.diff import codelists_used, logic_of
-from ..engine.model import Example, Rule, divergence_blocks, rules_for
+from ..engine.model import rules_for
+from ..engine.rule import Example, Rule, divergence_blocks
 from ..engine.rule_text import derived_terms, dump_yaml, parts_as_written
 from ..schema import RETURN_NAMES
 from ..years import SUPPORTED_YEARS
