@@ -305,11 +305,16 @@ class _CinTables:
         self._episodes_read[child_id] = n - 1
 
     def _read_characteristics(self, chars: etree._Element, child_id: str | None) -> None:
-        key = (child_id,)
-        self.cols["ChildCharacteristics"].add(chars, key, chars.sourceline)
-        disabilities = self.cols["Disabilities"]
-        for dis in _nested(chars, "Disabilities", "Disability"):
-            disabilities.add_value(key, dis)
+        self._add_with_items(chars, "ChildCharacteristics", (child_id,), ("Disabilities", "Disability"), "Disabilities")
+
+    def _add_with_items(
+        self, el: etree._Element, table: str, key: tuple[str | None, ...], items: tuple[str, str], items_table: str
+    ) -> None:
+        """A record, and the values of its list ``items`` (wrapper, item) as the records of ``items_table``."""
+        self.cols[table].add(el, key, el.sourceline)
+        listed = self.cols[items_table]
+        for value in _nested(el, *items):
+            listed.add_value(key, value)
 
     def _read_cin_details(self, cin: etree._Element, child_id: str | None, episode: str) -> None:
         cols = self.cols
@@ -322,19 +327,14 @@ class _CinTables:
             if tag == "Assessments":
                 assessment += 1
                 akey = (child_id, episode, _id_text(assessment))
-                cols["Assessments"].add(el, akey, el.sourceline)
-                factors = cols["AssessmentFactors"]
-                for factor in _nested(el, "FactorsIdentifiedAtAssessment", "AssessmentFactors"):
-                    factors.add_value(akey, factor)
+                items = ("FactorsIdentifiedAtAssessment", "AssessmentFactors")
+                self._add_with_items(el, "Assessments", akey, items, "AssessmentFactors")
             elif tag in _EPISODE_BLOCKS:
                 cols[_EPISODE_BLOCKS[tag]].add(el, key, el.sourceline)
             elif tag == "ChildProtectionPlans":
                 cpp += 1
                 pkey = (child_id, episode, _id_text(cpp))
-                cols["ChildProtectionPlans"].add(el, pkey, el.sourceline)
-                reviews = cols["Reviews"]
-                for review in _nested(el, "Reviews", "CPPreviewDate"):
-                    reviews.add_value(pkey, review)
+                self._add_with_items(el, "ChildProtectionPlans", pkey, ("Reviews", "CPPreviewDate"), "Reviews")
 
 
 def peek_reference_date(path: Path) -> str | None:
