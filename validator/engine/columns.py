@@ -18,13 +18,6 @@ from pandas.api.extensions import ExtensionArray
 Array = np.ndarray | ExtensionArray
 
 
-def take_array(column: pd.Series, positions: np.ndarray) -> Array:
-    """A column's values at ``positions`` (all valid) as an array of the column's type."""
-    if isinstance(column.dtype, np.dtype):
-        return column.to_numpy().take(positions)
-    return column.array.take(positions)
-
-
 class Columns:
     """Named columns of equal length."""
 

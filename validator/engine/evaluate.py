@@ -14,10 +14,10 @@ import pandas as pd
 from ..codelists import codes_for
 from ..dataset import ROW
 from ..ingest.coerce import RAW_SUFFIX
-from .columns import Columns, take_array
+from .columns import Columns
 from .expr import Compiled, Evaluator, ExpressionError, as_bool, bool_array, column_name
 from .functions import FUNCTIONS
-from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take, take_or_missing
+from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take, take_array, take_or_missing
 from .pushdown import SplitWhere, split_where
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 CHILD_CODE = "_child_code"
 
@@ -87,12 +88,17 @@ class Matches:
         return out
 
 
+def take_array(column: pd.Series, positions: np.ndarray) -> np.ndarray | ExtensionArray:
+    """A column's values at ``positions`` (all valid) as an array of the column's type."""
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy().take(positions)
+    return column.array.take(positions)
+
+
 def take(column: pd.Series, positions: np.ndarray) -> pd.Series:
     """A column's values at ``positions`` (all valid), its type kept (text in an ``object`` column stays
     ``object``: pandas would otherwise infer its own string type from the values)."""
-    if isinstance(column.dtype, np.dtype):
-        return pd.Series(column.to_numpy().take(positions), dtype=column.dtype, copy=False)
-    return pd.Series(column.array.take(positions), dtype=column.dtype, copy=False)
+    return pd.Series(take_array(column, positions), dtype=column.dtype, copy=False)
 
 
 def take_or_missing(column: pd.Series, positions: np.ndarray) -> pd.Series:
