@@ -210,7 +210,7 @@ def to_number(scope: Any, x: Any) -> pd.Series:
 def same(scope: Any, a: Any, b: Any) -> Any:
     """True where a equals b, counting two missing values as the same (unlike ==)."""
     n = len(scope.frame)
-    equal = vectors.compare(ast.Eq, a, b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else None
+    equal = vectors.compare(ast.Eq, a, b)  # None unless the numpy path takes both sides
     if equal is not None:
         return equal | (~_known(a, n) & ~_known(b, n))
     index = scope.frame.index
