@@ -264,14 +264,24 @@ class _CinTables:
             )
         self._child_id_at = self.cols["ChildIdentifiers"].names.index(CHILD_KEY)
         self.header_rows = 0
+        self.children_taken = 0  # children of the tables already taken (take_tables)
         self._episodes_read: dict[str | None, int] = {}  # LAchildID -> CINdetails blocks read so far
 
     @property
     def tables(self) -> dict[str, RawTable]:
         return {name: cols.raw(self.file) for name, cols in self.cols.items()}
 
+    def take_tables(self) -> dict[str, RawTable]:
+        """The tables of the children read since the last call, which start again empty (the reader's other state,
+        the episodes each child id has had, carries on)."""
+        tables = self.tables
+        for cols in self.cols.values():
+            cols.lines = array("q")
+        self.children_taken += len(tables["ChildIdentifiers"])
+        return tables
+
     def children_read(self) -> int:
-        return len(self.cols["ChildIdentifiers"].lines)
+        return self.children_taken + len(self.cols["ChildIdentifiers"].lines)
 
     def read_header(self, header: etree._Element) -> None:
         record: dict[str, str | None] = {}
@@ -504,14 +514,29 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
 
     With ``schema_year``, each <Header> and <Child> is also checked against that year's XSD as it is read.
     """
+    findings: list[Finding] = []
+    tables: dict[str, RawTable] = {}
+    for tables in read_cin_chunks(path, findings, schema_year):
+        pass
+    return tables, findings
+
+
+def read_cin_chunks(
+    path: Path, findings: list[Finding], schema_year: str | None = None, children: int | None = None
+) -> Iterator[dict[str, RawTable]]:
+    """:func:`read_cin_xml` in pieces: the raw tables of each ``children`` children read in turn (all of them in
+    one piece without ``children``); the header is in the first piece. The findings go into ``findings`` as they
+    are made; the schema's and the file's closing ones once the last piece is given. A file refused or empty gives
+    no piece; else the last piece is given after the file has been read to its end, even when it has no records."""
     name = str(path)
     xsd = CinSchemaCheck(schema_year, name) if schema_year else None
     reason = unsafe_xml_reason(path)
     if reason:
-        return {}, [ingest_finding("XML-UNSAFE", f"{name}: {reason}; the file was not read", file=name)]
+        findings.append(ingest_finding("XML-UNSAFE", f"{name}: {reason}; the file was not read", file=name))
+        return
     out = _CinTables(name)
-    findings: list[Finding] = []
     root_checked = False
+    ids = out.cols["ChildIdentifiers"].lines
     try:
         # Only the root's start and the ends of <Header> and <Child> are reported: the parser walks the rest
         # without a Python call per element.
@@ -523,13 +548,16 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
                 refused = _refused_root(root, name)
                 if refused is not None:
                     findings.append(refused)
-                    return {}, findings
+                    return
                 foreign = _foreign_namespace(root, name) if xsd is not None else None
                 if foreign is not None:
                     findings.append(foreign)
                     xsd = None
             if event == "end":
                 _read_record(el, out, xsd, findings)
+                if children is not None and len(ids) >= children:
+                    yield out.take_tables()
+                    ids = out.cols["ChildIdentifiers"].lines
     except etree.XMLSyntaxError as exc:
         line, msg = syntax_error(exc)
         findings.append(
@@ -546,8 +574,9 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
         root = getattr(events, "root", None)  # no <Message>, <Header> or <Child> at all: what was there?
         refused = _refused_root(root, name) if root is not None else None
         if refused is not None:
-            return {}, [refused]
+            findings[:] = [refused]
+            return
         findings.append(ingest_finding("FILE-EMPTY", f"{name}: the file has no XML content", file=name))
     if xsd:
         _schema_closing(xsd, out, root_checked, findings)
-    return out.tables, findings
+    yield out.take_tables()
