@@ -96,6 +96,15 @@ def validate(
     """
     if progress is not None:
         progress("read", 0, 0)
+    if not previous and not providers and not change_log:  # one large CIN XML file: validated in pieces
+        from .chunked import validate_in_pieces
+
+        found = validate_in_pieces(
+            paths, return_type=return_type, year=year, la=la, rules=rules, today=today, postcodes=postcodes,
+            run=run_rules, choose=choose_rules, figures=report_figures, progress=progress,
+        )  # fmt: skip
+        if found is not None:
+            return found
     prev = [[p] if isinstance(p, (str, Path)) else list(p) for p in previous]
     dataset = load_return(
         list(paths),

@@ -1,0 +1,211 @@
+"""A large CIN census return validated in pieces of children, so that its memory does not grow with the file.
+
+The XML is read and typed a piece of children at a time (:mod:`validator.ingest.cin_pieces`); the rules that look
+within one child only (:func:`validator.engine.locality.child_local`) are run on each piece, their findings kept
+and the piece dropped. What the other rules (duplicate UPNs, the return-level counts...) and the reports' headline
+figures read is kept across pieces, those columns only, and they are run once at the end on that slim copy of the
+return. The findings and rule statuses are those of the whole file's run, in the same order.
+
+A return is read in pieces when it is one CIN XML file of at least :data:`PIECE_BYTES` bytes (smaller ones keep
+the simple path). Whatever the pieces cannot give exactly as the whole file's run does falls back to that run: a
+child id found in two pieces (or blank ids in two pieces), a stopping check, a file that could not be read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .dataset import FILE, LINE, ROW, Dataset, Table
+from .engine.locality import child_local, columns_read
+from .engine.rule import Rule
+from .findings import FindingTable
+from .ingest.cin_pieces import CinPieces, PiecesUnfit, cin_xml_file
+from .reference.postcodes import open_postcode_lookup
+from .result import Result, RuleStatus
+
+PIECE_BYTES = 64 * 2**20  # CIN XML files this large or larger are validated in pieces (about 50,000 children)
+PIECE_CHILDREN = 25_000  # children per piece
+
+# The columns the reports' headline figures read (validator/preview/measures_cin.py), by table: kept for them.
+FIGURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Header": ("Collection", "Year", "ReferenceDate"),
+    "ChildIdentifiers": ("LAchildID",),
+    "CINdetails": ("LAchildID", "CINdetailsID", "CINreferralDate", "CINclosureDate", "ReferralNFA", "PrimaryNeedCode",
+                   "DateOfInitialCPC"),
+    "Assessments": ("LAchildID", "CINdetailsID", "AssessmentID", "AssessmentActualStartDate",
+                    "AssessmentAuthorisationDate"),
+    "AssessmentFactors": ("LAchildID", "CINdetailsID", "AssessmentID", "AssessmentFactor"),
+    "CINplanDates": ("LAchildID", "CINdetailsID", "CINPlanStartDate", "CINPlanEndDate"),
+    "Section47": ("LAchildID", "CINdetailsID", "S47ActualStartDate", "DateOfInitialCPC"),
+    "ChildProtectionPlans": ("LAchildID", "CINdetailsID", "CPPID", "CPPstartDate", "CPPendDate",
+                             "InitialCategoryOfAbuse", "NumberOfPreviousCPP"),
+    "Reviews": ("LAchildID", "CINdetailsID", "CPPID", "CPPreviewDate"),
+}  # fmt: skip
+
+Run = Callable[..., Result]  # api.run_rules(dataset, rules, progress=...)
+Choose = Callable[[str, str, Sequence[str] | None], list[Rule]]  # api.choose_rules(return_type, year, codes)
+
+
+@dataclass
+class _Outcomes:
+    """The findings and statuses of the rules run piece by piece, by rule code, added up over the pieces."""
+
+    findings: dict[str, list[FindingTable]] = field(default_factory=dict)
+    statuses: dict[str, RuleStatus] = field(default_factory=dict)
+
+    def add(self, result: Result) -> None:
+        by_code = _split_by_code(result.findings)
+        for status in result.rules:
+            self.findings.setdefault(status.code, []).append(by_code.get(status.code, FindingTable()))
+            known = self.statuses.get(status.code)
+            if known is None or (known.status == "run" and status.status != "run"):
+                self.statuses[status.code] = status  # a piece where the rule did not run (or crashed) says so
+            elif known.status == "run":
+                self.statuses[status.code] = replace(known, count=known.count + status.count)
+
+
+def _split_by_code(findings: FindingTable) -> dict[str, FindingTable]:
+    if not len(findings):
+        return {}
+    codes = pd.Series(findings.column("code"))
+    return {code: findings.take(positions) for code, positions in codes.groupby(codes, sort=False).indices.items()}
+
+
+class _Slim:
+    """The columns the cross-child rules and the figures read, kept from each piece."""
+
+    def __init__(self, wanted: dict[str, set[str]]) -> None:
+        self.wanted = wanted
+        self.frames: dict[str, list[pd.DataFrame]] = {t: [] for t in wanted}
+        self.tables: dict[str, Table] = {}
+
+    def add(self, piece: Dataset) -> None:
+        for name, cols in self.wanted.items():
+            table = piece.tables.get(name)
+            if table is None:
+                continue
+            if name not in self.tables:
+                self.tables[name] = table
+            if name == "Header" and self.frames[name]:
+                continue
+            kept = [c for c in table.df.columns if c in cols]
+            self.frames[name].append(table.df[kept].copy())
+
+    def dataset(self, piece: Dataset) -> Dataset:
+        tables = {}
+        for name, frames in self.frames.items():
+            if name not in self.tables:
+                continue
+            first = self.tables[name]
+            df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            tables[name] = Table(name, df, dict(first.missing_columns), list(first.files))
+        return Dataset(piece.schema, piece.context, tables, postcodes=piece.postcodes)
+
+
+def _slim_columns(rules: list[Rule], piece: Dataset) -> dict[str, set[str]]:
+    wanted: dict[str, set[str]] = {name: set(cols) | {ROW, FILE, LINE} for name, cols in FIGURE_COLUMNS.items()}
+    for rule in rules:
+        for table, cols in columns_read(rule, piece.schema).items():
+            wanted.setdefault(table, set()).update(cols)
+    return {t: cols for t, cols in wanted.items() if t in piece.tables}
+
+
+class _Children:
+    """The child ids each piece holds: an id in two pieces (or blank ids in two) cannot be run piece by piece."""
+
+    def __init__(self) -> None:
+        self.seen: set[Any] = set()
+        self.blank_seen = False
+
+    def add(self, piece: Dataset) -> None:
+        table = piece.tables.get("ChildIdentifiers")
+        if table is None:
+            return
+        ids = table.df[piece.schema.child_key]
+        blank = ids.isna()
+        present = set(ids[~blank].tolist())
+        if (blank.any() and self.blank_seen) or not present.isdisjoint(self.seen):
+            raise PiecesUnfit("a child's records are in two pieces")
+        self.blank_seen = self.blank_seen or bool(blank.any())
+        self.seen |= present
+
+
+def validate_in_pieces(
+    paths: Sequence[str | Path],
+    *,
+    return_type: str | None,
+    year: str | None,
+    la: str | None,
+    rules: Sequence[str] | None,
+    today: dt.date | None,
+    postcodes: str | Path | None,
+    run: Run,
+    choose: Choose,
+    figures: Callable[[Dataset], Any],
+    progress: Callable[[str, int, int], None] | None = None,
+    piece_bytes: int | None = None,
+    piece_children: int | None = None,
+) -> Result | None:
+    """The Result of validating ``paths`` in pieces, or None when it is not a large CIN XML file or the pieces
+    cannot give the whole file's result (then validate it whole)."""
+    path = cin_xml_file(list(paths), return_type)
+    if path is None or path.stat().st_size < (PIECE_BYTES if piece_bytes is None else piece_bytes):
+        return None
+    pieces = CinPieces(
+        path, return_type=return_type, year=year, la=la, today=today, children=piece_children or PIECE_CHILDREN
+    )
+    try:
+        return _run_pieces(pieces, rules, postcodes, run, choose, figures, progress)
+    except PiecesUnfit:
+        return None
+
+
+def _run_pieces(
+    pieces: CinPieces,
+    codes: Sequence[str] | None,
+    postcodes: str | Path | None,
+    run: Run,
+    choose: Choose,
+    figures: Callable[[Dataset], Any],
+    progress: Callable[[str, int, int], None] | None,
+) -> Result:
+    outcomes = _Outcomes()
+    children = _Children()
+    chosen: list[Rule] = []
+    local: list[Rule] = []
+    slim: _Slim | None = None
+    last: Dataset | None = None
+    lookup = open_postcode_lookup(postcodes)
+    for piece in pieces:
+        piece.postcodes = lookup
+        children.add(piece)
+        if slim is None:
+            chosen = choose(piece.return_type, piece.context.year, codes)
+            local = [r for r in chosen if child_local(r, piece.schema)]
+            slim = _Slim(_slim_columns([r for r in chosen if r not in local], piece))
+        outcomes.add(run(piece, local))
+        slim.add(piece)
+        if progress is not None:
+            progress("rules", 0, len(chosen))
+        last = piece
+    assert slim is not None and last is not None and pieces.context is not None
+    whole = slim.dataset(last)
+    cross = [r for r in chosen if r not in local]
+    outcomes.add(run(whole, cross))
+    if progress is not None:
+        progress("rules", len(chosen), len(chosen))
+    found = [FindingTable.of(pieces.findings)]
+    statuses = []
+    for rule in chosen:
+        found.extend(outcomes.findings.get(rule.code, []))
+        statuses.append(outcomes.statuses[rule.code])
+    whole.findings = pieces.findings
+    whole.inputs = pieces.inputs
+    return Result("cin", pieces.context, whole.inputs, statuses, FindingTable.concat(found), dataset=whole,
+                  figures_source=figures)  # fmt: skip
