@@ -19,34 +19,63 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .dataset import FILE, LINE, ROW, Dataset, Table
+from .dataset import FILE, Dataset, Table
 from .engine.locality import child_local, columns_read
 from .engine.rule import Rule
 from .findings import FindingTable
 from .ingest.cin_pieces import CinPieces, PiecesUnfit, cin_xml_file
+from .ingest.loader import load_return
 from .reference.postcodes import open_postcode_lookup
 from .result import Result, RuleStatus
 
 PIECE_BYTES = 64 * 2**20  # CIN XML files this large or larger are validated in pieces (about 50,000 children)
 PIECE_CHILDREN = 25_000  # children per piece
 
-# The columns the reports' headline figures read (validator/preview/measures_cin.py), by table: kept for them.
-FIGURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "Header": ("Collection", "Year", "ReferenceDate"),
-    "ChildIdentifiers": ("LAchildID",),
-    "CINdetails": ("LAchildID", "CINdetailsID", "CINreferralDate", "CINclosureDate", "ReferralNFA", "PrimaryNeedCode",
-                   "DateOfInitialCPC"),
-    "Assessments": ("LAchildID", "CINdetailsID", "AssessmentID", "AssessmentActualStartDate",
-                    "AssessmentAuthorisationDate"),
-    "AssessmentFactors": ("LAchildID", "CINdetailsID", "AssessmentID", "AssessmentFactor"),
-    "CINplanDates": ("LAchildID", "CINdetailsID", "CINPlanStartDate", "CINPlanEndDate"),
-    "Section47": ("LAchildID", "CINdetailsID", "S47ActualStartDate", "DateOfInitialCPC"),
-    "ChildProtectionPlans": ("LAchildID", "CINdetailsID", "CPPID", "CPPstartDate", "CPPendDate",
-                             "InitialCategoryOfAbuse", "NumberOfPreviousCPP"),
-    "Reviews": ("LAchildID", "CINdetailsID", "CPPID", "CPPreviewDate"),
-}  # fmt: skip
+
+class PiecesResult(Result):
+    """The Result of a return validated in pieces. Its :attr:`dataset` (every typed table, for the views that show
+    a child's records and for the headline figures) is not kept by the run: it is read again from the file, whole,
+    when first asked (by the HTML and Excel reports, --redact, the web app's downloads), so that a run whose
+    reports do not show records (JSON, CSV, text...) never holds the whole return."""
+
+    _load: Callable[[], Dataset] | None = None
+    _renames: tuple[dict[str, str], ...] = ()
+
+    @property  # type: ignore[override]
+    def dataset(self) -> Dataset | None:
+        if "_dataset" not in self.__dict__ and self._load is not None:
+            self.__dict__["_dataset"] = self._load()
+            for names in self._renames:  # the same renaming of the files the run's result had
+                Result(self.return_type, self.context, [], [], FindingTable(), dataset=self._dataset).rename_files(
+                    names
+                )
+        return self.__dict__.get("_dataset")
+
+    @dataset.setter
+    def dataset(self, value: Dataset | None) -> None:
+        if value is None:
+            self.__dict__.pop("_dataset", None)
+        else:
+            self.__dict__["_dataset"] = value
+
+    @property
+    def _dataset(self) -> Dataset | None:
+        return self.__dict__.get("_dataset")
+
+    def rename_files(self, names: dict[str, str]) -> None:
+        if "_dataset" in self.__dict__ or self._load is None:
+            super().rename_files(names)
+            return
+        load, self._load = self._load, None
+        try:
+            super().rename_files(names)  # without the dataset: read later, it is renamed then
+        finally:
+            self._load = load
+        self._renames = (*self._renames, names)
+
 
 Run = Callable[..., Result]  # api.run_rules(dataset, rules, progress=...)
 Choose = Callable[[str, str, Sequence[str] | None], list[Rule]]  # api.choose_rules(return_type, year, codes)
@@ -78,38 +107,41 @@ def _split_by_code(findings: FindingTable) -> dict[str, FindingTable]:
 
 
 class _Slim:
-    """The columns the cross-child rules and the figures read, kept from each piece."""
+    """The columns the cross-child rules read, kept from each piece (the file's name, the same on every record of
+    a one-file return, is put back at the end rather than kept)."""
 
     def __init__(self, wanted: dict[str, set[str]]) -> None:
         self.wanted = wanted
         self.frames: dict[str, list[pd.DataFrame]] = {t: [] for t in wanted}
-        self.tables: dict[str, Table] = {}
+        self.about: dict[str, tuple[dict[str, list[str]], list[str]]] = {}  # missing columns, files
 
     def add(self, piece: Dataset) -> None:
         for name, cols in self.wanted.items():
             table = piece.tables.get(name)
-            if table is None:
+            if table is None or (name == "Header" and self.frames[name]):
                 continue
-            if name not in self.tables:
-                self.tables[name] = table
-            if name == "Header" and self.frames[name]:
-                continue
-            kept = [c for c in table.df.columns if c in cols]
+            self.about.setdefault(name, (dict(table.missing_columns), list(table.files)))
+            kept = [c for c in table.df.columns if c in cols and c != FILE]
             self.frames[name].append(table.df[kept].copy())
 
     def dataset(self, piece: Dataset) -> Dataset:
         tables = {}
         for name, frames in self.frames.items():
-            if name not in self.tables:
+            if name not in self.about:
                 continue
-            first = self.tables[name]
+            missing, files = self.about[name]
             df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-            tables[name] = Table(name, df, dict(first.missing_columns), list(first.files))
+            if FILE in self.wanted[name]:
+                names = np.empty(len(df), dtype=object)
+                names[:] = files[0] if files else None
+                df[FILE] = names
+            self.frames[name] = []
+            tables[name] = Table(name, df, missing, files)
         return Dataset(piece.schema, piece.context, tables, postcodes=piece.postcodes)
 
 
 def _slim_columns(rules: list[Rule], piece: Dataset) -> dict[str, set[str]]:
-    wanted: dict[str, set[str]] = {name: set(cols) | {ROW, FILE, LINE} for name, cols in FIGURE_COLUMNS.items()}
+    wanted: dict[str, set[str]] = {}
     for rule in rules:
         for table, cols in columns_read(rule, piece.schema).items():
             wanted.setdefault(table, set()).update(cols)
@@ -117,10 +149,12 @@ def _slim_columns(rules: list[Rule], piece: Dataset) -> dict[str, set[str]]:
 
 
 class _Children:
-    """The child ids each piece holds: an id in two pieces (or blank ids in two) cannot be run piece by piece."""
+    """Whether a child's records are in two pieces: an id in two pieces (or blank ids in two) cannot be run piece
+    by piece. The ids are kept as their hashes (an id of a later piece whose hash an earlier piece has is taken to
+    be in both: at worst the file is read whole for nothing)."""
 
     def __init__(self) -> None:
-        self.seen: set[Any] = set()
+        self.hashes = np.empty(0, dtype="int64")
         self.blank_seen = False
 
     def add(self, piece: Dataset) -> None:
@@ -129,11 +163,11 @@ class _Children:
             return
         ids = table.df[piece.schema.child_key]
         blank = ids.isna()
-        present = set(ids[~blank].tolist())
-        if (blank.any() and self.blank_seen) or not present.isdisjoint(self.seen):
+        hashes = np.unique(np.fromiter((hash(i) for i in ids[~blank].tolist()), dtype="int64"))
+        if (blank.any() and self.blank_seen) or np.isin(hashes, self.hashes, assume_unique=True).any():
             raise PiecesUnfit("a child's records are in two pieces")
         self.blank_seen = self.blank_seen or bool(blank.any())
-        self.seen |= present
+        self.hashes = np.union1d(self.hashes, hashes)
 
 
 def validate_in_pieces(
@@ -161,9 +195,17 @@ def validate_in_pieces(
         path, return_type=return_type, year=year, la=la, today=today, children=piece_children or PIECE_CHILDREN
     )
     try:
-        return _run_pieces(pieces, rules, postcodes, run, choose, figures, progress)
+        result = _run_pieces(pieces, rules, postcodes, run, choose, figures, progress)
     except PiecesUnfit:
         return None
+
+    def load() -> Dataset:
+        dataset = load_return([path], return_type=return_type, year=year, la=la, today=today)
+        dataset.postcodes = open_postcode_lookup(postcodes)
+        return dataset
+
+    result._load = load
+    return result
 
 
 def _run_pieces(
@@ -174,7 +216,7 @@ def _run_pieces(
     choose: Choose,
     figures: Callable[[Dataset], Any],
     progress: Callable[[str, int, int], None] | None,
-) -> Result:
+) -> PiecesResult:
     outcomes = _Outcomes()
     children = _Children()
     chosen: list[Rule] = []
@@ -205,7 +247,5 @@ def _run_pieces(
     for rule in chosen:
         found.extend(outcomes.findings.get(rule.code, []))
         statuses.append(outcomes.statuses[rule.code])
-    whole.findings = pieces.findings
-    whole.inputs = pieces.inputs
-    return Result("cin", pieces.context, whole.inputs, statuses, FindingTable.concat(found), dataset=whole,
-                  figures_source=figures)  # fmt: skip
+    return PiecesResult("cin", pieces.context, pieces.inputs, statuses, FindingTable.concat(found),
+                        figures_source=figures)  # fmt: skip
