@@ -33,6 +33,7 @@ DATA = Path(__file__).resolve().parent / ".data"
 SIZES = {  # children per return
     "typical": {"ssda903": 1_000, "cin": 5_000},
     "large": {"ssda903": 5_000, "cin": 25_000},
+    "big": {"cin": 100_000},  # between large and national: a CIN return of 100,000 children (memory in pieces)
     "national": {"ssda903": 130_000, "cin": 650_000},
     # error-heavy: an SSDA903 return whose coded fields of this year are all invalid (about 500,000 findings)
     "heavy": {"ssda903": 20_000},
@@ -184,7 +185,7 @@ def machine() -> dict[str, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--sizes", default="typical,large", help="typical, large, national, heavy (error-heavy; comma-separated)"
+        "--sizes", default="typical,large", help="typical, large, big, national, heavy (error-heavy; comma-separated)"
     )
     parser.add_argument("--returns", default="ssda903,cin")
     parser.add_argument("--repeats", type=int, default=3, help="runs per case; the best wall time is kept")

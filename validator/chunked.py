@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,10 +26,12 @@ from .dataset import FILE, Dataset, Table
 from .engine.locality import child_local, columns_read
 from .engine.rule import Rule
 from .findings import FindingTable
-from .ingest.cin_pieces import CinPieces, PiecesUnfit, cin_xml_file
-from .ingest.loader import load_return
+from .ingest.loader import load_return, sniff_xml_layout
 from .reference.postcodes import open_postcode_lookup
 from .result import Result, RuleStatus
+
+if TYPE_CHECKING:
+    from .ingest.cin_pieces import CinPieces
 
 PIECE_BYTES = 64 * 2**20  # CIN XML files this large or larger are validated in pieces (about 50,000 children)
 PIECE_CHILDREN = 25_000  # children per piece
@@ -165,9 +167,21 @@ class _Children:
         blank = ids.isna()
         hashes = np.unique(np.fromiter((hash(i) for i in ids[~blank].tolist()), dtype="int64"))
         if (blank.any() and self.blank_seen) or np.isin(hashes, self.hashes, assume_unique=True).any():
+            from .ingest.cin_pieces import PiecesUnfit
+
             raise PiecesUnfit("a child's records are in two pieces")
         self.blank_seen = self.blank_seen or bool(blank.any())
         self.hashes = np.union1d(self.hashes, hashes)
+
+
+def _cin_xml_file(paths: list[str | Path], return_type: str | None) -> Path | None:
+    """The one CIN census XML file ``paths`` names (a file, not a folder), else None."""
+    if len(paths) != 1 or return_type not in (None, "cin"):
+        return None
+    path = Path(paths[0])
+    if not path.is_file() or path.suffix.lower() == ".csv":
+        return None
+    return path if sniff_xml_layout(path) == ("cin", "main") else None
 
 
 def validate_in_pieces(
@@ -188,9 +202,11 @@ def validate_in_pieces(
 ) -> Result | None:
     """The Result of validating ``paths`` in pieces, or None when it is not a large CIN XML file or the pieces
     cannot give the whole file's result (then validate it whole)."""
-    path = cin_xml_file(list(paths), return_type)
+    path = _cin_xml_file(list(paths), return_type)
     if path is None or path.stat().st_size < (PIECE_BYTES if piece_bytes is None else piece_bytes):
         return None
+    from .ingest.cin_pieces import CinPieces, PiecesUnfit  # the CIN XML reader for a CIN XML file only
+
     pieces = CinPieces(
         path, return_type=return_type, year=year, la=la, today=today, children=piece_children or PIECE_CHILDREN
     )

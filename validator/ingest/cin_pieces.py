@@ -30,7 +30,6 @@ from .loader import (
     complete_xml_tables,
     infer_year,
     paused_gc,
-    sniff_xml_layout,
 )
 from .raw import RawTable
 from .sanity import la_unknown, mixed_years, year_mismatch
@@ -45,16 +44,6 @@ _FORMAT_COUNT = re.compile(r"^(?P<file>.*): (?P<count>\d+) value\(s\) in (?P<res
 
 class PiecesUnfit(Exception):
     """The file cannot be read in pieces exactly as it is read whole: read it whole."""
-
-
-def cin_xml_file(paths: list[str | Path], return_type: str | None) -> Path | None:
-    """The one CIN census XML file ``paths`` names (a file, not a folder), else None."""
-    if len(paths) != 1 or return_type not in (None, "cin"):
-        return None
-    path = Path(paths[0])
-    if not path.is_file() or path.suffix.lower() == ".csv":
-        return None
-    return path if sniff_xml_layout(path) == ("cin", "main") else None
 
 
 class CinPieces:

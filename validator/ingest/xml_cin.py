@@ -515,10 +515,8 @@ def read_cin_xml(path: Path, schema_year: str | None = None) -> tuple[dict[str, 
     With ``schema_year``, each <Header> and <Child> is also checked against that year's XSD as it is read.
     """
     findings: list[Finding] = []
-    tables: dict[str, RawTable] = {}
-    for tables in read_cin_chunks(path, findings, schema_year):
-        pass
-    return tables, findings
+    pieces = list(read_cin_chunks(path, findings, schema_year))  # one piece, or none for a file not read
+    return (pieces[0] if pieces else {}), findings
 
 
 def read_cin_chunks(
