@@ -51,6 +51,7 @@ def test_generated_returns_with_mistakes_give_the_same_result_in_pieces(
     assert isinstance(pieces, PiecesResult)
     assert len(pieces.findings) > 50  # mistakes of many kinds, in many pieces
     _same(pieces, whole)
+    assert "_dataset" not in vars(pieces)  # the figures came from their columns, read again in pieces
 
 
 @pytest.mark.parametrize(

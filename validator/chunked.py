@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .dataset import FILE, Dataset, Table
+from .dataset import FILE, LINE, ROW, Dataset, Table
 from .engine.locality import child_local, columns_read
 from .engine.rule import Rule
 from .findings import FindingTable
@@ -37,6 +37,23 @@ PIECE_BYTES = 64 * 2**20  # CIN XML files this large or larger are validated in 
 PIECE_CHILDREN = 25_000  # children per piece
 
 
+# The columns the reports' headline figures read (validator/preview/measures_cin.py), by table.
+FIGURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Header": ("Collection", "Year", "ReferenceDate"),
+    "ChildIdentifiers": ("LAchildID",),
+    "CINdetails": ("LAchildID", "CINdetailsID", "CINreferralDate", "CINclosureDate", "ReferralNFA", "PrimaryNeedCode",
+                   "DateOfInitialCPC"),
+    "Assessments": ("LAchildID", "CINdetailsID", "AssessmentID", "AssessmentActualStartDate",
+                    "AssessmentAuthorisationDate"),
+    "AssessmentFactors": ("LAchildID", "CINdetailsID", "AssessmentID", "AssessmentFactor"),
+    "CINplanDates": ("LAchildID", "CINdetailsID", "CINPlanStartDate", "CINPlanEndDate"),
+    "Section47": ("LAchildID", "CINdetailsID", "S47ActualStartDate", "DateOfInitialCPC"),
+    "ChildProtectionPlans": ("LAchildID", "CINdetailsID", "CPPID", "CPPstartDate", "CPPendDate",
+                             "InitialCategoryOfAbuse", "NumberOfPreviousCPP"),
+    "Reviews": ("LAchildID", "CINdetailsID", "CPPID", "CPPreviewDate"),
+}  # fmt: skip
+
+
 class PiecesResult(Result):
     """The Result of a return validated in pieces. Its :attr:`dataset` (every typed table, for the views that show
     a child's records and for the headline figures) is not kept by the run: it is read again from the file, whole,
@@ -44,7 +61,17 @@ class PiecesResult(Result):
     reports do not show records (JSON, CSV, text...) never holds the whole return."""
 
     _load: Callable[[], Dataset] | None = None
+    _slim_figures: Callable[[], Any] | None = None  # the figures from a second reading in pieces (their columns)
     _renames: tuple[dict[str, str], ...] = ()
+
+    @property
+    def figures(self) -> Any:
+        """The headline figures: from the dataset when it has been read whole, else from the columns they read,
+        kept over a second reading of the file in pieces (so that a report with figures but no records, a batch
+        run's summary, does not hold the whole return)."""
+        if not self._figures and "_dataset" not in self.__dict__ and self._slim_figures is not None:
+            self._figures.append(self._slim_figures())
+        return super().figures
 
     @property  # type: ignore[override]
     def dataset(self) -> Dataset | None:
@@ -220,7 +247,21 @@ def validate_in_pieces(
         dataset.postcodes = open_postcode_lookup(postcodes)
         return dataset
 
+    def slim_figures() -> Any:
+        again = CinPieces(path, return_type=return_type, year=year, la=la, today=today, children=pieces.children)
+        slim = _Slim({t: set(cols) | {ROW, FILE, LINE} for t, cols in FIGURE_COLUMNS.items()})
+        try:
+            last = None
+            for last in again:
+                slim.add(last)
+            if last is None:
+                raise PiecesUnfit("nothing read")
+            return figures(slim.dataset(last))
+        except PiecesUnfit:  # the file changed since: the figures of the return read whole
+            return figures(load())
+
     result._load = load
+    result._slim_figures = slim_figures
     return result
 
 
