@@ -143,8 +143,11 @@ class _Slim:
         self.wanted = wanted
         self.frames: dict[str, list[pd.DataFrame]] = {t: [] for t in wanted}
         self.about: dict[str, tuple[dict[str, list[str]], list[str]]] = {}  # missing columns, files
+        self.empty: Dataset | None = None  # the return's schema, context and postcodes, without tables
 
     def add(self, piece: Dataset) -> None:
+        if self.empty is None:
+            self.empty = Dataset(piece.schema, piece.context, {}, postcodes=piece.postcodes)
         for name, cols in self.wanted.items():
             table = piece.tables.get(name)
             if table is None or (name == "Header" and self.frames[name]):
@@ -153,7 +156,11 @@ class _Slim:
             kept = [c for c in table.df.columns if c in cols and c != FILE]
             self.frames[name].append(table.df[kept].copy())
 
-    def dataset(self, piece: Dataset) -> Dataset:
+    def dataset(self) -> Dataset:
+        if self.empty is None:
+            from .ingest.cin_pieces import PiecesUnfit
+
+            raise PiecesUnfit("no piece was read")
         tables = {}
         for name, frames in self.frames.items():
             if name not in self.about:
@@ -166,7 +173,7 @@ class _Slim:
                 df[FILE] = names
             self.frames[name] = []
             tables[name] = Table(name, df, missing, files)
-        return Dataset(piece.schema, piece.context, tables, postcodes=piece.postcodes)
+        return Dataset(self.empty.schema, self.empty.context, tables, postcodes=self.empty.postcodes)
 
 
 def _slim_columns(rules: list[Rule], piece: Dataset) -> dict[str, set[str]]:
@@ -250,13 +257,12 @@ def validate_in_pieces(
     def slim_figures() -> Any:
         again = CinPieces(path, return_type=return_type, year=year, la=la, today=today, children=pieces.children)
         slim = _Slim({t: set(cols) | {ROW, FILE, LINE} for t, cols in FIGURE_COLUMNS.items()})
+        piece: Dataset | None
         try:
-            last = None
-            for last in again:
-                slim.add(last)
-            if last is None:
-                raise PiecesUnfit("nothing read")
-            return figures(slim.dataset(last))
+            for piece in again:
+                slim.add(piece)
+            piece = None  # not kept while the figures are worked out
+            return figures(slim.dataset())
         except PiecesUnfit:  # the file changed since: the figures of the return read whole
             return figures(load())
 
@@ -279,7 +285,7 @@ def _run_pieces(
     chosen: list[Rule] = []
     local: list[Rule] = []
     slim: _Slim | None = None
-    last: Dataset | None = None
+    piece: Dataset | None
     lookup = open_postcode_lookup(postcodes)
     for piece in pieces:
         piece.postcodes = lookup
@@ -292,9 +298,9 @@ def _run_pieces(
         slim.add(piece)
         if progress is not None:
             progress("rules", 0, len(chosen))
-        last = piece
-    assert slim is not None and last is not None and pieces.context is not None
-    whole = slim.dataset(last)
+    piece = None  # the last piece is not kept while the cross-child rules run
+    assert slim is not None and pieces.context is not None
+    whole = slim.dataset()
     cross = [r for r in chosen if r not in local]
     outcomes.add(run(whole, cross))
     if progress is not None:
