@@ -13,7 +13,9 @@ child id found in two pieces (or blank ids in two pieces), a stopping check, a f
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -136,12 +138,13 @@ def _split_by_code(findings: FindingTable) -> dict[str, FindingTable]:
 
 
 class _Slim:
-    """The columns the cross-child rules read, kept from each piece (the file's name, the same on every record of
-    a one-file return, is put back at the end rather than kept)."""
+    """The columns the cross-child rules read, kept from each piece column by column, and joined at the end one
+    column at a time (so that joining them needs room for one more column, not one more copy of them all). The
+    file's name, the same on every record of a one-file return, is put back at the end rather than kept."""
 
     def __init__(self, wanted: dict[str, set[str]]) -> None:
         self.wanted = wanted
-        self.frames: dict[str, list[pd.DataFrame]] = {t: [] for t in wanted}
+        self.columns: dict[str, dict[str, list[pd.Series]]] = {t: {} for t in wanted}
         self.about: dict[str, tuple[dict[str, list[str]], list[str]]] = {}  # missing columns, files
         self.empty: Dataset | None = None  # the return's schema, context and postcodes, without tables
 
@@ -150,11 +153,13 @@ class _Slim:
             self.empty = Dataset(piece.schema, piece.context, {}, postcodes=piece.postcodes)
         for name, cols in self.wanted.items():
             table = piece.tables.get(name)
-            if table is None or (name == "Header" and self.frames[name]):
+            if table is None or (name == "Header" and name in self.about):
                 continue
             self.about.setdefault(name, (dict(table.missing_columns), list(table.files)))
-            kept = [c for c in table.df.columns if c in cols and c != FILE]
-            self.frames[name].append(table.df[kept].copy())
+            kept = self.columns[name]
+            for col in table.df.columns:
+                if col in cols and col != FILE:
+                    kept.setdefault(col, []).append(table.df[col].copy())
 
     def dataset(self) -> Dataset:
         if self.empty is None:
@@ -162,17 +167,21 @@ class _Slim:
 
             raise PiecesUnfit("no piece was read")
         tables = {}
-        for name, frames in self.frames.items():
+        for name, kept in self.columns.items():
             if name not in self.about:
                 continue
             missing, files = self.about[name]
-            df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            data: dict[str, pd.Series] = {}
+            for col in list(kept):
+                parts = kept.pop(col)
+                data[col] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+                del parts
+            length = len(next(iter(data.values()))) if data else 0
             if FILE in self.wanted[name]:
-                names = np.empty(len(df), dtype=object)
+                names = np.empty(length, dtype=object)
                 names[:] = files[0] if files else None
-                df[FILE] = names
-            self.frames[name] = []
-            tables[name] = Table(name, df, missing, files)
+                data[FILE] = pd.Series(names, dtype="object")
+            tables[name] = Table(name, pd.DataFrame(data, copy=False), missing, files)
         return Dataset(self.empty.schema, self.empty.context, tables, postcodes=self.empty.postcodes)
 
 
@@ -182,6 +191,26 @@ def _slim_columns(rules: list[Rule], piece: Dataset) -> dict[str, set[str]]:
         for table, cols in columns_read(rule, piece.schema).items():
             wanted.setdefault(table, set()).update(cols)
     return {t: cols for t, cols in wanted.items() if t in piece.tables}
+
+
+def give_back_memory() -> None:
+    """Hand the memory freed by a piece back to the system (glibc's ``malloc_trim``; nothing elsewhere): without
+    it, the many blocks a piece's columns leave free in the C heap stay the process's, and the heap only grows."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # another C library (musl): no malloc_trim
+        return None
+
+
+_LIBC = _libc()
 
 
 class _Children:
@@ -261,7 +290,8 @@ def validate_in_pieces(
         try:
             for piece in again:
                 slim.add(piece)
-            piece = None  # not kept while the figures are worked out
+                piece = None
+                give_back_memory()
             return figures(slim.dataset())
         except PiecesUnfit:  # the file changed since: the figures of the return read whole
             return figures(load())
@@ -298,9 +328,11 @@ def _run_pieces(
         slim.add(piece)
         if progress is not None:
             progress("rules", 0, len(chosen))
-    piece = None  # the last piece is not kept while the cross-child rules run
+        piece = None  # dropped before the next piece is read, not once it has been
+        give_back_memory()
     assert slim is not None and pieces.context is not None
     whole = slim.dataset()
+    give_back_memory()
     cross = [r for r in chosen if r not in local]
     outcomes.add(run(whole, cross))
     if progress is not None:
