@@ -178,3 +178,15 @@ def test_which_rules_look_across_children() -> None:
     assert {"8510", "8794", "8898"}.isdisjoint(cross)  # duplicated() over a child's own records
     assert len(cross) < 10
     assert columns_read(rules["1520"], schema)["ChildIdentifiers"] >= {"UPN", "LAchildID", "_row", "_line"}
+
+
+def test_progress_counts_the_children_read_then_the_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunked, "PIECE_BYTES", 0)
+    monkeypatch.setattr(chunked, "PIECE_CHILDREN", 10)
+    calls: list[tuple[str, int, int]] = []
+    result = validator.validate(
+        [ROOT / "samples" / "cin" / "cin_2024_25.xml"], progress=lambda *call: calls.append(call)
+    )
+    assert isinstance(result, PiecesResult)
+    assert calls[:5] == [("read", 0, 0), ("read", 10, 0), ("read", 20, 0), ("read", 30, 0), ("read", 40, 0)]
+    assert calls[-1] == ("rules", len(result.rules), len(result.rules))

@@ -316,6 +316,7 @@ def _run_pieces(
     local: list[Rule] = []
     slim: _Slim | None = None
     piece: Dataset | None
+    read = 0
     lookup = open_postcode_lookup(postcodes)
     for piece in pieces:
         piece.postcodes = lookup
@@ -326,8 +327,9 @@ def _run_pieces(
             slim = _Slim(_slim_columns([r for r in chosen if r not in local], piece))
         outcomes.add(run(piece, local))
         slim.add(piece)
-        if progress is not None:
-            progress("rules", 0, len(chosen))
+        if progress is not None:  # the children read and checked so far (how many in all is not known)
+            read += len(piece.tables["ChildIdentifiers"].df) if "ChildIdentifiers" in piece.tables else 0
+            progress("read", read, 0)
         piece = None  # dropped before the next piece is read, not once it has been
         give_back_memory()
     assert slim is not None and pieces.context is not None
