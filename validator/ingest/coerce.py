@@ -186,7 +186,29 @@ def _parse_dates(
     for fmt, label in forms:
         if not todo.any():
             break
-        where = np.flatnonzero(todo)  # positions of the values still to read
+        hits = _read_form(values, fmt, todo, result, far)
+        if len(hits) and fmt not in standard:
+            other_forms[label] = int(len(hits) if weights is None else weights[hits].sum())
+    index = text.index
+    return (
+        pd.Series(result, index=index, dtype="datetime64[ns]"),
+        other_forms,
+        pd.Series(todo, index=index),
+        pd.Series(far & todo, index=index),
+    )
+
+
+def _read_form(values: np.ndarray, fmt: str, todo: np.ndarray, result: np.ndarray, far: np.ndarray) -> np.ndarray:
+    """Read the values still ``todo`` that are written in ``fmt``: their dates into ``result`` (and done), real
+    dates outside DATE_MIN..DATE_MAX marked ``far`` (still todo). Returns the positions read."""
+    where = np.flatnonzero(todo)  # positions of the values still to read
+    fast = _fixed_width_dates(values[where], fmt) if fmt in _FIXED else None
+    hits = [] if fast is None else [where[fast[0]]]
+    if fast is not None:
+        result[hits[0]] = fast[1]
+        todo[hits[0]] = False
+        where = where[~fast[0]]
+    if len(where):  # every other value, and every other form: pandas' strptime
         parsed = pd.to_datetime(pd.Series(values[where], dtype="object"), format=fmt, errors="coerce")
         found = parsed.notna().to_numpy()
         inside = found & (parsed >= DATE_MIN).to_numpy() & (parsed <= DATE_MAX).to_numpy()
@@ -195,15 +217,46 @@ def _parse_dates(
             hit = where[inside]
             result[hit] = parsed[inside].dt.normalize().astype("datetime64[ns]").to_numpy()
             todo[hit] = False
-            if fmt not in standard:
-                other_forms[label] = int(inside.sum() if weights is None else weights[hit].sum())
-    index = text.index
-    return (
-        pd.Series(result, index=index, dtype="datetime64[ns]"),
-        other_forms,
-        pd.Series(todo, index=index),
-        pd.Series(far & todo, index=index),
-    )
+            hits.append(hit)
+    return np.sort(np.concatenate(hits)) if hits else np.empty(0, dtype=np.intp)
+
+
+# The forms read without pandas when a value is written in full (dd/mm/yyyy, yyyy-mm-dd: ten characters, two-digit
+# day and month): for each, where its day, month, year and separators are among the ten characters.
+_FIXED = {DMY: ((0, 1), (3, 4), (6, 7, 8, 9), (2, 5), ord("/")), ISO: ((8, 9), (5, 6), (0, 1, 2, 3), (4, 7), ord("-"))}
+_DIGITS = np.array([10**i for i in range(3, -1, -1)], dtype=np.int64)
+
+
+def _fixed_width_dates(values: np.ndarray, fmt: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Which of ``values`` are dates written in full in ``fmt`` (ASCII digits, a real day of the month, a year in
+    DATE_MIN..DATE_MAX), and those dates: the same as pandas reads from them, worked out on whole arrays. Every
+    other value (another form, another length, a date outside the range) is left for pandas. None: none read."""
+    try:
+        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    except TypeError:  # a value that is not text
+        return None
+    full = lengths == 10
+    if not full.any():
+        return None
+    chosen = np.flatnonzero(full)
+    try:
+        chars = values[chosen].astype("U10").view(np.uint32).reshape(-1, 10).astype(np.int64)
+    except (TypeError, ValueError):
+        return None
+    day_at, month_at, year_at, seps, sep = _FIXED[fmt]
+    digit_at = [*day_at, *month_at, *year_at]
+    digits = chars[:, digit_at] - ord("0")
+    ok = ((digits >= 0) & (digits <= 9)).all(axis=1) & (chars[:, list(seps)] == sep).all(axis=1)
+    day = digits[:, 0] * 10 + digits[:, 1]
+    month = digits[:, 2] * 10 + digits[:, 3]
+    year = digits[:, 4:] @ _DIGITS
+    ok &= (month >= 1) & (month <= 12) & (year >= DATE_MIN.year) & (year <= DATE_MAX.year) & (day >= 1)
+    months = ((np.where(ok, year, 2000) - 1970) * 12 + np.where(ok, month, 1) - 1).astype("datetime64[M]")
+    first = months.astype("datetime64[D]")
+    ok &= day <= ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    dates = (first + np.where(ok, day - 1, 0).astype("timedelta64[D]")).astype("datetime64[ns]")
+    full[chosen[~ok]] = False
+    return full, dates[ok]
 
 
 def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
