@@ -111,7 +111,13 @@ def trimmed_already(values: np.ndarray) -> bool:
         joined = "\x00".join(values.tolist())
     except TypeError:  # a value that is not text
         return False
-    return len(values) > 0 and _UNTRIMMED.search(joined) is None
+    if not joined or joined[0] == "\x00" or joined[-1] == "\x00" or "\x00\x00" in joined:
+        return len(values) > 0 and _UNTRIMMED.search(joined) is None  # a blank value, or an empty one
+    # no white space at all (a search far quicker than _UNTRIMMED's): nothing to trim; else look closer
+    return _SPACE.search(joined) is None or _UNTRIMMED.search(joined) is None
+
+
+_SPACE = re.compile(r"\s")
 
 
 _SPACED = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
