@@ -28,6 +28,9 @@ FORM_NAMES = {DMY: "dd/mm/yyyy", ISO: "yyyy-mm-dd"}
 TRUE_WORDS = frozenset({"true", "1"})
 FALSE_WORDS = frozenset({"false", "0"})
 RAW_SUFFIX = "@raw"
+# dtypes as objects: pandas looks a dtype's name up among every dtype it knows, each time it is given one
+OBJECT = np.dtype(object)
+DATETIME = np.dtype("datetime64[ns]")
 
 
 def blank_to_none(values: Sequence[str | None]) -> pd.Series:
@@ -93,7 +96,7 @@ class Factored:
 
     def text(self) -> pd.Series:
         values = np.append(self.uniques, None)
-        return pd.Series(values[self.codes], dtype="object")
+        return pd.Series(values[self.codes], dtype=OBJECT)
 
     def counts(self) -> np.ndarray:
         """How many records have each distinct value."""
@@ -165,7 +168,7 @@ def parse_dates_in_range(
             codes, uniques = None, []
         if codes is not None and len(uniques) < len(text):
             counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-            dates, other_forms, bad, far = _parse_dates(pd.Series(uniques, dtype="object"), standard, counts)
+            dates, other_forms, bad, far = _parse_dates(pd.Series(uniques, dtype=OBJECT), standard, counts)
             return (
                 pd.Series(dates.array.take(codes, allow_fill=True), index=text.index),
                 other_forms,
@@ -197,7 +200,7 @@ def _parse_dates(
             other_forms[label] = int(len(hits) if weights is None else weights[hits].sum())
     index = text.index
     return (
-        pd.Series(result, index=index, dtype="datetime64[ns]"),
+        pd.Series(result, index=index, dtype=DATETIME),
         other_forms,
         pd.Series(todo, index=index),
         pd.Series(far & todo, index=index),
@@ -215,7 +218,7 @@ def _read_form(values: np.ndarray, fmt: str, todo: np.ndarray, result: np.ndarra
         todo[hits[0]] = False
         where = where[~fast[0]]
     if len(where):  # every other value, and every other form: pandas' strptime
-        parsed = pd.to_datetime(pd.Series(values[where], dtype="object"), format=fmt, errors="coerce")
+        parsed = pd.to_datetime(pd.Series(values[where], dtype=OBJECT), format=fmt, errors="coerce")
         found = parsed.notna().to_numpy()
         inside = found & (parsed >= DATE_MIN).to_numpy() & (parsed <= DATE_MAX).to_numpy()
         far[where[found & ~inside]] = True
@@ -311,7 +314,7 @@ class ColumnTyper:
 
     def date(self, column: str, values: Factored, text: pd.Series, standard: Sequence[str]) -> pd.Series:
         """The column's dates; ``text`` is ``values.text()`` (the record's text, for findings)."""
-        distinct = pd.Series(values.uniques, dtype="object")
+        distinct = pd.Series(values.uniques, dtype=OBJECT)
         dates, other_forms, bad, far = parse_dates_in_range(distinct, standard, values.counts())
         expected = " or ".join(FORM_NAMES[f] for f in standard)
         self._per_value(
@@ -338,19 +341,19 @@ class ColumnTyper:
         return values.take(dates)
 
     def integer(self, column: str, values: Factored, text: pd.Series) -> pd.Series:
-        numbers, bad = parse_ints(pd.Series(values.uniques, dtype="object"))
+        numbers, bad = parse_ints(pd.Series(values.uniques, dtype=OBJECT))
         self._per_value("NUMBER-INVALID", column, text, values.mask(bad), "is not a whole number")
         return values.take(numbers)
 
     def flag(self, column: str, values: Factored, text: pd.Series) -> pd.Series:
-        flags, bad = parse_flags(pd.Series(values.uniques, dtype="object"))
+        flags, bad = parse_flags(pd.Series(values.uniques, dtype=OBJECT))
         self._per_value("FLAG-INVALID", column, text, values.mask(bad), "is not a yes/no value (true, false, 1 or 0)")
         return values.take(flags)
 
     def code_case(self, column: str, values: Factored, text: pd.Series, allowed: frozenset[str]) -> None:
         """Report codes that are valid only once upper-cased: DfE compares codes exactly."""
         upper_allowed = {c.upper() for c in allowed}
-        distinct = pd.Series(values.uniques, dtype="object")
+        distinct = pd.Series(values.uniques, dtype=OBJECT)
         present = ~distinct.isin(allowed)
         if not present.any():
             return
