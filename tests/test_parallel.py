@@ -12,9 +12,9 @@ import pytest
 from helpers import ROOT
 
 import validator
-from validator.result import Result
 from validator.cli import main
 from validator.engine import parallel
+from validator.result import Result
 from validator.samples import generate_samples
 
 linux_only = pytest.mark.skipif(not parallel.can_fork(), reason="rules run on forked processes on Linux only")

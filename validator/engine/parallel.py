@@ -190,7 +190,7 @@ def _child_main(queue_read: int, results_write: int, progress_write: int, work: 
         while data:
             data = data[os.write(results_write, data) :]
         status = 0
-    except BaseException:  # noqa: BLE001 - whatever happens, the parent runs the missing rules itself
+    except BaseException:  # whatever happens, the parent runs the missing rules itself
         status = 1
     finally:
         os._exit(status)
