@@ -1,9 +1,11 @@
-"""Rules on two or more processes (validator/engine/parallel.py): the same findings and statuses as in one process,
+"""Rules on two or more processes (validator/processes.py): the same findings and statuses as in one process,
 in the same order; a child that dies or fails loses nothing; one process wherever fork is not safe or does not pay."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,8 +14,9 @@ import pytest
 from helpers import ROOT
 
 import validator
+from validator import processes as parallel
 from validator.cli import main
-from validator.engine import parallel
+from validator.ingest.loader import load_return
 from validator.result import Result
 from validator.samples import generate_samples
 
@@ -111,3 +114,31 @@ def test_jobs_for_one_return_on_the_command_line(tmp_path: Path) -> None:
         reports.append(out.read_text(encoding="utf-8"))
     one, two = (r.split('"findings"', 1)[1] for r in reports)  # the head carries the run's time
     assert one == two
+
+
+@linux_only
+def test_earlier_years_read_on_a_second_process_give_the_same_dataset(tmp_path: Path) -> None:
+    year = "2024_25"
+    generate_samples("ssda903", year, 80, 4, 0.5, tmp_path)
+    base = tmp_path / "ssda903"
+    (base / "2023_24" / "notes.txt").write_text("not a table\n", encoding="utf-8")  # a finding about last year
+    episodes = base / "2023_24" / "episodes.csv"
+    episodes.write_text(re.sub(r"\d\d/\d\d/(\d{4})", r"31/02/\1", episodes.read_text(), count=1))  # and another
+    shutil.copytree(base / "2023_24", base / "2022_23")  # the year before last: last year's data, a finding
+    (base / "2021_22").mkdir()  # and no files at all
+    previous = [[base / "2023_24"], [base / "2022_23"], [base / "2021_22"]]
+    loaded = [
+        load_return([base / year], year=year, la="E09000027", previous=previous, processes=n)  # type: ignore[arg-type]
+        for n in (1, 2)
+    ]
+    one, two = loaded
+    assert [f.to_dict() for f in one.findings] == [f.to_dict() for f in two.findings]
+    assert [(i.path, i.kind, i.tables, i.year) for i in one.inputs] == [
+        (i.path, i.kind, i.tables, i.year) for i in two.inputs
+    ]
+    assert list(one.tables) == list(two.tables)
+    assert any(name.endswith("@previous") for name in one.tables)
+    assert ("DATE-INVALID", "Episodes@previous") in {(f.code, f.table) for f in one.findings}
+    for name, table in one.tables.items():
+        pd.testing.assert_frame_equal(table.df, two.tables[name].df)
+        assert table.missing_columns == two.tables[name].missing_columns

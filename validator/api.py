@@ -9,10 +9,10 @@ from typing import Any
 
 from .dataset import Dataset
 from .engine.model import Rule, rules_for
-from .engine.parallel import auto_processes, run_tasks
 from .engine.runner import TableStore, run_rule
 from .findings import STOPPING_CODES, FindingTable
 from .ingest.loader import InputError, load_return
+from .processes import auto_processes, run_tasks
 from .reference.postcodes import open_postcode_lookup
 from .request import RunRequest
 from .result import Result, RuleStatus
@@ -40,7 +40,7 @@ def run_rules(
     """Run the rules of the dataset's return and year (or the ones given) and collect the result.
 
     ``processes``: how many processes run the rules (forked children of this one, Linux only; see
-    :mod:`validator.engine.parallel`). None: two for a large return on a machine with two or more CPUs, else one.
+    :mod:`validator.processes`). None: two for a large return on a machine with two or more CPUs, else one.
     """
     chosen = list(rules) if rules is not None else rules_for(dataset.return_type, dataset.context.year)
     store = TableStore(dataset)
@@ -65,6 +65,8 @@ def run_rules(
         for _ in chosen:
             done()
     else:
+        if processes > 1:
+            store.prepare(chosen)
         outcomes = run_tasks(len(chosen), outcome, processes, done)
     statuses = [
         RuleStatus(
@@ -131,6 +133,7 @@ def validate(
         today=today,
         no_data=no_data,
         log_changes=change_log,
+        processes=processes,
     )
     dataset.postcodes = open_postcode_lookup(postcodes)
     if providers:

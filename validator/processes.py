@@ -50,12 +50,15 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
+def available_processes() -> int:
+    """Two processes on Linux with two or more CPUs, else one: what a large piece of work is given."""
+    return min(2, usable_cpus()) if can_fork() else 1
+
+
 def auto_processes(records: int) -> int:
-    """How many processes run a return's rules when the caller does not say: two on Linux with two or more CPUs
-    for a return of at least MIN_RECORDS records, else one."""
-    if not can_fork() or records < MIN_RECORDS:
-        return 1
-    return min(2, usable_cpus())
+    """How many processes run a return's rules when the caller does not say: :func:`available_processes` for a
+    return of at least MIN_RECORDS records, else one."""
+    return available_processes() if records >= MIN_RECORDS else 1
 
 
 def run_tasks(
