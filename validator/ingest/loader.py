@@ -359,27 +359,8 @@ def load_return(
             f"(supported: {', '.join(SUPPORTED_YEARS[found_type])})"
         )
     _check_xml_schema_late(read, year, findings)
-    earlier_paths = [expand_paths(p) for p in previous or []]
-
-    def typed(task: int) -> tuple[dict[str, Table], list[Finding], list[_EarlierYear]]:
-        if task == 0:  # this year's tables, and the findings typing them gives
-            found: list[Finding] = []
-            return _type_tables(schema, read, year, found, suffix=""), found, []
-        earlier = [
-            _read_earlier(schema, year, n, given, earlier_paths[n - 1], no_data, today)
-            for n, given in enumerate(previous or [], start=1)
-        ]
-        return {}, [], earlier
-
-    # Earlier years are read and typed beside this year's typing, on a second process when they are large enough
-    # to pay for it (validator/processes.py); the result is the same either way.
-    if processes is None:
-        earlier_bytes = sum(f.stat().st_size for files in earlier_paths for f in files)
-        processes = available_processes() if earlier_bytes >= EARLIER_BYTES else 1
-    done = run_tasks(2 if previous else 1, typed, processes)
-    tables, typing_found, _ = done[0]
+    tables, typing_found, earlier = _type_years(schema, read, year, previous or [], no_data, today, processes)
     findings.extend(typing_found)
-    earlier = done[1][2] if previous else []
     for year_read in earlier:
         findings.extend(year_read.findings)
         if year_read.n == 1:
@@ -400,6 +381,38 @@ def load_return(
     la = la.strip().upper() or None if la else None  # codes are upper case (e09000027 is E09000027)
     context = Context.of_year(found_type, year, la, reference)
     return Dataset(schema, context, tables, findings, inputs, changes=read.book.changes, places=read.book.places)
+
+
+def _type_years(
+    schema: ReturnSchema,
+    read: FilesRead,
+    year: str,
+    previous: list[list[str | Path]],
+    no_data: Sequence[str],
+    today: dt.date,
+    processes: int | None,
+) -> tuple[dict[str, Table], list[Finding], list[_EarlierYear]]:
+    """This year's tables typed (with the findings typing gives), and each earlier year's return read and typed.
+
+    The earlier years are worked out beside this year's typing, on a second process when their files are large
+    enough to pay for it (validator/processes.py); the result is the same either way."""
+    earlier_paths = [expand_paths(p) for p in previous]
+
+    def typed(task: int) -> tuple[dict[str, Table], list[Finding], list[_EarlierYear]]:
+        if task == 0:
+            found: list[Finding] = []
+            return _type_tables(schema, read, year, found, suffix=""), found, []
+        earlier = [
+            _read_earlier(schema, year, n, given, earlier_paths[n - 1], no_data, today)
+            for n, given in enumerate(previous, start=1)
+        ]
+        return {}, [], earlier
+
+    if processes is None:
+        earlier_bytes = sum(f.stat().st_size for files in earlier_paths for f in files)
+        processes = available_processes() if earlier_bytes >= EARLIER_BYTES else 1
+    done = run_tasks(2 if previous else 1, typed, processes)
+    return done[0][0], done[0][1], done[1][2] if previous else []
 
 
 @dataclass
