@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +80,14 @@ def test_small_returns_run_in_one_process() -> None:
     assert parallel.auto_processes(parallel.MIN_RECORDS - 1) == 1
     expected = min(2, parallel.usable_cpus()) if parallel.can_fork() else 1
     assert parallel.auto_processes(parallel.MIN_RECORDS) == expected
+
+
+def test_one_process_when_called_from_another_thread() -> None:
+    found: list[int] = []
+    worker = threading.Thread(target=lambda: found.append(parallel.auto_processes(10**9)))
+    worker.start()
+    worker.join()
+    assert found == [1]
 
 
 def _same_result(one: Result, two: Result) -> None:

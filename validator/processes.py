@@ -25,6 +25,7 @@ import pickle
 import signal
 import struct
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -51,8 +52,12 @@ def can_fork() -> bool:
 
 
 def available_processes() -> int:
-    """Two processes on Linux with two or more CPUs, else one: what a large piece of work is given."""
-    return min(2, usable_cpus()) if can_fork() else 1
+    """Two processes on Linux with two or more CPUs, else one: what a large piece of work is given. One when
+    called from a thread other than the main one (a web server's worker, a library caller's pool): forking is
+    then left to whoever runs the threads."""
+    if not can_fork() or threading.current_thread() is not threading.main_thread():
+        return 1
+    return min(2, usable_cpus())
 
 
 def auto_processes(records: int) -> int:
