@@ -1,9 +1,9 @@
 """A return's rules on two or more processes.
 
 Once the tables are read, the process forks. The parent and its children take the rules one at a time from a shared
-queue: a pipe holding every rule's number, read two bytes at a time (a pipe read is atomic, so no two processes take
-the same rule, and a slow rule does not hold up the others). A child sends its outcomes back, pickled, when the
-queue is empty. Fork shares the tables with the children without copying or pickling them; the garbage collector
+list (:class:`_Tasks`): the parent from the front, the children from the back, so that a slow rule does not hold
+up the others and rules next to each other (the caller puts the rules of one table together) mostly run in the same
+process, which works out once what they share. A child sends its outcomes back, pickled, when none is left. Fork shares the tables with the children without copying or pickling them; the garbage collector
 is frozen first so that it does not touch, and so copy, every object's page in the children.
 
 Findings and statuses are those of a run in one process: every rule reads the same read-only tables (a rule's
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import mmap
 import os
 import pickle
 import signal
@@ -27,7 +28,7 @@ import struct
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -35,8 +36,6 @@ T = TypeVar("T")
 # Below this many records in a return, one process: forking and sending the outcomes back cost more than the
 # second CPU saves. Measured on the generated returns (docs/performance.md, "Rules on two processes").
 MIN_RECORDS = 5_000
-_TOKEN = struct.Struct("<H")  # a rule's number in the queue
-MAX_TASKS = 2**15  # the queue is written whole before the fork, so it must fit in a pipe's buffer (64 KiB)
 
 
 def usable_cpus() -> int:
@@ -76,25 +75,23 @@ def run_tasks(
     one) when it can, else here. ``work``'s results must pickle. ``done`` is called once per finished task, in this
     process."""
     processes = min(processes, count)
-    if processes <= 1 or not can_fork() or count > MAX_TASKS:
+    if processes <= 1 or not can_fork():
         return _here(range(count), work, done)
-    queue_read, queue_write = os.pipe()
-    os.write(queue_write, b"".join(_TOKEN.pack(i) for i in range(count)))
-    os.close(queue_write)  # before the fork: the queue ends (EOF) once it has been read, in every process
+    tasks = _Tasks(count)
     children: list[_Child] = []
     results: dict[int, T] = {}
     gc.freeze()
     try:
         for _ in range(processes - 1):
-            children.append(_fork_child(queue_read, work))
-        for i in _taken(queue_read):
+            children.append(_fork_child(tasks, work))
+        while (i := tasks.take(from_back=False)) is not None:
             results[i] = work(i)
             _report(done, 1 + sum(child.progress() for child in children))
         for child in children:
             results.update(child.collect())
             _report(done, child.progress())
     finally:
-        os.close(queue_read)
+        tasks.close()
         for child in children:
             child.end()
         gc.unfreeze()
@@ -117,10 +114,39 @@ def _report(done: Callable[[], None] | None, n: int) -> None:
             done()
 
 
-def _taken(queue_read: int) -> Iterator[int]:
-    """The task numbers this process takes from the queue, one at a time, until it is empty."""
-    while token := os.read(queue_read, _TOKEN.size):
-        yield _TOKEN.unpack(token)[0]
+class _Tasks:
+    """The tasks not yet taken, in order: the parent takes them from the front, the children from the back, so that
+    neighbouring tasks (which the caller orders to share work, e.g. rules on one table) mostly stay in one process
+    until the two ends meet. Two counters in a memory file shared across the fork, guarded by a POSIX record lock on
+    that file, which the system releases if the process holding it dies."""
+
+    _ENDS = struct.Struct("<ii")  # the next task at the front, and the end (one past the last task left)
+
+    def __init__(self, count: int) -> None:
+        import fcntl  # POSIX only, as fork is: imported here so that the module imports on Windows
+
+        self._lockf, self._exclusive, self._unlock = fcntl.lockf, fcntl.LOCK_EX, fcntl.LOCK_UN
+        self.fd = os.memfd_create("csc-validator-tasks")
+        os.ftruncate(self.fd, self._ENDS.size)
+        self.shared = mmap.mmap(self.fd, self._ENDS.size)
+        self._ENDS.pack_into(self.shared, 0, 0, count)
+
+    def take(self, from_back: bool) -> int | None:
+        """The next task from the front (or back), or None when none is left."""
+        self._lockf(self.fd, self._exclusive)
+        try:
+            front, end = self._ENDS.unpack_from(self.shared)
+            if front >= end:
+                return None
+            task = end - 1 if from_back else front
+            self._ENDS.pack_into(self.shared, 0, front + (not from_back), end - from_back)
+            return task
+        finally:
+            self._lockf(self.fd, self._unlock)
+
+    def close(self) -> None:
+        self.shared.close()
+        os.close(self.fd)
 
 
 class _Child:
@@ -166,7 +192,7 @@ class _Child:
             self.reaped = True
 
 
-def _fork_child(queue_read: int, work: Callable[[int], T]) -> _Child:
+def _fork_child(tasks: _Tasks, work: Callable[[int], T]) -> _Child:
     results_read, results_write = os.pipe()
     progress_read, progress_write = os.pipe()
     with warnings.catch_warnings():
@@ -178,20 +204,20 @@ def _fork_child(queue_read: int, work: Callable[[int], T]) -> _Child:
     if pid == 0:
         os.close(results_read)
         os.close(progress_read)
-        _child_main(queue_read, results_write, progress_write, work)  # never returns
+        _child_main(tasks, results_write, progress_write, work)  # never returns
     os.close(results_write)
     os.close(progress_write)
     return _Child(pid, results_read, progress_read)
 
 
-def _child_main(queue_read: int, results_write: int, progress_write: int, work: Callable[[int], T]) -> None:
+def _child_main(tasks: _Tasks, results_write: int, progress_write: int, work: Callable[[int], T]) -> None:
     status = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child; the parent runs its rules again
         sink = open(os.devnull, "w")  # noqa: SIM115 - the child leaves with os._exit, closing every file
         sys.stdout = sys.stderr = sink
         found: dict[int, T] = {}
-        for i in _taken(queue_read):
+        while (i := tasks.take(from_back=True)) is not None:
             found[i] = work(i)
             os.write(progress_write, b".")
         data = memoryview(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
