@@ -52,8 +52,8 @@ def run_rules(
     def done() -> None:
         nonlocal count
         count += 1
-        if progress is not None:
-            progress("rules", count, len(chosen))
+        if progress is not None:  # at most all: a rule a failed child had finished is run again, and counted twice
+            progress("rules", min(count, len(chosen)), len(chosen))
 
     # On two processes, each takes rules from one end of this order: rules on the same tables next to each other, so
     # that what they share (a column's distinct values, a table's orders) is mostly worked out in one process.
