@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -68,12 +69,23 @@ def test_one_process_where_fork_is_not_used(monkeypatch: pytest.MonkeyPatch) -> 
 @linux_only
 def test_tasks_do_run_on_two_processes() -> None:
     def pid(_: int) -> int:
-        import time
-
-        time.sleep(0.01)  # so that the child takes some tasks before the parent has taken them all
+        time.sleep(0.02)  # so that the child takes some tasks before the parent has taken them all
         return os.getpid()
 
     assert len(set(parallel.run_tasks(40, pid, 2))) == 2
+
+
+@linux_only
+def test_the_parent_takes_tasks_from_the_front_and_the_child_from_the_back() -> None:
+    def pid(_: int) -> int:
+        time.sleep(0.02)
+        return os.getpid()
+
+    owners = parallel.run_tasks(40, pid, 2)
+    parent = os.getpid()
+    split = owners.index(next(p for p in owners if p != parent))
+    assert owners == [parent] * split + [owners[-1]] * (40 - split)  # each took one end: neighbours stay together
+    assert 0 < split < 40
 
 
 def test_small_returns_run_in_one_process() -> None:
