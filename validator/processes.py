@@ -33,8 +33,9 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-# Below this many records in a return, one process: forking and sending the outcomes back cost more than the
-# second CPU saves. Measured on the generated returns (docs/performance.md, "Rules on two processes").
+# Below this many records in a return (a few hundred children), one process: the run takes about a second either
+# way. Above it the second process takes a third or more off the rules' time (docs/performance.md, "Two processes
+# for one return").
 MIN_RECORDS = 5_000
 
 
