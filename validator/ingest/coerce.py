@@ -240,11 +240,8 @@ def _fixed_width_dates(values: np.ndarray, fmt: str) -> tuple[np.ndarray, np.nda
     """Which of ``values`` are dates written in full in ``fmt`` (ASCII digits, a real day of the month, a year in
     DATE_MIN..DATE_MAX), and those dates: the same as pandas reads from them, worked out on whole arrays. Every
     other value (another form, another length, a date outside the range) is left for pandas. None: none read."""
-    try:
-        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    except TypeError:  # a value that is not text
-        return None
-    full = lengths == 10
+    # a value that is not text (bytes, a date object) is left to pandas too
+    full = np.fromiter((len(v) == 10 if type(v) is str else False for v in values), dtype=bool, count=len(values))
     if not full.any():
         return None
     chosen = np.flatnonzero(full)
