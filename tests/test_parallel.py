@@ -18,6 +18,8 @@ from helpers import ROOT
 import validator
 from validator import processes as parallel
 from validator.cli import main
+from validator.dataset import Dataset
+from validator.ingest import loader
 from validator.ingest.loader import load_return
 from validator.result import Result
 from validator.samples import generate_samples
@@ -137,29 +139,63 @@ def test_jobs_for_one_return_on_the_command_line(tmp_path: Path) -> None:
     assert one == two
 
 
-@linux_only
-def test_earlier_years_read_on_a_second_process_give_the_same_dataset(tmp_path: Path) -> None:
-    year = "2024_25"
-    generate_samples("ssda903", year, 80, 4, 0.5, tmp_path)
+def _generated_with_history(tmp_path: Path) -> tuple[Path, list[list[Path]]]:
+    """A generated SSDA903 return with three earlier years: last year's with a bad date and a stray file, the year
+    before a copy of last year's, the one before that with no files at all."""
+    generate_samples("ssda903", "2024_25", 80, 4, 0.5, tmp_path)
     base = tmp_path / "ssda903"
-    (base / "2023_24" / "notes.txt").write_text("not a table\n", encoding="utf-8")  # a finding about last year
+    (base / "2023_24" / "notes.txt").write_text("not a table\n", encoding="utf-8")
     episodes = base / "2023_24" / "episodes.csv"
-    episodes.write_text(re.sub(r"\d\d/\d\d/(\d{4})", r"31/02/\1", episodes.read_text(), count=1))  # and another
-    shutil.copytree(base / "2023_24", base / "2022_23")  # the year before last: last year's data, a finding
-    (base / "2021_22").mkdir()  # and no files at all
-    previous = [[base / "2023_24"], [base / "2022_23"], [base / "2021_22"]]
-    loaded = [
-        load_return([base / year], year=year, la="E09000027", previous=previous, processes=n)  # type: ignore[arg-type]
-        for n in (1, 2)
-    ]
-    one, two = loaded
+    episodes.write_text(re.sub(r"\d\d/\d\d/(\d{4})", r"31/02/\1", episodes.read_text(), count=1))
+    shutil.copytree(base / "2023_24", base / "2022_23")
+    (base / "2021_22").mkdir()
+    return base, [[base / "2023_24"], [base / "2022_23"], [base / "2021_22"]]
+
+
+def _same_dataset(one: Dataset, two: Dataset) -> None:
     assert [f.to_dict() for f in one.findings] == [f.to_dict() for f in two.findings]
     assert [(i.path, i.kind, i.tables, i.year) for i in one.inputs] == [
         (i.path, i.kind, i.tables, i.year) for i in two.inputs
     ]
     assert list(one.tables) == list(two.tables)
-    assert any(name.endswith("@previous") for name in one.tables)
-    assert ("DATE-INVALID", "Episodes@previous") in {(f.code, f.table) for f in one.findings}
     for name, table in one.tables.items():
         pd.testing.assert_frame_equal(table.df, two.tables[name].df)
         assert table.missing_columns == two.tables[name].missing_columns
+    assert one.context == two.context
+
+
+@linux_only
+@pytest.mark.parametrize("year", ["2024_25", None])  # with the year given, last year's is read from the start
+def test_earlier_years_read_on_a_second_process_give_the_same_dataset(tmp_path: Path, year: str | None) -> None:
+    base, previous = _generated_with_history(tmp_path)
+    one, two = (
+        load_return([base / "2024_25"], year=year, la="E09000027", previous=previous, processes=n)  # type: ignore[arg-type]
+        for n in (1, 2)
+    )
+    _same_dataset(one, two)
+    assert ("DATE-INVALID", "Episodes@previous") in {(f.code, f.table) for f in one.findings}
+    assert "Episodes@previous2" in one.tables
+
+
+@linux_only
+def test_last_year_read_ahead_as_the_wrong_return_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, previous = _generated_with_history(tmp_path)
+    one = load_return([base / "2024_25"], year="2024_25", la="E09000027", previous=previous, processes=1)  # type: ignore[arg-type]
+    monkeypatch.setattr(loader, "_return_guessed", lambda files, return_type: "cin")  # a wrong guess
+    two = load_return([base / "2024_25"], year="2024_25", la="E09000027", previous=previous, processes=2)  # type: ignore[arg-type]
+    _same_dataset(one, two)
+
+
+def test_the_return_guessed_from_the_files_first_bytes(tmp_path: Path) -> None:
+    sample = ROOT / "samples"
+    ssda903 = sorted((sample / "ssda903" / "2024_25").glob("*.csv"))
+    cin = sorted((sample / "cin").glob("*.xml"))[:1]
+    assert loader._return_guessed(ssda903, None) == "ssda903"
+    assert loader._return_guessed(cin, None) == "cin"
+    assert loader._return_guessed(ssda903 + cin, None) is None  # mixed: no guess
+    assert loader._return_guessed(cin, "ssda903") == "ssda903"  # the return given is the guess
+    notes = tmp_path / "notes.csv"
+    notes.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    assert loader._return_guessed([notes], None) is None
