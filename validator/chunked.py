@@ -18,6 +18,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +109,7 @@ class PiecesResult(Result):
         self._renames = (*self._renames, names)
 
 
-Run = Callable[..., Result]  # api.run_rules(dataset, rules, progress=...)
+Run = Callable[..., Result]  # api.run_rules(dataset, rules, processes=...)
 Choose = Callable[[str, str, Sequence[str] | None], list[Rule]]  # api.choose_rules(return_type, year, codes)
 
 
@@ -262,9 +263,10 @@ def validate_in_pieces(
     progress: Callable[[str, int, int], None] | None = None,
     piece_bytes: int | None = None,
     piece_children: int | None = None,
+    processes: int | None = None,
 ) -> Result | None:
     """The Result of validating ``paths`` in pieces, or None when it is not a large CIN XML file or the pieces
-    cannot give the whole file's result (then validate it whole)."""
+    cannot give the whole file's result (then validate it whole). ``processes``: for ``run`` on each piece."""
     path = _cin_xml_file(list(paths), return_type)
     if path is None or path.stat().st_size < (PIECE_BYTES if piece_bytes is None else piece_bytes):
         return None
@@ -274,7 +276,7 @@ def validate_in_pieces(
         path, return_type=return_type, year=year, la=la, today=today, children=piece_children or PIECE_CHILDREN
     )
     try:
-        result = _run_pieces(pieces, rules, postcodes, run, choose, figures, progress)
+        result = _run_pieces(pieces, rules, postcodes, partial(run, processes=processes), choose, figures, progress)
     except PiecesUnfit:
         return None
 

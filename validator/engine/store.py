@@ -4,6 +4,7 @@ columns computed once per run and shared by every rule."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from ..ingest.typed import empty_frame
 from .derived import (
     ChildDerivation,
     DerivationContext,
+    DerivedDataUnavailable,
     child_derivations_for,
     derivations_for,
     year_table,
@@ -94,6 +96,21 @@ class TableStore:
         combined = pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
         self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
         return combined
+
+    def prepare(self, rules: Iterable[Rule]) -> None:
+        """Work out now what rules share: each table's frame with its child codes, the derived columns the rules
+        name, and each frame's order by child. Called before the rules are shared out between processes
+        (validator/processes.py), so that this is done once, not once per process."""
+        for rule in rules:
+            for name in rule.tables_used:
+                if name.split("@")[0] not in self.dataset.schema.tables:
+                    continue
+                try:
+                    frame = self.frame(name, rule.derived_used)
+                except DerivedDataUnavailable:
+                    continue
+                if CHILD_CODE in frame.columns:
+                    self.child_order(frame)
 
     @property
     def shared(self) -> SharedValues:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gc
 import re
@@ -16,6 +17,7 @@ import pandas as pd
 from ..dataset import PREVIOUS, Context, Dataset, InputFile, Table
 from ..findings import Finding, ingest_finding
 from ..outputs import is_report_name
+from ..processes import available_processes, run_tasks
 from ..schema import RETURN_TYPES, ReturnSchema, load_schema
 from ..years import (
     SUPPORTED_YEARS,
@@ -26,7 +28,7 @@ from ..years import (
 )
 from .changes import reading_changes
 from .coerce import DMY, ISO
-from .csv_reader import read_csv_file
+from .csv_reader import identify_table, read_csv_file
 from .raw import RawTable
 from .sanity import data_year, la_unknown, mixed_years, skipped_files, year_mismatch, years_swapped
 from .typed import build_table
@@ -42,6 +44,10 @@ XML_LAYOUTS = {
 }
 XML_ROOTS = {name.encode(): kind for name, (kind, _) in XML_LAYOUTS.items()}
 DATA_SUFFIXES = {".csv", ".xml", ".txt", ".tsv", *WORKBOOK_SUFFIXES}
+# Earlier years' files of at least this many bytes are read on a second process (load_return; a 5,000-child
+# SSDA903 return's CSV files are about 1.4 MB).
+EARLIER_BYTES = 1_000_000
+MAX_GUESS_LINE = 1 << 16  # the most of a CSV file's first line read to guess its return
 # Findings after which nothing of an XML file is read: the input counts as unusable (exit status 2).
 REFUSED_XML = {"XML-UNSAFE", "XML-ROOT", "FILE-EMPTY", "FILE-UNREADABLE"}
 # The first element's name in a file's opening bytes, past the declaration, comments, PIs and any DOCTYPE.
@@ -316,13 +322,73 @@ def load_return(
     today: dt.date | None = None,
     no_data: Sequence[str] | None = None,
     log_changes: bool = False,
+    processes: int | None = None,
 ) -> Dataset:
     """Read every input (and previous years' inputs) into one typed Dataset. ``no_data``: the cell texts a
     workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given). ``log_changes``: list
-    every value and header this year's reading changes (convert's log), not only what workbooks' reading does."""
+    every value and header this year's reading changes (convert's log), not only what workbooks' reading does.
+    ``processes``: 1 to read everything in this process; None: earlier years' large files (EARLIER_BYTES) on a
+    second process, from the start when ``year`` is given and the files' first bytes tell the return, else beside
+    this year's typing."""
     no_data = NO_DATA_TOKENS if no_data is None else no_data
     files, skipped = _input_files(paths)
     today = today or dt.date.today()
+    if previous and processes is None:
+        processes = _processes_for(previous)
+    guess = _return_guessed(files, return_type) if previous and year and (processes or 1) > 1 else None
+    if guess is not None and year and previous and processes:
+        read = _read_ahead(files, skipped, return_type, check_year(year), guess, previous, no_data, log_changes, today)
+        this, tables, typing_found, earlier = read
+    else:
+        this = _this_year(files, skipped, return_type, year, no_data, log_changes, today)
+        tables, typing_found, earlier = _type_years(this, previous or [], no_data, today, processes or 1)
+    schema, year, read, findings, inputs = this.schema, this.year, this.read, this.findings, this.inputs
+    found_type, current_year = schema.return_type, this.current_year
+    findings.extend(typing_found)
+    for year_read in earlier:
+        findings.extend(year_read.findings)
+        if year_read.n == 1:
+            swapped = years_swapped(
+                found_type,
+                current_year[0] if current_year else None,
+                year_read.data_year[0] if year_read.data_year else None,
+            )
+            if swapped is not None:
+                findings.append(swapped)
+        inputs.extend(year_read.inputs)
+        findings.extend(year_read.typing_findings)
+        tables.update(year_read.tables)
+    reference = _reference_date(found_type, tables, year)
+    unknown_la = la_unknown(la.strip() if la else None)
+    if unknown_la is not None:
+        findings.append(unknown_la)
+    la = la.strip().upper() or None if la else None  # codes are upper case (e09000027 is E09000027)
+    context = Context.of_year(found_type, year, la, reference)
+    return Dataset(schema, context, tables, findings, inputs, changes=read.book.changes, places=read.book.places)
+
+
+@dataclass
+class _ThisYear:
+    """This year's files read, the return and year worked out, before typing."""
+
+    read: FilesRead
+    schema: ReturnSchema
+    year: str
+    findings: list[Finding]
+    inputs: list[InputFile]
+    current_year: tuple[str, str] | None  # the year the data belongs to (sanity.data_year)
+
+
+def _this_year(
+    files: list[Path],
+    skipped: list[Finding],
+    return_type: str | None,
+    year: str | None,
+    no_data: Sequence[str],
+    log_changes: bool,
+    today: dt.date,
+) -> _ThisYear:
+    """Read this year's files and work out the return and the collection year (InputError when they cannot be)."""
     read = _read_files(files, return_type, year and check_year(year), no_data, log_changes)
     found_type, raws, findings, inputs = read.return_type, read.raws, read.findings, read.inputs
     findings.extend(skipped)
@@ -334,7 +400,6 @@ def load_return(
         raise InputError(f"none of the inputs could be recognised as an SSDA903 or CIN census file{detail}")
     if return_type is None:
         findings.append(ingest_finding("RETURN-INFERRED", f"the files were recognised as a {found_type} return"))
-    schema = load_schema(found_type)
     if year is None:
         year, how = infer_year(found_type, raws, today)
         findings.append(
@@ -353,35 +418,142 @@ def load_return(
             f"(supported: {', '.join(SUPPORTED_YEARS[found_type])})"
         )
     _check_xml_schema_late(read, year, findings)
-    tables = _type_tables(schema, read, year, findings, suffix="")
-    for n, prev_paths in enumerate(previous or [], start=1):
-        label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"
-        prev_files = expand_paths(prev_paths)
-        prev_year = previous_year(year, n)
-        known = prev_year if prev_year in SUPPORTED_YEARS[found_type] else None
-        prev = _read_files(prev_files, found_type, known, no_data)
-        findings.extend(_of_year(prev.findings, label))
-        findings.extend(_of_year(skipped_files(list(prev_paths), DATA_SUFFIXES), label))
-        findings.extend(mixed_years(found_type, prev.raws, today, f"the {label.lstrip('@')} year's"))
-        if n == 1:
-            found_prev = data_year(found_type, prev.raws, today)
-            swapped = years_swapped(
-                found_type, current_year[0] if current_year else None, found_prev[0] if found_prev else None
-            )
-            if swapped is not None:
-                findings.append(swapped)
-        for item in prev.inputs:
-            item.year = label.lstrip("@")
-        inputs.extend(prev.inputs)
-        if prev.return_type is not None:
-            tables.update(_type_tables(schema, prev, known or year, findings, suffix=label))
-    reference = _reference_date(found_type, tables, year)
-    unknown_la = la_unknown(la.strip() if la else None)
-    if unknown_la is not None:
-        findings.append(unknown_la)
-    la = la.strip().upper() or None if la else None  # codes are upper case (e09000027 is E09000027)
-    context = Context.of_year(found_type, year, la, reference)
-    return Dataset(schema, context, tables, findings, inputs, changes=read.book.changes, places=read.book.places)
+    return _ThisYear(read, load_schema(found_type), year, findings, inputs, current_year)
+
+
+def _return_guessed(files: list[Path], return_type: str | None) -> str | None:
+    """The return the files look like from their first bytes (XML: the root element; CSV: the header row), or
+    None when that does not say (a workbook, an unknown or mixed set). Only a guess: see load_return."""
+    if return_type is not None:
+        return return_type
+    kinds: set[str | None] = set()
+    schemas = [load_schema(r) for r in RETURN_TYPES]
+    for path in files:
+        if is_workbook(path):
+            return None
+        layout = sniff_xml_layout(path) if path.suffix.lower() != ".csv" else None
+        if layout is not None:
+            kinds.add(layout[0] if layout[0] != "unknown-xml" else None)
+            continue
+        try:
+            with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+                header = next(csv.reader([fh.readline(MAX_GUESS_LINE)]), [])
+        except (OSError, csv.Error):
+            return None
+        found = identify_table(header, schemas)
+        kinds.add(found[0].return_type if found else None)
+    return next(iter(kinds)) if len(kinds) == 1 else None
+
+
+def _read_ahead(
+    files: list[Path],
+    skipped: list[Finding],
+    return_type: str | None,
+    year: str,
+    guess: str,
+    previous: list[list[str | Path]],
+    no_data: Sequence[str],
+    log_changes: bool,
+    today: dt.date,
+) -> tuple[_ThisYear, dict[str, Table], list[Finding], list[_EarlierYear]]:
+    """This year's return read and typed, and the earlier years' read from the start beside it on a second process
+    as the return the files look like (``guess``). That reading is kept only if this year's agrees (the same return
+    and year: the very reading load_return would make after it); otherwise the earlier years are read again."""
+
+    def task(n: int) -> tuple[_ThisYear | None, dict[str, Table], list[Finding], list[_EarlierYear]]:
+        if n == 0:
+            this = _this_year(files, skipped, return_type, year, no_data, log_changes, today)
+            found: list[Finding] = []
+            return this, _type_tables(this.schema, this.read, this.year, found, suffix=""), found, []
+        return None, {}, [], _earlier_years(load_schema(guess), year, previous, no_data, today)
+
+    (this, tables, typing_found, _), (_, _, _, earlier) = run_tasks(2, task, 2)
+    assert this is not None
+    if (this.schema.return_type, this.year) != (guess, year):
+        earlier = _earlier_years(this.schema, this.year, previous, no_data, today)
+    return this, tables, typing_found, earlier
+
+
+def _processes_for(previous: list[list[str | Path]]) -> int:
+    """Two processes (where the machine allows) when earlier years' files come to EARLIER_BYTES or more."""
+    earlier_bytes = 0
+    for given in previous:
+        try:
+            earlier_bytes += sum(f.stat().st_size for f in expand_paths(given))
+        except (InputError, OSError):
+            return 1  # a path that is not there: said when it is read, in this process
+    return available_processes() if earlier_bytes >= EARLIER_BYTES else 1
+
+
+def _earlier_years(
+    schema: ReturnSchema, year: str, previous: list[list[str | Path]], no_data: Sequence[str], today: dt.date
+) -> list[_EarlierYear]:
+    return [
+        _read_earlier(schema, year, n, given, expand_paths(given), no_data, today)
+        for n, given in enumerate(previous, start=1)
+    ]
+
+
+def _type_years(
+    this: _ThisYear,
+    previous: list[list[str | Path]],
+    no_data: Sequence[str],
+    today: dt.date,
+    processes: int,
+) -> tuple[dict[str, Table], list[Finding], list[_EarlierYear]]:
+    """This year's tables typed (with the findings typing gives), and each earlier year's return read and typed.
+
+    The earlier years are worked out beside this year's typing, on a second process when their files are large
+    enough to pay for it (validator/processes.py); the result is the same either way."""
+
+    def typed(task: int) -> tuple[dict[str, Table], list[Finding], list[_EarlierYear]]:
+        if task == 0:
+            found: list[Finding] = []
+            return _type_tables(this.schema, this.read, this.year, found, suffix=""), found, []
+        return {}, [], _earlier_years(this.schema, this.year, previous, no_data, today)
+
+    done = run_tasks(2 if previous else 1, typed, processes)
+    return done[0][0], done[0][1], done[1][2] if previous else []
+
+
+@dataclass
+class _EarlierYear:
+    """An earlier year's return, read and typed (``n``: 1 for last year, 2 for the year before, ...)."""
+
+    n: int
+    findings: list[Finding]  # reading the files
+    data_year: tuple[str, str] | None  # the year its data belongs to (sanity.data_year)
+    inputs: list[InputFile]
+    typing_findings: list[Finding]
+    tables: dict[str, Table]
+
+
+def _read_earlier(
+    schema: ReturnSchema,
+    year: str,
+    n: int,
+    paths: list[str | Path],
+    files: list[Path],
+    no_data: Sequence[str],
+    today: dt.date,
+) -> _EarlierYear:
+    """Read and type the return of ``n`` years before ``year`` (its ``paths``, expanded to ``files``)."""
+    found_type = schema.return_type
+    label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"
+    prev_year = previous_year(year, n)
+    known = prev_year if prev_year in SUPPORTED_YEARS[found_type] else None
+    prev = _read_files(files, found_type, known, no_data)
+    findings = _of_year(prev.findings, label)
+    findings.extend(_of_year(skipped_files(list(paths), DATA_SUFFIXES), label))
+    findings.extend(mixed_years(found_type, prev.raws, today, f"the {label.lstrip('@')} year's"))
+    found_year = data_year(found_type, prev.raws, today) if n == 1 else None
+    for item in prev.inputs:
+        item.year = label.lstrip("@")
+    typing_findings: list[Finding] = []
+    tables = {}
+    if prev.return_type is not None:
+        tables = _type_tables(schema, prev, known or year, typing_findings, suffix=label)
+    return _EarlierYear(n, findings, found_year, prev.inputs, typing_findings, tables)
 
 
 def _type_tables(
