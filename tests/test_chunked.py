@@ -190,3 +190,19 @@ def test_progress_counts_the_children_read_then_the_rules(monkeypatch: pytest.Mo
     assert isinstance(result, PiecesResult)
     assert calls[:5] == [("read", 0, 0), ("read", 10, 0), ("read", 20, 0), ("read", 30, 0), ("read", 40, 0)]
     assert calls[-1] == ("rules", len(result.rules), len(result.rules))
+
+
+def test_every_report_format_is_the_same_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTML and Excel reports show records and figures, which a run in pieces reads again when asked."""
+    from validator.outputs.formats import FORMATS, write_report
+    from validator.redact import redact_result
+
+    pieces, whole = _runs(monkeypatch, ROOT / "samples" / "cin" / "cin_2024_25.xml")
+    assert isinstance(pieces, PiecesResult)
+    for fmt in FORMATS:
+        write_report(tmp_path / f"pieces.{fmt}", pieces, fmt)
+        write_report(tmp_path / f"whole.{fmt}", whole, fmt)
+        assert (tmp_path / f"pieces.{fmt}").read_bytes() == (tmp_path / f"whole.{fmt}").read_bytes(), fmt
+    for name, result in (("pieces", pieces), ("whole", whole)):
+        write_report(tmp_path / f"{name}-redacted.html", redact_result(result, b"k" * 32), "html")
+    assert (tmp_path / "pieces-redacted.html").read_bytes() == (tmp_path / "whole-redacted.html").read_bytes()
