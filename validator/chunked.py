@@ -2,9 +2,10 @@
 
 The XML is read and typed a piece of children at a time (:mod:`validator.ingest.cin_pieces`); the rules that look
 within one child only (:func:`validator.engine.locality.child_local`) are run on each piece, their findings kept
-and the piece dropped. What the other rules (duplicate UPNs, the return-level counts...) and the reports' headline
-figures read is kept across pieces, those columns only, and they are run once at the end on that slim copy of the
-return. The findings and rule statuses are those of the whole file's run, in the same order.
+and the piece dropped. What the other rules (duplicate UPNs, the return-level counts...) read is kept across
+pieces, those columns only, and they are run once at the end on that slim copy of the return. The findings and rule
+statuses are those of the whole file's run, in the same order. The records and the headline figures, which some
+reports show, are read again from the file when a report first asks (:class:`PiecesResult`).
 
 A return is read in pieces when it is one CIN XML file of at least :data:`PIECE_BYTES` bytes (smaller ones keep
 the simple path). Whatever the pieces cannot give exactly as the whole file's run does falls back to that run: a
@@ -121,7 +122,7 @@ class _Outcomes:
     statuses: dict[str, RuleStatus] = field(default_factory=dict)
 
     def add(self, result: Result) -> None:
-        by_code = _split_by_code(result.findings)
+        by_code = _split_by_code(FindingTable.concat([result.findings, result.unconfirmed]))  # sorted again at the end
         for status in result.rules:
             self.findings.setdefault(status.code, []).append(by_code.get(status.code, FindingTable()))
             known = self.statuses.get(status.code)
