@@ -61,13 +61,20 @@ class Columns:
             return data
         return pd.Series(data, index=self.index, copy=False)
 
+    def array(self, name: str) -> Array:
+        """The column's array as it is kept."""
+        return self._data[name]
+
     def __getitem__(self, name: str) -> pd.Series:
         data = self._data[name]
         return pd.Series(data, index=self.index, dtype=data.dtype, copy=False)
 
     def where(self, mask: np.ndarray) -> Columns:
         """The records where ``mask`` is true."""
-        positions = np.flatnonzero(mask)
+        return self.take(np.flatnonzero(mask))
+
+    def take(self, positions: np.ndarray) -> Columns:
+        """The records at ``positions`` (all valid), in that order."""
         return Columns({name: data.take(positions) for name, data in self._data.items()}, len(positions))
 
     def to_frame(self) -> pd.DataFrame:
