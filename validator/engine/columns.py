@@ -69,6 +69,11 @@ class Columns:
         data = self._data[name]
         return pd.Series(data, index=self.index, dtype=data.dtype, copy=False)
 
+    def with_columns(self, data: Mapping[str, Array]) -> Columns:
+        """A new table of these columns and ``data`` (a name already here is replaced in its place); this one is
+        not changed."""
+        return Columns({**self._data, **data}, self._length)
+
     def where(self, mask: np.ndarray) -> Columns:
         """The records where ``mask`` is true."""
         return self.take(np.flatnonzero(mask))
@@ -80,3 +85,17 @@ class Columns:
     def to_frame(self) -> pd.DataFrame:
         """The columns as a pandas DataFrame (for tests and for code that needs one)."""
         return pd.DataFrame({name: self[name] for name in self._data}, index=self.index)
+
+
+def column_array(frame: pd.DataFrame | Columns, name: str) -> Array:
+    """A column of a DataFrame or of Columns as an array of its type (no copy): numpy's where the type is a numpy
+    one, else pandas' extension array."""
+    if isinstance(frame, Columns):
+        return frame.array(name)
+    column = frame[name]
+    return column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+
+
+def array_of(series: pd.Series) -> Array:
+    """A Series' values as an array of its type (no copy)."""
+    return series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array

@@ -14,7 +14,7 @@ import pandas as pd
 from ..codelists import codes_for
 from ..dataset import ROW
 from ..ingest.coerce import RAW_SUFFIX
-from .columns import Columns
+from .columns import Columns, array_of, column_array
 from .expr import Compiled, Evaluator, ExpressionError, as_bool, bool_array, column_name
 from .functions import FUNCTIONS
 from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take, take_array, take_or_missing
@@ -120,7 +120,7 @@ class RuleRun:
         self.year = self.dataset.context.year
         self.constants = dict(store.constants)  # a rule's return-level `let` values are added to its own copy
         self.prefix = rule_prefix(rule)
-        self.base: pd.DataFrame | None = None
+        self.base: Columns | None = None
 
     def evaluate(self, compiled: Compiled, scope: Scope) -> Any:
         share = None
@@ -138,7 +138,11 @@ class RuleRun:
         return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
 
     def pairs(
-        self, base: pd.DataFrame, rel: Related, extra: frozenset[str] = frozenset(), only: np.ndarray | None = None
+        self,
+        base: pd.DataFrame | Columns,
+        rel: Related,
+        extra: frozenset[str] = frozenset(),
+        only: np.ndarray | None = None,
     ) -> Columns:
         """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record.
 
@@ -155,7 +159,8 @@ class RuleRun:
         keep_base = keep_other = None
         if split is not None:
             keep_base = self._passes(split.record, Scope(base, self, sequence_allowed=False))
-            keep_other = self._passes(split.related, Scope(Columns.of_frame(other, f"{rel.alias}."), self, False))
+            related = self.store.columns(rel.table, self.rule.derived_used, f"{rel.alias}.")
+            keep_other = self._passes(split.related, Scope(related, self, False))
         if only is not None:
             keep_base = only if keep_base is None else keep_base & only
         matched = self._matches(base, other, lk, rk, keep_base, keep_other)
@@ -167,9 +172,9 @@ class RuleRun:
             left, right = matches.pairs()
             left, right = lpos[left], rpos[right]
             if rel.exclude_self:
-                differ = base[ROW].to_numpy()[left] != other[ROW].to_numpy()[right]
+                differ = np.asarray(column_array(base, ROW))[left] != other[ROW].to_numpy()[right]
                 left, right = left[differ], right[differ]
-            data: dict[str, Any] = {c: take_array(base[c], left) for c in base.columns if c in wanted}
+            data: dict[str, Any] = {c: column_array(base, c).take(left) for c in base.columns if c in wanted}
             data["__pos"] = left
             for c in other.columns:
                 name = f"{rel.alias}.{c}"
@@ -186,12 +191,12 @@ class RuleRun:
                 merged = merged.where(keep)
         return merged
 
-    def _split(self, base: pd.DataFrame, other: pd.DataFrame, rel: Related) -> SplitWhere | None:
+    def _split(self, base: pd.DataFrame | Columns, other: pd.DataFrame, rel: Related) -> SplitWhere | None:
         """How the relation's ``where`` splits between the two sides and the pairs; None to test it whole (no
         ``where``, or a related column whose name a column of the record already has)."""
-        if rel.where is None or any(f"{rel.alias}.{c}" in base.columns for c in other.columns):
+        if rel.where is None or any(f"{rel.alias}.{c}" in base for c in other.columns):
             return None
-        constants = frozenset(name for name in self.constants if name not in base.columns)
+        constants = frozenset(name for name in self.constants if name not in base)
         return split_where(rel.where, rel.alias, constants)
 
     def _passes(self, parts: tuple[ast.expr, ...], scope: Scope) -> np.ndarray | None:
@@ -207,7 +212,7 @@ class RuleRun:
 
     def _matches(
         self,
-        base: pd.DataFrame,
+        base: pd.DataFrame | Columns,
         other: pd.DataFrame,
         lk: list[str],
         rk: list[str],
@@ -220,7 +225,7 @@ class RuleRun:
         present_base, present_other = keys_present(base, lk), keys_present(other, rk)
         lpos = np.flatnonzero(present_base if keep_base is None else present_base & keep_base)
         rpos = np.flatnonzero(present_other if keep_other is None else present_other & keep_other)
-        codes = key_codes([take(base[k], lpos) for k in lk], [take(other[k], rpos) for k in rk])
+        codes = key_codes([take(column_array(base, k), lpos) for k in lk], [take(other[k], rpos) for k in rk])
         if codes is None:
             return None
         order = None
@@ -229,10 +234,13 @@ class RuleRun:
         return lpos, rpos, Matches.of(*codes, order=order)
 
     def _pairs_by_merge(
-        self, base: pd.DataFrame, rel: Related, wanted: set[str], lk: list[str], rk: list[str]
+        self, base: pd.DataFrame | Columns, rel: Related, wanted: set[str], lk: list[str], rk: list[str]
     ) -> pd.DataFrame:
         """The pairs by a pandas merge: for keys whose two columns differ in type."""
-        left = base[[c for c in base.columns if c in wanted]].assign(__pos=np.arange(len(base)))
+        kept = [c for c in base.columns if c in wanted]
+        left = pd.DataFrame({c: base[c] for c in kept}, index=pd.RangeIndex(len(base))).assign(
+            __pos=np.arange(len(base))
+        )
         right = self.related_frame(rel, wanted)
         left = left[keys_present(left, lk)]
         right = right[keys_present(right, rk)]
@@ -241,7 +249,9 @@ class RuleRun:
             merged = merged[merged[f"{rel.alias}.{ROW}"] != merged[ROW]]
         return merged.reset_index(drop=True)
 
-    def quantify(self, base: pd.DataFrame, rel: Related, how: str, only: np.ndarray | None = None) -> pd.Series:
+    def quantify(
+        self, base: pd.DataFrame | Columns, rel: Related, how: str, only: np.ndarray | None = None
+    ) -> pd.Series:
         """The related records of each record, quantified (``how``); ``only``: the records whose value is wanted
         (the others get the value of a record with no related records)."""
         if how in ("exists", "none", "count") and rel.where is None and not rel.exclude_self:
@@ -269,7 +279,7 @@ class RuleRun:
         out.index = base.index
         return out if how != "sum" else out.fillna(0)
 
-    def _count(self, base: pd.DataFrame, rel: Related) -> np.ndarray | None:
+    def _count(self, base: pd.DataFrame | Columns, rel: Related) -> np.ndarray | None:
         """How many related records each record has (a relation without `where`): segment lengths, no pairs."""
         lk, rk = self.merge_keys(base, rel)
         matched = self._matches(base, self.store.frame(rel.table, self.rule.derived_used), lk, rk)
@@ -280,7 +290,7 @@ class RuleRun:
         counts[lpos] = matches.count
         return counts
 
-    def covered(self, base: pd.DataFrame, merged: Columns, rel: Related) -> pd.Series:
+    def covered(self, base: pd.DataFrame | Columns, merged: Columns, rel: Related) -> pd.Series:
         """Days covered by the related records' periods [start, end), a day covered twice counted once.
 
         Periods whose start or end is missing, or that end on or before they start, cover nothing.
@@ -306,15 +316,15 @@ class RuleRun:
         out[total.index.to_numpy(dtype="int64")] = total.to_numpy(dtype="int64")
         return pd.Series(out, index=base.index, dtype="Int64")
 
-    def merge_keys(self, base: pd.DataFrame, rel: Related) -> tuple[list[str], list[str]]:
+    def merge_keys(self, base: pd.DataFrame | Columns, rel: Related) -> tuple[list[str], list[str]]:
         """The columns a relation merges on: its ``on`` pairs, with the child's id as its number (CHILD_CODE) where
         both sides name the child's id."""
         key = self.store.dataset.schema.child_key
-        by_code = CHILD_CODE in base.columns
+        by_code = CHILD_CODE in base
         pairs = [(CHILD_CODE, CHILD_CODE) if by_code and m == t == key else (m, t) for m, t in rel.on]
         return [m for m, _ in pairs], [f"{rel.alias}.{t}" for _, t in pairs]
 
-    def join(self, base: pd.DataFrame, alias: str, rel: Related) -> pd.DataFrame:
+    def join(self, base: Columns, alias: str, rel: Related) -> Columns:
         """``base`` with the columns of each record's first related record (missing where it has none): those the
         rule reads."""
         table = self.store.frame(rel.table, self.rule.derived_used)
@@ -325,19 +335,18 @@ class RuleRun:
         if matched is None:
             right = self.related_frame(rel)
             right = right[keys_present(right, rk)].drop_duplicates(subset=rk, keep="first")
-            merged = base.merge(right, left_on=lk, right_on=rk, how="left", suffixes=("", "__r"))
-            merged.index = base.index
-            return merged
+            merged = base.to_frame().merge(right, left_on=lk, right_on=rk, how="left", suffixes=("", "__r"))
+            return Columns.of_frame(merged)
         lpos, rpos, matches = matched
         first = np.full(len(base), -1, dtype="int64")
         found = matches.first()
         if len(rpos):
             first[lpos] = np.where(found >= 0, rpos[np.maximum(found, 0)], -1)
-        data = {c: base[c] for c in base.columns}
+        added: dict[str, Any] = {}
         for c in other.columns:
             name = f"{rel.alias}.{c}"
-            data[name + "__r" if name in data else name] = take_or_missing(other[c], first).set_axis(base.index)
-        return pd.DataFrame(data, index=base.index)
+            added[name + "__r" if name in base or name in added else name] = array_of(take_or_missing(other[c], first))
+        return base.with_columns(added)
 
     # -- conditions ----------------------------------------------------------------------------------------
 
@@ -366,16 +375,18 @@ class RuleRun:
         assert cond.related is not None
         return self.quantify(frame, cond.related, cond.op, undecided)
 
-    def base_frame(self) -> pd.DataFrame:
+    def base_frame(self) -> Columns:
+        """The rule's records: its table's columns (shared with the other rules, never changed), with the columns
+        of its joins and its `let` values added to a table of its own."""
         rule = self.rule
-        frame = self.store.frame(rule.table, rule.derived_used).reset_index(drop=True)
+        frame = self.store.columns(rule.table, rule.derived_used)
         for alias, rel in rule.joins.items():
             frame = self.join(frame, alias, rel)
         for name, (how, rel) in rule.lets.items():
             if rel.whole_table:
                 self.constants[name] = self.whole_table(rel, how)
             else:
-                frame[name] = self.quantify(frame, rel, how)
+                frame = frame.with_columns({name: array_of(self.quantify(frame, rel, how))})
         self.base = frame
         return frame
 
@@ -394,7 +405,7 @@ class RuleRun:
         result = getattr(values, how)()
         return 0 if how == "sum" and pd.isna(result) else result
 
-    def flagged(self) -> tuple[pd.DataFrame, pd.Series | bool]:
+    def flagged(self) -> tuple[Columns, pd.Series | bool]:
         rule = self.rule
         frame = self.base_frame()
         scope = Scope(frame, self)

@@ -73,6 +73,8 @@ def _stable_order(ranks: list[tuple[np.ndarray, int]]) -> np.ndarray:
 
 def _pandas_ordering(frame: pd.DataFrame, by: tuple[str, ...], order: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """``Sequence.ordering`` by pandas, for keys of a dtype the ranks do not handle."""
+    if not isinstance(frame, pd.DataFrame):  # light columns (engine/columns.py): the keys as a frame
+        frame = pd.DataFrame({k: frame[k] for k in dict.fromkeys([*by, *order])}, index=frame.index)
     ordered = frame.sort_values([*by, *order], na_position="last", kind="stable") if len(frame) else frame
     if by:
         groups = ordered.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..dataset import Dataset
 from ..ingest.typed import empty_frame
+from .columns import Columns
 from .derived import (
     ChildDerivation,
     DerivationContext,
@@ -39,6 +40,7 @@ class TableStore:
         self._child_ids: pd.Index | None = None  # every child id of the run, in a fixed order (CHILD_CODE)
         self._table_codes: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}  # a table's CHILD_CODE, by its frame
         self._child_orders: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}  # a frame's order by CHILD_CODE
+        self._columns: dict[tuple[int, str], tuple[pd.DataFrame, Columns]] = {}  # a frame's arrays, by prefix
         ctx = dataset.context
         self.constants = ctx.constants()  # worked out once per run
         self._shared: SharedValues | None = None
@@ -94,6 +96,16 @@ class TableStore:
         combined = pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
         self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
         return combined
+
+    def columns(self, name: str, derived: frozenset[str] = frozenset(), prefix: str = "") -> Columns:
+        """:meth:`frame` as light columns (its arrays, no copy), each name with ``prefix`` before it; made once per
+        frame and prefix and shared by every rule (never changed: a rule adds its own columns to a new one)."""
+        frame = self.frame(name, derived)
+        key = (id(frame), prefix)
+        known = self._columns.get(key)
+        if known is None or known[0] is not frame:
+            known = self._columns[key] = (frame, Columns.of_frame(frame, prefix))
+        return known[1]
 
     @property
     def shared(self) -> SharedValues:
