@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
-from .expr import Compiled
+from .expr import SHARED_NODES, Compiled, node_text, parts_below
 from .model import rules_for
 from .rule import Condition, Rule, RuleLoadError
 
-SHARED_NODES = (ast.Call, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp)
 Prefix = tuple[str, tuple[str, ...], tuple[str, ...], str | None]
 
 
@@ -38,24 +37,6 @@ def condition_expressions(cond: Condition) -> Iterator[Compiled]:
         yield cond.expr
     for part in cond.parts:
         yield from condition_expressions(part)
-
-
-def node_text(node: ast.AST) -> str:
-    """The node's ``ast.dump``, worked out once per node: the rules' trees are loaded once and never change."""
-    text = getattr(node, "_shared_dump", None)
-    if text is None:
-        text = ast.dump(node)
-        node._shared_dump = text  # type: ignore[attr-defined]
-    return text
-
-
-def _parts_below(node: ast.AST) -> list[str]:
-    """The texts of the shared sub-expressions inside ``node`` (not itself), worked out once per node."""
-    parts = getattr(node, "_shared_below", None)
-    if parts is None:
-        parts = [node_text(b) for b in ast.walk(node) if b is not node and isinstance(b, SHARED_NODES)]
-        node._shared_below = parts  # type: ignore[attr-defined]
-    return parts
 
 
 def _shared_nodes(compiled: Compiled) -> Iterator[ast.AST]:
@@ -96,7 +77,7 @@ class SharedValues:
             return compute()
         if key in self._values:
             value = self._values[key]
-            for below in _parts_below(node):  # the parts it would have evaluated: one use fewer each
+            for below in parts_below(node):  # the parts it would have evaluated: one use fewer each
                 self._used((prefix, below))
         else:
             value = compute()
