@@ -165,7 +165,7 @@ class Builder:
                 raise self.fail("divergence.example", f"no example is named '{block['example']}'")
         if not any(e.expect == "fail" for e in examples) or not any(e.expect == "pass" for e in examples):
             raise self.fail("examples", "needs at least one failing and one passing example")
-        rule = Rule(
+        return Rule(
             code=self.code,
             return_type=return_type,
             message=spec["message"].strip(),
@@ -189,8 +189,6 @@ class Builder:
             source=self.source,
             spec=spec,
         )
-        rule.columns_used()  # worked out now, to be kept with the compiled rule
-        return rule
 
     def years(self, return_type: str) -> tuple[str, ...]:
         try:

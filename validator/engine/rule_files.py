@@ -89,7 +89,9 @@ def load_rule_file(path: Path, return_type: str) -> list[Rule]:
     for i, spec in enumerate(data["rules"]):
         line, source_text = (texts[i][0], shown[i]) if i < len(texts) else (0, "")
         rule = Builder(schema, f"{path}:{line}" if line else str(path), spec).build(return_type)
-        rules.append(replace(rule, source=str(path), line=line, text=source_text))
+        rule = replace(rule, source=str(path), line=line, text=source_text)
+        rule.columns_used()  # worked out now, to be kept with the compiled rule (the rules cache)
+        rules.append(rule)
     return rules
 
 
