@@ -218,29 +218,31 @@ class Memo:
     """Results of pure functions of columns (``to_date(SW_DECOM)``, ``birthday(DOB, 18)``, which values of a
     text column are missing...) for one run, so that the rules that need one on the same column compute it once.
     An entry keeps its argument arrays alive, so that their memory cannot be reused by another array while the
-    entry stands; the entries are dropped when they hold more than ``size`` entries or ``budget`` bytes."""
+    entry stands. When the entries would hold more than ``size`` entries or ``budget`` bytes, the least recently
+    used ones are let go (the columns many rules read, such as a table's LS or DEC, stay)."""
 
     def __init__(self, size: int = 256, budget: int = 32 * 2**20) -> None:
         self.size = size
         self.budget = budget
         self._held = 0
-        self._entries: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
+        self._entries: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...], int]] = {}  # oldest use first
 
     def get(self, name: str, args: list[Any], compute: Callable[[], Any]) -> Any:
         keys = [identity(a) for a in args]
         if any(k is None for k in keys):
             return compute()
         key = (name, *keys)
-        found = self._entries.get(key)
+        found = self._entries.pop(key, None)
         if found is not None:
+            self._entries[key] = found  # the most recently used now
             return found[0]
         result = compute()
         parts = (*args, *(result if isinstance(result, tuple) else (result,)))
         held = sum(a.nbytes for a in parts if isinstance(a, np.ndarray))
-        if len(self._entries) >= self.size or self._held + held > self.budget:
-            self._entries.clear()
-            self._held = 0
-        self._entries[key] = (result, tuple(args))
+        while self._entries and (len(self._entries) >= self.size or self._held + held > self.budget):
+            oldest = next(iter(self._entries))
+            self._held -= self._entries.pop(oldest)[2]
+        self._entries[key] = (result, tuple(args), held)
         self._held += held
         return result
 
