@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -99,6 +100,28 @@ def test_the_memo_lets_go_of_what_it_holds_past_its_budget() -> None:
     for array in big:
         memo.get("copy", [array], lambda a=array: a.copy())
     assert len(memo._entries) == 1
+
+
+def test_the_memo_lets_go_of_the_least_recently_used_first() -> None:
+    memo = vectors.Memo(budget=2500)
+    arrays = [np.zeros(100) for _ in range(4)]  # each result 800 bytes: three fit
+    for array in arrays[:3]:
+        memo.get("copy", [array], lambda a=array: a.copy())
+    memo.get("copy", [arrays[0]], lambda: pytest.fail("kept: not computed again"))  # the first, used again
+    memo.get("copy", [arrays[3]], lambda: arrays[3].copy())  # lets go of the second, the least recently used
+    kept = [vectors.identity(a) for a in arrays if ("copy", vectors.identity(a)) in memo._entries]
+    assert kept == [vectors.identity(arrays[i]) for i in (0, 2, 3)]
+
+
+def test_a_memo_entry_goes_with_its_column_and_holds_no_column_alive() -> None:
+    memo = vectors.Memo()
+    column = np.arange(1000.0)
+    alive = weakref.ref(column)
+    memo.get("double", [column], lambda c=column: c * 2)
+    memo.get("plus", [column, 1], lambda c=column: c + 1)
+    assert len(memo._entries) == 2 and memo._held == 2 * 8000  # only the results are counted
+    del column
+    assert alive() is None and not memo._entries and memo._held == 0
 
 
 @pytest.mark.parametrize(

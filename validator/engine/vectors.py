@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
@@ -217,15 +218,17 @@ def identity(value: Any) -> Any:
 class Memo:
     """Results of pure functions of columns (``to_date(SW_DECOM)``, ``birthday(DOB, 18)``, which values of a
     text column are missing...) for one run, so that the rules that need one on the same column compute it once.
-    An entry keeps its argument arrays alive, so that their memory cannot be reused by another array while the
-    entry stands. When the entries would hold more than ``size`` entries or ``budget`` bytes, the least recently
-    used ones are let go (the columns many rules read, such as a table's LS or DEC, stay)."""
+
+    An entry lasts no longer than its argument arrays: it is dropped when one of them is let go (so that another
+    array can never be taken for it at the same memory), and the memo holds no array alive but its results. When
+    the results would hold more than ``size`` entries or ``budget`` bytes, the least recently used entries are let
+    go first (the columns many rules read, such as a table's LS or DEC, stay)."""
 
     def __init__(self, size: int = 256, budget: int = 32 * 2**20) -> None:
         self.size = size
         self.budget = budget
         self._held = 0
-        self._entries: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...], int]] = {}  # oldest use first
+        self._entries: dict[tuple[Any, ...], tuple[Any, int]] = {}  # oldest use first
 
     def get(self, name: str, args: list[Any], compute: Callable[[], Any]) -> Any:
         keys = [identity(a) for a in args]
@@ -237,14 +240,20 @@ class Memo:
             self._entries[key] = found  # the most recently used now
             return found[0]
         result = compute()
-        parts = (*args, *(result if isinstance(result, tuple) else (result,)))
-        held = sum(a.nbytes for a in parts if isinstance(a, np.ndarray))
+        held = sum(a.nbytes for a in (result if isinstance(result, tuple) else (result,)) if isinstance(a, np.ndarray))
         while self._entries and (len(self._entries) >= self.size or self._held + held > self.budget):
-            oldest = next(iter(self._entries))
-            self._held -= self._entries.pop(oldest)[2]
-        self._entries[key] = (result, tuple(args), held)
+            self._drop(next(iter(self._entries)))
+        self._entries[key] = (result, held)
         self._held += held
+        for arg in args:
+            if isinstance(arg, np.ndarray):
+                weakref.finalize(arg, self._drop, key).atexit = False
         return result
+
+    def _drop(self, key: tuple[Any, ...]) -> None:
+        found = self._entries.pop(key, None)
+        if found is not None:
+            self._held -= found[1]
 
 
 RUN_MEMO: ContextVar[Memo | None] = ContextVar("RUN_MEMO", default=None)  # the running rule's store's memo
