@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,11 @@ import pytest
 from helpers import SAMPLES
 
 from validator.dataset import ROW
-from validator.engine import evaluate
+from validator.engine import calendar, evaluate
 from validator.engine.columns import Columns, column_array
 from validator.engine.expr import SHARED_NODES
 from validator.engine.finding_rows import _display, _shown, shown_values
+from validator.engine.functions import FUNCTIONS
 from validator.engine.joins import keys_present
 from validator.engine.rule import _columns_used
 from validator.engine.shared import condition_expressions
@@ -179,3 +181,49 @@ def test_a_rules_records_row_numbers_are_its_tables() -> None:
     base = run.base_frame()
     table = run.store.frame(run.rule.table, run.rule.derived_used)
     assert base.array(ROW).tolist() == table[ROW].tolist()
+
+
+def _age_by_pandas(dob: pd.Series, at: pd.Series) -> pd.Series:
+    """calendar.age as it was written with pandas' date accessors."""
+    years = at.dt.year - dob.dt.year
+    leap_day = (dob.dt.month == 2) & (dob.dt.day == 29)
+    at_leap = at.dt.is_leap_year
+    dob_month = dob.dt.month.where(~(leap_day & ~at_leap), 3)
+    dob_day = dob.dt.day.where(~(leap_day & ~at_leap), 1)
+    before = (at.dt.month < dob_month) | ((at.dt.month == dob_month) & (at.dt.day < dob_day))
+    return (years - before.astype("Int64")).astype("Int64")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_age_on_arrays_equals_age_by_pandas(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 400
+    start = pd.Timestamp("1950-01-01")
+    leap_days = pd.to_datetime(["1952-02-29", "2000-02-29", "2004-02-29", "1968-02-29"])
+    dob = pd.Series(start + pd.to_timedelta(rng.integers(0, 30000, n), unit="D"))
+    born_on_leap_day = rng.random(n) < 0.2
+    dob[born_on_leap_day] = leap_days[rng.integers(0, 4, int(born_on_leap_day.sum()))]
+    dob = dob.mask(rng.random(n) < 0.1)
+    at = pd.Series(start + pd.to_timedelta(rng.integers(0, 32000, n), unit="D")).mask(rng.random(n) < 0.1)
+    at[rng.random(n) < 0.1] = pd.Timestamp("2023-02-28")
+    for unit in ("ns", "s"):
+        d, a = dob.astype(f"datetime64[{unit}]"), at.astype(f"datetime64[{unit}]")
+        pd.testing.assert_series_equal(calendar.age(d, a), _age_by_pandas(d, a))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_listed_on_distinct_pairs_equals_it_record_by_record(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 300
+    values = rng.choice(np.array(["K1", " K2", "P1", None, "k1", 3], dtype=object), n)
+    lists = rng.choice(np.array(["K1,K2", " K2 , P1", "", None, np.nan, "K1"], dtype=object), n)
+    scope = SimpleNamespace(frame=pd.DataFrame(index=pd.RangeIndex(n)))
+    expected = [
+        isinstance(v, str) and isinstance(c, str) and v.strip() in {p.strip() for p in c.split(",")}
+        for v, c in zip(values, lists, strict=True)
+    ]
+    got = FUNCTIONS["listed"].impl(scope, pd.Series(values, dtype=object), pd.Series(lists, dtype=object))
+    assert got.dtype == bool and got.tolist() == expected
+    assert FUNCTIONS["listed"].impl(scope, "K1", pd.Series(lists, dtype=object)).tolist() == [
+        isinstance(c, str) and "K1" in {p.strip() for p in c.split(",")} for c in lists
+    ]

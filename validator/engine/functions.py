@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -179,13 +180,20 @@ def listed(scope: Any, x: Any, codes: Any) -> pd.Series:
     """True where x is one of the comma-separated codes in LIST, e.g. listed(PLACE, p.PLACE_CODES) for an Ofsted
     provider's placement codes 'K1,K2' (spaces around codes ignored; missing x or LIST -> False)."""
     index = scope.frame.index
-    values = _series(x, index).astype("object").tolist()
-    lists = _series(codes, index).astype("object").tolist()
-    hits = [
-        isinstance(v, str) and isinstance(c, str) and v.strip() in {p.strip() for p in c.split(",")}
-        for v, c in zip(values, lists, strict=True)
-    ]
-    return pd.Series(hits, index=index, dtype=bool)
+    value_codes, values = pd.factorize(_series(x, index).astype("object").to_numpy())
+    list_codes, lists = pd.factorize(_series(codes, index).astype("object").to_numpy())
+    if not len(values) or not len(lists):
+        return pd.Series(np.zeros(len(index), dtype=bool), index=index)
+    pair = np.where((value_codes >= 0) & (list_codes >= 0), value_codes * len(lists) + list_codes, -1)
+    distinct, spread = np.unique(pair, return_inverse=True)  # each (value, list) pair worked out once
+    found = np.array(
+        [p >= 0 and _in_list(values[p // len(lists)], lists[p % len(lists)]) for p in distinct.tolist()], dtype=bool
+    )
+    return pd.Series(found[spread.reshape(-1)], index=index)
+
+
+def _in_list(value: Any, codes: Any) -> bool:
+    return isinstance(value, str) and isinstance(codes, str) and value.strip() in {p.strip() for p in codes.split(",")}
 
 
 @function("substr(x, START, END)", pure=True, per_distinct=True)
@@ -239,6 +247,12 @@ def coalesce(scope: Any, a: Any, b: Any) -> Any:
 @function("date(TEXT)")
 def date(scope: Any, text: str) -> pd.Timestamp:
     """A fixed date, written dd/mm/yyyy or yyyy-mm-dd."""
+    return _fixed_date(text)
+
+
+@cache
+def _fixed_date(text: str) -> pd.Timestamp:
+    """A date written in a rule, read once per process (the rules repeat a few)."""
     parsed, _, bad = parse_dates(pd.Series([text], dtype="object"), (DMY, ISO))
     if bad.iloc[0] or pd.isna(parsed.iloc[0]):
         raise ExpressionError(f"date('{text}') is not a date")
