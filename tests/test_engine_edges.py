@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import pickle
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -168,8 +169,9 @@ def test_the_rules_cache_keeps_each_rules_columns_used_and_shared_texts() -> Non
 
     rules = pickle.loads(pickle.dumps(_load_rules_from_files("ssda903"), protocol=pickle.HIGHEST_PROTOCOL))
     for rule in rules:
-        assert "_columns_used" in rule.__dict__
+        assert "_columns_used" in rule.__dict__ and "_shared_uses" in rule.__dict__
         assert rule.columns_used() == _columns_used(rule)
+        assert rule.shared_uses() == replace(rule).shared_uses()  # a copy works it out afresh
         for compiled in condition_expressions(rule.condition):
             for node in ast.walk(compiled.tree.body):
                 if isinstance(node, SHARED_NODES):

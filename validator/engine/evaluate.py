@@ -17,7 +17,7 @@ from ..ingest.coerce import RAW_SUFFIX
 from .columns import Columns, array_of, column_array
 from .expr import Compiled, Evaluator, ExpressionError, as_bool, bool_array, column_name
 from .functions import FUNCTIONS
-from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take, take_array, take_or_missing
+from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take_array, take_or_missing
 from .pushdown import SplitWhere, split_where
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
@@ -122,11 +122,14 @@ class RuleRun:
         self.prefix = rule_prefix(rule)
         self.base: Columns | None = None
 
-    def evaluate(self, compiled: Compiled, scope: Scope) -> Any:
+    def evaluate(self, compiled: Compiled, scope: Scope, raw: bool = False) -> Any:
+        """The expression's value on the scope's records: a Series on its index (or one value); ``raw``: as the
+        evaluator has it, a numpy array where it can be (engine/vectors.py), for callers that take arrays."""
         share = None
         if self.prefix is not None and scope.frame is self.base and scope.sequence_allowed:
             share = partial(self.store.shared.value, self.prefix)  # the table's own records: values are shared
-        return Evaluator(scope, FUNCTIONS, share).run(compiled)
+        evaluator = Evaluator(scope, FUNCTIONS, share)
+        return evaluator.eval(compiled.tree.body) if raw else evaluator.run(compiled)
 
     # -- related tables -------------------------------------------------------------------------------------
 
@@ -225,7 +228,9 @@ class RuleRun:
         present_base, present_other = keys_present(base, lk), keys_present(other, rk)
         lpos = np.flatnonzero(present_base if keep_base is None else present_base & keep_base)
         rpos = np.flatnonzero(present_other if keep_other is None else present_other & keep_other)
-        codes = key_codes([take(column_array(base, k), lpos) for k in lk], [take(other[k], rpos) for k in rk])
+        codes = key_codes(
+            [take_array(column_array(base, k), lpos) for k in lk], [take_array(other[k], rpos) for k in rk]
+        )
         if codes is None:
             return None
         order = None
@@ -358,7 +363,7 @@ class RuleRun:
         n = len(frame)
         if cond.op == "expr":
             assert cond.expr is not None
-            return self.evaluate(cond.expr, scope)
+            return self.evaluate(cond.expr, scope, raw=True)
         if cond.op in ("all", "any"):
             out: np.ndarray | None = None
             for part in cond.parts:

@@ -31,8 +31,11 @@ def keys_present(frame: pd.DataFrame | Columns, keys: list[str]) -> np.ndarray:
     return present
 
 
-def key_codes(left: list[pd.Series], right: list[pd.Series]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Integer codes of each side's key columns, equal exactly where all the keys are equal.
+def key_codes(
+    left: list[pd.Series] | list[Array], right: list[pd.Series] | list[Array]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer codes of each side's key columns (Series, or their arrays), equal exactly where all the keys are
+    equal.
 
     None when a key's two columns have different types (the caller then lets pandas decide what equal means).
     """
@@ -43,8 +46,9 @@ def key_codes(left: list[pd.Series], right: list[pd.Series]) -> tuple[np.ndarray
         if lcol.dtype != rcol.dtype:
             return None
         if lcol.dtype == np.int64 and len(left) == 1:  # a child code: already a code
-            return lcol.to_numpy(), rcol.to_numpy()
-        codes, uniques = pd.factorize(pd.concat([lcol, rcol], ignore_index=True))
+            return np.asarray(lcol), np.asarray(rcol)
+        both = [c if isinstance(c, pd.Series) else pd.Series(c, dtype=c.dtype, copy=False) for c in (lcol, rcol)]
+        codes, uniques = pd.factorize(pd.concat(both, ignore_index=True))
         width = max(len(uniques), 1)
         combined = np.concatenate([left_code, right_code]) * width + codes
         combined, _ = pd.factorize(combined)  # keeps the codes small whatever the number of keys

@@ -91,6 +91,7 @@ def load_rule_file(path: Path, return_type: str) -> list[Rule]:
         rule = Builder(schema, f"{path}:{line}" if line else str(path), spec).build(return_type)
         rule = replace(rule, source=str(path), line=line, text=source_text)
         rule.columns_used()  # worked out now, to be kept with the compiled rule (the rules cache)
+        rule.shared_uses()
         rules.append(rule)
     return rules
 

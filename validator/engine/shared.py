@@ -11,36 +11,15 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from .expr import SHARED_NODES, Compiled, node_text, parts_below
+from .expr import node_text, parts_below
 from .model import rules_for
-from .rule import Condition, Rule, RuleLoadError
+from .rule import Prefix, RuleLoadError, condition_expressions, rule_prefix
 
-Prefix = tuple[str, tuple[str, ...], tuple[str, ...], str | None]
-
-
-def rule_prefix(rule: Rule) -> Prefix | None:
-    """What a rule's condition values depend on besides the expression: its table and its sequence. None for a
-    rule whose records are not its table's own (joins, `let` values)."""
-    if rule.joins or rule.lets:
-        return None
-    run = rule.sequence_run.source if rule.sequence_run is not None else None
-    return (rule.table, rule.sequence_by, rule.sequence_order, run)
-
-
-def condition_expressions(cond: Condition) -> Iterator[Compiled]:
-    """The expressions of a condition evaluated on the rule's records (not those of a related table's `where`)."""
-    if cond.expr is not None:
-        yield cond.expr
-    for part in cond.parts:
-        yield from condition_expressions(part)
-
-
-def _shared_nodes(compiled: Compiled) -> Iterator[ast.AST]:
-    return (node for node in ast.walk(compiled.tree.body) if isinstance(node, SHARED_NODES))
+__all__ = ["Prefix", "SharedValues", "condition_expressions", "repeated", "rule_prefix"]
 
 
 @cache
@@ -53,11 +32,7 @@ def repeated(return_type: str, year: str) -> dict[tuple[Prefix, str], int]:
         return {}
     uses: Counter[tuple[Prefix, str]] = Counter()
     for rule in rules:
-        prefix = rule_prefix(rule)
-        if prefix is None:
-            continue
-        for compiled in condition_expressions(rule.condition):
-            uses.update((prefix, node_text(node)) for node in _shared_nodes(compiled))
+        uses.update(rule.shared_uses())
     return {key: n for key, n in uses.items() if n > 1}
 
 
