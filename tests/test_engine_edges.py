@@ -17,7 +17,7 @@ from helpers import SAMPLES
 from validator.dataset import ROW
 from validator.engine import calendar, evaluate
 from validator.engine.columns import Columns, column_array
-from validator.engine.expr import SHARED_NODES
+from validator.engine.expr import SHARED_NODES, as_bool, compare
 from validator.engine.finding_rows import _display, _shown, shown_values
 from validator.engine.functions import FUNCTIONS
 from validator.engine.joins import keys_present
@@ -229,3 +229,29 @@ def test_listed_on_distinct_pairs_equals_it_record_by_record(seed: int) -> None:
     assert FUNCTIONS["listed"].impl(scope, "K1", pd.Series(lists, dtype=object)).tolist() == [
         isinstance(c, str) and "K1" in {p.strip() for p in c.split(",")} for c in lists
     ]
+
+
+@pytest.mark.parametrize("op", [ast.Eq, ast.NotEq])
+@pytest.mark.parametrize("dtype", ["string", "str"])
+def test_equality_of_pandas_text_equals_pandas_own(op: type, dtype: str) -> None:
+    rng = np.random.default_rng(3)
+    n = 80
+    texts = rng.choice(np.array(["a", "B", "", "a ", None], dtype=object), n)
+    series = pd.Series(texts, dtype=dtype)
+    others: list[object] = [
+        pd.Series(rng.choice(np.array(["a", "B", None], dtype=object), n), dtype=dtype),
+        rng.choice(np.array(["a", "B", None], dtype=object), n),
+        "a",
+        None,
+        3,
+    ]
+    for other in others:
+        for left, right in ((series, other), (other, series)):
+            fast = as_bool(compare(op, left, right, pd.RangeIndex(n)), pd.RangeIndex(n)).to_numpy()
+            as_series = [pd.Series(v, dtype=object) if isinstance(v, np.ndarray) else v for v in (left, right)]
+            by_pandas = (as_series[0] == as_series[1]) if op is ast.Eq else (as_series[0] != as_series[1])
+            known = np.ones(n, dtype=bool)
+            for side in as_series:
+                known &= side.notna().to_numpy() if isinstance(side, pd.Series) else side is not None
+            expected = by_pandas.fillna(False).astype(bool).to_numpy() & known
+            assert fast.tolist() == expected.tolist()

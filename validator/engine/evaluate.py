@@ -266,7 +266,7 @@ class RuleRun:
                     return pd.Series(counted, index=base.index, dtype="Int64")
                 return pd.Series(counted > 0 if how == "exists" else counted == 0, index=base.index)
         merged = self.pairs(base, rel, only=only)
-        positions = merged["__pos"].to_numpy()
+        positions = merged.array("__pos")
         if how in ("exists", "none"):
             hit = np.zeros(len(base), dtype=bool)
             hit[positions] = True
@@ -304,7 +304,7 @@ class RuleRun:
         scope = Scope(merged, self, sequence_allowed=False)
         periods = pd.DataFrame(
             {
-                "pos": merged["__pos"].to_numpy(),
+                "pos": merged.array("__pos"),
                 "start": pd.to_datetime(pd.Series(self.evaluate(rel.start, scope), index=merged.index)),
                 "end": pd.to_datetime(pd.Series(self.evaluate(rel.end, scope), index=merged.index)),
             }
@@ -334,7 +334,7 @@ class RuleRun:
         rule reads."""
         table = self.store.frame(rel.table, self.rule.derived_used)
         wanted = joined_columns(self.rule, rel)
-        other = table if wanted is None else table[[c for c in table.columns if f"{rel.alias}.{c}" in wanted]]
+        joined = [c for c in table.columns if wanted is None or f"{rel.alias}.{c}" in wanted]
         lk, rk = self.merge_keys(base, rel)
         matched = self._matches(base, table, lk, rk)
         if matched is None:
@@ -348,9 +348,9 @@ class RuleRun:
         if len(rpos):
             first[lpos] = np.where(found >= 0, rpos[np.maximum(found, 0)], -1)
         added: dict[str, Any] = {}
-        for c in other.columns:
+        for c in joined:
             name = f"{rel.alias}.{c}"
-            added[name + "__r" if name in base or name in added else name] = array_of(take_or_missing(other[c], first))
+            added[name + "__r" if name in base or name in added else name] = array_of(take_or_missing(table[c], first))
         return base.with_columns(added)
 
     # -- conditions ----------------------------------------------------------------------------------------

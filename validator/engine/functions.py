@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..ingest.coerce import DMY, ISO, RAW_SUFFIX, parse_dates
 from . import calendar, vectors
+from .columns import Columns
 from .expr import ExpressionError, as_bool, column_name
 
 
@@ -74,6 +75,13 @@ def _dates(value: Any, index: pd.Index) -> pd.Series:
     return series if series.dtype.kind == "M" else pd.to_datetime(series, errors="coerce")
 
 
+def _column(frame: pd.DataFrame | Columns, name: str) -> Any:
+    """A column of the scope's records as the evaluator takes it: a numpy array, or a Series of another type."""
+    if isinstance(frame, Columns):
+        return frame.values(name)
+    return vectors.from_series(frame[name])
+
+
 def _field_name(node: ast.AST) -> str:
     if isinstance(node, ast.Name):
         return node.id
@@ -114,7 +122,7 @@ def invalid(scope: Any, node: ast.AST) -> np.ndarray:
     if name + RAW_SUFFIX not in frame:
         raise ExpressionError(f"invalid({name}): {name} is not a date, number or flag field")
     n = len(frame)
-    return _known(vectors.from_series(frame[name + RAW_SUFFIX]), n) & ~_known(vectors.from_series(frame[name]), n)
+    return _known(_column(frame, name + RAW_SUFFIX), n) & ~_known(_column(frame, name), n)
 
 
 @function("raw(FIELD)", raw_args=True)
@@ -131,9 +139,9 @@ def filled(scope: Any, node: ast.AST) -> np.ndarray:
     """True where the file had something in FIELD, whether or not it could be read (for "was it completed?")."""
     name = _field_name(node)
     frame = scope.frame
-    there = _known(vectors.from_series(frame[name]), len(frame))
+    there = _known(_column(frame, name), len(frame))
     if name + RAW_SUFFIX in frame:
-        return there | _known(vectors.from_series(frame[name + RAW_SUFFIX]), len(frame))
+        return there | _known(_column(frame, name + RAW_SUFFIX), len(frame))
     return there
 
 

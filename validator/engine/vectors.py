@@ -98,9 +98,19 @@ def _plain_number(value: Any) -> Any:
     return value
 
 
+def _plain_text(value: Any) -> Any:
+    """A Series of pandas' text type (``string``, ``str``) as an object array, missing as None (what a text
+    function such as ``upper`` gives); anything else unchanged."""
+    if isinstance(value, pd.Series) and isinstance(value.dtype, pd.StringDtype):
+        return value.to_numpy(dtype=object, na_value=None)
+    return value
+
+
 def compare(op: type, left: Any, right: Any) -> np.ndarray | None:
     """``left OP right`` element-wise, false wherever either side is missing; None when not handled here."""
     left, right = _plain_number(left), _plain_number(right)
+    if op is ast.Eq or op is ast.NotEq:  # text equality is the same on Python's strings
+        left, right = _plain_text(left), _plain_text(right)
     if not (isinstance(left, np.ndarray) or isinstance(right, np.ndarray)):
         return None
     if op not in COMPARE or not _comparable(left, right):
