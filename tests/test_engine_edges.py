@@ -73,7 +73,14 @@ def test_light_columns_take_add_and_give_their_arrays() -> None:
         assert type(column_array(frame, name)) is type(column_array(columns, name))
     taken = columns.take(np.array([2, 0]))
     pd.testing.assert_frame_equal(taken.to_frame(), frame.iloc[[2, 0]].reset_index(drop=True))
+    assert columns.array("c") is columns.array("c")  # taken from the frame once, then kept
     added = columns.with_columns({"a": np.array([7, 8, 9]), "d": np.array([True, False, True])})
+    assert added.array("c") is columns.array("c") and "d" in added and "d" not in columns
+    again = added.with_columns({"e": np.array([1, 2, 3])})
+    assert again.columns == ["a", "b", "c", "d", "e"] and again.array("a").tolist() == [7, 8, 9]
+    pd.testing.assert_frame_equal(
+        again.take(np.array([1])).to_frame(), again.to_frame().iloc[[1]].reset_index(drop=True)
+    )
     assert added.columns == ["a", "b", "c", "d"] and added.array("a").tolist() == [7, 8, 9]
     assert columns.columns == ["a", "b", "c"] and columns.array("a").tolist() == [1, 2, 3]  # unchanged
     with pytest.raises(TypeError):
