@@ -17,7 +17,8 @@ from helpers import SAMPLES
 from validator.dataset import ROW
 from validator.engine import calendar, evaluate
 from validator.engine.columns import Columns, column_array
-from validator.engine.expr import SHARED_NODES, as_bool, compare
+from validator.engine.expr import CONSTANTS, SHARED_NODES, as_bool, compare
+from validator.engine.pushdown import _split
 from validator.engine.finding_rows import _display, _shown, shown_values
 from validator.engine.functions import FUNCTIONS
 from validator.engine.joins import keys_present
@@ -179,6 +180,13 @@ def test_the_rules_cache_keeps_each_rules_columns_used_and_shared_texts() -> Non
         assert "_columns_used" in rule.__dict__ and "_shared_uses" in rule.__dict__
         assert rule.columns_used() == _columns_used(rule)
         assert rule.shared_uses() == replace(rule).shared_uses()  # a copy works it out afresh
+        for rel in rule.related:
+            if rel.where is not None:
+                ((alias, constants), split), *_ = rel.where.tree.__dict__["_pushdown"].items()
+                assert alias == rel.alias and CONSTANTS <= constants
+                assert [ast.dump(p) for p in split.pairs] == [
+                    ast.dump(p) for p in _split(rel.where, alias, constants).pairs
+                ]
         for compiled in condition_expressions(rule.condition):
             for node in ast.walk(compiled.tree.body):
                 if isinstance(node, SHARED_NODES):
