@@ -270,3 +270,22 @@ def test_equality_of_pandas_text_equals_pandas_own(op: type, dtype: str) -> None
                 known &= side.notna().to_numpy() if isinstance(side, pd.Series) else side is not None
             expected = by_pandas.fillna(False).astype(bool).to_numpy() & known
             assert fast.tolist() == expected.tolist()
+
+
+def test_per_child_facts_spread_by_codes_equal_them_looked_up_by_id() -> None:
+    run = _sample_runs()[0]
+    store = run.store
+    key = store.dataset.schema.child_key
+    frame = store.frame("Episodes")
+    ids = frame[key].dropna().unique().tolist()
+    rng = np.random.default_rng(5)
+    chosen = [i for i in ids if rng.random() < 0.6] + ["NOT-A-CHILD"]
+    facts = pd.DataFrame(
+        {
+            "flag": rng.random(len(chosen)) < 0.5,
+            "mixed": pd.Series(rng.choice(np.array([True, False, None, 1], dtype=object), len(chosen)), dtype=object),
+        },
+        index=pd.Index(chosen, dtype=object),
+    )
+    expected = facts.reindex(frame[key].to_numpy()).eq(True).set_axis(frame.index)
+    pd.testing.assert_frame_equal(store._spread(facts, frame, key), expected)
