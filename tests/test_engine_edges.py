@@ -289,3 +289,22 @@ def test_per_child_facts_spread_by_codes_equal_them_looked_up_by_id() -> None:
     )
     expected = facts.reindex(frame[key].to_numpy()).eq(True).set_axis(frame.index)
     pd.testing.assert_frame_equal(store._spread(facts, frame, key), expected)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_duplicated_by_codes_equals_pandas_duplicated(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 60))
+    pool = {
+        "text": np.array(["A", "B", "C", None, np.nan], dtype=object),
+        "number": np.array([1.0, 2.0, np.nan]),
+        "int": np.array([1, 2, 3]),
+        "date": np.array(["2024-01-01", "2024-02-01", "NaT"], dtype="datetime64[ns]"),
+    }
+    scope = SimpleNamespace(frame=pd.DataFrame(index=pd.RangeIndex(n)))
+    for count in (1, 2, 3):
+        names = rng.choice(list(pool), count)
+        keys = [rng.choice(pool[name], n) for name in names]
+        frame = pd.DataFrame({i: pd.Series(k, dtype=k.dtype) for i, k in enumerate(keys)}, index=scope.frame.index)
+        expected = (frame.duplicated(keep=False) & frame.notna().all(axis=1)).to_numpy()
+        assert np.asarray(FUNCTIONS["duplicated"].impl(scope, *keys)).tolist() == expected.tolist()

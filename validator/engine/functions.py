@@ -376,14 +376,22 @@ def day_of(scope: Any, d: Any) -> pd.Series:
 # -------------------------------------------------------------------------------- records of the same table
 
 
-@function("duplicated(x, ...)")
-def duplicated(scope: Any, *keys: Any) -> pd.Series:
+@function("duplicated(x, ...)", arrays=True)
+def duplicated(scope: Any, *keys: Any) -> Any:
     """True for every record whose values of the given fields are shared with another record (blanks never)."""
+    if keys and all(isinstance(k, np.ndarray) for k in keys):  # by the keys' codes (a text column's: memoised)
+        group = np.zeros(len(scope.frame), dtype="int64")
+        known = np.ones(len(scope.frame), dtype=bool)
+        for key in keys:
+            codes, uniques = vectors.factorized(key) if key.dtype.kind == "O" else pd.factorize(key)
+            known &= codes >= 0
+            group, _ = pd.factorize(group * (len(uniques) + 1) + codes)
+        return (np.bincount(group)[group] > 1) & known if len(group) else known
     index = scope.frame.index
-    frame = pd.DataFrame({i: _series(k, index) for i, k in enumerate(keys)}, index=index)
-    known = frame.notna().all(axis=1)
+    frame = pd.DataFrame({i: _series(vectors.to_series(k, index), index) for i, k in enumerate(keys)}, index=index)
+    known_series = frame.notna().all(axis=1)
     dup = frame.duplicated(keep=False)
-    return dup & known
+    return dup & known_series
 
 
 @function("prev(x)", kind="sequence")
