@@ -9,8 +9,10 @@
 Each case generates a synthetic return with the project's sample generator at a fixed seed (cached under
 benchmarks/.data/, which git ignores), then validates it in a fresh process several times, keeping the best wall
 time (process start to JSON report written). It prints the time split into start-up (imports and loading the
-rules), ingest, derive (derived columns), rules (the rest of the rule run), report, and the peak memory (max RSS
-of the validating process). With two or more sizes of a return it also prints the scaling exponent: how the
+rules), ingest, derive (derived columns), rules (the rest of the rule run), report, the peak memory (max RSS)
+of the validating process and of the largest process it forked (earlier years read and rules run on a second
+process, validator/processes.py; the two share the tables' pages, so their sum overstates the memory used), and
+the CPU time of both. With two or more sizes of a return it also prints the scaling exponent: how the
 rule run's time grows with the number of children (1.0 = linear).
 """
 
@@ -76,8 +78,10 @@ else:
     write_atomic(__import__("pathlib").Path(out), render_json(result).encode("utf-8"))
 t5 = time.perf_counter()
 derive = getattr(stores[0], "derive_seconds", 0.0)
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"import": t1 - t0, "load_rules": t2 - t1, "ingest": t3 - t2, "derive": derive,
+usage, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+peak_kb = usage.ru_maxrss
+print(json.dumps({"cpu": usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime,
+                  "child_peak_mb": children.ru_maxrss / 1024,"import": t1 - t0, "load_rules": t2 - t1, "ingest": t3 - t2, "derive": derive,
                   "rules": t4 - t3 - derive, "report": t5 - t4, "total": t5 - t0, "peak_mb": peak_kb / 1024,
                   "findings": len(result.findings), "rules_run": len(rules),
                   "crashed": sum(1 for r in result.rules if r.status == "crashed")}))
@@ -134,6 +138,7 @@ def measure(ret: str, children: int, repeats: int, source: Path = ROOT, heavy: b
         runs.append(figures)
     best = min(runs, key=lambda r: r["wall"])
     best["peak_mb"] = max(r["peak_mb"] for r in runs)
+    best["child_peak_mb"] = max(r.get("child_peak_mb", 0.0) for r in runs)
     return best
 
 
@@ -192,7 +197,7 @@ def main() -> int:
     info = machine()
     print(f"machine: {info['platform']}, {info['cpus']} CPUs, Python {info['python']}, load {info['load_average']}")
     print(f"{'case':<18}{'children':>9}{'wall s':>8}{'start':>7}{'ingest':>8}{'derive':>8}{'rules':>8}"
-          f"{'report':>8}{'peak MB':>9}{'findings':>9}")  # fmt: skip
+          f"{'report':>8}{'peak MB':>9}{'child MB':>9}{'CPU s':>7}{'findings':>9}")  # fmt: skip
     for size in args.sizes.split(","):
         for ret in args.returns.split(","):
             if ret not in SIZES[size]:
@@ -202,7 +207,7 @@ def main() -> int:
             start = f["import"] + f["load_rules"]
             print(f"{size + ' ' + ret:<18}{children:>9}{f['wall']:>8.2f}{start:>7.2f}{f['ingest']:>8.2f}"
                   f"{f['derive']:>8.2f}{f['rules']:>8.2f}{f['report']:>8.2f}{f['peak_mb']:>9.0f}"
-                  f"{f['findings']:>9}", flush=True)  # fmt: skip
+                  f"{f.get('child_peak_mb', 0.0):>9.0f}{f.get('cpu', 0.0):>7.2f}{f['findings']:>9}", flush=True)  # fmt: skip
             results.append({"size": size, "return": ret, "children": children, **f})
     slopes = exponents(results)
     for s in slopes:

@@ -89,7 +89,7 @@ def test_cli_each_with_jobs_writes_reports_and_summary(returns: Path, tmp_path: 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--jobs", "2"], "add --each"),
+        (["--scheduler", "dask"], "add --each"),
         (["--each"], "--output-dir"),
         (["--each", "--output-dir", "OUT", "--previous", "x"], "--previous"),
         (["--each", "--output-dir", "OUT", "--la", "E09000027"], "--la"),

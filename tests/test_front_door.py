@@ -84,7 +84,9 @@ def test_a_batch_job_is_a_request_and_a_plan() -> None:
 def test_the_web_form_is_a_request_without_files() -> None:
     request = _options({"year": "2024-25", "la": "E09000027", "rules": "101, 102"})
     # the result page offers the DfE-ready files: their change log is asked for
-    assert request == RunRequest(inputs=(), year="2024_25", la="E09000027", rules=("101", "102"), change_log=True)
+    assert request == RunRequest(
+        inputs=(), year="2024_25", la="E09000027", rules=("101", "102"), change_log=True, processes=1
+    )
     with pytest.raises(FormError, match="not a collection year"):
         _options({"year": "next year", "la": "not an la at all!"})  # the year is checked first, as before
 

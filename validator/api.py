@@ -9,9 +9,10 @@ from typing import Any
 
 from .dataset import Dataset
 from .engine.model import Rule, rules_for
-from .engine.runner import RuleOutcome, TableStore, run_rule
+from .engine.runner import TableStore, run_rule
 from .findings import STOPPING_CODES, FindingTable
 from .ingest.loader import InputError, load_return
+from .processes import auto_processes, run_tasks
 from .reference.postcodes import open_postcode_lookup
 from .request import RunRequest
 from .result import Result, RuleStatus
@@ -29,38 +30,67 @@ def report_figures(dataset: Dataset) -> Any:
     return figures(dataset)
 
 
-def run_rules(dataset: Dataset, rules: Sequence[Rule] | None = None, *, progress: Progress | None = None) -> Result:
-    """Run the rules of the dataset's return and year (or the ones given) and collect the result."""
+def run_rules(
+    dataset: Dataset,
+    rules: Sequence[Rule] | None = None,
+    *,
+    progress: Progress | None = None,
+    processes: int | None = None,
+) -> Result:
+    """Run the rules of the dataset's return and year (or the ones given) and collect the result.
+
+    ``processes``: how many processes run the rules (forked children of this one, Linux only; see
+    :mod:`validator.processes`). None: two for a large return on a machine with two or more CPUs, else one.
+    """
     chosen = list(rules) if rules is not None else rules_for(dataset.return_type, dataset.context.year)
     store = TableStore(dataset)
-    statuses: list[RuleStatus] = []
-    found = [FindingTable.of(dataset.findings)]
     stopped = sorted({f.code for f in dataset.findings if f.code in STOPPING_CODES})
-    for done, rule in enumerate(chosen, start=1):
-        if stopped:  # the data is not the return the options describe: its findings would be noise
-            outcome = RuleOutcome(rule, "not_run", reason=f"the run was stopped before the rules: {', '.join(stopped)}")
-        else:
-            outcome = run_rule(rule, store)
-        if progress is not None:
-            progress("rules", done, len(chosen))
-        found.append(outcome.findings)
-        statuses.append(
-            RuleStatus(
-                rule.code,
-                outcome.status,
-                outcome.reason,
-                len(outcome.findings) - int(outcome.findings.unconfirmed_mask.sum()),
-                rule.severity,
-                rule.message,
-                tuple(rule.fields),
-            )
+    if processes is None:
+        processes = auto_processes(sum(len(t.df) for t in dataset.tables.values()))
+    count = 0
+
+    def done() -> None:
+        nonlocal count
+        count += 1
+        if progress is not None:  # at most all: a rule a failed child had finished is run again, and counted twice
+            progress("rules", min(count, len(chosen)), len(chosen))
+
+    # On two processes, each takes rules from one end of this order: rules on the same tables next to each other, so
+    # that what they share (a column's distinct values, a table's orders) is mostly worked out in one process.
+    order = sorted(range(len(chosen)), key=lambda i: (chosen[i].table, sorted(chosen[i].tables_used)))
+
+    def outcome(i: int) -> tuple[str, str, FindingTable]:
+        found = run_rule(chosen[order[i]], store)
+        return found.status, found.reason, found.findings
+
+    if stopped:  # the data is not the return the options describe: its findings would be noise
+        reason = f"the run was stopped before the rules: {', '.join(stopped)}"
+        outcomes = [("not_run", reason, FindingTable())] * len(chosen)
+        for _ in chosen:
+            done()
+    else:
+        if processes > 1:
+            store.prepare(chosen)
+        by_rule = dict(zip(order, run_tasks(len(chosen), outcome, processes, done), strict=True))
+        outcomes = [by_rule[i] for i in range(len(chosen))]
+    statuses = [
+        RuleStatus(
+            rule.code,
+            status,
+            reason,
+            len(findings) - int(findings.unconfirmed_mask.sum()),
+            rule.severity,
+            rule.message,
+            tuple(rule.fields),
         )
+        for rule, (status, reason, findings) in zip(chosen, outcomes, strict=True)
+    ]
     return Result(
         dataset.return_type,
         dataset.context,
         dataset.inputs,
         statuses,
-        FindingTable.concat(found),
+        FindingTable.concat([FindingTable.of(dataset.findings), *(findings for _, _, findings in outcomes)]),
         dataset=dataset,
         figures_source=report_figures,
     )
@@ -80,6 +110,7 @@ def validate(
     providers: Sequence[str | Path] = (),
     no_data: Sequence[str] | None = None,
     change_log: bool = False,
+    processes: int | None = None,
 ) -> Result:
     """Validate one return.
 
@@ -92,6 +123,7 @@ def validate(
     ``no_data``: the cell texts that mean "no data" in Excel workbooks, read as blank (default:
     ``validator.ingest.xlsx_reader.NO_DATA_TOKENS``; see docs/excel.md). ``change_log``: the dataset lists every
     value and header reading changed, for the change log of its DfE-ready files (``convert.dfe_zip``).
+    ``processes``: how many processes run the rules (see :func:`run_rules`; None: decided by the return's size).
     Raises :class:`validator.ingest.loader.InputError` when the inputs cannot be used at all.
     """
     if progress is not None:
@@ -106,12 +138,13 @@ def validate(
         today=today,
         no_data=no_data,
         log_changes=change_log,
+        processes=processes,
     )
     dataset.postcodes = open_postcode_lookup(postcodes)
     if providers:
         add_providers(dataset, providers)
     chosen = choose_rules(dataset.return_type, dataset.context.year, rules)
-    return run_rules(dataset, chosen, progress=progress)
+    return run_rules(dataset, chosen, progress=progress, processes=processes)
 
 
 def validate_request(request: RunRequest, *, progress: Progress | None = None, today: dt.date | None = None) -> Result:
@@ -129,6 +162,7 @@ def validate_request(request: RunRequest, *, progress: Progress | None = None, t
         providers=list(request.providers),
         no_data=list(request.no_data) if request.no_data is not None else None,
         change_log=request.change_log,
+        processes=request.processes,
     )
 
 

@@ -197,6 +197,8 @@ def validate_many(
     ``address``, or on a local cluster of ``workers`` workers (``dask_processes=False``: threads of this process, one
     each). ``timeout``: the longest wait for any one return, in seconds (None: no limit).
     """
+    if workers > 1 or scheduler == "dask":  # the returns share the CPUs: each one's rules in one process
+        jobs = [replace(job, request=replace(job.request, processes=1)) for job in jobs]
     if scheduler == "dask":
         return _on_dask(jobs, workers, done, address, dask_processes, timeout)
     if scheduler != "processes":

@@ -36,6 +36,7 @@ class RunRequest:
     population: str | None = None  # ONS mid-year population estimates (the preview's rates)
     no_data: tuple[str, ...] | None = None  # the cell texts read as blank in Excel workbooks (None: the default)
     change_log: bool = False  # list every value and header reading changes (the DfE-ready files' changes.csv)
+    processes: int | None = None  # processes that run the rules (None: two for a large return, on Linux)
 
     def __post_init__(self) -> None:
         if self.year is not None:

@@ -37,9 +37,11 @@ def add_arguments(v: argparse.ArgumentParser) -> None:
     v.add_argument(
         "--jobs",
         type=jobs_arg,
-        default=1,
+        default=None,
         metavar="N",
-        help="with --each: validate N returns at a time in separate processes (default 1; 0 = one per CPU)",
+        help="processes to use (0 = one per CPU). With --each: N returns at a time (default 1). For one return: its "
+        "rules on N processes (default: 2 for a large return on Linux with 2 or more CPUs, else 1; "
+        "docs/performance.md)",
     )
     v.add_argument(
         "--manifest",
@@ -59,7 +61,7 @@ def add_arguments(v: argparse.ArgumentParser) -> None:
 
 def asked(args: argparse.Namespace) -> bool:
     """Whether the options ask for many returns (--each, or an option that only --each takes)."""
-    return bool(args.each or args.jobs != 1 or args.manifest or args.scheduler)
+    return bool(args.each or args.manifest or args.scheduler)
 
 
 def _problem(args: argparse.Namespace) -> str | None:
@@ -72,7 +74,7 @@ def _problem(args: argparse.Namespace) -> str | None:
     }
     unsupported = [flag for flag, given in options.items() if given]
     if not args.each:
-        return "--jobs, --manifest and --scheduler are for many returns at once: add --each"
+        return "--manifest and --scheduler are for many returns: add --each"
     if unsupported:
         return (
             f"{', '.join(unsupported)} cannot be used with --each (each LA's code and last year's return come from "
@@ -94,20 +96,21 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if problem:
         raise UsageError(problem)
     kind, address = args.scheduler or ("processes", None)
+    workers = args.jobs or 1
     found = jobs_for(
         region_returns(args.inputs, args.manifest, args.output_dir),
         args.output_dir,
         request=run_request(args),
         plan=report_plan(args),
     )
-    where = f"on the Dask scheduler at {term(address)}" if address else f"{min(args.jobs, len(found))} at a time"
+    where = f"on the Dask scheduler at {term(address)}" if address else f"{min(workers, len(found))} at a time"
     err.print(f"{len(found)} returns, {where}" + (" on a local Dask cluster" if kind == "dask" and not address else ""))
 
     def done(o: BatchOutcome) -> None:
         counts = o.problem or f"{plural(o.errors, 'error')}, {plural(o.queries, 'query')}"
         err.print(f"  {term(o.la or o.name)}: {term(counts)}", highlight=False)
 
-    outcomes = validate_many(found, args.jobs, done, kind, address)
+    outcomes = validate_many(found, workers, done, kind, address)
     for path in write_summary(outcomes, args.output_dir):
         err.print(f"summary written to {term(path)}")
     return batch_status(outcomes)

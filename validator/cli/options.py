@@ -107,6 +107,8 @@ def run_request(args: argparse.Namespace) -> RunRequest:
         providers=tuple(str(p) for p in getattr(args, "providers", [])),
         population=_path(getattr(args, "population", None)),
         no_data=tuple(found_no_data) if found_no_data is not None else None,
+        # --jobs: for one return, the processes that run its rules (with --each, the returns at a time: batch.py)
+        processes=None if getattr(args, "each", False) else getattr(args, "jobs", None),
     )
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from ..dataset import PREVIOUS, Context, Dataset, InputFile, Table
 from ..findings import Finding, ingest_finding
 from ..outputs import is_report_name
+from ..processes import available_processes, run_tasks
 from ..schema import RETURN_TYPES, ReturnSchema, load_schema
 from ..years import (
     SUPPORTED_YEARS,
@@ -42,6 +43,9 @@ XML_LAYOUTS = {
 }
 XML_ROOTS = {name.encode(): kind for name, (kind, _) in XML_LAYOUTS.items()}
 DATA_SUFFIXES = {".csv", ".xml", ".txt", ".tsv", *WORKBOOK_SUFFIXES}
+# Earlier years' files of at least this many bytes are read on a second process (load_return; a 5,000-child
+# SSDA903 return's CSV files are about 1.4 MB).
+EARLIER_BYTES = 1_000_000
 # Findings after which nothing of an XML file is read: the input counts as unusable (exit status 2).
 REFUSED_XML = {"XML-UNSAFE", "XML-ROOT", "FILE-EMPTY", "FILE-UNREADABLE"}
 # The first element's name in a file's opening bytes, past the declaration, comments, PIs and any DOCTYPE.
@@ -316,10 +320,12 @@ def load_return(
     today: dt.date | None = None,
     no_data: Sequence[str] | None = None,
     log_changes: bool = False,
+    processes: int | None = None,
 ) -> Dataset:
     """Read every input (and previous years' inputs) into one typed Dataset. ``no_data``: the cell texts a
     workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given). ``log_changes``: list
-    every value and header this year's reading changes (convert's log), not only what workbooks' reading does."""
+    every value and header this year's reading changes (convert's log), not only what workbooks' reading does.
+    ``processes``: 1 to read everything in this process; None: earlier years' large files on a second process."""
     no_data = NO_DATA_TOKENS if no_data is None else no_data
     files, skipped = _input_files(paths)
     today = today or dt.date.today()
@@ -353,28 +359,21 @@ def load_return(
             f"(supported: {', '.join(SUPPORTED_YEARS[found_type])})"
         )
     _check_xml_schema_late(read, year, findings)
-    tables = _type_tables(schema, read, year, findings, suffix="")
-    for n, prev_paths in enumerate(previous or [], start=1):
-        label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"
-        prev_files = expand_paths(prev_paths)
-        prev_year = previous_year(year, n)
-        known = prev_year if prev_year in SUPPORTED_YEARS[found_type] else None
-        prev = _read_files(prev_files, found_type, known, no_data)
-        findings.extend(_of_year(prev.findings, label))
-        findings.extend(_of_year(skipped_files(list(prev_paths), DATA_SUFFIXES), label))
-        findings.extend(mixed_years(found_type, prev.raws, today, f"the {label.lstrip('@')} year's"))
-        if n == 1:
-            found_prev = data_year(found_type, prev.raws, today)
+    tables, typing_found, earlier = _type_years(schema, read, year, previous or [], no_data, today, processes)
+    findings.extend(typing_found)
+    for year_read in earlier:
+        findings.extend(year_read.findings)
+        if year_read.n == 1:
             swapped = years_swapped(
-                found_type, current_year[0] if current_year else None, found_prev[0] if found_prev else None
+                found_type,
+                current_year[0] if current_year else None,
+                year_read.data_year[0] if year_read.data_year else None,
             )
             if swapped is not None:
                 findings.append(swapped)
-        for item in prev.inputs:
-            item.year = label.lstrip("@")
-        inputs.extend(prev.inputs)
-        if prev.return_type is not None:
-            tables.update(_type_tables(schema, prev, known or year, findings, suffix=label))
+        inputs.extend(year_read.inputs)
+        findings.extend(year_read.typing_findings)
+        tables.update(year_read.tables)
     reference = _reference_date(found_type, tables, year)
     unknown_la = la_unknown(la.strip() if la else None)
     if unknown_la is not None:
@@ -382,6 +381,78 @@ def load_return(
     la = la.strip().upper() or None if la else None  # codes are upper case (e09000027 is E09000027)
     context = Context.of_year(found_type, year, la, reference)
     return Dataset(schema, context, tables, findings, inputs, changes=read.book.changes, places=read.book.places)
+
+
+def _type_years(
+    schema: ReturnSchema,
+    read: FilesRead,
+    year: str,
+    previous: list[list[str | Path]],
+    no_data: Sequence[str],
+    today: dt.date,
+    processes: int | None,
+) -> tuple[dict[str, Table], list[Finding], list[_EarlierYear]]:
+    """This year's tables typed (with the findings typing gives), and each earlier year's return read and typed.
+
+    The earlier years are worked out beside this year's typing, on a second process when their files are large
+    enough to pay for it (validator/processes.py); the result is the same either way."""
+    earlier_paths = [expand_paths(p) for p in previous]
+
+    def typed(task: int) -> tuple[dict[str, Table], list[Finding], list[_EarlierYear]]:
+        if task == 0:
+            found: list[Finding] = []
+            return _type_tables(schema, read, year, found, suffix=""), found, []
+        earlier = [
+            _read_earlier(schema, year, n, given, earlier_paths[n - 1], no_data, today)
+            for n, given in enumerate(previous, start=1)
+        ]
+        return {}, [], earlier
+
+    if processes is None:
+        earlier_bytes = sum(f.stat().st_size for files in earlier_paths for f in files)
+        processes = available_processes() if earlier_bytes >= EARLIER_BYTES else 1
+    done = run_tasks(2 if previous else 1, typed, processes)
+    return done[0][0], done[0][1], done[1][2] if previous else []
+
+
+@dataclass
+class _EarlierYear:
+    """An earlier year's return, read and typed (``n``: 1 for last year, 2 for the year before, ...)."""
+
+    n: int
+    findings: list[Finding]  # reading the files
+    data_year: tuple[str, str] | None  # the year its data belongs to (sanity.data_year)
+    inputs: list[InputFile]
+    typing_findings: list[Finding]
+    tables: dict[str, Table]
+
+
+def _read_earlier(
+    schema: ReturnSchema,
+    year: str,
+    n: int,
+    paths: list[str | Path],
+    files: list[Path],
+    no_data: Sequence[str],
+    today: dt.date,
+) -> _EarlierYear:
+    """Read and type the return of ``n`` years before ``year`` (its ``paths``, expanded to ``files``)."""
+    found_type = schema.return_type
+    label = PREVIOUS if n == 1 else f"{PREVIOUS}{n}"
+    prev_year = previous_year(year, n)
+    known = prev_year if prev_year in SUPPORTED_YEARS[found_type] else None
+    prev = _read_files(files, found_type, known, no_data)
+    findings = _of_year(prev.findings, label)
+    findings.extend(_of_year(skipped_files(list(paths), DATA_SUFFIXES), label))
+    findings.extend(mixed_years(found_type, prev.raws, today, f"the {label.lstrip('@')} year's"))
+    found_year = data_year(found_type, prev.raws, today) if n == 1 else None
+    for item in prev.inputs:
+        item.year = label.lstrip("@")
+    typing_findings: list[Finding] = []
+    tables = {}
+    if prev.return_type is not None:
+        tables = _type_tables(schema, prev, known or year, typing_findings, suffix=label)
+    return _EarlierYear(n, findings, found_year, prev.inputs, typing_findings, tables)
 
 
 def _type_tables(

@@ -290,8 +290,11 @@ def _options(fields: dict[str, str]) -> RunRequest:
     if return_type not in (None, *SUPPORTED_YEARS):
         raise FormError(f"'{return_type}' is not a return: choose SSDA903 or CIN census.")
     try:
-        # checks the year; the result page offers the DfE-ready files, whose changes.csv needs the change log
-        request = RunRequest(inputs=(), return_type=return_type, year=fields.get("year") or None, change_log=True)
+        # checks the year; the result page offers the DfE-ready files, whose changes.csv needs the change log. One
+        # process: the app's server has threads of its own, and a run must not fork under them.
+        request = RunRequest(
+            inputs=(), return_type=return_type, year=fields.get("year") or None, change_log=True, processes=1
+        )
     except YearError as exc:
         raise FormError(str(exc)) from None
     la = _la_code(fields.get("la") or "")

@@ -1,0 +1,165 @@
+"""Rules on two or more processes (validator/processes.py): the same findings and statuses as in one process,
+in the same order; a child that dies or fails loses nothing; one process wherever fork is not safe or does not pay."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import ROOT
+
+import validator
+from validator import processes as parallel
+from validator.cli import main
+from validator.ingest.loader import load_return
+from validator.result import Result
+from validator.samples import generate_samples
+
+linux_only = pytest.mark.skipif(not parallel.can_fork(), reason="rules run on forked processes on Linux only")
+
+
+def _square(i: int) -> int:
+    return i * i
+
+
+@linux_only
+@pytest.mark.parametrize("processes", [2, 3])
+def test_tasks_on_processes_come_back_in_order(processes: int) -> None:
+    calls: list[int] = []
+    assert parallel.run_tasks(50, _square, processes, lambda: calls.append(1)) == [i * i for i in range(50)]
+    assert len(calls) == 50  # every task reported done once, in the parent
+
+
+@linux_only
+@pytest.mark.parametrize("how", ["exits", "raises", "unpicklable"])
+def test_a_child_that_fails_loses_no_task(how: str) -> None:
+    parent = os.getpid()
+
+    def work(i: int) -> object:
+        if os.getpid() != parent:
+            if how == "exits":
+                os._exit(7)
+            if how == "raises":
+                raise RuntimeError("a child's mistake")
+            return lambda: i  # a result that cannot be sent back
+        return i + 1
+
+    assert parallel.run_tasks(30, work, 2) == [i + 1 for i in range(30)]
+
+
+def test_one_process_where_fork_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    here = os.getpid()
+
+    def pid(_: int) -> int:
+        return os.getpid()
+
+    assert parallel.run_tasks(10, pid, 1) == [here] * 10
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert parallel.run_tasks(10, pid, 2) == [here] * 10
+    assert parallel.auto_processes(10**9) == 1
+
+
+@linux_only
+def test_tasks_do_run_on_two_processes() -> None:
+    def pid(_: int) -> int:
+        time.sleep(0.02)  # so that the child takes some tasks before the parent has taken them all
+        return os.getpid()
+
+    assert len(set(parallel.run_tasks(40, pid, 2))) == 2
+
+
+@linux_only
+def test_the_parent_takes_tasks_from_the_front_and_the_child_from_the_back() -> None:
+    def pid(_: int) -> int:
+        time.sleep(0.02)
+        return os.getpid()
+
+    owners = parallel.run_tasks(40, pid, 2)
+    parent = os.getpid()
+    split = owners.index(next(p for p in owners if p != parent))
+    assert owners == [parent] * split + [owners[-1]] * (40 - split)  # each took one end: neighbours stay together
+    assert 0 < split < 40
+
+
+def test_small_returns_run_in_one_process() -> None:
+    assert parallel.auto_processes(parallel.MIN_RECORDS - 1) == 1
+    expected = min(2, parallel.usable_cpus()) if parallel.can_fork() else 1
+    assert parallel.auto_processes(parallel.MIN_RECORDS) == expected
+
+
+def test_one_process_when_called_from_another_thread() -> None:
+    found: list[int] = []
+    worker = threading.Thread(target=lambda: found.append(parallel.auto_processes(10**9)))
+    worker.start()
+    worker.join()
+    assert found == [1]
+
+
+def _same_result(one: Result, two: Result) -> None:
+    pd.testing.assert_frame_equal(one.findings.frame, two.findings.frame)
+    assert one.rules == two.rules
+    assert len(one.findings) > 0
+
+
+@linux_only
+@pytest.mark.parametrize("return_type", ["ssda903", "cin"])
+def test_rules_on_two_processes_find_what_one_finds(tmp_path: Path, return_type: str) -> None:
+    year = "2024_25"
+    generate_samples(return_type, year, 120, 3, 0.5, tmp_path)
+    if return_type == "cin":
+        args: dict[str, object] = {"paths": [tmp_path / "cin" / f"cin_{year}.xml"]}
+    else:
+        base = tmp_path / "ssda903"
+        args = {"paths": [base / year], "year": year, "la": "E09000027", "previous": [base / "2023_24"]}
+    one = validator.validate(**args, processes=1)  # type: ignore[arg-type]
+    two = validator.validate(**args, processes=2)  # type: ignore[arg-type]
+    _same_result(one, two)
+
+
+@linux_only
+def test_jobs_for_one_return_on_the_command_line(tmp_path: Path) -> None:
+    sample = ROOT / "samples" / "ssda903"
+    reports = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}.json"
+        argv = ["validate", str(sample / "2024_25"), "--previous", str(sample / "2023_24"), "--year", "2024_25"]
+        status = main([*argv, "--la", "E09000027", "--jobs", jobs, "--format", "json", "--output", str(out)])
+        assert status == 1  # the sample has errors
+        reports.append(out.read_text(encoding="utf-8"))
+    one, two = (r.split('"findings"', 1)[1] for r in reports)  # the head carries the run's time
+    assert one == two
+
+
+@linux_only
+def test_earlier_years_read_on_a_second_process_give_the_same_dataset(tmp_path: Path) -> None:
+    year = "2024_25"
+    generate_samples("ssda903", year, 80, 4, 0.5, tmp_path)
+    base = tmp_path / "ssda903"
+    (base / "2023_24" / "notes.txt").write_text("not a table\n", encoding="utf-8")  # a finding about last year
+    episodes = base / "2023_24" / "episodes.csv"
+    episodes.write_text(re.sub(r"\d\d/\d\d/(\d{4})", r"31/02/\1", episodes.read_text(), count=1))  # and another
+    shutil.copytree(base / "2023_24", base / "2022_23")  # the year before last: last year's data, a finding
+    (base / "2021_22").mkdir()  # and no files at all
+    previous = [[base / "2023_24"], [base / "2022_23"], [base / "2021_22"]]
+    loaded = [
+        load_return([base / year], year=year, la="E09000027", previous=previous, processes=n)  # type: ignore[arg-type]
+        for n in (1, 2)
+    ]
+    one, two = loaded
+    assert [f.to_dict() for f in one.findings] == [f.to_dict() for f in two.findings]
+    assert [(i.path, i.kind, i.tables, i.year) for i in one.inputs] == [
+        (i.path, i.kind, i.tables, i.year) for i in two.inputs
+    ]
+    assert list(one.tables) == list(two.tables)
+    assert any(name.endswith("@previous") for name in one.tables)
+    assert ("DATE-INVALID", "Episodes@previous") in {(f.code, f.table) for f in one.findings}
+    for name, table in one.tables.items():
+        pd.testing.assert_frame_equal(table.df, two.tables[name].df)
+        assert table.missing_columns == two.tables[name].missing_columns
