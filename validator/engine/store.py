@@ -36,6 +36,7 @@ class TableStore:
         self._frames: dict[str, pd.DataFrame] = {}
         self._derived: dict[tuple[str, str], pd.DataFrame] = {}
         self._per_child: dict[tuple[str, int], pd.DataFrame] = {}
+        self._fact_rows: dict[int, tuple[pd.DataFrame, np.ndarray, pd.DataFrame]] = {}  # per-child facts by code
         self._with_derived: dict[tuple[str, frozenset[str]], pd.DataFrame] = {}
         self.derive_seconds = 0.0  # time spent computing derived columns (reported by benchmarks/run.py)
         self._orderings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
@@ -232,12 +233,15 @@ class TableStore:
         facts): by the records' child codes, not by looking their ids up one by one."""
         if CHILD_CODE not in df.columns or self._child_ids is None or not facts.index.is_unique:
             return facts.reindex(df[child_key].to_numpy()).eq(True).set_axis(df.index)
-        where = self._child_ids.get_indexer(facts.index)  # each child with facts: its code
-        row_of_code = np.full(len(self._child_ids) + 1, -1, dtype="int64")  # the last: a blank id (code -1)
-        row_of_code[where[where >= 0]] = np.flatnonzero(where >= 0)
+        known = self._fact_rows.get(id(facts))
+        if known is None or known[0] is not facts:  # worked out once per child derivation and year
+            where = self._child_ids.get_indexer(facts.index)  # each child with facts: its code
+            row_of_code = np.full(len(self._child_ids) + 1, -1, dtype="int64")  # the last: a blank id (code -1)
+            row_of_code[where[where >= 0]] = np.flatnonzero(where >= 0)
+            known = self._fact_rows[id(facts)] = (facts, row_of_code, facts.eq(True))
+        _, row_of_code, flags = known
         rows = row_of_code[df[CHILD_CODE].to_numpy()]
         has = rows >= 0
-        flags = facts.eq(True)
         out = {}
         for column in flags.columns:
             values = np.zeros(len(df), dtype=bool)
