@@ -348,8 +348,12 @@ class Sequence:
         else:
             data = x.reindex(self.index)
             data = data.to_numpy() if isinstance(data.dtype, np.dtype) else data.array
-        shifted = pd.Series(pd.api.extensions.take(data, taken, allow_fill=True)) if size else x.iloc[:0]
-        return self._back(shifted, dtype=x.dtype if x.dtype.kind in "Mb" else None)
+        if not size:
+            return self._back(x.iloc[:0], dtype=x.dtype if x.dtype.kind in "Mb" else None)
+        values = pd.api.extensions.take(data, taken, allow_fill=True)
+        if x.dtype == object:  # text stays objects (missing: NaN), as the column was: not pandas' own string type
+            return self._back(values, dtype=object)  # inferred from it
+        return self._back(pd.Series(values), dtype=x.dtype if x.dtype.kind in "Mb" else None)
 
     def position(self) -> pd.Series:
         return self._back(np.arange(len(self.order), dtype="int64") - self.starts[self.segment])
