@@ -161,3 +161,16 @@ def test_text_functions_on_distinct_values_equal_them_on_every_value(name: str, 
             np.testing.assert_array_equal(spread, direct)
         else:
             pd.testing.assert_series_equal(spread, direct, check_names=False)
+
+
+def test_which_values_are_missing_of_a_taken_column_come_from_its_source() -> None:
+    memo = vectors.Memo()
+    rng = np.random.default_rng(2)
+    source = rng.choice(np.array(["a", None, np.nan, "b"], dtype=object), 50)
+    positions = rng.integers(0, 50, 80)
+    taken = source.take(positions)
+    memo.taken(taken, source, positions)
+    assert memo.missing(taken).tolist() == pd.isna(taken).tolist()
+    assert len(memo._entries) == 1  # the source's, worked out once; none for the copy
+    del taken
+    assert not memo._origins  # forgotten with the copy

@@ -23,6 +23,7 @@ from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
 from .shared import rule_prefix
 from .store import TableStore
+from .vectors import RUN_MEMO
 
 
 def referenced_columns(*exprs: Compiled | None) -> set[str]:
@@ -72,6 +73,16 @@ def joined_columns(rule: Rule, rel: Related) -> set[str] | None:
         if col and owner in (alias, rel.table, rel.table.split("@")[0]):
             names.add(col)
     return {f"{alias}.{n}{suffix}" for n in names for suffix in ("", RAW_SUFFIX)}
+
+
+def _taken(column: Any, positions: np.ndarray) -> Any:
+    """A column's values at ``positions`` (all valid), noted with the run's memo as taken from the column (so that
+    which of them are missing is the column's, worked out once: engine/vectors.py)."""
+    values = column.take(positions)
+    memo = RUN_MEMO.get()
+    if memo is not None and isinstance(column, np.ndarray) and column.dtype.kind == "O":
+        memo.taken(values, column, positions)
+    return values
 
 
 class Scope:
@@ -177,12 +188,12 @@ class RuleRun:
             if rel.exclude_self:
                 differ = np.asarray(column_array(base, ROW))[left] != other[ROW].to_numpy()[right]
                 left, right = left[differ], right[differ]
-            data: dict[str, Any] = {c: column_array(base, c).take(left) for c in base.columns if c in wanted}
+            data: dict[str, Any] = {c: _taken(column_array(base, c), left) for c in base.columns if c in wanted}
             data["__pos"] = left
             for c in other.columns:
                 name = f"{rel.alias}.{c}"
                 if name in wanted:
-                    data[name + "__r" if name in data else name] = take_array(other[c], right)
+                    data[name + "__r" if name in data else name] = _taken(array_of(other[c]), right)
             merged = Columns(data, len(left))
         if rel.where is not None and len(merged):
             scope = Scope(merged, self, sequence_allowed=False)

@@ -61,8 +61,7 @@ def known(values: np.ndarray) -> np.ndarray:
     if kind in "iub":
         return np.ones(len(values), dtype=bool)
     memo = RUN_MEMO.get()  # text: a pass over Python objects, done once per column and run
-    missing = pd.isna(values) if memo is None else memo.get("isna", [values], lambda: pd.isna(values))
-    return ~missing
+    return ~(pd.isna(values) if memo is None else memo.missing(values))
 
 
 def scalar_known(value: Any) -> bool:
@@ -239,6 +238,7 @@ class Memo:
         self.budget = budget
         self._held = 0
         self._entries: dict[tuple[Any, ...], tuple[Any, int]] = {}  # oldest use first
+        self._origins: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}  # see taken()
 
     def get(self, name: str, args: list[Any], compute: Callable[[], Any]) -> Any:
         keys = [identity(a) for a in args]
@@ -259,6 +259,22 @@ class Memo:
             if isinstance(arg, np.ndarray):
                 weakref.finalize(arg, self._drop, key).atexit = False
         return result
+
+    def taken(self, values: np.ndarray, source: np.ndarray, positions: np.ndarray) -> None:
+        """Notes that ``values`` is ``source.take(positions)`` (a column of related records' pairs), so that which of
+        its values are missing is taken from the source's, worked out once, not worked out again on the copy."""
+        key = identity(values)
+        if key is not None and values.dtype.kind == "O":
+            self._origins[key] = (source, positions)
+            weakref.finalize(values, self._origins.pop, key, None).atexit = False
+
+    def missing(self, values: np.ndarray) -> np.ndarray:
+        """Where a text column's values are missing (``pd.isna``), worked out once per column and run."""
+        origin = self._origins.get(identity(values))
+        if origin is not None:
+            source, positions = origin
+            return self.missing(source).take(positions)
+        return self.get("isna", [values], lambda: pd.isna(values))  # type: ignore[no-any-return]
 
     def _drop(self, key: tuple[Any, ...]) -> None:
         found = self._entries.pop(key, None)
