@@ -128,6 +128,7 @@ def measure(ret: str, children: int, repeats: int, source: Path = ROOT, heavy: b
     report = DATA / f"report-{ret}-{children}.json"
     runs = []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(source), os.environ.get("PYTHONPATH")]))}
+    env = reference.installed_env(env)  # with the modules' .pyc files, as an installed package runs
     for _ in range(repeats):
         start = time.perf_counter()
         args = json.dumps([inputs, previous, YEAR[ret], ret, str(report)])

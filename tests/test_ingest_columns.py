@@ -103,3 +103,32 @@ def test_cin_child_identifiers_share_dates_and_codes_but_not_ids(tmp_path: Path)
     assert ids["PersonBirthDate"] == ["2015-01-01"] * 2 and ids["PersonBirthDate"][0] is ids["PersonBirthDate"][1]
     assert ids["UPNunknown"][0] is ids["UPNunknown"][1]
     assert list(tables["ChildIdentifiers"].lines) == [2, 7]  # kept as machine integers, read as the lines
+
+
+# dates written in full in the two forms read without pandas, and values next to them that must not be read so
+FULL_WRITTEN = [
+    "01/02/2024", "29/02/2024", "29/02/2023", "31/04/2024", "30/04/2024", "00/01/2024", "01/00/2024", "01/13/2024",
+    "31/12/2261", "01/01/2262", "31/12/1677", "01/01/1678", "1/02/2024x", "01-02-2024", "01/02/20a4", "٠١/٠٢/٢٠٢٤",
+    "2024-02-29", "2023-02-29", "2024-13-01", "2024-00-10", "2024-12-31", "0202-01-01", "2024/02/01", "01/02/2024 ",
+    "2024-02-01\x00", "1/2/2024", "2024-2-1", "01/02/2024 10:00", "",
+]  # fmt: skip
+
+
+def test_dates_written_in_full_are_read_as_pandas_reads_them(monkeypatch) -> None:
+    text = pd.Series(FULL_WRITTEN * 3, dtype="object")
+    for standard in ((DMY,), (ISO, DMY), (ISO,)):
+        fast = parse_dates_in_range(text, standard)
+        monkeypatch.setattr(coerce, "_FIXED", {})  # every value read by pandas' strptime
+        slow = parse_dates_in_range(text, standard)
+        monkeypatch.undo()
+        assert fast[1] == slow[1]
+        for got, expected in zip((fast[0], fast[2], fast[3]), (slow[0], slow[2], slow[3]), strict=True):
+            pd.testing.assert_series_equal(got, expected)
+    read = coerce._fixed_width_dates(np.array(FULL_WRITTEN, dtype=object), DMY)
+    assert read is not None  # the fast way reads real dates in range only, and leaves the rest to pandas
+    assert [v for v, taken in zip(FULL_WRITTEN, read[0], strict=True) if taken] == [
+        "01/02/2024", "29/02/2024", "30/04/2024", "31/12/2261", "01/01/1678"
+    ]  # fmt: skip
+    assert read[1].astype("datetime64[D]").astype(str).tolist() == [
+        "2024-02-01", "2024-02-29", "2024-04-30", "2261-12-31", "1678-01-01"
+    ]  # fmt: skip

@@ -192,3 +192,21 @@ def test_a_record_appended_after_reading_drops_the_numbered_columns(tmp_path: Pa
     assert raw is not None and raw.coded
     raw.append({"CHILD": "C2"}, 3)
     assert not raw.coded and raw.columns["CHILD"] == ["C1", "C2"]
+
+
+def test_a_columns_values_are_listed_only_when_asked_for_and_a_column_set_replaces_its_numbers() -> None:
+    from validator.ingest.raw import CodedColumns
+
+    coded = {
+        "CHILD": Coded(np.array([0, 1, 0], dtype=np.int32), np.array(["C1", "C2", None], dtype=object)),
+        "SEX": Coded(np.array([0, -1, 0], dtype=np.int32), np.array(["1", None], dtype=object)),
+    }
+    columns = CodedColumns(coded)
+    assert list(columns) == ["CHILD", "SEX"] and len(columns) == 2 and "SEX" in columns and "DOB" not in columns
+    assert columns["SEX"] == ["1", None, "1"] and columns["SEX"] is columns["SEX"]  # listed once, then kept
+    assert columns.get("DOB") is None and dict(columns) == {"CHILD": ["C1", "C2", "C1"], "SEX": ["1", None, "1"]}
+    columns["CHILD"] = ["X", "Y", "Z"]
+    columns.setdefault("DOB", [None] * 3)
+    assert columns == {"CHILD": ["X", "Y", "Z"], "SEX": ["1", None, "1"], "DOB": [None, None, None]}
+    del columns["SEX"]
+    assert list(columns) == ["CHILD", "DOB"]

@@ -225,3 +225,34 @@ def test_cli_with_a_urn_missing_from_the_list(tmp_path: Path, capsys) -> None:
     flagged = [f for f in report["findings"] if f["code"] == "1008"]
     assert flagged and all(f["values"] == ["2909692"] for f in flagged)
     assert not [f for f in report["findings"] if f["code"] in ("219", "221", "224")]
+
+
+def test_a_workbook_is_read_without_openpyxl_with_excel_values_as_openpyxl_gave_them(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    rows: list[list[object]] = [[], [None, "Title"], [None, "URN", "Placement code", "Placement provider code"]]
+    rows[2] += ["Deregistration date", "Setting postcode"]
+    rows += [[None, 123456, "k2/H5", 4.0, dt.datetime(2024, 3, 1), "ab1 2cd"], [None, "SC1", True, "PR1", "-", None]]
+    book = write_xlsx(tmp_path / "list.xlsx", {"Providers": rows, "Notes": [["a note"]]})
+    by_urn, findings = rows_by_urn([book])
+    assert by_urn["123456"]["PLACE_CODES"] == "K2,H5" and by_urn["123456"]["PROVIDER_CODES"] == "4"
+    assert by_urn["123456"]["REG_END"] == pd.Timestamp("2024-03-01") and by_urn["123456"]["POSTCODE"] == "AB12CD"
+    assert by_urn["SC1"]["PLACE_CODES"] == "TRUE" and pd.isna(by_urn["SC1"]["REG_END"])
+    assert findings == []
+    code = f"from validator.reference.providers import read_providers; import sys; read_providers([{str(book)!r}], "
+    code += "'2024_25'); print('openpyxl' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_a_damaged_workbook_is_reported_in_openpyxls_words(tmp_path: Path) -> None:
+    import zipfile
+
+    good = write_xlsx(tmp_path / "good.xlsx", {"Providers": [["URN", "Placement code"], ["SC1", "K2"]]})
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data)
+    (finding,) = read_providers([damaged], "2024_25").findings
+    assert finding.code == "FILE-UNREADABLE" and ": line 1, column " in finding.message  # expat's words

@@ -28,6 +28,9 @@ FORM_NAMES = {DMY: "dd/mm/yyyy", ISO: "yyyy-mm-dd"}
 TRUE_WORDS = frozenset({"true", "1"})
 FALSE_WORDS = frozenset({"false", "0"})
 RAW_SUFFIX = "@raw"
+# dtypes as objects: pandas looks a dtype's name up among every dtype it knows, each time it is given one
+OBJECT = np.dtype(object)
+DATETIME = np.dtype("datetime64[ns]")
 
 
 def blank_to_none(values: Sequence[str | None]) -> pd.Series:
@@ -93,7 +96,7 @@ class Factored:
 
     def text(self) -> pd.Series:
         values = np.append(self.uniques, None)
-        return pd.Series(values[self.codes], dtype="object")
+        return pd.Series(values[self.codes], dtype=OBJECT)
 
     def counts(self) -> np.ndarray:
         """How many records have each distinct value."""
@@ -111,7 +114,13 @@ def trimmed_already(values: np.ndarray) -> bool:
         joined = "\x00".join(values.tolist())
     except TypeError:  # a value that is not text
         return False
-    return len(values) > 0 and _UNTRIMMED.search(joined) is None
+    if not joined or joined[0] == "\x00" or joined[-1] == "\x00" or "\x00\x00" in joined:
+        return len(values) > 0 and _UNTRIMMED.search(joined) is None  # a blank value, or an empty one
+    # no white space at all (a search far quicker than _UNTRIMMED's): nothing to trim; else look closer
+    return _SPACE.search(joined) is None or _UNTRIMMED.search(joined) is None
+
+
+_SPACE = re.compile(r"\s")
 
 
 _SPACED = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
@@ -159,7 +168,7 @@ def parse_dates_in_range(
             codes, uniques = None, []
         if codes is not None and len(uniques) < len(text):
             counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-            dates, other_forms, bad, far = _parse_dates(pd.Series(uniques, dtype="object"), standard, counts)
+            dates, other_forms, bad, far = _parse_dates(pd.Series(uniques, dtype=OBJECT), standard, counts)
             return (
                 pd.Series(dates.array.take(codes, allow_fill=True), index=text.index),
                 other_forms,
@@ -186,8 +195,30 @@ def _parse_dates(
     for fmt, label in forms:
         if not todo.any():
             break
-        where = np.flatnonzero(todo)  # positions of the values still to read
-        parsed = pd.to_datetime(pd.Series(values[where], dtype="object"), format=fmt, errors="coerce")
+        hits = _read_form(values, fmt, todo, result, far)
+        if len(hits) and fmt not in standard:
+            other_forms[label] = int(len(hits) if weights is None else weights[hits].sum())
+    index = text.index
+    return (
+        pd.Series(result, index=index, dtype=DATETIME),
+        other_forms,
+        pd.Series(todo, index=index),
+        pd.Series(far & todo, index=index),
+    )
+
+
+def _read_form(values: np.ndarray, fmt: str, todo: np.ndarray, result: np.ndarray, far: np.ndarray) -> np.ndarray:
+    """Read the values still ``todo`` that are written in ``fmt``: their dates into ``result`` (and done), real
+    dates outside DATE_MIN..DATE_MAX marked ``far`` (still todo). Returns the positions read."""
+    where = np.flatnonzero(todo)  # positions of the values still to read
+    fast = _fixed_width_dates(values[where], fmt) if fmt in _FIXED else None
+    hits = [] if fast is None else [where[fast[0]]]
+    if fast is not None:
+        result[hits[0]] = fast[1]
+        todo[hits[0]] = False
+        where = where[~fast[0]]
+    if len(where):  # every other value, and every other form: pandas' strptime
+        parsed = pd.to_datetime(pd.Series(values[where], dtype=OBJECT), format=fmt, errors="coerce")
         found = parsed.notna().to_numpy()
         inside = found & (parsed >= DATE_MIN).to_numpy() & (parsed <= DATE_MAX).to_numpy()
         far[where[found & ~inside]] = True
@@ -195,15 +226,43 @@ def _parse_dates(
             hit = where[inside]
             result[hit] = parsed[inside].dt.normalize().astype("datetime64[ns]").to_numpy()
             todo[hit] = False
-            if fmt not in standard:
-                other_forms[label] = int(inside.sum() if weights is None else weights[hit].sum())
-    index = text.index
-    return (
-        pd.Series(result, index=index, dtype="datetime64[ns]"),
-        other_forms,
-        pd.Series(todo, index=index),
-        pd.Series(far & todo, index=index),
-    )
+            hits.append(hit)
+    return np.sort(np.concatenate(hits)) if hits else np.empty(0, dtype=np.intp)
+
+
+# The forms read without pandas when a value is written in full (dd/mm/yyyy, yyyy-mm-dd: ten characters, two-digit
+# day and month): for each, where its day, month, year and separators are among the ten characters.
+_FIXED = {DMY: ((0, 1), (3, 4), (6, 7, 8, 9), (2, 5), ord("/")), ISO: ((8, 9), (5, 6), (0, 1, 2, 3), (4, 7), ord("-"))}
+_DIGITS = np.array([10**i for i in range(3, -1, -1)], dtype=np.int64)
+
+
+def _fixed_width_dates(values: np.ndarray, fmt: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Which of ``values`` are dates written in full in ``fmt`` (ASCII digits, a real day of the month, a year in
+    DATE_MIN..DATE_MAX), and those dates: the same as pandas reads from them, worked out on whole arrays. Every
+    other value (another form, another length, a date outside the range) is left for pandas. None: none read."""
+    # a value that is not text (bytes, a date object) is left to pandas too
+    full = np.fromiter((len(v) == 10 if type(v) is str else False for v in values), dtype=bool, count=len(values))
+    if not full.any():
+        return None
+    chosen = np.flatnonzero(full)
+    try:
+        chars = values[chosen].astype("U10").view(np.uint32).reshape(-1, 10).astype(np.int64)
+    except (TypeError, ValueError):
+        return None
+    day_at, month_at, year_at, seps, sep = _FIXED[fmt]
+    digit_at = [*day_at, *month_at, *year_at]
+    digits = chars[:, digit_at] - ord("0")
+    ok = ((digits >= 0) & (digits <= 9)).all(axis=1) & (chars[:, list(seps)] == sep).all(axis=1)
+    day = digits[:, 0] * 10 + digits[:, 1]
+    month = digits[:, 2] * 10 + digits[:, 3]
+    year = digits[:, 4:] @ _DIGITS
+    ok &= (month >= 1) & (month <= 12) & (year >= DATE_MIN.year) & (year <= DATE_MAX.year) & (day >= 1)
+    months = ((np.where(ok, year, 2000) - 1970) * 12 + np.where(ok, month, 1) - 1).astype("datetime64[M]")
+    first = months.astype("datetime64[D]")
+    ok &= day <= ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    dates = (first + np.where(ok, day - 1, 0).astype("timedelta64[D]")).astype("datetime64[ns]")
+    full[chosen[~ok]] = False
+    return full, dates[ok]
 
 
 def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -252,7 +311,7 @@ class ColumnTyper:
 
     def date(self, column: str, values: Factored, text: pd.Series, standard: Sequence[str]) -> pd.Series:
         """The column's dates; ``text`` is ``values.text()`` (the record's text, for findings)."""
-        distinct = pd.Series(values.uniques, dtype="object")
+        distinct = pd.Series(values.uniques, dtype=OBJECT)
         dates, other_forms, bad, far = parse_dates_in_range(distinct, standard, values.counts())
         expected = " or ".join(FORM_NAMES[f] for f in standard)
         self._per_value(
@@ -279,19 +338,19 @@ class ColumnTyper:
         return values.take(dates)
 
     def integer(self, column: str, values: Factored, text: pd.Series) -> pd.Series:
-        numbers, bad = parse_ints(pd.Series(values.uniques, dtype="object"))
+        numbers, bad = parse_ints(pd.Series(values.uniques, dtype=OBJECT))
         self._per_value("NUMBER-INVALID", column, text, values.mask(bad), "is not a whole number")
         return values.take(numbers)
 
     def flag(self, column: str, values: Factored, text: pd.Series) -> pd.Series:
-        flags, bad = parse_flags(pd.Series(values.uniques, dtype="object"))
+        flags, bad = parse_flags(pd.Series(values.uniques, dtype=OBJECT))
         self._per_value("FLAG-INVALID", column, text, values.mask(bad), "is not a yes/no value (true, false, 1 or 0)")
         return values.take(flags)
 
     def code_case(self, column: str, values: Factored, text: pd.Series, allowed: frozenset[str]) -> None:
         """Report codes that are valid only once upper-cased: DfE compares codes exactly."""
         upper_allowed = {c.upper() for c in allowed}
-        distinct = pd.Series(values.uniques, dtype="object")
+        distinct = pd.Series(values.uniques, dtype=OBJECT)
         present = ~distinct.isin(allowed)
         if not present.any():
             return

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..findings import Finding, ingest_finding
 from ..schema import RETURN_TYPES, ReturnSchema, TableDef, load_schema
-from .raw import Coded, RawTable
+from .raw import Coded, CodedColumns, RawTable
 
 MAX_FIELD = 16 * 1024 * 1024
 
@@ -579,7 +579,7 @@ def rows_to_table(
     built = dict(zip(names, columns.finish(), strict=True))
     raw.extra_columns = [key for _, _, key in extras]
     raw.coded = {**{key: built[key] for key in raw.extra_columns}, **{col: built[col] for col in seen}}
-    raw.columns = {name: coded.values() for name, coded in raw.coded.items()}
+    raw.columns = CodedColumns(raw.coded)  # each column's values listed only if asked for
     raw.headers, raw.header_line = {col: header[pos] for col, pos in seen.items()}, header_line  # for convert's log
     return raw, findings
 

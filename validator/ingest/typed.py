@@ -11,7 +11,7 @@ from ..codelists import load_codelists
 from ..dataset import FILE, LINE, ROW, Table
 from ..findings import Finding, ingest_finding
 from ..schema import TableDef
-from .coerce import RAW_SUFFIX, ColumnTyper, Factored
+from .coerce import OBJECT, RAW_SUFFIX, ColumnTyper, Factored
 from .raw import RawTable
 
 # The bookkeeping numbers (ROW, LINE) are held as 32-bit integers, half the memory of 64-bit ones; a file with a
@@ -84,7 +84,7 @@ def type_raw(
         data[extra] = _factored(raw, extra).text()
     files = np.empty(n, dtype=object)
     files[:] = raw.file  # one shared text (np.full would copy it into every record)
-    data[FILE] = pd.Series(files, dtype="object")
+    data[FILE] = pd.Series(files, dtype=OBJECT)
     data[LINE] = pd.Series(_positions(raw.lines))
     return pd.DataFrame(data, copy=False), missing, typer.findings
 

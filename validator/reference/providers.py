@@ -10,8 +10,9 @@ placement provider code column is a list of providers; a sheet with a URN and a 
 older children's homes list's "Address Details") gives postcodes to the providers that lack one. Other sheets
 (e.g. "Registration Conditions") are ignored. The header row is the first of the sheet's first rows that has a
 URN cell (Ofsted's files may have title rows above it). Columns are recognised by name, ignoring case, spaces
-and apostrophes, with the names Ofsted has used (``COLUMN_NAMES``); only those columns are read, in read-only
-mode, values only.
+and apostrophes, with the names Ofsted has used (``COLUMN_NAMES``); only those columns are kept. Workbooks are
+read by calamine (python-calamine), values only, and one calamine cannot read by openpyxl (for its words about
+what is wrong); the zip is checked first (``archives.check_archive``).
 
 Values: placement and provider codes are split on '/' or ',' and joined with ',' (``"PR1/PR2"`` ->
 ``"PR1,PR2"``), upper case; a closed/deregistration date of '-' or 'n/a' is blank; postcodes are upper case
@@ -158,11 +159,41 @@ MAX_WORKBOOK_PART = 512 * 2**20  # an Ofsted list's sheet XML is a few MB
 
 
 def _xlsx_sheets(path: Path) -> Iterator[tuple[Sheet | None, str]]:
-    import openpyxl
-
+    """Each worksheet of the workbook, read by calamine (cells' values; a formula's last calculated value), which
+    starts in a fraction of openpyxl's time. A workbook calamine cannot read is read by openpyxl, as it always
+    was, so that a damaged file gets the same finding, in the same words."""
     from ..archives import check_archive
 
-    check_archive(path, max_size=MAX_WORKBOOK_PART, max_total=4 * MAX_WORKBOOK_PART)  # before openpyxl reads it
+    check_archive(path, max_size=MAX_WORKBOOK_PART, max_total=4 * MAX_WORKBOOK_PART)  # before a byte is read
+    try:
+        sheets = _calamine_sheets(path)
+    except Exception:  # damaged: openpyxl says what is wrong with it (or reads what it can)
+        yield from _openpyxl_sheets(path)
+        return
+    yield from sheets
+
+
+def _calamine_sheets(path: Path) -> list[tuple[Sheet | None, str]]:
+    import python_calamine as calamine
+
+    sheets: list[tuple[Sheet | None, str]] = []
+    book = calamine.CalamineWorkbook.from_path(str(path))
+    try:
+        for meta in book.sheets_metadata:
+            if meta.typ != calamine.SheetTypeEnum.WorkSheet:
+                continue  # a chart sheet or macro sheet holds no list (openpyxl's worksheets leave them out)
+            label = f"{path.name} [{meta.name}]"
+            # from cell A1, so rows are numbered as in Excel; an empty cell is "", read as blank like None
+            rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            sheets.append((_read_rows(rows, label)[0], label))
+    finally:
+        book.close()
+    return sheets
+
+
+def _openpyxl_sheets(path: Path) -> Iterator[tuple[Sheet | None, str]]:
+    import openpyxl
+
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         for worksheet in book.worksheets:
