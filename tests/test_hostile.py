@@ -240,7 +240,7 @@ def test_xml_is_streamed_record_by_record_never_held_whole(tmp_path: Path, monke
 # --------------------------------------------------------------------------- terminal text (issue 14, defect 5)
 
 CORPUS_903 = CORPUS / "ssda903"
-MARKUP = "[/x]"
+MARKUP = "[/x]:smile:"  # markup, and an emoji code that must not become an emoji
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9b31m"  # set the window title, clear the screen, a C1 CSI
 
 

@@ -61,7 +61,8 @@ class Reference:
     def shift(self, x: pd.Series, n: int) -> pd.Series:
         ordered = x.reindex(self.order).reset_index(drop=True)
         shifted = ordered.groupby(self.groups_sorted, sort=False).shift(n)
-        return self._back(shifted, dtype=x.dtype if x.dtype.kind in "Mb" else None)
+        kept = object if x.dtype == object else None  # text stays objects, as the column was
+        return self._back(shifted, dtype=x.dtype if x.dtype.kind in "Mb" else kept)
 
     def position(self) -> pd.Series:
         pos = pd.Series(np.ones(len(self.order), dtype="int64")).groupby(self.groups_sorted, sort=False).cumsum() - 1

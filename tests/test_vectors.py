@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -101,6 +102,28 @@ def test_the_memo_lets_go_of_what_it_holds_past_its_budget() -> None:
     assert len(memo._entries) == 1
 
 
+def test_the_memo_lets_go_of_the_least_recently_used_first() -> None:
+    memo = vectors.Memo(budget=2500)
+    arrays = [np.zeros(100) for _ in range(4)]  # each result 800 bytes: three fit
+    for array in arrays[:3]:
+        memo.get("copy", [array], lambda a=array: a.copy())
+    memo.get("copy", [arrays[0]], lambda: pytest.fail("kept: not computed again"))  # the first, used again
+    memo.get("copy", [arrays[3]], lambda: arrays[3].copy())  # lets go of the second, the least recently used
+    kept = [vectors.identity(a) for a in arrays if ("copy", vectors.identity(a)) in memo._entries]
+    assert kept == [vectors.identity(arrays[i]) for i in (0, 2, 3)]
+
+
+def test_a_memo_entry_goes_with_its_column_and_holds_no_column_alive() -> None:
+    memo = vectors.Memo()
+    column = np.arange(1000.0)
+    alive = weakref.ref(column)
+    memo.get("double", [column], lambda c=column: c * 2)
+    memo.get("plus", [column, 1], lambda c=column: c + 1)
+    assert len(memo._entries) == 2 and memo._held == 2 * 8000  # only the results are counted
+    del column
+    assert alive() is None and not memo._entries and memo._held == 0
+
+
 @pytest.mark.parametrize(
     ("name", "extra"),
     [
@@ -138,3 +161,16 @@ def test_text_functions_on_distinct_values_equal_them_on_every_value(name: str, 
             np.testing.assert_array_equal(spread, direct)
         else:
             pd.testing.assert_series_equal(spread, direct, check_names=False)
+
+
+def test_which_values_are_missing_of_a_taken_column_come_from_its_source() -> None:
+    memo = vectors.Memo()
+    rng = np.random.default_rng(2)
+    source = rng.choice(np.array(["a", None, np.nan, "b"], dtype=object), 50)
+    positions = rng.integers(0, 50, 80)
+    taken = source.take(positions)
+    memo.taken(taken, source, positions)
+    assert memo.missing(taken).tolist() == pd.isna(taken).tolist()
+    assert len(memo._entries) == 1  # the source's, worked out once; none for the copy
+    del taken
+    assert not memo._origins  # forgotten with the copy

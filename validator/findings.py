@@ -218,10 +218,12 @@ class FindingTable:
     def build(cls, n: int, **columns: Any) -> FindingTable:
         """``n`` findings; each column a sequence of ``n`` values, or one value (a str, tuple or None) for all.
         Columns not given take a Finding's defaults."""
-        data = {name: _objects(columns.pop(name, _DEFAULTS.get(name)), n) for name in COLUMNS}
+        block = np.empty((len(COLUMNS), n), dtype=object)  # one block of objects: no per-column frame building
+        for i, name in enumerate(COLUMNS):
+            block[i] = _objects(columns.pop(name, _DEFAULTS.get(name)), n)
         if columns:
             raise TypeError(f"unknown finding columns: {', '.join(columns)}")
-        return cls(pd.DataFrame(data, dtype=object, copy=False))
+        return cls(pd.DataFrame(block.T, columns=list(COLUMNS), dtype=object, copy=False))
 
     @classmethod
     def of(cls, findings: Iterable[Finding]) -> FindingTable:
@@ -300,7 +302,9 @@ class FindingTable:
 
     @property
     def unconfirmed_mask(self) -> np.ndarray:
-        return (self.frame["confidence"] == UNCONFIRMED).to_numpy(dtype=bool)
+        if not len(self.frame):
+            return np.zeros(0, dtype=bool)
+        return self.frame["confidence"].to_numpy() == UNCONFIRMED
 
 
 _EMPTY: list[pd.DataFrame] = []

@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    out = Console()
-    err = Console(stderr=True)
+    out = Console(emoji=False)  # text such as ":smile:" in a file name or value is printed as written
+    err = Console(stderr=True, emoji=False)
     args = build_parser().parse_args(argv)
     command = COMMANDS[args.command]
     try:

@@ -187,7 +187,7 @@ def run_diff(args: argparse.Namespace, out: Console) -> int:
         return 0
     if args.format == "console":
         buffer = io.StringIO()
-        render_console(diffs, Console(file=buffer, width=120, no_color=True, highlight=False))
+        render_console(diffs, Console(file=buffer, width=120, no_color=True, highlight=False, emoji=False))
         text = buffer.getvalue()
     else:
         text = render_json(diffs) if args.format == "json" else render_markdown(diffs)

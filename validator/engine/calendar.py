@@ -111,13 +111,24 @@ def birthday(dob: pd.Series, years: int | pd.Series) -> pd.Series:
 
 
 def age(dob: pd.Series, at: pd.Series) -> pd.Series:
-    """Whole years completed on ``at`` (see the 29 February convention above)."""
-    dob = pd.to_datetime(dob)
-    at = pd.to_datetime(at)
-    years = at.dt.year - dob.dt.year
-    leap_day = (dob.dt.month == 2) & (dob.dt.day == 29)
-    at_leap = at.dt.is_leap_year
-    dob_month = dob.dt.month.where(~(leap_day & ~at_leap), 3)
-    dob_day = dob.dt.day.where(~(leap_day & ~at_leap), 1)
-    before = (at.dt.month < dob_month) | ((at.dt.month == dob_month) & (at.dt.day < dob_day))
-    return (years - before.astype("Int64")).astype("Int64")
+    """Whole years completed on ``at`` (see the 29 February convention above); missing where either date is."""
+    dob_year, dob_month, dob_day, dob_ok = _year_month_day(pd.to_datetime(dob).to_numpy())
+    at_year, at_month, at_day, at_ok = _year_month_day(pd.to_datetime(at).to_numpy())
+    at_leap = (at_year % 4 == 0) & ((at_year % 100 != 0) | (at_year % 400 == 0))
+    moved = (dob_month == 2) & (dob_day == 29) & ~at_leap  # a 29 February birthday is 1 March in other years
+    dob_month = np.where(moved, 3, dob_month)
+    dob_day = np.where(moved, 1, dob_day)
+    before = (at_month < dob_month) | ((at_month == dob_month) & (at_day < dob_day))
+    years = at_year - dob_year - before
+    ok = dob_ok & at_ok
+    return pd.Series(pd.arrays.IntegerArray(np.where(ok, years, 0), ~ok), index=dob.index)
+
+
+def _year_month_day(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The year, month (1-12) and day (1-31) of each date (meaningless where it is missing), and where it is not."""
+    days = values.astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    year = days.astype("datetime64[Y]").astype("int64") + 1970
+    month = months.astype("int64") % 12 + 1
+    day = (days - months).astype("int64") + 1
+    return year, month, day, ~np.isnat(days)

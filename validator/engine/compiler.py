@@ -9,7 +9,7 @@ from ..codelists import load_codelists
 from ..schema import ReturnSchema
 from ..years import SUPPORTED_YEARS, YearError, expand
 from .derived import child_columns, derived_columns
-from .expr import CONSTANTS, Compiled, ExpressionError, compile_expression
+from .expr import CONSTANTS, Compiled, ExpressionError, compile_expression, key_shared_parts
 from .functions import FUNCTIONS
 from .rule import (
     ALL_YEARS,
@@ -135,7 +135,9 @@ class Builder:
 
     def condition(self, spec: Any, key: str) -> Condition:
         if isinstance(spec, str):
-            return Condition("expr", expr=self.compile(spec, key, self.table, self.aliases))
+            compiled = self.compile(spec, key, self.table, self.aliases)
+            key_shared_parts(compiled)  # kept with the compiled rule: sharing needs them on every run
+            return Condition("expr", expr=compiled)
         ((op, body),) = spec.items()
         if op in ("all", "any"):
             return Condition(op, parts=tuple(self.condition(p, f"{key}.{op}[{i}]") for i, p in enumerate(body)))

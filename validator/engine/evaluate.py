@@ -14,15 +14,16 @@ import pandas as pd
 from ..codelists import codes_for
 from ..dataset import ROW
 from ..ingest.coerce import RAW_SUFFIX
-from .columns import Columns
+from .columns import Columns, array_of, column_array
 from .expr import Compiled, Evaluator, ExpressionError, as_bool, bool_array, column_name
 from .functions import FUNCTIONS
-from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take, take_array, take_or_missing
+from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take_array, take_or_missing
 from .pushdown import SplitWhere, split_where
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
 from .shared import rule_prefix
 from .store import TableStore
+from .vectors import RUN_MEMO
 
 
 def referenced_columns(*exprs: Compiled | None) -> set[str]:
@@ -74,6 +75,16 @@ def joined_columns(rule: Rule, rel: Related) -> set[str] | None:
     return {f"{alias}.{n}{suffix}" for n in names for suffix in ("", RAW_SUFFIX)}
 
 
+def _taken(column: Any, positions: np.ndarray) -> Any:
+    """A column's values at ``positions`` (all valid), noted with the run's memo as taken from the column (so that
+    which of them are missing is the column's, worked out once: engine/vectors.py)."""
+    values = column.take(positions)
+    memo = RUN_MEMO.get()
+    if memo is not None and isinstance(column, np.ndarray) and column.dtype.kind == "O":
+        memo.taken(values, column, positions)
+    return values
+
+
 class Scope:
     """What an expression sees: the frame of records, run constants, code lists, the rule's sequence."""
 
@@ -120,13 +131,16 @@ class RuleRun:
         self.year = self.dataset.context.year
         self.constants = dict(store.constants)  # a rule's return-level `let` values are added to its own copy
         self.prefix = rule_prefix(rule)
-        self.base: pd.DataFrame | None = None
+        self.base: Columns | None = None
 
-    def evaluate(self, compiled: Compiled, scope: Scope) -> Any:
+    def evaluate(self, compiled: Compiled, scope: Scope, raw: bool = False) -> Any:
+        """The expression's value on the scope's records: a Series on its index (or one value); ``raw``: as the
+        evaluator has it, a numpy array where it can be (engine/vectors.py), for callers that take arrays."""
         share = None
         if self.prefix is not None and scope.frame is self.base and scope.sequence_allowed:
             share = partial(self.store.shared.value, self.prefix)  # the table's own records: values are shared
-        return Evaluator(scope, FUNCTIONS, share).run(compiled)
+        evaluator = Evaluator(scope, FUNCTIONS, share)
+        return evaluator.eval(compiled.tree.body) if raw else evaluator.run(compiled)
 
     # -- related tables -------------------------------------------------------------------------------------
 
@@ -138,7 +152,11 @@ class RuleRun:
         return other.rename(columns={c: f"{rel.alias}.{c}" for c in other.columns})
 
     def pairs(
-        self, base: pd.DataFrame, rel: Related, extra: frozenset[str] = frozenset(), only: np.ndarray | None = None
+        self,
+        base: pd.DataFrame | Columns,
+        rel: Related,
+        extra: frozenset[str] = frozenset(),
+        only: np.ndarray | None = None,
     ) -> Columns:
         """Every (record, related record) pair that satisfies the relation and its ``where``; __pos is the record.
 
@@ -155,7 +173,8 @@ class RuleRun:
         keep_base = keep_other = None
         if split is not None:
             keep_base = self._passes(split.record, Scope(base, self, sequence_allowed=False))
-            keep_other = self._passes(split.related, Scope(Columns.of_frame(other, f"{rel.alias}."), self, False))
+            related = self.store.columns(rel.table, self.rule.derived_used, f"{rel.alias}.")
+            keep_other = self._passes(split.related, Scope(related, self, False))
         if only is not None:
             keep_base = only if keep_base is None else keep_base & only
         matched = self._matches(base, other, lk, rk, keep_base, keep_other)
@@ -167,14 +186,14 @@ class RuleRun:
             left, right = matches.pairs()
             left, right = lpos[left], rpos[right]
             if rel.exclude_self:
-                differ = base[ROW].to_numpy()[left] != other[ROW].to_numpy()[right]
+                differ = np.asarray(column_array(base, ROW))[left] != other[ROW].to_numpy()[right]
                 left, right = left[differ], right[differ]
-            data: dict[str, Any] = {c: take_array(base[c], left) for c in base.columns if c in wanted}
+            data: dict[str, Any] = {c: _taken(column_array(base, c), left) for c in base.columns if c in wanted}
             data["__pos"] = left
             for c in other.columns:
                 name = f"{rel.alias}.{c}"
                 if name in wanted:
-                    data[name + "__r" if name in data else name] = take_array(other[c], right)
+                    data[name + "__r" if name in data else name] = _taken(array_of(other[c]), right)
             merged = Columns(data, len(left))
         if rel.where is not None and len(merged):
             scope = Scope(merged, self, sequence_allowed=False)
@@ -186,12 +205,12 @@ class RuleRun:
                 merged = merged.where(keep)
         return merged
 
-    def _split(self, base: pd.DataFrame, other: pd.DataFrame, rel: Related) -> SplitWhere | None:
+    def _split(self, base: pd.DataFrame | Columns, other: pd.DataFrame, rel: Related) -> SplitWhere | None:
         """How the relation's ``where`` splits between the two sides and the pairs; None to test it whole (no
         ``where``, or a related column whose name a column of the record already has)."""
-        if rel.where is None or any(f"{rel.alias}.{c}" in base.columns for c in other.columns):
+        if rel.where is None or any(f"{rel.alias}.{c}" in base for c in other.columns):
             return None
-        constants = frozenset(name for name in self.constants if name not in base.columns)
+        constants = frozenset(name for name in self.constants if name not in base)
         return split_where(rel.where, rel.alias, constants)
 
     def _passes(self, parts: tuple[ast.expr, ...], scope: Scope) -> np.ndarray | None:
@@ -207,7 +226,7 @@ class RuleRun:
 
     def _matches(
         self,
-        base: pd.DataFrame,
+        base: pd.DataFrame | Columns,
         other: pd.DataFrame,
         lk: list[str],
         rk: list[str],
@@ -220,7 +239,9 @@ class RuleRun:
         present_base, present_other = keys_present(base, lk), keys_present(other, rk)
         lpos = np.flatnonzero(present_base if keep_base is None else present_base & keep_base)
         rpos = np.flatnonzero(present_other if keep_other is None else present_other & keep_other)
-        codes = key_codes([take(base[k], lpos) for k in lk], [take(other[k], rpos) for k in rk])
+        codes = key_codes(
+            [take_array(column_array(base, k), lpos) for k in lk], [take_array(other[k], rpos) for k in rk]
+        )
         if codes is None:
             return None
         order = None
@@ -229,10 +250,13 @@ class RuleRun:
         return lpos, rpos, Matches.of(*codes, order=order)
 
     def _pairs_by_merge(
-        self, base: pd.DataFrame, rel: Related, wanted: set[str], lk: list[str], rk: list[str]
+        self, base: pd.DataFrame | Columns, rel: Related, wanted: set[str], lk: list[str], rk: list[str]
     ) -> pd.DataFrame:
         """The pairs by a pandas merge: for keys whose two columns differ in type."""
-        left = base[[c for c in base.columns if c in wanted]].assign(__pos=np.arange(len(base)))
+        kept = [c for c in base.columns if c in wanted]
+        left = pd.DataFrame({c: base[c] for c in kept}, index=pd.RangeIndex(len(base))).assign(
+            __pos=np.arange(len(base))
+        )
         right = self.related_frame(rel, wanted)
         left = left[keys_present(left, lk)]
         right = right[keys_present(right, rk)]
@@ -241,7 +265,9 @@ class RuleRun:
             merged = merged[merged[f"{rel.alias}.{ROW}"] != merged[ROW]]
         return merged.reset_index(drop=True)
 
-    def quantify(self, base: pd.DataFrame, rel: Related, how: str, only: np.ndarray | None = None) -> pd.Series:
+    def quantify(
+        self, base: pd.DataFrame | Columns, rel: Related, how: str, only: np.ndarray | None = None
+    ) -> pd.Series:
         """The related records of each record, quantified (``how``); ``only``: the records whose value is wanted
         (the others get the value of a record with no related records)."""
         if how in ("exists", "none", "count") and rel.where is None and not rel.exclude_self:
@@ -251,7 +277,7 @@ class RuleRun:
                     return pd.Series(counted, index=base.index, dtype="Int64")
                 return pd.Series(counted > 0 if how == "exists" else counted == 0, index=base.index)
         merged = self.pairs(base, rel, only=only)
-        positions = merged["__pos"].to_numpy()
+        positions = merged.array("__pos")
         if how in ("exists", "none"):
             hit = np.zeros(len(base), dtype=bool)
             hit[positions] = True
@@ -269,7 +295,7 @@ class RuleRun:
         out.index = base.index
         return out if how != "sum" else out.fillna(0)
 
-    def _count(self, base: pd.DataFrame, rel: Related) -> np.ndarray | None:
+    def _count(self, base: pd.DataFrame | Columns, rel: Related) -> np.ndarray | None:
         """How many related records each record has (a relation without `where`): segment lengths, no pairs."""
         lk, rk = self.merge_keys(base, rel)
         matched = self._matches(base, self.store.frame(rel.table, self.rule.derived_used), lk, rk)
@@ -280,7 +306,7 @@ class RuleRun:
         counts[lpos] = matches.count
         return counts
 
-    def covered(self, base: pd.DataFrame, merged: Columns, rel: Related) -> pd.Series:
+    def covered(self, base: pd.DataFrame | Columns, merged: Columns, rel: Related) -> pd.Series:
         """Days covered by the related records' periods [start, end), a day covered twice counted once.
 
         Periods whose start or end is missing, or that end on or before they start, cover nothing.
@@ -289,7 +315,7 @@ class RuleRun:
         scope = Scope(merged, self, sequence_allowed=False)
         periods = pd.DataFrame(
             {
-                "pos": merged["__pos"].to_numpy(),
+                "pos": merged.array("__pos"),
                 "start": pd.to_datetime(pd.Series(self.evaluate(rel.start, scope), index=merged.index)),
                 "end": pd.to_datetime(pd.Series(self.evaluate(rel.end, scope), index=merged.index)),
             }
@@ -306,38 +332,37 @@ class RuleRun:
         out[total.index.to_numpy(dtype="int64")] = total.to_numpy(dtype="int64")
         return pd.Series(out, index=base.index, dtype="Int64")
 
-    def merge_keys(self, base: pd.DataFrame, rel: Related) -> tuple[list[str], list[str]]:
+    def merge_keys(self, base: pd.DataFrame | Columns, rel: Related) -> tuple[list[str], list[str]]:
         """The columns a relation merges on: its ``on`` pairs, with the child's id as its number (CHILD_CODE) where
         both sides name the child's id."""
         key = self.store.dataset.schema.child_key
-        by_code = CHILD_CODE in base.columns
+        by_code = CHILD_CODE in base
         pairs = [(CHILD_CODE, CHILD_CODE) if by_code and m == t == key else (m, t) for m, t in rel.on]
         return [m for m, _ in pairs], [f"{rel.alias}.{t}" for _, t in pairs]
 
-    def join(self, base: pd.DataFrame, alias: str, rel: Related) -> pd.DataFrame:
+    def join(self, base: Columns, alias: str, rel: Related) -> Columns:
         """``base`` with the columns of each record's first related record (missing where it has none): those the
         rule reads."""
         table = self.store.frame(rel.table, self.rule.derived_used)
         wanted = joined_columns(self.rule, rel)
-        other = table if wanted is None else table[[c for c in table.columns if f"{rel.alias}.{c}" in wanted]]
+        joined = [c for c in table.columns if wanted is None or f"{rel.alias}.{c}" in wanted]
         lk, rk = self.merge_keys(base, rel)
         matched = self._matches(base, table, lk, rk)
         if matched is None:
             right = self.related_frame(rel)
             right = right[keys_present(right, rk)].drop_duplicates(subset=rk, keep="first")
-            merged = base.merge(right, left_on=lk, right_on=rk, how="left", suffixes=("", "__r"))
-            merged.index = base.index
-            return merged
+            merged = base.to_frame().merge(right, left_on=lk, right_on=rk, how="left", suffixes=("", "__r"))
+            return Columns.of_frame(merged)
         lpos, rpos, matches = matched
         first = np.full(len(base), -1, dtype="int64")
         found = matches.first()
         if len(rpos):
             first[lpos] = np.where(found >= 0, rpos[np.maximum(found, 0)], -1)
-        data = {c: base[c] for c in base.columns}
-        for c in other.columns:
+        added: dict[str, Any] = {}
+        for c in joined:
             name = f"{rel.alias}.{c}"
-            data[name + "__r" if name in data else name] = take_or_missing(other[c], first).set_axis(base.index)
-        return pd.DataFrame(data, index=base.index)
+            added[name + "__r" if name in base or name in added else name] = array_of(take_or_missing(table[c], first))
+        return base.with_columns(added)
 
     # -- conditions ----------------------------------------------------------------------------------------
 
@@ -349,7 +374,7 @@ class RuleRun:
         n = len(frame)
         if cond.op == "expr":
             assert cond.expr is not None
-            return self.evaluate(cond.expr, scope)
+            return self.evaluate(cond.expr, scope, raw=True)
         if cond.op in ("all", "any"):
             out: np.ndarray | None = None
             for part in cond.parts:
@@ -366,16 +391,18 @@ class RuleRun:
         assert cond.related is not None
         return self.quantify(frame, cond.related, cond.op, undecided)
 
-    def base_frame(self) -> pd.DataFrame:
+    def base_frame(self) -> Columns:
+        """The rule's records: its table's columns (shared with the other rules, never changed), with the columns
+        of its joins and its `let` values added to a table of its own."""
         rule = self.rule
-        frame = self.store.frame(rule.table, rule.derived_used).reset_index(drop=True)
+        frame = self.store.columns(rule.table, rule.derived_used)
         for alias, rel in rule.joins.items():
             frame = self.join(frame, alias, rel)
         for name, (how, rel) in rule.lets.items():
             if rel.whole_table:
                 self.constants[name] = self.whole_table(rel, how)
             else:
-                frame[name] = self.quantify(frame, rel, how)
+                frame = frame.with_columns({name: array_of(self.quantify(frame, rel, how))})
         self.base = frame
         return frame
 
@@ -394,7 +421,7 @@ class RuleRun:
         result = getattr(values, how)()
         return 0 if how == "sum" and pd.isna(result) else result
 
-    def flagged(self) -> tuple[pd.DataFrame, pd.Series | bool]:
+    def flagged(self) -> tuple[Columns, pd.Series | bool]:
         rule = self.rule
         frame = self.base_frame()
         scope = Scope(frame, self)

@@ -126,6 +126,37 @@ def column_name(alias: str | None, name: str) -> str:
     return name if alias is None else f"{alias}.{name}"
 
 
+SHARED_NODES = (ast.Call, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp)  # sub-expressions rules may share
+
+
+def node_text(node: ast.AST) -> str:
+    """The node's ``ast.dump``, worked out once per node: the rules' trees are loaded once and never change."""
+    text = getattr(node, "_shared_dump", None)
+    if text is None:
+        text = ast.dump(node)
+        node._shared_dump = text  # type: ignore[attr-defined]
+    return text
+
+
+def parts_below(node: ast.AST) -> list[str]:
+    """The texts of the shared sub-expressions inside ``node`` (not itself), worked out once per node."""
+    parts = getattr(node, "_shared_below", None)
+    if parts is None:
+        parts = [node_text(b) for b in ast.walk(node) if b is not node and isinstance(b, SHARED_NODES)]
+        node._shared_below = parts  # type: ignore[attr-defined]
+    return parts
+
+
+def key_shared_parts(compiled: Compiled) -> None:
+    """Works out the texts of the sub-expressions that rules may share (engine/shared.py) when an expression is
+    compiled, so that they are kept with the compiled rules (in the rules cache) rather than worked out on each
+    run."""
+    for node in ast.walk(compiled.tree.body):
+        if isinstance(node, SHARED_NODES):
+            node_text(node)
+            parts_below(node)
+
+
 # ---------------------------------------------------------------------------------------------- evaluation
 
 

@@ -15,6 +15,7 @@ from ..dataset import FILE, LINE, ROW, Dataset
 from ..findings import NO_RECORD, SEVERAL_RECORDS, UNCONFIRMED, FindingTable
 from ..ingest.coerce import RAW_SUFFIX
 from ..years import year_containing
+from . import vectors
 from .columns import Columns
 from .evaluate import RuleRun, Scope
 from .expr import as_bool
@@ -154,10 +155,42 @@ def related_values(run: RuleRun, hits: pd.DataFrame, name: str) -> list[Any]:
     return chosen.tolist()
 
 
+def _array(frame: pd.DataFrame | Columns, name: str) -> Any:
+    """A column's values as an array of its type (no copy)."""
+    if isinstance(frame, Columns):
+        return frame.array(name)
+    column = frame[name]
+    return column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+
+
+def shown_values(frame: pd.DataFrame | Columns, col: str, positions: np.ndarray) -> list[Any]:
+    """The values of ``col`` at ``positions`` as findings show them (``_display`` of ``_shown``): an unreadable
+    value as the text the file had. Only the records at ``positions`` are converted."""
+    values = _array(frame, col).take(positions)
+    raw = _array(frame, col + RAW_SUFFIX).take(positions).tolist() if col + RAW_SUFFIX in frame else None
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iufbOM":
+        if values.dtype.kind == "M":  # as pandas gives them: Timestamps (NaT where missing)
+            listed = [pd.Timestamp(v) for v in values]
+        else:
+            listed = values.tolist()
+        if raw is not None and values.dtype.kind not in "iub":
+            there = vectors.known(values) if values.dtype.kind != "O" else ~pd.isna(values)
+            listed = [v if k else r for v, k, r in zip(listed, there.tolist(), raw, strict=True)]
+        return [_display(v) for v in listed]
+    shown = pd.Series(values, copy=False)  # a type numpy has not got: the pandas way, on these records only
+    if raw is not None:
+        shown = shown.astype("object").where(shown.notna(), pd.Series(raw, dtype=object))
+    return [_display(v) for v in shown.tolist()]
+
+
 def make_findings(
-    rule: Rule, frame: pd.DataFrame, mask: pd.Series, dataset: Dataset, run: RuleRun | None = None
+    rule: Rule,
+    frame: pd.DataFrame | Columns,
+    mask: pd.Series | np.ndarray,
+    dataset: Dataset,
+    run: RuleRun | None = None,
 ) -> FindingTable:
-    flags = mask.to_numpy(dtype=bool)
+    flags = mask if isinstance(mask, np.ndarray) else mask.to_numpy(dtype=bool)
     if not flags.any():  # most rules flag nothing: skip building the columns
         return FindingTable()
     child_key = dataset.schema.child_key
@@ -166,25 +199,19 @@ def make_findings(
         "." in f and col != f.split(".", 1)[1] for f, col in zip(rule.fields, cols, strict=True)
     )
     positions = np.flatnonzero(flags)
-    hits: pd.DataFrame | dict[str, pd.Series]
-    if related:
-        hits = frame.iloc[positions]
-    else:  # only the columns shown, each taken on its own: no frame of the flagged records is built
-        shown_cols = {c for c in cols if c is not None} | {c + RAW_SUFFIX for c in cols if c is not None}
-        shown_cols |= {child_key, ROW, FILE, LINE}
-        hits = {c: frame[c].iloc[positions] for c in frame.columns if c in shown_cols}
+    hits = _rows(frame, positions) if related else None
     n = len(positions)
     values: list[list[Any]] = []
     for name, col in zip(rule.fields, cols, strict=True):
         if run is not None and "." in name and col != name.split(".", 1)[1]:
-            assert isinstance(hits, pd.DataFrame)
+            assert hits is not None
             values.append(related_values(run, hits, name))
             continue
         if col is None:
             values.append([None] * n)
             continue
-        values.append([_display(v) for v in _shown(hits, col).tolist()])
-    children = hits[child_key].tolist() if child_key in hits else [None] * n
+        values.append(shown_values(frame, col, positions))
+    children = _array(frame, child_key).take(positions).tolist() if child_key in frame else [None] * n
     return FindingTable.build(
         n,
         code=rule.code,
@@ -192,13 +219,20 @@ def make_findings(
         level=rule.level,
         message=rule.message,
         table=rule.table,
-        row=[int(r) for r in hits[ROW].tolist()],
+        row=[int(r) for r in _array(frame, ROW).take(positions).tolist()],
         child=[None if c is None or c != c else str(c) for c in children],
         fields=tuple(rule.fields),
         values=list(zip(*values, strict=True)) if values else [()] * n,
-        file=hits[FILE].tolist(),
-        line=[int(x) for x in hits[LINE].tolist()],
+        file=_array(frame, FILE).take(positions).tolist(),
+        line=[int(x) for x in _array(frame, LINE).take(positions).tolist()],
     )
+
+
+def _rows(frame: pd.DataFrame | Columns, positions: np.ndarray) -> pd.DataFrame:
+    """The records at ``positions`` as a DataFrame (for the fields shown from related records)."""
+    if isinstance(frame, Columns):
+        return frame.take(positions).to_frame()
+    return frame.iloc[positions]
 
 
 def confirm_history(

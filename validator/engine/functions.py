@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 
 from ..ingest.coerce import DMY, ISO, RAW_SUFFIX, parse_dates
 from . import calendar, vectors
+from .columns import Columns
 from .expr import ExpressionError, as_bool, column_name
 
 
@@ -73,6 +75,13 @@ def _dates(value: Any, index: pd.Index) -> pd.Series:
     return series if series.dtype.kind == "M" else pd.to_datetime(series, errors="coerce")
 
 
+def _column(frame: pd.DataFrame | Columns, name: str) -> Any:
+    """A column of the scope's records as the evaluator takes it: a numpy array, or a Series of another type."""
+    if isinstance(frame, Columns):
+        return frame.values(name)
+    return vectors.from_series(frame[name])
+
+
 def _field_name(node: ast.AST) -> str:
     if isinstance(node, ast.Name):
         return node.id
@@ -113,7 +122,7 @@ def invalid(scope: Any, node: ast.AST) -> np.ndarray:
     if name + RAW_SUFFIX not in frame:
         raise ExpressionError(f"invalid({name}): {name} is not a date, number or flag field")
     n = len(frame)
-    return _known(vectors.from_series(frame[name + RAW_SUFFIX]), n) & ~_known(vectors.from_series(frame[name]), n)
+    return _known(_column(frame, name + RAW_SUFFIX), n) & ~_known(_column(frame, name), n)
 
 
 @function("raw(FIELD)", raw_args=True)
@@ -130,9 +139,9 @@ def filled(scope: Any, node: ast.AST) -> np.ndarray:
     """True where the file had something in FIELD, whether or not it could be read (for "was it completed?")."""
     name = _field_name(node)
     frame = scope.frame
-    there = _known(vectors.from_series(frame[name]), len(frame))
+    there = _known(_column(frame, name), len(frame))
     if name + RAW_SUFFIX in frame:
-        return there | _known(vectors.from_series(frame[name + RAW_SUFFIX]), len(frame))
+        return there | _known(_column(frame, name + RAW_SUFFIX), len(frame))
     return there
 
 
@@ -179,13 +188,20 @@ def listed(scope: Any, x: Any, codes: Any) -> pd.Series:
     """True where x is one of the comma-separated codes in LIST, e.g. listed(PLACE, p.PLACE_CODES) for an Ofsted
     provider's placement codes 'K1,K2' (spaces around codes ignored; missing x or LIST -> False)."""
     index = scope.frame.index
-    values = _series(x, index).astype("object").tolist()
-    lists = _series(codes, index).astype("object").tolist()
-    hits = [
-        isinstance(v, str) and isinstance(c, str) and v.strip() in {p.strip() for p in c.split(",")}
-        for v, c in zip(values, lists, strict=True)
-    ]
-    return pd.Series(hits, index=index, dtype=bool)
+    value_codes, values = pd.factorize(_series(x, index).astype("object").to_numpy())
+    list_codes, lists = pd.factorize(_series(codes, index).astype("object").to_numpy())
+    if not len(values) or not len(lists):
+        return pd.Series(np.zeros(len(index), dtype=bool), index=index)
+    pair = np.where((value_codes >= 0) & (list_codes >= 0), value_codes * len(lists) + list_codes, -1)
+    distinct, spread = np.unique(pair, return_inverse=True)  # each (value, list) pair worked out once
+    found = np.array(
+        [p >= 0 and _in_list(values[p // len(lists)], lists[p % len(lists)]) for p in distinct.tolist()], dtype=bool
+    )
+    return pd.Series(found[spread.reshape(-1)], index=index)
+
+
+def _in_list(value: Any, codes: Any) -> bool:
+    return isinstance(value, str) and isinstance(codes, str) and value.strip() in {p.strip() for p in codes.split(",")}
 
 
 @function("substr(x, START, END)", pure=True, per_distinct=True)
@@ -239,6 +255,12 @@ def coalesce(scope: Any, a: Any, b: Any) -> Any:
 @function("date(TEXT)")
 def date(scope: Any, text: str) -> pd.Timestamp:
     """A fixed date, written dd/mm/yyyy or yyyy-mm-dd."""
+    return _fixed_date(text)
+
+
+@cache
+def _fixed_date(text: str) -> pd.Timestamp:
+    """A date written in a rule, read once per process (the rules repeat a few)."""
     parsed, _, bad = parse_dates(pd.Series([text], dtype="object"), (DMY, ISO))
     if bad.iloc[0] or pd.isna(parsed.iloc[0]):
         raise ExpressionError(f"date('{text}') is not a date")
@@ -354,14 +376,22 @@ def day_of(scope: Any, d: Any) -> pd.Series:
 # -------------------------------------------------------------------------------- records of the same table
 
 
-@function("duplicated(x, ...)")
-def duplicated(scope: Any, *keys: Any) -> pd.Series:
+@function("duplicated(x, ...)", arrays=True)
+def duplicated(scope: Any, *keys: Any) -> Any:
     """True for every record whose values of the given fields are shared with another record (blanks never)."""
+    if keys and all(isinstance(k, np.ndarray) for k in keys):  # by the keys' codes (a text column's: memoised)
+        group = np.zeros(len(scope.frame), dtype="int64")
+        known = np.ones(len(scope.frame), dtype=bool)
+        for key in keys:
+            codes, uniques = vectors.factorized(key) if key.dtype.kind == "O" else pd.factorize(key)
+            known &= codes >= 0
+            group, _ = pd.factorize(group * (len(uniques) + 1) + codes)
+        return (np.bincount(group)[group] > 1) & known if len(group) else known
     index = scope.frame.index
-    frame = pd.DataFrame({i: _series(k, index) for i, k in enumerate(keys)}, index=index)
-    known = frame.notna().all(axis=1)
+    frame = pd.DataFrame({i: _series(vectors.to_series(k, index), index) for i, k in enumerate(keys)}, index=index)
+    known_series = frame.notna().all(axis=1)
     dup = frame.duplicated(keep=False)
-    return dup & known
+    return dup & known_series
 
 
 @function("prev(x)", kind="sequence")

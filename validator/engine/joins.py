@@ -13,25 +13,29 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.api.extensions import ExtensionArray
+
+from .columns import Array, Columns, column_array
 
 CHILD_CODE = "_child_code"
 
 
-def keys_present(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+def keys_present(frame: pd.DataFrame | Columns, keys: list[str]) -> np.ndarray:
     """Rows whose keys are all there: not blank, and not -1 for a child code (a blank id)."""
     present = np.ones(len(frame), dtype=bool)
     for key in keys:
-        column = frame[key]
+        values = column_array(frame, key)
         if key.endswith(CHILD_CODE):
-            present &= column.to_numpy() >= 0
+            present &= np.asarray(values) >= 0
         else:
-            present &= column.notna().to_numpy()
+            present &= ~(pd.isna(values) if isinstance(values, np.ndarray) else np.asarray(values.isna(), dtype=bool))
     return present
 
 
-def key_codes(left: list[pd.Series], right: list[pd.Series]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Integer codes of each side's key columns, equal exactly where all the keys are equal.
+def key_codes(
+    left: list[pd.Series] | list[Array], right: list[pd.Series] | list[Array]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer codes of each side's key columns (Series, or their arrays), equal exactly where all the keys are
+    equal.
 
     None when a key's two columns have different types (the caller then lets pandas decide what equal means).
     """
@@ -42,8 +46,9 @@ def key_codes(left: list[pd.Series], right: list[pd.Series]) -> tuple[np.ndarray
         if lcol.dtype != rcol.dtype:
             return None
         if lcol.dtype == np.int64 and len(left) == 1:  # a child code: already a code
-            return lcol.to_numpy(), rcol.to_numpy()
-        codes, uniques = pd.factorize(pd.concat([lcol, rcol], ignore_index=True))
+            return np.asarray(lcol), np.asarray(rcol)
+        both = [c if isinstance(c, pd.Series) else pd.Series(c, dtype=c.dtype, copy=False) for c in (lcol, rcol)]
+        codes, uniques = pd.factorize(pd.concat(both, ignore_index=True))
         width = max(len(uniques), 1)
         combined = np.concatenate([left_code, right_code]) * width + codes
         combined, _ = pd.factorize(combined)  # keeps the codes small whatever the number of keys
@@ -88,14 +93,16 @@ class Matches:
         return out
 
 
-def take_array(column: pd.Series, positions: np.ndarray) -> np.ndarray | ExtensionArray:
-    """A column's values at ``positions`` (all valid) as an array of the column's type."""
+def take_array(column: pd.Series | Array, positions: np.ndarray) -> Array:
+    """A column's values (a Series, or its array) at ``positions`` (all valid) as an array of the column's type."""
+    if not isinstance(column, pd.Series):
+        return column.take(positions)
     if isinstance(column.dtype, np.dtype):
         return column.to_numpy().take(positions)
     return column.array.take(positions)
 
 
-def take(column: pd.Series, positions: np.ndarray) -> pd.Series:
+def take(column: pd.Series | Array, positions: np.ndarray) -> pd.Series:
     """A column's values at ``positions`` (all valid), its type kept (text in an ``object`` column stays
     ``object``: pandas would otherwise infer its own string type from the values)."""
     return pd.Series(take_array(column, positions), dtype=column.dtype, copy=False)

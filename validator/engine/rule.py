@@ -4,11 +4,13 @@ Built from YAML by :mod:`.compiler`; loaded and cached by :mod:`.model`."""
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..schema import ReturnSchema
-from .expr import Compiled
+from .expr import CONSTANTS, SHARED_NODES, Compiled, node_text
 
 
 class RuleLoadError(ValueError):
@@ -113,6 +115,94 @@ class Rule:
     @property
     def tables_used(self) -> list[str]:
         return list(dict.fromkeys([self.table] + [r.table for r in self.related]))
+
+    def shared_uses(self) -> tuple[tuple[Prefix, str], ...]:
+        """Each sub-expression its condition evaluates on its table's own records that other rules may share
+        (engine/shared.py), as (prefix, text); worked out once per rule, when it is compiled (kept in the rules
+        cache)."""
+        known: tuple[tuple[Prefix, str], ...] | None = self.__dict__.get("_shared_uses")
+        if known is None:
+            prefix = rule_prefix(self)
+            found = (
+                []
+                if prefix is None
+                else [
+                    (prefix, node_text(node))
+                    for compiled in condition_expressions(self.condition)
+                    for node in ast.walk(compiled.tree.body)
+                    if isinstance(node, SHARED_NODES)
+                ]
+            )
+            known = self.__dict__["_shared_uses"] = tuple(found)
+        return known
+
+    def columns_used(self) -> dict[str, set[str]]:
+        """The columns of each table that the rule's expressions read (never change the sets), worked out once per
+        rule: when it is compiled, so that the rules cache keeps them."""
+        known: dict[str, set[str]] | None = self.__dict__.get("_columns_used")
+        if known is None:
+            known = self.__dict__["_columns_used"] = _columns_used(self)
+        return known
+
+
+def _columns_used(rule: Rule) -> dict[str, set[str]]:
+    """The columns of each table that the rule's expressions read."""
+    used: dict[str, set[str]] = {}
+    aliases = {alias: rel.table for alias, rel in rule.joins.items()}
+
+    def add(compiled: Compiled | None, local: dict[str, str]) -> None:
+        if compiled is None:
+            return
+        for ref in compiled.references:
+            if ref.alias is None:
+                if ref.name not in CONSTANTS and ref.name not in rule.lets:
+                    used.setdefault(rule.table, set()).add(ref.name)
+            elif ref.alias in local:
+                used.setdefault(local[ref.alias], set()).add(ref.name)
+        for node in ast.walk(compiled.tree):
+            if isinstance(node, ast.Call) and node.func.id in ("invalid", "raw", "filled") and node.args:  # type: ignore[union-attr]
+                arg = node.args[0]
+                if isinstance(arg, ast.Name):
+                    used.setdefault(rule.table, set()).add(arg.id)
+
+    def walk(cond: Condition | None) -> None:
+        if cond is None:
+            return
+        add(cond.expr, aliases)
+        if cond.related:
+            local = {**aliases, cond.related.alias: cond.related.table}
+            add(cond.related.where, local)
+            add(cond.related.value, local)
+        for part in cond.parts:
+            walk(part)
+
+    walk(rule.condition)
+    add(rule.sequence_run, aliases)
+    for _, rel in rule.lets.values():
+        local = {**aliases, rel.alias: rel.table}
+        for compiled in (rel.where, rel.value, rel.start, rel.end):
+            add(compiled, local)
+    return used
+
+
+Prefix = tuple[str, tuple[str, ...], tuple[str, ...], str | None]
+
+
+def rule_prefix(rule: Rule) -> Prefix | None:
+    """What a rule's condition values depend on besides the expression: its table and its sequence. None for a
+    rule whose records are not its table's own (joins, `let` values)."""
+    if rule.joins or rule.lets:
+        return None
+    run = rule.sequence_run.source if rule.sequence_run is not None else None
+    return (rule.table, rule.sequence_by, rule.sequence_order, run)
+
+
+def condition_expressions(cond: Condition) -> Iterator[Compiled]:
+    """The expressions of a condition evaluated on the rule's records (not those of a related table's `where`)."""
+    if cond.expr is not None:
+        yield cond.expr
+    for part in cond.parts:
+        yield from condition_expressions(part)
 
 
 def _related_in(cond: Condition) -> list[Related]:

@@ -13,6 +13,8 @@ import yaml
 from ..schema import load_schema
 from ..yamlio import load_yaml_with_nodes
 from .compiler import Builder
+from .expr import CONSTANTS
+from .pushdown import split_where
 from .rule import Rule, RuleLoadError
 from .rule_schema import RULE_FILE
 from .rule_text import written_out
@@ -89,7 +91,9 @@ def load_rule_file(path: Path, return_type: str) -> list[Rule]:
     for i, spec in enumerate(data["rules"]):
         line, source_text = (texts[i][0], shown[i]) if i < len(texts) else (0, "")
         rule = Builder(schema, f"{path}:{line}" if line else str(path), spec).build(return_type)
-        rules.append(replace(rule, source=str(path), line=line, text=source_text))
+        rule = replace(rule, source=str(path), line=line, text=source_text)
+        _work_out_once(rule)
+        rules.append(rule)
     return rules
 
 
@@ -99,3 +103,15 @@ def _short(err: jsonschema.ValidationError) -> str:
     if err.validator == "oneOf" and err.context:
         return min((e.message for e in err.context), key=len)
     return err.message
+
+
+def _work_out_once(rule: Rule) -> None:
+    """What a run would work out from the rule alone, worked out now to be kept with the compiled rule (the rules
+    cache): the columns it reads, the sub-expressions it may share, how each relation's ``where`` splits between
+    its two sides (engine/pushdown.py) with the run's constants and its return-level `let` values as constants."""
+    rule.columns_used()
+    rule.shared_uses()
+    constants = frozenset(CONSTANTS | {name for name, (_, rel) in rule.lets.items() if rel.whole_table})
+    for rel in rule.related:
+        if rel.where is not None:
+            split_where(rel.where, rel.alias, constants)

@@ -8,7 +8,6 @@ The work is split by job: the table store (:mod:`.store`), sequences and per-gro
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -17,9 +16,8 @@ from ..dataset import PREVIOUS, Dataset
 from ..findings import FindingTable
 from .derived import DerivedDataUnavailable
 from .evaluate import RuleRun
-from .expr import CONSTANTS, Compiled
 from .finding_rows import confirm_history, history_note, make_findings
-from .rule import Condition, Rule
+from .rule import Rule
 from .sequences import Sequence, group_reduce
 from .store import CHILD_CODE, TableStore
 from .vectors import RUN_MEMO
@@ -60,7 +58,7 @@ def missing_requirement(rule: Rule, dataset: Dataset) -> str | None:
             if table_def is not None and table_def.supplied_by in SUPPLIED_BY:
                 return SUPPLIED_BY[table_def.supplied_by]
             return f"needs the {base} table, which was not supplied"
-    for table, cols in _columns_used(rule).items():
+    for table, cols in rule.columns_used().items():
         if table not in dataset.tables:
             continue
         t = dataset.tables[table]
@@ -69,45 +67,6 @@ def missing_requirement(rule: Rule, dataset: Dataset) -> str | None:
             if lacking and len(lacking) == len(t.files):
                 return f"needs column {col} of {table.split('@')[0]}, which {', '.join(lacking)} lacks"
     return None
-
-
-def _columns_used(rule: Rule) -> dict[str, set[str]]:
-    used: dict[str, set[str]] = {}
-    aliases = {alias: rel.table for alias, rel in rule.joins.items()}
-
-    def add(compiled: Compiled | None, local: dict[str, str]) -> None:
-        if compiled is None:
-            return
-        for ref in compiled.references:
-            if ref.alias is None:
-                if ref.name not in CONSTANTS and ref.name not in rule.lets:
-                    used.setdefault(rule.table, set()).add(ref.name)
-            elif ref.alias in local:
-                used.setdefault(local[ref.alias], set()).add(ref.name)
-        for node in ast.walk(compiled.tree):
-            if isinstance(node, ast.Call) and node.func.id in ("invalid", "raw", "filled") and node.args:  # type: ignore[union-attr]
-                arg = node.args[0]
-                if isinstance(arg, ast.Name):
-                    used.setdefault(rule.table, set()).add(arg.id)
-
-    def walk(cond: Condition | None) -> None:
-        if cond is None:
-            return
-        add(cond.expr, aliases)
-        if cond.related:
-            local = {**aliases, cond.related.alias: cond.related.table}
-            add(cond.related.where, local)
-            add(cond.related.value, local)
-        for part in cond.parts:
-            walk(part)
-
-    walk(rule.condition)
-    add(rule.sequence_run, aliases)
-    for _, rel in rule.lets.values():
-        local = {**aliases, rel.alias: rel.table}
-        for compiled in (rel.where, rel.value, rel.start, rel.end):
-            add(compiled, local)
-    return used
 
 
 def run_rule(rule: Rule, store: TableStore) -> RuleOutcome:

@@ -73,6 +73,8 @@ def _stable_order(ranks: list[tuple[np.ndarray, int]]) -> np.ndarray:
 
 def _pandas_ordering(frame: pd.DataFrame, by: tuple[str, ...], order: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """``Sequence.ordering`` by pandas, for keys of a dtype the ranks do not handle."""
+    if not isinstance(frame, pd.DataFrame):  # light columns (engine/columns.py): the keys as a frame
+        frame = pd.DataFrame({k: frame[k] for k in dict.fromkeys([*by, *order])}, index=frame.index)
     ordered = frame.sort_values([*by, *order], na_position="last", kind="stable") if len(frame) else frame
     if by:
         groups = ordered.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()
@@ -346,8 +348,12 @@ class Sequence:
         else:
             data = x.reindex(self.index)
             data = data.to_numpy() if isinstance(data.dtype, np.dtype) else data.array
-        shifted = pd.Series(pd.api.extensions.take(data, taken, allow_fill=True)) if size else x.iloc[:0]
-        return self._back(shifted, dtype=x.dtype if x.dtype.kind in "Mb" else None)
+        if not size:
+            return self._back(x.iloc[:0], dtype=x.dtype if x.dtype.kind in "Mb" else None)
+        values = pd.api.extensions.take(data, taken, allow_fill=True)
+        if x.dtype == object:  # text stays objects (missing: NaN), as the column was: not pandas' own string type
+            return self._back(values, dtype=object)  # inferred from it
+        return self._back(pd.Series(values), dtype=x.dtype if x.dtype.kind in "Mb" else None)
 
     def position(self) -> pd.Series:
         return self._back(np.arange(len(self.order), dtype="int64") - self.starts[self.segment])

@@ -11,55 +11,15 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from .expr import Compiled
+from .expr import node_text, parts_below
 from .model import rules_for
-from .rule import Condition, Rule, RuleLoadError
+from .rule import Prefix, RuleLoadError, condition_expressions, rule_prefix
 
-SHARED_NODES = (ast.Call, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp)
-Prefix = tuple[str, tuple[str, ...], tuple[str, ...], str | None]
-
-
-def rule_prefix(rule: Rule) -> Prefix | None:
-    """What a rule's condition values depend on besides the expression: its table and its sequence. None for a
-    rule whose records are not its table's own (joins, `let` values)."""
-    if rule.joins or rule.lets:
-        return None
-    run = rule.sequence_run.source if rule.sequence_run is not None else None
-    return (rule.table, rule.sequence_by, rule.sequence_order, run)
-
-
-def condition_expressions(cond: Condition) -> Iterator[Compiled]:
-    """The expressions of a condition evaluated on the rule's records (not those of a related table's `where`)."""
-    if cond.expr is not None:
-        yield cond.expr
-    for part in cond.parts:
-        yield from condition_expressions(part)
-
-
-def node_text(node: ast.AST) -> str:
-    """The node's ``ast.dump``, worked out once per node: the rules' trees are loaded once and never change."""
-    text = getattr(node, "_shared_dump", None)
-    if text is None:
-        text = ast.dump(node)
-        node._shared_dump = text  # type: ignore[attr-defined]
-    return text
-
-
-def _parts_below(node: ast.AST) -> list[str]:
-    """The texts of the shared sub-expressions inside ``node`` (not itself), worked out once per node."""
-    parts = getattr(node, "_shared_below", None)
-    if parts is None:
-        parts = [node_text(b) for b in ast.walk(node) if b is not node and isinstance(b, SHARED_NODES)]
-        node._shared_below = parts  # type: ignore[attr-defined]
-    return parts
-
-
-def _shared_nodes(compiled: Compiled) -> Iterator[ast.AST]:
-    return (node for node in ast.walk(compiled.tree.body) if isinstance(node, SHARED_NODES))
+__all__ = ["Prefix", "SharedValues", "condition_expressions", "repeated", "rule_prefix"]
 
 
 @cache
@@ -72,11 +32,7 @@ def repeated(return_type: str, year: str) -> dict[tuple[Prefix, str], int]:
         return {}
     uses: Counter[tuple[Prefix, str]] = Counter()
     for rule in rules:
-        prefix = rule_prefix(rule)
-        if prefix is None:
-            continue
-        for compiled in condition_expressions(rule.condition):
-            uses.update((prefix, node_text(node)) for node in _shared_nodes(compiled))
+        uses.update(rule.shared_uses())
     return {key: n for key, n in uses.items() if n > 1}
 
 
@@ -96,7 +52,7 @@ class SharedValues:
             return compute()
         if key in self._values:
             value = self._values[key]
-            for below in _parts_below(node):  # the parts it would have evaluated: one use fewer each
+            for below in parts_below(node):  # the parts it would have evaluated: one use fewer each
                 self._used((prefix, below))
         else:
             value = compute()

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..dataset import Dataset
 from ..ingest.typed import empty_frame
+from .columns import Columns
 from .derived import (
     ChildDerivation,
     DerivationContext,
@@ -35,12 +36,14 @@ class TableStore:
         self._frames: dict[str, pd.DataFrame] = {}
         self._derived: dict[tuple[str, str], pd.DataFrame] = {}
         self._per_child: dict[tuple[str, int], pd.DataFrame] = {}
+        self._fact_rows: dict[int, tuple[pd.DataFrame, np.ndarray, pd.DataFrame]] = {}  # per-child facts by code
         self._with_derived: dict[tuple[str, frozenset[str]], pd.DataFrame] = {}
         self.derive_seconds = 0.0  # time spent computing derived columns (reported by benchmarks/run.py)
         self._orderings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
         self._child_ids: pd.Index | None = None  # every child id of the run, in a fixed order (CHILD_CODE)
         self._table_codes: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}  # a table's CHILD_CODE, by its frame
         self._child_orders: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}  # a frame's order by CHILD_CODE
+        self._columns: dict[tuple[int, str], tuple[pd.DataFrame, Columns]] = {}  # a frame's arrays, by prefix
         ctx = dataset.context
         self.constants = ctx.constants()  # worked out once per run
         self._shared: SharedValues | None = None
@@ -96,6 +99,16 @@ class TableStore:
         combined = pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
         self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
         return combined
+
+    def columns(self, name: str, derived: frozenset[str] = frozenset(), prefix: str = "") -> Columns:
+        """:meth:`frame` as light columns (its arrays, no copy), each name with ``prefix`` before it; made once per
+        frame and prefix and shared by every rule (never changed: a rule adds its own columns to a new one)."""
+        frame = self.frame(name, derived)
+        key = (id(frame), prefix)
+        known = self._columns.get(key)
+        if known is None or known[0] is not frame:
+            known = self._columns[key] = (frame, Columns.of_frame(frame, prefix))
+        return known[1]
 
     def prepare(self, rules: Iterable[Rule]) -> None:
         """Work out now what rules share: each table's frame with its child codes, the derived columns the rules
@@ -212,6 +225,26 @@ class TableStore:
                     self._per_child[key] = derivation.compute(self.frame, self._derivation_context, years_back)
                 finally:
                     self.derive_seconds += time.perf_counter() - started
-            facts = self._per_child[key].reindex(df[child_key].to_numpy())
-            parts.append(facts.eq(True).set_axis(df.index))
+            parts.append(self._spread(self._per_child[key], df, child_key))
         return parts
+
+    def _spread(self, facts: pd.DataFrame, df: pd.DataFrame, child_key: str) -> pd.DataFrame:
+        """Each record's child's facts (true only where the child's fact is True; false for a child without
+        facts): by the records' child codes, not by looking their ids up one by one."""
+        if CHILD_CODE not in df.columns or self._child_ids is None or not facts.index.is_unique:
+            return facts.reindex(df[child_key].to_numpy()).eq(True).set_axis(df.index)
+        known = self._fact_rows.get(id(facts))
+        if known is None or known[0] is not facts:  # worked out once per child derivation and year
+            where = self._child_ids.get_indexer(facts.index)  # each child with facts: its code
+            row_of_code = np.full(len(self._child_ids) + 1, -1, dtype="int64")  # the last: a blank id (code -1)
+            row_of_code[where[where >= 0]] = np.flatnonzero(where >= 0)
+            known = self._fact_rows[id(facts)] = (facts, row_of_code, facts.eq(True))
+        _, row_of_code, flags = known
+        rows = row_of_code[df[CHILD_CODE].to_numpy()]
+        has = rows >= 0
+        out = {}
+        for column in flags.columns:
+            values = np.zeros(len(df), dtype=bool)
+            values[has] = flags[column].to_numpy(dtype=bool)[rows[has]]
+            out[column] = values
+        return pd.DataFrame(out, index=df.index, columns=flags.columns)

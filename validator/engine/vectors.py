@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
@@ -60,8 +61,7 @@ def known(values: np.ndarray) -> np.ndarray:
     if kind in "iub":
         return np.ones(len(values), dtype=bool)
     memo = RUN_MEMO.get()  # text: a pass over Python objects, done once per column and run
-    missing = pd.isna(values) if memo is None else memo.get("isna", [values], lambda: pd.isna(values))
-    return ~missing
+    return ~(pd.isna(values) if memo is None else memo.missing(values))
 
 
 def scalar_known(value: Any) -> bool:
@@ -97,9 +97,19 @@ def _plain_number(value: Any) -> Any:
     return value
 
 
+def _plain_text(value: Any) -> Any:
+    """A Series of pandas' text type (``string``, ``str``) as an object array, missing as None (what a text
+    function such as ``upper`` gives); anything else unchanged."""
+    if isinstance(value, pd.Series) and isinstance(value.dtype, pd.StringDtype):
+        return value.to_numpy(dtype=object, na_value=None)
+    return value
+
+
 def compare(op: type, left: Any, right: Any) -> np.ndarray | None:
     """``left OP right`` element-wise, false wherever either side is missing; None when not handled here."""
     left, right = _plain_number(left), _plain_number(right)
+    if op is ast.Eq or op is ast.NotEq:  # text equality is the same on Python's strings
+        left, right = _plain_text(left), _plain_text(right)
     if not (isinstance(left, np.ndarray) or isinstance(right, np.ndarray)):
         return None
     if op not in COMPARE or not _comparable(left, right):
@@ -217,32 +227,59 @@ def identity(value: Any) -> Any:
 class Memo:
     """Results of pure functions of columns (``to_date(SW_DECOM)``, ``birthday(DOB, 18)``, which values of a
     text column are missing...) for one run, so that the rules that need one on the same column compute it once.
-    An entry keeps its argument arrays alive, so that their memory cannot be reused by another array while the
-    entry stands; the entries are dropped when they hold more than ``size`` entries or ``budget`` bytes."""
+
+    An entry lasts no longer than its argument arrays: it is dropped when one of them is let go (so that another
+    array can never be taken for it at the same memory), and the memo holds no array alive but its results. When
+    the results would hold more than ``size`` entries or ``budget`` bytes, the least recently used entries are let
+    go first (the columns many rules read, such as a table's LS or DEC, stay)."""
 
     def __init__(self, size: int = 256, budget: int = 32 * 2**20) -> None:
         self.size = size
         self.budget = budget
         self._held = 0
-        self._entries: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
+        self._entries: dict[tuple[Any, ...], tuple[Any, int]] = {}  # oldest use first
+        self._origins: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}  # see taken()
 
     def get(self, name: str, args: list[Any], compute: Callable[[], Any]) -> Any:
         keys = [identity(a) for a in args]
         if any(k is None for k in keys):
             return compute()
         key = (name, *keys)
-        found = self._entries.get(key)
+        found = self._entries.pop(key, None)
         if found is not None:
+            self._entries[key] = found  # the most recently used now
             return found[0]
         result = compute()
-        parts = (*args, *(result if isinstance(result, tuple) else (result,)))
-        held = sum(a.nbytes for a in parts if isinstance(a, np.ndarray))
-        if len(self._entries) >= self.size or self._held + held > self.budget:
-            self._entries.clear()
-            self._held = 0
-        self._entries[key] = (result, tuple(args))
+        held = sum(a.nbytes for a in (result if isinstance(result, tuple) else (result,)) if isinstance(a, np.ndarray))
+        while self._entries and (len(self._entries) >= self.size or self._held + held > self.budget):
+            self._drop(next(iter(self._entries)))
+        self._entries[key] = (result, held)
         self._held += held
+        for arg in args:
+            if isinstance(arg, np.ndarray):
+                weakref.finalize(arg, self._drop, key).atexit = False
         return result
+
+    def taken(self, values: np.ndarray, source: np.ndarray, positions: np.ndarray) -> None:
+        """Notes that ``values`` is ``source.take(positions)`` (a column of related records' pairs), so that which of
+        its values are missing is taken from the source's, worked out once, not worked out again on the copy."""
+        key = identity(values)
+        if key is not None and values.dtype.kind == "O":
+            self._origins[key] = (source, positions)
+            weakref.finalize(values, self._origins.pop, key, None).atexit = False
+
+    def missing(self, values: np.ndarray) -> np.ndarray:
+        """Where a text column's values are missing (``pd.isna``), worked out once per column and run."""
+        origin = self._origins.get(identity(values))
+        if origin is not None:
+            source, positions = origin
+            return self.missing(source).take(positions)
+        return self.get("isna", [values], lambda: pd.isna(values))  # type: ignore[no-any-return]
+
+    def _drop(self, key: tuple[Any, ...]) -> None:
+        found = self._entries.pop(key, None)
+        if found is not None:
+            self._held -= found[1]
 
 
 RUN_MEMO: ContextVar[Memo | None] = ContextVar("RUN_MEMO", default=None)  # the running rule's store's memo

@@ -27,7 +27,7 @@ FIRST = 3  # findings shown per rule
 def write(result: Result, out: BinaryIO, options: RenderOptions) -> None:
     """The summary as a text file (no colours, 140 characters wide), then the notes."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=140, no_color=True)
+    console = Console(file=buffer, width=140, no_color=True, emoji=False)  # ":smile:" in a value stays as written
     print_summary(result, console)
     for label, text in options.notes:
         console.print(f"{term(label)}: {term(text)}")
