@@ -131,3 +131,28 @@ def test_rules_show_prints_the_rule_as_written(capsys) -> None:
     assert "cin 8940" in out and '- code: "8940"' in out and "examples:" in out
     assert out.count("- code:") == 1
     assert run_cli(["rules", "show", "NOPE"], capsys)[0] == 2
+
+
+_RUN_WITH_EXIT_HANDLER = """
+import atexit, sys, threading, time
+from pathlib import Path
+marker, late = Path(sys.argv[1]), sys.argv[2] == "thread"
+atexit.register(lambda: marker.write_text("exit handler ran", encoding="utf-8"))
+if late:  # a thread still running when the command is done: the exit waits for it
+    threading.Thread(target=lambda: (time.sleep(0.3), (marker.parent / "thread").write_text("done"))).start()
+sys.argv = ["cscvalidate", "rules", "list", "--return", "cin", "--year", "2024_25"]
+from validator.cli import run
+run()
+"""
+
+
+@pytest.mark.parametrize("thread", ["no", "thread"])
+def test_the_command_line_exits_with_its_status_after_the_exit_handlers(tmp_path: Path, thread: str) -> None:
+    marker = tmp_path / "marker"
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN_WITH_EXIT_HANDLER, str(marker), thread], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "8500" in proc.stdout and proc.stdout.endswith("\n")  # the whole listing, flushed
+    assert marker.read_text(encoding="utf-8") == "exit handler ran"
+    assert (tmp_path / "thread").exists() == (thread == "thread")

@@ -6,8 +6,14 @@ turned into an exit status (validator.errors)."""
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
+import os
+import sys
+import threading
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from rich.console import Console
 
@@ -57,4 +63,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return problem.exit_status
 
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+def run() -> NoReturn:
+    """The command line (``cscvalidate``, ``python -m validator``): :func:`main`, then the exit.
+
+    A run is over once its reports are written and its output flushed; the interpreter's own tear-down (freeing
+    every table and module one object at a time) would add 0.1 to 0.2 s to a typical run. So the process ends there,
+    after the exit handlers the run registered (``atexit``: logging's flush, finalizers) have run, as at a normal
+    exit. Where another thread is still running, the exit is the normal one, which waits for it."""
+    status = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # e.g. a closed pipe: nothing more can be said on it
+            stream.flush()
+    if threading.active_count() > 1:
+        sys.exit(status)
+    atexit._run_exitfuncs()
+    os._exit(status)
+
+
+__all__ = ["COMMANDS", "build_parser", "main", "run"]
