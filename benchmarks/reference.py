@@ -46,7 +46,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import venv
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,20 +218,36 @@ def installed_env(env: dict[str, str] | None = None) -> dict[str, str]:
     return found
 
 
+# Starts the measured command from a small process and reports its wall time and peak memory. On Linux a process's
+# peak (ru_maxrss) starts from the memory of the process that spawned it (the kernel keeps the pre-exec high-water
+# mark): spawned straight from this benchmark, after it has parsed a large JSON report, a run would be charged with
+# this process's memory. The launcher is small, so its child's peak is the child's own.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+figures, command = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+proc = subprocess.Popen(command)
+_pid, status, usage = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - start
+with open(figures, "w", encoding="utf-8") as fh:
+    json.dump({"wall": wall, "peak_kb": usage.ru_maxrss, "status": os.waitstatus_to_exitcode(status)}, fh)
+"""
+
+
 def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, str, str, int]:
-    """Run a command; wall seconds from start to exit, its peak RSS in MB (from wait4), stdout, stderr, status.
-    The first of a case's repeats may write the tools' .pyc files (:func:`installed_env`); the best is kept."""
+    """Run a command; wall seconds from start to exit, its peak RSS in MB (from wait4, in a small launcher process:
+    LAUNCHER), stdout, stderr, status. The first of a case's repeats may write the tools' .pyc files
+    (:func:`installed_env`); the best is kept."""
     env = installed_env(env)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        figures = Path(scratch) / "figures.json"
+        launcher = [sys.executable, "-c", LAUNCHER, str(figures), *cmd]
+        subprocess.run(launcher, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, check=True)
+        found = json.loads(figures.read_text(encoding="utf-8"))
         out.seek(0)
         err.seek(0)
         text, problems = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
-    return wall, usage.ru_maxrss / 1024, text, problems, proc.returncode
+    return found["wall"], found["peak_kb"] / 1024, text, problems, found["status"]
 
 
 def run_ours(case: Case, source: Path, workdir: Path) -> dict[str, object]:

@@ -167,19 +167,18 @@ class _Child:
             return 0
 
     def collect(self) -> dict[int, object]:
-        """The child's outcomes (waits for it); nothing when it died or sent something that does not unpickle."""
-        chunks = []
-        while chunk := os.read(self.results, 1 << 20):
-            chunks.append(chunk)
+        """The child's outcomes (waits for it); nothing when it died or sent something that does not unpickle.
+        Read as a stream: the outcomes are never held twice, as bytes and as objects."""
+        try:
+            with os.fdopen(self.results, "rb", closefd=False) as stream:
+                found = pickle.load(stream)
+        except Exception:
+            found = None
         _pid, status = os.waitpid(self.pid, 0)
         self.reaped = True
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not isinstance(found, dict):
             return {}
-        try:
-            found = pickle.loads(b"".join(chunks))
-        except Exception:
-            return {}
-        return found if isinstance(found, dict) else {}
+        return found
 
     def end(self) -> None:
         """Close the pipes; a child still running (the parent was interrupted) is killed and reaped."""
@@ -221,9 +220,8 @@ def _child_main(tasks: _Tasks, results_write: int, progress_write: int, work: Ca
         while (i := tasks.take(from_back=True)) is not None:
             found[i] = work(i)
             os.write(progress_write, b".")
-        data = memoryview(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
-        while data:
-            data = data[os.write(results_write, data) :]
+        with os.fdopen(results_write, "wb") as stream:  # written as it is pickled, never whole in memory
+            pickle.dump(found, stream, protocol=pickle.HIGHEST_PROTOCOL)
         status = 0
     except BaseException:  # whatever happens, the parent runs the missing rules itself
         status = 1
