@@ -199,3 +199,8 @@ def test_the_return_guessed_from_the_files_first_bytes(tmp_path: Path) -> None:
     notes = tmp_path / "notes.csv"
     notes.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
     assert loader._return_guessed([notes], None) is None
+
+
+def test_no_guess_from_a_file_that_cannot_be_read(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.xml"  # e.g. removed, or not readable, after the folder was listed
+    assert loader._return_guessed([missing], None) is None

@@ -429,16 +429,16 @@ def _return_guessed(files: list[Path], return_type: str | None) -> str | None:
     kinds: set[str | None] = set()
     schemas = [load_schema(r) for r in RETURN_TYPES]
     for path in files:
-        if is_workbook(path):
-            return None
-        layout = sniff_xml_layout(path) if path.suffix.lower() != ".csv" else None
-        if layout is not None:
-            kinds.add(layout[0] if layout[0] != "unknown-xml" else None)
-            continue
         try:
+            if is_workbook(path):
+                return None
+            layout = sniff_xml_layout(path) if path.suffix.lower() != ".csv" else None
+            if layout is not None:
+                kinds.add(layout[0] if layout[0] != "unknown-xml" else None)
+                continue
             with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
                 header = next(csv.reader([fh.readline(MAX_GUESS_LINE)]), [])
-        except (OSError, csv.Error):
+        except (OSError, csv.Error):  # the reading proper says what is wrong with the file
             return None
         found = identify_table(header, schemas)
         kinds.add(found[0].return_type if found else None)
