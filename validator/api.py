@@ -69,8 +69,6 @@ def run_rules(
         for _ in chosen:
             done()
     else:
-        if processes > 1:
-            store.prepare(chosen)
         by_rule = dict(zip(order, run_tasks(len(chosen), outcome, processes, done), strict=True))
         outcomes = [by_rule[i] for i in range(len(chosen))]
     statuses = [

@@ -4,7 +4,6 @@ columns computed once per run and shared by every rule."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,6 @@ from .columns import Columns
 from .derived import (
     ChildDerivation,
     DerivationContext,
-    DerivedDataUnavailable,
     child_derivations_for,
     derivations_for,
     year_table,
@@ -109,21 +107,6 @@ class TableStore:
         if known is None or known[0] is not frame:
             known = self._columns[key] = (frame, Columns.of_frame(frame, prefix))
         return known[1]
-
-    def prepare(self, rules: Iterable[Rule]) -> None:
-        """Work out now what rules share: each table's frame with its child codes, the derived columns the rules
-        name, and each frame's order by child. Called before the rules are shared out between processes
-        (validator/processes.py), so that this is done once, not once per process."""
-        for rule in rules:
-            for name in rule.tables_used:
-                if name.split("@")[0] not in self.dataset.schema.tables:
-                    continue
-                try:
-                    frame = self.frame(name, rule.derived_used)
-                except DerivedDataUnavailable:
-                    continue
-                if CHILD_CODE in frame.columns:
-                    self.child_order(frame)
 
     @property
     def shared(self) -> SharedValues:
