@@ -448,3 +448,17 @@ def test_a_tampered_or_stale_cached_letter_is_rebuilt(tmp_path: Path, monkeypatc
         "postcodes-another-version-Z.index",
         "postcodes-another-version-Z.index.signed",
     ]
+
+
+def test_package_versions_read_from_their_dist_info_folders_match_the_metadata() -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from validator.reference.postcodes import PACKAGE_MODULES, _package_version
+
+    for distribution in (*PACKAGE_MODULES, "numpy", "pandas"):
+        try:
+            expected = version(distribution)
+        except PackageNotFoundError:
+            continue
+        assert _package_version(distribution) == expected
+    assert _package_version("no-such-distribution-here") == "unknown version"
