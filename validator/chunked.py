@@ -32,7 +32,7 @@ from .engine.rule import Rule
 from .findings import FindingTable
 from .ingest.loader import load_return, sniff_xml_layout
 from .reference.postcodes import open_postcode_lookup
-from .result import Result, RuleStatus
+from .result import Result, RuleStatus, rename_dataset_files
 
 if TYPE_CHECKING:
     from .ingest.cin_pieces import CinPieces
@@ -82,9 +82,7 @@ class PiecesResult(Result):
         if "_dataset" not in self.__dict__ and self._load is not None:
             self.__dict__["_dataset"] = self._load()
             for names in self._renames:  # the same renaming of the files the run's result had
-                Result(self.return_type, self.context, [], [], FindingTable(), dataset=self._dataset).rename_files(
-                    names
-                )
+                rename_dataset_files(self.__dict__["_dataset"], names)
         return self.__dict__.get("_dataset")
 
     @dataset.setter
@@ -230,7 +228,7 @@ class _Children:
             return
         ids = table.df[piece.schema.child_key]
         blank = ids.isna()
-        hashes = np.unique(np.fromiter((hash(i) for i in ids[~blank].tolist()), dtype="int64"))
+        hashes = np.unique(pd.util.hash_array(ids[~blank].to_numpy(dtype=object)).view("int64"))
         if (blank.any() and self.blank_seen) or np.isin(hashes, self.hashes, assume_unique=True).any():
             from .ingest.cin_pieces import PiecesUnfit
 
@@ -320,6 +318,7 @@ def _run_pieces(
     children = _Children()
     chosen: list[Rule] = []
     local: list[Rule] = []
+    cross: list[Rule] = []  # the rules that are not child-local: run once, at the end, on the slim columns
     slim: _Slim | None = None
     piece: Dataset | None
     read = 0
@@ -329,8 +328,10 @@ def _run_pieces(
         children.add(piece)
         if slim is None:
             chosen = choose(piece.return_type, piece.context.year, codes)
-            local = [r for r in chosen if child_local(r, piece.schema)]
-            slim = _Slim(_slim_columns([r for r in chosen if r not in local], piece))
+            is_local = [child_local(r, piece.schema) for r in chosen]
+            local = [r for r, yes in zip(chosen, is_local, strict=True) if yes]
+            cross = [r for r, yes in zip(chosen, is_local, strict=True) if not yes]
+            slim = _Slim(_slim_columns(cross, piece))
         outcomes.add(run(piece, local))
         slim.add(piece)
         if progress is not None:  # the children read and checked so far (how many in all is not known)
@@ -341,7 +342,6 @@ def _run_pieces(
     assert slim is not None and pieces.context is not None
     whole = slim.dataset()
     give_back_memory()
-    cross = [r for r in chosen if r not in local]
     outcomes.add(run(whole, cross))
     if progress is not None:
         progress("rules", len(chosen), len(chosen))

@@ -231,13 +231,7 @@ class Result:
                 value = value.replace(old, names[old])
             return value
 
-        def file(value: str) -> str:  # a file, or a workbook's sheet: "file.xlsx [Episodes]"
-            if not isinstance(value, str):
-                return value
-            for old in order:
-                if value == old or value.startswith(old + " ["):
-                    return names[old] + value[len(old) :]
-            return value
+        file = _file_renamer(names)
 
         def renamed(found: FindingTable) -> FindingTable:
             files = {v: file(v) if v else v for v in set(found.column("file"))}
@@ -252,14 +246,7 @@ class Result:
             item.path = names.get(item.path, item.path)
         self.rules = [replace(r, reason=text(r.reason)) if r.reason else r for r in self.rules]
         if self.dataset is not None:
-            for table in self.dataset.tables.values():
-                if FILE in table.df.columns:
-                    table.df = table.df.assign(**{FILE: table.df[FILE].map(file)})
-                table.files = [file(f) for f in table.files]
-                table.missing_columns = {c: [file(f) for f in fs] for c, fs in table.missing_columns.items()}
-            # convert's change log: what reading workbooks changed, and where each sheet's table came from
-            self.dataset.changes = [replace(c, file=file(c.file)) for c in self.dataset.changes]
-            self.dataset.places = {file(k): replace(p, file=file(p.file)) for k, p in self.dataset.places.items()}
+            rename_dataset_files(self.dataset, names)
 
     @property
     def findings_frame(self) -> pd.DataFrame:
@@ -346,3 +333,32 @@ def _within(file: str, path: str) -> bool:
 def _code_key(code: str) -> tuple[int, str]:
     digits = "".join(ch for ch in code if ch.isdigit())
     return (int(digits) if digits else 10**9, code)
+
+
+def _file_renamer(names: dict[str, str]) -> Callable[[Any], Any]:
+    """A file's shown name under ``names``: a file, or a workbook's sheet ("file.xlsx [Episodes]")."""
+    order = sorted(names, key=len, reverse=True)  # a path that is a prefix of another is replaced last
+
+    def file(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        for old in order:
+            if value == old or value.startswith(old + " ["):
+                return names[old] + value[len(old) :]
+        return value
+
+    return file
+
+
+def rename_dataset_files(dataset: Dataset, names: dict[str, str]) -> None:
+    """Show each input file of the dataset under another name (:meth:`Result.rename_files`): the records' file
+    column, the tables' files, and convert's change log."""
+    file = _file_renamer(names)
+    for table in dataset.tables.values():
+        if FILE in table.df.columns:
+            table.df = table.df.assign(**{FILE: table.df[FILE].map(file)})
+        table.files = [file(f) for f in table.files]
+        table.missing_columns = {c: [file(f) for f in fs] for c, fs in table.missing_columns.items()}
+    # convert's change log: what reading workbooks changed, and where each sheet's table came from
+    dataset.changes = [replace(c, file=file(c.file)) for c in dataset.changes]
+    dataset.places = {file(k): replace(p, file=file(p.file)) for k, p in dataset.places.items()}
