@@ -174,3 +174,32 @@ def test_which_values_are_missing_of_a_taken_column_come_from_its_source() -> No
     assert len(memo._entries) == 1  # the source's, worked out once; none for the copy
     del taken
     assert not memo._origins  # forgotten with the copy
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_text_compared_on_its_distinct_values_equals_it_compared_on_every_value(op: type) -> None:
+    rng = np.random.default_rng(5)
+    source = rng.choice(np.array(["A1", "B2", "b2", None, np.nan], dtype=object), 70)
+    positions = rng.integers(0, 70, 90)
+    for scalar in ("B2", "b2", "C", 3):
+        for values, origin in ((source, None), (source.take(positions), (source, positions))):
+            for pair in ((values, scalar), (scalar, values)):
+                try:
+                    expected: np.ndarray | str = vectors.compare(op, *pair)  # no memo: on every value
+                except TypeError as exc:
+                    expected = str(exc)
+                memo = vectors.Memo()
+                if origin is not None:
+                    memo.taken(values, *origin)
+                token = vectors.RUN_MEMO.set(memo)
+                try:
+                    got: np.ndarray | str = vectors.compare(op, *pair)
+                except TypeError as exc:
+                    got = str(exc)
+                finally:
+                    vectors.RUN_MEMO.reset(token)
+                if isinstance(expected, str):
+                    assert got == expected
+                else:
+                    np.testing.assert_array_equal(got, expected)
+                    assert memo._entries  # the distinct values were used

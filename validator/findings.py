@@ -223,7 +223,7 @@ class FindingTable:
             block[i] = _objects(columns.pop(name, _DEFAULTS.get(name)), n)
         if columns:
             raise TypeError(f"unknown finding columns: {', '.join(columns)}")
-        return cls(pd.DataFrame(block.T, columns=list(COLUMNS), dtype=object, copy=False))
+        return cls(pd.DataFrame(block.T, columns=_column_index(), dtype=object, copy=False))
 
     @classmethod
     def of(cls, findings: Iterable[Finding]) -> FindingTable:
@@ -308,6 +308,14 @@ class FindingTable:
 
 
 _EMPTY: list[pd.DataFrame] = []
+_COLUMN_INDEX: list[pd.Index] = []
+
+
+def _column_index() -> pd.Index:
+    """The finding columns' names as the frames' column index, made once (an index is never changed)."""
+    if not _COLUMN_INDEX:
+        _COLUMN_INDEX.append(pd.Index(list(COLUMNS)))
+    return _COLUMN_INDEX[0]
 
 
 def _empty_frame() -> pd.DataFrame:

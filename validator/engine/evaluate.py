@@ -10,14 +10,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from ..codelists import codes_for
 from ..dataset import ROW
 from ..ingest.coerce import RAW_SUFFIX
-from .columns import Columns, array_of, column_array
+from .columns import Array, Columns, array_of, column_array
 from .expr import Compiled, Evaluator, ExpressionError, as_bool, bool_array, column_name
 from .functions import FUNCTIONS
-from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take_array, take_or_missing
+from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take_array, take_or_missing_array
 from .pushdown import SplitWhere, split_where
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
@@ -168,16 +169,15 @@ class RuleRun:
         wanted = referenced_columns(rel.where, rel.value, rel.start, rel.end) | set(lk) | set(rk) | extra
         if rel.exclude_self:
             wanted |= {ROW, f"{rel.alias}.{ROW}"}
-        other = self.store.frame(rel.table, self.rule.derived_used)
+        other = self.store.columns(rel.table, self.rule.derived_used, f"{rel.alias}.")
         split = self._split(base, other, rel)
         keep_base = keep_other = None
         if split is not None:
             keep_base = self._passes(split.record, Scope(base, self, sequence_allowed=False))
-            related = self.store.columns(rel.table, self.rule.derived_used, f"{rel.alias}.")
-            keep_other = self._passes(split.related, Scope(related, self, False))
+            keep_other = self._passes(split.related, Scope(other, self, False))
         if only is not None:
             keep_base = only if keep_base is None else keep_base & only
-        matched = self._matches(base, other, lk, rk, keep_base, keep_other)
+        matched = self._matches(base, rel, lk, rk, keep_base, keep_other)
         if matched is None:
             merged = Columns.of_frame(self._pairs_by_merge(base, rel, wanted, lk, rk))
             split = None  # the whole `where` is tested on the pairs
@@ -186,29 +186,31 @@ class RuleRun:
             left, right = matches.pairs()
             left, right = lpos[left], rpos[right]
             if rel.exclude_self:
-                differ = np.asarray(column_array(base, ROW))[left] != other[ROW].to_numpy()[right]
+                differ = (
+                    np.asarray(column_array(base, ROW))[left] != np.asarray(other.array(f"{rel.alias}.{ROW}"))[right]
+                )
                 left, right = left[differ], right[differ]
             data: dict[str, Any] = {c: _taken(column_array(base, c), left) for c in base.columns if c in wanted}
             data["__pos"] = left
-            for c in other.columns:
-                name = f"{rel.alias}.{c}"
+            for name in other.columns:
                 if name in wanted:
-                    data[name + "__r" if name in data else name] = _taken(array_of(other[c]), right)
+                    data[name + "__r" if name in data else name] = _taken(other.array(name), right)
             merged = Columns(data, len(left))
         if rel.where is not None and len(merged):
             scope = Scope(merged, self, sequence_allowed=False)
             if split is None:
-                keep = as_bool(self.evaluate(rel.where, scope), merged.index).to_numpy(dtype=bool)
+                keep = _flags(self.evaluate(rel.where, scope, raw=True), len(merged), merged.index)
             else:
                 keep = self._passes(split.pairs, scope)
             if keep is not None:
                 merged = merged.where(keep)
         return merged
 
-    def _split(self, base: pd.DataFrame | Columns, other: pd.DataFrame, rel: Related) -> SplitWhere | None:
+    def _split(self, base: pd.DataFrame | Columns, other: Columns, rel: Related) -> SplitWhere | None:
         """How the relation's ``where`` splits between the two sides and the pairs; None to test it whole (no
-        ``where``, or a related column whose name a column of the record already has)."""
-        if rel.where is None or any(f"{rel.alias}.{c}" in base for c in other.columns):
+        ``where``, or a related column whose name a column of the record already has). ``other``: the related
+        table's columns, named ``alias.COLUMN``."""
+        if rel.where is None or any(c in base for c in other.columns):
             return None
         constants = frozenset(name for name in self.constants if name not in base)
         return split_where(rel.where, rel.alias, constants)
@@ -227,26 +229,25 @@ class RuleRun:
     def _matches(
         self,
         base: pd.DataFrame | Columns,
-        other: pd.DataFrame,
+        rel: Related,
         lk: list[str],
         rk: list[str],
         keep_base: np.ndarray | None = None,
         keep_other: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, Matches] | None:
         """Positions of the records with all their keys (each side; only those kept, when given), and each one's
-        related records."""
-        rk = [k.split(".", 1)[1] for k in rk]
+        related records (``rk``: the related table's keys, named ``alias.COLUMN``)."""
+        other = self.store.columns(rel.table, self.rule.derived_used, f"{rel.alias}.")
         present_base, present_other = keys_present(base, lk), keys_present(other, rk)
         lpos = np.flatnonzero(present_base if keep_base is None else present_base & keep_base)
         rpos = np.flatnonzero(present_other if keep_other is None else present_other & keep_other)
-        codes = key_codes(
-            [take_array(column_array(base, k), lpos) for k in lk], [take_array(other[k], rpos) for k in rk]
-        )
+        codes = key_codes([_at(column_array(base, k), lpos) for k in lk], [_at(other.array(k), rpos) for k in rk])
         if codes is None:
             return None
         order = None
-        if rk == [CHILD_CODE] and lk == [CHILD_CODE]:  # the related side sorted by child once per run and table
-            order = subset_order(self.store.child_order(other), rpos, len(other))
+        if lk == [CHILD_CODE] and rk == [f"{rel.alias}.{CHILD_CODE}"]:  # the related side sorted once per table
+            frame = self.store.frame(rel.table, self.rule.derived_used)
+            order = subset_order(self.store.child_order(frame), rpos, len(frame))
         return lpos, rpos, Matches.of(*codes, order=order)
 
     def _pairs_by_merge(
@@ -265,26 +266,26 @@ class RuleRun:
             merged = merged[merged[f"{rel.alias}.{ROW}"] != merged[ROW]]
         return merged.reset_index(drop=True)
 
-    def quantify(
-        self, base: pd.DataFrame | Columns, rel: Related, how: str, only: np.ndarray | None = None
-    ) -> pd.Series:
-        """The related records of each record, quantified (``how``); ``only``: the records whose value is wanted
-        (the others get the value of a record with no related records)."""
+    def quantify(self, base: pd.DataFrame | Columns, rel: Related, how: str, only: np.ndarray | None = None) -> Array:
+        """The related records of each record, quantified (``how``), as an array on the records (a count as pandas'
+        ``Int64``); ``only``: the records whose value is wanted (the others get the value of a record with no
+        related records)."""
         if how in ("exists", "none", "count") and rel.where is None and not rel.exclude_self:
             counted = self._count(base, rel)
             if counted is not None:
                 if how == "count":
-                    return pd.Series(counted, index=base.index, dtype="Int64")
-                return pd.Series(counted > 0 if how == "exists" else counted == 0, index=base.index)
+                    return _counts(counted)
+                return counted > 0 if how == "exists" else counted == 0
         merged = self.pairs(base, rel, only=only)
         positions = merged.array("__pos")
         if how in ("exists", "none"):
             hit = np.zeros(len(base), dtype=bool)
             hit[positions] = True
-            return pd.Series(hit if how == "exists" else ~hit, index=base.index)
+            return hit if how == "exists" else ~hit
         if how == "count":
-            counts = np.bincount(positions, minlength=len(base)) if len(positions) else np.zeros(len(base), "int64")
-            return pd.Series(counts, index=base.index, dtype="Int64")
+            return _counts(
+                np.bincount(positions, minlength=len(base)) if len(positions) else np.zeros(len(base), "int64")
+            )
         if how == "covered":
             return self.covered(base, merged, rel)
         assert rel.value is not None
@@ -292,13 +293,12 @@ class RuleRun:
         values = values if isinstance(values, pd.Series) else pd.Series(values, index=merged.index)
         agg = group_reduce(values, positions, how)
         out = pd.Series(agg, index=range(len(base))).reindex(range(len(base)))
-        out.index = base.index
-        return out if how != "sum" else out.fillna(0)
+        return array_of(out if how != "sum" else out.fillna(0))
 
     def _count(self, base: pd.DataFrame | Columns, rel: Related) -> np.ndarray | None:
         """How many related records each record has (a relation without `where`): segment lengths, no pairs."""
         lk, rk = self.merge_keys(base, rel)
-        matched = self._matches(base, self.store.frame(rel.table, self.rule.derived_used), lk, rk)
+        matched = self._matches(base, rel, lk, rk)
         if matched is None:
             return None
         lpos, _, matches = matched
@@ -306,7 +306,7 @@ class RuleRun:
         counts[lpos] = matches.count
         return counts
 
-    def covered(self, base: pd.DataFrame | Columns, merged: Columns, rel: Related) -> pd.Series:
+    def covered(self, base: pd.DataFrame | Columns, merged: Columns, rel: Related) -> Array:
         """Days covered by the related records' periods [start, end), a day covered twice counted once.
 
         Periods whose start or end is missing, or that end on or before they start, cover nothing.
@@ -330,7 +330,7 @@ class RuleRun:
         total = days.groupby(periods["pos"]).sum()
         out = np.zeros(len(base), dtype="int64")
         out[total.index.to_numpy(dtype="int64")] = total.to_numpy(dtype="int64")
-        return pd.Series(out, index=base.index, dtype="Int64")
+        return _counts(out)
 
     def merge_keys(self, base: pd.DataFrame | Columns, rel: Related) -> tuple[list[str], list[str]]:
         """The columns a relation merges on: its ``on`` pairs, with the child's id as its number (CHILD_CODE) where
@@ -343,11 +343,11 @@ class RuleRun:
     def join(self, base: Columns, alias: str, rel: Related) -> Columns:
         """``base`` with the columns of each record's first related record (missing where it has none): those the
         rule reads."""
-        table = self.store.frame(rel.table, self.rule.derived_used)
+        table = self.store.columns(rel.table, self.rule.derived_used, f"{rel.alias}.")
         wanted = joined_columns(self.rule, rel)
-        joined = [c for c in table.columns if wanted is None or f"{rel.alias}.{c}" in wanted]
+        joined = [name for name in table.columns if wanted is None or name in wanted]
         lk, rk = self.merge_keys(base, rel)
-        matched = self._matches(base, table, lk, rk)
+        matched = self._matches(base, rel, lk, rk)
         if matched is None:
             right = self.related_frame(rel)
             right = right[keys_present(right, rk)].drop_duplicates(subset=rk, keep="first")
@@ -359,9 +359,10 @@ class RuleRun:
         if len(rpos):
             first[lpos] = np.where(found >= 0, rpos[np.maximum(found, 0)], -1)
         added: dict[str, Any] = {}
-        for c in joined:
-            name = f"{rel.alias}.{c}"
-            added[name + "__r" if name in base or name in added else name] = array_of(take_or_missing(table[c], first))
+        for name in joined:
+            added[name + "__r" if name in base or name in added else name] = take_or_missing_array(
+                table.array(name), first
+            )
         return base.with_columns(added)
 
     # -- conditions ----------------------------------------------------------------------------------------
@@ -402,7 +403,7 @@ class RuleRun:
             if rel.whole_table:
                 self.constants[name] = self.whole_table(rel, how)
             else:
-                frame = frame.with_columns({name: array_of(self.quantify(frame, rel, how))})
+                frame = frame.with_columns({name: self.quantify(frame, rel, how)})
         self.base = frame
         return frame
 
@@ -421,15 +422,31 @@ class RuleRun:
         result = getattr(values, how)()
         return 0 if how == "sum" and pd.isna(result) else result
 
-    def flagged(self) -> tuple[Columns, pd.Series | bool]:
+    def flagged(self) -> tuple[Columns, np.ndarray | bool]:
+        """The rule's records and which of them it flags (a record-level rule), or whether it flags the return."""
         rule = self.rule
         frame = self.base_frame()
         scope = Scope(frame, self)
         value = self.condition(rule.condition, scope)
-        if isinstance(value, np.ndarray):
-            value = as_bool(value, frame.index)
         if rule.level == "return":
-            if isinstance(value, pd.Series):
-                return frame, bool(value.fillna(False).any())
+            if isinstance(value, (np.ndarray, pd.Series, ExtensionArray)):
+                return frame, bool(bool_array(value, len(frame), frame.index).any())
             return frame, bool(value) if value is not None and value == value else False
-        return frame, as_bool(value, frame.index)
+        return frame, _flags(value, len(frame), frame.index)
+
+
+def _flags(value: Any, n: int, index: pd.Index) -> np.ndarray:
+    """A condition's value on ``n`` records as plain booleans (missing: false); one value is each record's."""
+    if isinstance(value, (np.ndarray, pd.Series, ExtensionArray)):
+        return bool_array(value, n, index)
+    return as_bool(value, index).to_numpy(dtype=bool)
+
+
+def _at(column: Array, positions: np.ndarray) -> Array:
+    """A column's values at ``positions`` (ascending, all valid): the column itself where they are all its records."""
+    return column if len(positions) == len(column) else take_array(column, positions)
+
+
+def _counts(counts: np.ndarray) -> Array:
+    """Counts of related records as pandas' ``Int64`` (none missing), as a count has always been typed."""
+    return pd.arrays.IntegerArray(counts.astype("int64", copy=False), np.zeros(len(counts), dtype=bool))

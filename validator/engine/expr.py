@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from . import vectors
 
@@ -184,6 +185,8 @@ def bool_array(value: Any, n: int, index: pd.Index) -> np.ndarray:
             return flags
     if isinstance(value, (np.ndarray, pd.Series)):
         return as_bool(value, index).to_numpy(dtype=bool)
+    if isinstance(value, ExtensionArray):
+        return as_bool(pd.Series(value, index=index, copy=False), index).to_numpy(dtype=bool)
     return np.full(n, _scalar_known(value) and bool(value), dtype=bool)
 
 

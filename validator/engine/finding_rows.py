@@ -219,13 +219,20 @@ def make_findings(
         level=rule.level,
         message=rule.message,
         table=rule.table,
-        row=[int(r) for r in _array(frame, ROW).take(positions).tolist()],
+        row=_ints(_array(frame, ROW).take(positions)),
         child=[None if c is None or c != c else str(c) for c in children],
         fields=tuple(rule.fields),
         values=list(zip(*values, strict=True)) if values else [()] * n,
         file=_array(frame, FILE).take(positions).tolist(),
-        line=[int(x) for x in _array(frame, LINE).take(positions).tolist()],
+        line=_ints(_array(frame, LINE).take(positions)),
     )
+
+
+def _ints(values: Any) -> list[int]:
+    """Whole numbers as Python ints (an integer array's ``tolist`` gives them already)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return values.tolist()  # type: ignore[no-any-return]
+    return [int(x) for x in values.tolist()]
 
 
 def _rows(frame: pd.DataFrame | Columns, positions: np.ndarray) -> pd.DataFrame:
@@ -236,7 +243,7 @@ def _rows(frame: pd.DataFrame | Columns, positions: np.ndarray) -> pd.DataFrame:
 
 
 def confirm_history(
-    rule: Rule, frame: pd.DataFrame, flagged: pd.Series, findings: FindingTable, store: TableStore
+    rule: Rule, frame: pd.DataFrame | Columns, flagged: np.ndarray, findings: FindingTable, store: TableStore
 ) -> FindingTable:
     """Marks unconfirmed the findings that rest on history older than the returns given (the rule's `history:`).
 
@@ -246,7 +253,7 @@ def confirm_history(
     assert history is not None
     run = RuleRun(rule, store)
     scope = Scope(frame, run)
-    mask = flagged.to_numpy(dtype=bool)
+    mask = np.asarray(flagged, dtype=bool)
     needed_from = pd.to_datetime(pd.Series(run.evaluate(history.start, scope), index=frame.index))[mask]
     applies = (
         as_bool(run.evaluate(history.when, scope), frame.index)[mask]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import vectors
 from .columns import Array, Columns, column_array
 
 CHILD_CODE = "_child_code"
@@ -21,14 +22,25 @@ CHILD_CODE = "_child_code"
 
 def keys_present(frame: pd.DataFrame | Columns, keys: list[str]) -> np.ndarray:
     """Rows whose keys are all there: not blank, and not -1 for a child code (a blank id)."""
-    present = np.ones(len(frame), dtype=bool)
+    present: np.ndarray | None = None
     for key in keys:
         values = column_array(frame, key)
         if key.endswith(CHILD_CODE):
-            present &= np.asarray(values) >= 0
+            there = _coded(np.asarray(values))
+        elif isinstance(values, np.ndarray):
+            there = vectors.known(values)  # text: worked out once per column and run (the run's memo)
         else:
-            present &= ~(pd.isna(values) if isinstance(values, np.ndarray) else np.asarray(values.isna(), dtype=bool))
-    return present
+            there = ~np.asarray(values.isna(), dtype=bool)
+        present = there if present is None else present & there
+    return np.ones(len(frame), dtype=bool) if present is None else present
+
+
+def _coded(codes: np.ndarray) -> np.ndarray:
+    """Where a child code is there (not -1), worked out once per column and run."""
+    memo = vectors.RUN_MEMO.get()
+    if memo is None:
+        return codes >= 0
+    return memo.get("coded", [codes], lambda: codes >= 0)  # type: ignore[no-any-return]
 
 
 def key_codes(
@@ -108,14 +120,22 @@ def take(column: pd.Series | Array, positions: np.ndarray) -> pd.Series:
     return pd.Series(take_array(column, positions), dtype=column.dtype, copy=False)
 
 
-def take_or_missing(column: pd.Series, positions: np.ndarray) -> pd.Series:
+def take_or_missing(column: pd.Series | Array, positions: np.ndarray) -> pd.Series:
     """A column's values at ``positions``, missing where the position is -1, typed as a pandas left merge types
     it: integers become floats and flags objects when anything is missing."""
+    values = take_or_missing_array(column, positions)
+    return pd.Series(values, dtype=values.dtype, copy=False)
+
+
+def take_or_missing_array(column: pd.Series | Array, positions: np.ndarray) -> Array:
+    """:func:`take_or_missing` as an array of its type."""
+    values = column.to_numpy() if isinstance(column, pd.Series) and isinstance(column.dtype, np.dtype) else column
+    if isinstance(values, pd.Series):
+        values = values.array
     missing = positions < 0
     if not missing.any():
-        return take(column, positions)
-    if isinstance(column.dtype, np.dtype):
-        values = column.to_numpy()
+        return values.take(positions)
+    if isinstance(values, np.ndarray):
         if values.dtype.kind in "iu":
             values = values.astype("float64")
         elif values.dtype.kind == "b":
@@ -127,14 +147,16 @@ def take_or_missing(column: pd.Series, positions: np.ndarray) -> pd.Series:
             out[missing] = np.datetime64("NaT")
         else:
             out[missing] = np.nan
-        return pd.Series(out, dtype=out.dtype, copy=False)
-    return pd.Series(column.array.take(positions, allow_fill=True), dtype=column.dtype, copy=False)
+        return out
+    return values.take(positions, allow_fill=True)
 
 
 def subset_order(full_order: np.ndarray, positions: np.ndarray, length: int) -> np.ndarray:
     """The stable order by code of the records at ``positions`` (ascending) of a column of ``length`` records,
     from the stable order by code of the whole column, as indices into ``positions``: the whole column's order
     kept to those records (no sort)."""
+    if len(positions) == length:  # every record: the whole column's order
+        return full_order
     rank = np.full(length, -1, dtype="int64")
     rank[positions] = np.arange(len(positions))
     ranked = rank[full_order]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
+import numpy as np
 
 from ..dataset import PREVIOUS, Dataset
 from ..findings import FindingTable
@@ -95,7 +95,7 @@ def _run(rule: Rule, store: TableStore) -> RuleOutcome:
                 fields=tuple(rule.fields),
             )
             return RuleOutcome(rule, "run", findings)
-        assert isinstance(flagged, pd.Series)
+        assert isinstance(flagged, np.ndarray)
         findings = make_findings(rule, frame, flagged, store.dataset, run)
         if rule.history is not None and findings:
             findings = confirm_history(rule, frame, flagged, findings, store)

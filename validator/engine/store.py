@@ -36,6 +36,7 @@ class TableStore:
         self._per_child: dict[tuple[str, int], pd.DataFrame] = {}
         self._fact_rows: dict[int, tuple[pd.DataFrame, np.ndarray, pd.DataFrame]] = {}  # per-child facts by code
         self._with_derived: dict[tuple[str, frozenset[str]], pd.DataFrame] = {}
+        self._asked: dict[tuple[str, frozenset[str]], pd.DataFrame] = {}  # frame(): each table and derived asked for
         self.derive_seconds = 0.0  # time spent computing derived columns (reported by benchmarks/run.py)
         self._orderings: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
         self._child_ids: pd.Index | None = None  # every child id of the run, in a fixed order (CHILD_CODE)
@@ -60,6 +61,14 @@ class TableStore:
         The frame is the store's own, shared by every rule: never change it (a rule's base frame is a copy).
         Raises DerivedDataUnavailable when a derived column needs data the run does not have.
         """
+        known = self._asked.get((name, derived))
+        if known is not None:
+            return known
+        found = self._frame(name, derived)
+        self._asked[(name, derived)] = found
+        return found
+
+    def _frame(self, name: str, derived: frozenset[str]) -> pd.DataFrame:
         if name not in self._frames:
             if name.endswith(ALL_YEARS):
                 self._frames[name] = self._with_child_code(self._all_years(name.removesuffix(ALL_YEARS)))

@@ -122,6 +122,9 @@ def compare(op: type, left: Any, right: Any) -> np.ndarray | None:
         if isinstance(side, np.ndarray) and side.dtype.kind not in "iub":
             ok &= known(side)
     compute = COMPARE[op]
+    by_codes = _compare_distinct(compute, left, right, ok)
+    if by_codes is not None:
+        return by_codes
     if any(isinstance(side, np.ndarray) and side.dtype.kind == "O" for side in (left, right)):
         out = np.zeros(n, dtype=bool)  # Python's comparison, on the values there only
         left_known = left[ok] if isinstance(left, np.ndarray) else left
@@ -133,6 +136,40 @@ def compare(op: type, left: Any, right: Any) -> np.ndarray | None:
     if isinstance(right, pd.Timestamp):
         right = right.to_datetime64()
     return np.asarray(compute(left, right), dtype=bool) & ok
+
+
+def _compare_distinct(compute: Callable[[Any, Any], Any], left: Any, right: Any, ok: np.ndarray) -> np.ndarray | None:
+    """A text column compared with one value, on the column's distinct values only (Python's comparison on each,
+    then spread to the records by their codes); None unless one side is a text column and the other one value.
+    Where the column is missing (``ok`` false) the answer is false."""
+    if isinstance(left, np.ndarray) == isinstance(right, np.ndarray):
+        return None
+    column = left if isinstance(left, np.ndarray) else right
+    if column.dtype.kind != "O" or RUN_MEMO.get() is None:
+        return None
+    codes, uniques = distinct_codes(column)
+    if len(uniques):
+        pairs = (uniques, right) if column is left else (left, uniques)
+        table = np.append(np.asarray(compute(*pairs), dtype=bool), False)  # the last: a missing value
+    else:
+        table = np.zeros(1, dtype=bool)
+    return table[codes] & ok
+
+
+def distinct_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A text column's codes (-1 where missing) and distinct values, as :func:`factorized` gives them; for a
+    column taken from another (the pairs of related records, :meth:`Memo.taken`), the other's distinct values and
+    its codes at the positions taken, so that no column of pairs is factorized again."""
+    memo = RUN_MEMO.get()
+    if memo is None:
+        return pd.factorize(values)
+    origin = memo.origin(values)
+    if origin is None:
+        return factorized(values)
+    source, positions = origin
+    codes, uniques = distinct_codes(source)
+    taken = memo.get("codes", [values], lambda: codes.take(positions))
+    return taken, uniques
 
 
 def is_text(value: Any) -> bool:
@@ -172,7 +209,7 @@ def is_in(values: np.ndarray, listed: Any) -> np.ndarray | None:
     if values.dtype.kind != "O":
         return None
     wanted = set(listed)
-    codes, uniques = factorized(values)
+    codes, uniques = distinct_codes(values)
     table = np.fromiter((u in wanted for u in uniques), dtype=bool, count=len(uniques))
     return np.append(table, False)[codes]
 
@@ -267,6 +304,10 @@ class Memo:
         if key is not None and values.dtype.kind == "O":
             self._origins[key] = (source, positions)
             weakref.finalize(values, self._origins.pop, key, None).atexit = False
+
+    def origin(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The column and positions ``values`` was taken from (:meth:`taken`), or None."""
+        return self._origins.get(identity(values)) if self._origins else None
 
     def missing(self, values: np.ndarray) -> np.ndarray:
         """Where a text column's values are missing (``pd.isna``), worked out once per column and run."""
