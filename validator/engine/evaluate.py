@@ -18,7 +18,16 @@ from ..ingest.coerce import RAW_SUFFIX
 from .columns import Array, Columns, array_of, column_array
 from .expr import Compiled, Evaluator, ExpressionError, as_bool, bool_array, column_name
 from .functions import FUNCTIONS
-from .joins import CHILD_CODE, Matches, key_codes, keys_present, subset_order, take_array, take_or_missing_array
+from .joins import (
+    CHILD_CODE,
+    Matches,
+    code_segments,
+    key_codes,
+    keys_present,
+    subset_order,
+    take_array,
+    take_or_missing_array,
+)
 from .pushdown import SplitWhere, split_where
 from .rule import Condition, Related, Rule
 from .sequences import Sequence, group_reduce
@@ -244,11 +253,14 @@ class RuleRun:
         codes = key_codes([_at(column_array(base, k), lpos) for k in lk], [_at(other.array(k), rpos) for k in rk])
         if codes is None:
             return None
-        order = None
+        order = segments = None
         if lk == [CHILD_CODE] and rk == [f"{rel.alias}.{CHILD_CODE}"]:  # the related side sorted once per table
             frame = self.store.frame(rel.table, self.rule.derived_used)
             order = subset_order(self.store.child_order(frame), rpos, len(frame))
-        return lpos, rpos, Matches.of(*codes, order=order)
+            memo = RUN_MEMO.get()
+            if memo is not None and len(rpos) == len(frame):  # every record: counted once per table and run
+                segments = memo.get("segments", [codes[1]], lambda: code_segments(codes[1]))
+        return lpos, rpos, Matches.of(*codes, order=order, segments=segments)
 
     def _pairs_by_merge(
         self, base: pd.DataFrame | Columns, rel: Related, wanted: set[str], lk: list[str], rk: list[str]

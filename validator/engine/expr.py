@@ -231,7 +231,10 @@ def compare(op: type, left: Any, right: Any, index: pd.Index) -> Any:
 
 # share(node, compute): the node's value, computed by compute() or taken from an earlier rule's evaluation.
 Share = Callable[[ast.AST, Callable[[], Any]], Any]
-_LEAVES = (ast.Name, ast.Constant, ast.Attribute, ast.List, ast.Tuple)
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Attribute, ast.List, ast.Tuple})
+
+
+_METHODS: dict[type, Callable[..., Any]] = {}  # each node type's method of the Evaluator, looked up once
 
 
 class Evaluator:
@@ -253,10 +256,13 @@ class Evaluator:
         return vectors.to_series(self.eval(compiled.tree.body), self.index)
 
     def eval(self, node: ast.AST) -> Any:
-        method = getattr(self, "_" + type(node).__name__)
-        if self.share is not None and not isinstance(node, _LEAVES):
-            return self.share(node, lambda: method(node))
-        return method(node)
+        kind = type(node)
+        method = _METHODS.get(kind)
+        if method is None:
+            method = _METHODS[kind] = getattr(Evaluator, "_" + kind.__name__)
+        if self.share is not None and kind not in _LEAVES:
+            return self.share(node, lambda: method(self, node))
+        return method(self, node)
 
     def _Constant(self, node: ast.Constant) -> Any:
         return node.value

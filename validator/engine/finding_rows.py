@@ -90,12 +90,20 @@ def _one_per_record(pairs: pd.DataFrame | Columns, col: str, count: int) -> tupl
     return out, found
 
 
-def related_values(run: RuleRun, hits: pd.DataFrame, name: str) -> list[Any]:
+def related_values(
+    run: RuleRun,
+    hits: pd.DataFrame,
+    name: str,
+    known: dict[tuple[str, int, bool], Columns | pd.DataFrame] | None = None,
+) -> list[Any]:
     """The value of ``Table.FIELD`` that each flagged record was compared with, from the record the rule related
     it to: a joined record; the records an `exists`/`none`/`let` relates it to (those its `where` matched, else
     all its related records); the value of a `min`/`max` of that field; otherwise the owner table's records
     related by default (the CIN header's one record). NO_RECORD where there is none, SEVERAL_RECORDS where
-    several disagree; a blank only where the record's field is blank in the file."""
+    several disagree; a blank only where the record's field is blank in the file.
+
+    ``known``: the pairs of each related table worked out for another field of the rule (given the same ``hits``),
+    which carry the columns of every field of the rule from that table."""
     rule = run.rule
     owner, col = name.split(".", 1)
     alias = _join_of(rule, name)
@@ -131,20 +139,20 @@ def related_values(run: RuleRun, hits: pd.DataFrame, name: str) -> list[Any]:
     count = len(base)
     chosen = np.full(count, None, dtype=object)
     decided = np.zeros(count, dtype=bool)
+    known = {} if known is None else known
+    shown = {f.split(".", 1)[1] for f in rule.fields if "." in f and f.split(".", 1)[0] == owner}  # its fields
     for use_where in (True, False):
         for rel in candidates:
-            if rel.table not in run.dataset.tables:
+            if rel.table not in run.dataset.tables or decided.all():
                 continue
+            key = (owner, id(rel), use_where)
             rel = rel if use_where else replace(rel, where=None)
             column = f"{rel.alias}.{col}"
-            if rel.on:
-                pairs = run.pairs(base, rel, frozenset({column, column + RAW_SUFFIX}))
-            else:
-                records = run.related_frame(rel, {column, column + RAW_SUFFIX})
-                pairs = pd.DataFrame(
-                    {c: np.tile(records[c].to_numpy(), count) for c in records.columns}
-                    | {"__pos": np.repeat(np.arange(count), len(records))}
+            if key not in known:
+                known[key] = _related_pairs(
+                    run, base, rel, {f"{rel.alias}.{c}{s}" for c in shown for s in ("", RAW_SUFFIX)}
                 )
+            pairs = known[key]
             if column not in pairs:
                 continue
             values, found = _one_per_record(pairs, column, count)
@@ -153,6 +161,18 @@ def related_values(run: RuleRun, hits: pd.DataFrame, name: str) -> list[Any]:
             decided |= take
     chosen[~decided] = NO_RECORD
     return chosen.tolist()
+
+
+def _related_pairs(run: RuleRun, base: pd.DataFrame, rel: Related, columns: set[str]) -> Columns | pd.DataFrame:
+    """The pairs of ``base``'s records and their records of ``rel``, carrying the related ``columns``."""
+    if rel.on:
+        return run.pairs(base, rel, frozenset(columns))
+    records = run.related_frame(rel, columns)
+    count = len(base)
+    return pd.DataFrame(
+        {c: np.tile(records[c].to_numpy(), count) for c in records.columns}
+        | {"__pos": np.repeat(np.arange(count), len(records))}
+    )
 
 
 def _array(frame: pd.DataFrame | Columns, name: str) -> Any:
@@ -169,18 +189,32 @@ def shown_values(frame: pd.DataFrame | Columns, col: str, positions: np.ndarray)
     values = _array(frame, col).take(positions)
     raw = _array(frame, col + RAW_SUFFIX).take(positions).tolist() if col + RAW_SUFFIX in frame else None
     if isinstance(values, np.ndarray) and values.dtype.kind in "iufbOM":
-        if values.dtype.kind == "M":  # as pandas gives them: Timestamps (NaT where missing)
-            listed = [pd.Timestamp(v) for v in values]
-        else:
-            listed = values.tolist()
+        listed = _displayed(values)
         if raw is not None and values.dtype.kind not in "iub":
             there = vectors.known(values) if values.dtype.kind != "O" else ~pd.isna(values)
-            listed = [v if k else r for v, k, r in zip(listed, there.tolist(), raw, strict=True)]
-        return [_display(v) for v in listed]
+            listed = [v if k else _display(r) for v, k, r in zip(listed, there.tolist(), raw, strict=True)]
+        return listed
     shown = pd.Series(values, copy=False)  # a type numpy has not got: the pandas way, on these records only
     if raw is not None:
         shown = shown.astype("object").where(shown.notna(), pd.Series(raw, dtype=object))
     return [_display(v) for v in shown.tolist()]
+
+
+def _displayed(values: np.ndarray) -> list[Any]:
+    """``_display`` of each value of a numpy array (dates as pandas gives them: Timestamps, NaT where missing),
+    without a call per value where the type says what it gives: whole numbers and flags as they are, text as it
+    is, each distinct date once."""
+    kind = values.dtype.kind
+    if kind in "iub":
+        return values.tolist()  # type: ignore[no-any-return]
+    if kind == "f":
+        return [None if v != v else v for v in values.tolist()]
+    if kind == "M":
+        distinct, where = np.unique(values, return_inverse=True)
+        shown = np.empty(len(distinct), dtype=object)
+        shown[:] = [_display(pd.Timestamp(v)) for v in distinct]
+        return shown[where.reshape(-1)].tolist()  # type: ignore[no-any-return]
+    return [v if type(v) is str else _display(v) for v in values.tolist()]
 
 
 def make_findings(
@@ -202,10 +236,11 @@ def make_findings(
     hits = _rows(frame, positions) if related else None
     n = len(positions)
     values: list[list[Any]] = []
+    known: dict[tuple[str, int, bool], Columns | pd.DataFrame] = {}  # related tables' pairs, shared by the fields
     for name, col in zip(rule.fields, cols, strict=True):
         if run is not None and "." in name and col != name.split(".", 1)[1]:
             assert hits is not None
-            values.append(related_values(run, hits, name))
+            values.append(related_values(run, hits, name, known))
             continue
         if col is None:
             values.append([None] * n)
@@ -220,7 +255,7 @@ def make_findings(
         message=rule.message,
         table=rule.table,
         row=_ints(_array(frame, ROW).take(positions)),
-        child=[None if c is None or c != c else str(c) for c in children],
+        child=[c if type(c) is str else None if c is None or c != c else str(c) for c in children],
         fields=tuple(rule.fields),
         values=list(zip(*values, strict=True)) if values else [()] * n,
         file=_array(frame, FILE).take(positions).tolist(),

@@ -77,15 +77,21 @@ class Matches:
     count: np.ndarray
 
     @classmethod
-    def of(cls, left_code: np.ndarray, right_code: np.ndarray, order: np.ndarray | None = None) -> Matches:
+    def of(
+        cls,
+        left_code: np.ndarray,
+        right_code: np.ndarray,
+        order: np.ndarray | None = None,
+        segments: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Matches:
         """The matches of codes that are small whole numbers (0 and up, as factorized codes and child codes are):
         each code's related records are a segment of the right side in code order, found by counting.
-        ``order``: the right side's stable order by code, when it is known already."""
+        ``order``: the right side's stable order by code, when it is known already; ``segments``: likewise, how
+        many records of the right side have each code and where the code's segment starts (:func:`segments`)."""
         if order is None:
             order = np.argsort(right_code, kind="stable")
-        size = int(right_code.max()) + 1 if len(right_code) else 1
-        counts = np.bincount(right_code, minlength=size)
-        starts = np.cumsum(counts) - counts
+        counts, starts = segments if segments is not None else code_segments(right_code)
+        size = len(counts)
         inside = (left_code >= 0) & (left_code < size)
         code = np.where(inside, left_code, 0)
         return cls(order, np.where(inside, starts[code], 0), np.where(inside, counts[code], 0))
@@ -103,6 +109,13 @@ class Matches:
         has = self.count > 0
         out[has] = self.order[self.start[has]]
         return out
+
+
+def code_segments(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many records have each code (0 and up), and where each code's segment starts in code order."""
+    size = int(codes.max()) + 1 if len(codes) else 1
+    counts = np.bincount(codes, minlength=size)
+    return counts, np.cumsum(counts) - counts
 
 
 def take_array(column: pd.Series | Array, positions: np.ndarray) -> Array:

@@ -106,7 +106,14 @@ class Rule:
 
     @property
     def tables_needed(self) -> list[str]:
-        """Tables the rule cannot run without (optional related tables are not among them)."""
+        """Tables the rule cannot run without (optional related tables are not among them); worked out once per
+        rule (never change the list)."""
+        known: list[str] | None = self.__dict__.get("_tables_needed")
+        if known is None:
+            known = self.__dict__["_tables_needed"] = self._tables_needed()
+        return known
+
+    def _tables_needed(self) -> list[str]:
         optional = {r.table for r in self.related if r.optional} - {r.table for r in self.related if not r.optional}
         needed = [self.table] + [r.table for r in self.related if r.table not in optional]
         # Table@all needs this year's table; the earlier years' are used when given.
