@@ -165,3 +165,29 @@ def test_a_subsets_order_from_the_whole_columns_order_equals_sorting_the_subset(
         plain = Matches.of(left, codes[positions])
         assert [a.tolist() for a in counted.pairs()] == [a.tolist() for a in plain.pairs()]
         assert counted.count.tolist() == [int((codes[positions] == c).sum()) for c in left]
+
+
+@pytest.mark.parametrize(
+    "reduced",
+    [
+        pd.Series([3, 4], dtype="int64"),
+        pd.Series([True, False]),
+        pd.Series(pd.to_datetime(["2024-01-02", None])),
+        pd.Series(["x", None], dtype="string"),
+        pd.Series(["x", "y"]),
+        pd.Series(["x", None], dtype="object"),
+        pd.Series([1, None], dtype="Int64"),
+        pd.Series([1.5, None]),
+        pd.Series([], dtype="int64"),
+        pd.Series([], dtype="object"),
+    ],
+)
+@pytest.mark.parametrize("records", [[0, 1], [4, 1], [2, 0]])
+def test_per_record_values_are_typed_as_a_pandas_reindex_types_them(reduced: pd.Series, records: list[int]) -> None:
+    from validator.engine.evaluate import per_record
+
+    reduced = reduced.set_axis(records[: len(reduced)])
+    expected = pd.Series(reduced, index=range(5)).reindex(range(5))
+    values = per_record(reduced, 5)
+    got = pd.Series(values, dtype=values.dtype)
+    pd.testing.assert_series_equal(got, expected.reset_index(drop=True), check_names=False)

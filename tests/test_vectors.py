@@ -188,18 +188,44 @@ def test_text_compared_on_its_distinct_values_equals_it_compared_on_every_value(
                     expected: np.ndarray | str = vectors.compare(op, *pair)  # no memo: on every value
                 except TypeError as exc:
                     expected = str(exc)
-                memo = vectors.Memo()
-                if origin is not None:
-                    memo.taken(values, *origin)
-                token = vectors.RUN_MEMO.set(memo)
-                try:
-                    got: np.ndarray | str = vectors.compare(op, *pair)
-                except TypeError as exc:
-                    got = str(exc)
-                finally:
-                    vectors.RUN_MEMO.reset(token)
-                if isinstance(expected, str):
-                    assert got == expected
-                else:
-                    np.testing.assert_array_equal(got, expected)
-                    assert memo._entries  # the distinct values were used
+                for factorized in (False, True):  # the distinct values not known yet, or known
+                    memo = vectors.Memo()
+                    if origin is not None:
+                        memo.taken(values, *origin)
+                    token = vectors.RUN_MEMO.set(memo)
+                    try:
+                        if factorized:
+                            vectors.factorized(source)
+                        got: np.ndarray | str = vectors.compare(op, *pair)
+                    except TypeError as exc:
+                        got = str(exc)
+                    finally:
+                        vectors.RUN_MEMO.reset(token)
+                    if isinstance(expected, str):
+                        assert got == expected
+                    else:
+                        np.testing.assert_array_equal(got, expected)
+                    # a column is not factorized for a comparison alone (it costs several comparisons)
+                    assert any(key[0] == "factorize" for key in memo._entries) == factorized
+
+
+def test_a_column_of_first_related_values_takes_its_missing_and_distinct_values_from_its_source() -> None:
+    from validator.engine.joins import take_or_missing_array
+
+    memo = vectors.Memo()
+    rng = np.random.default_rng(3)
+    source = rng.choice(np.array(["a", None, np.nan, "b"], dtype=object), 50)
+    first = rng.integers(-1, 50, 80)  # -1: no related record
+    values = take_or_missing_array(source, first)
+    memo.taken(values, source, first)
+    token = vectors.RUN_MEMO.set(memo)
+    try:
+        assert memo.missing(values).tolist() == pd.isna(values).tolist()
+        vectors.factorized(source)
+        known = vectors.known_codes(values)
+    finally:
+        vectors.RUN_MEMO.reset(token)
+    assert known is not None
+    codes, uniques = known
+    shown = [None if c < 0 else uniques[c] for c in codes.tolist()]
+    assert shown == [None if pd.isna(v) else v for v in values.tolist()]

@@ -303,9 +303,8 @@ class RuleRun:
         assert rel.value is not None
         values = self.evaluate(rel.value, Scope(merged, self, sequence_allowed=False))
         values = values if isinstance(values, pd.Series) else pd.Series(values, index=merged.index)
-        agg = group_reduce(values, positions, how)
-        out = pd.Series(agg, index=range(len(base))).reindex(range(len(base)))
-        return array_of(out if how != "sum" else out.fillna(0))
+        out = per_record(group_reduce(values, positions, how), len(base))
+        return out if how != "sum" else array_of(pd.Series(out, dtype=out.dtype, copy=False).fillna(0))
 
     def _count(self, base: pd.DataFrame | Columns, rel: Related) -> np.ndarray | None:
         """How many related records each record has (a relation without `where`): segment lengths, no pairs."""
@@ -372,9 +371,7 @@ class RuleRun:
             first[lpos] = np.where(found >= 0, rpos[np.maximum(found, 0)], -1)
         added: dict[str, Any] = {}
         for name in joined:
-            added[name + "__r" if name in base or name in added else name] = take_or_missing_array(
-                table.array(name), first
-            )
+            added[name + "__r" if name in base or name in added else name] = _first_values(table.array(name), first)
         return base.with_columns(added)
 
     # -- conditions ----------------------------------------------------------------------------------------
@@ -445,6 +442,26 @@ class RuleRun:
                 return frame, bool(bool_array(value, len(frame), frame.index).any())
             return frame, bool(value) if value is not None and value == value else False
         return frame, _flags(value, len(frame), frame.index)
+
+
+def per_record(reduced: pd.Series, n: int) -> Array:
+    """Per-record values of ``n`` records from ``reduced``, indexed by record position (those it lacks missing),
+    typed as pandas' reindex types them (``pd.Series(reduced, index=range(n))``)."""
+    if not len(reduced):
+        return array_of(pd.Series(reduced, index=range(n)))
+    where = np.full(n, -1, dtype="int64")
+    where[np.asarray(reduced.index, dtype="int64")] = np.arange(len(reduced))
+    return take_or_missing_array(reduced, where)
+
+
+def _first_values(column: Array, first: np.ndarray) -> Array:
+    """Each record's first related record's value of ``column`` (missing at -1: :func:`take_or_missing_array`), noted
+    with the run's memo as taken from the column (engine/vectors.py)."""
+    values = take_or_missing_array(column, first)
+    memo = RUN_MEMO.get()
+    if memo is not None and isinstance(values, np.ndarray) and isinstance(column, np.ndarray):
+        memo.taken(values, column, first)
+    return values
 
 
 def _flags(value: Any, n: int, index: pd.Index) -> np.ndarray:

@@ -140,14 +140,16 @@ def compare(op: type, left: Any, right: Any) -> np.ndarray | None:
 
 def _compare_distinct(compute: Callable[[Any, Any], Any], left: Any, right: Any, ok: np.ndarray) -> np.ndarray | None:
     """A text column compared with one value, on the column's distinct values only (Python's comparison on each,
-    then spread to the records by their codes); None unless one side is a text column and the other one value.
-    Where the column is missing (``ok`` false) the answer is false."""
+    then spread to the records by their codes); None unless one side is a text column whose distinct values are
+    known already (:func:`known_codes`: finding them costs several comparisons) and the other one value. Where
+    the column is missing (``ok`` false) the answer is false."""
     if isinstance(left, np.ndarray) == isinstance(right, np.ndarray):
         return None
     column = left if isinstance(left, np.ndarray) else right
-    if column.dtype.kind != "O" or RUN_MEMO.get() is None:
+    known = known_codes(column) if column.dtype.kind == "O" else None
+    if known is None:
         return None
-    codes, uniques = distinct_codes(column)
+    codes, uniques = known
     if len(uniques):
         pairs = (uniques, right) if column is left else (left, uniques)
         table = np.append(np.asarray(compute(*pairs), dtype=bool), False)  # the last: a missing value
@@ -168,8 +170,35 @@ def distinct_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return factorized(values)
     source, positions = origin
     codes, uniques = distinct_codes(source)
-    taken = memo.get("codes", [values], lambda: codes.take(positions))
+    taken = memo.get("codes", [values], lambda: at_positions(codes, positions, -1))
     return taken, uniques
+
+
+def at_positions(values: np.ndarray, positions: np.ndarray, gap: Any) -> np.ndarray:
+    """``values.take(positions)``, with ``gap`` where the position is -1."""
+    gaps = positions < 0
+    if not gaps.any():
+        return values.take(positions)
+    out = values.take(np.maximum(positions, 0)) if len(values) else np.empty(len(positions), dtype=values.dtype)
+    out[gaps] = gap
+    return out
+
+
+def known_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`distinct_codes` of a text column where the run has them already (its own, or those of the column it
+    was taken from), else None."""
+    memo = RUN_MEMO.get()
+    if memo is None:
+        return None
+    origin = memo.origin(values)
+    if origin is None:
+        return memo.peek("factorize", [values])  # type: ignore[no-any-return]
+    source, positions = origin
+    found = known_codes(source)
+    if found is None:
+        return None
+    codes, uniques = found
+    return memo.get("codes", [values], lambda: at_positions(codes, positions, -1)), uniques
 
 
 def is_text(value: Any) -> bool:
@@ -297,11 +326,24 @@ class Memo:
                 weakref.finalize(arg, self._drop, key).atexit = False
         return result
 
+    def peek(self, name: str, args: list[Any]) -> Any:
+        """What :meth:`get` would give without computing it, when it is known; else None."""
+        keys = [identity(a) for a in args]
+        if any(k is None for k in keys):
+            return None
+        key = (name, *keys)
+        found = self._entries.pop(key, None)
+        if found is None:
+            return None
+        self._entries[key] = found  # the most recently used now
+        return found[0]
+
     def taken(self, values: np.ndarray, source: np.ndarray, positions: np.ndarray) -> None:
-        """Notes that ``values`` is ``source.take(positions)`` (a column of related records' pairs), so that which of
-        its values are missing is taken from the source's, worked out once, not worked out again on the copy."""
+        """Notes that ``values`` is ``source.take(positions)`` (a column of related records' pairs, or of each record's
+        first related record: missing where the position is -1), so that which of its values are missing, and its
+        distinct values, are taken from the source's, worked out once, not worked out again on the copy."""
         key = identity(values)
-        if key is not None and values.dtype.kind == "O":
+        if key is not None and values.dtype.kind == "O" and source.dtype.kind == "O":
             self._origins[key] = (source, positions)
             weakref.finalize(values, self._origins.pop, key, None).atexit = False
 
@@ -314,7 +356,7 @@ class Memo:
         origin = self._origins.get(identity(values))
         if origin is not None:
             source, positions = origin
-            return self.missing(source).take(positions)
+            return at_positions(self.missing(source), positions, True)
         return self.get("isna", [values], lambda: pd.isna(values))  # type: ignore[no-any-return]
 
     def _drop(self, key: tuple[Any, ...]) -> None:
