@@ -154,13 +154,17 @@ def test_text_functions_on_distinct_values_equal_them_on_every_value(name: str, 
         class Scope:
             frame = pd.DataFrame(index=index)
 
-        direct = vectors.from_series(fn.impl(Scope, pd.Series(values, index=index, dtype=object), *extra))
-        spread = vectors.per_distinct(values, lambda text: fn.impl(Scope, text, *extra), index)
-        if isinstance(direct, np.ndarray):
-            assert isinstance(spread, np.ndarray) and spread.dtype == direct.dtype
-            np.testing.assert_array_equal(spread, direct)
-        else:
-            pd.testing.assert_series_equal(spread, direct, check_names=False)
+        for dtype in ("object", "str", "string"):  # an object array, or a Series of pandas' text types
+            column = pd.Series(values, index=index, dtype=dtype)
+            given = column.to_numpy() if dtype == "object" else column
+            assert vectors.has_text(given)
+            direct = vectors.from_series(fn.impl(Scope, column, *extra))
+            spread = vectors.per_distinct(given, lambda text: fn.impl(Scope, text, *extra), index)
+            if isinstance(direct, np.ndarray):
+                assert isinstance(spread, np.ndarray) and spread.dtype == direct.dtype
+                np.testing.assert_array_equal(spread, direct)
+            else:
+                pd.testing.assert_series_equal(spread, direct, check_names=False)
 
 
 def test_which_values_are_missing_of_a_taken_column_come_from_its_source() -> None:

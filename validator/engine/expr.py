@@ -333,7 +333,7 @@ class Evaluator:
         args = [self.eval(a) for a in node.args]
 
         def call() -> Any:
-            if fn.per_distinct and vectors.is_text(args[0]) and not any(vectors.is_column(a) for a in args[1:]):
+            if fn.per_distinct and vectors.has_text(args[0]) and not any(vectors.is_column(a) for a in args[1:]):
                 found = vectors.per_distinct(args[0], lambda text: fn.impl(self.scope, text, *args[1:]), self.index)
                 if found is not None:
                     return found

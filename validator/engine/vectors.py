@@ -205,6 +205,12 @@ def is_text(value: Any) -> bool:
     return isinstance(value, np.ndarray) and value.dtype.kind == "O"
 
 
+def has_text(value: Any) -> bool:
+    """Whether the value is a text column: an object array, or a Series of pandas' text type (what a text function
+    such as ``replace`` gives)."""
+    return is_text(value) or (isinstance(value, pd.Series) and isinstance(value.dtype, pd.StringDtype))
+
+
 def is_column(value: Any) -> bool:
     return isinstance(value, (np.ndarray, pd.Series))
 
@@ -217,11 +223,17 @@ def factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return memo.get("factorize", [values], lambda: pd.factorize(values))  # type: ignore[no-any-return]
 
 
-def per_distinct(values: np.ndarray, compute: Callable[[pd.Series], Any], index: pd.Index) -> Any:
-    """``compute`` (a function of one value at a time) of a text column, worked out on its distinct values and a
-    missing one only, then spread to every record; None when ``compute`` gives something that cannot be spread."""
-    codes, uniques = factorized(values)
-    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), None), dtype=object)  # last: a missing value
+def per_distinct(values: np.ndarray | pd.Series, compute: Callable[[pd.Series], Any], index: pd.Index) -> Any:
+    """``compute`` (a function of one value at a time) of a text column (an object array, or a Series of pandas'
+    text type: :func:`has_text`), worked out on its distinct values and a missing one only, then spread to every
+    record; None when ``compute`` gives something that cannot be spread."""
+    if isinstance(values, pd.Series):
+        codes, uniques = pd.factorize(values)
+        dtype = values.dtype
+    else:
+        codes, uniques = factorized(values)
+        dtype = np.dtype(object)
+    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), None), dtype=dtype)  # last: a missing value
     result = compute(distinct)
     spread = np.where(codes < 0, len(uniques), codes)
     if isinstance(result, np.ndarray) and len(result) == len(distinct):
