@@ -66,7 +66,7 @@ class Columns:
     @property
     def index(self) -> pd.RangeIndex:
         if self._index is None:
-            self._index = pd.RangeIndex(self._length)
+            self._index = range_index(self._length)
         return self._index
 
     def array(self, name: str) -> Array:
@@ -108,6 +108,19 @@ class Columns:
     def to_frame(self) -> pd.DataFrame:
         """The columns as a pandas DataFrame (for tests and for code that needs one)."""
         return pd.DataFrame({name: self[name] for name in self.columns}, index=self.index)
+
+
+_RANGES: dict[int, pd.RangeIndex] = {}  # RangeIndex(n) by n: an index is never changed, so one is shared
+
+
+def range_index(length: int) -> pd.RangeIndex:
+    """``pd.RangeIndex(length)``, made once per length (a rule's records, and their pairs, share a few lengths)."""
+    found = _RANGES.get(length)
+    if found is None:
+        if len(_RANGES) >= 256:  # a long-running process (the web app) sees many lengths: keep a few
+            _RANGES.clear()
+        found = _RANGES[length] = pd.RangeIndex(length)
+    return found
 
 
 def column_array(frame: pd.DataFrame | Columns, name: str) -> Array:
