@@ -103,7 +103,8 @@ class TableStore:
         # A column the engine derives replaces a same-named extra column of the file (e.g. an extract's own
         # PL_LA): rules see one meaning of each name.
         derived_names = {c for part in parts for c in part.columns}
-        combined = pd.concat([df.drop(columns=[c for c in df.columns if c in derived_names]), *parts], axis=1)
+        replaced = [c for c in df.columns if c in derived_names]
+        combined = pd.concat([df.drop(columns=replaced) if replaced else df, *parts], axis=1)
         self._with_derived[combined_key] = combined  # built once per table and set of derivations, then shared
         return combined
 
