@@ -35,6 +35,26 @@ def test_pairs_come_in_the_order_of_a_pandas_inner_merge(seed: int) -> None:
         assert rpos.tolist() == merged["v"].tolist()
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "Int64", "uint8", "float64"])
+@pytest.mark.parametrize("scale", [1, -1, 2**40])
+def test_whole_number_keys_pair_the_records_a_pandas_merge_pairs(dtype: str, scale: int) -> None:
+    rng = np.random.default_rng(abs(scale) % 7)
+    if scale != 1 and dtype in ("int32", "uint8"):
+        scale = 1  # the type cannot hold them
+    for _ in range(30):
+        nl, nr = (int(n) for n in rng.integers(0, 25, 2))
+        left = pd.DataFrame({"a": rng.integers(0, 3, nl), "b": pd.Series(rng.integers(0, 4, nl) * scale, dtype=dtype)})
+        right = pd.DataFrame(
+            {"a": rng.integers(0, 3, nr), "b": pd.Series(rng.integers(0, 4, nr) * scale, dtype=dtype), "v": range(nr)}
+        )
+        merged = left.assign(pos=np.arange(nl)).merge(right, on=["a", "b"], how="inner")
+        codes = key_codes([left["a"], left["b"]], [right["a"], right["b"]])
+        assert codes is not None
+        lpos, rpos = Matches.of(*codes).pairs()
+        assert lpos.tolist() == merged["pos"].tolist()
+        assert rpos.tolist() == merged["v"].tolist()
+
+
 def test_keys_of_different_types_are_left_to_pandas() -> None:
     assert key_codes([pd.Series([1, 2])], [pd.Series(["1", "2"], dtype="string")]) is None
 

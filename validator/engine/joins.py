@@ -59,13 +59,49 @@ def key_codes(
             return None
         if lcol.dtype == np.int64 and len(left) == 1:  # a child code: already a code
             return np.asarray(lcol), np.asarray(rcol)
-        both = [c if isinstance(c, pd.Series) else pd.Series(c, dtype=c.dtype, copy=False) for c in (lcol, rcol)]
-        codes, uniques = pd.factorize(pd.concat(both, ignore_index=True))
-        width = max(len(uniques), 1)
+        found = _integer_codes(lcol, rcol)
+        if found is None:
+            both = [c if isinstance(c, pd.Series) else pd.Series(c, dtype=c.dtype, copy=False) for c in (lcol, rcol)]
+            codes, uniques = pd.factorize(pd.concat(both, ignore_index=True))
+            found = codes, max(len(uniques), 1)
+        codes, width = found
         combined = np.concatenate([left_code, right_code]) * width + codes
         combined, _ = pd.factorize(combined)  # keeps the codes small whatever the number of keys
         left_code, right_code = combined[:n_left], combined[n_left:]
     return left_code, right_code
+
+
+def _integer_codes(left: pd.Series | Array, right: pd.Series | Array) -> tuple[np.ndarray, int] | None:
+    """Codes of two whole-number key columns (none missing): the numbers themselves where they are small and not
+    negative (a child code, a record's ID), else their factorized codes; with how many codes there can be. None
+    for columns of other types (or with a missing value)."""
+    values = [_whole_numbers(column) for column in (left, right)]
+    if values[0] is None or values[1] is None:
+        return None
+    both = np.concatenate(values)
+    if not len(both):
+        return None
+    if both.min() >= 0 and both.max() < 2**31:
+        return both, int(both.max()) + 1
+    codes, uniques = pd.factorize(both)
+    return codes, max(len(uniques), 1)
+
+
+def _whole_numbers(column: pd.Series | Array) -> np.ndarray | None:
+    """A column of whole numbers (numpy's signed integers, or pandas' nullable ones with none missing) as int64;
+    None for any other column."""
+    values = (
+        column
+        if not isinstance(column, pd.Series)
+        else column.to_numpy()
+        if isinstance(column.dtype, np.dtype)
+        else column.array
+    )
+    if isinstance(values, np.ndarray):
+        return values.astype("int64", copy=False) if values.dtype.kind == "i" else None
+    if values.dtype.kind == "i" and not values.isna().any():  # Int64 and its kin: all there
+        return values.to_numpy(dtype="int64")
+    return None
 
 
 @dataclass(frozen=True)
