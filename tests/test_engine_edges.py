@@ -18,7 +18,7 @@ from validator.dataset import ROW
 from validator.engine import calendar, evaluate
 from validator.engine.columns import Columns, column_array
 from validator.engine.expr import CONSTANTS, SHARED_NODES, as_bool, compare
-from validator.engine.finding_rows import _display, _shown, shown_values
+from validator.engine.finding_rows import _display, _shown, _shown_objects, shown_values
 from validator.engine.functions import FUNCTIONS
 from validator.engine.joins import keys_present
 from validator.engine.pushdown import _split
@@ -50,6 +50,17 @@ def _random_frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
         frame[name + RAW_SUFFIX] = pd.Series(raw, dtype=object)
     frame["plain"] = frame["text"]  # no raw column
     return frame
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_shown_objects_from_arrays_equal_the_pandas_way(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    frame = _random_frame(rng, int(rng.integers(1, 40)))
+    for source in (frame, Columns.of_frame(frame)):
+        for col in [c for c in frame.columns if not c.endswith(RAW_SUFFIX)]:
+            expected = [(type(v), v) for v in _shown(frame, col).astype("object").tolist()]
+            got = [(type(v), v) for v in _shown_objects(source, col).tolist()]
+            assert [(t, None if v != v else v) for t, v in got] == [(t, None if v != v else v) for t, v in expected]
 
 
 @pytest.mark.parametrize("seed", range(6))

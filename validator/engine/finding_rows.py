@@ -55,6 +55,19 @@ def _shown(frame: pd.DataFrame | dict[str, pd.Series], col: str) -> pd.Series:
     return shown
 
 
+def _shown_objects(frame: pd.DataFrame | Columns, col: str) -> np.ndarray:
+    """``_shown(frame, col).astype("object")`` as an array, without a Series where numpy gives the same objects
+    (numbers, flags, text: not dates, which pandas gives as Timestamps)."""
+    values = _array(frame, col)
+    if not isinstance(values, np.ndarray) or values.dtype.kind not in "iufbO":
+        return _shown(frame, col).astype("object").to_numpy()  # type: ignore[arg-type]
+    objects = values.astype(object)
+    if col + RAW_SUFFIX in frame and values.dtype.kind in "fO":
+        missing = pd.isna(values)
+        objects[missing] = np.asarray(_array(frame, col + RAW_SUFFIX), dtype=object)[missing]
+    return objects
+
+
 def _join_of(rule: Rule, name: str) -> str | None:
     """The alias of the join a ``Table.FIELD`` (or ``alias.FIELD``) field of the rule comes from."""
     owner = name.split(".", 1)[0]
@@ -78,7 +91,7 @@ def _one_per_record(pairs: pd.DataFrame | Columns, col: str, count: int) -> tupl
     found = np.bincount(positions, minlength=count)
     order = np.argsort(positions, kind="stable")  # each record's related records together, in their order
     positions = positions[order]
-    values = _shown(pairs, col).astype("object").to_numpy()[order]
+    values = _shown_objects(pairs, col)[order]
     texts = [None if v is None or v is pd.NA or v is pd.NaT or v != v else str(v) for v in values.tolist()]
     codes, _ = pd.factorize(np.array(texts, dtype=object), use_na_sentinel=False)  # a blank is a value too
     width = int(codes.max()) + 1
