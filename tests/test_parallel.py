@@ -82,6 +82,21 @@ def test_children_that_sent_their_outcomes_are_reaped_later() -> None:
     assert _zombie_children() == []
 
 
+@linux_only
+def test_what_is_frozen_for_the_fork_is_given_back_unless_the_process_froze_it_already() -> None:
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    parallel.run_tasks(10, _square, 2)
+    assert gc.get_freeze_count() == 0  # a library caller's objects go back to the collector
+    gc.freeze()  # as the command line does at the end of its start-up
+    try:
+        parallel.run_tasks(10, _square, 2)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_one_process_where_fork_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     here = os.getpid()
 

@@ -82,6 +82,9 @@ def run_tasks(
     tasks = _Tasks(count)
     children: list[_Child] = []
     results: dict[int, T] = {}
+    # A process that keeps its long-lived objects frozen already (the command line: validator.cli.run) keeps them
+    # so; otherwise what is frozen here is given back to the collector at the end.
+    frozen_before = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         for _ in range(processes - 1):
@@ -96,7 +99,8 @@ def run_tasks(
         tasks.close()
         for child in children:
             child.end()
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
     missing = [i for i in range(count) if i not in results]  # a child that died: its rules again, here
     results.update(zip(missing, _here(missing, work, done), strict=True))
     return [results[i] for i in range(count)]
