@@ -21,7 +21,6 @@ from .functions import FUNCTIONS
 from .joins import (
     CHILD_CODE,
     Matches,
-    code_segments,
     key_codes,
     keys_present,
     subset_order,
@@ -253,14 +252,11 @@ class RuleRun:
         codes = key_codes([_at(column_array(base, k), lpos) for k in lk], [_at(other.array(k), rpos) for k in rk])
         if codes is None:
             return None
-        order = segments = None
+        order = None
         if lk == [CHILD_CODE] and rk == [f"{rel.alias}.{CHILD_CODE}"]:  # the related side sorted once per table
             frame = self.store.frame(rel.table, self.rule.derived_used)
             order = subset_order(self.store.child_order(frame), rpos, len(frame))
-            memo = RUN_MEMO.get()
-            if memo is not None and len(rpos) == len(frame):  # every record: counted once per table and run
-                segments = memo.get("segments", [codes[1]], lambda: code_segments(codes[1]))
-        return lpos, rpos, Matches.of(*codes, order=order, segments=segments)
+        return lpos, rpos, Matches.of(*codes, order=order)
 
     def _pairs_by_merge(
         self, base: pd.DataFrame | Columns, rel: Related, wanted: set[str], lk: list[str], rk: list[str]

@@ -113,20 +113,13 @@ class Matches:
     count: np.ndarray
 
     @classmethod
-    def of(
-        cls,
-        left_code: np.ndarray,
-        right_code: np.ndarray,
-        order: np.ndarray | None = None,
-        segments: tuple[np.ndarray, np.ndarray] | None = None,
-    ) -> Matches:
+    def of(cls, left_code: np.ndarray, right_code: np.ndarray, order: np.ndarray | None = None) -> Matches:
         """The matches of codes that are small whole numbers (0 and up, as factorized codes and child codes are):
         each code's related records are a segment of the right side in code order, found by counting.
-        ``order``: the right side's stable order by code, when it is known already; ``segments``: likewise, how
-        many records of the right side have each code and where the code's segment starts (:func:`segments`)."""
+        ``order``: the right side's stable order by code, when it is known already."""
         if order is None:
             order = np.argsort(right_code, kind="stable")
-        counts, starts = segments if segments is not None else code_segments(right_code)
+        counts, starts = code_segments(right_code)
         size = len(counts)
         inside = (left_code >= 0) & (left_code < size)
         code = np.where(inside, left_code, 0)

@@ -158,22 +158,6 @@ def _compare_distinct(compute: Callable[[Any, Any], Any], left: Any, right: Any,
     return table[codes] & ok
 
 
-def distinct_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A text column's codes (-1 where missing) and distinct values, as :func:`factorized` gives them; for a
-    column taken from another (the pairs of related records, :meth:`Memo.taken`), the other's distinct values and
-    its codes at the positions taken, so that no column of pairs is factorized again."""
-    memo = RUN_MEMO.get()
-    if memo is None:
-        return pd.factorize(values)
-    origin = memo.origin(values)
-    if origin is None:
-        return factorized(values)
-    source, positions = origin
-    codes, uniques = distinct_codes(source)
-    taken = memo.get("codes", [values], lambda: at_positions(codes, positions, -1))
-    return taken, uniques
-
-
 def at_positions(values: np.ndarray, positions: np.ndarray, gap: Any) -> np.ndarray:
     """``values.take(positions)``, with ``gap`` where the position is -1."""
     gaps = positions < 0
@@ -185,8 +169,8 @@ def at_positions(values: np.ndarray, positions: np.ndarray, gap: Any) -> np.ndar
 
 
 def known_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`distinct_codes` of a text column where the run has them already (its own, or those of the column it
-    was taken from), else None."""
+    """A text column's codes (-1 where missing) and distinct values where the run has them already (its own,
+    :func:`factorized`, or those of the column it was taken from: :meth:`Memo.taken`), else None."""
     memo = RUN_MEMO.get()
     if memo is None:
         return None
@@ -198,7 +182,7 @@ def known_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if found is None:
         return None
     codes, uniques = found
-    return memo.get("codes", [values], lambda: at_positions(codes, positions, -1)), uniques
+    return at_positions(codes, positions, -1), uniques  # not kept: a column of pairs can be long
 
 
 def is_text(value: Any) -> bool:
@@ -250,7 +234,7 @@ def is_in(values: np.ndarray, listed: Any) -> np.ndarray | None:
     if values.dtype.kind != "O":
         return None
     wanted = set(listed)
-    codes, uniques = distinct_codes(values)
+    codes, uniques = factorized(values)
     table = np.fromiter((u in wanted for u in uniques), dtype=bool, count=len(uniques))
     return np.append(table, False)[codes]
 
