@@ -44,7 +44,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..reference.postcodes import PostcodeDataUnavailable, derive_placement_fields
+from ..reference.postcode_index import Found
+from ..reference.postcodes import PostcodeDataUnavailable, distance_miles, found_places
 
 
 class DerivedDataUnavailable(RuntimeError):
@@ -186,12 +187,13 @@ def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
     return pd.DataFrame({"POC_ID": ids, "POC_START": poc_start, "POC_END": poc_end}, index=episodes.index)
 
 
-def _lookup(ctx: DerivationContext, postcodes: pd.Series) -> pd.DataFrame:
-    """ONS data for each postcode; DerivedDataUnavailable (so the rule is not run) when there is none."""
+def _places(ctx: DerivationContext, postcodes: np.ndarray) -> tuple[np.ndarray, Found]:
+    """Each postcode's position among the distinct ones (-1: blank) and the ONS data of those; DerivedDataUnavailable
+    (so the rule is not run) when there is none."""
     if ctx.postcodes is None:
         raise DerivedDataUnavailable("no postcode data was made available to this run")
     try:
-        return ctx.postcodes.lookup(postcodes)
+        return ctx.postcodes.places(postcodes)  # type: ignore[no-any-return]
     except PostcodeDataUnavailable as exc:
         raise DerivedDataUnavailable(exc.reason) from None
 
@@ -206,26 +208,32 @@ def placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.Da
 
 
 def _placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+    home_post = episodes["HOME_POST"].to_numpy(dtype=object)
+    placement_post = episodes["PL_POST"].to_numpy(dtype=object)
     # Both columns in one look-up: the postcode data for all their first letters is then loaded once.
-    both = _lookup(ctx, pd.concat([episodes["HOME_POST"], episodes["PL_POST"]], ignore_index=True))
-    home = both.iloc[: len(episodes)].set_axis(episodes.index)
-    placement = both.iloc[len(episodes) :].set_axis(episodes.index)
-    out = derive_placement_fields(home, placement, ctx.la or "")
-    if not ctx.la:
-        out["PL_LOCATION"] = pd.Series(pd.NA, index=episodes.index, dtype="string")
-    out["HOME_POST_FOUND"] = home["exists"].astype("boolean").where(episodes["HOME_POST"].notna())
-    out["PL_POST_FOUND"] = placement["exists"].astype("boolean").where(episodes["PL_POST"].notna())
-    return out
+    rows, found = _places(ctx, np.concatenate([home_post, placement_post]))
+    home, placement = rows[: len(episodes)], rows[len(episodes) :]
+    pl_la, location = found_places(found, placement, ctx.la or "")
+    easting, northing = np.append(found.easting, np.nan), np.append(found.northing, np.nan)  # the last: blank
+    exists = np.append(found.group >= 0, False)
+    return pd.DataFrame(
+        {
+            "PL_LA": pl_la,
+            "PL_LOCATION": location if ctx.la else pd.array([None] * len(episodes), dtype="string"),
+            "PL_DISTANCE": distance_miles(easting[home], northing[home], easting[placement], northing[placement]),
+            "HOME_POST_FOUND": pd.arrays.BooleanArray(exists[home], pd.isna(home_post)),
+            "PL_POST_FOUND": pd.arrays.BooleanArray(exists[placement], pd.isna(placement_post)),
+        },
+        index=episodes.index,
+    )
 
 
 def provider_geography(providers: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
     """PROVIDER_LA and PROVIDER_LOCATION from the provider's postcode, worked out as PL_LA and PL_LOCATION are."""
-    found = _lookup(ctx, providers["POSTCODE"])
-    fields = derive_placement_fields(found, found, ctx.la or "")
-    return pd.DataFrame(
-        {"PROVIDER_LA": fields["PL_LA"], "PROVIDER_LOCATION": fields["PL_LOCATION"].mask(fields["PL_LA"].isna())},
-        index=providers.index,
-    )
+    rows, found = _places(ctx, providers["POSTCODE"].to_numpy(dtype=object))
+    provider_la, location = found_places(found, rows, ctx.la or "")
+    location[provider_la.isna()] = pd.NA
+    return pd.DataFrame({"PROVIDER_LA": provider_la, "PROVIDER_LOCATION": location}, index=providers.index)
 
 
 _ONS_LA_CODE = re.compile(r"E(06|08|09|10)\d{6}")  # an English upper-tier LA: unitary, metropolitan, London, county

@@ -150,6 +150,22 @@ def _is_group(value: object) -> bool:
     return all(v is None or isinstance(v, str) for v in value[:3]) and (value[3] is None or isinstance(value[3], bool))
 
 
+@dataclass(frozen=True)
+class Found:
+    """What a source found for each postcode looked up: its group (a position in ``groups``, -1: not found) and
+    grid reference (NaN where not found or ONS holds none). Plain arrays: a rule's derived columns are worked out
+    from them per group (a few hundred) and per postcode, without a table of a row per postcode."""
+
+    group: np.ndarray
+    easting: np.ndarray
+    northing: np.ndarray
+    groups: Sequence[Group]
+
+    def frame(self) -> pd.DataFrame:
+        """The same as a table (:func:`found_frame`)."""
+        return found_frame(self.group, self.easting, self.northing, self.groups)
+
+
 def found_frame(group: np.ndarray, easting: np.ndarray, northing: np.ndarray, groups: Sequence[Group]) -> pd.DataFrame:
     """One row per postcode looked up, from its group (-1: not found) and grid reference: the columns exists,
     ltla, utla, country (category), easting, northing (float64) and terminated (boolean)."""

@@ -40,7 +40,7 @@ import pandas as pd
 from ..archives import UnsafeArchive, check_archive
 from ..cache import read_vouched, write_vouched
 from . import postcode_index
-from .postcode_index import Group, PostcodeIndex, encode_keys, found_frame
+from .postcode_index import Found, Group, PostcodeIndex, encode_keys
 
 LOOKUP_COLUMNS: Final = ("exists", "utla", "easting", "northing", "country", "ltla", "terminated")
 
@@ -90,8 +90,18 @@ class PostcodeDataUnavailable(RuntimeError):
 
 def normalise_postcodes(postcodes: pd.Series) -> pd.Series:
     """Upper case with every space removed (``" sw1a  1aa"`` -> ``"SW1A1AA"``); blank or missing -> <NA>."""
-    text = postcodes.astype("string").str.replace(r"\s+", "", regex=True).str.upper()
-    return text.mask(text == "")
+    values = postcodes.to_numpy(dtype=object, na_value=None)
+    return pd.Series(_normalised(values), index=postcodes.index, dtype="string")
+
+
+def _normalised(values: np.ndarray) -> np.ndarray:
+    """:func:`normalise_postcodes` of an object array (None where blank or missing), value by value: a few thousand
+    distinct postcodes, each in well under a microsecond. ``str.split()`` splits on what ``\\s`` matches."""
+    missing = pd.isna(values)
+    return np.array(
+        [None if gone else "".join(str(v).split()).upper() or None for v, gone in zip(values, missing, strict=True)],
+        dtype=object,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -171,21 +181,21 @@ class PostcodeSource(Protocol):
         """Why this source cannot be used, found cheaply (no data read); None if it looks usable."""
         ...
 
-    def find(self, keys: np.ndarray) -> pd.DataFrame:
-        """One row per key (distinct normalised postcodes as :func:`encode_keys` makes them), in order, with the
-        columns of :func:`found_frame`; raises PostcodeDataUnavailable if the data cannot be loaded."""
+    def find_places(self, keys: np.ndarray) -> Found:
+        """What is known of each key (distinct normalised postcodes as :func:`encode_keys` makes them), in order
+        (``find(keys)``: the same as a table); raises PostcodeDataUnavailable if the data cannot be loaded."""
         ...
 
 
-def _find_in(index: PostcodeIndex, keys: np.ndarray) -> pd.DataFrame:
-    """:meth:`PostcodeSource.find` in one index."""
+def _find_in(index: PostcodeIndex, keys: np.ndarray) -> Found:
+    """:meth:`PostcodeSource.find_places` in one index."""
     rows = index.find(keys)
     hit = rows >= 0
     at = np.where(hit, rows, 0)
     nan = np.float64(np.nan)
     if not len(index):
-        return found_frame(rows, np.full(len(keys), nan), np.full(len(keys), nan), index.groups)
-    return found_frame(
+        return Found(rows, np.full(len(keys), nan), np.full(len(keys), nan), index.groups)
+    return Found(
         np.where(hit, index.group[at], -1),
         np.where(hit, index.easting[at], nan),
         np.where(hit, index.northing[at], nan),
@@ -286,6 +296,9 @@ class FilePostcodes:
             yield handle
 
     def find(self, keys: np.ndarray) -> pd.DataFrame:
+        return self.find_places(keys).frame()
+
+    def find_places(self, keys: np.ndarray) -> Found:
         if self._index is None:
             reason = self.unavailable_reason()
             if reason:
@@ -403,6 +416,7 @@ class PackagePostcodes:
         self._groups: dict[Group, int] = {}  # the groups of every letter loaded, numbered in loading order
         self._numbers: dict[str, np.ndarray] = {}  # first letter -> the number of each of its index's groups
         self._district_county: dict[str, str] | None = None
+        self._installed = False  # both packages were found once: not looked for again on every look-up
 
     @property
     def description(self) -> str:
@@ -411,14 +425,20 @@ class PackagePostcodes:
     def unavailable_reason(self) -> str | None:
         if os.environ.get("QLAC_DISABLE_PC"):  # the package then silently loads nothing: every postcode unknown
             return f"{PACKAGE} is switched off by QLAC_DISABLE_PC"
+        if self._installed:
+            return None
         for distribution, module in PACKAGE_MODULES.items():
             # found, not imported: a run whose postcodes are all in the prepared index never imports the package
             # (a broken install is said when it is read: _load)
             if _spec(module) is None:
                 return f"{distribution} is not installed"
+        self._installed = True
         return None
 
     def find(self, keys: np.ndarray) -> pd.DataFrame:
+        return self.find_places(keys).frame()
+
+    def find_places(self, keys: np.ndarray) -> Found:
         """The distinct postcodes ``keys``, each found by binary search in its first letter's sorted postcodes
         (the package has a file per letter A to Z: a postcode starting otherwise is not in it)."""
         reason = self.unavailable_reason()
@@ -440,7 +460,7 @@ class PackagePostcodes:
             group[at] = self._numbers[letter][index.group[rows]]
             easting[at] = index.easting[rows]
             northing[at] = index.northing[rows]
-        return found_frame(group, easting, northing, list(self._groups))
+        return Found(group, easting, northing, list(self._groups))
 
     def _add(self, letter: str, index: PostcodeIndex) -> None:
         self._indexes[letter] = index
@@ -538,6 +558,9 @@ class StaticPostcodes:
         return None
 
     def find(self, keys: np.ndarray) -> pd.DataFrame:
+        return self.find_places(keys).frame()
+
+    def find_places(self, keys: np.ndarray) -> Found:
         return _find_in(self._index, keys)
 
 
@@ -580,25 +603,32 @@ class PostcodeLookup:
         postcode as no longer in use (<NA> where the source does not say). Terminated postcodes exist.
         Raises :class:`PostcodeDataUnavailable` if no data can be had.
         """
-        reason = self.unavailable_reason
-        if reason:
-            raise PostcodeDataUnavailable(reason)
-        assert self.source is not None
-        # Each distinct postcode is normalised and looked up once (a return repeats its postcodes on many rows).
-        raw, texts = pd.factorize(postcodes)
-        normal, distinct = pd.factorize(normalise_postcodes(pd.Series(texts, dtype=object)))
-        codes = np.append(normal, -1)[raw]  # -1: blank (missing, or only spaces)
-        try:
-            found = self.source.find(encode_keys(np.asarray(distinct, dtype=object)))
-        except PostcodeDataUnavailable as exc:
-            self._failure = exc.reason
-            raise
+        codes, places = self.places(postcodes.to_numpy(dtype=object))
+        found = places.frame()
         result = pd.DataFrame(
             {name: found[name].array.take(codes, allow_fill=True) for name in LOOKUP_COLUMNS if name != "exists"},
             index=postcodes.index,
         )
         result.insert(0, "exists", np.append(found["exists"].to_numpy(bool), False)[codes])
         return result[list(LOOKUP_COLUMNS)]
+
+    def places(self, postcodes: np.ndarray) -> tuple[np.ndarray, Found]:
+        """What :meth:`lookup` gives, as each value's position (-1: blank) among the distinct postcodes and what
+        was found of each of those. Each distinct postcode is normalised and looked up once (a return repeats its
+        postcodes on many rows)."""
+        reason = self.unavailable_reason
+        if reason:
+            raise PostcodeDataUnavailable(reason)
+        assert self.source is not None
+        raw, texts = pd.factorize(postcodes)
+        normal, distinct = pd.factorize(_normalised(np.asarray(texts, dtype=object)))
+        codes = np.append(normal, -1)[raw]  # -1: blank (missing, or only spaces)
+        try:
+            found = self.source.find_places(encode_keys(np.asarray(distinct, dtype=object)))
+        except PostcodeDataUnavailable as exc:
+            self._failure = exc.reason
+            raise
+        return codes, found
 
 
 def open_postcode_lookup(path: str | Path | None = None) -> PostcodeLookup:
@@ -638,28 +668,61 @@ def derive_placement_fields(
     """
     # PL_LA and PL_LOCATION depend on the place (utla, ltla, country) alone: worked out once per distinct place
     place, places = _distinct_places(placement)
-    utla = places["utla"].astype("string")
-    ltla = places["ltla"].astype("string")
-    country = places["country"].astype("string")
-    if known_ltla is not None:
-        unknown = ~ltla.isin(list(known_ltla)) & ltla.notna()
-        utla = utla.mask(unknown & country.eq(ENGLAND).fillna(False))
-    pl_la = country.map(PL_LA_OUTSIDE_ENGLAND).astype("string").fillna(utla)
-    inside = pl_la.eq(la_code).fillna(False).to_numpy(dtype=bool)
-    location = pd.Series(np.where(inside, "IN", "OUT"), index=places.index, dtype="string").mask(ltla.isna())
-    miles = (
-        np.sqrt((home["easting"] - placement["easting"]) ** 2 + (home["northing"] - placement["northing"]) ** 2)
-        / 1000
-        / KM_PER_MILE
+    utla, ltla, country = ([None if pd.isna(v) else str(v) for v in places[c]] for c in ("utla", "ltla", "country"))
+    pl_la, location = place_fields(utla, ltla, country, la_code, known_ltla=known_ltla)
+    miles = distance_miles(
+        home["easting"].to_numpy(np.float64, na_value=np.nan),
+        home["northing"].to_numpy(np.float64, na_value=np.nan),
+        placement["easting"].to_numpy(np.float64, na_value=np.nan),
+        placement["northing"].to_numpy(np.float64, na_value=np.nan),
     )
     return pd.DataFrame(
-        {
-            "PL_LA": pl_la.array.take(place),
-            "PL_LOCATION": location.array.take(place),
-            "PL_DISTANCE": miles.astype("float64").round(1),
-        },
+        {"PL_LA": pl_la.take(place), "PL_LOCATION": location.take(place), "PL_DISTANCE": miles},
         index=placement.index,
     )
+
+
+def place_fields(
+    utla: list[str | None],
+    ltla: list[str | None],
+    country: list[str | None],
+    la_code: str,
+    *,
+    known_ltla: Collection[str] | None = None,
+) -> tuple[pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionArray]:
+    """PL_LA and PL_LOCATION (text, <NA> where none) of each distinct place (its upper-tier, lower-tier and country
+    codes, None where missing), as :func:`derive_placement_fields` describes them: a few hundred places."""
+    known = None if known_ltla is None else set(known_ltla)
+    pl_la: list[str | None] = []
+    location: list[str | None] = []
+    for upper, lower, nation in zip(utla, ltla, country, strict=True):
+        if known is not None and lower is not None and lower not in known and nation == ENGLAND:
+            upper = None
+        la = PL_LA_OUTSIDE_ENGLAND.get(nation, upper) if nation is not None else upper
+        pl_la.append(la)
+        location.append(None if lower is None else ("IN" if la == la_code else "OUT"))
+    return pd.array(pl_la, dtype="string"), pd.array(location, dtype="string")
+
+
+def distance_miles(
+    home_easting: np.ndarray, home_northing: np.ndarray, easting: np.ndarray, northing: np.ndarray
+) -> np.ndarray:
+    """Straight-line miles between two grid references (metres / 1000 / 1.6093), to 0.1; NaN where one is unknown."""
+    metres = np.sqrt((home_easting - easting) ** 2 + (home_northing - northing) ** 2)
+    return np.round(metres / 1000 / KM_PER_MILE, 1)
+
+
+def found_places(
+    found: Found, rows: np.ndarray, la_code: str
+) -> tuple[pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionArray]:
+    """PL_LA and PL_LOCATION of each row whose postcode is ``rows`` (positions in ``found``, -1 for a blank):
+    worked out per group of postcodes (the same LA and country), then taken for each row."""
+    groups = list(found.groups)
+    utla, ltla, country = ([g[i] for g in groups] + [None] for i in (1, 0, 2))  # the last: no place
+    pl_la, location = place_fields(utla, ltla, country, la_code)
+    group = np.append(found.group, -1)[rows]
+    at = np.where(group < 0, len(groups), group)
+    return pl_la.take(at), location.take(at)
 
 
 def _distinct_places(placement: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
