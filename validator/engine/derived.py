@@ -63,6 +63,8 @@ class DerivationContext:
     postcodes: Any  # a validator.reference.postcodes.PostcodeLookup, opened lazily
     collection_start: pd.Timestamp
     collection_end: pd.Timestamp
+    # The tables of the run (``UASC@previous``...): one not there has no records and is not asked for; None: all
+    given: frozenset[str] | None = None
     # Work shared between derivations of one run (e.g. the postcode look-ups behind PL_LA and PL_LOCATION), by key.
     shared: dict[tuple[str, int], pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
@@ -102,48 +104,75 @@ def years_back_of(table: str) -> int:
     return int(suffix) if suffix else 1
 
 
-def _flag(values: pd.Series) -> pd.Series:
-    """A comparison's answer with missing values as false."""
-    return values.fillna(False).astype(bool)
+def _given(ctx: DerivationContext, table: str) -> bool:
+    return ctx.given is None or table in ctx.given
+
+
+def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A text column as objects, None where missing (compared with ``==`` as plain Python strings)."""
+    return frame[column].to_numpy(dtype=object, na_value=None)
+
+
+def _any_per_child(ids: np.ndarray, **flags: np.ndarray) -> pd.DataFrame:
+    """For each child id (missing ones left out), whether any of its records has each flag: one column per flag,
+    indexed by the ids."""
+    codes, children = pd.factorize(ids)
+    has_child = codes >= 0
+    return pd.DataFrame(
+        {name: np.bincount(codes[has_child & flag], minlength=len(children)) > 0 for name, flag in flags.items()},
+        index=pd.Index(children, dtype=object),
+    )
 
 
 def continuously_looked_after(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.DataFrame:
-    start = ctx.collection_start - pd.DateOffset(years=years_back)
-    end = ctx.collection_end - pd.DateOffset(years=years_back)
+    start = (ctx.collection_start - pd.DateOffset(years=years_back)).to_datetime64()
+    end = (ctx.collection_end - pd.DateOffset(years=years_back)).to_datetime64()
     episodes = tables(year_table("Episodes", years_back))
-    decom, dec = episodes["DECOM"], episodes["DEC"]
-    open_on_start = dec.isna() | (dec >= start)
+    decom = episodes["DECOM"].to_numpy(dtype="datetime64[ns]")
+    dec = episodes["DEC"].to_numpy(dtype="datetime64[ns]")
+    open_on_start = np.isnat(dec) | (dec >= start)  # a missing date compares false
     covers_first_day = (decom <= start) & open_on_start
-    starts_care = _flag(episodes["RNE"].eq("S")) & (decom > start) & (decom <= end)
-    ends_care = ~_flag(episodes["REC"].eq("X1")) & (dec >= start) & (dec < end)
-    short_break = _flag(episodes["LS"].isin(["V3", "V4"])) & (decom <= end) & open_on_start
-    by_child = pd.DataFrame({"first_day": covers_first_day, "break": starts_care | ends_care | short_break}).groupby(
-        episodes[ctx.child_key].to_numpy(), dropna=True
+    starts_care = (_text(episodes, "RNE") == "S") & (decom > start) & (decom <= end)
+    ends_care = (_text(episodes, "REC") != "X1") & (dec >= start) & (dec < end)
+    short_break = np.isin(_text(episodes, "LS"), ["V3", "V4"]) & (decom <= end) & open_on_start
+    facts = _any_per_child(
+        _text(episodes, ctx.child_key), first_day=covers_first_day, broken=starts_care | ends_care | short_break
     )
-    facts = by_child.any()
-    return pd.DataFrame({"CONTINUOUSLY_LOOKED_AFTER": facts["first_day"] & ~facts["break"]})
+    return pd.DataFrame(
+        {"CONTINUOUSLY_LOOKED_AFTER": facts["first_day"].to_numpy() & ~facts["broken"].to_numpy()}, index=facts.index
+    )
 
 
-def uasc_children(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.Index:
-    """The children UASC in one year's return: Header.UASC is 1, or it is blank (or absent) and the child has a
-    UASC record."""
-    key = ctx.child_key
-    header = tables(year_table("Header", years_back))
-    records = tables(year_table("UASC", years_back))[key].dropna()
-    flag = header["UASC"] if "UASC" in header.columns else pd.Series(pd.NA, index=header.index, dtype="string")
-    flagged = header.loc[_flag(flag.eq("1")), key].dropna()
-    with_flag = header.loc[_flag(flag.notna() & flag.ne("")), key].dropna()
-    unflagged_records = records[~records.isin(with_flag)]
-    return pd.Index(pd.concat([flagged, unflagged_records], ignore_index=True).unique())
+def uasc_children(tables: TableSource, ctx: DerivationContext, years_back: int) -> np.ndarray:
+    """The distinct children UASC in one year's return: Header.UASC is 1, or it is blank (or absent) and the child
+    has a UASC record. A year whose tables were not given has none."""
+    header_name, records_name = year_table("Header", years_back), year_table("UASC", years_back)
+    none = np.array([], dtype=object)
+    flagged, with_flag, records = none, none, none
+    if _given(ctx, header_name):
+        header = tables(header_name)
+        ids = _text(header, ctx.child_key)
+        flag = _text(header, "UASC") if "UASC" in header.columns else np.full(len(header), None, dtype=object)
+        known = ~pd.isna(ids)
+        flagged = ids[known & (flag == "1")]
+        with_flag = ids[known & ~pd.isna(flag) & (flag != "")]
+    if _given(ctx, records_name):
+        records = _text(tables(records_name), ctx.child_key)
+        records = records[~pd.isna(records)]
+        records = records[~pd.Series(records, dtype=object).isin(with_flag).to_numpy()]
+    return pd.unique(np.concatenate([flagged, records]))
 
 
 def uasc_this_year(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.DataFrame:
-    return pd.DataFrame({"UASC_THIS_YEAR": True}, index=uasc_children(tables, ctx, years_back))
+    children = uasc_children(tables, ctx, years_back)
+    return pd.DataFrame({"UASC_THIS_YEAR": np.ones(len(children), dtype=bool)}, index=pd.Index(children, dtype=object))
 
 
 def uasc_recent_years(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.DataFrame:
-    children = [uasc_children(tables, ctx, years_back + n).to_series() for n in range(3)]
-    return pd.DataFrame({"UASC_THIS_OR_LAST_2_YEARS": True}, index=pd.Index(pd.concat(children).unique()))
+    children = pd.unique(np.concatenate([uasc_children(tables, ctx, years_back + n) for n in range(3)]))
+    return pd.DataFrame(
+        {"UASC_THIS_OR_LAST_2_YEARS": np.ones(len(children), dtype=bool)}, index=pd.Index(children, dtype=object)
+    )
 
 
 def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
