@@ -73,3 +73,25 @@ def test_birthday_of_a_leap_day_child() -> None:
     assert calendar.birthday(d("29/02/2008"), 18).iloc[0].strftime("%d/%m/%Y") == "01/03/2026"
     assert calendar.birthday(d("29/02/2008"), 16).iloc[0].strftime("%d/%m/%Y") == "29/02/2024"
     assert calendar.birthday(d("15/06/2008"), 18).iloc[0].strftime("%d/%m/%Y") == "15/06/2026"
+
+
+def test_add_months_is_what_pandas_date_offset_gives() -> None:
+    """Month ends clipped (31/01 + 1 month = 28 or 29/02; 29/02 + 12 months = 28/02), times of day kept, NaT kept,
+    back and forth, against DateOffset on every step from -30 to 30 months of dates around month ends."""
+    days = pd.date_range("1999-01-25", "2001-03-05", freq="D")
+    values = np.concatenate([days.to_numpy(), [np.datetime64("NaT"), np.datetime64("2024-01-31T13:45:00", "ns")]])
+    for months in range(-30, 31):
+        got = calendar.add_months(values, np.full(len(values), months))
+        expected = (pd.Series(values) + pd.DateOffset(months=months)).to_numpy()
+        assert got is not None
+        np.testing.assert_array_equal(got, expected)
+    leap = np.array(["2024-02-29", "2024-01-31"], dtype="datetime64[ns]")
+    assert calendar.add_months(leap, np.array([12, 1])).astype(str).tolist() == [
+        "2025-02-28T00:00:00.000000000",
+        "2024-02-29T00:00:00.000000000",
+    ]
+
+
+def test_add_months_beyond_a_timestamp_is_left_to_pandas() -> None:
+    assert calendar.add_months(np.array(["2262-03-01"], dtype="datetime64[ns]"), np.array([2])) is None
+    assert calendar.add_months(np.array(["1677-10-01"], dtype="datetime64[ns]"), np.array([-1])) is None

@@ -132,3 +132,25 @@ def _year_month_day(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     month = months.astype("int64") % 12 + 1
     day = (days - months).astype("int64") + 1
     return year, month, day, ~np.isnat(days)
+
+
+# The dates a timestamp can hold, a day inside each end: a shifted date beyond them is left to pandas (which raises).
+_FIRST_DAY = np.datetime64("1677-09-22", "D")
+_LAST_DAY = np.datetime64("2262-04-10", "D")
+
+
+def add_months(values: np.ndarray, months: np.ndarray) -> np.ndarray | None:
+    """Each date (datetime64[ns], NaT where missing) ``months`` calendar months later (earlier if negative; int64,
+    one per date), the day kept or, past the end of the month, its last day, and the time of day kept: what pandas'
+    ``DateOffset(months=n)`` gives. None when a date would be beyond what a timestamp can hold."""
+    days = values.astype("datetime64[D]")
+    month = days.astype("datetime64[M]")
+    day = (days - month.astype("datetime64[D]")).astype("int64")  # 0 for the 1st
+    target = month + months
+    first = target.astype("datetime64[D]")
+    length = ((target + 1).astype("datetime64[D]") - first).astype("int64")
+    shifted = first + np.minimum(day, length - 1)
+    known = ~np.isnat(shifted)
+    if ((shifted[known] < _FIRST_DAY) | (shifted[known] > _LAST_DAY)).any():
+        return None
+    return shifted.astype("datetime64[ns]") + (values - days.astype("datetime64[ns]"))
