@@ -46,6 +46,7 @@ import pandas as pd
 
 from ..reference.postcode_index import Found
 from ..reference.postcodes import PostcodeDataUnavailable, distance_miles, found_places
+from .joins import CHILD_CODE
 
 
 class DerivedDataUnavailable(RuntimeError):
@@ -113,14 +114,19 @@ def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].to_numpy(dtype=object, na_value=None)
 
 
-def _any_per_child(ids: np.ndarray, **flags: np.ndarray) -> pd.DataFrame:
-    """For each child id (missing ones left out), whether any of its records has each flag: one column per flag,
-    indexed by the ids."""
-    codes, children = pd.factorize(ids)
+def _any_per_child(frame: pd.DataFrame, child_key: str, **flags: np.ndarray) -> pd.DataFrame:
+    """For each child of the frame (blank ids left out), whether any of its records has each flag: one column per
+    flag, indexed by the children's ids."""
+    codes = _child_codes(frame, child_key)
     has_child = codes >= 0
+    size = int(codes.max()) + 1 if has_child.any() else 0
+    rows = np.flatnonzero(has_child)
+    row_of = np.zeros(size, dtype=np.intp)
+    row_of[codes[rows]] = rows  # a record of each child: its id (the same on all of them)
+    children = np.flatnonzero(np.bincount(codes[rows], minlength=size))
     return pd.DataFrame(
-        {name: np.bincount(codes[has_child & flag], minlength=len(children)) > 0 for name, flag in flags.items()},
-        index=pd.Index(children, dtype=object),
+        {name: np.bincount(codes[has_child & flag], minlength=size)[children] > 0 for name, flag in flags.items()},
+        index=pd.Index(frame[child_key].to_numpy(dtype=object)[row_of[children]], dtype=object),
     )
 
 
@@ -136,7 +142,7 @@ def continuously_looked_after(tables: TableSource, ctx: DerivationContext, years
     ends_care = (_text(episodes, "REC") != "X1") & (dec >= start) & (dec < end)
     short_break = np.isin(_text(episodes, "LS"), ["V3", "V4"]) & (decom <= end) & open_on_start
     facts = _any_per_child(
-        _text(episodes, ctx.child_key), first_day=covers_first_day, broken=starts_care | ends_care | short_break
+        episodes, ctx.child_key, first_day=covers_first_day, broken=starts_care | ends_care | short_break
     )
     return pd.DataFrame(
         {"CONTINUOUSLY_LOOKED_AFTER": facts["first_day"].to_numpy() & ~facts["broken"].to_numpy()}, index=facts.index
@@ -175,6 +181,14 @@ def uasc_recent_years(tables: TableSource, ctx: DerivationContext, years_back: i
     )
 
 
+def _child_codes(frame: pd.DataFrame, child_key: str) -> np.ndarray:
+    """A number for each record's child (-1 where the id is blank): the store's CHILD_CODE where the frame has it,
+    else the ids factorized. Only which records share a child matters, not the numbers' order."""
+    if CHILD_CODE in frame.columns:
+        return frame[CHILD_CODE].to_numpy(dtype="int64")
+    return pd.factorize(frame[child_key].to_numpy())[0]
+
+
 def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
     """Each episode's period of care: POC_ID (1, 2... per child), POC_START (the period's first DECOM) and
     POC_END (the DEC of its last episode; blank while that episode is open). A child's episodes in order of DECOM,
@@ -187,10 +201,10 @@ def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
     poc_end = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     decom = episodes["DECOM"].to_numpy(dtype="datetime64[ns]")
     dec = episodes["DEC"].to_numpy(dtype="datetime64[ns]")
-    children = episodes[child_key]
-    valid = np.flatnonzero(~np.isnat(decom) & children.notna().to_numpy())
+    children = _child_codes(episodes, child_key)
+    valid = np.flatnonzero(~np.isnat(decom) & (children >= 0))
     if len(valid):
-        child_code, _ = pd.factorize(children.to_numpy()[valid], sort=True)  # codes in the ids' sorted order
+        child_code = children[valid]
         dec_valid = dec[valid]
         dec_last = np.where(np.isnat(dec_valid), np.iinfo("int64").max, dec_valid.view("int64"))  # blank DEC last
         sorter = np.lexsort((dec_last, decom[valid].view("int64"), child_code))  # stable, as sort_values is
