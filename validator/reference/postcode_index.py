@@ -47,8 +47,12 @@ def encode_keys(postcodes: Sequence[str] | np.ndarray) -> np.ndarray:
         return keys
     text = np.asarray(values[short], dtype=f"U{KEY_BYTES}")
     points = text.view(np.uint32).reshape(len(short), KEY_BYTES)
-    # a text's trailing NULs are lost in a numpy string, so its length then differs from the Python length
-    fits = (points < 128).all(axis=1) & (np.char.str_len(text) == length[short])
+    # a text's trailing NULs are lost in a numpy string, so its length (up to its last character that is not NUL;
+    # worked out here rather than by numpy.char, whose import costs more than a run's look-ups) then differs from
+    # the Python length
+    filled = points != 0
+    kept = np.where(filled.any(axis=1), KEY_BYTES - np.argmax(filled[:, ::-1], axis=1), 0)
+    fits = (points < 128).all(axis=1) & (kept == length[short])
     packed = points.astype(np.uint8).view(">u8").ravel().astype(np.uint64)
     keys[short[fits]] = packed[fits]
     return keys
