@@ -95,3 +95,25 @@ def test_add_months_is_what_pandas_date_offset_gives() -> None:
 def test_add_months_beyond_a_timestamp_is_left_to_pandas() -> None:
     assert calendar.add_months(np.array(["2262-03-01"], dtype="datetime64[ns]"), np.array([2])) is None
     assert calendar.add_months(np.array(["1677-10-01"], dtype="datetime64[ns]"), np.array([-1])) is None
+
+
+def test_birthdays_ages_and_day_counts_are_what_numpy_and_pandas_casts_give() -> None:
+    """The whole-number calendar (days since 1970 to year, month, day and back) against numpy's datetime64 casts
+    and pandas' day counts, on random dates and times across the range a timestamp holds, missing ones included."""
+    rng = np.random.default_rng(16)
+    first, last = np.datetime64("1678-01-01", "D").astype("int64"), np.datetime64("2261-12-31", "D").astype("int64")
+    values = rng.integers(first, last, 20_000).astype("datetime64[D]").astype("datetime64[ns]")
+    values += (rng.integers(0, 86_400, len(values)) * 10**9 * (rng.random(len(values)) < 0.3)).astype("m8[s]")
+    values[rng.random(len(values)) < 0.05] = np.datetime64("NaT")
+    days = values.astype("datetime64[D]")
+    year, month, day, known = calendar._year_month_day(values)
+    np.testing.assert_array_equal(year[known], days[known].astype("datetime64[Y]").astype("int64") + 1970)
+    np.testing.assert_array_equal(month[known], days[known].astype("datetime64[M]").astype("int64") % 12 + 1)
+    np.testing.assert_array_equal(day[known], (days[known] - days[known].astype("datetime64[M]")).astype("int64") + 1)
+    np.testing.assert_array_equal(calendar._from_civil(year, month, day)[known], days[known].astype("int64"))
+    recent = values[(values > np.datetime64("1850-01-01")) & (values < np.datetime64("2100-01-01")) | np.isnat(values)]
+    later = recent[rng.permutation(len(recent))]  # differences a timedelta holds (under 292 years)
+    expected = (pd.Series(later) - pd.Series(recent)).dt.days.astype("Int64")
+    pd.testing.assert_series_equal(pd.Series(calendar.days_between(recent, later)), expected)
+    far_apart = np.array(["1678-01-01", "2261-01-01"], dtype="datetime64[ns]")
+    assert calendar.days_between(far_apart[:1], far_apart[1:]) is None  # left to pandas, which says it overflows

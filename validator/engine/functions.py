@@ -343,7 +343,12 @@ def age(scope: Any, dob: Any, at: Any) -> pd.Series:
 def days(scope: Any, a: Any, b: Any) -> pd.Series:
     """Calendar days from ``a`` to ``b`` (negative when ``b`` is earlier)."""
     index = scope.frame.index
-    return (_dates(b, index) - _dates(a, index)).dt.days.astype("Int64")
+    start, end = _dates(a, index), _dates(b, index)
+    if start.dtype == end.dtype == "datetime64[ns]" and start.index.equals(end.index):
+        counted = calendar.days_between(start.to_numpy(), end.to_numpy())
+        if counted is not None:
+            return pd.Series(counted, index=start.index)
+    return (end - start).dt.days.astype("Int64")
 
 
 @function("working_days(a, b)")
