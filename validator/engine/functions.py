@@ -442,16 +442,16 @@ def next_(scope: Any, x: Any) -> pd.Series:
 
 
 @function("is_first()", kind="sequence")
-def is_first(scope: Any) -> pd.Series:
+def is_first(scope: Any) -> np.ndarray:
     """True for the first record of its group in sequence order."""
-    return scope.sequence.position() == 0
+    return scope.sequence.positions_in_group() == 0
 
 
 @function("is_last()", kind="sequence")
-def is_last(scope: Any) -> pd.Series:
+def is_last(scope: Any) -> np.ndarray:
     """True for the last record of its group in sequence order."""
     seq = scope.sequence
-    return seq.position() == seq.group_size() - 1
+    return seq.positions_in_group() == seq.group_sizes() - 1
 
 
 @function("position()", kind="sequence")

@@ -379,11 +379,24 @@ class Sequence:
         return self._back(pd.Series(values), dtype=x.dtype if x.dtype.kind in "Mb" else None)
 
     def position(self) -> pd.Series:
-        return self._back(np.arange(len(self.order), dtype="int64") - self.starts[self.segment])
+        return pd.Series(self.positions_in_group(), index=self.index)
 
     def group_size(self) -> pd.Series:
+        return pd.Series(self.group_sizes(), index=self.index)
+
+    def positions_in_group(self) -> np.ndarray:
+        """Each record's 0-based position in its group (in the frame's order), as an array."""
+        return self._in_frame_order(np.arange(len(self.order), dtype="int64") - self.starts[self.segment])
+
+    def group_sizes(self) -> np.ndarray:
+        """The number of records of each record's group (in the frame's order), as an array."""
         sizes = np.diff(np.append(self.starts, len(self.order))).astype("int64")
-        return self._back(sizes[self.segment])
+        return self._in_frame_order(sizes[self.segment])
+
+    def _in_frame_order(self, data: np.ndarray) -> np.ndarray:
+        out = np.empty_like(data)
+        out[self.positions] = data
+        return out
 
     def transform(self, x: pd.Series, how: str) -> pd.Series:
         return self._back(
