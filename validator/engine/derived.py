@@ -44,8 +44,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..reference.places import distance_miles, found_places
 from ..reference.postcode_index import Found
-from ..reference.postcodes import PostcodeDataUnavailable, distance_miles, found_places
+from ..reference.postcodes import PostcodeDataUnavailable
 from .joins import CHILD_CODE
 
 
