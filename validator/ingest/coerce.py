@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from ..findings import Finding, ingest_finding
 from .raw import Coded
@@ -89,10 +90,14 @@ class Factored:
         """Values computed for each distinct value (a Series of any dtype), one per record; missing where blank."""
         return pd.Series(per_unique.array.take(self.codes, allow_fill=True))
 
-    def mask(self, per_unique: pd.Series | np.ndarray) -> pd.Series:
+    def take_dates(self, per_unique: np.ndarray) -> pd.Series:
+        """:meth:`take` of dates given as a datetime64[ns] array: NaT where blank."""
+        return pd.Series(np.append(per_unique, np.datetime64("NaT", "ns"))[self.codes], dtype=DATETIME)
+
+    def mask(self, per_unique: pd.Series | np.ndarray) -> np.ndarray:
         """A per-unique mask, one per record (blank records False)."""
         values = np.append(np.asarray(per_unique, dtype=bool), False)
-        return pd.Series(values[self.codes])
+        return values[self.codes]  # type: ignore[no-any-return]
 
     def text(self) -> pd.Series:
         values = np.append(self.uniques, None)
@@ -184,9 +189,24 @@ _FEW = 32  # columns this short are parsed value by value
 def _parse_dates(
     text: pd.Series, standard: Sequence[str], weights: np.ndarray | None
 ) -> tuple[pd.Series, dict[str, int], pd.Series, pd.Series]:
-    values = text.to_numpy(dtype=object)
+    dates, other_forms, bad, far = read_dates(text.to_numpy(dtype=object), standard, weights)
+    index = text.index
+    return (
+        pd.Series(dates, index=index, dtype=DATETIME),
+        other_forms,
+        pd.Series(bad, index=index),
+        pd.Series(far, index=index),
+    )
+
+
+def read_dates(
+    values: np.ndarray, standard: Sequence[str], weights: np.ndarray | None = None
+) -> tuple[np.ndarray, dict[str, int], np.ndarray, np.ndarray]:
+    """:func:`parse_dates_in_range` of an object array, value by value, as arrays: the dates (datetime64[ns], NaT
+    where unread), how many values (``weights``: records) used each non-standard form, the unread values that are
+    not blank, and those of them that are real dates outside DATE_MIN..DATE_MAX."""
     result = np.full(len(values), np.datetime64("NaT", "ns"))
-    todo = text.notna().to_numpy(dtype=bool, copy=True)
+    todo = pd.notna(values)
     far = np.zeros(len(values), dtype=bool)
     other_forms: dict[str, int] = {}
     forms = [(f, FORM_NAMES[f]) for f in standard]
@@ -198,13 +218,7 @@ def _parse_dates(
         hits = _read_form(values, fmt, todo, result, far)
         if len(hits) and fmt not in standard:
             other_forms[label] = int(len(hits) if weights is None else weights[hits].sum())
-    index = text.index
-    return (
-        pd.Series(result, index=index, dtype=DATETIME),
-        other_forms,
-        pd.Series(todo, index=index),
-        pd.Series(far & todo, index=index),
-    )
+    return result, other_forms, todo, far & todo
 
 
 def _read_form(values: np.ndarray, fmt: str, todo: np.ndarray, result: np.ndarray, far: np.ndarray) -> np.ndarray:
@@ -241,7 +255,10 @@ def _fixed_width_dates(values: np.ndarray, fmt: str) -> tuple[np.ndarray, np.nda
     DATE_MIN..DATE_MAX), and those dates: the same as pandas reads from them, worked out on whole arrays. Every
     other value (another form, another length, a date outside the range) is left for pandas. None: none read."""
     # a value that is not text (bytes, a date object) is left to pandas too
-    full = np.fromiter((len(v) == 10 if type(v) is str else False for v in values), dtype=bool, count=len(values))
+    if infer_dtype(values, skipna=False) == "string":  # text only (as a reader gives): each length at C speed
+        full = np.fromiter(map(len, values), np.intp, len(values)) == 10
+    else:
+        full = np.fromiter((len(v) == 10 if isinstance(v, str) else False for v in values), bool, len(values))
     if not full.any():
         return None
     chosen = np.flatnonzero(full)
@@ -288,42 +305,45 @@ class ColumnTyper:
     def __init__(self, table: str, file: str, lines: Sequence[int], child: pd.Series | None) -> None:
         self.table = table
         self.file = file
-        self.lines = list(lines)
+        self.lines = lines
         self.child = child
         self.findings: list[Finding] = []
 
-    def _per_value(self, code: str, column: str, text: pd.Series, bad: pd.Series, what: str) -> None:
-        for pos in np.flatnonzero(bad.to_numpy()):
+    def _per_value(self, code: str, column: str, text: pd.Series, bad: np.ndarray, what: str) -> None:
+        """A finding ``code`` for each record ``bad`` marks (one per record, in their order)."""
+        for pos in np.flatnonzero(bad):
             value = text.iloc[pos]
+            line = int(self.lines[pos])
             self.findings.append(
                 ingest_finding(
                     code,
-                    f"{self.file} line {self.lines[pos]}: {column} '{value}' {what}",
+                    f"{self.file} line {line}: {column} '{value}' {what}",
                     table=self.table,
                     row=int(pos),
                     child=None if self.child is None else _text_or_none(self.child.iloc[pos]),
                     fields=(column,),
                     values=(value,),
                     file=self.file,
-                    line=self.lines[pos],
+                    line=line,
                 )
             )
 
     def date(self, column: str, values: Factored, text: pd.Series, standard: Sequence[str]) -> pd.Series:
         """The column's dates; ``text`` is ``values.text()`` (the record's text, for findings)."""
-        distinct = pd.Series(values.uniques, dtype=OBJECT)
-        dates, other_forms, bad, far = parse_dates_in_range(distinct, standard, values.counts())
+        dates, other_forms, bad, far = read_dates(values.uniques, standard, values.counts())
         expected = " or ".join(FORM_NAMES[f] for f in standard)
-        self._per_value(
-            "DATE-INVALID", column, text, values.mask(bad & ~far), f"is not a valid date (expected {expected})"
-        )
-        self._per_value(
-            "DATE-RANGE",
-            column,
-            text,
-            values.mask(far),
-            f"is outside the dates the validator accepts (years {DATE_MIN.year} to {DATE_MAX.year}); check the year",
-        )
+        if bad.any():
+            self._per_value(
+                "DATE-INVALID", column, text, values.mask(bad & ~far), f"is not a valid date (expected {expected})"
+            )
+            self._per_value(
+                "DATE-RANGE",
+                column,
+                text,
+                values.mask(far),
+                f"is outside the dates the validator accepts (years {DATE_MIN.year} to {DATE_MAX.year}); "
+                "check the year",
+            )
         for label, count in other_forms.items():
             self.findings.append(
                 ingest_finding(
@@ -335,7 +355,7 @@ class ColumnTyper:
                     file=self.file,
                 )
             )
-        return values.take(dates)
+        return values.take_dates(dates)
 
     def integer(self, column: str, values: Factored, text: pd.Series) -> pd.Series:
         numbers, bad = parse_ints(pd.Series(values.uniques, dtype=OBJECT))
@@ -349,6 +369,8 @@ class ColumnTyper:
 
     def code_case(self, column: str, values: Factored, text: pd.Series, allowed: frozenset[str]) -> None:
         """Report codes that are valid only once upper-cased: DfE compares codes exactly."""
+        if allowed.issuperset(values.uniques.tolist()):  # every code as DfE writes it (the usual case)
+            return
         upper_allowed = {c.upper() for c in allowed}
         distinct = pd.Series(values.uniques, dtype=OBJECT)
         present = ~distinct.isin(allowed)

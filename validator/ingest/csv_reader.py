@@ -8,6 +8,7 @@ import io
 import itertools
 import operator
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,9 +87,26 @@ def normalise_header(name: str) -> str:
 
 def match_columns(header: list[str], table: TableDef) -> dict[int, str]:
     """Position in the header -> canonical column name, for the header cells this table knows."""
-    canon = {normalise_header(c): c for c in table.columns}
-    canon.update({normalise_header(a): c for a, c in table.aliases.items()})
-    return {i: canon[normalise_header(h)] for i, h in enumerate(header) if normalise_header(h) in canon}
+    return _matched([normalise_header(h) for h in header], _names_of(table)[0])
+
+
+def _matched(names: list[str], canon: dict[str, str]) -> dict[int, str]:
+    """:func:`match_columns` of header cells already normalised."""
+    return {i: canon[name] for i, name in enumerate(names) if name in canon}
+
+
+# A table's header names normalised (each name and alias -> its column; the signature), worked out once per table:
+# every file's header row is matched against every table of the return. Keyed by the table object, kept with it.
+_NAMES: dict[int, tuple[TableDef, dict[str, str], tuple[str, ...]]] = {}
+
+
+def _names_of(table: TableDef) -> tuple[dict[str, str], tuple[str, ...]]:
+    known = _NAMES.get(id(table))
+    if known is None or known[0] is not table:
+        canon = {normalise_header(c): c for c in table.columns}
+        canon.update({normalise_header(a): c for a, c in table.aliases.items()})
+        known = _NAMES[id(table)] = (table, canon, tuple(normalise_header(s) for s in table.signature))
+    return known[1], known[2]
 
 
 def _too_long(name: str, exc: _TooLong, table: str | None) -> Finding:
@@ -113,7 +131,18 @@ def reserved_names(schema: ReturnSchema) -> set[str]:
     return {normalise_header(n) for n in names}
 
 
-def extra_column_names(extras: list[tuple[int, str]], reserved: set[str]) -> list[tuple[int, str, str]]:
+_RESERVED: dict[int, tuple[ReturnSchema, frozenset[str]]] = {}
+
+
+def _reserved_of(schema: ReturnSchema) -> frozenset[str]:
+    """:func:`reserved_names`, worked out once per schema (every file of a return asks)."""
+    known = _RESERVED.get(id(schema))
+    if known is None or known[0] is not schema:
+        known = _RESERVED[id(schema)] = (schema, frozenset(reserved_names(schema)))
+    return known[1]
+
+
+def extra_column_names(extras: list[tuple[int, str]], reserved: AbstractSet[str]) -> list[tuple[int, str, str]]:
     """(position, header text, name kept under) for each extra column. The name is the header text unless that
     could be taken for one of the program's own columns (bookkeeping ``_row``, ``_file``, ``_line``, typed
     copies ``COL@raw``, ``@previous`` tables: a leading ``_`` or any ``@``), a column of the return or a derived
@@ -134,13 +163,15 @@ def extra_column_names(extras: list[tuple[int, str]], reserved: set[str]) -> lis
 def identify_table(header: list[str], schemas: list[ReturnSchema]) -> tuple[ReturnSchema, TableDef] | None:
     """The table whose signature columns the header contains, preferring the most columns in common."""
     best: tuple[tuple[int, int], ReturnSchema, TableDef] | None = None
-    names = {normalise_header(h) for h in header}
+    normalised = [normalise_header(h) for h in header]
+    names = set(normalised)
     for schema in schemas:
         for table in schema.tables.values():
-            matched = set(match_columns(header, table).values())
-            signature_hits = sum(1 for s in table.signature if normalise_header(s) in names)
+            canon, signature = _names_of(table)
+            signature_hits = sum(1 for s in signature if s in names)
             if signature_hits == 0:
                 continue
+            matched = set(_matched(normalised, canon).values())
             score = (signature_hits, len(matched))
             if best is None or score > best[0]:
                 best = (score, schema, table)
@@ -477,11 +508,13 @@ class _ColumnBuilder:
     """Rows of cells -> one column of codes per cell position (Coded): each column's distinct values numbered in
     the order they first appear, so that a code or date repeated a million times is held once. Rows are turned
     into columns a block at a time (by zip, not cell by cell), and pandas numbers each block's values: only the
-    block's distinct values go through Python, to be numbered among the column's."""
+    block's distinct values go through Python, to be numbered among the column's. A column's first block is kept as
+    pandas numbered it (most files are one block); its values go into a dictionary only when a second block comes."""
 
     BLOCK = 4096
 
     def __init__(self, width: int) -> None:
+        self.first: list[tuple[np.ndarray, np.ndarray] | None] = [None] * width  # the first block's codes, uniques
         self.index: list[dict[str | None, int]] = [{} for _ in range(width)]  # value -> its slot
         self.slots = [0] * width  # slots handed out (one for each block's distinct value, new or not)
         self.parts: list[list[np.ndarray]] = [[] for _ in range(width)]
@@ -507,6 +540,13 @@ class _ColumnBuilder:
             array = np.empty(len(values), dtype=object)
             array[:] = values
             codes, uniques = pd.factorize(array, use_na_sentinel=True)  # None: -1
+            if not self.slots[at] and not self.parts[at]:  # the column's first block: kept as it is
+                self.first[at], self.slots[at] = (codes, uniques), len(uniques)
+                self.parts[at].append(codes)
+                continue
+            first = self.first[at]
+            if first is not None:  # a second block: the first one's values are numbered as they came
+                self.index[at], self.first[at] = dict(zip(first[1], range(self.slots[at]))), None
             # each distinct value gets the next slot, or keeps the one it has: slots rise in the order values
             # first appear, with gaps that finish() closes
             start, index = self.slots[at], self.index[at]
@@ -517,7 +557,12 @@ class _ColumnBuilder:
     def finish(self) -> list[Coded]:
         self._flush()
         built: list[Coded] = []
-        for index, parts, size in zip(self.index, self.parts, self.slots, strict=True):
+        for first, index, parts, size in zip(self.first, self.index, self.parts, self.slots, strict=True):
+            if first is not None:  # one block: pandas' numbers are the column's
+                uniques = np.empty(len(first[1]) + 1, dtype=object)
+                uniques[:-1] = first[1]
+                built.append(Coded(first[0].astype(np.int32), uniques))
+                continue
             code = np.full(size + 1, -1, dtype=np.int32)  # slot -> code; the last one for -1
             code[np.fromiter(index.values(), np.int64, len(index))] = np.arange(len(index), dtype=np.int32)
             uniques = np.empty(len(index) + 1, dtype=object)
@@ -558,7 +603,7 @@ def rows_to_table(
         else:
             seen[col] = pos
     extras = extra_column_names(
-        [(i, h.strip()) for i, h in enumerate(header) if i not in positions and h.strip()], reserved_names(schema)
+        [(i, h.strip()) for i, h in enumerate(header) if i not in positions and h.strip()], _reserved_of(schema)
     )
     if extras:
         shown = ", ".join(h if key == h else f"{h} (kept as {key})" for _, h, key in extras)
