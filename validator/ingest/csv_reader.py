@@ -7,7 +7,9 @@ import csv
 import io
 import itertools
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from array import array
+from collections.abc import Iterable, Iterator, MutableSequence, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +59,8 @@ _BINARY_KINDS = (
     (b"%PDF", "it is a PDF document, not CSV or XML"),
     (b"\x1f\x8b", "it is a compressed (gzip) file, not CSV or XML: decompress it first"),
 )  # fmt: skip
-_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\r\n"} | {"\ufffd"}
+# Control codes (tab and line breaks aside) and the replacement character (bytes no text encoding explains)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 
 
 def _not_text(data: bytes, text: str) -> str | None:
@@ -66,7 +69,7 @@ def _not_text(data: bytes, text: str) -> str | None:
         if data.startswith(magic):
             return why
     sample = text[:4096]
-    odd = sum(1 for ch in sample if ch in _CONTROL)
+    odd = len(_CONTROL.findall(sample))
     if sample and odd > max(2, len(sample) // 50):
         return (
             f"it does not look like text (CSV or XML): {odd} of its first {len(sample)} characters are control "
@@ -546,7 +549,7 @@ class _ColumnBuilder:
                 continue
             first = self.first[at]
             if first is not None:  # a second block: the first one's values are numbered as they came
-                self.index[at], self.first[at] = dict(zip(first[1], range(self.slots[at]))), None
+                self.index[at], self.first[at] = dict(zip(first[1], range(self.slots[at]), strict=True)), None
             # each distinct value gets the next slot, or keeps the one it has: slots rise in the order values
             # first appear, with gaps that finish() closes
             start, index = self.slots[at], self.index[at]
@@ -616,7 +619,7 @@ def rows_to_table(
                 line=header_line,
             )
         )
-    raw = RawTable(name=table.name, file=name)
+    raw = RawTable(name=table.name, file=name, lines=array("q"))  # line numbers as machine integers
     names = [*seen, *(key for _, _, key in extras)]
     columns = _ColumnBuilder(len(names))
     where = _Where(name, table.name, len(header), ragged)
@@ -641,7 +644,7 @@ def _collect(
     rows: Iterable[tuple[int, list[str | None]] | RowBlock],
     positions: list[int],
     columns: _ColumnBuilder,
-    lines: list[int],
+    lines: MutableSequence[int],
     where: _Where,
 ) -> list[Finding]:
     """The cells at ``positions`` of every row into ``columns``, each row's line into ``lines``; ROW-RAGGED for

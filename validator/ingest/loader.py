@@ -599,7 +599,7 @@ def derive_uasc_flag(tables: dict[str, Table], suffix: str) -> None:
     lacking = header.missing_columns.get("UASC", [])
     if not lacking or len(lacking) != len(header.files):
         return
-    df = header.df.copy()
+    df = header.df.copy(deep=False)  # a new column on a shallow copy: the table read stays as it was
     df["UASC"] = df["CHILD"].isin(uasc.df["CHILD"].dropna()).map({True: "1", False: "0"}).where(df["CHILD"].notna())
     header.df = df
     del header.missing_columns["UASC"]
