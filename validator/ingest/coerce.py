@@ -6,7 +6,6 @@ naming the file, line, column and value, and its raw text stays available to rul
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -117,9 +116,6 @@ def trimmed_already(values: np.ndarray) -> bool:
     return _blank_at(values.tolist()) == -1
 
 
-_SPACE = re.compile(r"\s")  # what str.strip() removes (str.isspace()), the same characters
-
-
 def _blank_at(values: list[str]) -> int | None:
     """-1 when every value is text that str.strip() leaves as it is, none of them empty; the position of the empty
     value when it is the only one str.strip() would change; None otherwise (or when a value is not text)."""
@@ -130,8 +126,9 @@ def _blank_at(values: list[str]) -> int | None:
     if not values:
         return None
     blank = values.index("") if "" in values else -1
-    # no white space at all (one search of the joined text, the usual case): only an empty value to blank out
-    if _SPACE.search(joined) is None or all(map(str.__eq__, map(str.strip, values), values)):
+    # no white space at all (the usual case; str.split() stops at the first, and splits where str.strip() strips):
+    # only an empty value to blank out; else each value is compared with itself trimmed
+    if joined.split(None, 1) == [joined] or all(map(str.__eq__, map(str.strip, values), values)):
         return blank
     return None
 

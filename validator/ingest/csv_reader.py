@@ -266,7 +266,7 @@ def split_lines(text: str) -> list[str]:
     """``text`` cut into lines as a file opened with ``newline=""`` reads them: each ends at \n, \r\n or \r (kept),
     the last one may end without a line break."""
     lines = text.splitlines(keepends=True)
-    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    breaks = text.count("\n") + (text.count("\r") - text.count("\r\n") if "\r" in text else 0)
     if len(lines) == breaks + (not text.endswith(("\n", "\r"))):  # it broke lines at \n, \r\n and \r only
         return lines
     return io.StringIO(text, newline="").readlines()
@@ -304,8 +304,8 @@ class _Lines:
                 self.carry, self.carried = [], 0
                 return self._hold([rest] if rest else [], rest)
             after_cr = bool(self.carry) and self.carry[-1].endswith("\r")
-            if "\n" not in text and "\r" not in text[:-1] and not after_cr:  # no line ends here (a last \r may
-                # be the start of a \r\n)
+            # no line ends here (a last \r may be the start of a \r\n)
+            if "\n" not in text and text.find("\r", 0, len(text) - 1) < 0 and not after_cr:
                 self.carry.append(text)
                 self.carried += len(text)
                 if self.carried > MAX_LINE:
@@ -528,8 +528,8 @@ class _ColumnBuilder:
         if len(self.rows) >= self.BLOCK:
             self._flush()
 
-    def add_columns(self, columns: list[Sequence[str | None]]) -> None:
-        """A block of records given as one sequence of values per column (in this builder's order)."""
+    def add_columns(self, columns: list[np.ndarray]) -> None:
+        """A block of records given as one array of values (object) per column (in this builder's order)."""
         self._flush()
         self._number(columns)
 
@@ -538,11 +538,10 @@ class _ColumnBuilder:
             self._number(list(zip(*self.rows, strict=True)))
         self.rows = []
 
-    def _number(self, columns: Sequence[Sequence[str | None]]) -> None:
-        for at, values in enumerate(columns):
-            array = np.empty(len(values), dtype=object)
-            array[:] = values
-            codes, uniques = pd.factorize(array, use_na_sentinel=True)  # None: -1
+    def _number(self, columns: Sequence[Sequence[str | None]] | list[np.ndarray]) -> None:
+        for at, given in enumerate(columns):
+            values = given if isinstance(given, np.ndarray) else np.fromiter(given, dtype=object, count=len(given))
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)  # None: -1
             if not self.slots[at] and not self.parts[at]:  # the column's first block: kept as it is
                 self.first[at], self.slots[at] = (codes, uniques), len(uniques)
                 self.parts[at].append(codes)
@@ -658,7 +657,8 @@ def _collect(
         if isinstance(item, RowBlock):
             if item.cells is not None and item.width == width:  # no blank row (width > 1), no ragged one
                 cells = item.cells
-                columns.add_columns([cells[pos::width] for pos in positions])
+                table = np.fromiter(cells, dtype=object, count=len(cells)).reshape(-1, width)  # a row per line
+                columns.add_columns([table[:, pos] for pos in positions])
                 lines.extend(range(item.first, item.first + len(cells) // width))
                 continue
             records = [(item.first + i, cells) for i, cells in enumerate(item.lines()) if not _blank_row(cells)]
