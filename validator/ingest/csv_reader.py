@@ -9,17 +9,18 @@ import itertools
 import operator
 import re
 from array import array
-from collections.abc import Iterable, Iterator, MutableSequence, Sequence
+from collections.abc import Iterable, Iterator, MutableSequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..findings import Finding, ingest_finding
 from ..schema import RETURN_TYPES, ReturnSchema, TableDef, load_schema
-from .raw import Coded, CodedColumns, RawTable
+from .csv_cells import ColumnBuilder as _ColumnBuilder
+from .csv_cells import uniform_cells
+from .raw import CodedColumns, RawTable
 
 MAX_FIELD = 16 * 1024 * 1024
 
@@ -276,7 +277,9 @@ class _Lines:
     """The file's lines for csv.reader, read in blocks of text with a limit: a line over MAX_LINE characters or a
     record over MAX_RECORD stops the reading (_TooLong); NUL characters are dropped and counted. Besides one line
     at a time (``next``), a block's lines can be taken at once (``plain_block``) when none of them can make a
-    record of more than one line or an error of csv.reader: the reader then splits them in one call."""
+    record of more than one line or an error of csv.reader: the reader then splits them in one call. A block with
+    no carriage return is kept as its text (``text``, from ``offset``), cut into lines only where one is asked for;
+    any other as a list of lines (``pending``, from ``pos``)."""
 
     def __init__(self, handle: io.TextIOBase) -> None:
         self.handle = handle
@@ -285,7 +288,10 @@ class _Lines:
         self.nuls = 0
         self.pending: list[str] = []  # the block's complete lines; those before ``pos`` were handed out
         self.pos = 0
-        self.plain = False  # whether the pending lines hold no quote and no NUL
+        self.text = ""  # or the block's complete lines as one text; that before ``offset`` was handed out
+        self.offset = 0
+        self.plain = False  # whether the block holds no quote and no NUL
+        self.taken = 0  # the lines of the last plain block
         self.carry: list[str] = []  # the start of a line whose end is not read yet
         self.carried = 0  # its length
         self.over = False  # a line longer than MAX_LINE follows the pending lines: reading stops there
@@ -295,7 +301,7 @@ class _Lines:
         return self
 
     def _fill(self) -> bool:
-        """Read the next block's complete lines into ``pending``; False when no line is left."""
+        """Read the next block's complete lines into ``pending`` (or ``text``); False when no line is left."""
         while not self.done:
             text = self.handle.read(_BLOCK)
             if not text:
@@ -316,28 +322,45 @@ class _Lines:
                 self.carry.append(text)
                 text = "".join(self.carry)
                 self.carry = []
-            lines = split_lines(text)
-            tail = lines.pop() if not lines[-1].endswith("\n") else ""  # may go on in the next block
+            block = ""
+            if "\r" in text:
+                lines = split_lines(text)
+                tail = lines.pop() if not lines[-1].endswith("\n") else ""  # may go on in the next block
+            else:  # lines end at \n only: the text up to the last one is the block's lines, kept as it is
+                cut = text.rfind("\n") + 1
+                lines, tail, block = [], text[cut:], text[:cut]
             self.carry, self.carried = ([tail], len(tail)) if tail else ([], 0)
             if self.carried > MAX_LINE:
                 self.carry, self.carried, self.over, self.done = [], 0, True, True
-            return self._hold(lines, text)
+            held = self._hold(lines, text)
+            self.text = block
+            return held or bool(block)
         return False
 
     def _hold(self, lines: list[str], text: str) -> bool:
-        self.pending, self.pos = lines, 0
+        self.pending, self.pos, self.text, self.offset = lines, 0, "", 0
         self.plain = '"' not in text and "\x00" not in text
         return bool(lines) or self.over
 
+    def _held(self) -> bool:
+        return self.pos < len(self.pending) or self.offset < len(self.text)
+
+    def _take(self) -> str:
+        """The next complete line held."""
+        if self.pos < len(self.pending):
+            self.pos += 1
+            return self.pending[self.pos - 1]
+        start, self.offset = self.offset, self.text.index("\n", self.offset) + 1
+        return self.text[start : self.offset]
+
     def __next__(self) -> str:
-        if self.pos >= len(self.pending) and not (self.over or self._fill()):
+        if not self._held() and not (self.over or self._fill()):
             raise StopIteration
-        if self.pos >= len(self.pending):  # the line over the limit, which is not held
+        if not self._held():  # the line over the limit, which is not held
             self.over = False
             self.read += 1
             raise _TooLong(self.read, f"a line of more than {MAX_LINE:,} characters")
-        line = self.pending[self.pos]
-        self.pos += 1
+        line = self._take()
         self.read += 1
         if len(line) > MAX_LINE:
             raise _TooLong(self.read, f"a line of more than {MAX_LINE:,} characters")
@@ -349,19 +372,29 @@ class _Lines:
             line = line.replace("\x00", "")
         return line
 
-    def plain_block(self) -> list[str] | None:
-        """The rest of the block's lines when each is one record that csv.reader reads without error (no quote, no
-        NUL, none longer than a cell may be); None (and nothing taken) otherwise, or at the end of the file."""
-        if self.pos >= len(self.pending) and (self.over or not self._fill()):
+    def plain_block(self, delimiter: str) -> RowBlock | None:
+        """The rest of the block's lines cut into cells when each is one record that csv.reader reads without error
+        (no quote, no NUL, none longer than a cell may be); None (and nothing taken) otherwise, or at the end of the
+        file. ``taken``: how many lines it holds."""
+        if not self._held() and (self.over or not self._fill()):
             return None
-        if not self.plain or self.pos >= len(self.pending):
+        if not self.plain or not self._held():
             return None
+        first, limit = self.read + 1, min(MAX_LINE, MAX_FIELD)
+        if self.offset < len(self.text):
+            rest = self.text[self.offset :] if self.offset else self.text
+            found = uniform_cells(rest, delimiter, limit)
+            if found is not None:
+                self.offset, self.taken = len(self.text), found[2]
+                self.read += self.taken
+                return RowBlock(first, cells=found[0], width=found[1])
+            self.pending, self.pos, self.text, self.offset = split_lines(rest), 0, "", 0  # cut into lines after all
         lines = self.pending[self.pos :] if self.pos else self.pending
-        if max(map(len, lines)) > min(MAX_LINE, MAX_FIELD):
+        if max(map(len, lines)) > limit:
             return None
-        self.pos = len(self.pending)
-        self.read += len(lines)
-        return lines
+        self.pos, self.taken = len(self.pending), len(lines)
+        self.read += self.taken
+        return split_block(first, lines, delimiter)
 
 
 def read_csv_file(
@@ -481,9 +514,9 @@ def _records(
     each (no quotes): those are split by csv.reader in one call. A stop in the reading is added to ``late``."""
     try:
         while True:
-            block = lines.plain_block()
+            block = lines.plain_block(delimiter)
             if block is not None:
-                yield split_block(lines.read - len(block) + 1, block, delimiter)
+                yield block
                 lines.record = 0
                 continue
             cells = next(reader, None)  # one record, which may run over several lines
@@ -505,72 +538,6 @@ def _records(
                 line=lines.read,
             )
         )
-
-
-class _ColumnBuilder:
-    """Rows of cells -> one column of codes per cell position (Coded): each column's distinct values numbered in
-    the order they first appear, so that a code or date repeated a million times is held once. Rows are turned
-    into columns a block at a time (by zip, not cell by cell), and pandas numbers each block's values: only the
-    block's distinct values go through Python, to be numbered among the column's. A column's first block is kept as
-    pandas numbered it (most files are one block); its values go into a dictionary only when a second block comes."""
-
-    BLOCK = 4096
-
-    def __init__(self, width: int) -> None:
-        self.first: list[tuple[np.ndarray, np.ndarray] | None] = [None] * width  # the first block's codes, uniques
-        self.index: list[dict[str | None, int]] = [{} for _ in range(width)]  # value -> its slot
-        self.slots = [0] * width  # slots handed out (one for each block's distinct value, new or not)
-        self.parts: list[list[np.ndarray]] = [[] for _ in range(width)]
-        self.rows: list[tuple[str | None, ...]] = []
-
-    def add(self, row: tuple[str | None, ...]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= self.BLOCK:
-            self._flush()
-
-    def add_columns(self, columns: list[np.ndarray]) -> None:
-        """A block of records given as one array of values (object) per column (in this builder's order)."""
-        self._flush()
-        self._number(columns)
-
-    def _flush(self) -> None:
-        if self.rows and self.index:
-            self._number(list(zip(*self.rows, strict=True)))
-        self.rows = []
-
-    def _number(self, columns: Sequence[Sequence[str | None]] | list[np.ndarray]) -> None:
-        for at, given in enumerate(columns):
-            values = given if isinstance(given, np.ndarray) else np.fromiter(given, dtype=object, count=len(given))
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)  # None: -1
-            if not self.slots[at] and not self.parts[at]:  # the column's first block: kept as it is
-                self.first[at], self.slots[at] = (codes, uniques), len(uniques)
-                self.parts[at].append(codes)
-                continue
-            first = self.first[at]
-            if first is not None:  # a second block: the first one's values are numbered as they came
-                self.index[at], self.first[at] = dict(zip(first[1], range(self.slots[at]), strict=True)), None
-            # each distinct value gets the next slot, or keeps the one it has: slots rise in the order values
-            # first appear, with gaps that finish() closes
-            start, index = self.slots[at], self.index[at]
-            slots = np.fromiter(map(index.setdefault, uniques, itertools.count(start)), np.int64, len(uniques))
-            self.slots[at] = start + len(uniques)
-            self.parts[at].append(np.append(slots, -1)[codes])
-
-    def finish(self) -> list[Coded]:
-        self._flush()
-        built: list[Coded] = []
-        for first, index, parts, size in zip(self.first, self.index, self.parts, self.slots, strict=True):
-            if first is not None:  # one block: pandas' numbers are the column's
-                uniques = np.empty(len(first[1]) + 1, dtype=object)
-                uniques[:-1] = first[1]
-                built.append(Coded(first[0].astype(np.int32), uniques))
-                continue
-            code = np.full(size + 1, -1, dtype=np.int32)  # slot -> code; the last one for -1
-            code[np.fromiter(index.values(), np.int64, len(index))] = np.arange(len(index), dtype=np.int32)
-            uniques = np.empty(len(index) + 1, dtype=object)
-            uniques[:-1] = list(index)
-            built.append(Coded(code[np.concatenate(parts)] if parts else np.empty(0, dtype=np.int32), uniques))
-        return built
 
 
 def rows_to_table(
