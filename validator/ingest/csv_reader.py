@@ -383,7 +383,8 @@ class _Lines:
         first, limit = self.read + 1, min(MAX_LINE, MAX_FIELD)
         if self.offset < len(self.text):
             rest = self.text[self.offset :] if self.offset else self.text
-            found = uniform_cells(rest, delimiter, limit)
+            # (a block grown by a long line is cut into lines as before: the arrays would be a few times its size)
+            found = uniform_cells(rest, delimiter, limit) if len(rest) <= 4 * _BLOCK else None
             if found is not None:
                 self.offset, self.taken = len(self.text), found[2]
                 self.read += self.taken
