@@ -73,3 +73,47 @@ def test_birthday_of_a_leap_day_child() -> None:
     assert calendar.birthday(d("29/02/2008"), 18).iloc[0].strftime("%d/%m/%Y") == "01/03/2026"
     assert calendar.birthday(d("29/02/2008"), 16).iloc[0].strftime("%d/%m/%Y") == "29/02/2024"
     assert calendar.birthday(d("15/06/2008"), 18).iloc[0].strftime("%d/%m/%Y") == "15/06/2026"
+
+
+def test_add_months_is_what_pandas_date_offset_gives() -> None:
+    """Month ends clipped (31/01 + 1 month = 28 or 29/02; 29/02 + 12 months = 28/02), times of day kept, NaT kept,
+    back and forth, against DateOffset on every step from -30 to 30 months of dates around month ends."""
+    days = pd.date_range("1999-01-25", "2001-03-05", freq="D")
+    values = np.concatenate([days.to_numpy(), [np.datetime64("NaT"), np.datetime64("2024-01-31T13:45:00", "ns")]])
+    for months in range(-30, 31):
+        got = calendar.add_months(values, np.full(len(values), months))
+        expected = (pd.Series(values) + pd.DateOffset(months=months)).to_numpy()
+        assert got is not None
+        np.testing.assert_array_equal(got, expected)
+    leap = np.array(["2024-02-29", "2024-01-31"], dtype="datetime64[ns]")
+    assert calendar.add_months(leap, np.array([12, 1])).astype(str).tolist() == [
+        "2025-02-28T00:00:00.000000000",
+        "2024-02-29T00:00:00.000000000",
+    ]
+
+
+def test_add_months_beyond_a_timestamp_is_left_to_pandas() -> None:
+    assert calendar.add_months(np.array(["2262-03-01"], dtype="datetime64[ns]"), np.array([2])) is None
+    assert calendar.add_months(np.array(["1677-10-01"], dtype="datetime64[ns]"), np.array([-1])) is None
+
+
+def test_birthdays_ages_and_day_counts_are_what_numpy_and_pandas_casts_give() -> None:
+    """The whole-number calendar (days since 1970 to year, month, day and back) against numpy's datetime64 casts
+    and pandas' day counts, on random dates and times across the range a timestamp holds, missing ones included."""
+    rng = np.random.default_rng(16)
+    first, last = np.datetime64("1678-01-01", "D").astype("int64"), np.datetime64("2261-12-31", "D").astype("int64")
+    values = rng.integers(first, last, 20_000).astype("datetime64[D]").astype("datetime64[ns]")
+    values += (rng.integers(0, 86_400, len(values)) * 10**9 * (rng.random(len(values)) < 0.3)).astype("m8[s]")
+    values[rng.random(len(values)) < 0.05] = np.datetime64("NaT")
+    days = values.astype("datetime64[D]")
+    year, month, day, known = calendar._year_month_day(values)
+    np.testing.assert_array_equal(year[known], days[known].astype("datetime64[Y]").astype("int64") + 1970)
+    np.testing.assert_array_equal(month[known], days[known].astype("datetime64[M]").astype("int64") % 12 + 1)
+    np.testing.assert_array_equal(day[known], (days[known] - days[known].astype("datetime64[M]")).astype("int64") + 1)
+    np.testing.assert_array_equal(calendar._from_civil(year, month, day)[known], days[known].astype("int64"))
+    recent = values[(values > np.datetime64("1850-01-01")) & (values < np.datetime64("2100-01-01")) | np.isnat(values)]
+    later = recent[rng.permutation(len(recent))]  # differences a timedelta holds (under 292 years)
+    expected = (pd.Series(later) - pd.Series(recent)).dt.days.astype("Int64")
+    pd.testing.assert_series_equal(pd.Series(calendar.days_between(recent, later)), expected)
+    far_apart = np.array(["1678-01-01", "2261-01-01"], dtype="datetime64[ns]")
+    assert calendar.days_between(far_apart[:1], far_apart[1:]) is None  # left to pandas, which says it overflows

@@ -429,6 +429,29 @@ def test_uasc_status_comes_from_the_flag_or_a_record_over_three_years(make_rule)
     assert flagged_rows(run_on(recent, tables)) == [0, 1, 3, 4]
 
 
+def test_uasc_facts_ask_only_for_the_tables_given() -> None:
+    """A year whose Header and UASC tables were not given has no UASC children, and is not made up as empty tables."""
+    import pandas as pd
+
+    from validator.engine.derived import DerivationContext, uasc_recent_years
+
+    frames = {
+        "Header": pd.DataFrame({"CHILD": ["A", "B"], "UASC": ["1", "0"]}),
+        "UASC": pd.DataFrame({"CHILD": ["B", "C"]}),
+    }
+    asked: list[str] = []
+
+    def tables(name: str) -> pd.DataFrame:
+        asked.append(name)
+        return frames[name]
+
+    start, end = pd.Timestamp("2024-04-01"), pd.Timestamp("2025-03-31")
+    ctx = DerivationContext("CHILD", None, None, start, end, given=frozenset(frames))
+    facts = uasc_recent_years(tables, ctx, 0)
+    assert sorted(facts.index) == ["A", "C"] and facts["UASC_THIS_OR_LAST_2_YEARS"].all()  # B: flagged 0
+    assert sorted(asked) == ["Header", "UASC"]
+
+
 def test_in_area_placements_need_the_las_ons_code(make_rule) -> None:
     rule = make_rule(rule_yaml(table="Episodes", fields="[PL_POST]", condition="\"PL_LOCATION == 'OUT'\""))
     rows = [{"CHILD": "A", "HOME_POST": "ZZ1 1AA", "PL_POST": "ZZ1 1AA"}]

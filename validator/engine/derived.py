@@ -44,7 +44,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..reference.postcodes import PostcodeDataUnavailable, derive_placement_fields
+from ..reference.places import distance_miles, found_places
+from ..reference.postcode_index import Found
+from ..reference.postcodes import PostcodeDataUnavailable
+from .joins import CHILD_CODE
 
 
 class DerivedDataUnavailable(RuntimeError):
@@ -62,6 +65,8 @@ class DerivationContext:
     postcodes: Any  # a validator.reference.postcodes.PostcodeLookup, opened lazily
     collection_start: pd.Timestamp
     collection_end: pd.Timestamp
+    # The tables of the run (``UASC@previous``...): one not there has no records and is not asked for; None: all
+    given: frozenset[str] | None = None
     # Work shared between derivations of one run (e.g. the postcode look-ups behind PL_LA and PL_LOCATION), by key.
     shared: dict[tuple[str, int], pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
@@ -101,48 +106,88 @@ def years_back_of(table: str) -> int:
     return int(suffix) if suffix else 1
 
 
-def _flag(values: pd.Series) -> pd.Series:
-    """A comparison's answer with missing values as false."""
-    return values.fillna(False).astype(bool)
+def _given(ctx: DerivationContext, table: str) -> bool:
+    return ctx.given is None or table in ctx.given
+
+
+def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A text column as objects, None where missing (compared with ``==`` as plain Python strings)."""
+    return frame[column].to_numpy(dtype=object, na_value=None)
+
+
+def _any_per_child(frame: pd.DataFrame, child_key: str, **flags: np.ndarray) -> pd.DataFrame:
+    """For each child of the frame (blank ids left out), whether any of its records has each flag: one column per
+    flag, indexed by the children's ids."""
+    codes = _child_codes(frame, child_key)
+    has_child = codes >= 0
+    size = int(codes.max()) + 1 if has_child.any() else 0
+    rows = np.flatnonzero(has_child)
+    row_of = np.zeros(size, dtype=np.intp)
+    row_of[codes[rows]] = rows  # a record of each child: its id (the same on all of them)
+    children = np.flatnonzero(np.bincount(codes[rows], minlength=size))
+    return pd.DataFrame(
+        {name: np.bincount(codes[has_child & flag], minlength=size)[children] > 0 for name, flag in flags.items()},
+        index=pd.Index(frame[child_key].to_numpy(dtype=object)[row_of[children]], dtype=object),
+    )
 
 
 def continuously_looked_after(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.DataFrame:
-    start = ctx.collection_start - pd.DateOffset(years=years_back)
-    end = ctx.collection_end - pd.DateOffset(years=years_back)
+    start = (ctx.collection_start - pd.DateOffset(years=years_back)).to_datetime64()
+    end = (ctx.collection_end - pd.DateOffset(years=years_back)).to_datetime64()
     episodes = tables(year_table("Episodes", years_back))
-    decom, dec = episodes["DECOM"], episodes["DEC"]
-    open_on_start = dec.isna() | (dec >= start)
+    decom = episodes["DECOM"].to_numpy(dtype="datetime64[ns]")
+    dec = episodes["DEC"].to_numpy(dtype="datetime64[ns]")
+    open_on_start = np.isnat(dec) | (dec >= start)  # a missing date compares false
     covers_first_day = (decom <= start) & open_on_start
-    starts_care = _flag(episodes["RNE"].eq("S")) & (decom > start) & (decom <= end)
-    ends_care = ~_flag(episodes["REC"].eq("X1")) & (dec >= start) & (dec < end)
-    short_break = _flag(episodes["LS"].isin(["V3", "V4"])) & (decom <= end) & open_on_start
-    by_child = pd.DataFrame({"first_day": covers_first_day, "break": starts_care | ends_care | short_break}).groupby(
-        episodes[ctx.child_key].to_numpy(), dropna=True
+    starts_care = (_text(episodes, "RNE") == "S") & (decom > start) & (decom <= end)
+    ends_care = (_text(episodes, "REC") != "X1") & (dec >= start) & (dec < end)
+    short_break = np.isin(_text(episodes, "LS"), ["V3", "V4"]) & (decom <= end) & open_on_start
+    facts = _any_per_child(
+        episodes, ctx.child_key, first_day=covers_first_day, broken=starts_care | ends_care | short_break
     )
-    facts = by_child.any()
-    return pd.DataFrame({"CONTINUOUSLY_LOOKED_AFTER": facts["first_day"] & ~facts["break"]})
+    return pd.DataFrame(
+        {"CONTINUOUSLY_LOOKED_AFTER": facts["first_day"].to_numpy() & ~facts["broken"].to_numpy()}, index=facts.index
+    )
 
 
-def uasc_children(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.Index:
-    """The children UASC in one year's return: Header.UASC is 1, or it is blank (or absent) and the child has a
-    UASC record."""
-    key = ctx.child_key
-    header = tables(year_table("Header", years_back))
-    records = tables(year_table("UASC", years_back))[key].dropna()
-    flag = header["UASC"] if "UASC" in header.columns else pd.Series(pd.NA, index=header.index, dtype="string")
-    flagged = header.loc[_flag(flag.eq("1")), key].dropna()
-    with_flag = header.loc[_flag(flag.notna() & flag.ne("")), key].dropna()
-    unflagged_records = records[~records.isin(with_flag)]
-    return pd.Index(pd.concat([flagged, unflagged_records], ignore_index=True).unique())
+def uasc_children(tables: TableSource, ctx: DerivationContext, years_back: int) -> np.ndarray:
+    """The distinct children UASC in one year's return: Header.UASC is 1, or it is blank (or absent) and the child
+    has a UASC record. A year whose tables were not given has none."""
+    header_name, records_name = year_table("Header", years_back), year_table("UASC", years_back)
+    none = np.array([], dtype=object)
+    flagged, with_flag, records = none, none, none
+    if _given(ctx, header_name):
+        header = tables(header_name)
+        ids = _text(header, ctx.child_key)
+        flag = _text(header, "UASC") if "UASC" in header.columns else np.full(len(header), None, dtype=object)
+        known = ~pd.isna(ids)
+        flagged = ids[known & (flag == "1")]
+        with_flag = ids[known & ~pd.isna(flag) & (flag != "")]
+    if _given(ctx, records_name):
+        records = _text(tables(records_name), ctx.child_key)
+        records = records[~pd.isna(records)]
+        records = records[~pd.Series(records, dtype=object).isin(with_flag).to_numpy()]
+    return pd.unique(np.concatenate([flagged, records]))
 
 
 def uasc_this_year(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.DataFrame:
-    return pd.DataFrame({"UASC_THIS_YEAR": True}, index=uasc_children(tables, ctx, years_back))
+    children = uasc_children(tables, ctx, years_back)
+    return pd.DataFrame({"UASC_THIS_YEAR": np.ones(len(children), dtype=bool)}, index=pd.Index(children, dtype=object))
 
 
 def uasc_recent_years(tables: TableSource, ctx: DerivationContext, years_back: int) -> pd.DataFrame:
-    children = [uasc_children(tables, ctx, years_back + n).to_series() for n in range(3)]
-    return pd.DataFrame({"UASC_THIS_OR_LAST_2_YEARS": True}, index=pd.Index(pd.concat(children).unique()))
+    children = pd.unique(np.concatenate([uasc_children(tables, ctx, years_back + n) for n in range(3)]))
+    return pd.DataFrame(
+        {"UASC_THIS_OR_LAST_2_YEARS": np.ones(len(children), dtype=bool)}, index=pd.Index(children, dtype=object)
+    )
+
+
+def _child_codes(frame: pd.DataFrame, child_key: str) -> np.ndarray:
+    """A number for each record's child (-1 where the id is blank): the store's CHILD_CODE where the frame has it,
+    else the ids factorized. Only which records share a child matters, not the numbers' order."""
+    if CHILD_CODE in frame.columns:
+        return frame[CHILD_CODE].to_numpy(dtype="int64")
+    return pd.factorize(frame[child_key].to_numpy())[0]
 
 
 def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
@@ -157,10 +202,10 @@ def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
     poc_end = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     decom = episodes["DECOM"].to_numpy(dtype="datetime64[ns]")
     dec = episodes["DEC"].to_numpy(dtype="datetime64[ns]")
-    children = episodes[child_key]
-    valid = np.flatnonzero(~np.isnat(decom) & children.notna().to_numpy())
+    children = _child_codes(episodes, child_key)
+    valid = np.flatnonzero(~np.isnat(decom) & (children >= 0))
     if len(valid):
-        child_code, _ = pd.factorize(children.to_numpy()[valid], sort=True)  # codes in the ids' sorted order
+        child_code = children[valid]
         dec_valid = dec[valid]
         dec_last = np.where(np.isnat(dec_valid), np.iinfo("int64").max, dec_valid.view("int64"))  # blank DEC last
         sorter = np.lexsort((dec_last, decom[valid].view("int64"), child_code))  # stable, as sort_values is
@@ -186,12 +231,13 @@ def periods_of_care(episodes: pd.DataFrame, child_key: str) -> pd.DataFrame:
     return pd.DataFrame({"POC_ID": ids, "POC_START": poc_start, "POC_END": poc_end}, index=episodes.index)
 
 
-def _lookup(ctx: DerivationContext, postcodes: pd.Series) -> pd.DataFrame:
-    """ONS data for each postcode; DerivedDataUnavailable (so the rule is not run) when there is none."""
+def _places(ctx: DerivationContext, postcodes: np.ndarray) -> tuple[np.ndarray, Found]:
+    """Each postcode's position among the distinct ones (-1: blank) and the ONS data of those; DerivedDataUnavailable
+    (so the rule is not run) when there is none."""
     if ctx.postcodes is None:
         raise DerivedDataUnavailable("no postcode data was made available to this run")
     try:
-        return ctx.postcodes.lookup(postcodes)
+        return ctx.postcodes.places(postcodes)  # type: ignore[no-any-return]
     except PostcodeDataUnavailable as exc:
         raise DerivedDataUnavailable(exc.reason) from None
 
@@ -206,26 +252,32 @@ def placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.Da
 
 
 def _placement_geography(episodes: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
+    home_post = episodes["HOME_POST"].to_numpy(dtype=object)
+    placement_post = episodes["PL_POST"].to_numpy(dtype=object)
     # Both columns in one look-up: the postcode data for all their first letters is then loaded once.
-    both = _lookup(ctx, pd.concat([episodes["HOME_POST"], episodes["PL_POST"]], ignore_index=True))
-    home = both.iloc[: len(episodes)].set_axis(episodes.index)
-    placement = both.iloc[len(episodes) :].set_axis(episodes.index)
-    out = derive_placement_fields(home, placement, ctx.la or "")
-    if not ctx.la:
-        out["PL_LOCATION"] = pd.Series(pd.NA, index=episodes.index, dtype="string")
-    out["HOME_POST_FOUND"] = home["exists"].astype("boolean").where(episodes["HOME_POST"].notna())
-    out["PL_POST_FOUND"] = placement["exists"].astype("boolean").where(episodes["PL_POST"].notna())
-    return out
+    rows, found = _places(ctx, np.concatenate([home_post, placement_post]))
+    home, placement = rows[: len(episodes)], rows[len(episodes) :]
+    pl_la, location = found_places(found, placement, ctx.la or "")
+    easting, northing = np.append(found.easting, np.nan), np.append(found.northing, np.nan)  # the last: blank
+    exists = np.append(found.group >= 0, False)
+    return pd.DataFrame(
+        {
+            "PL_LA": pl_la,
+            "PL_LOCATION": location if ctx.la else pd.array([None] * len(episodes), dtype="string"),
+            "PL_DISTANCE": distance_miles(easting[home], northing[home], easting[placement], northing[placement]),
+            "HOME_POST_FOUND": pd.arrays.BooleanArray(exists[home], pd.isna(home_post)),
+            "PL_POST_FOUND": pd.arrays.BooleanArray(exists[placement], pd.isna(placement_post)),
+        },
+        index=episodes.index,
+    )
 
 
 def provider_geography(providers: pd.DataFrame, ctx: DerivationContext) -> pd.DataFrame:
     """PROVIDER_LA and PROVIDER_LOCATION from the provider's postcode, worked out as PL_LA and PL_LOCATION are."""
-    found = _lookup(ctx, providers["POSTCODE"])
-    fields = derive_placement_fields(found, found, ctx.la or "")
-    return pd.DataFrame(
-        {"PROVIDER_LA": fields["PL_LA"], "PROVIDER_LOCATION": fields["PL_LOCATION"].mask(fields["PL_LA"].isna())},
-        index=providers.index,
-    )
+    rows, found = _places(ctx, providers["POSTCODE"].to_numpy(dtype=object))
+    provider_la, location = found_places(found, rows, ctx.la or "")
+    location[provider_la.isna()] = pd.NA
+    return pd.DataFrame({"PROVIDER_LA": provider_la, "PROVIDER_LOCATION": location}, index=providers.index)
 
 
 _ONS_LA_CODE = re.compile(r"E(06|08|09|10)\d{6}")  # an English upper-tier LA: unitary, metropolitan, London, county

