@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from rich.console import Console
-
 from .._version import __version__
 from ..errors import Interrupted, Unexpected, problem_of
 from ..outputs.terminal import term
 from . import convert, preview, rules, samples, serve, validate
+from .screen import Screen
 
 # In the order `--help` lists them.
 COMMANDS: dict[str, ModuleType] = {
@@ -46,8 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    out = Console(emoji=False)  # text such as ":smile:" in a file name or value is printed as written
-    err = Console(stderr=True, emoji=False)
+    out = Screen()  # rich's Console (emoji=False) when needed: see validator.cli.screen
+    err = Screen(stderr=True)
     args = build_parser().parse_args(argv)
     command = COMMANDS[args.command]
     try:
