@@ -7,11 +7,15 @@ timing is asserted (speed lives in benchmarks/).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
+
+import pytest
 
 from validator.engine.calendar import bank_holidays
 from validator.engine.model import rules_for
@@ -119,3 +123,27 @@ def test_the_command_lines_help_starts_without_the_library() -> None:
     assert "validator.cli.validate" in modules and "validator.cli.rules" in modules
     library = ["pandas", "numpy", "validator.api", "validator.engine", "validator.dataset", "validator.result"]
     assert _imported(modules, [*NOT_FOR_A_CSV_RUN, *library]) == []
+
+
+def test_the_cycle_collector_is_paused_only_while_the_library_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run() pauses the cycle collector for the start-up; once the command's library is imported it runs again,
+    with what was loaded frozen out of its passes, even when the import fails."""
+    from validator import cli
+    from validator.cli import validate
+
+    assert validate.LIBRARY and all(name.startswith("validator.") for name in validate.LIBRARY)
+    gc.disable()
+    try:
+        cli._load_library(validate, paused_collector=True)
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        gc.unfreeze()
+        broken = types.SimpleNamespace(LIBRARY=("validator.no_such_module",))
+        gc.disable()
+        with pytest.raises(ModuleNotFoundError):
+            cli._load_library(broken, paused_collector=True)  # type: ignore[arg-type]
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    cli._load_library(validate, paused_collector=False)  # main() called by a library user: the collector untouched
+    assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -93,13 +93,19 @@ def _read_rules_cache(name: str, digest: str) -> tuple[Rule, ...] | None:
     data = read_signed(name)  # None unless the file is signed with the user's key: never unpickle a planted file
     if data is None:
         return None
-    gc.disable()  # unpickling many small objects: the cycle collector would only slow it down
+    # Unpickling some 30,000 small objects: the cycle collector would only slow it down, and its first pass after
+    # (5-10 ms) would find nothing to free either: the rules live as long as the process (load_rules keeps them),
+    # so they are frozen out of its passes, as a start-up's objects are (validator.cli._load_library).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         stored, checks, rules, cold = pickle.loads(data)
     except Exception:  # a file of another version of the validator: rebuilt from the rule files
         return None
     finally:
-        gc.enable()
+        if collecting:
+            gc.freeze()
+            gc.enable()
     if stored != digest or not isinstance(rules, tuple) or not isinstance(cold, ColdFields):
         return None
     if not all(isinstance(r, CachedRule) for r in rules) or not checks_hold(checks):
