@@ -45,6 +45,8 @@ NOT_FOR_A_CSV_RUN = [
     "xmlschema",
     "rich.progress",  # the progress bar: on a terminal only
     "dask",
+    "validator.redact",  # --redact
+    "validator.split",  # --split-by
     "rich",  # the terminal: the progress bar, tables, the console report (validator/cli/screen.py)
     "yaml",  # parsing YAML: the rules, table definitions and code lists come from the cache
 ]
