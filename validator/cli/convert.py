@@ -10,6 +10,9 @@ from ..errors import EXIT_USAGE, UsageError
 from ..outputs.terminal import term
 from .options import no_data_arg, return_type_arg, run_request, year_arg
 
+# What a conversion imports (imported before run, the collector paused: validator.cli._load_library).
+LIBRARY = ("validator.convert", "validator.reports")
+
 if TYPE_CHECKING:
     from .screen import Screen
 

@@ -14,6 +14,9 @@ from ..outputs.words import plural
 from ..request import RunRequest
 from .options import add_return_arguments, run_request
 
+# What a preview imports (imported before run, the collector paused: validator.cli._load_library).
+LIBRARY = ("validator.ingest.loader", "validator.preview", "validator.reports")
+
 if TYPE_CHECKING:  # the library is imported when a preview runs, not when the command line starts
     from ..findings import Finding
     from ..preview import Preview

@@ -14,7 +14,7 @@ from ..request import FAIL_ON, KEY_ENV, ReportPlan
 from . import each
 from .options import add_return_arguments, formats_arg, progress_bar, report_plan, run_request
 
-# What a run imports (the command line imports it before run: validator.cli._load_library).
+# What a run imports (imported before run, the collector paused: validator.cli._load_library).
 LIBRARY = ("validator.api", "validator.reports")
 
 if TYPE_CHECKING:
