@@ -242,8 +242,9 @@ def source_stamp(paths: Iterable[Path], salt: str = "") -> SourceStamp:
     or after it, is *recent*: the caller keeps its content hash with what it caches (:func:`content_checks`) and
     checks it on every read (:func:`checks_hold`). Any later write happens after now, more than 2 s after the
     file's last change, so in a later tick, and changes the identity. (A clock set back by more than 2 s between
-    two writes could defeat this, as it defeats ``make``.) On Windows, where the change time is the creation
-    time, every file is recent: checked by content, as before. A missing file counts as missing.
+    two writes, or a file server's clock that far behind this machine's, could defeat this, as it defeats
+    ``make``.) On Windows, where the change time is the creation time, every file is recent: checked by content,
+    as before. A missing file counts as missing.
 
     Stat-ing the validator's ~130 modules takes about 1 ms; reading and hashing them and the rule files took 8-10.
     """

@@ -48,7 +48,7 @@ class Screen:
         return self._console
 
     @property
-    def file(self) -> TextIO:
+    def file(self) -> TextIO | None:
         if self._console is not None:
             return self._console.file
         return sys.stderr if self.stderr else sys.stdout
@@ -66,6 +66,7 @@ class Screen:
             self.rich.print(*objects, **options)
             return
         file = self.file
+        assert file is not None  # _plain_line said so
         file.write(text + "\n")
         file.flush()
 
@@ -73,8 +74,9 @@ class Screen:
         """The text rich would write for ``objects`` (without the newline), or None where rich must decide."""
         if self._console is not None or len(objects) != 1 or not isinstance(objects[0], str):
             return None
-        if not options.keys() <= _PLAIN_OPTIONS or _rich_decides() or _isatty(self.file):
-            return None
+        file = self.file
+        if file is None or not options.keys() <= _PLAIN_OPTIONS or _rich_decides() or _isatty(file):
+            return None  # no stream at all (pythonw): rich writes nowhere
         text = objects[0] if options.get("markup") is False else plain_markup(objects[0])
         width = _width()
         if text is None or width is None:
@@ -176,7 +178,7 @@ def _rich_decides() -> bool:
     )
 
 
-def _isatty(file: TextIO) -> bool:
+def _isatty(file: TextIO | None) -> bool:
     isatty = getattr(file, "isatty", None)
     try:
         return bool(isatty()) if isatty is not None else False
