@@ -153,3 +153,11 @@ def test_a_run_to_a_file_does_not_import_rich(tmp_path: Path) -> None:
     shown = io.StringIO()
     Console(emoji=False, width=80, file=shown).print(f"report written to {term(report)}")
     assert proc.stderr == shown.getvalue()
+
+
+def test_without_a_stream_rich_writes_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under pythonw there is no stdout: the Screen hands the line to rich, which drops it, as before."""
+    monkeypatch.setattr(sys, "stdout", None)
+    screen = Screen()
+    assert screen._plain_line(("plain",), {}) is None
+    screen.print("plain")  # no AttributeError
