@@ -94,8 +94,9 @@ def _read_rules_cache(name: str, digest: str) -> tuple[Rule, ...] | None:
     if data is None:
         return None
     # Unpickling some 30,000 small objects: the cycle collector would only slow it down, and its first pass after
-    # (5-10 ms) would find nothing to free either: the rules live as long as the process (load_rules keeps them),
-    # so they are frozen out of its passes, as a start-up's objects are (validator.cli._load_library).
+    # (5-10 ms) would find nothing to free either: the rules live as long as the process (load_rules keeps them).
+    # A process that keeps its long-lived objects frozen out of the collector's passes (the command line:
+    # validator.cli._load_library) freezes them too; another (a library caller, the web app) leaves them to it.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -104,7 +105,8 @@ def _read_rules_cache(name: str, digest: str) -> tuple[Rule, ...] | None:
         return None
     finally:
         if collecting:
-            gc.freeze()
+            if gc.get_freeze_count():
+                gc.freeze()
             gc.enable()
     if stored != digest or not isinstance(rules, tuple) or not isinstance(cold, ColdFields):
         return None
