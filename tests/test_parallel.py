@@ -56,6 +56,47 @@ def test_a_child_that_fails_loses_no_task(how: str) -> None:
     assert parallel.run_tasks(30, work, 2) == [i + 1 for i in range(30)]
 
 
+def _zombie_children() -> list[int]:
+    """This process's children that have ended but were not reaped."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if stat[0] == "Z" and int(stat[1]) == os.getpid():
+                found.append(int(entry.name))
+    return found
+
+
+@linux_only
+def test_children_that_sent_their_outcomes_are_reaped_later() -> None:
+    """The parent goes on once a child's outcomes are in, without waiting for the child to end; a child that had
+    not ended by then is reaped by the next call, and none is left a zombie."""
+    for _ in range(3):
+        assert parallel.run_tasks(20, _square, 2) == [i * i for i in range(20)]
+    time.sleep(0.5)  # the children have ended by now
+    assert parallel.run_tasks(1, _square, 1) == [0]
+    assert not parallel._NOT_REAPED
+    assert _zombie_children() == []
+
+
+@linux_only
+def test_what_is_frozen_for_the_fork_is_given_back_unless_the_process_froze_it_already() -> None:
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    parallel.run_tasks(10, _square, 2)
+    assert gc.get_freeze_count() == 0  # a library caller's objects go back to the collector
+    gc.freeze()  # as the command line does at the end of its start-up
+    try:
+        parallel.run_tasks(10, _square, 2)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_one_process_where_fork_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     here = os.getpid()
 

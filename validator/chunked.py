@@ -41,23 +41,6 @@ PIECE_BYTES = 64 * 2**20  # CIN XML files this large or larger are validated in 
 PIECE_CHILDREN = 25_000  # children per piece
 
 
-# The columns the reports' headline figures read (validator/preview/measures_cin.py), by table.
-FIGURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "Header": ("Collection", "Year", "ReferenceDate"),
-    "ChildIdentifiers": ("LAchildID",),
-    "CINdetails": ("LAchildID", "CINdetailsID", "CINreferralDate", "CINclosureDate", "ReferralNFA", "PrimaryNeedCode",
-                   "DateOfInitialCPC"),
-    "Assessments": ("LAchildID", "CINdetailsID", "AssessmentID", "AssessmentActualStartDate",
-                    "AssessmentAuthorisationDate"),
-    "AssessmentFactors": ("LAchildID", "CINdetailsID", "AssessmentID", "AssessmentFactor"),
-    "CINplanDates": ("LAchildID", "CINdetailsID", "CINPlanStartDate", "CINPlanEndDate"),
-    "Section47": ("LAchildID", "CINdetailsID", "S47ActualStartDate", "DateOfInitialCPC"),
-    "ChildProtectionPlans": ("LAchildID", "CINdetailsID", "CPPID", "CPPstartDate", "CPPendDate",
-                             "InitialCategoryOfAbuse", "NumberOfPreviousCPP"),
-    "Reviews": ("LAchildID", "CINdetailsID", "CPPID", "CPPreviewDate"),
-}  # fmt: skip
-
-
 class PiecesResult(Result):
     """The Result of a return validated in pieces. Its :attr:`dataset` (every typed table, for the views that show
     a child's records and for the headline figures) is not kept by the run: it is read again from the file, whole,
@@ -289,7 +272,9 @@ def validate_in_pieces(
 
     def slim_figures() -> Any:
         again = CinPieces(path, return_type=return_type, year=year, la=la, today=today, children=pieces.children)
-        slim = _Slim({t: set(cols) | {ROW, FILE, LINE} for t, cols in FIGURE_COLUMNS.items()})
+        from .preview.measures_cin import COLUMNS_READ  # the preview package only when figures are asked for
+
+        slim = _Slim({t: set(cols) | {ROW, FILE, LINE} for t, cols in COLUMNS_READ.items()})
         piece: Dataset | None
         try:
             for piece in again:

@@ -76,11 +76,15 @@ def run_tasks(
     one) when it can, else here. ``work``'s results must pickle. ``done`` is called once per finished task, in this
     process."""
     processes = min(processes, count)
+    _reap_ended()
     if processes <= 1 or not can_fork():
         return _here(range(count), work, done)
     tasks = _Tasks(count)
     children: list[_Child] = []
     results: dict[int, T] = {}
+    # A process that keeps its long-lived objects frozen already (the command line: validator.cli.run) keeps them
+    # so; otherwise what is frozen here is given back to the collector at the end.
+    frozen_before = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         for _ in range(processes - 1):
@@ -95,10 +99,24 @@ def run_tasks(
         tasks.close()
         for child in children:
             child.end()
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
     missing = [i for i in range(count) if i not in results]  # a child that died: its rules again, here
     results.update(zip(missing, _here(missing, work, done), strict=True))
     return [results[i] for i in range(count)]
+
+
+# Children that had sent their outcomes but not yet ended when the parent went on; reaped by the next run_tasks (a
+# process that exits first leaves them to the system, which reaps them).
+_NOT_REAPED: set[int] = set()
+
+
+def _reap_ended() -> None:
+    for pid in list(_NOT_REAPED):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue
+        _NOT_REAPED.discard(pid)
 
 
 def _here(which: range | list[int], work: Callable[[int], T], done: Callable[[], None] | None) -> list[T]:
@@ -167,16 +185,26 @@ class _Child:
             return 0
 
     def collect(self) -> dict[int, object]:
-        """The child's outcomes (waits for it); nothing when it died or sent something that does not unpickle.
-        Read as a stream: the outcomes are never held twice, as bytes and as objects."""
+        """The child's outcomes; nothing when it died or sent something that does not unpickle. Read as a stream:
+        the outcomes are never held twice, as bytes and as objects.
+
+        The child writes its outcomes only once every task it took is done, so outcomes that unpickle whole are all
+        of them: the parent goes on without waiting for the child to end (tearing down a process of a few hundred
+        MB takes the system milliseconds). A child not yet ended is reaped later (:func:`_reap_ended`)."""
         try:
             with os.fdopen(self.results, "rb", closefd=False) as stream:
                 found = pickle.load(stream)
         except Exception:
             found = None
-        _pid, status = os.waitpid(self.pid, 0)
+        if not isinstance(found, dict):
+            os.waitpid(self.pid, 0)
+            self.reaped = True
+            return {}
+        pid, status = os.waitpid(self.pid, os.WNOHANG)
         self.reaped = True
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not isinstance(found, dict):
+        if pid == 0:
+            _NOT_REAPED.add(self.pid)
+        elif not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             return {}
         return found
 

@@ -21,6 +21,23 @@ G_REF, G_ASS, G_CP, G_CIN = (
 G_NEED, G_FACTORS = PRIMARY_NEED.name, FACTORS.name
 REVIEW_FIRST, REVIEW_NEXT = 3, 6  # months: the first review conference within 3 months of the plan's start, then 6
 
+# Every column these measures read, by table: a CIN return validated in pieces (validator/chunked.py) keeps only
+# these columns to work the figures out. A measure that reads another column must add it here.
+COLUMNS_READ: dict[str, tuple[str, ...]] = {
+    "Header": ("Collection", "Year", "ReferenceDate"),
+    "ChildIdentifiers": ("LAchildID",),
+    "CINdetails": ("LAchildID", "CINdetailsID", "CINreferralDate", "CINclosureDate", "ReferralNFA", "PrimaryNeedCode",
+                   "DateOfInitialCPC"),
+    "Assessments": ("LAchildID", "CINdetailsID", "AssessmentID", "AssessmentActualStartDate",
+                    "AssessmentAuthorisationDate"),
+    "AssessmentFactors": ("LAchildID", "CINdetailsID", "AssessmentID", "AssessmentFactor"),
+    "CINplanDates": ("LAchildID", "CINdetailsID", "CINPlanStartDate", "CINPlanEndDate"),
+    "Section47": ("LAchildID", "CINdetailsID", "S47ActualStartDate", "DateOfInitialCPC"),
+    "ChildProtectionPlans": ("LAchildID", "CINdetailsID", "CPPID", "CPPstartDate", "CPPendDate",
+                             "InitialCategoryOfAbuse", "NumberOfPreviousCPP"),
+    "Reviews": ("LAchildID", "CINdetailsID", "CPPID", "CPPreviewDate"),
+}  # fmt: skip
+
 
 def referrals(dataset: Dataset, w: Window) -> pd.DataFrame | None:
     """This year's CINdetails with RE_REFERRAL: True when the same child had an earlier referral (in this return
