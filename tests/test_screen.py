@@ -55,7 +55,7 @@ def _both(text: str, columns: str | None, **options: object) -> tuple[str, str]:
         return _printed(Screen(), text, options), _printed(Console(emoji=False), text, options)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(text=TEXTS, width=st.sampled_from(["80", "20", "7", "1", None]), markup=st.sampled_from([None, False]))
 def test_a_screen_prints_what_rich_prints(text: str, width: str | None, markup: object) -> None:
     options = {} if markup is None else {"markup": markup, "highlight": False}
@@ -66,7 +66,7 @@ def test_a_screen_prints_what_rich_prints(text: str, width: str | None, markup: 
 ASCII = st.lists(st.sampled_from([" ", "  ", "a", "bb", "word", "x" * 9, "y" * 23, "-", "/", ".", "\n"]), max_size=25)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(words=ASCII, width=st.integers(1, 30))
 def test_wrapped_plain_lines_are_riches(words: list[str], width: int) -> None:
     text = "".join(words)
@@ -130,7 +130,7 @@ def test_markup_is_reduced_to_its_text() -> None:
     assert plain_markup("[bold]open[/red]") is None  # closes nothing: rich raises
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(text=TEXTS)
 def test_escape_is_riches_escape(text: str) -> None:
     assert escape(text) == rich_escape(text)
