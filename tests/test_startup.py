@@ -7,13 +7,21 @@ timing is asserted (speed lives in benchmarks/).
 
 from __future__ import annotations
 
+import gc
+import importlib.util
 import json
+import os
 import subprocess
 import sys
+import types
 from pathlib import Path
+
+import pytest
 
 from validator.engine.calendar import bank_holidays
 from validator.engine.model import rules_for
+from validator.resources import rules_dir, schemas_dir
+from validator.yamlio import load_data_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +46,10 @@ NOT_FOR_A_CSV_RUN = [
     "xmlschema",
     "rich.progress",  # the progress bar: on a terminal only
     "dask",
+    "validator.redact",  # --redact
+    "validator.split",  # --split-by
+    "rich",  # the terminal: the progress bar, tables, the console report (validator/cli/screen.py)
+    "yaml",  # parsing YAML: the rules, table definitions and code lists come from the cache
 ]
 
 IMPORTS = (
@@ -49,7 +61,8 @@ IMPORTS = (
 def _modules_after(code: str) -> set[str]:
     """The modules a fresh interpreter has imported after running ``code`` (from the project's root)."""
     script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}  # rich's settings
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True, env=env)
     return set(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
@@ -65,6 +78,9 @@ def test_starting_up_imports_only_the_validation_path() -> None:
 
 def test_a_csv_run_to_json_imports_only_what_it_needs(tmp_path: Path) -> None:
     rules_for("ssda903", "2024_25")  # the compiled rules in this session's cache, as after any first run
+    for return_type in ("ssda903", "cin"):  # and the parsed table definitions and code lists
+        load_data_file(schemas_dir(return_type) / "tables.yaml")
+        load_data_file(rules_dir(return_type) / "codelists.yaml")
     report = tmp_path / "report.json"
     args = ["validate", "samples/ssda903/2024_25", "--year", "2024_25", "--la", "E09000027"]
     args += ["--format", "json", "--output", str(report)]
@@ -110,3 +126,29 @@ def test_the_command_lines_help_starts_without_the_library() -> None:
     assert "validator.cli.validate" in modules and "validator.cli.rules" in modules
     library = ["pandas", "numpy", "validator.api", "validator.engine", "validator.dataset", "validator.result"]
     assert _imported(modules, [*NOT_FOR_A_CSV_RUN, *library]) == []
+
+
+def test_the_cycle_collector_is_paused_only_while_the_library_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run() pauses the cycle collector for the start-up; once the command's library is imported it runs again,
+    with what was loaded frozen out of its passes, even when the import fails."""
+    from validator import cli
+    from validator.cli import validate
+
+    for command in cli.COMMANDS.values():  # what a command names is there
+        assert all(importlib.util.find_spec(name) is not None for name in getattr(command, "LIBRARY", ()))
+    assert "validator.api" in validate.LIBRARY
+    gc.disable()
+    try:
+        cli._load_library(validate, paused_collector=True)
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        gc.unfreeze()
+        broken = types.SimpleNamespace(LIBRARY=("validator.no_such_module",))
+        gc.disable()
+        with pytest.raises(ModuleNotFoundError):
+            cli._load_library(broken, paused_collector=True)  # type: ignore[arg-type]
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    cli._load_library(validate, paused_collector=False)  # main() called by a library user: the collector untouched
+    assert gc.isenabled() and gc.get_freeze_count() == 0

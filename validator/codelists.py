@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .resources import rules_dir
-from .yamlio import load_yaml_file
+from .yamlio import load_data_file
 from .years import SUPPORTED_YEARS, expand
 
 
@@ -20,7 +20,7 @@ class CodeList:
 @cache
 def load_codelists(return_type: str) -> dict[str, CodeList]:
     path = rules_dir(return_type) / "codelists.yaml"
-    data = load_yaml_file(path) or {}
+    data = load_data_file(path) or {}
     available = SUPPORTED_YEARS[return_type]
     lists: dict[str, CodeList] = {}
     for name, spec in data.items():

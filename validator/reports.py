@@ -15,16 +15,18 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .ingest.loader import InputError, expand_paths
 from .outputs import output_problem, remove_stale_temp_files, write_atomic
 from .outputs.formats import FORMATS, FormatUnavailable, check_available, render, write_report
 from .outputs.terminal import term
-from .redact import KEY_ENV, Redactor, redact_result, resolve_key
-from .request import ReportPlan, RunRequest
+from .request import KEY_ENV, ReportPlan, RunRequest
 from .result import Result
 from .schema import load_schema
-from .split import split_result
+
+if TYPE_CHECKING:  # pseudonymising and splitting: imported when a run asks for them
+    from .redact import Redactor
 
 _DATA_SUFFIXES = (".csv", ".xml", ".tsv", ".txt")
 REPORT_SUFFIX = "validation"  # a report's file name: <first input>-validation.<extension>
@@ -167,6 +169,8 @@ def make_reports(result: Result, plan: ReportPlan, tell: Tell) -> list[Report]:
     else:
         reports = _split(result, plan.split_by, redactor, tell)
     if redactor is not None:
+        from .redact import redact_result
+
         for report in reports:
             report.result = redact_result(report.result, redactor.key)
     for report in reports:
@@ -177,6 +181,8 @@ def make_reports(result: Result, plan: ReportPlan, tell: Tell) -> list[Report]:
 def _redactor(result: Result, plan: ReportPlan, tell: Tell) -> tuple[Redactor | None, list[tuple[str, str]]]:
     if not plan.redacted:
         return None, []
+    from .redact import Redactor, resolve_key
+
     key, source = resolve_key(plan.redact_key)
     redactor = Redactor(key, load_schema(result.return_type))
     note = f"pseudonymised (--redact): child ids are keyed hashes (HMAC-SHA256) under {source}"
@@ -190,6 +196,8 @@ def _redactor(result: Result, plan: ReportPlan, tell: Tell) -> tuple[Redactor | 
 
 
 def _split(result: Result, column_asked: str, redactor: Redactor | None, tell: Tell) -> list[Report]:
+    from .split import split_result
+
     parts = split_result(result, column_asked)
     column = parts[0].column if parts else column_asked
     tell(

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Literal
 
 from .resources import schemas_dir
-from .yamlio import load_yaml_file
+from .yamlio import load_data_file
 
 ColumnType = Literal["id", "code", "text", "date", "int", "flag", "postcode"]
 RETURN_TYPES = ("ssda903", "cin")
@@ -70,7 +70,7 @@ class ReturnSchema:
 
 @cache
 def load_schema(return_type: str) -> ReturnSchema:
-    data = load_yaml_file(schemas_dir(return_type) / "tables.yaml")
+    data = load_data_file(schemas_dir(return_type) / "tables.yaml")
     tables: dict[str, TableDef] = {}
     for name, spec in data["tables"].items():
         columns = {

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from ..errors import EXIT_USAGE, UsageError
 from ..outputs.terminal import term
 from .options import no_data_arg, return_type_arg, run_request, year_arg
+
+# What a conversion imports (imported before run, the collector paused: validator.cli._load_library).
+LIBRARY = ("validator.convert", "validator.reports")
+
+if TYPE_CHECKING:
+    from .screen import Screen
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--no-data", type=no_data_arg, default=None, metavar="TOKENS", help="as for validate")
 
 
-def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+def run(args: argparse.Namespace, out: Screen, err: Screen) -> int:
     from ..convert import convert_return
     from ..reports import place_problem
 

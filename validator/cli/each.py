@@ -7,8 +7,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
 from ..errors import UsageError
 from ..outputs.terminal import term
 from ..outputs.words import plural
@@ -16,6 +14,7 @@ from .options import jobs_arg, report_plan, run_request
 
 if TYPE_CHECKING:
     from ..batch import BatchOutcome
+    from .screen import Screen
 
 
 def scheduler(text: str) -> tuple[str, str | None]:
@@ -87,7 +86,7 @@ def _problem(args: argparse.Namespace) -> str | None:
     return plan_problem(report_plan(args), run_request(args))
 
 
-def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+def run(args: argparse.Namespace, out: Screen, err: Screen) -> int:
     """One return per LA folder (or entry, or manifest line) of the INPUT folders, --jobs at a time."""
     from ..batch import batch_status, jobs_for, validate_many, write_summary  # only for --each, not to start up
     from ..regional import region_returns

@@ -9,15 +9,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
 from ..ingest.workbooks import NO_DATA_TOKENS
 from ..outputs.formats import FORMATS
 from ..request import RETURN_ALIASES, ReportPlan, RunRequest
 from ..years import YearError, check_year
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..api import Progress
+    from .screen import Screen
 
 
 def return_type_arg(text: str) -> str:
@@ -126,11 +127,15 @@ def report_plan(args: argparse.Namespace) -> ReportPlan:
 
 
 @contextmanager
-def progress_bar(err: Console) -> Iterator[Progress | None]:
-    """A progress bar on stderr when it is a terminal; nothing at all otherwise (e.g. on a pipe)."""
+def progress_bar(err: Screen | Console) -> Iterator[Progress | None]:
+    """A progress bar on stderr when it is a terminal; nothing at all otherwise (e.g. on a pipe, where rich is not
+    even imported)."""
     if not err.is_terminal:
         yield None
         return
+    from .screen import Screen
+
+    console = err.rich if isinstance(err, Screen) else err
     from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as RichProgress
 
@@ -140,7 +145,7 @@ def progress_bar(err: Console) -> Iterator[Progress | None]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=console,
         transient=True,
         redirect_stdout=False,  # the report itself goes to stdout untouched
         redirect_stderr=False,

@@ -8,18 +8,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
 from ..errors import UsageError
 from ..outputs.terminal import term
 from ..outputs.words import plural
 from ..request import RunRequest
 from .options import add_return_arguments, run_request
 
+# What a preview imports (imported before run, the collector paused: validator.cli._load_library).
+LIBRARY = ("validator.ingest.loader", "validator.preview", "validator.reports")
+
 if TYPE_CHECKING:  # the library is imported when a preview runs, not when the command line starts
     from ..findings import Finding
     from ..preview import Preview
     from ..preview.model import Convention
+    from .screen import Screen
 
 TITLE = "cannot preview"  # the title of any problem with the input or the options
 FORMATS = ("console", "csv", "xlsx")
@@ -95,7 +97,7 @@ def _problem(args: argparse.Namespace, request: RunRequest) -> str | None:
     return place_problem(args.output, args.output_dir, replace(request, population=None))
 
 
-def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+def run(args: argparse.Namespace, out: Screen, err: Screen) -> int:
     from ..ingest.loader import load_return
     from ..preview import build_preview, load_population, previous_dataset
     from ..preview.model import Convention
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     targets = _targets(args, preview, conv)
     check_targets((path for path, _ in targets), protected, kinds="inputs", writer="the preview")
     if "console" in args.format:
-        print_preview(preview, conv, out)
+        print_preview(preview, conv, out.rich)
     elif "csv" in args.format and args.output is None and args.output_dir is None:
         sys.stdout.write(measures_csv(preview, conv).decode("utf-8"))
     write_files(targets)

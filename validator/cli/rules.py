@@ -7,8 +7,7 @@ import io
 import json
 import sys
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from ..errors import EXIT_USAGE, UsageError
 from ..outputs import write_atomic
@@ -16,6 +15,9 @@ from ..outputs.terminal import term
 from ..schema import RETURN_TYPES
 from ..years import SUPPORTED_YEARS
 from .options import return_type_arg, year_arg
+
+if TYPE_CHECKING:
+    from .screen import Screen
 
 
 def _page_formats(text: str) -> list[str]:
@@ -83,7 +85,7 @@ def rule_listing(return_type: str | None, year: str | None) -> list[dict[str, ob
     return listing
 
 
-def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+def run(args: argparse.Namespace, out: Screen, err: Screen) -> int:
     commands = {
         "list": lambda: run_list(args, out),
         "show": lambda: run_show(args, out),
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     return commands[args.rules_command]()
 
 
-def run_list(args: argparse.Namespace, out: Console) -> int:
+def run_list(args: argparse.Namespace, out: Screen) -> int:
     from ..outputs.csv_out import csv_text
 
     listing = rule_listing(args.return_type, args.year)
@@ -122,7 +124,7 @@ def run_list(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
-def run_show(args: argparse.Namespace, out: Console) -> int:
+def run_show(args: argparse.Namespace, out: Screen) -> int:
     from ..engine.model import find_rules, rule_heading
 
     shown = find_rules(args.code, args.return_type)
@@ -152,7 +154,7 @@ def run_divergences(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_pages(args: argparse.Namespace, err: Console) -> int:
+def run_pages(args: argparse.Namespace, err: Screen) -> int:
     from ..outputs.rule_doc import write_pages
 
     title = "cannot write the pages"
@@ -169,7 +171,7 @@ def run_pages(args: argparse.Namespace, err: Console) -> int:
     return 0
 
 
-def run_diff(args: argparse.Namespace, out: Console) -> int:
+def run_diff(args: argparse.Namespace, out: Screen) -> int:
     from ..engine.diff import diff_years, render_console, render_json, render_markdown
 
     candidates = [args.return_type] if args.return_type else list(RETURN_TYPES)
@@ -183,9 +185,11 @@ def run_diff(args: argparse.Namespace, out: Console) -> int:
         )
     diffs = [diff_years(r, args.year_from, args.year_to) for r in returns]
     if args.format == "console" and not args.output:
-        render_console(diffs, out)
+        render_console(diffs, out.rich)
         return 0
     if args.format == "console":
+        from rich.console import Console
+
         buffer = io.StringIO()
         render_console(diffs, Console(file=buffer, width=120, no_color=True, highlight=False, emoji=False))
         text = buffer.getvalue()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..outputs.terminal import term
 from .options import return_type_arg, year_arg
+
+if TYPE_CHECKING:
+    from .screen import Screen
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--no-previous", action="store_true", help="SSDA903: do not write last year's return")
 
 
-def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+def run(args: argparse.Namespace, out: Screen, err: Screen) -> int:
     from ..samples import generate_samples
 
     try:

@@ -4,10 +4,12 @@ command line that imports it."""
 from __future__ import annotations
 
 import argparse
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from .screen import Screen
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--max-upload-mb", type=int, default=500, help="the largest upload, in MB (default 500)")
 
 
-def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+def run(args: argparse.Namespace, out: Screen, err: Screen) -> int:
     from ..web.server import RemoteBindError, run
 
     try:

@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
 from ..errors import EXIT_USAGE, UsageError
 from ..outputs.formats import FORMATS
 from ..outputs.terminal import term
@@ -16,9 +14,13 @@ from ..request import FAIL_ON, KEY_ENV, ReportPlan
 from . import each
 from .options import add_return_arguments, formats_arg, progress_bar, report_plan, run_request
 
+# What a run imports (imported before run, the collector paused: validator.cli._load_library).
+LIBRARY = ("validator.api", "validator.reports")
+
 if TYPE_CHECKING:
     from ..reports import Report
     from ..result import Result
+    from .screen import Screen
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -82,7 +84,7 @@ def _add_reference_arguments(v: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+def run(args: argparse.Namespace, out: Screen, err: Screen) -> int:
     if each.asked(args):
         return each.run(args, out, err)
     # The library when a command runs, not when the command line starts (--help, a mistyped option).
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     return status
 
 
-def _say_why_stopped(result: Result, status: int, err: Console) -> None:
+def _say_why_stopped(result: Result, status: int, err: Screen) -> None:
     if status == EXIT_USAGE and result.stopped:
         err.print("[bold red]the run was stopped before the rules:[/]")
         for finding in result.stopped:
@@ -118,7 +120,7 @@ def _say_why_stopped(result: Result, status: int, err: Console) -> None:
         err.print("[bold red]none of the inputs could be read as a table of the return[/]")
 
 
-def _to_screen(report: Report, plan: ReportPlan, out: Console) -> None:
+def _to_screen(report: Report, plan: ReportPlan, out: Screen) -> None:
     """The one report on standard output: the console summary, or the file's bytes."""
     from ..reports import render_report
 
@@ -126,7 +128,7 @@ def _to_screen(report: Report, plan: ReportPlan, out: Console) -> None:
     if name == "console":
         from ..outputs.console import print_summary  # rich's tables only for the console report
 
-        print_summary(report.result, out)
+        print_summary(report.result, out.rich)
         for label, text in report.notes:
             out.print(f"{term(label)}: {term(text)}")
     elif FORMATS[name].binary:

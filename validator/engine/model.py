@@ -6,16 +6,16 @@ one rule file in :mod:`.rule_files` (``load_rule_file`` is importable from here 
 
 from __future__ import annotations
 
+import ast
 import gc
 import hashlib
+import io
 import pickle
-import sys
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._version import __version__
-from ..cache import read_signed, write_signed
+from ..cache import SourceStamp, checks_hold, code_stamp, content_checks, read_signed, source_stamp, write_signed
 from ..resources import rules_dir, schemas_dir, user_cache_dir
 from ..years import SUPPORTED_YEARS
 from .rule import Rule, RuleLoadError
@@ -49,23 +49,29 @@ def load_rules(return_type: str) -> tuple[Rule, ...]:
     """Every rule of a return, checked; versions of one code must not share a year.
 
     Reading, checking and compiling the rule files takes most of a second, so the compiled rules are kept in the
-    user's cache folder (see :func:`rules_cache_dir`), under a fingerprint of everything they are built from: the
-    rule files, code lists and table definitions, and the validator's own code. A change to any of them gives a
-    new fingerprint, so a stale cache is never used. A cache that cannot be read or written is passed over.
+    user's cache folder (see :func:`rules_cache_dir`), under a stamp of everything they are built from: the rule
+    files, code lists and table definitions, and the validator's own code (:func:`validator.cache.source_stamp`:
+    the files' identities, and the content of any changed moments before). A change to any of them gives a new
+    stamp, so a stale cache is never used. A cache that cannot be read or written is passed over.
+
+    What a run does not need of a rule (its parsed YAML ``spec`` and its ``examples``, two thirds of the file and
+    of the time to read it) is kept in the same file as one pickled block, read when first asked for
+    (:class:`CachedRule`).
     """
     if rules_cache_dir() is None:
         return _load_rules_from_files(return_type)
-    fingerprint = _rules_fingerprint(return_type)
-    # One file per installation (its rules folder) and return type; a newer fingerprint replaces the older file.
+    stamp = _rules_stamp(return_type)
+    # One file per installation (its rules folder) and return type; a newer stamp replaces the older file.
     prefix = f"rules-{return_type}-{hashlib.sha256(str(rules_dir(return_type).resolve()).encode()).hexdigest()[:12]}-"
-    name = f"{prefix}{fingerprint[:40]}.pickle"
-    cached = _read_rules_cache(name, fingerprint)
+    name = f"{prefix}{stamp.digest[:40]}.pickle"
+    cached = _read_rules_cache(name, stamp.digest)
     if cached is not None:
         return cached
     rules = _load_rules_from_files(return_type)
-    write_signed(
-        name, pickle.dumps((fingerprint, rules), protocol=pickle.HIGHEST_PROTOCOL), replaces=f"{prefix}*.pickle"
-    )
+    hot, cold = _split(rules)
+    body = io.BytesIO()
+    _RulesPickler(body, pickle.HIGHEST_PROTOCOL).dump((stamp.digest, content_checks(stamp.recent), hot, cold))
+    write_signed(name, body.getvalue(), replaces=f"{prefix}*.pickle")
     return rules
 
 
@@ -74,33 +80,104 @@ def rules_cache_dir() -> Path | None:
     return user_cache_dir()
 
 
-def _rules_fingerprint(return_type: str) -> str:
-    """A hash of every file the compiled rules depend on, and of the Python and validator versions."""
-    digest = hashlib.sha256(f"{sys.version}|{__version__}|{pickle.HIGHEST_PROTOCOL}".encode())
-    package = Path(__file__).resolve().parent.parent
-    folder = rules_dir(return_type)
-    files = [*sorted(folder.glob("*.yaml")), schemas_dir(return_type) / "tables.yaml", *sorted(package.rglob("*.py"))]
-    for path in files:
-        digest.update(str(path.resolve()).encode() + b"\0")  # the rules remember their file's path
-        digest.update(path.read_bytes() if path.is_file() else b"(absent)")
-        digest.update(b"\0")
-    return digest.hexdigest()
+def _rules_stamp(return_type: str) -> SourceStamp:
+    """The stamp of the files a return's compiled rules depend on: its rule files (the code lists among them), its
+    table definitions and the validator's code."""
+    code = code_stamp()
+    sources = [*sorted(rules_dir(return_type).glob("*.yaml")), schemas_dir(return_type) / "tables.yaml"]
+    stamp = source_stamp(sources, salt=code.digest)
+    return SourceStamp(stamp.digest, code.recent + stamp.recent)
 
 
-def _read_rules_cache(name: str, fingerprint: str) -> tuple[Rule, ...] | None:
+def _read_rules_cache(name: str, digest: str) -> tuple[Rule, ...] | None:
     data = read_signed(name)  # None unless the file is signed with the user's key: never unpickle a planted file
     if data is None:
         return None
-    gc.disable()  # unpickling many small objects: the cycle collector would only slow it down
+    # Unpickling some 30,000 small objects: the cycle collector would only slow it down, and its first pass after
+    # (5-10 ms) would find nothing to free either: the rules live as long as the process (load_rules keeps them).
+    # A process that keeps its long-lived objects frozen out of the collector's passes (the command line:
+    # validator.cli._load_library) freezes them too; another (a library caller, the web app) leaves them to it.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        stored, rules = pickle.loads(data)
+        stored, checks, rules, cold = pickle.loads(data)
     except Exception:  # a file of another version of the validator: rebuilt from the rule files
         return None
     finally:
-        gc.enable()
-    if stored != fingerprint or not isinstance(rules, tuple) or not all(isinstance(r, Rule) for r in rules):
+        if collecting:
+            if gc.get_freeze_count():
+                gc.freeze()
+            gc.enable()
+    if stored != digest or not isinstance(rules, tuple) or not isinstance(cold, ColdFields):
+        return None
+    if not all(isinstance(r, CachedRule) for r in rules) or not checks_hold(checks):
         return None
     return rules
+
+
+COLD_FIELDS = ("spec", "examples")  # what only the docs, `rules show`, the examples' tests and checks read
+
+
+class ColdFields:
+    """The cold fields of a return's cached rules, as one pickled block, unpickled when a rule's are first asked."""
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+        self._values: list[dict[str, Any]] | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ColdFields, (self.blob,))
+
+    def of(self, index: int) -> dict[str, Any]:
+        if self._values is None:
+            self._values = pickle.loads(self.blob)
+        return self._values[index]
+
+
+class _Cold:
+    """A cold field of a :class:`CachedRule`: read from the rules' :class:`ColdFields` when first asked, then kept
+    on the rule (a non-data descriptor, so the kept value is found first from then on)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, rule: CachedRule | None, owner: type | None = None) -> Any:
+        if rule is None:
+            return self
+        store, index = rule.__dict__["_cold"]
+        value = rule.__dict__[self.name] = store.of(index)[self.name]
+        return value
+
+
+class CachedRule(Rule):
+    """A rule as read from the rules cache: the same rule, its ``spec`` and ``examples`` read when first asked."""
+
+    spec = _Cold()
+    examples = _Cold()
+
+
+class _RulesPickler(pickle.Pickler):
+    """Pickles the compiled expressions' syntax trees without their nodes' positions in the expression text
+    (``lineno``, ``col_offset`` ...), which nothing reads once a rule is compiled: a sixth less to unpickle."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, ast.AST):
+            return (type(obj), (), {k: v for k, v in obj.__dict__.items() if k not in _POSITIONS})
+        return NotImplemented
+
+
+_POSITIONS = frozenset({"lineno", "col_offset", "end_lineno", "end_col_offset"})
+
+
+def _split(rules: tuple[Rule, ...]) -> tuple[tuple[CachedRule, ...], ColdFields]:
+    """The rules without their cold fields (each pointing to its place in the block), and that block."""
+    cold = ColdFields(pickle.dumps([{k: getattr(r, k) for k in COLD_FIELDS} for r in rules], pickle.HIGHEST_PROTOCOL))
+    hot: list[CachedRule] = []
+    for index, rule in enumerate(rules):
+        cached = object.__new__(CachedRule)
+        cached.__dict__.update({k: v for k, v in rule.__dict__.items() if k not in COLD_FIELDS}, _cold=(cold, index))
+        hot.append(cached)
+    return tuple(hot), cold
 
 
 def _load_rules_from_files(return_type: str) -> tuple[Rule, ...]:

@@ -6,11 +6,11 @@ naming the file, line, column and value, and its raw text stays available to rul
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from ..findings import Finding, ingest_finding
 from .raw import Coded
@@ -63,9 +63,9 @@ class Factored:
     def of_coded(cls, column: Coded) -> Factored:
         """:meth:`of` a column a reader has numbered already (its distinct values, then None)."""
         uniques = column.uniques[:-1]
-        if trimmed_already(uniques):
+        blank = _blank_at(uniques.tolist())
+        if blank == -1:  # nothing to trim
             return cls(column.codes.astype(np.intp), uniques)
-        blank = _only_blank(uniques)
         if blank is not None:  # the values need no trimming, and one of them is blank: it becomes missing
             codes = column.codes.astype(np.intp)
             return cls(np.where(codes == blank, -1, codes - (codes > blank)), np.delete(uniques, blank))
@@ -85,57 +85,52 @@ class Factored:
     def blank(cls, n: int) -> Factored:
         return cls(np.full(n, -1, dtype=np.intp), np.empty(0, dtype=object))
 
-    def take(self, per_unique: pd.Series) -> pd.Series:
-        """Values computed for each distinct value (a Series of any dtype), one per record; missing where blank."""
-        return pd.Series(per_unique.array.take(self.codes, allow_fill=True))
+    # ``index``: the records' index, when a caller shares one between the columns of a table (a frame made of
+    # Series with one index object need not compare them); the arrays made here are new, so never copied again.
 
-    def mask(self, per_unique: pd.Series | np.ndarray) -> pd.Series:
+    def take(self, per_unique: pd.Series, index: pd.Index | None = None) -> pd.Series:
+        """Values computed for each distinct value (a Series of any dtype), one per record; missing where blank."""
+        return pd.Series(per_unique.array.take(self.codes, allow_fill=True), index=index, copy=False)
+
+    def take_dates(self, per_unique: np.ndarray, index: pd.Index | None = None) -> pd.Series:
+        """:meth:`take` of dates given as a datetime64[ns] array: NaT where blank."""
+        dates = np.append(per_unique, np.datetime64("NaT", "ns"))[self.codes]
+        return pd.Series(dates, index=index, dtype=DATETIME, copy=False)
+
+    def mask(self, per_unique: pd.Series | np.ndarray) -> np.ndarray:
         """A per-unique mask, one per record (blank records False)."""
         values = np.append(np.asarray(per_unique, dtype=bool), False)
-        return pd.Series(values[self.codes])
+        return values[self.codes]  # type: ignore[no-any-return]
 
-    def text(self) -> pd.Series:
+    def text(self, index: pd.Index | None = None) -> pd.Series:
         values = np.append(self.uniques, None)
-        return pd.Series(values[self.codes], dtype=OBJECT)
+        return pd.Series(values[self.codes], index=index, dtype=OBJECT, copy=False)
 
     def counts(self) -> np.ndarray:
         """How many records have each distinct value."""
         return np.bincount(self.codes[self.codes >= 0], minlength=len(self.uniques))
 
 
-# A value that str.strip() would change or blank out (``\x00`` separates the values joined): at the start of the
-# text or after a separator, a space or nothing; a space before a separator or the end.
-_UNTRIMMED = re.compile(r"(?:^|\x00)(?:\s|\x00|$)|\s(?:\x00|$)")
-
-
 def trimmed_already(values: np.ndarray) -> bool:
     """Whether every value is text that str.strip() leaves as it is and not blank (False when unsure)."""
+    return _blank_at(values.tolist()) == -1
+
+
+def _blank_at(values: list[str]) -> int | None:
+    """-1 when every value is text that str.strip() leaves as it is, none of them empty; the position of the empty
+    value when it is the only one str.strip() would change; None otherwise (or when a value is not text)."""
     try:
-        joined = "\x00".join(values.tolist())
+        joined = "\x00".join(values)
     except TypeError:  # a value that is not text
-        return False
-    if not joined or joined[0] == "\x00" or joined[-1] == "\x00" or "\x00\x00" in joined:
-        return len(values) > 0 and _UNTRIMMED.search(joined) is None  # a blank value, or an empty one
-    # no white space at all (a search far quicker than _UNTRIMMED's): nothing to trim; else look closer
-    return _SPACE.search(joined) is None or _UNTRIMMED.search(joined) is None
-
-
-_SPACE = re.compile(r"\s")
-
-
-_SPACED = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
-
-
-def _only_blank(values: np.ndarray) -> int | None:
-    """The position of the empty value when it is the only one str.strip() would change (None when unsure)."""
-    listed = values.tolist()
-    if "" not in listed:
         return None
-    try:
-        joined = "\x00".join(listed)
-    except TypeError:
+    if not values:
         return None
-    return listed.index("") if _SPACED.search(joined) is None else None
+    blank = values.index("") if "" in values else -1
+    # no white space at all (the usual case; str.split() stops at the first, and splits where str.strip() strips):
+    # only an empty value to blank out; else each value is compared with itself trimmed
+    if joined.split(None, 1) == [joined] or all(map(str.__eq__, map(str.strip, values), values)):
+        return blank
+    return None
 
 
 # Dates the validator can hold (pandas' nanosecond range, 1677-09-21 to 2262-04-11, in whole years). A date
@@ -184,9 +179,27 @@ _FEW = 32  # columns this short are parsed value by value
 def _parse_dates(
     text: pd.Series, standard: Sequence[str], weights: np.ndarray | None
 ) -> tuple[pd.Series, dict[str, int], pd.Series, pd.Series]:
-    values = text.to_numpy(dtype=object)
+    dates, other_forms, bad, far = read_dates(text.to_numpy(dtype=object), standard, weights)
+    index = text.index
+    return (
+        pd.Series(dates, index=index, dtype=DATETIME),
+        other_forms,
+        pd.Series(bad, index=index),
+        pd.Series(far, index=index),
+    )
+
+
+def read_dates(
+    values: np.ndarray, standard: Sequence[str], weights: np.ndarray | None = None
+) -> tuple[np.ndarray, dict[str, int], np.ndarray, np.ndarray]:
+    """:func:`parse_dates_in_range` of an object array, value by value, as arrays: the dates (datetime64[ns], NaT
+    where unread), how many values (``weights``: records) used each non-standard form, the unread values that are
+    not blank, and those of them that are real dates outside DATE_MIN..DATE_MAX."""
     result = np.full(len(values), np.datetime64("NaT", "ns"))
-    todo = text.notna().to_numpy(dtype=bool, copy=True)
+    todo = pd.notna(values)
+    empty = np.zeros(len(values), dtype=bool)  # unread, but no form need be tried on it (a blank cell's raw text)
+    empty[todo] = values[todo] == ""
+    todo &= ~empty
     far = np.zeros(len(values), dtype=bool)
     other_forms: dict[str, int] = {}
     forms = [(f, FORM_NAMES[f]) for f in standard]
@@ -198,13 +211,7 @@ def _parse_dates(
         hits = _read_form(values, fmt, todo, result, far)
         if len(hits) and fmt not in standard:
             other_forms[label] = int(len(hits) if weights is None else weights[hits].sum())
-    index = text.index
-    return (
-        pd.Series(result, index=index, dtype=DATETIME),
-        other_forms,
-        pd.Series(todo, index=index),
-        pd.Series(far & todo, index=index),
-    )
+    return result, other_forms, todo | empty, far & todo
 
 
 def _read_form(values: np.ndarray, fmt: str, todo: np.ndarray, result: np.ndarray, far: np.ndarray) -> np.ndarray:
@@ -241,18 +248,23 @@ def _fixed_width_dates(values: np.ndarray, fmt: str) -> tuple[np.ndarray, np.nda
     DATE_MIN..DATE_MAX), and those dates: the same as pandas reads from them, worked out on whole arrays. Every
     other value (another form, another length, a date outside the range) is left for pandas. None: none read."""
     # a value that is not text (bytes, a date object) is left to pandas too
-    full = np.fromiter((len(v) == 10 if type(v) is str else False for v in values), dtype=bool, count=len(values))
+    listed = values.tolist()
+    if infer_dtype(values, skipna=False) == "string":  # text only (as a reader gives): each length at C speed
+        full = np.fromiter(map(len, listed), np.intp, len(listed)) == 10
+    else:
+        full = np.fromiter((len(v) == 10 if isinstance(v, str) else False for v in listed), bool, len(listed))
     if not full.any():
         return None
     chosen = np.flatnonzero(full)
-    try:
-        chars = values[chosen].astype("U10").view(np.uint32).reshape(-1, 10).astype(np.int64)
-    except (TypeError, ValueError):
-        return None
+    joined = "".join(values[chosen].tolist())  # ten characters each: one row of codes per value
+    if joined.isascii():
+        chars = np.frombuffer(joined.encode("ascii"), np.uint8).reshape(-1, 10)
+    else:
+        chars = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32).reshape(-1, 10)
     day_at, month_at, year_at, seps, sep = _FIXED[fmt]
-    digit_at = [*day_at, *month_at, *year_at]
-    digits = chars[:, digit_at] - ord("0")
-    ok = ((digits >= 0) & (digits <= 9)).all(axis=1) & (chars[:, list(seps)] == sep).all(axis=1)
+    codes = chars[:, [*day_at, *month_at, *year_at]] - chars.dtype.type(ord("0"))  # below "0" wraps round: > 9
+    ok = (codes <= 9).all(axis=1) & (chars[:, list(seps)] == sep).all(axis=1)
+    digits = codes.astype(np.int64)
     day = digits[:, 0] * 10 + digits[:, 1]
     month = digits[:, 2] * 10 + digits[:, 3]
     year = digits[:, 4:] @ _DIGITS
@@ -288,42 +300,46 @@ class ColumnTyper:
     def __init__(self, table: str, file: str, lines: Sequence[int], child: pd.Series | None) -> None:
         self.table = table
         self.file = file
-        self.lines = list(lines)
+        self.lines = lines
         self.child = child
+        self.index = pd.RangeIndex(len(lines))  # shared by the table's columns
         self.findings: list[Finding] = []
 
-    def _per_value(self, code: str, column: str, text: pd.Series, bad: pd.Series, what: str) -> None:
-        for pos in np.flatnonzero(bad.to_numpy()):
+    def _per_value(self, code: str, column: str, text: pd.Series, bad: np.ndarray, what: str) -> None:
+        """A finding ``code`` for each record ``bad`` marks (one per record, in their order)."""
+        for pos in np.flatnonzero(bad):
             value = text.iloc[pos]
+            line = int(self.lines[pos])
             self.findings.append(
                 ingest_finding(
                     code,
-                    f"{self.file} line {self.lines[pos]}: {column} '{value}' {what}",
+                    f"{self.file} line {line}: {column} '{value}' {what}",
                     table=self.table,
                     row=int(pos),
                     child=None if self.child is None else _text_or_none(self.child.iloc[pos]),
                     fields=(column,),
                     values=(value,),
                     file=self.file,
-                    line=self.lines[pos],
+                    line=line,
                 )
             )
 
     def date(self, column: str, values: Factored, text: pd.Series, standard: Sequence[str]) -> pd.Series:
         """The column's dates; ``text`` is ``values.text()`` (the record's text, for findings)."""
-        distinct = pd.Series(values.uniques, dtype=OBJECT)
-        dates, other_forms, bad, far = parse_dates_in_range(distinct, standard, values.counts())
+        dates, other_forms, bad, far = read_dates(values.uniques, standard, values.counts())
         expected = " or ".join(FORM_NAMES[f] for f in standard)
-        self._per_value(
-            "DATE-INVALID", column, text, values.mask(bad & ~far), f"is not a valid date (expected {expected})"
-        )
-        self._per_value(
-            "DATE-RANGE",
-            column,
-            text,
-            values.mask(far),
-            f"is outside the dates the validator accepts (years {DATE_MIN.year} to {DATE_MAX.year}); check the year",
-        )
+        if bad.any():
+            self._per_value(
+                "DATE-INVALID", column, text, values.mask(bad & ~far), f"is not a valid date (expected {expected})"
+            )
+            self._per_value(
+                "DATE-RANGE",
+                column,
+                text,
+                values.mask(far),
+                f"is outside the dates the validator accepts (years {DATE_MIN.year} to {DATE_MAX.year}); "
+                "check the year",
+            )
         for label, count in other_forms.items():
             self.findings.append(
                 ingest_finding(
@@ -335,20 +351,22 @@ class ColumnTyper:
                     file=self.file,
                 )
             )
-        return values.take(dates)
+        return values.take_dates(dates, self.index)
 
     def integer(self, column: str, values: Factored, text: pd.Series) -> pd.Series:
         numbers, bad = parse_ints(pd.Series(values.uniques, dtype=OBJECT))
         self._per_value("NUMBER-INVALID", column, text, values.mask(bad), "is not a whole number")
-        return values.take(numbers)
+        return values.take(numbers, self.index)
 
     def flag(self, column: str, values: Factored, text: pd.Series) -> pd.Series:
         flags, bad = parse_flags(pd.Series(values.uniques, dtype=OBJECT))
         self._per_value("FLAG-INVALID", column, text, values.mask(bad), "is not a yes/no value (true, false, 1 or 0)")
-        return values.take(flags)
+        return values.take(flags, self.index)
 
     def code_case(self, column: str, values: Factored, text: pd.Series, allowed: frozenset[str]) -> None:
         """Report codes that are valid only once upper-cased: DfE compares codes exactly."""
+        if allowed.issuperset(values.uniques.tolist()):  # every code as DfE writes it (the usual case)
+            return
         upper_allowed = {c.upper() for c in allowed}
         distinct = pd.Series(values.uniques, dtype=OBJECT)
         present = ~distinct.isin(allowed)

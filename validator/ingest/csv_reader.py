@@ -7,16 +7,20 @@ import csv
 import io
 import itertools
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from array import array
+from collections.abc import Iterable, Iterator, MutableSequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..findings import Finding, ingest_finding
 from ..schema import RETURN_TYPES, ReturnSchema, TableDef, load_schema
-from .raw import Coded, CodedColumns, RawTable
+from .csv_cells import ColumnBuilder as _ColumnBuilder
+from .csv_cells import uniform_cells
+from .raw import CodedColumns, RawTable
 
 MAX_FIELD = 16 * 1024 * 1024
 
@@ -56,7 +60,8 @@ _BINARY_KINDS = (
     (b"%PDF", "it is a PDF document, not CSV or XML"),
     (b"\x1f\x8b", "it is a compressed (gzip) file, not CSV or XML: decompress it first"),
 )  # fmt: skip
-_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\r\n"} | {"\ufffd"}
+# Control codes (tab and line breaks aside) and the replacement character (bytes no text encoding explains)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 
 
 def _not_text(data: bytes, text: str) -> str | None:
@@ -65,7 +70,7 @@ def _not_text(data: bytes, text: str) -> str | None:
         if data.startswith(magic):
             return why
     sample = text[:4096]
-    odd = sum(1 for ch in sample if ch in _CONTROL)
+    odd = len(_CONTROL.findall(sample))
     if sample and odd > max(2, len(sample) // 50):
         return (
             f"it does not look like text (CSV or XML): {odd} of its first {len(sample)} characters are control "
@@ -86,9 +91,26 @@ def normalise_header(name: str) -> str:
 
 def match_columns(header: list[str], table: TableDef) -> dict[int, str]:
     """Position in the header -> canonical column name, for the header cells this table knows."""
-    canon = {normalise_header(c): c for c in table.columns}
-    canon.update({normalise_header(a): c for a, c in table.aliases.items()})
-    return {i: canon[normalise_header(h)] for i, h in enumerate(header) if normalise_header(h) in canon}
+    return _matched([normalise_header(h) for h in header], _names_of(table)[0])
+
+
+def _matched(names: list[str], canon: dict[str, str]) -> dict[int, str]:
+    """:func:`match_columns` of header cells already normalised."""
+    return {i: canon[name] for i, name in enumerate(names) if name in canon}
+
+
+# A table's header names normalised (each name and alias -> its column; the signature), worked out once per table:
+# every file's header row is matched against every table of the return. Keyed by the table object, kept with it.
+_NAMES: dict[int, tuple[TableDef, dict[str, str], tuple[str, ...]]] = {}
+
+
+def _names_of(table: TableDef) -> tuple[dict[str, str], tuple[str, ...]]:
+    known = _NAMES.get(id(table))
+    if known is None or known[0] is not table:
+        canon = {normalise_header(c): c for c in table.columns}
+        canon.update({normalise_header(a): c for a, c in table.aliases.items()})
+        known = _NAMES[id(table)] = (table, canon, tuple(normalise_header(s) for s in table.signature))
+    return known[1], known[2]
 
 
 def _too_long(name: str, exc: _TooLong, table: str | None) -> Finding:
@@ -113,7 +135,18 @@ def reserved_names(schema: ReturnSchema) -> set[str]:
     return {normalise_header(n) for n in names}
 
 
-def extra_column_names(extras: list[tuple[int, str]], reserved: set[str]) -> list[tuple[int, str, str]]:
+_RESERVED: dict[int, tuple[ReturnSchema, frozenset[str]]] = {}
+
+
+def _reserved_of(schema: ReturnSchema) -> frozenset[str]:
+    """:func:`reserved_names`, worked out once per schema (every file of a return asks)."""
+    known = _RESERVED.get(id(schema))
+    if known is None or known[0] is not schema:
+        known = _RESERVED[id(schema)] = (schema, frozenset(reserved_names(schema)))
+    return known[1]
+
+
+def extra_column_names(extras: list[tuple[int, str]], reserved: AbstractSet[str]) -> list[tuple[int, str, str]]:
     """(position, header text, name kept under) for each extra column. The name is the header text unless that
     could be taken for one of the program's own columns (bookkeeping ``_row``, ``_file``, ``_line``, typed
     copies ``COL@raw``, ``@previous`` tables: a leading ``_`` or any ``@``), a column of the return or a derived
@@ -134,13 +167,15 @@ def extra_column_names(extras: list[tuple[int, str]], reserved: set[str]) -> lis
 def identify_table(header: list[str], schemas: list[ReturnSchema]) -> tuple[ReturnSchema, TableDef] | None:
     """The table whose signature columns the header contains, preferring the most columns in common."""
     best: tuple[tuple[int, int], ReturnSchema, TableDef] | None = None
-    names = {normalise_header(h) for h in header}
+    normalised = [normalise_header(h) for h in header]
+    names = set(normalised)
     for schema in schemas:
         for table in schema.tables.values():
-            matched = set(match_columns(header, table).values())
-            signature_hits = sum(1 for s in table.signature if normalise_header(s) in names)
+            canon, signature = _names_of(table)
+            signature_hits = sum(1 for s in signature if s in names)
             if signature_hits == 0:
                 continue
+            matched = set(_matched(normalised, canon).values())
             score = (signature_hits, len(matched))
             if best is None or score > best[0]:
                 best = (score, schema, table)
@@ -232,7 +267,7 @@ def split_lines(text: str) -> list[str]:
     """``text`` cut into lines as a file opened with ``newline=""`` reads them: each ends at \n, \r\n or \r (kept),
     the last one may end without a line break."""
     lines = text.splitlines(keepends=True)
-    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    breaks = text.count("\n") + (text.count("\r") - text.count("\r\n") if "\r" in text else 0)
     if len(lines) == breaks + (not text.endswith(("\n", "\r"))):  # it broke lines at \n, \r\n and \r only
         return lines
     return io.StringIO(text, newline="").readlines()
@@ -242,7 +277,9 @@ class _Lines:
     """The file's lines for csv.reader, read in blocks of text with a limit: a line over MAX_LINE characters or a
     record over MAX_RECORD stops the reading (_TooLong); NUL characters are dropped and counted. Besides one line
     at a time (``next``), a block's lines can be taken at once (``plain_block``) when none of them can make a
-    record of more than one line or an error of csv.reader: the reader then splits them in one call."""
+    record of more than one line or an error of csv.reader: the reader then splits them in one call. A block with
+    no carriage return is kept as its text (``text``, from ``offset``), cut into lines only where one is asked for;
+    any other as a list of lines (``pending``, from ``pos``)."""
 
     def __init__(self, handle: io.TextIOBase) -> None:
         self.handle = handle
@@ -251,7 +288,10 @@ class _Lines:
         self.nuls = 0
         self.pending: list[str] = []  # the block's complete lines; those before ``pos`` were handed out
         self.pos = 0
-        self.plain = False  # whether the pending lines hold no quote and no NUL
+        self.text = ""  # or the block's complete lines as one text; that before ``offset`` was handed out
+        self.offset = 0
+        self.plain = False  # whether the block holds no quote and no NUL
+        self.taken = 0  # the lines of the last plain block
         self.carry: list[str] = []  # the start of a line whose end is not read yet
         self.carried = 0  # its length
         self.over = False  # a line longer than MAX_LINE follows the pending lines: reading stops there
@@ -261,7 +301,7 @@ class _Lines:
         return self
 
     def _fill(self) -> bool:
-        """Read the next block's complete lines into ``pending``; False when no line is left."""
+        """Read the next block's complete lines into ``pending`` (or ``text``); False when no line is left."""
         while not self.done:
             text = self.handle.read(_BLOCK)
             if not text:
@@ -270,8 +310,8 @@ class _Lines:
                 self.carry, self.carried = [], 0
                 return self._hold([rest] if rest else [], rest)
             after_cr = bool(self.carry) and self.carry[-1].endswith("\r")
-            if "\n" not in text and "\r" not in text[:-1] and not after_cr:  # no line ends here (a last \r may
-                # be the start of a \r\n)
+            # no line ends here (a last \r may be the start of a \r\n)
+            if "\n" not in text and text.find("\r", 0, len(text) - 1) < 0 and not after_cr:
                 self.carry.append(text)
                 self.carried += len(text)
                 if self.carried > MAX_LINE:
@@ -282,28 +322,45 @@ class _Lines:
                 self.carry.append(text)
                 text = "".join(self.carry)
                 self.carry = []
-            lines = split_lines(text)
-            tail = lines.pop() if not lines[-1].endswith("\n") else ""  # may go on in the next block
+            block = ""
+            if "\r" in text:
+                lines = split_lines(text)
+                tail = lines.pop() if not lines[-1].endswith("\n") else ""  # may go on in the next block
+            else:  # lines end at \n only: the text up to the last one is the block's lines, kept as it is
+                cut = text.rfind("\n") + 1
+                lines, tail, block = [], text[cut:], text[:cut]
             self.carry, self.carried = ([tail], len(tail)) if tail else ([], 0)
             if self.carried > MAX_LINE:
                 self.carry, self.carried, self.over, self.done = [], 0, True, True
-            return self._hold(lines, text)
+            held = self._hold(lines, text)
+            self.text = block
+            return held or bool(block)
         return False
 
     def _hold(self, lines: list[str], text: str) -> bool:
-        self.pending, self.pos = lines, 0
+        self.pending, self.pos, self.text, self.offset = lines, 0, "", 0
         self.plain = '"' not in text and "\x00" not in text
         return bool(lines) or self.over
 
+    def _held(self) -> bool:
+        return self.pos < len(self.pending) or self.offset < len(self.text)
+
+    def _take(self) -> str:
+        """The next complete line held."""
+        if self.pos < len(self.pending):
+            self.pos += 1
+            return self.pending[self.pos - 1]
+        start, self.offset = self.offset, self.text.index("\n", self.offset) + 1
+        return self.text[start : self.offset]
+
     def __next__(self) -> str:
-        if self.pos >= len(self.pending) and not (self.over or self._fill()):
+        if not self._held() and not (self.over or self._fill()):
             raise StopIteration
-        if self.pos >= len(self.pending):  # the line over the limit, which is not held
+        if not self._held():  # the line over the limit, which is not held
             self.over = False
             self.read += 1
             raise _TooLong(self.read, f"a line of more than {MAX_LINE:,} characters")
-        line = self.pending[self.pos]
-        self.pos += 1
+        line = self._take()
         self.read += 1
         if len(line) > MAX_LINE:
             raise _TooLong(self.read, f"a line of more than {MAX_LINE:,} characters")
@@ -315,19 +372,30 @@ class _Lines:
             line = line.replace("\x00", "")
         return line
 
-    def plain_block(self) -> list[str] | None:
-        """The rest of the block's lines when each is one record that csv.reader reads without error (no quote, no
-        NUL, none longer than a cell may be); None (and nothing taken) otherwise, or at the end of the file."""
-        if self.pos >= len(self.pending) and (self.over or not self._fill()):
+    def plain_block(self, delimiter: str) -> RowBlock | None:
+        """The rest of the block's lines cut into cells when each is one record that csv.reader reads without error
+        (no quote, no NUL, none longer than a cell may be); None (and nothing taken) otherwise, or at the end of the
+        file. ``taken``: how many lines it holds."""
+        if not self._held() and (self.over or not self._fill()):
             return None
-        if not self.plain or self.pos >= len(self.pending):
+        if not self.plain or not self._held():
             return None
+        first, limit = self.read + 1, min(MAX_LINE, MAX_FIELD)
+        if self.offset < len(self.text):
+            rest = self.text[self.offset :] if self.offset else self.text
+            # (a block grown by a long line is cut into lines as before: the arrays would be a few times its size)
+            found = uniform_cells(rest, delimiter, limit) if len(rest) <= 4 * _BLOCK else None
+            if found is not None:
+                self.offset, self.taken = len(self.text), found[2]
+                self.read += self.taken
+                return RowBlock(first, cells=found[0], width=found[1])
+            self.pending, self.pos, self.text, self.offset = split_lines(rest), 0, "", 0  # cut into lines after all
         lines = self.pending[self.pos :] if self.pos else self.pending
-        if max(map(len, lines)) > min(MAX_LINE, MAX_FIELD):
+        if max(map(len, lines)) > limit:
             return None
-        self.pos = len(self.pending)
-        self.read += len(lines)
-        return lines
+        self.pos, self.taken = len(self.pending), len(lines)
+        self.read += self.taken
+        return split_block(first, lines, delimiter)
 
 
 def read_csv_file(
@@ -447,9 +515,9 @@ def _records(
     each (no quotes): those are split by csv.reader in one call. A stop in the reading is added to ``late``."""
     try:
         while True:
-            block = lines.plain_block()
+            block = lines.plain_block(delimiter)
             if block is not None:
-                yield split_block(lines.read - len(block) + 1, block, delimiter)
+                yield block
                 lines.record = 0
                 continue
             cells = next(reader, None)  # one record, which may run over several lines
@@ -471,59 +539,6 @@ def _records(
                 line=lines.read,
             )
         )
-
-
-class _ColumnBuilder:
-    """Rows of cells -> one column of codes per cell position (Coded): each column's distinct values numbered in
-    the order they first appear, so that a code or date repeated a million times is held once. Rows are turned
-    into columns a block at a time (by zip, not cell by cell), and pandas numbers each block's values: only the
-    block's distinct values go through Python, to be numbered among the column's."""
-
-    BLOCK = 4096
-
-    def __init__(self, width: int) -> None:
-        self.index: list[dict[str | None, int]] = [{} for _ in range(width)]  # value -> its slot
-        self.slots = [0] * width  # slots handed out (one for each block's distinct value, new or not)
-        self.parts: list[list[np.ndarray]] = [[] for _ in range(width)]
-        self.rows: list[tuple[str | None, ...]] = []
-
-    def add(self, row: tuple[str | None, ...]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= self.BLOCK:
-            self._flush()
-
-    def add_columns(self, columns: list[Sequence[str | None]]) -> None:
-        """A block of records given as one sequence of values per column (in this builder's order)."""
-        self._flush()
-        self._number(columns)
-
-    def _flush(self) -> None:
-        if self.rows and self.index:
-            self._number(list(zip(*self.rows, strict=True)))
-        self.rows = []
-
-    def _number(self, columns: Sequence[Sequence[str | None]]) -> None:
-        for at, values in enumerate(columns):
-            array = np.empty(len(values), dtype=object)
-            array[:] = values
-            codes, uniques = pd.factorize(array, use_na_sentinel=True)  # None: -1
-            # each distinct value gets the next slot, or keeps the one it has: slots rise in the order values
-            # first appear, with gaps that finish() closes
-            start, index = self.slots[at], self.index[at]
-            slots = np.fromiter(map(index.setdefault, uniques, itertools.count(start)), np.int64, len(uniques))
-            self.slots[at] = start + len(uniques)
-            self.parts[at].append(np.append(slots, -1)[codes])
-
-    def finish(self) -> list[Coded]:
-        self._flush()
-        built: list[Coded] = []
-        for index, parts, size in zip(self.index, self.parts, self.slots, strict=True):
-            code = np.full(size + 1, -1, dtype=np.int32)  # slot -> code; the last one for -1
-            code[np.fromiter(index.values(), np.int64, len(index))] = np.arange(len(index), dtype=np.int32)
-            uniques = np.empty(len(index) + 1, dtype=object)
-            uniques[:-1] = list(index)
-            built.append(Coded(code[np.concatenate(parts)] if parts else np.empty(0, dtype=np.int32), uniques))
-        return built
 
 
 def rows_to_table(
@@ -558,7 +573,7 @@ def rows_to_table(
         else:
             seen[col] = pos
     extras = extra_column_names(
-        [(i, h.strip()) for i, h in enumerate(header) if i not in positions and h.strip()], reserved_names(schema)
+        [(i, h.strip()) for i, h in enumerate(header) if i not in positions and h.strip()], _reserved_of(schema)
     )
     if extras:
         shown = ", ".join(h if key == h else f"{h} (kept as {key})" for _, h, key in extras)
@@ -571,7 +586,7 @@ def rows_to_table(
                 line=header_line,
             )
         )
-    raw = RawTable(name=table.name, file=name)
+    raw = RawTable(name=table.name, file=name, lines=array("q"))  # line numbers as machine integers
     names = [*seen, *(key for _, _, key in extras)]
     columns = _ColumnBuilder(len(names))
     where = _Where(name, table.name, len(header), ragged)
@@ -596,7 +611,7 @@ def _collect(
     rows: Iterable[tuple[int, list[str | None]] | RowBlock],
     positions: list[int],
     columns: _ColumnBuilder,
-    lines: list[int],
+    lines: MutableSequence[int],
     where: _Where,
 ) -> list[Finding]:
     """The cells at ``positions`` of every row into ``columns``, each row's line into ``lines``; ROW-RAGGED for
@@ -610,7 +625,8 @@ def _collect(
         if isinstance(item, RowBlock):
             if item.cells is not None and item.width == width:  # no blank row (width > 1), no ragged one
                 cells = item.cells
-                columns.add_columns([cells[pos::width] for pos in positions])
+                table = np.fromiter(cells, dtype=object, count=len(cells)).reshape(-1, width)  # a row per line
+                columns.add_columns([table[:, pos] for pos in positions])
                 lines.extend(range(item.first, item.first + len(cells) // width))
                 continue
             records = [(item.first + i, cells) for i, cells in enumerate(item.lines()) if not _blank_row(cells)]

@@ -333,15 +333,19 @@ def load_return(
     no_data = NO_DATA_TOKENS if no_data is None else no_data
     files, skipped = _input_files(paths)
     today = today or dt.date.today()
+    listed = _listed(previous) if previous and processes is None else None  # the earlier years' files, listed once
     if previous and processes is None:
-        processes = _processes_for(previous)
+        processes = _processes_for(listed)
     guess = _return_guessed(files, return_type) if previous and year and (processes or 1) > 1 else None
     if guess is not None and year and previous and processes:
-        read = _read_ahead(files, skipped, return_type, check_year(year), guess, previous, no_data, log_changes, today)
-        this, tables, typing_found, earlier = read
+        earlier_of = _Earlier(previous, listed, no_data, today)
+        this, tables, typing_found, earlier = _read_ahead(
+            files, skipped, return_type, check_year(year), guess, earlier_of, no_data, log_changes, today
+        )
     else:
         this = _this_year(files, skipped, return_type, year, no_data, log_changes, today)
-        tables, typing_found, earlier = _type_years(this, previous or [], no_data, today, processes or 1)
+        earlier_of = _Earlier(previous or [], listed, no_data, today)
+        tables, typing_found, earlier = _type_years(this, earlier_of, processes or 1)
     schema, year, read, findings, inputs = this.schema, this.year, this.read, this.findings, this.inputs
     found_type, current_year = schema.return_type, this.current_year
     findings.extend(typing_found)
@@ -451,7 +455,7 @@ def _read_ahead(
     return_type: str | None,
     year: str,
     guess: str,
-    previous: list[list[str | Path]],
+    earlier_of: _Earlier,
     no_data: Sequence[str],
     log_changes: bool,
     today: dt.date,
@@ -465,41 +469,56 @@ def _read_ahead(
             this = _this_year(files, skipped, return_type, year, no_data, log_changes, today)
             found: list[Finding] = []
             return this, _type_tables(this.schema, this.read, this.year, found, suffix=""), found, []
-        return None, {}, [], _earlier_years(load_schema(guess), year, previous, no_data, today)
+        return None, {}, [], earlier_of.read(load_schema(guess), year)
 
     (this, tables, typing_found, _), (_, _, _, earlier) = run_tasks(2, task, 2)
     assert this is not None
     if (this.schema.return_type, this.year) != (guess, year):
-        earlier = _earlier_years(this.schema, this.year, previous, no_data, today)
+        earlier = earlier_of.read(this.schema, this.year)
     return this, tables, typing_found, earlier
 
 
-def _processes_for(previous: list[list[str | Path]]) -> int:
+def _listed(previous: list[list[str | Path]]) -> list[list[Path]] | None:
+    """Each earlier year's files; None when a path is not there (said when it is read, in this process)."""
+    try:
+        return [expand_paths(given) for given in previous]
+    except (InputError, OSError):
+        return None
+
+
+def _processes_for(listed: list[list[Path]] | None) -> int:
     """Two processes (where the machine allows) when earlier years' files come to EARLIER_BYTES or more."""
-    earlier_bytes = 0
-    for given in previous:
-        try:
-            earlier_bytes += sum(f.stat().st_size for f in expand_paths(given))
-        except (InputError, OSError):
-            return 1  # a path that is not there: said when it is read, in this process
+    if listed is None:
+        return 1
+    try:
+        earlier_bytes = sum(f.stat().st_size for files in listed for f in files)
+    except OSError:
+        return 1
     return available_processes() if earlier_bytes >= EARLIER_BYTES else 1
 
 
-def _earlier_years(
-    schema: ReturnSchema, year: str, previous: list[list[str | Path]], no_data: Sequence[str], today: dt.date
-) -> list[_EarlierYear]:
-    return [
-        _read_earlier(schema, year, n, given, expand_paths(given), no_data, today)
-        for n, given in enumerate(previous, start=1)
-    ]
+@dataclass
+class _Earlier:
+    """The earlier years' returns to read (``previous``: each year's paths; ``listed``: their files, when they were
+    listed already)."""
+
+    previous: list[list[str | Path]]
+    listed: list[list[Path]] | None
+    no_data: Sequence[str]
+    today: dt.date
+
+    def read(self, schema: ReturnSchema, year: str) -> list[_EarlierYear]:
+        return [
+            _read_earlier(schema, year, n, given, self._files(n, given), self.no_data, self.today)
+            for n, given in enumerate(self.previous, start=1)
+        ]
+
+    def _files(self, n: int, given: list[str | Path]) -> list[Path]:
+        return self.listed[n - 1] if self.listed is not None else expand_paths(given)
 
 
 def _type_years(
-    this: _ThisYear,
-    previous: list[list[str | Path]],
-    no_data: Sequence[str],
-    today: dt.date,
-    processes: int,
+    this: _ThisYear, earlier_of: _Earlier, processes: int
 ) -> tuple[dict[str, Table], list[Finding], list[_EarlierYear]]:
     """This year's tables typed (with the findings typing gives), and each earlier year's return read and typed.
 
@@ -510,8 +529,9 @@ def _type_years(
         if task == 0:
             found: list[Finding] = []
             return _type_tables(this.schema, this.read, this.year, found, suffix=""), found, []
-        return {}, [], _earlier_years(this.schema, this.year, previous, no_data, today)
+        return {}, [], earlier_of.read(this.schema, this.year)
 
+    previous = earlier_of.previous
     done = run_tasks(2 if previous else 1, typed, processes)
     return done[0][0], done[0][1], done[1][2] if previous else []
 
@@ -599,7 +619,7 @@ def derive_uasc_flag(tables: dict[str, Table], suffix: str) -> None:
     lacking = header.missing_columns.get("UASC", [])
     if not lacking or len(lacking) != len(header.files):
         return
-    df = header.df.copy()
+    df = header.df.copy(deep=False)  # a new column on a shallow copy: the table read stays as it was
     df["UASC"] = df["CHILD"].isin(uasc.df["CHILD"].dropna()).map({True: "1", False: "0"}).where(df["CHILD"].notna())
     header.df = df
     del header.missing_columns["UASC"]

@@ -17,7 +17,7 @@ from ..findings import Finding, ingest_finding
 from ..outputs import is_report_name
 from ..reference.authorities import la_problem
 from ..years import collection_end, collection_start, year_containing
-from .coerce import DMY, ISO, parse_dates
+from .coerce import DMY, ISO, parse_dates, read_dates
 from .raw import RawTable
 
 SPREADSHEETS = {".xls", ".ods"}  # workbooks that are not read (.xlsx and .xlsm are)
@@ -64,8 +64,8 @@ def _column_dates(raw: RawTable, column: str) -> pd.Series:
     if coded is None:
         found = parse_dates(pd.Series(raw.columns.get(column) or [], dtype="object"), (DMY, ISO))[0]
     else:  # each distinct value parsed once (the last, None, is where a row lacks the cell)
-        distinct = parse_dates(pd.Series(coded.uniques, dtype="object"), (DMY, ISO))[0]
-        found = pd.Series(distinct.to_numpy()[coded.codes], dtype="datetime64[ns]")
+        distinct = read_dates(coded.uniques, (DMY, ISO))[0]
+        found = pd.Series(distinct[coded.codes], dtype="datetime64[ns]", copy=False)
     raw.dates[column] = found
     return found
 

@@ -56,8 +56,9 @@ def type_raw(
     """
     n = len(raw.lines)
     factored = {name: _factored(raw, name) for name in raw.columns if name in table.columns}
-    child = factored[child_key].text() if child_key in factored else None
-    typer = ColumnTyper(table.name, raw.file, raw.lines, child)
+    typer = ColumnTyper(table.name, raw.file, raw.lines, None)
+    index = typer.index  # every column's: the frame need not compare their indexes
+    child = typer.child = factored[child_key].text(index) if child_key in factored else None
     lists = load_codelists(return_type)
     data: dict[str, pd.Series] = {}
     missing: list[str] = []
@@ -66,7 +67,7 @@ def type_raw(
         if values is None:
             missing.append(col.name)
             values = Factored.blank(n)
-        text = child if col.name == child_key and child is not None else values.text()
+        text = child if col.name == child_key and child is not None else values.text(index)
         if col.type == "date":
             data[col.name] = typer.date(col.name, values, text, date_forms)
             data[col.name + RAW_SUFFIX] = text
@@ -81,12 +82,12 @@ def type_raw(
                 typer.code_case(col.name, values, text, lists[col.codelist].by_year[year])
             data[col.name] = text
     for extra in raw.extra_columns:
-        data[extra] = _factored(raw, extra).text()
+        data[extra] = _factored(raw, extra).text(index)
     files = np.empty(n, dtype=object)
     files[:] = raw.file  # one shared text (np.full would copy it into every record)
-    data[FILE] = pd.Series(files, dtype=OBJECT)
-    data[LINE] = pd.Series(_positions(raw.lines))
-    return pd.DataFrame(data, copy=False), missing, typer.findings
+    data[FILE] = pd.Series(files, index=index, dtype=OBJECT, copy=False)
+    data[LINE] = pd.Series(_positions(raw.lines), index=index, copy=False)
+    return pd.DataFrame(data, index=index, copy=False), missing, typer.findings
 
 
 def _factored(raw: RawTable, name: str) -> Factored:
