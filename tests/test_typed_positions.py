@@ -6,15 +6,15 @@ from pathlib import Path
 
 from validator.dataset import LINE, ROW
 from validator.ingest.raw import RawTable
-from validator.ingest.typed import _positions, build_table
+from validator.ingest.typed import build_table, positions_array
 from validator.schema import load_schema
 
 
 def test_positions_are_32_bit_unless_too_large() -> None:
-    assert _positions([1, 2, 3]).dtype == "int32"
-    assert _positions(range(0)).dtype == "int32"
-    assert _positions([1, 2**31]).dtype == "int64"
-    assert _positions([1, 2**31]).tolist() == [1, 2**31]
+    assert positions_array([1, 2, 3]).dtype == "int32"
+    assert positions_array(range(0)).dtype == "int32"
+    assert positions_array([1, 2**31]).dtype == "int64"
+    assert positions_array([1, 2**31]).tolist() == [1, 2**31]
 
 
 def test_typed_table_rows_and_lines(tmp_path: Path) -> None:

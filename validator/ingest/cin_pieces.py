@@ -25,15 +25,15 @@ from .coerce import DMY, EXTRA_DATE_FORMS, FORM_NAMES, ISO
 from .loader import (
     REFUSED_XML,
     VALUE_CODES,
-    _cin_schema_year,
-    _reference_date,
+    cin_schema_year,
     complete_xml_tables,
     infer_year,
     paused_gc,
+    reference_date,
 )
 from .raw import RawTable
 from .sanity import la_unknown, mixed_years, year_mismatch
-from .typed import _positions, build_table
+from .typed import build_table, positions_array
 from .xml_cin import read_cin_chunks
 
 # The findings typing makes, in the order it makes them for one column.
@@ -77,7 +77,7 @@ class CinPieces:
     def __iter__(self) -> Iterator[Dataset]:
         year = self.given_year and check_year(self.given_year)
         file = str(self.path)
-        schema_year = _cin_schema_year(self.path, year)
+        schema_year = cin_schema_year(self.path, year)
         for n, raws in enumerate(read_cin_chunks(self.path, self._reading, schema_year, self.children)):
             if n == 0:
                 self._unfit_reading(raws)
@@ -87,7 +87,7 @@ class CinPieces:
             with paused_gc():
                 tables = self._typed(raws, year, schema_year is not None)
             if self.context is None:
-                reference = _reference_date("cin", tables, year)
+                reference = reference_date("cin", tables, year)
                 self.context = Context.of_year("cin", year, self._la_code(), reference)
             yield Dataset(self.schema, self.context, tables)
         self._unfit_reading({})
@@ -135,7 +135,7 @@ class CinPieces:
             table, found = build_table(name, [raw], table_def, "cin", year, self.schema.child_key, {raw.file: (ISO,)})
             offset = self._offsets.get(name, 0)
             if offset:
-                table.df[ROW] = _positions(range(offset, offset + len(table.df)))
+                table.df[ROW] = positions_array(range(offset, offset + len(table.df)))
             self._offsets[name] = offset + len(table.df)
             columns = list(table_def.columns)
             for f in found:

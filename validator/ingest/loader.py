@@ -173,7 +173,7 @@ def _read_files(
                 elif has_schema(xml_file, year):
                     schema_checked.add(str(path))
             else:
-                schema_year = _cin_schema_year(path, year)
+                schema_year = cin_schema_year(path, year)
                 tables, found = _read_cin_xml(path, schema_year=schema_year)
                 forms = (ISO,)
                 if schema_year:
@@ -265,7 +265,7 @@ def _read_cin_xml(path: Path, schema_year: str | None) -> tuple[dict[str, RawTab
     return read_cin_xml(path, schema_year=schema_year)
 
 
-def _cin_schema_year(path: Path, year: str | None) -> str | None:
+def cin_schema_year(path: Path, year: str | None) -> str | None:
     """The year whose XSD checks this CIN file: the one given, else the header's (Year, else ReferenceDate),
     else the last complete year; the schema check is never left out for want of a year."""
     if year:
@@ -292,7 +292,8 @@ def _last_complete(today: dt.date) -> str:
     return year_containing(today - dt.timedelta(days=366))
 
 
-def _reference_date(return_type: str, tables: dict[str, Table], year: str) -> dt.date:
+def reference_date(return_type: str, tables: dict[str, Table], year: str) -> dt.date:
+    """The return's reference date: a CIN header's ReferenceDate when it has one, else the collection year's end."""
     if return_type == "cin" and "Header" in tables and len(tables["Header"].df):
         value = tables["Header"].df["ReferenceDate"].iloc[0]
         if pd.notna(value):
@@ -362,7 +363,7 @@ def load_return(
         inputs.extend(year_read.inputs)
         findings.extend(year_read.typing_findings)
         tables.update(year_read.tables)
-    reference = _reference_date(found_type, tables, year)
+    reference = reference_date(found_type, tables, year)
     unknown_la = la_unknown(la.strip() if la else None)
     if unknown_la is not None:
         findings.append(unknown_la)

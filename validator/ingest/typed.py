@@ -19,7 +19,8 @@ from .raw import RawTable
 POSITION = "int32"
 
 
-def _positions(values: Sequence[int] | range) -> np.ndarray:
+def positions_array(values: Sequence[int] | range) -> np.ndarray:
+    """Row or line positions as a compact array: 32-bit integers where they fit, else 64-bit."""
     array = np.asarray(values, dtype="int64")
     if len(array) and (array.max() > np.iinfo(POSITION).max or array.min() < np.iinfo(POSITION).min):
         return array
@@ -86,7 +87,7 @@ def type_raw(
     files = np.empty(n, dtype=object)
     files[:] = raw.file  # one shared text (np.full would copy it into every record)
     data[FILE] = pd.Series(files, index=index, dtype=OBJECT, copy=False)
-    data[LINE] = pd.Series(_positions(raw.lines), index=index, copy=False)
+    data[LINE] = pd.Series(positions_array(raw.lines), index=index, copy=False)
     return pd.DataFrame(data, index=index, copy=False), missing, typer.findings
 
 
@@ -142,7 +143,7 @@ def build_table(
         df = pd.concat(frames, ignore_index=True)
     else:
         df = frames[0] if frames else empty_frame(table)
-    df[ROW] = _positions(range(len(df)))
+    df[ROW] = positions_array(range(len(df)))
     return Table(name=name, df=df, missing_columns=missing_columns, files=[r.file for r in raws]), findings
 
 
