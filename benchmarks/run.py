@@ -46,8 +46,9 @@ YEAR = {"ssda903": "2024_25", "cin": "2024_25"}
 SEED = 20240401
 
 CHILD_RUN = r"""
-import json, resource, sys, tempfile, time
+import gc, json, resource, sys, tempfile, time
 t0 = time.perf_counter()
+gc.disable()  # as the command line starts (validator.cli.run): the collector paused while the library is imported
 import validator.api as api
 from validator.ingest.loader import load_return
 from validator.engine.model import rules_for
@@ -58,6 +59,8 @@ try:
 except ImportError:  # an older checkout (--source): the report as one string
     write_report = None
 from validator.reference.postcodes import open_postcode_lookup
+gc.freeze()  # then what is loaded frozen out of its passes, and the collector started again (cli._load_library)
+gc.enable()
 derived = [0.0]
 class Store(api.TableStore):  # to read the time spent on derived columns (of each store: one per piece of a return)
     def __del__(self):
