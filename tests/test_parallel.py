@@ -245,3 +245,26 @@ def test_the_return_guessed_from_the_files_first_bytes(tmp_path: Path) -> None:
 def test_no_guess_from_a_file_that_cannot_be_read(tmp_path: Path) -> None:
     missing = tmp_path / "gone.xml"  # e.g. removed, or not readable, after the folder was listed
     assert loader._return_guessed([missing], None) is None
+
+
+@linux_only
+@pytest.mark.parametrize("year", ["2024_25", None])  # read ahead from the start, or beside this year's typing
+def test_the_callers_work_is_done_in_this_process_while_last_year_is_read(tmp_path: Path, year: str | None) -> None:
+    """load_return's while_reading is called once, in this process, with the return type, when this year's part is
+    done; the dataset is the same as without it."""
+    base, previous = _generated_with_history(tmp_path)
+    calls: list[tuple[int, str]] = []
+    args = {"year": year, "la": "E09000027", "previous": previous, "processes": 2}
+    two = load_return([base / "2024_25"], **args, while_reading=lambda kind: calls.append((os.getpid(), kind)))  # type: ignore[arg-type]
+    assert calls == [(os.getpid(), "ssda903")]
+    _same_dataset(load_return([base / "2024_25"], **args), two)  # type: ignore[arg-type]
+
+
+def test_a_rules_problem_met_while_reading_is_said_where_the_rules_are_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    import validator.api as api
+
+    def broken(return_type: str) -> None:
+        raise RuntimeError("a broken rules cache")
+
+    monkeypatch.setattr(api, "load_rules", broken)
+    api._load_rules_quietly("ssda903")  # nothing raised here

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .dataset import Dataset
-from .engine.model import Rule, rules_for
+from .engine.model import Rule, load_rules, rules_for
 from .engine.runner import TableStore, run_rule
 from .findings import STOPPING_CODES, FindingTable
 from .ingest.loader import InputError, load_return
@@ -146,12 +147,20 @@ def validate(
         no_data=no_data,
         log_changes=change_log,
         processes=processes,
+        while_reading=_load_rules_quietly,
     )
     dataset.postcodes = open_postcode_lookup(postcodes)
     if providers:
         add_providers(dataset, providers)
     chosen = choose_rules(dataset.return_type, dataset.context.year, rules)
     return run_rules(dataset, chosen, progress=progress, processes=processes)
+
+
+def _load_rules_quietly(return_type: str) -> None:
+    """The return's compiled rules loaded (and kept: load_rules is cached) while the second process may still be
+    reading last year's return, a wait otherwise. A problem with them is said where the rules are chosen."""
+    with contextlib.suppress(Exception):
+        load_rules(return_type)
 
 
 def validate_request(request: RunRequest, *, progress: Progress | None = None, today: dt.date | None = None) -> Result:

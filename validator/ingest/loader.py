@@ -7,7 +7,7 @@ import datetime as dt
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -324,13 +324,16 @@ def load_return(
     no_data: Sequence[str] | None = None,
     log_changes: bool = False,
     processes: int | None = None,
+    while_reading: Callable[[str], object] | None = None,
 ) -> Dataset:
     """Read every input (and previous years' inputs) into one typed Dataset. ``no_data``: the cell texts a
     workbook uses for "no data", read as blank (xlsx_reader.NO_DATA_TOKENS unless given). ``log_changes``: list
     every value and header this year's reading changes (convert's log), not only what workbooks' reading does.
     ``processes``: 1 to read everything in this process; None: earlier years' large files (EARLIER_BYTES) on a
     second process, from the start when ``year`` is given and the files' first bytes tell the return, else beside
-    this year's typing."""
+    this year's typing. ``while_reading``: called with the return type once this year's part is done, while the
+    second process may still be reading the earlier years (work the caller needs next, done in what would be a
+    wait); its exceptions are the caller's."""
     no_data = NO_DATA_TOKENS if no_data is None else no_data
     files, skipped = _input_files(paths)
     today = today or dt.date.today()
@@ -341,12 +344,12 @@ def load_return(
     if guess is not None and year and previous and processes:
         earlier_of = _Earlier(previous, listed, no_data, today)
         this, tables, typing_found, earlier = _read_ahead(
-            files, skipped, return_type, check_year(year), guess, earlier_of, no_data, log_changes, today
+            files, skipped, return_type, check_year(year), guess, earlier_of, no_data, log_changes, today, while_reading
         )
     else:
         this = _this_year(files, skipped, return_type, year, no_data, log_changes, today)
         earlier_of = _Earlier(previous or [], listed, no_data, today)
-        tables, typing_found, earlier = _type_years(this, earlier_of, processes or 1)
+        tables, typing_found, earlier = _type_years(this, earlier_of, processes or 1, while_reading)
     schema, year, read, findings, inputs = this.schema, this.year, this.read, this.findings, this.inputs
     found_type, current_year = schema.return_type, this.current_year
     findings.extend(typing_found)
@@ -460,6 +463,7 @@ def _read_ahead(
     no_data: Sequence[str],
     log_changes: bool,
     today: dt.date,
+    while_reading: Callable[[str], object] | None,
 ) -> tuple[_ThisYear, dict[str, Table], list[Finding], list[_EarlierYear]]:
     """This year's return read and typed, and the earlier years' read from the start beside it on a second process
     as the return the files look like (``guess``). That reading is kept only if this year's agrees (the same return
@@ -469,7 +473,10 @@ def _read_ahead(
         if n == 0:
             this = _this_year(files, skipped, return_type, year, no_data, log_changes, today)
             found: list[Finding] = []
-            return this, _type_tables(this.schema, this.read, this.year, found, suffix=""), found, []
+            typed = _type_tables(this.schema, this.read, this.year, found, suffix="")
+            if while_reading is not None:
+                while_reading(this.schema.return_type)
+            return this, typed, found, []
         return None, {}, [], earlier_of.read(load_schema(guess), year)
 
     (this, tables, typing_found, _), (_, _, _, earlier) = run_tasks(2, task, 2)
@@ -519,7 +526,7 @@ class _Earlier:
 
 
 def _type_years(
-    this: _ThisYear, earlier_of: _Earlier, processes: int
+    this: _ThisYear, earlier_of: _Earlier, processes: int, while_reading: Callable[[str], object] | None
 ) -> tuple[dict[str, Table], list[Finding], list[_EarlierYear]]:
     """This year's tables typed (with the findings typing gives), and each earlier year's return read and typed.
 
@@ -529,7 +536,10 @@ def _type_years(
     def typed(task: int) -> tuple[dict[str, Table], list[Finding], list[_EarlierYear]]:
         if task == 0:
             found: list[Finding] = []
-            return _type_tables(this.schema, this.read, this.year, found, suffix=""), found, []
+            tables = _type_tables(this.schema, this.read, this.year, found, suffix="")
+            if while_reading is not None:
+                while_reading(this.schema.return_type)
+            return tables, found, []
         return {}, [], earlier_of.read(this.schema, this.year)
 
     previous = earlier_of.previous
