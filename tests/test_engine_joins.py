@@ -27,12 +27,17 @@ def test_pairs_come_in_the_order_of_a_pandas_inner_merge(seed: int) -> None:
         right = pd.DataFrame(
             {"a": pd.Series(rng.choice(list("abce"), nr), dtype="string"), "b": rng.integers(0, 3, nr), "v": range(nr)}
         )
-        merged = left.assign(pos=np.arange(nl)).merge(right, on=["a", "b"], how="inner")
-        codes = key_codes([left["a"], left["b"]], [right["a"], right["b"]])
-        assert codes is not None
-        lpos, rpos = Matches.of(*codes).pairs()
-        assert lpos.tolist() == merged["pos"].tolist()
-        assert rpos.tolist() == merged["v"].tolist()
+        _pairs_as_pandas_merges(left, right)
+
+
+def _pairs_as_pandas_merges(left: pd.DataFrame, right: pd.DataFrame) -> None:
+    """The pairs of records key_codes and Matches give on columns a and b are those of an inner pandas merge."""
+    merged = left.assign(pos=np.arange(len(left))).merge(right, on=["a", "b"], how="inner")
+    codes = key_codes([left["a"], left["b"]], [right["a"], right["b"]])
+    assert codes is not None
+    lpos, rpos = Matches.of(*codes).pairs()
+    assert lpos.tolist() == merged["pos"].tolist()
+    assert rpos.tolist() == merged["v"].tolist()
 
 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "Int64", "uint8", "float64"])
@@ -47,12 +52,7 @@ def test_whole_number_keys_pair_the_records_a_pandas_merge_pairs(dtype: str, sca
         right = pd.DataFrame(
             {"a": rng.integers(0, 3, nr), "b": pd.Series(rng.integers(0, 4, nr) * scale, dtype=dtype), "v": range(nr)}
         )
-        merged = left.assign(pos=np.arange(nl)).merge(right, on=["a", "b"], how="inner")
-        codes = key_codes([left["a"], left["b"]], [right["a"], right["b"]])
-        assert codes is not None
-        lpos, rpos = Matches.of(*codes).pairs()
-        assert lpos.tolist() == merged["pos"].tolist()
-        assert rpos.tolist() == merged["v"].tolist()
+        _pairs_as_pandas_merges(left, right)
 
 
 def test_keys_of_different_types_are_left_to_pandas() -> None:
