@@ -97,6 +97,21 @@ def test_what_is_frozen_for_the_fork_is_given_back_unless_the_process_froze_it_a
         gc.unfreeze()
 
 
+@linux_only
+def test_the_first_task_runs_in_this_process_however_late_this_process_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first task is taken before the fork: a parent held up right after forking (a busy machine) still runs it,
+    while the child, done with the last, finds nothing more to take."""
+    forked = parallel._fork_child
+
+    def slow_parent(*args: object) -> object:
+        child = forked(*args)  # type: ignore[arg-type]
+        time.sleep(0.5)  # the child has long finished its task by now
+        return child
+
+    monkeypatch.setattr(parallel, "_fork_child", slow_parent)
+    assert parallel.run_tasks(2, lambda i: os.getpid(), 2)[0] == os.getpid()
+
+
 def test_one_process_where_fork_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     here = os.getpid()
 

@@ -74,12 +74,13 @@ def run_tasks(
 ) -> list[T]:
     """``[work(0), work(1), ... work(count - 1)]``, worked out on ``processes`` processes (forked children of this
     one) when it can, else here. ``work``'s results must pickle. ``done`` is called once per finished task, in this
-    process."""
+    process. The first task always runs in this process (a caller may do there what it needs done here)."""
     processes = min(processes, count)
     _reap_ended()
     if processes <= 1 or not can_fork():
         return _here(range(count), work, done)
     tasks = _Tasks(count)
+    task = tasks.take(from_back=False)  # taken before the fork: the first task always runs in this process
     children: list[_Child] = []
     results: dict[int, T] = {}
     # A process that keeps its long-lived objects frozen already (the command line: validator.cli.run) keeps them
@@ -89,9 +90,10 @@ def run_tasks(
     try:
         for _ in range(processes - 1):
             children.append(_fork_child(tasks, work))
-        while (i := tasks.take(from_back=False)) is not None:
-            results[i] = work(i)
+        while task is not None:
+            results[task] = work(task)
             _report(done, 1 + sum(child.progress() for child in children))
+            task = tasks.take(from_back=False)
         for child in children:
             results.update(child.collect())
             _report(done, child.progress())
