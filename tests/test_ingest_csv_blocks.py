@@ -13,7 +13,8 @@ import pytest
 
 from validator.ingest import csv_reader
 from validator.ingest.coerce import Factored, trimmed_already
-from validator.ingest.csv_reader import _ColumnBuilder, read_csv_file, split_block, split_lines
+from validator.ingest.csv_cells import ColumnBuilder
+from validator.ingest.csv_reader import read_csv_file, split_block, split_lines
 from validator.ingest.loader import paused_gc
 from validator.ingest.raw import Coded
 from validator.schema import load_schema
@@ -118,7 +119,7 @@ def test_split_block_cuts_lines_of_one_width_at_once_and_others_as_csv_does() ->
 
 
 def test_column_builder_numbers_values_in_the_order_they_first_appear_and_shares_them() -> None:
-    builder = _ColumnBuilder(2)
+    builder = ColumnBuilder(2)
     first = "".join(["x", "y"])
     builder.add_columns([[first, "a", None], ["1", "1", "2"]])
     builder.add(("b", "2"))
@@ -135,7 +136,7 @@ def test_column_builder_numbers_values_in_the_order_they_first_appear_and_shares
     [["a", "b", "a"], ["a", "", "b", None, ""], [" a", "a", "a "], ["x", "  ", "y"], [None, None], [], ["\xa0z"]],
 )
 def test_a_numbered_column_is_typed_as_the_same_column_of_text(values: list[str | None]) -> None:
-    builder = _ColumnBuilder(1)
+    builder = ColumnBuilder(1)
     builder.add_columns([values])
     (coded,) = builder.finish()
     direct, numbered = Factored.of(values), Factored.of_coded(coded)

@@ -9,20 +9,21 @@ import itertools
 import operator
 import re
 from array import array
-from collections.abc import Iterable, Iterator, MutableSequence
+from collections.abc import Callable, Iterable, Iterator, MutableSequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ..findings import Finding, ingest_finding
 from ..schema import RETURN_TYPES, ReturnSchema, TableDef, load_schema
-from .csv_cells import ColumnBuilder as _ColumnBuilder
-from .csv_cells import uniform_cells
+from .csv_cells import ColumnBuilder, uniform_cells
 from .raw import CodedColumns, RawTable
 
 MAX_FIELD = 16 * 1024 * 1024
+T = TypeVar("T")
 
 
 @dataclass
@@ -99,18 +100,28 @@ def _matched(names: list[str], canon: dict[str, str]) -> dict[int, str]:
     return {i: canon[name] for i, name in enumerate(names) if name in canon}
 
 
-# A table's header names normalised (each name and alias -> its column; the signature), worked out once per table:
-# every file's header row is matched against every table of the return. Keyed by the table object, kept with it.
-_NAMES: dict[int, tuple[TableDef, dict[str, str], tuple[str, ...]]] = {}
+# Worked out once per object of the return's definitions (a table, a schema) and kept while the object lives: every
+# file's header row is matched against every table of the return. Keyed by the object's id, checked against the
+# object itself (the definitions are frozen dataclasses holding dicts, so they cannot be hashed).
+_KEPT: dict[tuple[str, int], tuple[object, Any]] = {}
+
+
+def _once_per(what: str, owner: object, compute: Callable[[], T]) -> T:
+    known = _KEPT.get((what, id(owner)))
+    if known is None or known[0] is not owner:
+        known = _KEPT[(what, id(owner))] = (owner, compute())
+    return known[1]  # type: ignore[no-any-return]
 
 
 def _names_of(table: TableDef) -> tuple[dict[str, str], tuple[str, ...]]:
-    known = _NAMES.get(id(table))
-    if known is None or known[0] is not table:
+    """A table's header names normalised: each name and alias -> its column, and its signature."""
+
+    def compute() -> tuple[dict[str, str], tuple[str, ...]]:
         canon = {normalise_header(c): c for c in table.columns}
         canon.update({normalise_header(a): c for a, c in table.aliases.items()})
-        known = _NAMES[id(table)] = (table, canon, tuple(normalise_header(s) for s in table.signature))
-    return known[1], known[2]
+        return canon, tuple(normalise_header(s) for s in table.signature)
+
+    return _once_per("names", table, compute)
 
 
 def _too_long(name: str, exc: _TooLong, table: str | None) -> Finding:
@@ -135,15 +146,9 @@ def reserved_names(schema: ReturnSchema) -> set[str]:
     return {normalise_header(n) for n in names}
 
 
-_RESERVED: dict[int, tuple[ReturnSchema, frozenset[str]]] = {}
-
-
 def _reserved_of(schema: ReturnSchema) -> frozenset[str]:
     """:func:`reserved_names`, worked out once per schema (every file of a return asks)."""
-    known = _RESERVED.get(id(schema))
-    if known is None or known[0] is not schema:
-        known = _RESERVED[id(schema)] = (schema, frozenset(reserved_names(schema)))
-    return known[1]
+    return _once_per("reserved", schema, lambda: frozenset(reserved_names(schema)))
 
 
 def extra_column_names(extras: list[tuple[int, str]], reserved: AbstractSet[str]) -> list[tuple[int, str, str]]:
@@ -588,7 +593,7 @@ def rows_to_table(
         )
     raw = RawTable(name=table.name, file=name, lines=array("q"))  # line numbers as machine integers
     names = [*seen, *(key for _, _, key in extras)]
-    columns = _ColumnBuilder(len(names))
+    columns = ColumnBuilder(len(names))
     where = _Where(name, table.name, len(header), ragged)
     findings.extend(_collect(rows, [*seen.values(), *(pos for pos, _, _ in extras)], columns, raw.lines, where))
     built = dict(zip(names, columns.finish(), strict=True))
@@ -610,7 +615,7 @@ class _Where:
 def _collect(
     rows: Iterable[tuple[int, list[str | None]] | RowBlock],
     positions: list[int],
-    columns: _ColumnBuilder,
+    columns: ColumnBuilder,
     lines: MutableSequence[int],
     where: _Where,
 ) -> list[Finding]:
